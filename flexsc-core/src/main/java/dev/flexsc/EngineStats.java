@@ -1,0 +1,19 @@
+package dev.flexsc;
+
+/**
+ * A snapshot of an engine's counters. Counters only grow; take two snapshots and
+ * subtract for a rate.
+ *
+ * @param engine the engine kind
+ * @param submitted calls posted to the syscall pages
+ * @param executed calls the syscall threads executed (allow-list checked)
+ * @param refused entries the executors refused (not allow-listed or malformed)
+ * @param batches batches the executors claimed (one bitmap word with at least one call)
+ * @param executorSleeps times a syscall thread went to sleep for lack of work
+ * @param wakeups wake-ups submitters had to send to sleeping syscall threads
+ * @param callerParks times a caller stopped spinning and slept until its completion
+ * @param executorThreads syscall threads alive now
+ */
+public record EngineStats(Engine engine, long submitted, long executed, long refused, long batches,
+                          long executorSleeps, long wakeups, long callerParks, int executorThreads) {
+}

@@ -1,0 +1,209 @@
+package dev.flexsc;
+
+import dev.flexsc.abi.SyscallPageDescriptor;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * How to open an engine. Immutable; build with {@link #builder()}.
+ *
+ * <p>Defaults: {@link Engine#AUTO}; syscall CPUs = the last core; user CPUs = every
+ * other core (on a one-core machine both are core 0 and engines fall back to same-core
+ * batching); 8 syscall pages (512 calls in flight) per syscall CPU; at most 16 syscall
+ * threads per syscall CPU (spares take over while one blocks).
+ */
+public final class FlexscConfig {
+    private final Engine engine;
+    private final int[] userCpus;
+    private final int[] syscallCpus;
+    private final int pages;
+    private final int poolThreads;
+    private final int executorSpin;
+    private final int callerSpin;
+    private final long closeTimeoutMillis;
+
+    private FlexscConfig(Builder b) {
+        int ncpu = Runtime.getRuntime().availableProcessors();
+        this.engine = b.engine;
+        this.syscallCpus = b.syscallCpus != null ? b.syscallCpus.clone() : new int[] {ncpu - 1};
+        if (b.userCpus != null) {
+            this.userCpus = b.userCpus.clone();
+        } else if (ncpu == 1) {
+            this.userCpus = new int[] {0};
+        } else {
+            this.userCpus = java.util.stream.IntStream.range(0, ncpu)
+                    .filter(c -> Arrays.stream(syscallCpus).noneMatch(s -> s == c)).toArray();
+        }
+        this.pages = b.pages;
+        this.poolThreads = b.poolThreads;
+        this.executorSpin = b.executorSpin;
+        this.callerSpin = b.callerSpin;
+        this.closeTimeoutMillis = b.closeTimeoutMillis;
+        SyscallPageDescriptor.checkGeometry(syscallCpus.length, pages);
+        for (int c : syscallCpus) checkCpu("syscallCpus", c);
+        for (int c : userCpus) checkCpu("userCpus", c);
+        if (userCpus.length == 0) throw new IllegalArgumentException("userCpus is empty");
+        if (poolThreads < 1 || poolThreads > 1024) {
+            throw new IllegalArgumentException("poolThreads must be 1..1024, was " + poolThreads);
+        }
+        if (executorSpin < 0 || callerSpin < 0) throw new IllegalArgumentException("spin counts must be >= 0");
+        if (closeTimeoutMillis < 1) throw new IllegalArgumentException("closeTimeoutMillis must be >= 1");
+    }
+
+    private static void checkCpu(String what, int c) {
+        if (c < 0 || c >= 1024) throw new IllegalArgumentException(what + ": CPU " + c + " out of range");
+    }
+
+    /** A builder with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The defaults. */
+    public static FlexscConfig defaults() {
+        return builder().build();
+    }
+
+    /**
+     * The defaults overridden by system properties: {@code flexsc.engine} (an {@link Engine}
+     * name, any case), {@code flexsc.userCpus} and {@code flexsc.syscallCpus} (lists such as
+     * {@code 0,2-3}), {@code flexsc.pages}, {@code flexsc.poolThreads}.
+     *
+     * @throws IllegalArgumentException naming the property when a value does not parse
+     */
+    public static FlexscConfig fromSystemProperties() {
+        Builder b = builder();
+        String v;
+        if ((v = System.getProperty("flexsc.engine")) != null) {
+            try {
+                b.engine(Engine.valueOf(v.trim().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("flexsc.engine=" + v + ": expected one of "
+                        + Arrays.toString(Engine.values()));
+            }
+        }
+        if ((v = System.getProperty("flexsc.userCpus")) != null) b.userCpus(parseCpus("flexsc.userCpus", v));
+        if ((v = System.getProperty("flexsc.syscallCpus")) != null) b.syscallCpus(parseCpus("flexsc.syscallCpus", v));
+        if ((v = System.getProperty("flexsc.pages")) != null) b.pages(parseInt("flexsc.pages", v));
+        if ((v = System.getProperty("flexsc.poolThreads")) != null) b.poolThreads(parseInt("flexsc.poolThreads", v));
+        return b.build();
+    }
+
+    private static int parseInt(String prop, String v) {
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(prop + "=" + v + ": not an integer");
+        }
+    }
+
+    /** Parses a CPU list such as {@code 0,2-3}. */
+    public static int[] parseCpus(String prop, String v) {
+        try {
+            return Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).flatMapToInt(s -> {
+                int dash = s.indexOf('-');
+                if (dash < 0) return java.util.stream.IntStream.of(Integer.parseInt(s));
+                return java.util.stream.IntStream.rangeClosed(Integer.parseInt(s.substring(0, dash)),
+                        Integer.parseInt(s.substring(dash + 1)));
+            }).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(prop + "=" + v + ": expected a CPU list such as 0,2-3");
+        }
+    }
+
+    public Engine engine() { return engine; }
+
+    /** CPUs that run application threads (carriers). */
+    public int[] userCpus() { return userCpus.clone(); }
+
+    /** CPUs that run syscall threads: one group of syscall pages per CPU. */
+    public int[] syscallCpus() { return syscallCpus.clone(); }
+
+    /** Syscall pages (64 entries each) per syscall CPU. */
+    public int pages() { return pages; }
+
+    /** Maximum syscall threads per syscall CPU (the pool that takes over while one blocks). */
+    public int poolThreads() { return poolThreads; }
+
+    /** Busy-wait iterations of an idle syscall thread before it sleeps. */
+    public int executorSpin() { return executorSpin; }
+
+    /** Busy-wait iterations of a platform-thread caller before it sleeps until completion. */
+    public int callerSpin() { return callerSpin; }
+
+    /** How long {@link FlexscEngine#close()} waits for calls in flight. */
+    public long closeTimeoutMillis() { return closeTimeoutMillis; }
+
+    /** A builder holding this configuration's values. */
+    public Builder toBuilder() {
+        return builder().engine(engine).userCpus(userCpus).syscallCpus(syscallCpus).pages(pages)
+                .poolThreads(poolThreads).executorSpin(executorSpin).callerSpin(callerSpin)
+                .closeTimeoutMillis(closeTimeoutMillis);
+    }
+
+    @Override
+    public String toString() {
+        return "FlexscConfig[engine=" + engine + ", userCpus=" + Arrays.toString(userCpus) + ", syscallCpus="
+                + Arrays.toString(syscallCpus) + ", pages=" + pages + ", poolThreads=" + poolThreads + "]";
+    }
+
+    /** Builder; not thread-safe. */
+    public static final class Builder {
+        private Engine engine = Engine.AUTO;
+        private int[] userCpus;
+        private int[] syscallCpus;
+        private int pages = 8;
+        private int poolThreads = 16;
+        private int executorSpin = 20_000;
+        private int callerSpin = 2_000;
+        private long closeTimeoutMillis = 5_000;
+
+        private Builder() {}
+
+        public Builder engine(Engine engine) {
+            this.engine = java.util.Objects.requireNonNull(engine, "engine");
+            return this;
+        }
+
+        public Builder userCpus(int... cpus) {
+            this.userCpus = cpus.clone();
+            return this;
+        }
+
+        public Builder syscallCpus(int... cpus) {
+            this.syscallCpus = cpus.clone();
+            return this;
+        }
+
+        public Builder pages(int pages) {
+            this.pages = pages;
+            return this;
+        }
+
+        public Builder poolThreads(int n) {
+            this.poolThreads = n;
+            return this;
+        }
+
+        public Builder executorSpin(int iterations) {
+            this.executorSpin = iterations;
+            return this;
+        }
+
+        public Builder callerSpin(int iterations) {
+            this.callerSpin = iterations;
+            return this;
+        }
+
+        public Builder closeTimeoutMillis(long millis) {
+            this.closeTimeoutMillis = millis;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first bad value */
+        public FlexscConfig build() {
+            return new FlexscConfig(this);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.flexsc;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** The fields of {@code struct stat} (x86-64 layout), as fstat(2) and fstatat(2) return them. */
+public record Stat(long dev, long ino, long nlink, int mode, int uid, int gid, long rdev, long size,
+                   long blksize, long blocks, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec,
+                   long ctimeSec, long ctimeNsec) {
+    /** sizeof(struct stat) on x86-64. */
+    public static final int SIZE = 144;
+
+    /** Reads a native {@code struct stat}. */
+    public static Stat from(MemorySegment s) {
+        return new Stat(s.get(ValueLayout.JAVA_LONG, 0), s.get(ValueLayout.JAVA_LONG, 8),
+                s.get(ValueLayout.JAVA_LONG, 16), s.get(ValueLayout.JAVA_INT, 24), s.get(ValueLayout.JAVA_INT, 28),
+                s.get(ValueLayout.JAVA_INT, 32), s.get(ValueLayout.JAVA_LONG, 40), s.get(ValueLayout.JAVA_LONG, 48),
+                s.get(ValueLayout.JAVA_LONG, 56), s.get(ValueLayout.JAVA_LONG, 64), s.get(ValueLayout.JAVA_LONG, 72),
+                s.get(ValueLayout.JAVA_LONG, 80), s.get(ValueLayout.JAVA_LONG, 88), s.get(ValueLayout.JAVA_LONG, 96),
+                s.get(ValueLayout.JAVA_LONG, 104), s.get(ValueLayout.JAVA_LONG, 112));
+    }
+
+    /** True for a regular file (S_IFREG). */
+    public boolean isRegularFile() {
+        return (mode & 0170000) == 0100000;
+    }
+
+    /** True for a directory (S_IFDIR). */
+    public boolean isDirectory() {
+        return (mode & 0170000) == 0040000;
+    }
+}

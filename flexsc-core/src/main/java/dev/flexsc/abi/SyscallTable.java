@@ -1,0 +1,143 @@
+package dev.flexsc.abi;
+
+import dev.flexsc.RefusedCallException;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The allow-list: the one Java table of system calls that may run exception-less,
+ * identical to {@code flexsc_calls.h} (checked by a test against the compiled
+ * library). x86-64 numbers.
+ *
+ * <p>Only calls that behave the same from any thread of the process belong here.
+ * Everything else is refused before submission, and refused again by the engines.
+ */
+public final class SyscallTable {
+    private SyscallTable() {}
+
+    /** Flag: the call may block without bound (pipes, sockets, FIFOs). */
+    public static final int MAY_BLOCK = 1;
+
+    /** One allow-listed call. */
+    public record Call(int nr, String name, int flags) {
+        public boolean mayBlock() {
+            return (flags & MAY_BLOCK) != 0;
+        }
+    }
+
+    public static final int READ = 0, WRITE = 1, CLOSE = 3, FSTAT = 5, LSEEK = 8, PREAD64 = 17,
+            PWRITE64 = 18, READV = 19, WRITEV = 20, MADVISE = 28, GETPID = 39, SENDFILE = 40,
+            SOCKET = 41, CONNECT = 42, SENDTO = 44, RECVFROM = 45, SENDMSG = 46, RECVMSG = 47,
+            SHUTDOWN = 48, BIND = 49, LISTEN = 50, SETSOCKOPT = 54, GETSOCKOPT = 55, UNAME = 63,
+            FSYNC = 74, FDATASYNC = 75, FTRUNCATE = 77, GETUID = 102, GETGID = 104, GETPPID = 110,
+            GETDENTS64 = 217, FADVISE64 = 221, OPENAT = 257, MKDIRAT = 258, NEWFSTATAT = 262,
+            UNLINKAT = 263, SPLICE = 275, FALLOCATE = 285, ACCEPT4 = 288, RENAMEAT2 = 316,
+            GETRANDOM = 318, STATX = 332;
+
+    /** Highest allow-listed number + 1 (FLEXSC_NR_LIMIT). */
+    public static final int NR_LIMIT = 333;
+
+    private static final Call[] BY_NR = new Call[NR_LIMIT];
+    private static final Map<Integer, Call> ALL = new LinkedHashMap<>();
+
+    private static void c(int nr, String name, int flags) {
+        Call call = new Call(nr, name, flags);
+        BY_NR[nr] = call;
+        ALL.put(nr, call);
+    }
+
+    static {
+        c(READ, "read", MAY_BLOCK);
+        c(WRITE, "write", MAY_BLOCK);
+        c(CLOSE, "close", 0);
+        c(FSTAT, "fstat", 0);
+        c(LSEEK, "lseek", 0);
+        c(PREAD64, "pread64", 0);
+        c(PWRITE64, "pwrite64", 0);
+        c(READV, "readv", MAY_BLOCK);
+        c(WRITEV, "writev", MAY_BLOCK);
+        c(MADVISE, "madvise", 0);
+        c(GETPID, "getpid", 0);
+        c(SENDFILE, "sendfile", MAY_BLOCK);
+        c(SOCKET, "socket", 0);
+        c(CONNECT, "connect", MAY_BLOCK);
+        c(SENDTO, "sendto", MAY_BLOCK);
+        c(RECVFROM, "recvfrom", MAY_BLOCK);
+        c(SENDMSG, "sendmsg", MAY_BLOCK);
+        c(RECVMSG, "recvmsg", MAY_BLOCK);
+        c(SHUTDOWN, "shutdown", 0);
+        c(BIND, "bind", 0);
+        c(LISTEN, "listen", 0);
+        c(SETSOCKOPT, "setsockopt", 0);
+        c(GETSOCKOPT, "getsockopt", 0);
+        c(UNAME, "uname", 0);
+        c(FSYNC, "fsync", 0);
+        c(FDATASYNC, "fdatasync", 0);
+        c(FTRUNCATE, "ftruncate", 0);
+        c(GETUID, "getuid", 0);
+        c(GETGID, "getgid", 0);
+        c(GETPPID, "getppid", 0);
+        c(GETDENTS64, "getdents64", 0);
+        c(FADVISE64, "fadvise64", 0);
+        c(OPENAT, "openat", MAY_BLOCK);
+        c(MKDIRAT, "mkdirat", 0);
+        c(NEWFSTATAT, "newfstatat", 0);
+        c(UNLINKAT, "unlinkat", 0);
+        c(SPLICE, "splice", MAY_BLOCK);
+        c(FALLOCATE, "fallocate", 0);
+        c(ACCEPT4, "accept4", MAY_BLOCK);
+        c(RENAMEAT2, "renameat2", 0);
+        c(GETRANDOM, "getrandom", 0);
+        c(STATX, "statx", 0);
+    }
+
+    /** Well-known refused calls, for messages that say why. */
+    private static final Map<Integer, String> REFUSED_NAMES = Map.ofEntries(
+            Map.entry(9, "mmap"), Map.entry(11, "munmap"), Map.entry(13, "rt_sigaction"),
+            Map.entry(14, "rt_sigprocmask"), Map.entry(15, "rt_sigreturn"), Map.entry(56, "clone"),
+            Map.entry(57, "fork"), Map.entry(58, "vfork"), Map.entry(59, "execve"), Map.entry(60, "exit"),
+            Map.entry(62, "kill"), Map.entry(157, "prctl"), Map.entry(158, "arch_prctl"),
+            Map.entry(186, "gettid"), Map.entry(200, "tkill"), Map.entry(202, "futex"),
+            Map.entry(218, "set_tid_address"), Map.entry(231, "exit_group"), Map.entry(234, "tgkill"),
+            Map.entry(435, "clone3"));
+
+    /** The allow-listed call with this number, or null. */
+    public static Call lookup(int nr) {
+        return nr >= 0 && nr < NR_LIMIT ? BY_NR[nr] : null;
+    }
+
+    /** True if {@code nr} may run exception-less. */
+    public static boolean isAllowed(int nr) {
+        return nr >= 0 && nr < NR_LIMIT && BY_NR[nr] != null;
+    }
+
+    /** Every allow-listed call, in table order. */
+    public static Map<Integer, Call> all() {
+        return Collections.unmodifiableMap(ALL);
+    }
+
+    /** The name of any call number we know, allowed or refused, for messages. */
+    public static String name(int nr) {
+        Call c = lookup(nr);
+        if (c != null) return c.name();
+        return REFUSED_NAMES.getOrDefault(nr, "syscall " + nr);
+    }
+
+    /**
+     * Returns the call for {@code nr}, or throws {@link RefusedCallException} saying why
+     * it cannot run exception-less.
+     */
+    public static Call require(int nr) {
+        Call c = lookup(nr);
+        if (c != null) return c;
+        String name = REFUSED_NAMES.get(nr);
+        if (name != null) {
+            throw new RefusedCallException(nr, name + " (" + nr + ") is refused by FlexSC: it is tied to the calling"
+                    + " thread or to the life of the process, so it must not run on a syscall thread; call it directly");
+        }
+        throw new RefusedCallException(nr, "syscall " + nr + " is not on FlexSC's allow-list"
+                + " (file and socket I/O, getpid, getppid, getuid, getgid, uname, getrandom, madvise, fadvise64)");
+    }
+}

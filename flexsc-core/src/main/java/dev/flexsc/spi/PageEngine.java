@@ -1,0 +1,439 @@
+package dev.flexsc.spi;
+
+import dev.flexsc.Engine;
+import dev.flexsc.EngineClosedException;
+import dev.flexsc.EngineStats;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.FlexscEngine;
+import dev.flexsc.Syscalls;
+import dev.flexsc.abi.SyscallTable;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+import static dev.flexsc.abi.SyscallPageDescriptor.*;
+
+/**
+ * The data plane shared by every engine built on syscall pages (SYSCALL_THREADS,
+ * KERNEL_MODULE): posting entries and reaping completions in plain Java over a
+ * {@link MemorySegment} view of the shared mapping, with no native call per system
+ * call. Subclasses supply the control plane: waking executors, sleeping until a
+ * completion, cancelling a blocked call, stopping.
+ *
+ * <p>Memory ordering (see docs/abi.md). Accessors are named for their ordering:
+ * {@code setRelease}/{@code getAcquire} pair one writer with one reader; volatile
+ * read-modify-writes ({@code getAndBitwiseOr}, {@code getAndAdd}, {@code compareAndSet})
+ * are full fences and order a store before a later load (the Dekker-style handshakes
+ * for sleeping executors and sleeping callers).
+ */
+public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Java-side free bitmaps are padded to 16 longs (two cache lines) per group. */
+    private static final int FREE_STRIDE = 16;
+
+    private final Engine kind;
+    private final FlexscConfig config;
+    /** The shared mapping; accesses after {@link #close()} throw instead of faulting. */
+    protected final MemorySegment mapping;
+    private final int groups;
+    private final int pages;
+    private final int entriesPerGroup;
+    private final int words;
+    private final long[] groupOff;
+    private final long[] entriesOff;
+    /** 1 bit = entry free (Java-private; the page's status says the rest). */
+    private final long[] freeBits;
+    private final ConcurrentLinkedQueue<Thread> entryWaiters = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger entryWaiterCount = new AtomicInteger();
+    private final int callerSpin;
+    private final Syscalls syscalls;
+
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean closed;
+    /** Set once stopExecutors returned: entries still SUBMITTED will never run. */
+    private volatile boolean executorsStopped;
+
+    private final LongAdder submitted = new LongAdder();
+    private final LongAdder wakeups = new LongAdder();
+    private final LongAdder callerParks = new LongAdder();
+
+    protected PageEngine(Engine kind, FlexscConfig config, MemorySegment mapping, int groups, int pages) {
+        checkGeometry(groups, pages);
+        if (mapping.byteSize() < mappingSize(groups, pages)) {
+            throw new IllegalArgumentException("mapping of " + mapping.byteSize() + " bytes is smaller than "
+                    + mappingSize(groups, pages));
+        }
+        this.kind = kind;
+        this.config = config;
+        this.mapping = mapping;
+        this.groups = groups;
+        this.pages = pages;
+        this.entriesPerGroup = entries(pages);
+        this.words = (entriesPerGroup + 63) / 64;
+        this.groupOff = new long[groups];
+        this.entriesOff = new long[groups];
+        this.freeBits = new long[groups * FREE_STRIDE];
+        for (int g = 0; g < groups; g++) {
+            groupOff[g] = groupOffset(g);
+            entriesOff[g] = groupPagesOffset(groups, pages, g);
+            for (int w = 0; w < words; w++) {
+                int n = Math.min(64, entriesPerGroup - w * 64);
+                freeBits[g * FREE_STRIDE + w] = n == 64 ? -1L : (1L << n) - 1;
+            }
+        }
+        this.callerSpin = config.callerSpin();
+        this.syscalls = new Syscalls(this);
+    }
+
+    // ---- control plane, supplied by the engine ----
+
+    /** Wake the sleeping executors of group g (NEED_WAKEUP was set and has been cleared). */
+    protected abstract void wakeExecutors(int g) throws IOException;
+
+    /**
+     * Sleep until group g's done_seq differs from {@code seenDoneSeq}, the timeout passes, or
+     * a spurious wake-up; return promptly in every case once the engine is stopped.
+     */
+    protected abstract void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) throws IOException;
+
+    /** Interrupt the executor running entry {@code index} of group g, if any (best effort). */
+    protected abstract void cancel(int g, int index);
+
+    /** Stop every executor; true if all stopped within the timeout. */
+    protected abstract boolean stopExecutors(long timeoutMillis);
+
+    /** Free the mapping and native resources; {@code safe} is false if an executor may still touch it. */
+    protected abstract void release(boolean safe);
+
+    /** Executor threads alive now. */
+    protected abstract int executorThreads();
+
+    // ---- FlexscEngine ----
+
+    @Override
+    public Engine engine() {
+        return kind;
+    }
+
+    @Override
+    public FlexscConfig config() {
+        return config;
+    }
+
+    @Override
+    public Syscalls syscalls() {
+        return syscalls;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    /** Number of groups (syscall CPUs). */
+    public int groups() {
+        return groups;
+    }
+
+    /** Entries per group. */
+    public int entriesPerGroup() {
+        return entriesPerGroup;
+    }
+
+    @Override
+    public EngineStats stats() {
+        long executed = 0, refused = 0, sleeps = 0, batches = 0;
+        if (!closed) {
+            try {
+                for (int g = 0; g < groups; g++) {
+                    // Opaque reads: statistics only, no ordering needed.
+                    executed += (long) LONG.getOpaque(mapping, groupOff[g] + GROUP_STAT_EXECUTED);
+                    refused += (long) LONG.getOpaque(mapping, groupOff[g] + GROUP_STAT_REFUSED);
+                    sleeps += (long) LONG.getOpaque(mapping, groupOff[g] + GROUP_STAT_SLEEPS);
+                    batches += (long) LONG.getOpaque(mapping, groupOff[g] + GROUP_STAT_BATCHES);
+                }
+            } catch (IllegalStateException closedMeanwhile) {
+                // the mapping went away under us: report what the Java side knows
+            }
+        }
+        return new EngineStats(kind, submitted.sum(), executed, refused, batches, sleeps, wakeups.sum(),
+                callerParks.sum(), closed ? 0 : executorThreads());
+    }
+
+    // ---- data plane ----
+
+    @Override
+    public final long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the page
+        int g = groupOf(Thread.currentThread());
+        int index = allocate(g, call);
+        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
+        MemorySegment m = mapping;
+        // Plain stores: published by the release store of SUBMITTED below.
+        m.set(ValueLayout.JAVA_INT, e + ENTRY_SYSNR, nr);
+        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS, a0);
+        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8, a1);
+        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 16, a2);
+        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 24, a3);
+        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 32, a4);
+        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 40, a5);
+        // Release: sysnr and args are visible before SUBMITTED; pairs with the executor's
+        // acquiring CAS SUBMITTED -> BUSY.
+        INT.setRelease(m, e + ENTRY_STATUS, STATUS_SUBMITTED);
+        // Volatile RMW (full fence): the bit is published after SUBMITTED, and the load of
+        // flags below cannot move before it. Pairs with a sleeping executor's RMW on flags
+        // (NEED_WAKEUP) followed by its load of submit_bits: one of us sees the other.
+        LONG.getAndBitwiseOr(m, groupOff[g] + GROUP_SUBMIT_BITS + (long) (index >>> 6) * 8, 1L << index);
+        submitted.increment();
+        if (((int) INT.getVolatile(m, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) {
+            wake(g);
+        }
+        return await(g, index, e, call);
+    }
+
+    private void wake(int g) throws IOException {
+        long flagsOff = groupOff[g] + GROUP_FLAGS;
+        int f = (int) INT.getVolatile(mapping, flagsOff);
+        while ((f & GROUP_NEED_WAKEUP) != 0) {
+            // Only the submitter that clears the flag wakes: one wake-up per sleep.
+            if (INT.compareAndSet(mapping, flagsOff, f, f & ~GROUP_NEED_WAKEUP)) {
+                wakeups.increment();
+                wakeExecutors(g);
+                return;
+            }
+            f = (int) INT.getVolatile(mapping, flagsOff);
+        }
+    }
+
+    private long await(int g, int index, long e, SyscallTable.Call call) throws IOException {
+        MemorySegment m = mapping;
+        for (int i = 0; i < callerSpin; i++) {
+            // Acquire: pairs with the executor's release store of DONE, so ret is visible.
+            if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                return reap(g, index, e);
+            }
+            Thread.onSpinWait();
+        }
+        boolean interrupted = false;
+        long doneSeqOff = groupOff[g] + GROUP_DONE_SEQ;
+        long waitersOff = groupOff[g] + GROUP_DONE_WAITERS;
+        try {
+            while (true) {
+                int s = (int) INT.getAcquire(m, e + ENTRY_STATUS);
+                if (s == STATUS_DONE) {
+                    return reap(g, index, e);
+                }
+                if (executorsStopped) {
+                    failAfterStop(g, index, e, call);
+                }
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+                if (interrupted && call.mayBlock() && s == STATUS_BUSY) {
+                    cancel(g, index); // the call returns -EINTR; repeated until it does
+                }
+                int seq = (int) INT.getAcquire(m, doneSeqOff);
+                // Volatile RMW (full fence): our registration is visible before we re-read the
+                // status; pairs with the executor's add to done_seq then load of done_waiters.
+                INT.getAndAdd(m, waitersOff, 1);
+                try {
+                    if ((int) INT.getAcquire(m, e + ENTRY_STATUS) != STATUS_DONE && !executorsStopped) {
+                        callerParks.increment();
+                        awaitCompletions(g, seq, interrupted ? 1_000_000L : 20_000_000L);
+                    }
+                } finally {
+                    INT.getAndAdd(m, waitersOff, -1);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The engine stopped with our entry not DONE: fail it without losing or duplicating it. */
+    private void failAfterStop(int g, int index, long e, SyscallTable.Call call) throws IOException {
+        // CAS: the entry is ours again only if no executor claimed it.
+        if (INT.compareAndSet(mapping, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
+            release(g, index);
+            throw new EngineClosedException(call.name() + ": the engine was closed before the call ran");
+        }
+        if ((int) INT.getAcquire(mapping, e + ENTRY_STATUS) == STATUS_DONE) {
+            return; // completed after all: the caller's loop reaps it
+        }
+        // BUSY after the executors stopped: one is stuck in the kernel. The entry stays
+        // claimed (never reused) and the mapping is not freed under it.
+        throw new EngineClosedException(call.name() + ": the engine was closed while the call was running and"
+                + " its syscall thread did not stop; the result is lost");
+    }
+
+    private long reap(int g, int index, long e) {
+        // Plain load: ordered after the acquire load of DONE by the caller.
+        long ret = mapping.get(ValueLayout.JAVA_LONG, e + ENTRY_RET);
+        // Release: the executor is done with the entry; FREE is for diagnostics only.
+        INT.setRelease(mapping, e + ENTRY_STATUS, STATUS_FREE);
+        release(g, index);
+        return ret;
+    }
+
+    private int groupOf(Thread t) {
+        return groups == 1 ? 0 : (int) Long.remainderUnsigned(t.threadId(), groups);
+    }
+
+    /** Takes a free entry of group g, waiting while all are in flight. */
+    private int allocate(int g, SyscallTable.Call call) throws IOException {
+        int index = tryAllocate(g);
+        if (index < 0) {
+            index = allocateSlow(g, call);
+        }
+        // Volatile read after the volatile CAS that took the entry: close() writes `closed`
+        // then scans the free bitmaps, so either it sees our entry or we see `closed`.
+        if (closed) {
+            release(g, index);
+            throw new EngineClosedException(call.name() + ": the engine is closed");
+        }
+        return index;
+    }
+
+    private int tryAllocate(int g) {
+        int base = g * FREE_STRIDE;
+        int start = words == 1 ? 0 : (int) (Thread.currentThread().threadId() % words);
+        for (int k = 0; k < words; k++) {
+            int w = base + (start + k) % words;
+            long v = (long) FREE_WORD.getVolatile(freeBits, w);
+            while (v != 0) {
+                long bit = Long.lowestOneBit(v);
+                if (FREE_WORD.compareAndSet(freeBits, w, v, v & ~bit)) {
+                    return (w - base) * 64 + Long.numberOfTrailingZeros(bit);
+                }
+                v = (long) FREE_WORD.getVolatile(freeBits, w);
+            }
+        }
+        return -1;
+    }
+
+    private int allocateSlow(int g, SyscallTable.Call call) throws IOException {
+        Thread me = Thread.currentThread();
+        entryWaiters.add(me);
+        entryWaiterCount.incrementAndGet(); // volatile: pairs with the check in release()
+        try {
+            while (true) {
+                int index = tryAllocate(g);
+                if (index >= 0) return index;
+                if (closed) throw new EngineClosedException(call.name() + ": the engine is closed");
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+        } finally {
+            entryWaiters.remove(me);
+            entryWaiterCount.decrementAndGet();
+        }
+    }
+
+    private void release(int g, int index) {
+        // Volatile RMW: the entry is free for the next allocate.
+        FREE_WORD.getAndBitwiseOr(freeBits, g * FREE_STRIDE + (index >>> 6), 1L << (index & 63));
+        if (entryWaiterCount.get() != 0) {
+            Thread t = entryWaiters.peek();
+            if (t != null) LockSupport.unpark(t);
+        }
+    }
+
+    private boolean allEntriesFree() {
+        for (int g = 0; g < groups; g++) {
+            for (int w = 0; w < words; w++) {
+                int n = Math.min(64, entriesPerGroup - w * 64);
+                long all = n == 64 ? -1L : (1L << n) - 1;
+                if ((long) FREE_WORD.getVolatile(freeBits, g * FREE_STRIDE + w) != all) return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        closed = true; // volatile: see allocate()
+        for (Thread t : entryWaiters) LockSupport.unpark(t);
+        long timeout = config.closeTimeoutMillis();
+        boolean stopped = stopExecutors(timeout);
+        executorsStopped = true; // volatile: waiters now fail entries that never ran
+        for (int g = 0; g < groups; g++) {
+            // Wake every caller sleeping on this group so it sees executorsStopped.
+            INT.getAndAdd(mapping, groupOff[g] + GROUP_DONE_SEQ, 1);
+            try {
+                wakeCallers(g);
+            } catch (IOException ignored) {
+                // callers also wake on their own timeout
+            }
+        }
+        long deadline = System.nanoTime() + timeout * 1_000_000L;
+        while (!allEntriesFree() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(200_000L);
+        }
+        release(stopped && allEntriesFree());
+    }
+
+    /** Wake every caller sleeping in {@link #awaitCompletions} on group g (used by close). */
+    protected abstract void wakeCallers(int g) throws IOException;
+
+    // ---- raw access for tests and tools ----
+
+    /**
+     * Writes an entry exactly as given (any status, any number) and sets its bit, bypassing
+     * the allow-list: for testing that executors validate the page. Returns the entry index.
+     * Not for applications.
+     */
+    public int debugPostRaw(int g, int status, int nr, long... args) throws IOException {
+        int index = allocate(g, SyscallTable.lookup(SyscallTable.GETPID));
+        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
+        mapping.set(ValueLayout.JAVA_INT, e + ENTRY_SYSNR, nr);
+        for (int i = 0; i < ARGS; i++) {
+            mapping.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8L * i, i < args.length ? args[i] : 0);
+        }
+        INT.setRelease(mapping, e + ENTRY_STATUS, status);
+        LONG.getAndBitwiseOr(mapping, groupOff[g] + GROUP_SUBMIT_BITS + (long) (index >>> 6) * 8, 1L << index);
+        wake(g);
+        return index;
+    }
+
+    /** Status of entry {@code index} of group g (tests). */
+    public int debugStatus(int g, int index) {
+        return (int) INT.getAcquire(mapping, entriesOff[g] + (long) index * ENTRY_SIZE + ENTRY_STATUS);
+    }
+
+    /** Waits for a raw entry to be DONE (up to timeoutMillis), reaps and returns ret; Long.MIN_VALUE on timeout. */
+    public long debugReapRaw(int g, int index, long timeoutMillis) {
+        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while ((int) INT.getAcquire(mapping, e + ENTRY_STATUS) != STATUS_DONE) {
+            if (System.nanoTime() > deadline) return Long.MIN_VALUE;
+            LockSupport.parkNanos(100_000L);
+        }
+        return reap(g, index, e);
+    }
+
+    /** Releases a raw entry that will never complete (tests). */
+    public void debugRelease(int g, int index) {
+        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
+        INT.setRelease(mapping, e + ENTRY_STATUS, STATUS_FREE);
+        release(g, index);
+    }
+
+    /** Offset of group g's control block in the mapping (for engines). */
+    protected final long groupControlOffset(int g) {
+        return groupOff[g];
+    }
+}

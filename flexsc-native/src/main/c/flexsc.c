@@ -1,0 +1,635 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libflexsc: the SYSCALL_THREADS engine.
+ *
+ * Each group (one per syscall CPU) owns `pages` syscall pages and a pool of
+ * executor pthreads pinned to its CPU. Executors claim submitted entries from
+ * the group's submission bitmap, execute them with syscall(2) (allow-list
+ * checked here: never trust the page), publish DONE, and sleep on a futex
+ * with the NEED_WAKEUP protocol when there is nothing to do.
+ *
+ * The pool: `running` counts executors that are awake and not inside a call
+ * that may block without bound. Whoever drops it to zero (going to sleep, or
+ * entering a blocking call) sets NEED_WAKEUP so that the next submitter wakes
+ * a sleeper; an executor entering a blocking call also makes sure a spare
+ * exists (waking or starting one) so that the other entries never stall
+ * behind a read on an empty pipe.
+ */
+#define _GNU_SOURCE
+#include "flexsc.h"
+#include "include/flexsc_calls.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(struct flexsc_entry) == FLEXSC_ENTRY_SIZE, "entry is one cache line");
+_Static_assert(sizeof(struct flexsc_group) == FLEXSC_GROUP_SIZE, "group control block size");
+_Static_assert(sizeof(struct flexsc_ctrl) == FLEXSC_CTRL_HEADER_SIZE, "control header size");
+_Static_assert(offsetof(struct flexsc_group, flags) == 64, "executor line starts at 64");
+_Static_assert(offsetof(struct flexsc_group, done_seq) == 128, "completion line starts at 128");
+_Static_assert(offsetof(struct flexsc_group, stat_executed) == 192, "stats line starts at 192");
+
+#define CANCEL_ALL (-2)
+
+/* Signal used to knock an executor out of a blocking call (close, cancel). */
+#define FLEXSC_SIG (SIGRTMIN + 6)
+
+/* The allow-list, indexed by number: 0 = refused, 1 = allowed, 2 = allowed, may block. */
+static const uint8_t allow_table[FLEXSC_NR_LIMIT] = {
+#define FLEXSC_ALLOW(nr, name, flags) [nr] = 1 + ((flags) & FLEXSC_MAY_BLOCK ? 1 : 0),
+	FLEXSC_CALL_TABLE(FLEXSC_ALLOW)
+#undef FLEXSC_ALLOW
+};
+
+int flexsc_call_allowed(uint32_t nr, int *may_block)
+{
+	uint8_t a = nr < FLEXSC_NR_LIMIT ? allow_table[nr] : 0;
+	if (may_block)
+		*may_block = a == 2;
+	return a != 0;
+}
+
+struct flexsc_st;
+
+struct executor {
+	struct flexsc_st *st;
+	int group;
+	pthread_t thread;
+	_Atomic int in_call;   /* 1 while inside syscall(2): close signals it */
+	_Atomic int current;   /* entry index being executed, -1 if none */
+	_Atomic int cancel;    /* entry index to cancel, -1 none, CANCEL_ALL on stop */
+	_Atomic int exited;
+	struct executor *next;
+};
+
+struct group_state {
+	pthread_mutex_t lock;          /* guards the executor list and spawning */
+	struct executor *executors;
+	_Atomic int idle;              /* executors asleep on wake_seq */
+	int cpu;
+};
+
+struct flexsc_st {
+	void *base;
+	size_t size;
+	int groups, pages, entries, pool_max, spin_iters;
+	_Atomic int stopping;
+	_Atomic int threads;
+	struct group_state *gs;
+};
+
+static inline struct flexsc_ctrl *ctrl(struct flexsc_st *st) { return st->base; }
+static inline struct flexsc_group *grp(struct flexsc_st *st, int g) { return &ctrl(st)->group[g]; }
+static inline struct flexsc_entry *entry_at(struct flexsc_st *st, int g, int idx)
+{
+	return (struct flexsc_entry *)((char *)st->base +
+		FLEXSC_GROUP_PAGES_OFFSET(st->groups, st->pages, g)) + idx;
+}
+
+int flexsc_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns)
+{
+	struct timespec ts, *tp = NULL;
+	if (timeout_ns >= 0) {
+		ts.tv_sec = timeout_ns / 1000000000LL;
+		ts.tv_nsec = timeout_ns % 1000000000LL;
+		tp = &ts;
+	}
+	long r = syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, tp, NULL, 0);
+	return r < 0 ? -errno : 0;
+}
+
+int flexsc_futex_wake(uint32_t *addr, int count)
+{
+	long r = syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+	return r < 0 ? -errno : (int)r;
+}
+
+int flexsc_pin_self(int cpu)
+{
+	cpu_set_t set;
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return -EINVAL;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return -sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+int flexsc_gettid(void) { return (int)syscall(SYS_gettid); }
+
+static void on_flexsc_sig(int sig) { (void)sig; /* only interrupts the call */ }
+
+static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
+static void install_sig(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_flexsc_sig;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: a blocked call returns EINTR */
+	sigaction(FLEXSC_SIG, &sa, NULL);
+}
+
+/* Publish completions: bump done_seq and wake completion waiters if any. */
+static void publish_done(struct flexsc_group *gr)
+{
+	/*
+	 * The seq_cst add orders the DONE stores before it (release) against the
+	 * load of done_waiters after it (full barrier): pairs with the waiter's
+	 * add to done_waiters followed by its load of the entry status. Either we
+	 * see its registration and wake it, or it sees DONE and does not sleep.
+	 */
+	atomic_fetch_add((_Atomic uint32_t *)&gr->done_seq, 1);
+	if (atomic_load((_Atomic uint32_t *)&gr->done_waiters) != 0)
+		flexsc_futex_wake(&gr->done_seq, INT_MAX);
+}
+
+static void execute_entry(struct flexsc_st *st, struct executor *ex, struct flexsc_group *gr,
+			  struct flexsc_entry *e, int idx, int may_block)
+{
+	(void)st;
+	uint32_t nr = e->sysnr;
+	uint64_t a[FLEXSC_ARGS];
+	/* Plain loads: the CAS SUBMITTED->BUSY (acquire) ordered them after the
+	 * submitter's stores of sysnr and args. Read once, into locals. */
+	memcpy(a, e->args, sizeof(a));
+	long r;
+	if (!flexsc_call_allowed(nr, NULL)) {
+		r = -ENOSYS;
+		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_refused, 1);
+	} else {
+		if (ex) {
+			if (!atomic_load(&st->stopping))
+				atomic_store(&ex->cancel, -1);
+			atomic_store(&ex->current, idx);
+			atomic_store(&ex->in_call, 1);
+		}
+		for (;;) {
+			r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+			if (r == -1)
+				r = -errno;
+			/* EINTR from a signal meant for another entry (the cancel raced
+			 * with the end of that call): restart, as SA_RESTART would. */
+			if (r != -EINTR || !ex)
+				break;
+			int c = atomic_load(&ex->cancel);
+			if (c == idx || c == CANCEL_ALL)
+				break;
+		}
+		if (ex) {
+			atomic_store(&ex->in_call, 0);
+			atomic_store(&ex->current, -1);
+		}
+		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_executed, 1);
+	}
+	(void)may_block;
+	e->ret = r;
+	/* Release: the ret store above is visible before DONE; pairs with the
+	 * owner's acquire load of status. */
+	atomic_store_explicit((_Atomic uint32_t *)&e->status, FLEXSC_DONE, memory_order_release);
+}
+
+/* Claim one entry: the CAS SUBMITTED->BUSY (acquire) is what makes it ours. */
+static int claim_entry(struct flexsc_entry *e)
+{
+	uint32_t expect = FLEXSC_SUBMITTED;
+	return atomic_compare_exchange_strong_explicit((_Atomic uint32_t *)&e->status, &expect,
+						       FLEXSC_BUSY, memory_order_acquire,
+						       memory_order_relaxed);
+}
+
+static int any_submitted(struct flexsc_st *st, struct flexsc_group *gr)
+{
+	int words = (st->entries + 63) / 64;
+	for (int w = 0; w < words; w++)
+		if (atomic_load_explicit((_Atomic uint64_t *)&gr->submit_bits[w], memory_order_relaxed))
+			return 1;
+	return 0;
+}
+
+static void *executor_main(void *arg);
+
+/* Start one more executor for group g (lock held). 0 or -errno. */
+static int spawn_executor(struct flexsc_st *st, int g)
+{
+	struct group_state *gs = &st->gs[g];
+	struct flexsc_group *gr = grp(st, g);
+	if ((int)atomic_load((_Atomic uint32_t *)&gr->executors) >= st->pool_max)
+		return -EAGAIN;
+	struct executor *ex = calloc(1, sizeof(*ex));
+	if (!ex)
+		return -ENOMEM;
+	ex->st = st;
+	ex->group = g;
+	ex->current = -1;
+	ex->cancel = -1;
+	/* Counted as running from birth: it scans before it may sleep. */
+	atomic_fetch_add((_Atomic uint32_t *)&gr->running, 1);
+	atomic_fetch_add((_Atomic uint32_t *)&gr->executors, 1);
+	atomic_fetch_add(&st->threads, 1);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	int rc = pthread_create(&ex->thread, &attr, executor_main, ex);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		atomic_fetch_sub((_Atomic uint32_t *)&gr->running, 1);
+		atomic_fetch_sub((_Atomic uint32_t *)&gr->executors, 1);
+		atomic_fetch_sub(&st->threads, 1);
+		free(ex);
+		return -rc;
+	}
+	ex->next = gs->executors;
+	gs->executors = ex;
+	return 0;
+}
+
+/*
+ * `running` has just dropped to zero because an executor is about to block in
+ * a call: make sure someone can serve the group. Set NEED_WAKEUP so the next
+ * submitter wakes a sleeper; if work is already pending, wake one now; if no
+ * sleeper exists, start a spare (bounded by pool_max).
+ */
+static void hand_over(struct flexsc_st *st, int g)
+{
+	struct flexsc_group *gr = grp(st, g);
+	struct group_state *gs = &st->gs[g];
+	/* seq_cst RMW: orders the flag store before the loads of submit_bits
+	 * below; pairs with the submitter's seq_cst OR into submit_bits followed
+	 * by its load of flags. */
+	atomic_fetch_or((_Atomic uint32_t *)&gr->flags, FLEXSC_GROUP_NEED_WAKEUP);
+	if (atomic_load(&gs->idle) == 0) {
+		pthread_mutex_lock(&gs->lock);
+		if (atomic_load(&gs->idle) == 0 && !atomic_load(&st->stopping))
+			spawn_executor(st, g);
+		pthread_mutex_unlock(&gs->lock);
+	}
+	if (any_submitted(st, gr)) {
+		atomic_fetch_and((_Atomic uint32_t *)&gr->flags, ~FLEXSC_GROUP_NEED_WAKEUP);
+		atomic_fetch_add((_Atomic uint32_t *)&gr->wake_seq, 1);
+		flexsc_futex_wake(&gr->wake_seq, 1);
+	}
+}
+
+/*
+ * Claim and run every entry whose bit is set. A whole bitmap word is taken at
+ * once (one atomic per up to 64 entries); before a call that may block, the
+ * rest of the word is handed back so another executor can take it.
+ * Returns the number executed.
+ */
+static int run_pending(struct flexsc_st *st, struct executor *ex, int g)
+{
+	struct flexsc_group *gr = grp(st, g);
+	int words = (st->entries + 63) / 64, done = 0;
+	for (int w = 0; w < words; w++) {
+		_Atomic uint64_t *word = (_Atomic uint64_t *)&gr->submit_bits[w];
+		if (!atomic_load_explicit(word, memory_order_relaxed))
+			continue;
+		/* Acquire: the bits we take were set after their entries' SUBMITTED
+		 * stores; the CAS on each entry re-checks its status anyway. */
+		uint64_t bits = atomic_exchange_explicit(word, 0, memory_order_acquire);
+		if (!bits)
+			continue;
+		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_batches, 1);
+		while (bits) {
+			int b = __builtin_ctzll(bits);
+			bits &= bits - 1;
+			int idx = w * 64 + b;
+			if (idx >= st->entries)
+				continue; /* scribbled bit beyond the group: ignore */
+			struct flexsc_entry *e = entry_at(st, g, idx);
+			if (!claim_entry(e))
+				continue; /* not SUBMITTED: stale or hostile bit */
+			int may_block = 0;
+			flexsc_call_allowed(e->sysnr, &may_block);
+			if (may_block && ex) {
+				if (bits) {
+					/* seq_cst: the handed-back bits are visible before we
+					 * drop out of `running`. */
+					atomic_fetch_or(word, bits);
+					bits = 0;
+				}
+				if (done)
+					publish_done(gr);
+				if (atomic_fetch_sub((_Atomic uint32_t *)&gr->running, 1) == 1)
+					hand_over(st, g);
+				execute_entry(st, ex, gr, e, idx, 1);
+				atomic_fetch_add((_Atomic uint32_t *)&gr->running, 1);
+				publish_done(gr);
+				done = 0;
+				continue;
+			}
+			execute_entry(st, ex, gr, e, idx, may_block);
+			done++;
+		}
+		if (done)
+			publish_done(gr);
+	}
+	return done;
+}
+
+int flexsc_st_cancel(struct flexsc_st *st, int g, int idx)
+{
+	if (!st || g < 0 || g >= st->groups)
+		return -EINVAL;
+	int found = 0;
+	struct group_state *gs = &st->gs[g];
+	pthread_mutex_lock(&gs->lock);
+	for (struct executor *ex = gs->executors; ex; ex = ex->next) {
+		if (atomic_load(&ex->current) == idx && atomic_load(&ex->in_call)) {
+			atomic_store(&ex->cancel, idx);
+			pthread_kill(ex->thread, FLEXSC_SIG);
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&gs->lock);
+	return found;
+}
+
+long flexsc_raw(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+{
+	long r = syscall(nr, a0, a1, a2, a3, a4, a5);
+	return r == -1 ? -errno : r;
+}
+
+int flexsc_st_execute_pending(struct flexsc_st *st, int g)
+{
+	if (!st || g < 0 || g >= st->groups)
+		return -EINVAL;
+	return run_pending(st, NULL, g);
+}
+
+static void executor_sleep(struct flexsc_st *st, struct executor *ex, int g)
+{
+	struct flexsc_group *gr = grp(st, g);
+	struct group_state *gs = &st->gs[g];
+	(void)ex;
+	/* Snapshot before announcing: a wake that bumps wake_seq after this
+	 * load makes the futex_wait below return at once. */
+	uint32_t seq = atomic_load_explicit((_Atomic uint32_t *)&gr->wake_seq, memory_order_acquire);
+	int last = atomic_fetch_sub((_Atomic uint32_t *)&gr->running, 1) == 1;
+	if (last) {
+		/* seq_cst RMW then loads of submit_bits: pairs with the submitter's
+		 * OR into submit_bits (seq_cst) then load of flags. One of us sees
+		 * the other: no lost wake-up. */
+		atomic_fetch_or((_Atomic uint32_t *)&gr->flags, FLEXSC_GROUP_NEED_WAKEUP);
+	}
+	atomic_fetch_add(&gs->idle, 1);
+	if (!any_submitted(st, gr) && !atomic_load(&st->stopping)) {
+		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_sleeps, 1);
+		flexsc_futex_wait(&gr->wake_seq, seq, -1);
+	}
+	atomic_fetch_sub(&gs->idle, 1);
+	atomic_fetch_add((_Atomic uint32_t *)&gr->running, 1);
+}
+
+static void *executor_main(void *arg)
+{
+	struct executor *ex = arg;
+	struct flexsc_st *st = ex->st;
+	int g = ex->group;
+	struct flexsc_group *gr = grp(st, g);
+	sigset_t set;
+
+	/* Only FLEXSC_SIG reaches executors; every other signal goes to JVM threads. */
+	sigfillset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, FLEXSC_SIG);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	flexsc_pin_self(st->gs[g].cpu);
+
+	while (!atomic_load_explicit(&st->stopping, memory_order_acquire)) {
+		if (run_pending(st, ex, g))
+			continue;
+		int found = 0;
+		for (int i = 0; i < st->spin_iters && !found; i++) {
+			__builtin_ia32_pause();
+			found = any_submitted(st, gr) || atomic_load_explicit(&st->stopping, memory_order_relaxed);
+		}
+		if (!found)
+			executor_sleep(st, ex, g);
+	}
+	atomic_fetch_sub((_Atomic uint32_t *)&gr->running, 1);
+	atomic_store(&ex->exited, 1);
+	return NULL;
+}
+
+struct flexsc_st *flexsc_st_create(int groups, const int *cpus, int pages,
+				   int pool_max, int spin_iters, int *err)
+{
+	if (groups < 1 || groups > (int)FLEXSC_MAX_GROUPS || pages < 1 ||
+	    pages > (int)FLEXSC_MAX_PAGES || pool_max < 1 || pool_max > 1024 || spin_iters < 0 || !cpus) {
+		*err = EINVAL;
+		return NULL;
+	}
+	pthread_once(&sig_once, install_sig);
+	struct flexsc_st *st = calloc(1, sizeof(*st));
+	if (!st) {
+		*err = ENOMEM;
+		return NULL;
+	}
+	st->groups = groups;
+	st->pages = pages;
+	st->entries = pages * (int)FLEXSC_ENTRIES_PER_PAGE;
+	st->pool_max = pool_max;
+	st->spin_iters = spin_iters;
+	st->size = FLEXSC_MAPPING_SIZE(groups, pages);
+	st->base = mmap(NULL, st->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	st->gs = calloc(groups, sizeof(*st->gs));
+	if (st->base == MAP_FAILED || !st->gs) {
+		*err = st->base == MAP_FAILED ? errno : ENOMEM;
+		if (st->base != MAP_FAILED)
+			munmap(st->base, st->size);
+		free(st->gs);
+		free(st);
+		return NULL;
+	}
+	struct flexsc_ctrl *c = ctrl(st);
+	c->magic = FLEXSC_MAGIC;
+	c->abi_version = FLEXSC_ABI_VERSION;
+	c->groups = groups;
+	c->pages = pages;
+	c->entries = st->entries;
+	for (int g = 0; g < groups; g++) {
+		pthread_mutex_init(&st->gs[g].lock, NULL);
+		st->gs[g].cpu = cpus[g];
+	}
+	for (int g = 0; g < groups; g++) {
+		pthread_mutex_lock(&st->gs[g].lock);
+		int rc = spawn_executor(st, g);
+		pthread_mutex_unlock(&st->gs[g].lock);
+		if (rc) {
+			flexsc_st_stop(st, 1000000000LL);
+			flexsc_st_free(st);
+			*err = -rc;
+			return NULL;
+		}
+	}
+	return st;
+}
+
+void *flexsc_st_base(struct flexsc_st *st) { return st->base; }
+uint64_t flexsc_st_mapping_size(struct flexsc_st *st) { return st->size; }
+int flexsc_st_threads(struct flexsc_st *st) { return atomic_load(&st->threads); }
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int flexsc_st_stop(struct flexsc_st *st, int64_t timeout_ns)
+{
+	int64_t deadline = now_ns() + timeout_ns;
+	/* Release: executors that acquire-load `stopping` leave their loop. */
+	atomic_store_explicit(&st->stopping, 1, memory_order_release);
+	for (int g = 0; g < st->groups; g++) {
+		struct flexsc_group *gr = grp(st, g);
+		atomic_fetch_or((_Atomic uint32_t *)&gr->flags, FLEXSC_GROUP_STOPPING);
+		atomic_fetch_add((_Atomic uint32_t *)&gr->wake_seq, 1);
+		flexsc_futex_wake(&gr->wake_seq, INT_MAX);
+	}
+	int stuck = 0;
+	for (int g = 0; g < st->groups; g++) {
+		struct group_state *gs = &st->gs[g];
+		/* Snapshot the list: spawning checks `stopping` under the lock, so
+		 * none is added after this; waiting must not hold the lock, since an
+		 * executor handing over takes it. */
+		pthread_mutex_lock(&gs->lock);
+		struct executor *head = gs->executors;
+		pthread_mutex_unlock(&gs->lock);
+		for (struct executor *ex = head; ex; ex = ex->next) {
+			/* A call may be blocked without bound: signal until the executor
+			 * leaves its loop. Repeat, since a signal that lands just before
+			 * the call starts is not seen by it. */
+			while (!atomic_load(&ex->exited) && now_ns() < deadline) {
+				atomic_store(&ex->cancel, CANCEL_ALL);
+				if (atomic_load(&ex->in_call))
+					pthread_kill(ex->thread, FLEXSC_SIG);
+				struct flexsc_group *gr = grp(st, g);
+				atomic_fetch_add((_Atomic uint32_t *)&gr->wake_seq, 1);
+				flexsc_futex_wake(&gr->wake_seq, INT_MAX);
+				struct timespec ts = { 0, 200000 };
+				nanosleep(&ts, NULL);
+			}
+			if (atomic_load(&ex->exited)) {
+				pthread_join(ex->thread, NULL);
+				atomic_fetch_sub(&st->threads, 1);
+				atomic_fetch_sub((_Atomic uint32_t *)&grp(st, g)->executors, 1);
+			} else {
+				pthread_detach(ex->thread);
+				stuck++;
+			}
+		}
+	}
+	/* Wake completion waiters: they see the engine closed. */
+	for (int g = 0; g < st->groups; g++)
+		publish_done(grp(st, g));
+	return stuck ? -ETIMEDOUT : 0;
+}
+
+void flexsc_st_free(struct flexsc_st *st)
+{
+	if (!st)
+		return;
+	for (int g = 0; g < st->groups; g++) {
+		struct executor *ex = st->gs[g].executors;
+		while (ex) {
+			struct executor *n = ex->next;
+			free(ex);
+			ex = n;
+		}
+		pthread_mutex_destroy(&st->gs[g].lock);
+	}
+	munmap(st->base, st->size);
+	free(st->gs);
+	free(st);
+}
+
+int flexsc_abi_describe(char *buf, int len)
+{
+	int n = 0;
+#define D(name, val) n += snprintf(buf + n, n < len ? len - n : 0, "%s=%lld\n", name, (long long)(val))
+	D("ABI_VERSION", FLEXSC_ABI_VERSION);
+	D("MAGIC", FLEXSC_MAGIC);
+	D("PAGE_SIZE", FLEXSC_PAGE_SIZE);
+	D("ENTRY_SIZE", sizeof(struct flexsc_entry));
+	D("ENTRY_ALIGN", _Alignof(struct flexsc_entry));
+	D("ENTRIES_PER_PAGE", FLEXSC_ENTRIES_PER_PAGE);
+	D("MAX_PAGES", FLEXSC_MAX_PAGES);
+	D("MAX_GROUPS", FLEXSC_MAX_GROUPS);
+	D("BITMAP_WORDS", FLEXSC_BITMAP_WORDS);
+	D("ARGS", FLEXSC_ARGS);
+	D("ENTRY_STATUS", offsetof(struct flexsc_entry, status));
+	D("ENTRY_SYSNR", offsetof(struct flexsc_entry, sysnr));
+	D("ENTRY_RET", offsetof(struct flexsc_entry, ret));
+	D("ENTRY_ARGS", offsetof(struct flexsc_entry, args));
+	D("STATUS_FREE", FLEXSC_FREE);
+	D("STATUS_SUBMITTED", FLEXSC_SUBMITTED);
+	D("STATUS_BUSY", FLEXSC_BUSY);
+	D("STATUS_DONE", FLEXSC_DONE);
+	D("GROUP_NEED_WAKEUP", FLEXSC_GROUP_NEED_WAKEUP);
+	D("GROUP_STOPPING", FLEXSC_GROUP_STOPPING);
+	D("GROUP_SIZE", sizeof(struct flexsc_group));
+	D("GROUP_SUBMIT_BITS", offsetof(struct flexsc_group, submit_bits));
+	D("GROUP_FLAGS", offsetof(struct flexsc_group, flags));
+	D("GROUP_WAKE_SEQ", offsetof(struct flexsc_group, wake_seq));
+	D("GROUP_RUNNING", offsetof(struct flexsc_group, running));
+	D("GROUP_EXECUTORS", offsetof(struct flexsc_group, executors));
+	D("GROUP_DONE_SEQ", offsetof(struct flexsc_group, done_seq));
+	D("GROUP_DONE_WAITERS", offsetof(struct flexsc_group, done_waiters));
+	D("GROUP_STAT_EXECUTED", offsetof(struct flexsc_group, stat_executed));
+	D("GROUP_STAT_REFUSED", offsetof(struct flexsc_group, stat_refused));
+	D("GROUP_STAT_SLEEPS", offsetof(struct flexsc_group, stat_sleeps));
+	D("GROUP_STAT_BATCHES", offsetof(struct flexsc_group, stat_batches));
+	D("CTRL_HEADER_SIZE", sizeof(struct flexsc_ctrl));
+	D("CTRL_MAGIC", offsetof(struct flexsc_ctrl, magic));
+	D("CTRL_ABI_VERSION", offsetof(struct flexsc_ctrl, abi_version));
+	D("CTRL_GROUPS", offsetof(struct flexsc_ctrl, groups));
+	D("CTRL_PAGES", offsetof(struct flexsc_ctrl, pages));
+	D("CTRL_ENTRIES", offsetof(struct flexsc_ctrl, entries));
+	D("CTRL_GROUP0", offsetof(struct flexsc_ctrl, group));
+	D("CTRL_SIZE_1", FLEXSC_CTRL_SIZE(1));
+	D("CTRL_SIZE_60", FLEXSC_CTRL_SIZE(60));
+	D("MAPPING_SIZE_3_5", FLEXSC_MAPPING_SIZE(3, 5));
+	D("GROUP_PAGES_OFFSET_3_5_2", FLEXSC_GROUP_PAGES_OFFSET(3, 5, 2));
+	D("REGISTER_SIZE", sizeof(struct flexsc_register));
+	D("WAIT_SIZE", sizeof(struct flexsc_wait));
+	D("WAIT_GROUP", offsetof(struct flexsc_wait, group));
+	D("WAIT_FLAGS", offsetof(struct flexsc_wait, flags));
+	D("WAIT_TIMEOUT_NS", offsetof(struct flexsc_wait, timeout_ns));
+	D("WAIT_DONE_SEQ", offsetof(struct flexsc_wait, done_seq));
+	D("WAIT_EXECUTED", offsetof(struct flexsc_wait, executed));
+	D("WAIT_EXECUTE", FLEXSC_WAIT_EXECUTE);
+	D("IOC_REGISTER", FLEXSC_IOC_REGISTER);
+	D("IOC_SERVE", FLEXSC_IOC_SERVE);
+	D("IOC_WAIT", FLEXSC_IOC_WAIT);
+	D("IOC_WAKE", FLEXSC_IOC_WAKE);
+	D("IOC_STOP", FLEXSC_IOC_STOP);
+#undef D
+	return n;
+}
+
+int flexsc_calls_describe(char *buf, int len)
+{
+	int n = 0;
+#define FLEXSC_DESCRIBE(nr, name, flags) \
+	n += snprintf(buf + n, n < len ? len - n : 0, "%d %s %u\n", nr, #name, (unsigned)(flags));
+	FLEXSC_CALL_TABLE(FLEXSC_DESCRIBE)
+#undef FLEXSC_DESCRIBE
+	return n;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libflexsc: the SYSCALL_THREADS engine (pinned native syscall threads that
+ * execute syscall-page entries with syscall(2)) and the control-plane helpers
+ * the Java engines call through JNA. The data plane (writing entries, reading
+ * completions) is not here: Java does it over the shared mapping.
+ */
+#ifndef FLEXSC_H
+#define FLEXSC_H
+
+#include <stdint.h>
+#include "include/flexsc_abi.h"
+
+struct flexsc_st;
+
+/*
+ * Create a SYSCALL_THREADS engine: one group per CPU in cpus[0..groups), each
+ * with `pages` syscall pages, starting one executor per group and growing to
+ * at most `pool_max` per group when executors block. spin_iters bounds the
+ * busy-wait before an idle executor sleeps. Returns NULL with *err = errno.
+ */
+struct flexsc_st *flexsc_st_create(int groups, const int *cpus, int pages,
+				   int pool_max, int spin_iters, int *err);
+/* Base address of the shared mapping (control area + pages). */
+void *flexsc_st_base(struct flexsc_st *st);
+uint64_t flexsc_st_mapping_size(struct flexsc_st *st);
+/* Live executor threads, all groups. */
+int flexsc_st_threads(struct flexsc_st *st);
+/*
+ * Stop: mark every group STOPPING, wake the executors, interrupt the ones
+ * inside a call (signal, repeated until they leave it, up to timeout_ns), join
+ * them. Entries they had claimed are completed (DONE, possibly -EINTR); entries
+ * never claimed stay SUBMITTED for the caller to fail. Returns 0, or -ETIMEDOUT
+ * if some executor did not stop (it is then detached and the mapping leaked on
+ * purpose rather than freed under it).
+ */
+int flexsc_st_stop(struct flexsc_st *st, int64_t timeout_ns);
+/* Free the mapping and the handle; only after flexsc_st_stop returned 0. */
+void flexsc_st_free(struct flexsc_st *st);
+
+/*
+ * Interrupt the executor of group g running entry idx, if its call is in
+ * progress (a signal: the call returns -EINTR). 1 if signalled, 0 if none.
+ */
+int flexsc_st_cancel(struct flexsc_st *st, int g, int idx);
+
+/* A direct system call: the raw kernel result (-errno on failure). The
+ * baseline for benchmarks and the DIRECT policy. */
+long flexsc_raw(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+
+/* Execute every pending entry of group g in the calling thread (same-core batch). */
+int flexsc_st_execute_pending(struct flexsc_st *st, int g);
+
+/* futex helpers on 32-bit words of the shared mapping (private futexes). */
+int flexsc_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+int flexsc_futex_wake(uint32_t *addr, int count);
+
+/* Pin the calling thread to one CPU; 0 or -errno. */
+int flexsc_pin_self(int cpu);
+/* Thread id of the caller (for tests and diagnostics). */
+int flexsc_gettid(void);
+
+/* "NAME=VALUE\n" lines describing the ABI as compiled (offsetof, sizeof, constants). */
+int flexsc_abi_describe(char *buf, int len);
+/* "nr name flags\n" lines: the allow-list as compiled. */
+int flexsc_calls_describe(char *buf, int len);
+/* 1 if nr is allow-listed, else 0; *may_block receives its flag. */
+int flexsc_call_allowed(uint32_t nr, int *may_block);
+
+#endif

@@ -1,0 +1,58 @@
+package dev.flexsc.nativeimpl;
+
+import dev.flexsc.Syscalls;
+import dev.flexsc.spi.SyscallInvoker;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Direct system calls from the calling thread through an FFM downcall (no syscall
+ * page, no other thread): the baseline every FlexSC figure is compared with, and
+ * the path of the DIRECT policy. Refuses nothing: the typed {@link Syscalls} layer
+ * over it applies the allow-list like every engine.
+ */
+public final class DirectSyscalls implements SyscallInvoker {
+    private static final MethodHandle RAW;
+
+    static {
+        LibFlexsc.ensureAvailable();
+        SymbolLookup lib = SymbolLookup.libraryLookup(LibFlexsc.file().toPath(), Arena.global());
+        RAW = Linker.nativeLinker().downcallHandle(lib.find("flexsc_raw").orElseThrow(),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    }
+
+    private static final DirectSyscalls INSTANCE = new DirectSyscalls();
+    private static final Syscalls SYSCALLS = new Syscalls(INSTANCE);
+
+    private DirectSyscalls() {}
+
+    /** The shared instance. */
+    public static DirectSyscalls invoker() {
+        return INSTANCE;
+    }
+
+    /** Typed direct calls. */
+    public static Syscalls syscalls() {
+        return SYSCALLS;
+    }
+
+    /** One direct system call: the raw kernel result. */
+    public static long raw(int nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+        try {
+            return (long) RAW.invokeExact((long) nr, a0, a1, a2, a3, a4, a5);
+        } catch (Throwable t) {
+            throw new AssertionError("flexsc_raw downcall failed", t);
+        }
+    }
+
+    @Override
+    public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+        return raw(nr, a0, a1, a2, a3, a4, a5);
+    }
+}
