@@ -410,6 +410,8 @@ static void *executor_main(void *arg)
 	sigaddset(&set, FLEXSC_SIG);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	flexsc_pin_self(st->gs[g].cpu);
+	/* Named so that tools (and the bench harness) can find syscall threads. */
+	pthread_setname_np(pthread_self(), "flexsc-exec");
 
 	while (!atomic_load_explicit(&st->stopping, memory_order_acquire)) {
 		if (run_pending(st, ex, g))

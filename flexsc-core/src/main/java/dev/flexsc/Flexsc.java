@@ -105,7 +105,8 @@ public final class Flexsc {
     }
 
     private static String noProvider(Engine e) {
-        return "no provider for " + e + " on the class path (add the dev.flexsc:flexsc-native dependency)";
+        return "no provider for " + e + " on the class path (flexsc-native is missing, or this build of it does not"
+                + " include the " + e + " engine)";
     }
 
     private static Map<Engine, EngineProvider> providers() {

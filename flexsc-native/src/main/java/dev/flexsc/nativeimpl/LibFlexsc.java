@@ -4,8 +4,6 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 
-import java.io.File;
-
 /**
  * JNA direct-mapped bindings to libflexsc: the control plane (create, stop, futex
  * wait and wake, pin, cancel). Never called per system call on the fast path.
@@ -47,10 +45,14 @@ public final class LibFlexsc {
         if (why != null) throw new UnsatisfiedLinkError(why);
     }
 
-    /** The extracted library file (for FFM lookups of the same code). */
-    public static File file() {
+    /**
+     * Address of an exported function of the loaded library, for FFM downcalls into the
+     * same copy JNA loaded (JNA may delete its extracted file once loaded, so a second
+     * dlopen by path is not an option).
+     */
+    public static long symbol(String name) {
         ensureAvailable();
-        return LIB.getFile();
+        return Pointer.nativeValue(LIB.getFunction(name));
     }
 
     public static native Pointer flexsc_st_create(int groups, int[] cpus, int pages, int poolMax, int spinIters, int[] err);

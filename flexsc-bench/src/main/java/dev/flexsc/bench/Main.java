@@ -1,0 +1,76 @@
+package dev.flexsc.bench;
+
+import dev.flexsc.EngineAvailability;
+import dev.flexsc.Flexsc;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code ./flexsc bench}: the bundled microbenchmarks, printed as a table.
+ *
+ * <pre>
+ * ./flexsc bench [--seconds S] [--warmup S] [--threads 1,4] [--calls getpid,write64,pwrite4k]
+ * ./flexsc bench --jmh [JMH options]     the JMH microbenchmarks with JMH's own output
+ * </pre>
+ */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--jmh")) {
+            org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        double seconds = 2, warmup = 1;
+        int[] threads = {1, 8};
+        List<CallKind> calls = List.of(CallKind.GETPID, CallKind.WRITE64);
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+                case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--calls" -> calls = Arrays.stream(args[++i].split(","))
+                        .map(s -> CallKind.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+                default -> {
+                    System.err.println("unknown option " + args[i]
+                            + "; usage: ./flexsc bench [--seconds S] [--warmup S] [--threads 1,4] [--calls getpid,write64,pwrite4k] | --jmh ...");
+                    System.exit(2);
+                }
+            }
+        }
+        System.out.println("FlexSC bench: " + Runtime.getRuntime().availableProcessors() + " CPUs, "
+                + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", JDK "
+                + Runtime.version() + "; " + warmup + " s warm-up, " + seconds + " s measured per row");
+        for (EngineAvailability a : Flexsc.probe()) System.out.println("  " + a);
+        List<Harness.Result> rows = new ArrayList<>();
+        for (CallKind call : calls) {
+            for (int t : threads) {
+                for (Variant v : Variant.values()) {
+                    rows.add(Harness.measure(v, call, t, warmup, seconds));
+                }
+            }
+        }
+        System.out.println(table(rows));
+    }
+
+    /** The results as a fixed-width table; ratios are against DIRECT_FFM for the same call and threads. */
+    public static String table(List<Harness.Result> rows) {
+        StringBuilder sb = new StringBuilder();
+        String fmt = "%-22s %-28s %7s %14s %10s %14s %16s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "call", "variant", "threads", "calls/s", "vs direct",
+                "app CPU ns/call", "syscall CPU ns/call"));
+        for (Harness.Result r : rows) {
+            double base = rows.stream().filter(b -> b.variant() == Variant.DIRECT_FFM && b.call() == r.call()
+                    && b.threads() == r.threads()).mapToDouble(Harness.Result::callsPerSecond).findFirst().orElse(Double.NaN);
+            sb.append(String.format(Locale.ROOT, fmt, r.call().label, r.variant().label, r.threads(),
+                    String.format(Locale.ROOT, "%,.0f", r.callsPerSecond()),
+                    String.format(Locale.ROOT, "%.2fx", r.callsPerSecond() / base),
+                    String.format(Locale.ROOT, "%.0f", r.appCpuNsPerCall()),
+                    r.variant().flexsc ? String.format(Locale.ROOT, "%.0f", r.syscallCpuNsPerCall()) : "-"));
+        }
+        return sb.toString();
+    }
+}
