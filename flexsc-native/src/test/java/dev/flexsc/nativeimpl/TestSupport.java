@@ -44,9 +44,20 @@ final class TestSupport {
         }
     }
 
-    /** Threads of this process (/proc/self/task), native ones included. */
-    static long osThreads() throws IOException {
-        return count(Path.of("/proc/self/task"));
+    /**
+     * Syscall threads of this process (native threads named flexsc-exec). Counting every OS
+     * thread would be flaky: the JVM starts and stops JIT and GC threads on its own.
+     */
+    static long syscallThreads() throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.filter(t -> {
+                try {
+                    return Files.readString(t.resolve("comm")).trim().equals("flexsc-exec");
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
     }
 
     static long openFds() throws IOException {
