@@ -358,6 +358,11 @@ int flexsc_st_cancel(struct flexsc_st *st, int g, int idx)
 	return found;
 }
 
+long flexsc_nop(long x)
+{
+	return x + 1;
+}
+
 long flexsc_raw(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
 	long r = syscall(nr, a0, a1, a2, a3, a4, a5);

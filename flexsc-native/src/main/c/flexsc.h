@@ -47,6 +47,8 @@ int flexsc_st_cancel(struct flexsc_st *st, int g, int idx);
 /* A direct system call: the raw kernel result (-errno on failure). The
  * baseline for benchmarks and the DIRECT policy. */
 long flexsc_raw(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+/* An empty native function: the cost of a native call, for the cost study. */
+long flexsc_nop(long x);
 
 /* Execute every pending entry of group g in the calling thread (same-core batch). */
 int flexsc_st_execute_pending(struct flexsc_st *st, int g);

@@ -14,6 +14,8 @@ import java.util.Locale;
  * <pre>
  * ./flexsc bench [--seconds S] [--warmup S] [--threads 1,4] [--calls getpid,write64,pwrite4k]
  * ./flexsc bench --jmh [JMH options]     the JMH microbenchmarks with JMH's own output
+ * ./flexsc bench --study pagefault [--size-mib N]   the page-fault study (default 1024 MiB)
+ * ./flexsc bench --study cost                      the per-call cost study (JMH, one call in flight)
  * </pre>
  */
 public final class Main {
@@ -22,6 +24,10 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--jmh")) {
             org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("--study")) {
+            study(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         double seconds = 2, warmup = 1;
@@ -54,6 +60,24 @@ public final class Main {
             }
         }
         System.out.println(table(rows));
+    }
+
+    private static void study(String[] args) throws Exception {
+        if (args.length == 0) throw new IllegalArgumentException("--study needs pagefault or cost");
+        switch (args[0]) {
+            case "pagefault" -> {
+                long mib = 1024;
+                for (int i = 1; i < args.length; i++) {
+                    if (args[i].equals("--size-mib")) mib = Long.parseLong(args[++i]);
+                    else throw new IllegalArgumentException("unknown option " + args[i]);
+                }
+                System.out.println("page-fault study: " + mib + " MiB private anonymous mapping, "
+                        + Runtime.getRuntime().availableProcessors() + " CPUs");
+                System.out.println(PageFaultStudy.table(PageFaultStudy.run(mib << 20)));
+            }
+            case "cost" -> System.out.println(CostStudy.table(CostStudy.run()));
+            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost)");
+        }
     }
 
     /** The results as a fixed-width table; ratios are against DIRECT_FFM for the same call and threads. */

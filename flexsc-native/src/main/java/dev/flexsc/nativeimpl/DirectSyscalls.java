@@ -18,11 +18,23 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class DirectSyscalls implements SyscallInvoker {
     private static final MethodHandle RAW;
+    private static final MethodHandle NOP;
 
     static {
         LibFlexsc.ensureAvailable();
         RAW = Linker.nativeLinker().downcallHandle(MemorySegment.ofAddress(LibFlexsc.symbol("flexsc_raw")),
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+        NOP = Linker.nativeLinker().downcallHandle(MemorySegment.ofAddress(LibFlexsc.symbol("flexsc_nop")),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
+    }
+
+    /** An empty native function through the same kind of downcall: the cost of a native call. */
+    public static long nop(long x) {
+        try {
+            return (long) NOP.invokeExact(x);
+        } catch (Throwable t) {
+            throw new AssertionError("flexsc_nop downcall failed", t);
+        }
     }
 
     private static final DirectSyscalls INSTANCE = new DirectSyscalls();

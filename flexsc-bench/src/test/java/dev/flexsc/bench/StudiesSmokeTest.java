@@ -1,0 +1,48 @@
+package dev.flexsc.bench;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The cost and page-fault studies run with tiny parameters and give sane figures (no timing checks). */
+class StudiesSmokeTest {
+    @Test
+    void pageFaultStudyCoversEveryMethod() throws Exception {
+        List<PageFaultStudy.Row> rows = PageFaultStudy.run(8L << 20);
+        assertEquals(8, rows.size());
+        for (PageFaultStudy.Row r : rows) {
+            assertEquals(2048, r.pages());
+            if (r.note().contains("lacks")) continue; // a kernel without MADV_POPULATE_WRITE: printed as n/a
+            assertTrue(r.nsPerPage() > 0 && r.nsPerPage() < 1e7, r.toString());
+        }
+        assertTrue(PageFaultStudy.table(rows).contains("FlexSC offloaded"));
+    }
+
+    @Test
+    void permutationVisitsEveryPageOnce() {
+        int[] p = PageFaultStudy.permutation(10_000, 5);
+        boolean[] seen = new boolean[p.length];
+        for (int i : p) {
+            assertFalse(seen[i]);
+            seen[i] = true;
+        }
+    }
+
+    @Test
+    void costStudyBenchmarksReturnTheRightThings() throws Exception {
+        CostStudyBenchmark b = new CostStudyBenchmark();
+        b.setup();
+        try {
+            long pid = ProcessHandle.current().pid();
+            assertEquals(pid, b.getpidViaSyscall());
+            assertEquals(pid, b.getpidViaFlexscSyscallThreads());
+            assertEquals(-38, b.enosysSyscall(), "ENOSYS expected");
+            assertEquals(1, b.javaMethodCall());
+            assertEquals(2, b.nativeFunctionCall());
+        } finally {
+            b.tearDown();
+        }
+    }
+}
