@@ -79,8 +79,16 @@ struct group_state {
 	pthread_mutex_t lock;          /* guards the executor list and spawning */
 	struct executor *executors;
 	_Atomic int idle;              /* executors asleep on wake_seq */
+	_Atomic int watching;          /* idle executors in timed (watcher) sleep */
+	_Atomic int blocked;           /* executors inside a MAY_BLOCK call */
+	_Atomic uint64_t blocking_calls; /* MAY_BLOCK calls started, ever */
 	int cpu;
-};
+} __attribute__((aligned(64)));
+
+/* A watcher re-checks the group this often while calls that may block are running. */
+#define WATCH_TICK_NS 50000LL
+/* ...and keeps watching for this many quiet ticks after the last such call. */
+#define WATCH_QUIET_TICKS 40
 
 struct flexsc_st {
 	void *base;
@@ -257,30 +265,39 @@ static int spawn_executor(struct flexsc_st *st, int g)
 }
 
 /*
- * `running` has just dropped to zero because an executor is about to block in
- * a call: make sure someone can serve the group. Set NEED_WAKEUP so the next
- * submitter wakes a sleeper; if work is already pending, wake one now; if no
- * sleeper exists, start a spare (bounded by pool_max).
+ * An executor is about to run a call that may block without bound. It stops
+ * counting as `running` (so an idle executor that becomes the last one arms
+ * NEED_WAKEUP) and makes sure some executor watches the group: a watcher is an
+ * idle executor in timed sleep that takes over pending entries if the group
+ * makes no progress while nobody is running (CMWQ's job, done lazily: a call
+ * that returns quickly, like a write to /dev/null, costs a few atomics and no
+ * wake-up). Only when no watcher exists is one woken, or started.
  */
-static void hand_over(struct flexsc_st *st, int g)
+static void enter_blocking(struct flexsc_st *st, int g)
 {
 	struct flexsc_group *gr = grp(st, g);
 	struct group_state *gs = &st->gs[g];
-	/* seq_cst RMW: orders the flag store before the loads of submit_bits
-	 * below; pairs with the submitter's seq_cst OR into submit_bits followed
-	 * by its load of flags. */
-	atomic_fetch_or((_Atomic uint32_t *)&gr->flags, FLEXSC_GROUP_NEED_WAKEUP);
-	if (atomic_load(&gs->idle) == 0) {
+	atomic_fetch_add_explicit(&gs->blocking_calls, 1, memory_order_relaxed);
+	atomic_fetch_add(&gs->blocked, 1);
+	int still_running = (int)atomic_fetch_sub((_Atomic uint32_t *)&gr->running, 1) - 1;
+	if (atomic_load(&gs->watching) > 0)
+		return;
+	if (atomic_load(&gs->idle) > 0) {
+		/* A sleeper without a timeout: wake it; it sees `blocked` and watches. */
+		atomic_fetch_add((_Atomic uint32_t *)&gr->wake_seq, 1);
+		flexsc_futex_wake(&gr->wake_seq, 1);
+	} else if (still_running == 0) {
 		pthread_mutex_lock(&gs->lock);
 		if (atomic_load(&gs->idle) == 0 && !atomic_load(&st->stopping))
 			spawn_executor(st, g);
 		pthread_mutex_unlock(&gs->lock);
 	}
-	if (any_submitted(st, gr)) {
-		atomic_fetch_and((_Atomic uint32_t *)&gr->flags, ~FLEXSC_GROUP_NEED_WAKEUP);
-		atomic_fetch_add((_Atomic uint32_t *)&gr->wake_seq, 1);
-		flexsc_futex_wake(&gr->wake_seq, 1);
-	}
+}
+
+static void leave_blocking(struct flexsc_st *st, int g)
+{
+	atomic_fetch_add((_Atomic uint32_t *)&grp(st, g)->running, 1);
+	atomic_fetch_sub(&st->gs[g].blocked, 1);
 }
 
 /*
@@ -321,14 +338,13 @@ static int run_pending(struct flexsc_st *st, struct executor *ex, int g)
 					atomic_fetch_or(word, bits);
 					bits = 0;
 				}
-				if (done)
-					publish_done(gr);
-				if (atomic_fetch_sub((_Atomic uint32_t *)&gr->running, 1) == 1)
-					hand_over(st, g);
+				/* Completions so far are published at the end of the word,
+				 * or by a watcher if this call really blocks (it sees no
+				 * progress): no futex wake per call here. */
+				enter_blocking(st, g);
 				execute_entry(st, ex, gr, e, idx, 1);
-				atomic_fetch_add((_Atomic uint32_t *)&gr->running, 1);
-				publish_done(gr);
-				done = 0;
+				leave_blocking(st, g);
+				done++;
 				continue;
 			}
 			execute_entry(st, ex, gr, e, idx, may_block);
@@ -376,28 +392,66 @@ int flexsc_st_execute_pending(struct flexsc_st *st, int g)
 	return run_pending(st, NULL, g);
 }
 
-static void executor_sleep(struct flexsc_st *st, struct executor *ex, int g)
+/*
+ * Sleep until woken (NEED_WAKEUP protocol) or, in watcher mode, for one tick.
+ * Returns 1 if this executor should run the group now (woken, or a watcher
+ * that found pending work with no progress and nobody running), 0 to sleep again.
+ */
+static int executor_sleep(struct flexsc_st *st, int g, int *quiet_ticks, uint64_t *seen_calls,
+			  uint32_t *seen_done)
 {
 	struct flexsc_group *gr = grp(st, g);
 	struct group_state *gs = &st->gs[g];
-	(void)ex;
 	/* Snapshot before announcing: a wake that bumps wake_seq after this
 	 * load makes the futex_wait below return at once. */
 	uint32_t seq = atomic_load_explicit((_Atomic uint32_t *)&gr->wake_seq, memory_order_acquire);
 	int last = atomic_fetch_sub((_Atomic uint32_t *)&gr->running, 1) == 1;
-	if (last) {
+	/* seq_cst load after our seq_cst decrement: an executor that entered a
+	 * blocking call (blocked++ then running--) before our decrement is seen. */
+	int blocked_now = atomic_load(&gs->blocked) > 0;
+	uint64_t calls = atomic_load_explicit(&gs->blocking_calls, memory_order_relaxed);
+	if (blocked_now || calls != *seen_calls)
+		*quiet_ticks = 0;
+	*seen_calls = calls;
+	int watch = *quiet_ticks < WATCH_QUIET_TICKS;
+	/*
+	 * The last executor to stop running arms NEED_WAKEUP, except a watcher
+	 * while another executor is inside a call that may block: the tick covers
+	 * that case, and arming the flag then would make every submission pay a
+	 * wake-up while the active executor runs short "blocking" calls (writes).
+	 */
+	if (last && !(watch && blocked_now)) {
 		/* seq_cst RMW then loads of submit_bits: pairs with the submitter's
 		 * OR into submit_bits (seq_cst) then load of flags. One of us sees
 		 * the other: no lost wake-up. */
 		atomic_fetch_or((_Atomic uint32_t *)&gr->flags, FLEXSC_GROUP_NEED_WAKEUP);
 	}
+	int run = 1;
 	atomic_fetch_add(&gs->idle, 1);
+	if (watch)
+		atomic_fetch_add(&gs->watching, 1);
 	if (!any_submitted(st, gr) && !atomic_load(&st->stopping)) {
 		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_sleeps, 1);
-		flexsc_futex_wait(&gr->wake_seq, seq, -1);
+		int r = flexsc_futex_wait(&gr->wake_seq, seq, watch ? WATCH_TICK_NS : -1);
+		if (r == -ETIMEDOUT) {
+			(*quiet_ticks)++;
+			/* No progress since the last tick while a call may block: publish
+			 * the completions the blocked executor could not (its earlier
+			 * entries are DONE already), and take over if work waits and
+			 * nobody runs. */
+			uint32_t done = atomic_load((_Atomic uint32_t *)&gr->done_seq);
+			int stalled = done == *seen_done && atomic_load(&gs->blocked) > 0;
+			if (stalled)
+				publish_done(gr);
+			run = stalled && atomic_load((_Atomic uint32_t *)&gr->running) == 0 && any_submitted(st, gr);
+			*seen_done = atomic_load((_Atomic uint32_t *)&gr->done_seq);
+		}
 	}
+	if (watch)
+		atomic_fetch_sub(&gs->watching, 1);
 	atomic_fetch_sub(&gs->idle, 1);
 	atomic_fetch_add((_Atomic uint32_t *)&gr->running, 1);
+	return run;
 }
 
 static void *executor_main(void *arg)
@@ -418,16 +472,27 @@ static void *executor_main(void *arg)
 	/* Named so that tools (and the bench harness) can find syscall threads. */
 	pthread_setname_np(pthread_self(), "flexsc-exec");
 
+	int quiet_ticks = WATCH_QUIET_TICKS, spin = 0; /* a new (spare) executor does not spin first */
+	uint64_t seen_calls = 0;
+	uint32_t seen_done = 0;
 	while (!atomic_load_explicit(&st->stopping, memory_order_acquire)) {
-		if (run_pending(st, ex, g))
+		if (run_pending(st, ex, g)) {
+			spin = 1;
 			continue;
+		}
 		int found = 0;
-		for (int i = 0; i < st->spin_iters && !found; i++) {
+		for (int i = 0; spin && i < st->spin_iters && !found; i++) {
 			__builtin_ia32_pause();
 			found = any_submitted(st, gr) || atomic_load_explicit(&st->stopping, memory_order_relaxed);
 		}
-		if (!found)
-			executor_sleep(st, ex, g);
+		if (found)
+			continue;
+		/* A watcher tick that found nothing to take over goes back to sleep
+		 * without spinning: watching must not burn the syscall CPU. */
+		while (!executor_sleep(st, g, &quiet_ticks, &seen_calls, &seen_done))
+			if (atomic_load_explicit(&st->stopping, memory_order_acquire))
+				break;
+		spin = 0;
 	}
 	atomic_fetch_sub((_Atomic uint32_t *)&gr->running, 1);
 	atomic_store(&ex->exited, 1);

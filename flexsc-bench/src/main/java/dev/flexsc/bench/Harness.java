@@ -52,8 +52,13 @@ public final class Harness {
             List<Thread> workers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int slot = t * 16;
+                int[] userCpus = engine == null ? null : engine.config().userCpus();
+                int pinCpu = userCpus == null ? -1 : userCpus[t % userCpus.length];
                 workers.add(Thread.ofPlatform().name("bench-" + t).start(() -> {
                     try {
+                        // FlexSC variants: application threads on the user CPUs, leaving the
+                        // syscall CPU to the syscall threads (equal core budget: 2 cores each).
+                        if (pinCpu >= 0) dev.flexsc.nativeimpl.LibFlexsc.flexsc_pin_self(pinCpu);
                         start.await();
                         long n = 0;
                         int seen = 0;
