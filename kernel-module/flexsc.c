@@ -613,6 +613,8 @@ static long flexsc_serve(struct flexsc_ctx *c, struct flexsc_grp *g)
 			continue;
 		/* Idle: NEED_WAKEUP, full barrier, rescan (in release_token), sleep. */
 		flexsc_release_token(g, &e);
+		if (flexsc_serve_wakeup(g))
+			continue;       /* work arrived in the window: no sleep */
 		atomic64_inc((atomic64_t *)&g->pg->stat_sleeps);
 		wait_event_interruptible_exclusive(g->exec_wq, flexsc_serve_wakeup(g));
 	}
