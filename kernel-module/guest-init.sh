@@ -27,7 +27,7 @@ if [ "$(cat /mode)" = cmd ]; then
   mount -t tmpfs tmpfs $H/tmp
   [ -d $H/run ] && mount -t tmpfs tmpfs $H/run
   pin=""; [ "$(cat /cmd.pin)" = 1 ] && pin="taskset 1"
-  echo "FLEXSC-CMD-BEGIN"
+  echo; echo "FLEXSC-CMD-BEGIN"
   HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin $pin chroot $H /bin/bash -c "$(cat /cmd)" </dev/console
   rc=$?
   echo "FLEXSC-CMD-END status=$rc"
@@ -54,6 +54,7 @@ leakcheck() {  # no registration may outlive its file
   else echo "FAIL leak.$1: $n flexsc mappings left in /proc/vmallocinfo"; grep flexsc /proc/vmallocinfo | head -3; fi
 }
 
+echo
 dmesg | grep 'flexsc: ready' | sed 's/^/# /'
 run 60 /tests/t_register
 run 120 /tests/t_calls serve

@@ -73,9 +73,9 @@ if [ ${#missing[@]} -eq 0 ]; then
   fetch_kernel || missing+=("the kernel image package: $FETCH_ERR")
 fi
 if [ ${#missing[@]} -gt 0 ]; then
-  msg="kernel-module suite skipped: missing $(IFS=';'; echo "${missing[*]}")"
-  if [ $if_tools = 1 ]; then echo "$msg (run kernel-module/ci-deps.sh)"; exit 0; fi
-  die "$msg (run kernel-module/ci-deps.sh)"
+  what="missing $(IFS=';'; echo "${missing[*]}") (run kernel-module/ci-deps.sh)"
+  if [ $if_tools = 1 ]; then echo "kernel-module suite skipped: $what"; exit 0; fi
+  die "cannot run the kernel-module suite: $what"
 fi
 
 # ---------------------------------------------------------------- kernel
@@ -156,7 +156,7 @@ echo "$mode" >"$IR/mode"
 (cd "$IR" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$CACHE/initramfs.cpio"
 
 # ---------------------------------------------------------------- boot
-qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 2G -nographic -no-reboot
+qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 2G -nographic -no-reboot -nic none
       -kernel "$KDIR/vmlinux" -initrd "$CACHE/initramfs.cpio"
       -append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4 rdinit=/init tsc=reliable")
 if [ $mode = cmd ]; then
