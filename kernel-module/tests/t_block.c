@@ -51,6 +51,8 @@ int main(void)
 		if (ft_reap(&R, 0, i, 3000) != getpid())
 			ok = 0;
 	ft_check(ok, NM("others_complete_while_read_blocks"), "some getpid entries did not complete in 3 s");
+	printf("# block %s: 39 getpid entries completed in %llu us while a read blocked a SERVE thread\n", tm,
+	       (unsigned long long)(ft_now_ns() - t0) / 1000);
 	ft_check(ft_now_ns() - t0 < 3000000000ull, NM("others_bounded_time"), "%llu ms", (unsigned long long)(ft_now_ns() - t0) / 1000000);
 
 	/* A second blocked read: the third thread takes over again. */
