@@ -1,0 +1,85 @@
+#!/bin/busybox sh
+# /init of the test guest (copied into the initramfs by test-kernel.sh).
+# Loads flexsc.ko, then runs the suites or the command in /cmd, then powers off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
+
+done_() { sync; poweroff -f; sleep 5; }
+
+if ! insmod /flexsc.ko; then
+  echo "FAIL module.insmod: insmod /flexsc.ko failed"; dmesg | tail -5
+  echo FLEXSC-SUITES-DONE; echo "FLEXSC-CMD-BEGIN"; echo "FLEXSC-CMD-END status=125"; done_
+fi
+
+if [ "$(cat /mode)" = cmd ]; then
+  for m in $(cat /lib/modules/order); do insmod /lib/modules/$m || echo "insmod $m failed"; done
+  H=/mnt/host
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot $H || echo "mount 9p failed"
+  for d in proc sys dev tmp run; do [ -d $H/$d ] || continue; done
+  mount -t proc proc $H/proc
+  mount -t sysfs sysfs $H/sys
+  mount -t devtmpfs devtmpfs $H/dev
+  mount -t tmpfs tmpfs $H/tmp
+  [ -d $H/run ] && mount -t tmpfs tmpfs $H/run
+  pin=""; [ "$(cat /cmd.pin)" = 1 ] && pin="taskset 1"
+  echo; echo "FLEXSC-CMD-BEGIN"
+  HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin $pin chroot $H /bin/bash -c "$(cat /cmd)" </dev/console
+  rc=$?
+  echo "FLEXSC-CMD-END status=$rc"
+  done_
+fi
+
+# ---------------------------------------------------------------- suites
+cd /tmp
+run() {  # run TIMEOUT PROGRAM ARGS...
+  t=$1; shift
+  start=$(date +%s)
+  timeout -s KILL "$t" "$@"
+  rc=$?
+  case $rc in
+    0|1|77) ;;
+    137) echo "FAIL $(basename $1)${2:+.$2}: killed after ${t}s (hang)";;
+    *) echo "FAIL $(basename $1)${2:+.$2}: exited with status $rc (crash?)";;
+  esac
+  echo "# $(basename $1) $2: rc=$rc, $(( $(date +%s) - start ))s" >&2
+}
+leakcheck() {  # no registration may outlive its file
+  n=$(grep -c flexsc_register /proc/vmallocinfo)
+  if [ "$n" = 0 ]; then echo "PASS leak.$1: no flexsc mapping left in /proc/vmallocinfo"
+  else echo "FAIL leak.$1: $n flexsc mappings left in /proc/vmallocinfo"; grep flexsc /proc/vmallocinfo | head -3; fi
+}
+
+echo
+dmesg | grep 'flexsc: ready' | sed 's/^/# /'
+run 60 /tests/t_register
+run 120 /tests/t_calls serve
+run 120 /tests/t_calls wait
+run 60 /tests/t_malformed
+run 60 /tests/t_block
+run 60 /tests/t_wait
+run 120 /tests/t_race
+run 90 /tests/t_close
+run 60 /tests/t_foreign
+run 60 /tests/t_fuzz
+leakcheck after_suites
+# The pool's other takeover mode: hand over before FLEXSC_MAY_BLOCK calls.
+if rmmod flexsc; then
+  echo "PASS module.rmmod: unloads after the suites (no file, thread or mapping left)"
+  if insmod /flexsc.ko takeover=0; then
+    run 60 /tests/t_block
+    run 120 /tests/t_calls serve
+    leakcheck takeover0
+    rmmod flexsc && echo "PASS module.rmmod_takeover0" || echo "FAIL module.rmmod_takeover0: rmmod failed"
+  else
+    echo "FAIL module.insmod_takeover0: insmod takeover=0 failed"
+  fi
+else
+  echo "FAIL module.rmmod: rmmod flexsc failed (a reference is left)"
+fi
+echo FLEXSC-SUITES-DONE
+done_

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# test-kernel.sh - build flexsc.ko and its C suite, boot the pinned Debian
+# kernel in a QEMU guest (TCG), load the module and run the suites.
+#
+#   kernel-module/test-kernel.sh                 run the suites; last line "N passed, N failed, N skipped"
+#   kernel-module/test-kernel.sh --if-tools      the same, or one line saying what is missing and exit 0
+#   kernel-module/test-kernel.sh -- CMD ARGS...  boot with the module loaded and the host's / shared
+#                                                read-only over 9p; run CMD there (java runs under
+#                                                taskset 1); print its output, exit with its status
+#
+# Environment: FLEXSC_GUEST_TIMEOUT (seconds, default 280 for the suites,
+# 600 for a command), FLEXSC_GUEST_PIN=0|1 (taskset 1 for the command;
+# default: only when it is a java launcher), FLEXSC_KEEP_LOG=path.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=versions.env
+. "$HERE/versions.env"
+KVER=$FLEXSC_KVER
+KPKG=linux-image-$KVER
+KPKG_VERSION=$FLEXSC_KPKG_VERSION
+CACHE=$HERE/.cache
+INCLUDE=$ROOT/flexsc-native/src/main/c/include
+HEADERS=/usr/src/linux-headers-$KVER
+
+if_tools=0
+cmd=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --if-tools) if_tools=1; shift ;;
+    --) shift; cmd=("$@"); break ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test-kernel.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "test-kernel: $*" >&2; }
+die() { echo "test-kernel: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- tools
+missing=()
+command -v qemu-system-x86_64 >/dev/null || missing+=("qemu-system-x86_64 (apt-get install qemu-system-x86)")
+BUSYBOX=""
+for b in /bin/busybox /usr/bin/busybox; do
+  if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then BUSYBOX=$b; break; fi
+  if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX=$b; break; fi
+done
+[ -n "$BUSYBOX" ] || missing+=("a static busybox (apt-get install busybox-static)")
+[ -d "$HEADERS" ] || missing+=("linux-headers-$KVER (apt-get install linux-headers-$KVER)")
+command -v cpio >/dev/null || missing+=("cpio (apt-get install cpio)")
+command -v gcc >/dev/null || missing+=("gcc")
+command -v xz >/dev/null || missing+=("xz (apt-get install xz-utils)")
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=("libc.a for static tests (apt-get install libc6-dev)")
+
+# The kernel image package: cached, or downloadable from the mirror.
+DEB=$CACHE/debs/${KPKG}_${KPKG_VERSION}_amd64.deb
+fetch_kernel() {
+  [ -s "$DEB" ] && return 0
+  mkdir -p "$CACHE/debs"
+  local tmp; tmp=$(mktemp -d "$CACHE/debs/dl.XXXXXX")
+  chmod 755 "$tmp"
+  if ! (cd "$tmp" && timeout 300 apt-get download -o Acquire::Retries=2 -o Acquire::http::Timeout=30 \
+          "$KPKG=$KPKG_VERSION" >"$tmp/log" 2>&1); then
+    FETCH_ERR="apt-get download $KPKG=$KPKG_VERSION failed: $(grep -E '^(E|W):' "$tmp/log" | head -2 | tr '\n' ' ')(the mirror may have dropped this ABI: update FLEXSC_KVER/FLEXSC_KPKG_VERSION in kernel-module/versions.env; try apt-get update)"
+    rm -rf "$tmp"
+    return 1
+  fi
+  mv "$tmp"/*.deb "$DEB" && rm -rf "$tmp"
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  FETCH_ERR=""
+  fetch_kernel || missing+=("the kernel image package: $FETCH_ERR")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  what="missing $(IFS=';'; echo "${missing[*]}") (run kernel-module/ci-deps.sh)"
+  if [ $if_tools = 1 ]; then echo "kernel-module suite skipped: $what"; exit 0; fi
+  die "cannot run the kernel-module suite: $what"
+fi
+
+# ---------------------------------------------------------------- kernel
+KDIR=$CACHE/kernel-$KVER-$KPKG_VERSION
+if [ ! -s "$KDIR/vmlinux" ]; then
+  say "extracting $KPKG $KPKG_VERSION"
+  rm -rf "$KDIR.tmp" && mkdir -p "$KDIR.tmp"
+  dpkg-deb -x "$DEB" "$KDIR.tmp/pkg" || die "dpkg-deb -x $DEB failed (corrupt download? remove it and rerun)"
+  vmlinuz="$KDIR.tmp/pkg/boot/vmlinuz-$KVER"
+  [ -f "$vmlinuz" ] || die "$DEB has no boot/vmlinuz-$KVER"
+  # The bzImage carries a compressed ELF vmlinux: find the xz, zstd or gzip stream and unpack it.
+  found=0
+  for m in 'xz:\xfd7zXZ\x00' 'zstd:\x28\xb5\x2f\xfd' 'gzip:\x1f\x8b\x08'; do
+    tool=${m%%:*}; magic=${m#*:}
+    for off in $(LC_ALL=C grep -obUaP "$magic" "$vmlinuz" | cut -d: -f1 | head -5); do
+      case $tool in
+        xz) tail -c +$((off + 1)) "$vmlinuz" | xz -dc --single-stream >"$KDIR.tmp/vmlinux" 2>/dev/null || true ;;
+        zstd) tail -c +$((off + 1)) "$vmlinuz" | zstd -dcq >"$KDIR.tmp/vmlinux" 2>/dev/null || true ;;
+        gzip) tail -c +$((off + 1)) "$vmlinuz" | gzip -dc >"$KDIR.tmp/vmlinux" 2>/dev/null || true ;;
+      esac
+      if [ "$(head -c 4 "$KDIR.tmp/vmlinux" 2>/dev/null | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then found=1; break 2; fi
+    done
+  done
+  [ $found = 1 ] || die "could not find a compressed ELF vmlinux in $vmlinuz"
+  mkdir -p "$KDIR.tmp/modules"
+  mv "$KDIR.tmp/pkg/lib/modules/$KVER/kernel" "$KDIR.tmp/modules/"
+  rm -rf "$KDIR.tmp/pkg" "$KDIR" && mv "$KDIR.tmp" "$KDIR"
+fi
+
+# ---------------------------------------------------------------- build
+say "building flexsc.ko against $HEADERS"
+make -s -C "$HERE" KVER="$KVER" >"$CACHE/build.log" 2>&1 || { cat "$CACHE/build.log" >&2; die "building flexsc.ko failed"; }
+grep -E 'warning|error' "$CACHE/build.log" >&2 || true
+
+BIN=$CACHE/bin
+mkdir -p "$BIN"
+for src in "$HERE"/tests/*.c; do
+  t=$(basename "$src" .c)
+  if [ ! -x "$BIN/$t" ] || [ "$src" -nt "$BIN/$t" ] || [ "$HERE/tests/ft.h" -nt "$BIN/$t" ] \
+     || [ "$INCLUDE/flexsc_abi.h" -nt "$BIN/$t" ] || [ "$INCLUDE/flexsc_calls.h" -nt "$BIN/$t" ]; then
+    gcc -static -O2 -g -Wall -Wextra -Wno-unused-result -pthread -I"$INCLUDE" -o "$BIN/$t" "$src" \
+      || die "gcc -static $src failed"
+  fi
+done
+
+# ---------------------------------------------------------------- initramfs
+IR=$CACHE/initramfs
+rm -rf "$IR" && mkdir -p "$IR"/{bin,dev,proc,sys,tmp,mnt/host,tests,lib/modules}
+cp "$BUSYBOX" "$IR/bin/busybox"
+cp "$HERE/flexsc.ko" "$IR/flexsc.ko"
+cp "$BIN"/* "$IR/tests/"
+cp "$HERE/guest-init.sh" "$IR/init"
+chmod 755 "$IR/init"
+if [ ${#cmd[@]} -gt 0 ]; then
+  # virtio-pci and 9p, in dependency order
+  for m in drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio_pci_legacy_dev.ko \
+           drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko fs/netfs/netfs.ko \
+           fs/fscache/fscache.ko net/9p/9pnet.ko net/9p/9pnet_virtio.ko fs/9p/9p.ko; do
+    f=$KDIR/modules/kernel/$m
+    [ -f "$f" ] || f=$(ls "$f".* 2>/dev/null | head -1)
+    [ -n "$f" ] && [ -f "$f" ] || die "$KPKG has no $m (needed for the 9p root share)"
+    case $f in *.xz) xz -dc "$f" >"$IR/lib/modules/$(basename "$m")";; *.zst) zstd -dcq "$f" >"$IR/lib/modules/$(basename "$m")";; *) cp "$f" "$IR/lib/modules/";; esac
+    basename "$m" >>"$IR/lib/modules/order"
+  done
+  pin=${FLEXSC_GUEST_PIN:-auto}
+  if [ "$pin" = auto ]; then
+    case $(basename "${cmd[0]}") in java|javac|jshell|jar) pin=1;; *) pin=0;; esac
+  fi
+  printf '%q ' "${cmd[@]}" >"$IR/cmd"
+  echo "$pin" >"$IR/cmd.pin"
+  mode=cmd
+  timeout_s=${FLEXSC_GUEST_TIMEOUT:-600}
+else
+  mode=suites
+  timeout_s=${FLEXSC_GUEST_TIMEOUT:-280}
+fi
+echo "$mode" >"$IR/mode"
+(cd "$IR" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$CACHE/initramfs.cpio"
+
+# ---------------------------------------------------------------- boot
+qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 2G -nographic -no-reboot -nic none
+      -kernel "$KDIR/vmlinux" -initrd "$CACHE/initramfs.cpio"
+      -append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4 rdinit=/init tsc=reliable")
+if [ $mode = cmd ]; then
+  qemu+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+fi
+LOG=$CACHE/guest.log
+say "booting $KVER under TCG (timeout ${timeout_s}s)"
+start=$(date +%s)
+set +e
+timeout --foreground -k 5 "$timeout_s" "${qemu[@]}" </dev/null >"$LOG" 2>&1
+qrc=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+tr -d '\r' <"$LOG" >"$LOG.txt"
+[ -n "${FLEXSC_KEEP_LOG:-}" ] && cp "$LOG.txt" "$FLEXSC_KEEP_LOG"
+
+kernel_trouble() {
+  grep -nE 'Kernel panic|BUG:|Oops|WARNING:|general protection|Call Trace|soft lockup|hung_task|blocked for more than' "$LOG.txt" | head -40
+}
+
+if [ $mode = cmd ]; then
+  # The command's output sits between the markers; its status follows.
+  sed -n '/^FLEXSC-CMD-BEGIN$/,/^FLEXSC-CMD-END /p' "$LOG.txt" | sed '1d;$d'
+  status=$(sed -n 's/^FLEXSC-CMD-END status=\([0-9]*\)$/\1/p' "$LOG.txt" | tail -1)
+  if [ -z "$status" ]; then
+    [ $qrc = 124 ] && say "the guest did not finish in ${timeout_s}s (hang?)"
+    kernel_trouble >&2 || true
+    tail -30 "$LOG.txt" >&2
+    die "the command did not complete in the guest (qemu exit $qrc); full log: $LOG.txt"
+  fi
+  if trouble=$(kernel_trouble) && [ -n "$trouble" ]; then echo "$trouble" >&2; die "kernel trouble in the guest; full log: $LOG.txt"; fi
+  exit "$status"
+fi
+
+# Suites: print every result line, then the summary.
+grep -E '^(PASS|FAIL|SKIP) ' "$LOG.txt" || true
+passed=$(grep -c '^PASS ' "$LOG.txt" || true)
+failed=$(grep -c '^FAIL ' "$LOG.txt" || true)
+skipped=$(grep -c '^SKIP ' "$LOG.txt" || true)
+if ! grep -q '^FLEXSC-SUITES-DONE$' "$LOG.txt"; then
+  if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+    echo "FAIL guest: did not finish within ${timeout_s}s (hang); last lines:"
+  else
+    echo "FAIL guest: ended before the suites finished (qemu exit $qrc); last lines:"
+  fi
+  tail -25 "$LOG.txt"
+  failed=$((failed + 1))
+fi
+if trouble=$(kernel_trouble) && [ -n "$trouble" ]; then
+  echo "FAIL kernel: oops, warning or lockup in the guest log:"
+  echo "$trouble"
+  failed=$((failed + 1))
+fi
+say "guest run took ${elapsed}s; full log: $LOG.txt"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
