@@ -1,25 +1,33 @@
 package dev.flexsc.bench;
 
 import dev.flexsc.FlexscEngine;
+import dev.flexsc.Syscalls;
+import dev.flexsc.nativeimpl.DirectSyscalls;
+import dev.flexsc.nativeimpl.LibFlexsc;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
- * The bench harness: N platform threads make one kind of call through one variant for
- * a warm-up and a measured window; reports calls per second, the application threads'
- * CPU time per call, and the syscall threads' CPU time per call (both sides of the cost).
+ * The bench harness: N threads (platform or virtual, per the variant) make one kind of
+ * call for a warm-up and a measured window. Reports calls per second; the application
+ * side's CPU per call (the whole process's CPU time minus the syscall threads': carriers,
+ * callers, JIT and GC, so no variant hides a cost); and the syscall threads' CPU per call.
  * It never passes or fails on timing.
  */
 public final class Harness {
@@ -29,51 +37,56 @@ public final class Harness {
     public record Result(Variant variant, CallKind call, int threads, long calls, double seconds,
                          double callsPerSecond, double appCpuNsPerCall, double syscallCpuNsPerCall) {}
 
-    private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
+    /** One thread's operation: returns the raw result (negative = -errno). */
+    @FunctionalInterface
+    interface Op {
+        long run() throws IOException;
+    }
 
-    /** Measures {@code variant} making {@code call} from {@code threads} platform threads. */
+    private static final VarHandle PHASE = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** Measures {@code variant} making {@code call} from {@code threads} threads. */
     public static Result measure(Variant variant, CallKind call, int threads, double warmupSeconds,
                                  double measureSeconds) throws Exception {
+        if (!variant.supports(call)) throw new IllegalArgumentException(variant + " has no " + call);
         Path file = Files.createTempFile("flexsc-bench", ".dat");
         try (FlexscEngine engine = variant.open(); Arena arena = Arena.ofShared()) {
-            SyscallInvoker inv = variant.invoker(engine);
-            int fd = openTarget(call, file);
-            MemorySegment buf = arena.allocate(Math.max(64, call.size()), 4096);
-            int nr = call.nr();
-            long a0 = fd, a1 = buf.address(), a2 = call.size();
+            Target target = Target.open(call, file);
+            MemorySegment buf = arena.allocate(4096, 4096);
             long[] ops = new long[threads * 16];
-            long[] cpu = new long[threads * 16];
-            CyclicBarrier start = new CyclicBarrier(threads + 1);
-            // phase: 0 warm-up, 1 measuring, 2 stop. Workers snapshot their counters when
-            // they see the phase change (volatile read per call: a few ns, same for all variants).
+            // phase: 0 warm-up, 1 measuring, 2 stop. Workers snapshot their counters when they
+            // see the phase change (one volatile read per call: a few ns, the same for every variant).
             int[] phase = new int[1];
-            java.lang.invoke.VarHandle PH = java.lang.invoke.MethodHandles.arrayElementVarHandle(int[].class);
+            CountDownLatch ready = new CountDownLatch(threads);
+            CountDownLatch go = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
+            int[] userCpus = engine == null ? null : engine.config().userCpus();
             List<Thread> workers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int slot = t * 16;
-                int[] userCpus = engine == null ? null : engine.config().userCpus();
+                Op op = op(variant, call, engine, target, buf);
                 int pinCpu = userCpus == null ? -1 : userCpus[t % userCpus.length];
-                workers.add(Thread.ofPlatform().name("bench-" + t).start(() -> {
+                Runnable body = () -> {
                     try {
-                        // FlexSC variants: application threads on the user CPUs, leaving the
-                        // syscall CPU to the syscall threads (equal core budget: 2 cores each).
-                        if (pinCpu >= 0) dev.flexsc.nativeimpl.LibFlexsc.flexsc_pin_self(pinCpu);
-                        start.await();
+                        // FlexSC from platform threads: callers on the user CPUs, the syscall CPU left
+                        // to the syscall threads (equal core budget with the baselines: all cores).
+                        if (pinCpu >= 0) LibFlexsc.flexsc_pin_self(pinCpu);
+                        ready.countDown();
+                        go.await();
                         long n = 0;
                         int seen = 0;
                         while (true) {
-                            long r = inv.invoke(nr, a0, a1, a2, 0, 0, 0);
+                            long r = op.run();
                             if (r < 0) throw new IOException(call.label + " failed: errno " + -r);
                             n++;
-                            int p = (int) PH.getVolatile(phase, 0);
+                            int p = (int) PHASE.getVolatile(phase, 0);
                             if (p != seen) {
                                 if (p == 1) {
                                     ops[slot] = n;
-                                    cpu[slot] = MX.getCurrentThreadCpuTime();
                                 } else {
                                     ops[slot + 1] = n;
-                                    cpu[slot + 1] = MX.getCurrentThreadCpuTime();
                                     return;
                                 }
                                 seen = p;
@@ -81,51 +94,73 @@ public final class Harness {
                         }
                     } catch (Throwable x) {
                         failure.compareAndSet(null, x);
+                        ready.countDown();
                     }
-                }));
+                };
+                workers.add(variant.threading == Variant.Threading.VIRTUAL
+                        ? Thread.ofVirtual().name("bench-vt-" + t).start(body)
+                        : Thread.ofPlatform().name("bench-" + t).start(body));
             }
-            start.await();
+            ready.await();
+            go.countDown();
             Thread.sleep((long) (warmupSeconds * 1000));
-            long sc0 = syscallThreadCpuNanos();
-            long t0 = System.nanoTime();
-            PH.setVolatile(phase, 0, 1);
+            long sc0 = syscallThreadCpuNanos(), cpu0 = OS.getProcessCpuTime(), t0 = System.nanoTime();
+            PHASE.setVolatile(phase, 0, 1);
             Thread.sleep((long) (measureSeconds * 1000));
-            long sc1 = syscallThreadCpuNanos();
-            long t1 = System.nanoTime();
-            PH.setVolatile(phase, 0, 2);
-            for (Thread w : workers) w.join(30_000);
-            if (failure.get() != null) throw new IllegalStateException("benchmark failed", failure.get());
-            long calls = 0, appCpu = 0;
-            for (int t = 0; t < threads; t++) {
-                calls += ops[t * 16 + 1] - ops[t * 16];
-                appCpu += cpu[t * 16 + 1] - cpu[t * 16];
-            }
+            long sc1 = syscallThreadCpuNanos(), cpu1 = OS.getProcessCpuTime(), t1 = System.nanoTime();
+            PHASE.setVolatile(phase, 0, 2);
+            for (Thread w : workers) w.join(60_000);
+            target.close();
+            if (failure.get() != null) throw new IllegalStateException(variant + " " + call + " failed", failure.get());
+            long calls = 0;
+            for (int t = 0; t < threads; t++) calls += ops[t * 16 + 1] - ops[t * 16];
             double secs = (t1 - t0) / 1e9;
-            closeTarget(call, fd);
+            long syscallCpu = sc1 - sc0;
+            long appCpu = (cpu1 - cpu0) - syscallCpu;
             return new Result(variant, call, threads, calls, secs, calls / secs,
                     calls == 0 ? Double.NaN : (double) appCpu / calls,
-                    calls == 0 || !variant.flexsc ? 0 : (double) (sc1 - sc0) / calls);
+                    calls == 0 || !variant.flexsc ? 0 : (double) syscallCpu / calls);
         } finally {
             Files.deleteIfExists(file);
         }
     }
 
-    private static int openTarget(CallKind call, Path file) throws IOException {
-        dev.flexsc.Syscalls direct = dev.flexsc.nativeimpl.DirectSyscalls.syscalls();
-        return switch (call) {
-            case GETPID -> -1;
-            case WRITE64 -> direct.openat(dev.flexsc.Syscalls.AT_FDCWD, "/dev/null", 01 | 02000000, 0);
-            case PWRITE4K -> direct.openat(dev.flexsc.Syscalls.AT_FDCWD, file.toString(), 02 | 02000000, 0);
-        };
+    private static Op op(Variant v, CallKind call, FlexscEngine engine, Target target, MemorySegment buf) {
+        if (v == Variant.DIRECT_JDK || v == Variant.VT_JDK) {
+            ByteBuffer bb = ByteBuffer.allocateDirect((int) call.size());
+            FileChannel fc = target.channel;
+            return call == CallKind.WRITE64
+                    ? () -> fc.write(bb.clear())
+                    : () -> fc.write(bb.clear(), 0);
+        }
+        SyscallInvoker inv = v.invoker(engine);
+        int nr = call.nr();
+        long a0 = target.fd, a1 = buf.address(), a2 = call.size();
+        return () -> inv.invoke(nr, a0, a1, a2, 0, 0, 0);
     }
 
-    private static void closeTarget(CallKind call, int fd) throws IOException {
-        if (fd >= 0) dev.flexsc.nativeimpl.DirectSyscalls.syscalls().close(fd);
+    /** The file a call writes to: /dev/null for write, a temporary file for pwrite. */
+    private record Target(int fd, FileChannel channel) {
+        static Target open(CallKind call, Path file) throws IOException {
+            Syscalls direct = DirectSyscalls.syscalls();
+            return switch (call) {
+                case GETPID -> new Target(-1, null);
+                case WRITE64 -> new Target(direct.openat(Syscalls.AT_FDCWD, "/dev/null", 01 | 02000000, 0),
+                        FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE));
+                case PWRITE4K -> new Target(direct.openat(Syscalls.AT_FDCWD, file.toString(), 02 | 02000000, 0),
+                        FileChannel.open(file, StandardOpenOption.WRITE));
+            };
+        }
+
+        void close() throws IOException {
+            if (fd >= 0) DirectSyscalls.syscalls().close(fd);
+            if (channel != null) channel.close();
+        }
     }
 
     /**
-     * CPU time of this process's syscall threads (named {@code flexsc-exec}), from
-     * /proc/self/task/TID/schedstat (nanoseconds on CPU).
+     * CPU time of this process's syscall threads (native threads named {@code flexsc-exec}),
+     * from /proc/self/task/TID/schedstat (nanoseconds on CPU).
      */
     public static long syscallThreadCpuNanos() throws IOException {
         long sum = 0;

@@ -55,7 +55,7 @@ public final class Main {
         for (CallKind call : calls) {
             for (int t : threads) {
                 for (Variant v : Variant.values()) {
-                    rows.add(Harness.measure(v, call, t, warmup, seconds));
+                    if (v.supports(call)) rows.add(Harness.measure(v, call, t, warmup, seconds));
                 }
             }
         }
@@ -83,7 +83,7 @@ public final class Main {
     /** The results as a fixed-width table; ratios are against DIRECT_FFM for the same call and threads. */
     public static String table(List<Harness.Result> rows) {
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-22s %-28s %7s %14s %10s %14s %16s%n";
+        String fmt = "%-22s %-42s %7s %14s %10s %16s %20s%n";
         sb.append(String.format(Locale.ROOT, fmt, "call", "variant", "threads", "calls/s", "vs direct",
                 "app CPU ns/call", "syscall CPU ns/call"));
         for (Harness.Result r : rows) {

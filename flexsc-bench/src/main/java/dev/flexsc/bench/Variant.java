@@ -10,36 +10,56 @@ import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
 
-/** A way to make a system call: a direct baseline or a FlexSC engine. */
+/**
+ * A way to make a system call: a baseline a user would pick instead (direct calls from
+ * platform threads through FFM, JNA or the JDK's own API; the same from stock virtual
+ * threads) or a FlexSC engine.
+ */
 public enum Variant {
-    /** FFM downcall on the calling thread: the baseline. */
-    DIRECT_FFM("direct (FFM downcall)", false),
-    /** JNA direct mapping on the calling thread. */
-    DIRECT_JNA("direct (JNA direct mapping)", false),
-    /** FlexSC with pinned native syscall threads. */
-    SYSCALL_THREADS("FlexSC SYSCALL_THREADS", true);
+    /** FFM downcall on platform threads: the main baseline. */
+    DIRECT_FFM("direct FFM, platform threads", Threading.PLATFORM, false),
+    /** JNA direct mapping on platform threads. */
+    DIRECT_JNA("direct JNA, platform threads", Threading.PLATFORM, false),
+    /** The JDK's own API (FileChannel) on platform threads; not for getpid (the JDK caches the pid). */
+    DIRECT_JDK("JDK FileChannel, platform threads", Threading.PLATFORM, false),
+    /** FFM downcall on stock virtual threads (the JDK's scheduler). */
+    VT_FFM("direct FFM, stock virtual threads", Threading.VIRTUAL, false),
+    /** The JDK's FileChannel on stock virtual threads. */
+    VT_JDK("JDK FileChannel, stock virtual threads", Threading.VIRTUAL, false),
+    /** FlexSC SYSCALL_THREADS from platform threads pinned to the user CPUs. */
+    SYSCALL_THREADS("FlexSC SYSCALL_THREADS, platform threads", Threading.PLATFORM, true);
+
+    /** How the calling threads are made. */
+    public enum Threading { PLATFORM, VIRTUAL }
 
     public final String label;
+    public final Threading threading;
     public final boolean flexsc;
 
-    Variant(String label, boolean flexsc) {
+    Variant(String label, Threading threading, boolean flexsc) {
         this.label = label;
+        this.threading = threading;
         this.flexsc = flexsc;
     }
 
-    /** An invoker for this variant; {@code engine} is non-null for FlexSC variants. */
+    /** False where the variant has no such call (the JDK has no getpid system call). */
+    public boolean supports(CallKind call) {
+        return !((this == DIRECT_JDK || this == VT_JDK) && call == CallKind.GETPID);
+    }
+
+    /** The raw invoker for syscall-based variants; {@code engine} is non-null for FlexSC variants. */
     public SyscallInvoker invoker(FlexscEngine engine) {
         return switch (this) {
-            case DIRECT_FFM -> DirectSyscalls.invoker();
+            case DIRECT_FFM, VT_FFM -> DirectSyscalls.invoker();
             case DIRECT_JNA -> LibFlexsc::flexsc_raw;
             case SYSCALL_THREADS -> (SyscallInvoker) engine;
+            case DIRECT_JDK, VT_JDK -> throw new IllegalStateException(this + " does not call through an invoker");
         };
     }
 
-    /** Opens this variant's engine, or null for a direct baseline. */
+    /** Opens this variant's engine, or null for a baseline. */
     public FlexscEngine open() throws IOException {
         if (!flexsc) return null;
-        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
-        return SyscallThreadsEngine.open(cfg);
+        return SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build());
     }
 }
