@@ -14,6 +14,7 @@ import java.util.Locale;
  * <pre>
  * ./flexsc bench [--seconds S] [--warmup S] [--threads 1,4] [--calls getpid,write64,pwrite4k]
  * ./flexsc bench --jmh [JMH options]     the JMH microbenchmarks with JMH's own output
+ * ./flexsc bench --full [--docs DIR]     everything; writes DIR/benchmarks.md (default docs/) and PNG plots
  * ./flexsc bench --study pagefault [--size-mib N]   the page-fault study (default 1024 MiB)
  * ./flexsc bench --study cost                      the per-call cost study (JMH, one call in flight)
  * </pre>
@@ -24,6 +25,13 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--jmh")) {
             org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("--full")) {
+            java.nio.file.Path docs = java.nio.file.Path.of(args.length > 2 && args[1].equals("--docs") ? args[2] : "docs");
+            long t0 = System.nanoTime();
+            Report.run(docs, Report.Plan.full(), "./flexsc bench --full", msg -> System.out.printf(Locale.ROOT,
+                    "[%4.0f s] %s%n", (System.nanoTime() - t0) / 1e9, msg));
             return;
         }
         if (args.length > 0 && args[0].equals("--study")) {

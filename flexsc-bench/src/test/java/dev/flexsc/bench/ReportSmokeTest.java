@@ -1,0 +1,33 @@
+package dev.flexsc.bench;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** --full's report, with tiny parameters: every section, a summary row per benchmark, real PNGs. */
+class ReportSmokeTest {
+    @Test
+    void writesTheReportWithPlots(@TempDir Path docs) throws Exception {
+        List<String> progress = new ArrayList<>();
+        Report.Plan tiny = new Report.Plan(new int[] {1, 4}, 0.02, 0.05, 4L << 20, new int[] {8}, new double[] {1},
+                0.1, false);
+        Report.run(docs, tiny, "test", progress::add);
+        String md = Files.readString(docs.resolve("benchmarks.md"));
+        assertTrue(md.startsWith("# Benchmarks"));
+        for (String s : new String[] {"## Summary", "getpid (calls/s)", "pwrite 4 KiB file (calls/s)", "sequential first touch",
+                "user work between calls", "Mitigations", "## Locality"}) {
+            assertTrue(md.contains(s), "missing " + s);
+        }
+        for (String png : new String[] {"bench-getpid.png", "bench-write64.png", "bench-pwrite4k.png", "bench-pagefault.png"}) {
+            byte[] b = Files.readAllBytes(docs.resolve(png));
+            assertTrue(b.length > 1000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png + " is not a PNG");
+        }
+        assertTrue(progress.size() > 10, "progress was not reported as it went");
+    }
+}
