@@ -61,6 +61,7 @@ run 120 /tests/t_calls serve
 run 120 /tests/t_calls wait
 run 60 /tests/t_malformed
 run 60 /tests/t_block
+run 60 /tests/t_cancel
 run 60 /tests/t_wait
 run 120 /tests/t_race
 run 90 /tests/t_close
@@ -72,6 +73,7 @@ if rmmod flexsc; then
   echo "PASS module.rmmod: unloads after the suites (no file, thread or mapping left)"
   if insmod /flexsc.ko takeover=0; then
     run 60 /tests/t_block
+    run 60 /tests/t_cancel
     run 120 /tests/t_calls serve
     leakcheck takeover0
     rmmod flexsc && echo "PASS module.rmmod_takeover0" || echo "FAIL module.rmmod_takeover0: rmmod failed"
