@@ -44,6 +44,7 @@ public final class KernelModuleEngine extends PageEngine {
     public static final String THREAD_NAME = "flexsc-kserve";
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final int EPROTO = 71, ENXIO = 6, ENODEV = 19, ENOTTY = 25, ESHUTDOWN = 108, ETIMEDOUT = 110;
 
     private final Pointer handle;
@@ -155,13 +156,35 @@ public final class KernelModuleEngine extends PageEngine {
         // waitqueue), so a DONE published after the caller's acquire load of done_seq
         // makes it return at once: no lost wake-up.
         int r = LibFlexsc.flexsc_km_wait(handle, g, 0, timeoutNanos, seenDoneSeq, null);
-        if (r == -ESHUTDOWN) {
+        if (r == -ETIMEDOUT && submissionsPending(g)) {
+            // No completion in the whole group for timeoutNanos while entries wait: WAKE
+            // again (harmless if spurious). Covers a wake-up lost between the module and
+            // this engine; see docs/kernel-module.md ("recovery wake-ups"), counted in
+            // recoveryWakes() so that tests make it visible.
+            recoveryWakes.increment();
+            wakeExecutors(g);
+        } else if (r == -ESHUTDOWN) {
             // Stopped, and PageEngine has not yet seen stopExecutors return: WAIT would return
             // at once again, so do not spin on it.
             LockSupport.parkNanos(100_000L);
         } else if (r < 0 && r != -Errno.EINTR && r != -ETIMEDOUT) {
             throw new IllegalStateException("FLEXSC_IOC_WAIT(group " + g + "): " + Errno.symbol(-r));
         }
+    }
+
+    private final java.util.concurrent.atomic.LongAdder recoveryWakes = new java.util.concurrent.atomic.LongAdder();
+
+    private boolean submissionsPending(int g) {
+        for (int w = 0; w < BITMAP_WORDS; w++) {
+            // Opaque: a hint only; a stale zero just skips one recovery.
+            if ((long) LONG.getOpaque(mapping, groupControlOffset(g) + GROUP_SUBMIT_BITS + 8L * w) != 0) return true;
+        }
+        return false;
+    }
+
+    /** WAKEs sent because a group had submissions but no completion for a whole WAIT timeout. */
+    public long recoveryWakes() {
+        return recoveryWakes.sum();
     }
 
     @Override

@@ -89,8 +89,9 @@ class ConcurrencyTest {
             assertEquals((long) threads * calls, ok.get());
             EngineStats st = e.stats();
             assertEquals(st.submitted(), st.executed(), "executed != submitted: " + st);
-            System.out.printf("stress: %d calls from %d threads in %d ms: %s%n", (long) threads * calls, threads,
-                    (System.nanoTime() - t0) / 1_000_000, st);
+            System.out.printf("stress: %d calls from %d threads in %d ms: %s%s%n", (long) threads * calls, threads,
+                    (System.nanoTime() - t0) / 1_000_000, st,
+                    e instanceof KernelModuleEngine km ? ", recovery wake-ups " + km.recoveryWakes() : "");
         }
     }
 
