@@ -169,6 +169,9 @@ struct flexsc_exec {
 	unsigned int rest_word;         /* submit_bits word of rest_bits */
 	u64 rest_bits;                  /* claimed from submit_bits, not yet executed */
 	u64 executed, refused, batches; /* statistics, flushed to the page per batch */
+	spinlock_t call_lock;           /* orders CANCEL against the start and end of a call */
+	int call_idx;                   /* entry inside a call, -1 none (call_lock) */
+	bool cancelled;                 /* CANCEL interrupted call_idx (call_lock) */
 #ifdef CONFIG_PREEMPT_NOTIFIERS
 	bool use_notifier;
 	bool handoff;                   /* sched_out queued a hand-over (iw) */
@@ -348,6 +351,26 @@ static void flexsc_complete(struct flexsc_grp *g, struct flexsc_entry *ent, long
 }
 
 /*
+ * The call of e ended: no CANCEL can target it any more. If one did, consume
+ * the TIF_NOTIFY_SIGNAL it set, so that it cannot interrupt the next call.
+ * The flag is tested and cleared with a fully ordered RMW: if STOP had set it
+ * too, its store of ctx->stopped (made before its own fully ordered set) is
+ * visible to the flexsc_must_leave() that follows, so a stop is never lost.
+ */
+static void flexsc_call_ended(struct flexsc_exec *e)
+{
+	bool cancelled;
+
+	spin_lock(&e->call_lock);
+	e->call_idx = -1;
+	cancelled = e->cancelled;
+	e->cancelled = false;
+	spin_unlock(&e->call_lock);
+	if (cancelled)
+		test_and_clear_thread_flag(TIF_NOTIFY_SIGNAL);
+}
+
+/*
  * Claim and execute entry idx. Returns 1 if the entry was completed (DONE
  * written), 0 if it was not ours to run (not SUBMITTED).
  */
@@ -397,11 +420,15 @@ static int flexsc_execute_entry(struct flexsc_grp *g, struct flexsc_exec *e, uns
 		flexsc_release_token(g, e);
 	}
 
+	spin_lock(&e->call_lock);
+	e->call_idx = idx;      /* from now on CANCEL(idx) may interrupt this call */
+	spin_unlock(&e->call_lock);
 	WRITE_ONCE(e->in_call, true);
 	barrier();              /* in_call is seen by sched_out in this task only */
 	ret = flexsc_invoke(nr, args);
 	barrier();
 	WRITE_ONCE(e->in_call, false);
+	flexsc_call_ended(e);
 #ifdef CONFIG_PREEMPT_NOTIFIERS
 	if (e->handoff) {
 		/* The hand-over gave rest_bits back and released the token. */
@@ -576,8 +603,10 @@ static bool flexsc_idle_spin(struct flexsc_grp *g, struct flexsc_exec *e)
 
 static long flexsc_serve(struct flexsc_ctx *c, struct flexsc_grp *g)
 {
-	struct flexsc_exec e = { .task = current, .g = g, .serve = true };
+	struct flexsc_exec e = { .task = current, .g = g, .serve = true, .call_idx = -1 };
 	long ret;
+
+	spin_lock_init(&e.call_lock);
 
 	if (!flexsc_attach(c, &e))
 		return 0;               /* already stopped: the thread just ends */
@@ -657,8 +686,9 @@ static long flexsc_wait(struct flexsc_ctx *c, struct flexsc_wait __user *uw)
 		return -ESHUTDOWN;
 
 	if (w.flags & FLEXSC_WAIT_EXECUTE) {
-		struct flexsc_exec e = { .task = current, .g = g };
+		struct flexsc_exec e = { .task = current, .g = g, .call_idx = -1 };
 
+		spin_lock_init(&e.call_lock);
 		if (!flexsc_attach(c, &e))
 			return -ESHUTDOWN;
 		w.executed = flexsc_run_pending(g, &e);
@@ -685,6 +715,48 @@ static long flexsc_wait(struct flexsc_ctx *c, struct flexsc_wait __user *uw)
 	if (put_user(w.executed, &uw->executed))
 		return -EFAULT;
 	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* CANCEL                                                                   */
+
+/*
+ * Interrupt the call of entry `index` of group `group` if a thread of the
+ * registration is executing it now: the same TIF_NOTIFY_SIGNAL as STOP, so an
+ * interruptible sleep ends and the entry completes with -EINTR; the executor
+ * consumes the flag when the call returns (flexsc_call_ended) and goes on.
+ * Returns 1 if a call was interrupted, 0 if the entry is not inside a call
+ * (not claimed yet, already DONE, or executing between two sleeps).
+ */
+static long flexsc_cancel(struct flexsc_ctx *c, struct flexsc_cancel __user *uc)
+{
+	struct flexsc_cancel a;
+	struct flexsc_grp *g;
+	struct flexsc_exec *e;
+	long n = 0;
+
+	if (copy_from_user(&a, uc, sizeof(a)))
+		return -EFAULT;
+	if (a.group >= c->groups || a.index >= c->entries)
+		return -EINVAL;
+	g = &c->grp[array_index_nospec(a.group, c->groups)];
+	spin_lock(&c->lock);
+	list_for_each_entry(e, &c->execs, node) {
+		if (e->g != g)
+			continue;
+		/* call_lock: the call cannot end (and consume the flag) between check and set. */
+		spin_lock(&e->call_lock);
+		if (e->call_idx == (int)a.index) {
+			e->cancelled = true;
+			if (!test_and_set_tsk_thread_flag(e->task, TIF_NOTIFY_SIGNAL) &&
+			    !flexsc_wake_up_state(e->task, TASK_INTERRUPTIBLE))
+				kick_process(e->task);
+			n = 1;
+		}
+		spin_unlock(&e->call_lock);
+	}
+	spin_unlock(&c->lock);
+	return n;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -809,6 +881,7 @@ static long flexsc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case FLEXSC_IOC_WAIT:
 	case FLEXSC_IOC_WAKE:
 	case FLEXSC_IOC_STOP:
+	case FLEXSC_IOC_CANCEL:
 		break;
 	default:
 		return -ENOTTY;
@@ -831,6 +904,8 @@ static long flexsc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case FLEXSC_IOC_STOP:
 		flexsc_stop(c);
 		return 0;
+	case FLEXSC_IOC_CANCEL:
+		return flexsc_cancel(c, (void __user *)arg);
 	}
 	return -ENOTTY;
 }

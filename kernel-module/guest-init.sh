@@ -7,6 +7,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
+# Loopback up: the guest has no NIC, but socket tests connect over 127.0.0.1.
+ifconfig lo 127.0.0.1 up 2>/dev/null || ip link set lo up 2>/dev/null
 echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
 
 done_() { sync; poweroff -f; sleep 5; }
@@ -16,9 +18,9 @@ if ! insmod /flexsc.ko; then
   echo FLEXSC-SUITES-DONE; echo "FLEXSC-CMD-BEGIN"; echo "FLEXSC-CMD-END status=125"; done_
 fi
 
-if [ "$(cat /mode)" = cmd ]; then
+H=/mnt/host
+mount_host() {  # the host's / read-only over 9p, with fresh /proc /sys /dev /tmp
   for m in $(cat /lib/modules/order); do insmod /lib/modules/$m || echo "insmod $m failed"; done
-  H=/mnt/host
   mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot $H || echo "mount 9p failed"
   for d in proc sys dev tmp run; do [ -d $H/$d ] || continue; done
   mount -t proc proc $H/proc
@@ -26,6 +28,10 @@ if [ "$(cat /mode)" = cmd ]; then
   mount -t devtmpfs devtmpfs $H/dev
   mount -t tmpfs tmpfs $H/tmp
   [ -d $H/run ] && mount -t tmpfs tmpfs $H/run
+}
+
+if [ "$(cat /mode)" = cmd ]; then
+  mount_host
   pin=""; [ "$(cat /cmd.pin)" = 1 ] && pin="taskset 1"
   echo; echo "FLEXSC-CMD-BEGIN"
   HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin $pin chroot $H /bin/bash -c "$(cat /cmd)" </dev/console
@@ -61,17 +67,26 @@ run 120 /tests/t_calls serve
 run 120 /tests/t_calls wait
 run 60 /tests/t_malformed
 run 60 /tests/t_block
+run 60 /tests/t_cancel
 run 60 /tests/t_wait
 run 120 /tests/t_race
 run 90 /tests/t_close
 run 60 /tests/t_foreign
 run 60 /tests/t_fuzz
+if [ -f /java.cmd ]; then
+  # The Java engine tests against KERNEL_MODULE (JVM pinned: see test-kernel.sh).
+  mount_host
+  start=$(date +%s)
+  HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin taskset 1 chroot $H /bin/bash -c "$(cat /java.cmd)" </dev/null
+  echo "# java: KERNEL_MODULE JUnit tests took $(( $(date +%s) - start ))s" >&2
+fi
 leakcheck after_suites
 # The pool's other takeover mode: hand over before FLEXSC_MAY_BLOCK calls.
 if rmmod flexsc; then
   echo "PASS module.rmmod: unloads after the suites (no file, thread or mapping left)"
   if insmod /flexsc.ko takeover=0; then
     run 60 /tests/t_block
+    run 60 /tests/t_cancel
     run 120 /tests/t_calls serve
     leakcheck takeover0
     rmmod flexsc && echo "PASS module.rmmod_takeover0" || echo "FAIL module.rmmod_takeover0: rmmod failed"

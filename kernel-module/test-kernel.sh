@@ -121,6 +121,48 @@ for src in "$HERE"/tests/*.c; do
   fi
 done
 
+# ---------------------------------------------------------------- Java engine tests
+# The suites run also run the foundation's engine tests (JUnit, precompiled by
+# mvn install) against KERNEL_MODULE in the guest, through the JUnit console
+# launcher; without the classes, a JDK or the launcher they are one SKIP line.
+JAVA_CLASSES="DifferentialTest ErrorsTest ConcurrencyTest KernelModuleEngineTest"
+JUNIT_VERSION=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' "$ROOT/pom.xml")
+PLATFORM_VERSION=1.${JUNIT_VERSION#5.}   # JUnit 5.x.y ships platform 1.x.y
+JUNIT_JAR=$CACHE/java/junit-platform-console-standalone-$PLATFORM_VERSION.jar
+java_skip=""
+prepare_java() {
+  local jdk=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+  JAVA=$jdk/bin/java
+  [ -x "$JAVA" ] || { java_skip="no JDK at $jdk (set JAVA_HOME)"; return; }
+  [ -f "$ROOT/flexsc-native/target/test-classes/dev/flexsc/nativeimpl/KernelModuleEngineTest.class" ] \
+    || { java_skip="no compiled test classes (run mvn install first)"; return; }
+  command -v mvn >/dev/null || { java_skip="mvn is missing (it fetches the JUnit console launcher)"; return; }
+  mkdir -p "$CACHE/java"
+  if [ ! -s "$JUNIT_JAR" ]; then
+    (cd "$ROOT" && JAVA_HOME=$jdk mvn -B -ntp -q -N org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+      -Dartifact=org.junit.platform:junit-platform-console-standalone:$PLATFORM_VERSION \
+      -DoutputDirectory="$CACHE/java" >"$CACHE/java/fetch.log" 2>&1) \
+      || { java_skip="fetching $(basename "$JUNIT_JAR") with Maven failed (see $CACHE/java/fetch.log)"; return; }
+  fi
+  (cd "$ROOT" && JAVA_HOME=$jdk mvn -B -ntp -q -pl flexsc-native org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+    -Dmdep.excludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
+    -Dmdep.outputFile="$CACHE/java/cp.txt" >"$CACHE/java/cp.log" 2>&1) \
+    || { java_skip="mvn dependency:build-classpath failed (see $CACHE/java/cp.log)"; return; }
+  local cp=$ROOT/flexsc-native/target/test-classes:$ROOT/flexsc-native/target/classes:$ROOT/flexsc-core/target/classes:$(cat "$CACHE/java/cp.txt")
+  local sel=""
+  for c in $JAVA_CLASSES; do sel+=" --select-class dev.flexsc.nativeimpl.$c"; done
+  # Under TCG: 10% of the long loops (10k submit-after-idle calls, 8 x 10k lseeks, 100
+  # open/close cycles) and a short caller spin (PAUSE is slow there). testfeed lines
+  # become PASS/FAIL/SKIP lines; everything else is kept as a comment.
+  JAVA_CMD="$JAVA --enable-native-access=ALL-UNNAMED -Xss1m -Dflexsc.test.engine=KERNEL_MODULE"
+  JAVA_CMD+=" -Dflexsc.test.engineRequired=true -Dflexsc.test.scalePercent=10 -Dflexsc.test.callerSpin=20"
+  JAVA_CMD+=" -jar $JUNIT_JAR execute --disable-banner --disable-ansi-colors --details=testfeed -cp $cp$sel 2>&1"
+  JAVA_CMD+=" | sed -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: SUCCESSFUL\$/PASS java.\\1.\\2/'"
+  JAVA_CMD+=" -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: FAILED\$/FAIL java.\\1.\\2: see the guest log/'"
+  JAVA_CMD+=" -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: \\(ABORTED\\|SKIPPED\\)\$/SKIP java.\\1.\\2: \\3/'"
+  JAVA_CMD+=" -e '/^\\(PASS\\|FAIL\\|SKIP\\) /!s/^/#j /' | grep -v ':: STARTED\$'"
+}
+
 # ---------------------------------------------------------------- initramfs
 IR=$CACHE/initramfs
 rm -rf "$IR" && mkdir -p "$IR"/{bin,dev,proc,sys,tmp,mnt/host,tests,lib/modules}
@@ -129,7 +171,11 @@ cp "$HERE/flexsc.ko" "$IR/flexsc.ko"
 cp "$BIN"/* "$IR/tests/"
 cp "$HERE/guest-init.sh" "$IR/init"
 chmod 755 "$IR/init"
-if [ ${#cmd[@]} -gt 0 ]; then
+if [ ${#cmd[@]} -eq 0 ]; then
+  prepare_java
+  if [ -z "$java_skip" ]; then printf '%s\n' "$JAVA_CMD" >"$IR/java.cmd"; fi
+fi
+if [ ${#cmd[@]} -gt 0 ] || [ -f "$IR/java.cmd" ]; then
   # virtio-pci and 9p, in dependency order
   for m in drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio_pci_legacy_dev.ko \
            drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko fs/netfs/netfs.ko \
@@ -140,6 +186,8 @@ if [ ${#cmd[@]} -gt 0 ]; then
     case $f in *.xz) xz -dc "$f" >"$IR/lib/modules/$(basename "$m")";; *.zst) zstd -dcq "$f" >"$IR/lib/modules/$(basename "$m")";; *) cp "$f" "$IR/lib/modules/";; esac
     basename "$m" >>"$IR/lib/modules/order"
   done
+fi
+if [ ${#cmd[@]} -gt 0 ]; then
   pin=${FLEXSC_GUEST_PIN:-auto}
   if [ "$pin" = auto ]; then
     case $(basename "${cmd[0]}") in java|javac|jshell|jar) pin=1;; *) pin=0;; esac
@@ -150,7 +198,7 @@ if [ ${#cmd[@]} -gt 0 ]; then
   timeout_s=${FLEXSC_GUEST_TIMEOUT:-600}
 else
   mode=suites
-  timeout_s=${FLEXSC_GUEST_TIMEOUT:-280}
+  timeout_s=${FLEXSC_GUEST_TIMEOUT:-$([ -f "$IR/java.cmd" ] && echo 540 || echo 280)}
 fi
 echo "$mode" >"$IR/mode"
 (cd "$IR" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$CACHE/initramfs.cpio"
@@ -159,7 +207,7 @@ echo "$mode" >"$IR/mode"
 qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 2G -nographic -no-reboot -nic none
       -kernel "$KDIR/vmlinux" -initrd "$CACHE/initramfs.cpio"
       -append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4 rdinit=/init tsc=reliable")
-if [ $mode = cmd ]; then
+if [ $mode = cmd ] || [ -f "$IR/java.cmd" ]; then
   qemu+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 fi
 LOG=$CACHE/guest.log
@@ -192,6 +240,7 @@ if [ $mode = cmd ]; then
 fi
 
 # Suites: print every result line, then the summary.
+[ -n "$java_skip" ] && echo "SKIP java: the KERNEL_MODULE JUnit tests did not run: $java_skip" >>"$LOG.txt"
 grep -E '^(PASS|FAIL|SKIP) ' "$LOG.txt" || true
 passed=$(grep -c '^PASS ' "$LOG.txt" || true)
 failed=$(grep -c '^FAIL ' "$LOG.txt" || true)

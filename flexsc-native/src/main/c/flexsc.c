@@ -692,6 +692,10 @@ int flexsc_abi_describe(char *buf, int len)
 	D("IOC_WAIT", FLEXSC_IOC_WAIT);
 	D("IOC_WAKE", FLEXSC_IOC_WAKE);
 	D("IOC_STOP", FLEXSC_IOC_STOP);
+	D("CANCEL_SIZE", sizeof(struct flexsc_cancel));
+	D("CANCEL_GROUP", offsetof(struct flexsc_cancel, group));
+	D("CANCEL_INDEX", offsetof(struct flexsc_cancel, index));
+	D("IOC_CANCEL", FLEXSC_IOC_CANCEL);
 #undef D
 	return n;
 }

@@ -69,4 +69,40 @@ int flexsc_calls_describe(char *buf, int len);
 /* 1 if nr is allow-listed, else 0; *may_block receives its flag. */
 int flexsc_call_allowed(uint32_t nr, int *may_block);
 
+/*
+ * KERNEL_MODULE engine control plane (flexsc_km.c): /dev/flexsc, REGISTER,
+ * mmap, native SERVE threads ("flexsc-kserve", pinned, all signals blocked),
+ * WAKE, WAIT, CANCEL, STOP. See docs/kernel-module.md.
+ */
+struct flexsc_km;
+
+/* Which step failed (out parameter of probe and open). */
+#define FLEXSC_KM_STAGE_OPEN     1
+#define FLEXSC_KM_STAGE_REGISTER 2
+#define FLEXSC_KM_STAGE_MMAP     3
+#define FLEXSC_KM_STAGE_THREADS  4
+
+/* Open path, REGISTER 1 group of 1 page, close: 0 or the errno of *stage. */
+int flexsc_km_probe(const char *path, int *stage);
+/*
+ * Open, REGISTER, mmap, and start threads_per_group SERVE threads per group
+ * pinned to cpus[g]. NULL with *err = errno and *stage = the failed step.
+ */
+struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, int pages,
+				 int threads_per_group, int *err, int *stage);
+void *flexsc_km_base(struct flexsc_km *km);
+uint64_t flexsc_km_mapping_size(struct flexsc_km *km);
+/* SERVE threads that have not returned. */
+int flexsc_km_threads(struct flexsc_km *km);
+/* FLEXSC_IOC_WAKE(g): 0 or -errno. */
+int flexsc_km_wake(struct flexsc_km *km, int g);
+/* FLEXSC_IOC_WAIT: 0 or -errno (ETIMEDOUT, EINTR, ESHUTDOWN); *executed from the module. */
+int flexsc_km_wait(struct flexsc_km *km, int g, int flags, int64_t timeout_ns, uint32_t done_seq, int *executed);
+/* FLEXSC_IOC_CANCEL(g, idx): 1 if a call was interrupted, 0 if none, or -errno. */
+int flexsc_km_cancel(struct flexsc_km *km, int g, int idx);
+/* STOP, then join the SERVE threads (up to timeout_ns): 0, or -ETIMEDOUT if some are stuck. */
+int flexsc_km_stop(struct flexsc_km *km, int64_t timeout_ns);
+/* munmap, close, free; only after flexsc_km_stop returned 0. */
+void flexsc_km_free(struct flexsc_km *km);
+
 #endif

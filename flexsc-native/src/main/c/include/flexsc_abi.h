@@ -139,11 +139,17 @@ struct flexsc_wait {
 
 #define FLEXSC_WAIT_EXECUTE       1u  /* run pending entries in the caller's context first */
 
+struct flexsc_cancel {
+	flexsc_u32 group;             /* in */
+	flexsc_u32 index;             /* in: entry index within the group */
+};
+
 #define FLEXSC_IOC_MAGIC          0xF5
 #define FLEXSC_IOC_REGISTER       _IOWR(FLEXSC_IOC_MAGIC, 1, struct flexsc_register)
 #define FLEXSC_IOC_SERVE          _IOW(FLEXSC_IOC_MAGIC, 2, flexsc_u32)   /* group */
 #define FLEXSC_IOC_WAIT           _IOWR(FLEXSC_IOC_MAGIC, 3, struct flexsc_wait)
 #define FLEXSC_IOC_WAKE           _IOW(FLEXSC_IOC_MAGIC, 4, flexsc_u32)   /* group */
 #define FLEXSC_IOC_STOP           _IO(FLEXSC_IOC_MAGIC, 5)
+#define FLEXSC_IOC_CANCEL         _IOW(FLEXSC_IOC_MAGIC, 6, struct flexsc_cancel)
 
 #endif /* FLEXSC_ABI_H */

@@ -78,6 +78,11 @@ public final class SyscallPageDescriptor {
     public static final int WAIT_EXECUTED = 20;
     public static final int WAIT_EXECUTE = 1;
 
+    // struct flexsc_cancel (FLEXSC_IOC_CANCEL)
+    public static final int CANCEL_SIZE = 8;
+    public static final int CANCEL_GROUP = 0;
+    public static final int CANCEL_INDEX = 4;
+
     // ioctl numbers: _IOWR/_IOW/_IO(0xF5, n, size) as the C macros compute them
     private static final int IOC_MAGIC = 0xF5;
     public static final long IOC_REGISTER = ioc(3, IOC_MAGIC, 1, REGISTER_SIZE);
@@ -85,6 +90,7 @@ public final class SyscallPageDescriptor {
     public static final long IOC_WAIT = ioc(3, IOC_MAGIC, 3, WAIT_SIZE);
     public static final long IOC_WAKE = ioc(1, IOC_MAGIC, 4, 4);
     public static final long IOC_STOP = ioc(0, IOC_MAGIC, 5, 0);
+    public static final long IOC_CANCEL = ioc(1, IOC_MAGIC, 6, CANCEL_SIZE);
 
     private static long ioc(int dir, int type, int nr, int size) {
         return ((long) dir << 30) | ((long) size << 16) | ((long) type << 8) | nr;

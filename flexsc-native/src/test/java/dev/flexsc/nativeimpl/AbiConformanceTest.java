@@ -84,6 +84,10 @@ class AbiConformanceTest {
         m.put("IOC_WAIT", IOC_WAIT);
         m.put("IOC_WAKE", IOC_WAKE);
         m.put("IOC_STOP", IOC_STOP);
+        m.put("CANCEL_SIZE", (long) CANCEL_SIZE);
+        m.put("CANCEL_GROUP", (long) CANCEL_GROUP);
+        m.put("CANCEL_INDEX", (long) CANCEL_INDEX);
+        m.put("IOC_CANCEL", IOC_CANCEL);
         return m;
     }
 

@@ -36,7 +36,7 @@ class DifferentialTest {
 
     @BeforeAll
     static void open() throws IOException {
-        engine = SyscallThreadsEngine.open(config());
+        engine = TestSupport.open(config());
         flexsc = engine.syscalls();
     }
 

@@ -5,6 +5,7 @@ import dev.flexsc.ErrnoException;
 import dev.flexsc.RefusedCallException;
 import dev.flexsc.Syscalls;
 import dev.flexsc.abi.SyscallPageDescriptor;
+import dev.flexsc.spi.PageEngine;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,12 +19,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Bad input gets a clear exception naming the call and the errno; refused calls never run. */
 class ErrorsTest {
-    static SyscallThreadsEngine engine;
+    static PageEngine engine;
     static Syscalls s;
 
     @BeforeAll
     static void open() throws IOException {
-        engine = SyscallThreadsEngine.open(config());
+        engine = TestSupport.open(config());
         s = engine.syscalls();
     }
 
@@ -95,7 +96,7 @@ class ErrorsTest {
     @Test
     void executorsRefuseWhatIsWrittenIntoThePageDirectly() {
         long refusedBefore = engine.stats().refused();
-        // gettid, exit and clone written straight into an entry: libflexsc must refuse them
+        // gettid, exit and clone written straight into an entry: the executors must refuse them
         // (exit would end the executor thread, clone would fork it): -ENOSYS, and nothing runs.
         for (int nr : new int[] {186, 60, 56, 435, 100000, -7}) {
             int idx = assertDoesNotThrow(() -> engine.debugPostRaw(0, SyscallPageDescriptor.STATUS_SUBMITTED, nr));

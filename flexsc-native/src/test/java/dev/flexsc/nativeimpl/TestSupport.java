@@ -1,7 +1,12 @@
 package dev.flexsc.nativeimpl;
 
 import dev.flexsc.Engine;
+import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscConfig;
+import dev.flexsc.spi.EngineProvider;
+import dev.flexsc.spi.PageEngine;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -20,8 +25,62 @@ final class TestSupport {
     static final int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
     static final int NR_PIPE2 = 293;
 
+    /** System property naming the page engine the engine tests run against (default SYSCALL_THREADS). */
+    static final String ENGINE_PROPERTY = "flexsc.test.engine";
+    /** If true, an unavailable engine fails the tests instead of skipping them (the guest run sets it). */
+    static final String REQUIRED_PROPERTY = "flexsc.test.engineRequired";
+    /** Percentage of the long loops' iterations to run (default 100; the TCG guest run lowers it). */
+    static final String SCALE_PROPERTY = "flexsc.test.scalePercent";
+
+    static Engine engineUnderTest() {
+        return Engine.valueOf(System.getProperty(ENGINE_PROPERTY, "SYSCALL_THREADS").trim().toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * Caller spin iterations before sleeping (default: FlexscConfig's). The TCG guest lowers
+     * it: there PAUSE exits to QEMU's main loop, so eight callers spinning on one vCPU starve
+     * the syscall threads for milliseconds per call.
+     */
+    static final String CALLER_SPIN_PROPERTY = "flexsc.test.callerSpin";
+
     static FlexscConfig config() {
-        return FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
+        FlexscConfig.Builder b = FlexscConfig.builder().engine(engineUnderTest());
+        Integer spin = Integer.getInteger(CALLER_SPIN_PROPERTY);
+        if (spin != null) b.callerSpin(spin);
+        return b.build();
+    }
+
+    /**
+     * Opens cfg's page engine through its ServiceLoader provider (as applications do). If the
+     * engine cannot run here the calling test is skipped with the provider's reason, printed,
+     * or fails when {@value #REQUIRED_PROPERTY} is set.
+     */
+    static PageEngine open(FlexscConfig cfg) throws IOException {
+        String why = unavailabilityCause(cfg.engine());
+        if (why != null) {
+            String msg = cfg.engine() + " unavailable: " + why;
+            if (Boolean.getBoolean(REQUIRED_PROPERTY)) Assertions.fail(msg);
+            System.out.println("skipped: " + msg);
+            Assumptions.abort(msg);
+        }
+        return (PageEngine) Flexsc.open(cfg);
+    }
+
+    static String unavailabilityCause(Engine engine) {
+        for (EngineProvider p : java.util.ServiceLoader.load(EngineProvider.class)) {
+            if (p.engine() == engine) return p.unavailabilityCause();
+        }
+        return "no provider registered in META-INF/services";
+    }
+
+    /** Name of the engine's syscall threads (native threads of libflexsc). */
+    static String syscallThreadName() {
+        return engineUnderTest() == Engine.KERNEL_MODULE ? KernelModuleEngine.THREAD_NAME : "flexsc-exec";
+    }
+
+    /** n scaled by {@value #SCALE_PROPERTY} percent (at least 1). */
+    static int scaled(int n) {
+        return Math.max(1, (int) ((long) n * Integer.getInteger(SCALE_PROPERTY, 100) / 100));
     }
 
     /** A pipe made by a direct call: {read fd, write fd}. */
@@ -45,14 +104,15 @@ final class TestSupport {
     }
 
     /**
-     * Syscall threads of this process (native threads named flexsc-exec). Counting every OS
+     * Syscall threads of this process (native threads named {@link #syscallThreadName()}). Counting every OS
      * thread would be flaky: the JVM starts and stops JIT and GC threads on its own.
      */
     static long syscallThreads() throws IOException {
+        String name = syscallThreadName();
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             return tasks.filter(t -> {
                 try {
-                    return Files.readString(t.resolve("comm")).trim().equals("flexsc-exec");
+                    return Files.readString(t.resolve("comm")).trim().equals(name);
                 } catch (IOException gone) {
                     return false;
                 }

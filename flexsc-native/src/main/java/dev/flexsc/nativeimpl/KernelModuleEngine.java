@@ -1,0 +1,241 @@
+package dev.flexsc.nativeimpl;
+
+import com.sun.jna.Pointer;
+import dev.flexsc.Engine;
+import dev.flexsc.EngineUnavailableException;
+import dev.flexsc.Errno;
+import dev.flexsc.ErrnoException;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.spi.PageEngine;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+import static dev.flexsc.abi.SyscallPageDescriptor.*;
+
+/**
+ * KERNEL_MODULE: the faithful FlexSC. The pages are registered with {@code /dev/flexsc}
+ * (kernel-module/flexsc.c) and executed by in-kernel syscall threads that are threads of
+ * this process: native pthreads of libflexsc ({@code flexsc-kserve}, pinned to their
+ * syscall CPU, every signal blocked) parked in {@code FLEXSC_IOC_SERVE}. Calls therefore
+ * run with this process's pid, files, memory and credentials, and no thread traps per call.
+ *
+ * <p>How the engine maps onto the ioctls (docs/kernel-module.md): submitting is
+ * {@link PageEngine}'s protocol, with {@code FLEXSC_IOC_WAKE} when the module left
+ * {@code NEED_WAKEUP} set; a caller sleeps in {@code FLEXSC_IOC_WAIT} on {@code done_seq};
+ * {@link #executePending(int)} is {@code WAIT(FLEXSC_WAIT_EXECUTE)}: the pending entries of
+ * a group run in the calling thread, one kernel entry for the batch; an interrupted caller
+ * cancels its call with {@code FLEXSC_IOC_CANCEL}; close is {@code FLEXSC_IOC_STOP}, then
+ * munmap and close.
+ *
+ * <p>The module cannot start threads of the process, so the pool is started up front:
+ * {@code max(2, poolThreads)} SERVE threads per group (one runs entries, the others are
+ * spares that take the group over while it sleeps inside a call; a spare costs a kernel
+ * stack and sleeps without using CPU). More simultaneously blocked calls than that wait for
+ * one to return, as with SYSCALL_THREADS' pool limit.
+ */
+public final class KernelModuleEngine extends PageEngine {
+    /** The module's device. */
+    public static final String DEVICE = "/dev/flexsc";
+    /** Thread name of the SERVE threads (set by libflexsc). */
+    public static final String THREAD_NAME = "flexsc-kserve";
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final int EPROTO = 71, ENXIO = 6, ENODEV = 19, ENOTTY = 25, ESHUTDOWN = 108, ETIMEDOUT = 110;
+
+    private final Pointer handle;
+    private final Arena arena;
+
+    private KernelModuleEngine(FlexscConfig config, Pointer handle, Arena arena, MemorySegment mapping, int groups) {
+        super(Engine.KERNEL_MODULE, config, mapping, groups, config.pages());
+        this.handle = handle;
+        this.arena = arena;
+    }
+
+    /**
+     * Opens the engine: registers {@code config.pages()} pages per syscall CPU with the module,
+     * maps them and starts the SERVE threads.
+     *
+     * @throws EngineUnavailableException if the module is missing, refuses this process or
+     *         speaks another ABI (the message says which, as {@link #unavailabilityCause()})
+     * @throws ErrnoException if mapping or starting threads failed
+     */
+    public static KernelModuleEngine open(FlexscConfig config) throws ErrnoException, EngineUnavailableException {
+        LibFlexsc.ensureAvailable();
+        int[] cpus = config.syscallCpus();
+        int threads = Math.max(2, config.poolThreads());
+        int[] err = new int[1], stage = new int[1];
+        Pointer h = LibFlexsc.flexsc_km_open(DEVICE, cpus.length, cpus, config.pages(), threads, err, stage);
+        if (h == null) {
+            if (stage[0] == LibFlexsc.KM_STAGE_OPEN || stage[0] == LibFlexsc.KM_STAGE_REGISTER) {
+                throw new EngineUnavailableException(Engine.KERNEL_MODULE, describe(stage[0], err[0]));
+            }
+            throw new ErrnoException((stage[0] == LibFlexsc.KM_STAGE_MMAP ? "mmap(" + DEVICE + ")"
+                    : "starting " + threads + " SERVE threads per group") + " for groups=" + cpus.length
+                    + ", pages=" + config.pages(), err[0]);
+        }
+        long size = LibFlexsc.flexsc_km_mapping_size(h);
+        long addr = Pointer.nativeValue(LibFlexsc.flexsc_km_base(h));
+        // A shared arena: after close(), a stray access throws IllegalStateException
+        // instead of touching unmapped memory.
+        Arena arena = Arena.ofShared();
+        MemorySegment mapping = MemorySegment.ofAddress(addr).reinterpret(size, arena, null);
+        // The module wrote the header at REGISTER; a mismatch means another module answered.
+        int magic = mapping.get(ValueLayout.JAVA_INT, CTRL_MAGIC);
+        int abi = mapping.get(ValueLayout.JAVA_INT, CTRL_ABI_VERSION);
+        int entries = mapping.get(ValueLayout.JAVA_INT, CTRL_ENTRIES);
+        if (magic != MAGIC || abi != ABI_VERSION || entries != entries(config.pages())) {
+            LibFlexsc.flexsc_km_stop(h, config.closeTimeoutMillis() * 1_000_000L);
+            arena.close();
+            LibFlexsc.flexsc_km_free(h);
+            throw new EngineUnavailableException(Engine.KERNEL_MODULE, String.format(
+                    "the header %s wrote does not match this build (magic 0x%x, ABI %d, %d entries; expected"
+                            + " 0x%x, ABI %d, %d): reload kernel-module/flexsc.ko built from this source tree",
+                    DEVICE, magic, abi, entries, MAGIC, ABI_VERSION, entries(config.pages())));
+        }
+        return new KernelModuleEngine(config, h, arena, mapping, cpus.length);
+    }
+
+    /**
+     * Null if {@code /dev/flexsc} can be opened and registered by this process, else why not,
+     * as one sentence. Opens the device and registers one page (freed at once): cheap.
+     */
+    public static String unavailabilityCause() {
+        String lib = LibFlexsc.unavailabilityCause();
+        if (lib != null) return lib;
+        if (!java.nio.file.Files.exists(java.nio.file.Path.of(DEVICE))) {
+            return DEVICE + " not found (load kernel-module/flexsc.ko: see docs/kernel-module.md)";
+        }
+        int[] stage = new int[1];
+        int err = LibFlexsc.flexsc_km_probe(DEVICE, stage);
+        return err == 0 ? null : describe(stage[0], err);
+    }
+
+    /** The reason open or REGISTER failed, as a sentence a user can act on. */
+    static String describe(int stage, int err) {
+        String e = Errno.symbol(err) + ", " + Errno.meaning(err);
+        if (stage == LibFlexsc.KM_STAGE_OPEN) {
+            return switch (err) {
+                case Errno.ENOENT -> DEVICE + " not found (load kernel-module/flexsc.ko: see docs/kernel-module.md)";
+                case Errno.EACCES, Errno.EPERM -> "permission denied opening " + DEVICE + " (" + e + "): the module"
+                        + " creates it with mode 0666; check the node's mode, a udev rule, or the container's device"
+                        + " policy";
+                case ENXIO, ENODEV -> DEVICE + " exists but no driver answers it (" + e + "): load"
+                        + " kernel-module/flexsc.ko (see docs/kernel-module.md)";
+                default -> "open(" + DEVICE + "): " + e;
+            };
+        }
+        return switch (err) {
+            case Errno.EPERM -> "the module refuses this process (FLEXSC_IOC_REGISTER: EPERM) because it runs under a"
+                    + " seccomp filter, which calls made through " + DEVICE + " would bypass; run it without the"
+                    + " filter or use SYSCALL_THREADS";
+            case EPROTO -> "the loaded flexsc.ko speaks another syscall-page ABI (FLEXSC_IOC_REGISTER: EPROTO; this"
+                    + " build has ABI " + ABI_VERSION + "): reload kernel-module/flexsc.ko built from this source tree";
+            case ENOTTY -> DEVICE + " is not the FlexSC module (FLEXSC_IOC_REGISTER: ENOTTY)";
+            default -> "FLEXSC_IOC_REGISTER on " + DEVICE + ": " + e;
+        };
+    }
+
+    @Override
+    protected void wakeExecutors(int g) {
+        // The module wakes one sleeping SERVE thread; it takes the group's run token and
+        // rescans submit_bits, so the bit published before our flags load is seen.
+        int r = LibFlexsc.flexsc_km_wake(handle, g);
+        if (r < 0 && r != -ESHUTDOWN) {
+            throw new IllegalStateException("FLEXSC_IOC_WAKE(group " + g + "): " + Errno.symbol(-r));
+        }
+    }
+
+    @Override
+    protected void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
+        // WAIT sleeps only while done_seq == seenDoneSeq (the module compares under its
+        // waitqueue), so a DONE published after the caller's acquire load of done_seq
+        // makes it return at once: no lost wake-up.
+        int r = LibFlexsc.flexsc_km_wait(handle, g, 0, timeoutNanos, seenDoneSeq, null);
+        if (r == -ETIMEDOUT && submissionsPending(g)) {
+            // No completion in the whole group for timeoutNanos while entries wait: WAKE
+            // again (harmless if spurious). Covers a wake-up lost between the module and
+            // this engine; see docs/kernel-module.md ("recovery wake-ups"), counted in
+            // recoveryWakes() so that tests make it visible.
+            recoveryWakes.increment();
+            wakeExecutors(g);
+        } else if (r == -ESHUTDOWN) {
+            // Stopped, and PageEngine has not yet seen stopExecutors return: WAIT would return
+            // at once again, so do not spin on it.
+            LockSupport.parkNanos(100_000L);
+        } else if (r < 0 && r != -Errno.EINTR && r != -ETIMEDOUT) {
+            throw new IllegalStateException("FLEXSC_IOC_WAIT(group " + g + "): " + Errno.symbol(-r));
+        }
+    }
+
+    private final java.util.concurrent.atomic.LongAdder recoveryWakes = new java.util.concurrent.atomic.LongAdder();
+
+    private boolean submissionsPending(int g) {
+        for (int w = 0; w < BITMAP_WORDS; w++) {
+            // Opaque: a hint only; a stale zero just skips one recovery.
+            if ((long) LONG.getOpaque(mapping, groupControlOffset(g) + GROUP_SUBMIT_BITS + 8L * w) != 0) return true;
+        }
+        return false;
+    }
+
+    /** WAKEs sent because a group had submissions but no completion for a whole WAIT timeout. */
+    public long recoveryWakes() {
+        return recoveryWakes.sum();
+    }
+
+    @Override
+    protected void wakeCallers(int g) {
+        // Nothing to do: STOP (stopExecutors) already woke every WAIT sleeper, and every
+        // later WAIT returns ESHUTDOWN at once.
+    }
+
+    @Override
+    protected void cancel(int g, int index) {
+        // FLEXSC_IOC_CANCEL: if a thread of the registration is inside entry index's call,
+        // its interruptible sleep ends and the entry completes with -EINTR. PageEngine repeats
+        // it while the entry is BUSY (the call may not have reached its sleep yet).
+        LibFlexsc.flexsc_km_cancel(handle, g, index);
+    }
+
+    @Override
+    protected boolean stopExecutors(long timeoutMillis) {
+        return LibFlexsc.flexsc_km_stop(handle, timeoutMillis * 1_000_000L) == 0;
+    }
+
+    @Override
+    protected void release(boolean safe) {
+        arena.close();
+        if (safe) {
+            LibFlexsc.flexsc_km_free(handle);
+        }
+        // else: a SERVE thread is stuck in the kernel and still uses the handle; leak it
+    }
+
+    @Override
+    protected int executorThreads() {
+        return LibFlexsc.flexsc_km_threads(handle);
+    }
+
+    /**
+     * Runs every pending entry of group g in the calling thread ({@code FLEXSC_IOC_WAIT} with
+     * {@code FLEXSC_WAIT_EXECUTE} and no sleep): same-core batching, one kernel entry for the
+     * whole batch. Calls that may block are left to the SERVE threads. Returns the number
+     * executed; 0 once the engine is closed (not to be called concurrently with close).
+     */
+    public int executePending(int g) {
+        if (!isOpen()) return 0;
+        if (g < 0 || g >= groups()) throw new IndexOutOfBoundsException("group " + g + " of " + groups());
+        // Acquire: any value will do (timeout 0 never sleeps); read for the ABI's sake.
+        int seq = (int) INT.getAcquire(mapping, groupControlOffset(g) + GROUP_DONE_SEQ);
+        int[] executed = new int[1];
+        int r = LibFlexsc.flexsc_km_wait(handle, g, WAIT_EXECUTE, 0, seq, executed);
+        if (r < 0 && r != -ESHUTDOWN && r != -Errno.EINTR && r != -ETIMEDOUT) {
+            throw new IllegalStateException("FLEXSC_IOC_WAIT(group " + g + ", EXECUTE): " + Errno.symbol(-r));
+        }
+        return executed[0];
+    }
+}

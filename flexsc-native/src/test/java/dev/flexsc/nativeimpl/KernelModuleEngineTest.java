@@ -1,0 +1,168 @@
+package dev.flexsc.nativeimpl;
+
+import dev.flexsc.Engine;
+import dev.flexsc.EngineAvailability;
+import dev.flexsc.EngineClosedException;
+import dev.flexsc.Errno;
+import dev.flexsc.Flexsc;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.FlexscEngine;
+import dev.flexsc.abi.SyscallPageDescriptor;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static dev.flexsc.nativeimpl.TestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * What is specific to KERNEL_MODULE: availability reasons, SERVE threads, batching with
+ * WAIT(EXECUTE), close. The engine-independent behaviour is covered by DifferentialTest,
+ * ErrorsTest and ConcurrencyTest run with -Dflexsc.test.engine=KERNEL_MODULE (the guest
+ * run of kernel-module/test-kernel.sh). Without the module every test here that needs it
+ * is skipped with the reason printed.
+ */
+class KernelModuleEngineTest {
+    private static String cause() {
+        return new KernelModuleProvider().unavailabilityCause();
+    }
+
+    /** Skips (printing why) unless the module is usable, or fails if the run requires it. */
+    private static void requireModule() {
+        String why = cause();
+        if (why != null) {
+            String msg = "KERNEL_MODULE unavailable: " + why;
+            if (Boolean.getBoolean(REQUIRED_PROPERTY)) fail(msg);
+            System.out.println("skipped: " + msg);
+            Assumptions.abort(msg);
+        }
+    }
+
+    private static FlexscConfig kmConfig() {
+        return FlexscConfig.builder().engine(Engine.KERNEL_MODULE).poolThreads(3).build();
+    }
+
+    @Test
+    void withoutTheDeviceTheReasonSaysHowToLoadTheModule() {
+        Assumptions.assumeFalse(Files.exists(Path.of(KernelModuleEngine.DEVICE)),
+                "/dev/flexsc exists here: the missing-module message cannot be observed");
+        String want = "/dev/flexsc not found (load kernel-module/flexsc.ko: see docs/kernel-module.md)";
+        assertEquals(want, cause());
+        EngineAvailability a = Flexsc.probe().stream().filter(x -> x.engine() == Engine.KERNEL_MODULE).findFirst().orElseThrow();
+        assertFalse(a.available());
+        assertEquals(want, a.reason());
+        IOException e = assertThrows(IOException.class, () -> Flexsc.open(kmConfig()));
+        assertTrue(e.getMessage().contains(want), e.getMessage());
+    }
+
+    @Test
+    void eachRefusalHasItsOwnSentence() {
+        assertTrue(KernelModuleEngine.describe(LibFlexsc.KM_STAGE_OPEN, Errno.EACCES).startsWith("permission denied opening /dev/flexsc"));
+        assertTrue(KernelModuleEngine.describe(LibFlexsc.KM_STAGE_REGISTER, Errno.EPERM).contains("seccomp"));
+        String abi = KernelModuleEngine.describe(LibFlexsc.KM_STAGE_REGISTER, 71 /* EPROTO */);
+        assertTrue(abi.contains("another syscall-page ABI") && abi.contains("ABI " + SyscallPageDescriptor.ABI_VERSION), abi);
+        assertTrue(KernelModuleEngine.describe(LibFlexsc.KM_STAGE_REGISTER, 25 /* ENOTTY */).contains("not the FlexSC module"));
+        assertEquals("/dev/flexsc not found (load kernel-module/flexsc.ko: see docs/kernel-module.md)",
+                KernelModuleEngine.describe(LibFlexsc.KM_STAGE_OPEN, Errno.ENOENT));
+    }
+
+    @Test
+    void disabledByTheNativeSwitch() {
+        System.setProperty(SyscallThreadsProvider.DISABLE_PROPERTY, "true");
+        try {
+            assertEquals("disabled by -Dflexsc.native.disable=true", cause());
+        } finally {
+            System.clearProperty(SyscallThreadsProvider.DISABLE_PROPERTY);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void autoPicksTheModuleAndCallsRunInServeThreadsOfThisProcess() throws IOException {
+        requireModule();
+        long before = threadsNamed(KernelModuleEngine.THREAD_NAME);
+        try (FlexscEngine e = Flexsc.open(FlexscConfig.builder().poolThreads(3).build())) {
+            assertEquals(Engine.KERNEL_MODULE, e.engine(), "AUTO tries KERNEL_MODULE first");
+            assertInstanceOf(KernelModuleEngine.class, e);
+            assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid());
+            // one group (the default syscall CPU), three SERVE threads
+            assertEquals(before + 3, threadsNamed(KernelModuleEngine.THREAD_NAME));
+            assertEquals(3, e.stats().executorThreads());
+            // an fd opened through the module is this process's fd
+            int fd = e.syscalls().openat(dev.flexsc.Syscalls.AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0);
+            assertTrue(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().equals("/dev/null"));
+            e.syscalls().close(fd);
+            assertTrue(e.stats().executed() >= 3, e.stats().toString());
+        }
+        assertEquals(before, threadsNamed(KernelModuleEngine.THREAD_NAME), "SERVE threads left after close");
+        assertFalse(deviceOpen(), "/dev/flexsc still open after close");
+    }
+
+    @Test
+    @Timeout(120)
+    void executePendingRunsABatchInTheCallersThread() throws IOException {
+        requireModule();
+        try (KernelModuleEngine e = (KernelModuleEngine) open(kmConfig())) {
+            long pid = ProcessHandle.current().pid();
+            int n = 48;
+            int[] idx = new int[n];
+            long executedBefore = e.stats().executed();
+            for (int i = 0; i < n; i++) idx[i] = e.debugPostRaw(0, SyscallPageDescriptor.STATUS_SUBMITTED, 39 /* getpid */);
+            int mine = 0;
+            for (int round = 0; round < 1000 && mine < n; round++) {
+                int k = e.executePending(0);
+                assertTrue(k >= 0 && k <= n, "executed " + k);
+                mine += k;
+                if (k == 0) break; // the SERVE threads took the rest
+            }
+            for (int i = 0; i < n; i++) assertEquals(pid, e.debugReapRaw(0, idx[i], 5000), "entry " + idx[i]);
+            assertEquals(executedBefore + n, e.stats().executed(), "each entry executed exactly once");
+            System.out.printf("executePending: %d of %d entries ran in the caller's thread%n", mine, n);
+            assertEquals(0, e.executePending(0), "nothing left");
+            assertThrows(IndexOutOfBoundsException.class, () -> e.executePending(1));
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void closeFailsCallsAfterwardsAndLeavesNothingOpen() throws IOException {
+        requireModule();
+        KernelModuleEngine e = (KernelModuleEngine) open(kmConfig());
+        e.syscalls().getpid();
+        assertTrue(deviceOpen());
+        e.close();
+        assertThrows(EngineClosedException.class, () -> e.syscalls().getpid());
+        assertEquals(0, e.executePending(0));
+        assertFalse(deviceOpen(), "/dev/flexsc still open after close");
+        e.close(); // idempotent
+    }
+
+    private static long threadsNamed(String name) throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.filter(t -> {
+                try {
+                    return Files.readString(t.resolve("comm")).trim().equals(name);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    private static boolean deviceOpen() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.anyMatch(f -> {
+                try {
+                    return Files.readSymbolicLink(f).toString().equals(KernelModuleEngine.DEVICE);
+                } catch (IOException gone) {
+                    return false;
+                }
+            });
+        }
+    }
+}
