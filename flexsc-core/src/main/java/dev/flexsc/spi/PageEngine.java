@@ -201,9 +201,27 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
         return await(g, index, e, call);
     }
 
+    /**
+     * Whether a submitter that sees NEED_WAKEUP clears it before waking (true: one wake-up
+     * per sleep, libflexsc's protocol). Engines whose executors own the flag return false:
+     * the kernel module keeps NEED_WAKEUP set exactly while no syscall thread holds its run
+     * token, so every submitter that sees it set calls WAKE until a thread takes the token
+     * (as io_uring's IORING_SQ_NEED_WAKEUP works).
+     */
+    protected boolean submitterClearsNeedWakeup() {
+        return true;
+    }
+
     private void wake(int g) throws IOException {
         long flagsOff = groupOff[g] + GROUP_FLAGS;
         int f = (int) INT.getVolatile(mapping, flagsOff);
+        if (!submitterClearsNeedWakeup()) {
+            if ((f & GROUP_NEED_WAKEUP) != 0) {
+                wakeups.increment();
+                wakeExecutors(g);
+            }
+            return;
+        }
         while ((f & GROUP_NEED_WAKEUP) != 0) {
             // Only the submitter that clears the flag wakes: one wake-up per sleep.
             if (INT.compareAndSet(mapping, flagsOff, f, f & ~GROUP_NEED_WAKEUP)) {

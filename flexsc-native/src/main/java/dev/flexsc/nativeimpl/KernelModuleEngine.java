@@ -140,6 +140,12 @@ public final class KernelModuleEngine extends PageEngine {
         };
     }
 
+    /** The module owns NEED_WAKEUP (set exactly while no SERVE thread holds the run token). */
+    @Override
+    protected boolean submitterClearsNeedWakeup() {
+        return false;
+    }
+
     @Override
     protected void wakeExecutors(int g) {
         // The module wakes one sleeping SERVE thread; it takes the group's run token and
