@@ -22,10 +22,11 @@ public final class Report {
 
     /** What --full runs; the smoke test shrinks it. */
     public record Plan(int[] threads, double warmup, double seconds, long pageFaultBytes, int[] workingSetsKiB,
-                       double[] workMicros, double localitySeconds, boolean costStudy) {
+                       double[] workMicros, double localitySeconds, boolean costStudy, int[] httpConnections,
+                       int httpSeconds) {
         public static Plan full() {
             return new Plan(new int[] {1, 16, 256, 1024}, 0.5, 1.5, 1L << 30, new int[] {8, 64, 1024},
-                    new double[] {0.1, 1, 20}, 1.5, true);
+                    new double[] {0.1, 1, 20}, 1.5, true, new int[] {1, 10, 100, 1000}, 5);
         }
     }
 
@@ -139,8 +140,48 @@ public final class Report {
                 : "Loses even in its best cell: with platform threads the caller's wait is not overlapped cheaply enough"
                   + " (an OS context switch per call) to pay for giving up a whole core to syscall threads."));
 
-        body.append("## HTTP static files under wrk\n\nNot in this report yet: it needs the M:N scheduler and FlexSC")
-                .append(" socket I/O (flexsc-threads), which have not landed.\n\n");
+        // 5. HTTP
+        body.append("## HTTP static files under wrk\n\n");
+        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause();
+        if (noWrk != null) {
+            body.append("Skipped: ").append(noWrk).append(".\n\n");
+            progress.accept("http: skipped, " + noWrk);
+        } else {
+            Path root = Files.createTempDirectory("flexsc-http");
+            dev.flexsc.bench.http.StaticFiles.create(root);
+            List<dev.flexsc.bench.http.HttpBench.Row> http = dev.flexsc.bench.http.HttpBench.run(
+                    HttpServers.kinds(), plan.httpConnections(), plan.httpSeconds(), "16k.bin", root, progress);
+            body.append("wrk (Debian's package) on loopback, ").append(plan.httpSeconds()).append(" s per cell, 16 KiB")
+                    .append(" file, keep-alive; the servers run in the benchmark's JVM and *CPU us/request* is that")
+                    .append(" process's CPU time per request. One task per connection in every server.\n\n```\n")
+                    .append(dev.flexsc.bench.http.HttpBench.table(http)).append("```\n\n");
+            Map<String, double[][]> series = new LinkedHashMap<>();
+            for (dev.flexsc.bench.http.HttpBench.Row r : http) series.putIfAbsent(r.server(), null);
+            for (String name : new ArrayList<>(series.keySet())) {
+                List<dev.flexsc.bench.http.HttpBench.Row> rs = http.stream().filter(r -> r.server().equals(name)).toList();
+                series.put(name, new double[][] {rs.stream().mapToDouble(dev.flexsc.bench.http.HttpBench.Row::connections).toArray(),
+                        rs.stream().mapToDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec).toArray()});
+            }
+            Plots.throughput(docs.resolve("bench-http.png"), "HTTP 16 KiB: requests/s against connections", series);
+            Map<String, double[][]> p99 = new LinkedHashMap<>();
+            for (String name : series.keySet()) {
+                List<dev.flexsc.bench.http.HttpBench.Row> rs = http.stream().filter(r -> r.server().equals(name)).toList();
+                p99.put(name, new double[][] {rs.stream().mapToDouble(dev.flexsc.bench.http.HttpBench.Row::connections).toArray(),
+                        rs.stream().mapToDouble(dev.flexsc.bench.http.HttpBench.Row::p99Ms).toArray()});
+            }
+            Plots.throughput(docs.resolve("bench-http-p99.png"), "HTTP 16 KiB: p99 latency (ms) against connections", p99);
+            body.append("![HTTP throughput](bench-http.png)\n\n![HTTP p99](bench-http-p99.png)\n\n");
+            var bestF = http.stream().filter(r -> r.server().startsWith("FlexSC"))
+                    .max(Comparator.comparingDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec)).orElseThrow();
+            var bestB = http.stream().filter(r -> !r.server().startsWith("FlexSC"))
+                    .max(Comparator.comparingDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec)).orElseThrow();
+            double ratio = bestF.requestsPerSec() / bestB.requestsPerSec();
+            summary.add(new SummaryRow("HTTP 16 KiB (requests/s)", bestF.server() + ", " + bestF.connections() + " conns",
+                    bestB.server() + ", " + bestB.connections() + " conns", ratio, String.format(Locale.ROOT,
+                    "%s: %.1f us of server CPU per request against %.1f; every request is several calls (recv, open,"
+                            + " fstat, send, sendfile, close) and wrk shares the two cores with the server.",
+                    ratio >= 1 ? "Wins" : "Loses", bestF.cpuUsPerRequest(), bestB.cpuUsPerRequest())));
+        }
 
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\nGenerated by `").append(command).append("` on ").append(LocalDate.now())

@@ -16,7 +16,7 @@ class ReportSmokeTest {
     void writesTheReportWithPlots(@TempDir Path docs) throws Exception {
         List<String> progress = new ArrayList<>();
         Report.Plan tiny = new Report.Plan(new int[] {1, 4}, 0.02, 0.05, 4L << 20, new int[] {8}, new double[] {1},
-                0.1, false);
+                0.1, false, new int[] {1, 4}, 1);
         Report.run(docs, tiny, "test", progress::add);
         String md = Files.readString(docs.resolve("benchmarks.md"));
         assertTrue(md.startsWith("# Benchmarks"));
@@ -29,5 +29,13 @@ class ReportSmokeTest {
             assertTrue(b.length > 1000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png + " is not a PNG");
         }
         assertTrue(progress.size() > 10, "progress was not reported as it went");
+        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause();
+        if (noWrk == null) {
+            assertTrue(md.contains("HTTP 16 KiB (requests/s)"), "no HTTP summary row");
+            assertTrue(Files.size(docs.resolve("bench-http.png")) > 1000);
+        } else {
+            assertTrue(md.contains("Skipped: " + noWrk), "the HTTP skip does not say why");
+            System.out.println("HTTP part of the report skipped: " + noWrk);
+        }
     }
 }

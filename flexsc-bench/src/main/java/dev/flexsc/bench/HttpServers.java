@@ -1,0 +1,61 @@
+package dev.flexsc.bench;
+
+import dev.flexsc.Engine;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.FlexscEngine;
+import dev.flexsc.bench.http.HttpBench;
+import dev.flexsc.bench.http.JdkHttpServer;
+import dev.flexsc.bench.http.SyscallHttpServer;
+import dev.flexsc.nativeimpl.DirectSyscalls;
+import dev.flexsc.nativeimpl.SyscallThreadsEngine;
+
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/** The servers the HTTP benchmark compares. */
+final class HttpServers {
+    private HttpServers() {}
+
+    static List<HttpBench.Kind> kinds() {
+        return List.of(
+                new HttpBench.Kind("NPTL: fixed thread pool, direct calls", (root, max) -> {
+                    ExecutorService pool = Executors.newFixedThreadPool(max);
+                    SyscallHttpServer s = new SyscallHttpServer(DirectSyscalls.syscalls(), pool, root);
+                    return server(s::port, () -> { s.close(); pool.shutdownNow(); });
+                }),
+                new HttpBench.Kind("stock virtual threads, JDK I/O", (root, max) -> {
+                    ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+                    JdkHttpServer s = new JdkHttpServer(pool, root);
+                    return server(s::port, () -> { s.close(); pool.shutdownNow(); });
+                }),
+                new HttpBench.Kind("FlexSC SYSCALL_THREADS, fixed thread pool", (root, max) -> {
+                    // one syscall thread may sit in each connection's recv: let the pool grow to that
+                    FlexscEngine e = SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS)
+                            .poolThreads(Math.min(1024, max + 8)).build());
+                    ExecutorService pool = Executors.newFixedThreadPool(max);
+                    SyscallHttpServer s = new SyscallHttpServer(e.syscalls(), pool, root);
+                    return server(s::port, () -> { s.close(); pool.shutdownNow(); e.close(); });
+                }));
+    }
+
+    interface PortSupplier {
+        int port() throws java.io.IOException;
+    }
+
+    interface Closer {
+        void close() throws Exception;
+    }
+
+    private static HttpBench.Server server(PortSupplier port, Closer closer) {
+        return new HttpBench.Server() {
+            public int port() throws java.io.IOException {
+                return port.port();
+            }
+
+            public void close() throws Exception {
+                closer.close();
+            }
+        };
+    }
+}
