@@ -3,10 +3,8 @@ package dev.flexsc.nativeimpl;
 import dev.flexsc.Syscalls;
 import dev.flexsc.spi.SyscallInvoker;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -22,8 +20,7 @@ public final class DirectSyscalls implements SyscallInvoker {
 
     static {
         LibFlexsc.ensureAvailable();
-        SymbolLookup lib = SymbolLookup.libraryLookup(LibFlexsc.file().toPath(), Arena.global());
-        RAW = Linker.nativeLinker().downcallHandle(lib.find("flexsc_raw").orElseThrow(),
+        RAW = Linker.nativeLinker().downcallHandle(LibFlexsc.symbol("flexsc_raw"),
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     }
 

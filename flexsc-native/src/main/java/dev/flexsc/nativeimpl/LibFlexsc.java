@@ -47,7 +47,17 @@ public final class LibFlexsc {
         if (why != null) throw new UnsatisfiedLinkError(why);
     }
 
-    /** The extracted library file (for FFM lookups of the same code). */
+    /**
+     * The address of an exported function of the loaded library, for FFM downcalls into
+     * the same code. Looked up in JNA's handle rather than by file: when libflexsc comes
+     * from a jar, JNA extracts it to a temporary file and deletes that file once loaded.
+     */
+    public static java.lang.foreign.MemorySegment symbol(String name) {
+        ensureAvailable();
+        return java.lang.foreign.MemorySegment.ofAddress(Pointer.nativeValue(LIB.getFunction(name)));
+    }
+
+    /** The library file JNA loaded (may be deleted already when it was extracted from a jar). */
     public static File file() {
         ensureAvailable();
         return LIB.getFile();
