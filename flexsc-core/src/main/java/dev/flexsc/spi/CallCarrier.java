@@ -13,9 +13,9 @@ package dev.flexsc.spi;
  */
 public interface CallCarrier {
     /**
-     * True if another green thread (or external work) is waiting to run on this carrier:
-     * the caller then parks at once rather than spinning for its completion. A hint; may
-     * be stale.
+     * True if another green thread could run on this carrier soon (it is queued, or parked
+     * on a call of its own): the caller then parks at once rather than spinning for its
+     * completion, so that it never keeps the carrier from the others. A hint; may be stale.
      */
     boolean hasOtherWork();
 

@@ -82,7 +82,15 @@ final class CarrierThread extends Thread implements CallCarrier {
 
     @Override
     public boolean hasOtherWork() {
-        // Volatile index loads in JCTools; a hint, stale is fine.
+        // pendingCount: carrier-private, read on the carrier's own OS thread. A thread parked
+        // on a call counts as other work: were the caller to spin instead, and its calls kept
+        // completing within the spin, it would never give the carrier back to reap theirs.
+        // The queue checks are volatile index loads in JCTools; a hint, stale is fine.
+        return pendingCount > 0 || !local.isEmpty() || !inbox.isEmpty();
+    }
+
+    /** Runnable work queued on this carrier (not counting parked callers). */
+    private boolean hasQueuedWork() {
         return !local.isEmpty() || !inbox.isEmpty();
     }
 
@@ -255,7 +263,7 @@ final class CarrierThread extends Thread implements CallCarrier {
         VarHandle.fullFence();
         scheduler.sleepers.incrementAndGet();
         try {
-            if (!hasOtherWork() && !anySettled() && !scheduler.isStopping()) {
+            if (!hasQueuedWork() && !anySettled() && !scheduler.isStopping()) {
                 sleeps++;
                 if (on != null) {
                     // Calls on several completion words: sleep on one with a short timeout.
