@@ -64,6 +64,17 @@ final class CarrierThread extends Thread implements CallCarrier {
     // carrier-private (see class comment)
     private PendingCall[] pending = new PendingCall[64];
     private int pendingCount;
+    /** Some pending calls complete on another word (engine or group) than pending[0]'s. */
+    private boolean mixedWords;
+    /**
+     * The last full scan: pending[0, scanned) were not settled when checked, and
+     * scanSeq was the completion word read (acquire) before it. While the word still
+     * reads scanSeq nothing completed since, so only pending[scanned, pendingCount) (newer
+     * calls) need a look: a call missed by the scan is published by an increment after it.
+     */
+    private int scanned;
+    private int scanSeq;
+    private boolean scanValid;
     private long ticks;
 
     // statistics: written by this carrier only, read racily by stats()
@@ -98,6 +109,9 @@ final class CarrierThread extends Thread implements CallCarrier {
     public void watch(PendingCall call) {
         if (pendingCount == pending.length) {
             pending = java.util.Arrays.copyOf(pending, pending.length * 2);
+        }
+        if (pendingCount > 0 && call.sleepKey() != pending[0].sleepKey()) {
+            mixedWords = true;
         }
         pending[pendingCount++] = call;
     }
@@ -188,22 +202,43 @@ final class CarrierThread extends Thread implements CallCarrier {
         return n;
     }
 
-    /** Fires the settled pending calls and unparks their owners (onto our local queue). */
+    /**
+     * Fires the settled pending calls and unparks their owners (onto our local queue).
+     * Skips the calls the last full scan saw unsettled while their completion word has not
+     * moved (see {@link #scanSeq}): a full scan reads every entry's cache line, which the
+     * syscall threads are writing.
+     */
     private int pollPending() {
+        if (pendingCount == 0) return 0;
+        int from = 0;
+        int seq = 0;
+        if (!mixedWords) {
+            seq = pending[0].completionSeq(); // acquire
+            if (scanValid && seq == scanSeq) from = scanned;
+        }
         int fired = 0;
         PendingCall[] p = pending;
-        for (int i = 0; i < pendingCount; ) {
-            PendingCall c = p[i];
+        int w = from;
+        for (int r = from; r < pendingCount; r++) { // stable compaction: newer calls stay at the end
+            PendingCall c = p[r];
             if (c.isSettled()) { // acquire load of the entry status
-                p[i] = p[--pendingCount];
-                p[pendingCount] = null;
                 c.fire();
                 LockSupport.unpark(c.owner()); // re-submits its continuation: execute -> pushLocal
                 fired++;
             } else {
-                i++;
+                p[w++] = c;
             }
         }
+        for (int r = w; r < pendingCount; r++) p[r] = null;
+        pendingCount = w;
+        if (from == 0) { // a full scan: a new snapshot, valid if seq was read from the one word
+            boolean seqRead = !mixedWords;
+            mixedWords = false;
+            for (int i = 1; i < w && !mixedWords; i++) mixedWords = p[i].sleepKey() != p[0].sleepKey();
+            scanValid = seqRead && w > 0;
+            scanSeq = seq;
+        }
+        scanned = w; // the calls checked now (after the seq read) are covered by the snapshot
         reaped += fired;
         return fired;
     }
@@ -236,11 +271,17 @@ final class CarrierThread extends Thread implements CallCarrier {
         return round + 1;
     }
 
-    private boolean anySettled() {
-        for (int i = 0; i < pendingCount; i++) {
+    /** Whether a pending call may have settled since the last scan (then do not sleep). */
+    private boolean anySettled(int seqNow) {
+        int from = oneWordSnapshot(seqNow) ? scanned : 0;
+        for (int i = from; i < pendingCount; i++) {
             if (pending[i].isSettled()) return true;
         }
         return false;
+    }
+
+    private boolean oneWordSnapshot(int seqNow) {
+        return !mixedWords && scanValid && seqNow == scanSeq;
     }
 
     /**
@@ -249,10 +290,7 @@ final class CarrierThread extends Thread implements CallCarrier {
      */
     private void block() {
         PendingCall on = pendingCount > 0 ? pending[0] : null;
-        boolean oneWord = true;
-        for (int i = 1; i < pendingCount && oneWord; i++) {
-            oneWord = pending[i].sleepKey() == on.sleepKey();
-        }
+        boolean oneWord = !mixedWords;
         // Read before announcing SLEEPING: a completion or a waker's bump after this read
         // changes the word, so the futex wait below returns at once.
         int seq = on != null ? on.completionSeq() : 0;
@@ -263,7 +301,7 @@ final class CarrierThread extends Thread implements CallCarrier {
         VarHandle.fullFence();
         scheduler.sleepers.incrementAndGet();
         try {
-            if (!hasQueuedWork() && !anySettled() && !scheduler.isStopping()) {
+            if (!hasQueuedWork() && !anySettled(seq) && !scheduler.isStopping()) {
                 sleeps++;
                 if (on != null) {
                     // Calls on several completion words: sleep on one with a short timeout.

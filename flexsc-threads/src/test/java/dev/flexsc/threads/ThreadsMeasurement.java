@@ -34,7 +34,7 @@ public final class ThreadsMeasurement {
         System.out.printf("machine: %d CPUs (%s), JDK %s%n", Runtime.getRuntime().availableProcessors(),
                 cpuModel(), Runtime.version());
         FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
-        System.out.println("config: " + cfg);
+        System.out.println("config: " + cfg + ", load average at start: " + loadAverage());
 
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {
             System.out.println();
@@ -59,7 +59,7 @@ public final class ThreadsMeasurement {
             System.out.println();
             System.out.printf("== throughput, million calls/s (%.1f s per point after %.1f s warm-up) ==%n", seconds, seconds / 3);
             System.out.printf("%-10s %7s %14s %14s %7s   %s%n", "call", "threads", "direct(platf)", "FlexSC(green)",
-                    "ratio", "FlexSC detail: parks/call, calls/batch, carrier sleeps, executor sleeps");
+                    "ratio", "FlexSC detail: parks/call, calls/batch, carrier sleeps, executor sleeps; load average");
             for (String call : List.of("getpid", "write64")) {
                 for (int n : new int[] {1, 16, 256, 1024}) {
                     Body d = call.equals("getpid") ? direct::getpid : () -> direct.write(devNull, buf);
@@ -71,10 +71,10 @@ public final class ThreadsMeasurement {
                     SchedulerStats s1 = rt.scheduler().stats();
                     EngineStats e1 = rt.engine().stats();
                     double calls = e1.submitted() - e0.submitted();
-                    System.out.printf("%-10s %7d %14.2f %14.2f %6.2fx   %.2f, %.1f, %d, %d%n", call, n, dr / 1e6,
+                    System.out.printf("%-10s %7d %14.2f %14.2f %6.2fx   %.2f, %.1f, %d, %d; %s%n", call, n, dr / 1e6,
                             gr.rate / 1e6, gr.rate / dr, (e1.callerParks() - e0.callerParks()) / calls,
                             calls / Math.max(1, e1.batches() - e0.batches()), s1.sleeps() - s0.sleeps(),
-                            e1.executorSleeps() - e0.executorSleeps());
+                            e1.executorSleeps() - e0.executorSleeps(), loadAverage());
                     System.out.flush();
                 }
             }
@@ -167,6 +167,15 @@ public final class ThreadsMeasurement {
         t.start();
         t.join();
         return ns[0] / (double) n;
+    }
+
+    /** The 1-minute load average: other processes on the machine skew every figure. */
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException e) {
+            return "?";
+        }
     }
 
     private static String cpuModel() {
