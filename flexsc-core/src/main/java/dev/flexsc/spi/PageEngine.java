@@ -56,6 +56,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
     private final ConcurrentLinkedQueue<Thread> entryWaiters = new ConcurrentLinkedQueue<>();
     private final AtomicInteger entryWaiterCount = new AtomicInteger();
     private final int callerSpin;
+    /** One identity per group: completion sleepers of equal keys share a futex word. */
+    private final Object[] sleepKeys;
     private final Syscalls syscalls;
 
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -92,6 +94,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
             }
         }
         this.callerSpin = config.callerSpin();
+        this.sleepKeys = new Object[groups];
+        for (int g = 0; g < groups; g++) sleepKeys[g] = new Object();
         this.syscalls = new Syscalls(this);
     }
 
@@ -234,6 +238,15 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
     }
 
     private long await(int g, int index, long e, SyscallTable.Call call) throws IOException {
+        CallCarrier.Locator locator;
+        // Volatile read of the locator; only virtual threads pay for it, platform threads
+        // take the path below unchanged.
+        if (Thread.currentThread().isVirtual() && (locator = carrierLocator) != null) {
+            CallCarrier carrier = locator.current();
+            if (carrier != null) {
+                return awaitOnCarrier(carrier, g, index, e, call);
+            }
+        }
         MemorySegment m = mapping;
         for (int i = 0; i < callerSpin; i++) {
             // Acquire: pairs with the executor's release store of DONE, so ret is visible.
@@ -277,6 +290,141 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    // ---- green threads: the caller parks, its carrier polls the entry (see CallCarrier) ----
+
+    /** Set once by the M:N scheduler; null while none is loaded. */
+    private static volatile CallCarrier.Locator carrierLocator;
+
+    /**
+     * Installs the scheduler hook through which calls from its green threads park instead
+     * of sleeping in the engine. Set once per JVM (later calls with another locator throw).
+     * Not for applications.
+     *
+     * @throws IllegalStateException if a different locator is already installed
+     */
+    public static synchronized void installCarrierLocator(CallCarrier.Locator locator) {
+        java.util.Objects.requireNonNull(locator, "locator");
+        if (carrierLocator != null && carrierLocator != locator) {
+            throw new IllegalStateException("a green-thread scheduler is already installed: " + carrierLocator);
+        }
+        carrierLocator = locator; // volatile: see await()
+    }
+
+    /**
+     * Waits for entry {@code index} on behalf of a green thread: a short spin while its
+     * carrier has nothing else to run (a completion that arrives within it costs no
+     * switch), then the carrier takes the entry and the thread parks until the carrier
+     * has seen it settle. Interrupt and engine-stop handling as on platform threads.
+     */
+    private long awaitOnCarrier(CallCarrier carrier, int g, int index, long e, SyscallTable.Call call)
+            throws IOException {
+        MemorySegment m = mapping;
+        for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
+            // Acquire: pairs with the executor's release store of DONE, so ret is visible.
+            if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                return reap(g, index, e);
+            }
+            Thread.onSpinWait();
+        }
+        PendingCall pending = new PendingCall(this, g, e, Thread.currentThread());
+        carrier.watch(pending);
+        callerParks.increment();
+        boolean interrupted = false;
+        try {
+            while (true) {
+                if (pending.isFired()) { // acquire: pairs with the carrier's fire()
+                    // Acquire: the carrier saw DONE (or the engine stopped); ret is visible.
+                    if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                        return reap(g, index, e);
+                    }
+                    failAfterStop(g, index, e, call); // returns only if DONE meanwhile
+                    continue;
+                }
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+                if (interrupted && call.mayBlock()) {
+                    // Acquire (a snapshot suffices): cancel only a call an executor is running;
+                    // one still SUBMITTED is retried after the timed park, like the platform path.
+                    if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_BUSY) {
+                        cancel(g, index); // the call returns -EINTR; repeated until it does
+                    }
+                    LockSupport.parkNanos(this, 1_000_000L);
+                } else {
+                    LockSupport.park(this); // the carrier unparks us after fire()
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** For PendingCall: true once entry {@code e} is DONE or the executors are gone. */
+    boolean isSettled(int g, long e) {
+        // Volatile read first: once close() set it, the mapping may be released next.
+        if (executorsStopped) {
+            return true;
+        }
+        try {
+            // Acquire: pairs with the executor's release store of DONE.
+            return (int) INT.getAcquire(mapping, e + ENTRY_STATUS) == STATUS_DONE;
+        } catch (IllegalStateException released) {
+            return true; // closed meanwhile: the owner fails the call
+        }
+    }
+
+    /** For PendingCall: what a completion sleeper of group g waits on. */
+    Object sleepKey(int g) {
+        return sleepKeys[g];
+    }
+
+    /** For PendingCall: group g's done_seq, read before a sleeper rechecks its work. */
+    int completionSeq(int g) {
+        try {
+            // Acquire: completions published before this value are visible to the recheck.
+            return (int) INT.getAcquire(mapping, groupOff[g] + GROUP_DONE_SEQ);
+        } catch (IllegalStateException released) {
+            return 0;
+        }
+    }
+
+    /** For PendingCall: a carrier sleeps as a done-waiter of group g (the platform callers' protocol). */
+    void sleepUntilCompletion(int g, int seenSeq, long timeoutNanos) {
+        if (executorsStopped) { // volatile read: never sleep on a mapping being released
+            return;
+        }
+        long waitersOff = groupOff[g] + GROUP_DONE_WAITERS;
+        try {
+            // Volatile RMW (full fence): registered before the futex compares done_seq with
+            // seenSeq; pairs with the executor's add to done_seq then load of done_waiters.
+            INT.getAndAdd(mapping, waitersOff, 1);
+            try {
+                awaitCompletions(g, seenSeq, timeoutNanos);
+            } finally {
+                INT.getAndAdd(mapping, waitersOff, -1);
+            }
+        } catch (IllegalStateException | IOException closedOrFailed) {
+            // the engine closed under us: the carrier rescans and finds the calls settled
+        }
+    }
+
+    /** For PendingCall: wakes the completion sleepers of group g (a carrier got new work). */
+    void wakeCompletionSleepers(int g) {
+        try {
+            // Volatile RMW (full fence): a sleeper that read done_seq before this add returns
+            // from its futex wait at once; and the load of done_waiters below cannot move
+            // before it (pairs with the sleeper's add to done_waiters then futex compare).
+            INT.getAndAdd(mapping, groupOff[g] + GROUP_DONE_SEQ, 1);
+            if ((int) INT.getVolatile(mapping, groupOff[g] + GROUP_DONE_WAITERS) != 0) {
+                wakeCallers(g);
+            }
+        } catch (IllegalStateException | IOException closedOrFailed) {
+            // closed: nobody sleeps on this group any more
         }
     }
 

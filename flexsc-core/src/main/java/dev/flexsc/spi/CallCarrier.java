@@ -1,0 +1,38 @@
+package dev.flexsc.spi;
+
+/**
+ * The carrier (kernel-visible thread) of a green thread, as {@link PageEngine} sees it
+ * when that green thread makes a call: instead of sleeping until its completion, the
+ * caller hands the outstanding call to its carrier and parks, and the carrier runs other
+ * green threads meanwhile. Implemented by the M:N scheduler (flexsc-threads), installed
+ * with {@link PageEngine#installCarrierLocator(Locator)}.
+ *
+ * <p>Both methods are called only by a green thread mounted on this carrier, that is on
+ * the carrier's own OS thread; implementations may keep carrier-private state without
+ * synchronisation for them.
+ */
+public interface CallCarrier {
+    /**
+     * True if another green thread could run on this carrier soon (it is queued, or parked
+     * on a call of its own): the caller then parks at once rather than spinning for its
+     * completion, so that it never keeps the carrier from the others. A hint; may be stale.
+     */
+    boolean hasOtherWork();
+
+    /**
+     * Takes charge of {@code call}: the carrier polls it while it runs or idles, and once
+     * {@link PendingCall#isSettled()} it calls {@link PendingCall#fire()} and unparks
+     * {@link PendingCall#owner()}. Must not park or block.
+     */
+    void watch(PendingCall call);
+
+    /** Finds the carrier of the calling thread. */
+    @FunctionalInterface
+    interface Locator {
+        /**
+         * The carrier the current thread is mounted on, or null if the current thread is
+         * not a green thread of the installing scheduler (it then waits the platform way).
+         */
+        CallCarrier current();
+    }
+}

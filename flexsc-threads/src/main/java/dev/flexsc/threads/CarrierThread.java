@@ -1,0 +1,339 @@
+package dev.flexsc.threads;
+
+import dev.flexsc.nativeimpl.LibFlexsc;
+import dev.flexsc.spi.CallCarrier;
+import dev.flexsc.spi.PendingCall;
+import org.jctools.queues.MpscUnboundedArrayQueue;
+import org.jctools.queues.SpmcArrayQueue;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One kernel-visible thread of the M:N scheduler, pinned to one user CPU. It runs the
+ * continuations of virtual threads; when none is runnable it reaps the completions of
+ * the FlexSC calls its threads wait for and unparks their owners; then it idles as
+ * {@link IdlePolicy} says: spin, yield, and finally sleep in the engine's completion wait
+ * (or park when it waits for no call).
+ *
+ * <p>Queues. {@code local}: single producer (this carrier's OS thread: the carrier itself
+ * or a virtual thread mounted on it), many consumers (this carrier, and idle carriers
+ * that steal). {@code inbox}: many producers (timers, pollers, other carriers, any thread
+ * that starts or unparks a virtual thread), this carrier consumes. Work in the inbox is
+ * moved to {@code local} in small batches so that idle carriers can steal it.
+ *
+ * <p>The pending-call list is carrier-private: it is touched only on this carrier's OS
+ * thread (by the carrier, or by a virtual thread mounted on it in {@link #watch}), never
+ * concurrently, so it needs no synchronisation.
+ */
+final class CarrierThread extends Thread implements CallCarrier {
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(CarrierThread.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    static final int RUNNING = 0, SLEEPING = 1;
+    private static final int LOCAL_CAPACITY = 1 << 13;
+    /** Every 64 dispatches the carrier also looks at its inbox and its pending calls (fairness). */
+    private static final int FAIRNESS_MASK = 63;
+    /** Inbox items moved to the stealable local queue at a time. */
+    private static final int INBOX_BATCH = 32;
+
+    private final FlexscScheduler scheduler;
+    private final int cpu;
+    private final IdlePolicy idle;
+    final SpmcArrayQueue<Runnable> local = new SpmcArrayQueue<>(LOCAL_CAPACITY);
+    final MpscUnboundedArrayQueue<Runnable> inbox = new MpscUnboundedArrayQueue<>(1024);
+
+    /** RUNNING or SLEEPING; a waker CASes SLEEPING -> RUNNING. Volatile via STATE. */
+    @SuppressWarnings("unused")
+    private volatile int state;
+    /**
+     * The call whose completion word this carrier sleeps on, or null when it parks.
+     * Plain: written before the volatile store of SLEEPING, read by a waker after its
+     * CAS read SLEEPING.
+     */
+    private PendingCall sleepingOn;
+
+    // carrier-private (see class comment)
+    private PendingCall[] pending = new PendingCall[64];
+    private int pendingCount;
+    /** Some pending calls complete on another word (engine or group) than pending[0]'s. */
+    private boolean mixedWords;
+    /**
+     * The last full scan: pending[0, scanned) were not settled when checked, and
+     * scanSeq was the completion word read (acquire) before it. While the word still
+     * reads scanSeq nothing completed since, so only pending[scanned, pendingCount) (newer
+     * calls) need a look: a call missed by the scan is published by an increment after it.
+     */
+    private int scanned;
+    private int scanSeq;
+    private boolean scanValid;
+    private long ticks;
+
+    // statistics: written by this carrier only, read racily by stats()
+    private long dispatches, reaped, sleeps, steals, spinWakes;
+    private int pinResult = Integer.MIN_VALUE;
+
+    CarrierThread(FlexscScheduler scheduler, int index, int cpu, IdlePolicy idle, boolean daemon) {
+        super(null, null, scheduler.name() + "-carrier-" + index + "-cpu" + cpu, 256 * 1024, false);
+        this.scheduler = scheduler;
+        this.cpu = cpu;
+        this.idle = idle;
+        setDaemon(daemon);
+    }
+
+    // ---- CallCarrier: called by a virtual thread mounted on this carrier ----
+
+    @Override
+    public boolean hasOtherWork() {
+        // pendingCount: carrier-private, read on the carrier's own OS thread. A thread parked
+        // on a call counts as other work: were the caller to spin instead, and its calls kept
+        // completing within the spin, it would never give the carrier back to reap theirs.
+        // The queue checks are volatile index loads in JCTools; a hint, stale is fine.
+        return pendingCount > 0 || !local.isEmpty() || !inbox.isEmpty();
+    }
+
+    /** Runnable work queued on this carrier (not counting parked callers). */
+    private boolean hasQueuedWork() {
+        return !local.isEmpty() || !inbox.isEmpty();
+    }
+
+    @Override
+    public void watch(PendingCall call) {
+        if (pendingCount == pending.length) {
+            pending = java.util.Arrays.copyOf(pending, pending.length * 2);
+        }
+        if (pendingCount > 0 && call.sleepKey() != pending[0].sleepKey()) {
+            mixedWords = true;
+        }
+        pending[pendingCount++] = call;
+    }
+
+    // ---- scheduling: called by FlexscScheduler.execute ----
+
+    /** From this carrier's own OS thread: the task goes to the local queue. */
+    void pushLocal(Runnable task) {
+        if (!local.offer(task)) {
+            inbox.offer(task); // local full: the inbox is unbounded and also drained by us
+        }
+    }
+
+    /** From any other thread: the task goes to the inbox, and the carrier is woken if asleep. */
+    void pushExternal(Runnable task) {
+        inbox.offer(task);
+        // Full fence: the offer is visible before we read `state` (Dekker with the
+        // carrier's store of SLEEPING then recheck of the inbox in block()).
+        VarHandle.fullFence();
+        wake();
+    }
+
+    boolean isSleeping() {
+        return (int) STATE.getVolatile(this) == SLEEPING;
+    }
+
+    /** Any thread: wakes this carrier if it sleeps. */
+    void wake() {
+        if ((int) STATE.getVolatile(this) == SLEEPING && STATE.compareAndSet(this, SLEEPING, RUNNING)) {
+            // The CAS read the carrier's volatile store of SLEEPING, which followed its
+            // plain store of sleepingOn: the read below sees it.
+            PendingCall on = sleepingOn;
+            if (on != null) {
+                on.wakeSleepers(); // bumps the completion word: its futex wait returns
+            }
+            LockSupport.unpark(this);
+        }
+    }
+
+    // ---- the loop ----
+
+    @Override
+    public void run() {
+        pinResult = LibFlexsc.flexsc_pin_self(cpu);
+        int round = 0;
+        while (!scheduler.isStopping()) { // volatile read
+            Runnable task = next();
+            if (task != null) {
+                round = 0;
+                dispatches++;
+                try {
+                    task.run(); // VirtualThread.runContinuation: mounts, runs until it parks or ends
+                } catch (Throwable t) {
+                    // The JDK's continuation runner reports a thread's own exceptions; anything
+                    // reaching here is a bug, but one thread must not take the carrier down.
+                    scheduler.reportCarrierError(this, t);
+                }
+                continue;
+            }
+            round = idleRound(round);
+        }
+        scheduler.carrierExited(this);
+    }
+
+    private Runnable next() {
+        if ((++ticks & FAIRNESS_MASK) == 0) {
+            // Under a steady stream of local work, still let completions and external work in.
+            pollPending();
+            refillFromInbox();
+        }
+        Runnable t = local.relaxedPoll();
+        if (t != null) return t;
+        if (refillFromInbox() > 0 && (t = local.relaxedPoll()) != null) return t;
+        if (pendingCount > 0 && pollPending() > 0 && (t = local.relaxedPoll()) != null) return t;
+        return steal();
+    }
+
+    private int refillFromInbox() {
+        int n = 0;
+        Runnable t;
+        while (n < INBOX_BATCH && (t = inbox.relaxedPoll()) != null) {
+            pushLocal(t);
+            n++;
+        }
+        if (n > 1) {
+            scheduler.signalIdleCarrier(this); // more than we run next: let an idle carrier steal
+        }
+        return n;
+    }
+
+    /**
+     * Fires the settled pending calls and unparks their owners (onto our local queue).
+     * Skips the calls the last full scan saw unsettled while their completion word has not
+     * moved (see {@link #scanSeq}): a full scan reads every entry's cache line, which the
+     * syscall threads are writing.
+     */
+    private int pollPending() {
+        if (pendingCount == 0) return 0;
+        int from = 0;
+        int seq = 0;
+        if (!mixedWords) {
+            seq = pending[0].completionSeq(); // acquire
+            if (scanValid && seq == scanSeq) from = scanned;
+        }
+        int fired = 0;
+        PendingCall[] p = pending;
+        int w = from;
+        for (int r = from; r < pendingCount; r++) { // stable compaction: newer calls stay at the end
+            PendingCall c = p[r];
+            if (c.isSettled()) { // acquire load of the entry status
+                c.fire();
+                LockSupport.unpark(c.owner()); // re-submits its continuation: execute -> pushLocal
+                fired++;
+            } else {
+                p[w++] = c;
+            }
+        }
+        for (int r = w; r < pendingCount; r++) p[r] = null;
+        pendingCount = w;
+        if (from == 0) { // a full scan: a new snapshot, valid if seq was read from the one word
+            boolean seqRead = !mixedWords;
+            mixedWords = false;
+            for (int i = 1; i < w && !mixedWords; i++) mixedWords = p[i].sleepKey() != p[0].sleepKey();
+            scanValid = seqRead && w > 0;
+            scanSeq = seq;
+        }
+        scanned = w; // the calls checked now (after the seq read) are covered by the snapshot
+        reaped += fired;
+        return fired;
+    }
+
+    private Runnable steal() {
+        CarrierThread[] all = scheduler.carrierArray();
+        if (all.length == 1) return null;
+        int n = all.length, start = (int) (ticks % n);
+        for (int k = 0; k < n; k++) {
+            CarrierThread victim = all[(start + k) % n];
+            if (victim == this) continue;
+            Runnable t = victim.local.relaxedPoll(); // SPMC: thieves may consume
+            if (t != null) {
+                steals++;
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private int idleRound(int round) {
+        switch (idle.phase(round)) {
+            case SPIN -> Thread.onSpinWait();
+            case YIELD -> Thread.yield();
+            case BLOCK -> {
+                block();
+                return 0;
+            }
+        }
+        return round + 1;
+    }
+
+    /** Whether a pending call may have settled since the last scan (then do not sleep). */
+    private boolean anySettled(int seqNow) {
+        int from = oneWordSnapshot(seqNow) ? scanned : 0;
+        for (int i = from; i < pendingCount; i++) {
+            if (pending[i].isSettled()) return true;
+        }
+        return false;
+    }
+
+    private boolean oneWordSnapshot(int seqNow) {
+        return !mixedWords && scanValid && seqNow == scanSeq;
+    }
+
+    /**
+     * Sleeps until new work arrives (a waker CASes SLEEPING -> RUNNING and unparks us, or
+     * bumps the completion word we sleep on) or one of our pending calls completes.
+     */
+    private void block() {
+        PendingCall on = pendingCount > 0 ? pending[0] : null;
+        boolean oneWord = !mixedWords;
+        // Read before announcing SLEEPING: a completion or a waker's bump after this read
+        // changes the word, so the futex wait below returns at once.
+        int seq = on != null ? on.completionSeq() : 0;
+        sleepingOn = on; // plain: published by the volatile store below
+        STATE.setVolatile(this, SLEEPING);
+        // Full fence: SLEEPING is visible before the rechecks below (pairs with the fence
+        // in pushExternal between the offer and the read of state).
+        VarHandle.fullFence();
+        scheduler.sleepers.incrementAndGet();
+        try {
+            if (!hasQueuedWork() && !anySettled(seq) && !scheduler.isStopping()) {
+                sleeps++;
+                if (on != null) {
+                    // Calls on several completion words: sleep on one with a short timeout.
+                    on.sleepUntilCompletion(seq, oneWord ? idle.blockTimeoutNanos() : idle.multiWordTimeoutNanos());
+                } else {
+                    LockSupport.park(this);
+                }
+            } else {
+                spinWakes++;
+            }
+        } finally {
+            scheduler.sleepers.decrementAndGet();
+            STATE.setVolatile(this, RUNNING); // volatile: a waker's CAS then fails harmlessly
+            sleepingOn = null;
+        }
+    }
+
+    /** A snapshot of this carrier's counters (racy plain reads: statistics only). */
+    long[] counters() {
+        return new long[] {dispatches, reaped, sleeps, steals, spinWakes};
+    }
+
+    /** The result of sched_setaffinity for this carrier (0, or -errno; MIN_VALUE before start). */
+    int pinResult() {
+        return pinResult;
+    }
+
+    int cpu() {
+        return cpu;
+    }
+
+    FlexscScheduler scheduler() {
+        return scheduler;
+    }
+}

@@ -1,0 +1,336 @@
+package dev.flexsc.threads;
+
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.spi.CallCarrier;
+import dev.flexsc.spi.PageEngine;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * FlexSC's M:N scheduler: virtual threads (JDK 25) whose continuations run on one pinned
+ * carrier thread per user CPU ({@link FlexscConfig#userCpus()}). A FlexSC system call made
+ * by one of its virtual threads posts its entry and parks; the carrier runs other virtual
+ * threads, and when none is runnable it reaps completions, unparks their owners, and only
+ * then idles (spin, yield, then sleep in the engine's completion wait). JDK blocking
+ * (locks, {@code synchronized}, {@code Thread.sleep}, JDK socket I/O) works as on any
+ * virtual thread.
+ *
+ * <p>Needs {@code --add-opens java.base/java.lang=ALL-UNNAMED} (see
+ * {@link #unavailabilityCause()}); the flexsc jars carry it as {@code Add-Opens} in their
+ * manifest, which applies to {@code java -jar}.
+ *
+ * <p>Lifecycle. {@link #defaultScheduler()} is shared and lives with the JVM. A scheduler
+ * from {@link #open} is closed with {@link #close()}: it stops creating threads, waits
+ * (bounded by {@link FlexscConfig#closeTimeoutMillis()}) for the threads it created to
+ * end, then stops and joins its carriers. Carriers are daemon threads, and virtual threads
+ * are always daemon threads: neither keeps the JVM alive.
+ *
+ * <p>Thread-safe.
+ */
+public final class FlexscScheduler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(FlexscScheduler.class.getName());
+    private static final AtomicInteger SCHEDULERS = new AtomicInteger();
+    private static volatile FlexscScheduler defaultScheduler;
+
+    static {
+        if (VirtualThreads.unavailabilityCause() == null) {
+            // Calls from our virtual threads park and are reaped by their carrier.
+            PageEngine.installCarrierLocator(FlexscScheduler::currentCarrier);
+        }
+    }
+
+    private final String name;
+    private final FlexscConfig config;
+    private final CarrierThread[] carriers;
+    private final Executor continuationExecutor = this::execute;
+    private final AtomicInteger nextExternal = new AtomicInteger();
+    /** Carriers inside block(); read before waking one to steal. */
+    final AtomicInteger sleepers = new AtomicInteger();
+    /** Threads created by our factories that have not ended. */
+    private final AtomicLong live = new AtomicLong();
+    private final AtomicInteger exited = new AtomicInteger();
+    private final Object lifecycle = new Object();
+    private volatile boolean shutdown;
+    private volatile boolean stopping;
+
+    private FlexscScheduler(String name, FlexscConfig config, IdlePolicy idle) {
+        VirtualThreads.ensureAvailable();
+        this.name = name;
+        this.config = config;
+        int[] cpus = config.userCpus();
+        this.carriers = new CarrierThread[cpus.length];
+        for (int i = 0; i < cpus.length; i++) {
+            carriers[i] = new CarrierThread(this, i, cpus[i], idle, true);
+        }
+        for (CarrierThread c : carriers) c.start();
+    }
+
+    /**
+     * Starts a scheduler with one carrier per {@link FlexscConfig#userCpus() user CPU}.
+     *
+     * @throws UnsupportedOperationException if this JVM cannot run it; the message names the
+     *         missing {@code --add-opens} flag
+     */
+    public static FlexscScheduler open(FlexscConfig config) {
+        Objects.requireNonNull(config, "config");
+        return new FlexscScheduler("flexsc-" + SCHEDULERS.incrementAndGet(), config, IdlePolicy.DEFAULT);
+    }
+
+    /**
+     * The shared scheduler, started on first use with {@link FlexscConfig#fromSystemProperties()}
+     * (like {@code ForkJoinPool.commonPool()}); {@link #close()} on it is ignored.
+     *
+     * @throws UnsupportedOperationException if this JVM cannot run it (see {@link #unavailabilityCause()})
+     */
+    public static FlexscScheduler defaultScheduler() {
+        FlexscScheduler s = defaultScheduler; // volatile: double-checked creation
+        if (s == null) {
+            synchronized (FlexscScheduler.class) {
+                s = defaultScheduler;
+                if (s == null) {
+                    s = new FlexscScheduler("flexsc-default", FlexscConfig.fromSystemProperties(), IdlePolicy.DEFAULT);
+                    defaultScheduler = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    /**
+     * Null if FlexSC virtual threads can run in this JVM, else why not, as a sentence that
+     * names what to do (typically the missing {@code --add-opens java.base/java.lang=ALL-UNNAMED}).
+     */
+    public static String unavailabilityCause() {
+        return VirtualThreads.unavailabilityCause();
+    }
+
+    /** The configuration whose user CPUs the carriers run on. */
+    public FlexscConfig config() {
+        return config;
+    }
+
+    /**
+     * A thread factory for virtual threads of this scheduler, named {@code prefix + n}
+     * (n from 0). Returns null (the {@link ThreadFactory} way of refusing) once the
+     * scheduler is shut down. Thread-safe.
+     */
+    public ThreadFactory threadFactory(String prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        return threadFactory(prefix, 0);
+    }
+
+    /** {@link #threadFactory(String)} numbering threads from {@code start}. */
+    ThreadFactory threadFactory(String prefix, long start) {
+        ThreadFactory jdk = VirtualThreads.builder(continuationExecutor).name(prefix, start).factory();
+        return task -> {
+            Objects.requireNonNull(task, "task");
+            if (shutdown) return null; // volatile read
+            live.incrementAndGet();
+            Thread t;
+            try {
+                t = jdk.newThread(() -> {
+                    try {
+                        task.run();
+                    } finally {
+                        live.decrementAndGet();
+                    }
+                });
+            } catch (RuntimeException | Error e) {
+                live.decrementAndGet();
+                throw e;
+            }
+            return t;
+        };
+    }
+
+    /** {@link #threadFactory(String)} with the prefix {@code <scheduler name>-vthread-}. */
+    public ThreadFactory threadFactory() {
+        return threadFactory(name + "-vthread-");
+    }
+
+    /**
+     * Starts {@code task} in a new virtual thread of this scheduler.
+     *
+     * @throws RejectedExecutionException if the scheduler is shut down
+     */
+    public Thread startVirtualThread(Runnable task) {
+        Thread t = threadFactory().newThread(task);
+        if (t == null) throw new RejectedExecutionException(name + " is shut down");
+        t.start();
+        return t;
+    }
+
+    /** This scheduler's name (carriers are named after it). */
+    public String name() {
+        return name;
+    }
+
+    /** The carrier threads (platform threads), for monitoring; not to be interrupted or joined by users. */
+    public List<Thread> carrierThreads() {
+        return List.of(carriers);
+    }
+
+    /** True if the current thread is one of this scheduler's carriers or a virtual thread mounted on one. */
+    public boolean isCarrierOfCurrentThread() {
+        return currentCarrier() instanceof CarrierThread c && c.scheduler() == this;
+    }
+
+    /** Counters summed over the carriers (racy snapshot). */
+    public SchedulerStats stats() {
+        long[] sum = new long[5];
+        for (CarrierThread c : carriers) {
+            long[] k = c.counters();
+            for (int i = 0; i < sum.length; i++) sum[i] += k[i];
+        }
+        int pinned = 0;
+        for (CarrierThread c : carriers) if (c.pinResult() == 0) pinned++;
+        return new SchedulerStats(carriers.length, pinned, live.get(), sum[0], sum[1], sum[2], sum[3], sum[4]);
+    }
+
+    /** True once {@link #shutdown()} or {@link #close()} was called: the factories refuse new threads. */
+    public boolean isShutdown() {
+        return shutdown;
+    }
+
+    /** True once every carrier has exited. */
+    public boolean isTerminated() {
+        return exited.get() == carriers.length;
+    }
+
+    /** Refuses new threads from now on; running and parked threads go on. Idempotent. */
+    public void shutdown() {
+        shutdown = true;
+    }
+
+    /**
+     * Shuts down, waits up to {@link FlexscConfig#closeTimeoutMillis()} for the threads this
+     * scheduler created to end, then stops and joins the carriers. Threads still alive then
+     * are abandoned: they never run again (a warning names how many). Idempotent; ignored
+     * on the {@link #defaultScheduler()}. Must not be called from one of its own threads.
+     *
+     * @throws IllegalStateException if called from a thread of this scheduler
+     */
+    @Override
+    public void close() {
+        if (this == defaultScheduler) return;
+        if (isCarrierOfCurrentThread()) {
+            throw new IllegalStateException(name + ": close() from one of its own threads would deadlock");
+        }
+        synchronized (lifecycle) {
+            if (stopping) return;
+            shutdown = true;
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.closeTimeoutMillis());
+            while (live.get() > 0 && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            long left = live.get();
+            stopping = true; // volatile: carriers leave their loop
+            for (CarrierThread c : carriers) {
+                c.wake();
+                java.util.concurrent.locks.LockSupport.unpark(c);
+            }
+            boolean interrupted = false;
+            for (CarrierThread c : carriers) {
+                while (c.isAlive()) {
+                    try {
+                        c.join(TimeUnit.MILLISECONDS.toMillis(config.closeTimeoutMillis()));
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+            if (left > 0) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: closed with {1} virtual thread(s) still alive after {2} ms;"
+                        + " they are abandoned", name, left, config.closeTimeoutMillis());
+            }
+        }
+    }
+
+    // ---- the executor the JDK hands continuations to ----
+
+    /**
+     * Makes a virtual thread's continuation runnable. On one of our carriers (the carrier
+     * itself, or a virtual thread mounted on it: an unpark, a yield, a start) it goes to that
+     * carrier's local queue, no wake-up needed; from any other thread to a carrier's inbox,
+     * preferring one that sleeps, which is woken.
+     */
+    private void execute(Runnable continuation) {
+        if (stopping) { // volatile read
+            throw new RejectedExecutionException(name + " is closed");
+        }
+        Thread t = Thread.currentThread();
+        Thread carrier = t.isVirtual() ? VirtualThreads.currentCarrier() : t;
+        if (carrier instanceof CarrierThread c && c.scheduler() == this) {
+            c.pushLocal(continuation);
+            if (sleepers.get() > 0) { // volatile read: only with several carriers
+                signalIdleCarrier(c);
+            }
+            return;
+        }
+        externalTarget().pushExternal(continuation);
+    }
+
+    private CarrierThread externalTarget() {
+        int n = carriers.length;
+        int start = n == 1 ? 0 : Math.floorMod(nextExternal.getAndIncrement(), n);
+        if (n > 1) {
+            for (int k = 0; k < n; k++) {
+                CarrierThread c = carriers[(start + k) % n];
+                if (c.isSleeping()) return c;
+            }
+        }
+        return carriers[start];
+    }
+
+    /** Wakes one sleeping carrier other than {@code from}, so that it steals work. */
+    void signalIdleCarrier(CarrierThread from) {
+        if (carriers.length == 1 || sleepers.get() == 0) return;
+        for (CarrierThread c : carriers) {
+            if (c != from && c.isSleeping()) {
+                c.wake();
+                return;
+            }
+        }
+    }
+
+    CarrierThread[] carrierArray() {
+        return carriers;
+    }
+
+    boolean isStopping() {
+        return stopping;
+    }
+
+    void carrierExited(CarrierThread c) {
+        exited.incrementAndGet();
+    }
+
+    void reportCarrierError(CarrierThread c, Throwable t) {
+        LOG.log(System.Logger.Level.ERROR, name + ": a continuation failed on " + c.getName(), t);
+    }
+
+    /** The Locator installed in PageEngine: the carrier of the current virtual thread, if ours. */
+    private static CallCarrier currentCarrier() {
+        return VirtualThreads.currentCarrier() instanceof CarrierThread c ? c : null;
+    }
+
+    @Override
+    public String toString() {
+        return name + Arrays.toString(config.userCpus());
+    }
+}

@@ -1,0 +1,343 @@
+package dev.flexsc.threads;
+
+import dev.flexsc.Flexsc;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The ExecutorService contract of every FlexscExecutors factory, on the default scheduler. */
+class FlexscExecutorsTest {
+    private static final long PID = ProcessHandle.current().pid();
+
+    record Factory(String name, Supplier<ExecutorService> make) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Factory> factories() {
+        return Stream.of(
+                new Factory("newFixedThreadPool(3)", () -> FlexscExecutors.newFixedThreadPool(3)),
+                new Factory("newFixedThreadPool(3, threadFactory())",
+                        () -> FlexscExecutors.newFixedThreadPool(3, FlexscExecutors.threadFactory())),
+                new Factory("newCachedThreadPool()", FlexscExecutors::newCachedThreadPool),
+                new Factory("newCachedThreadPool(threadFactory())",
+                        () -> FlexscExecutors.newCachedThreadPool(FlexscExecutors.threadFactory())),
+                new Factory("newSingleThreadExecutor()", FlexscExecutors::newSingleThreadExecutor),
+                new Factory("newSingleThreadExecutor(defaultThreadFactory())",
+                        () -> FlexscExecutors.newSingleThreadExecutor(FlexscExecutors.defaultThreadFactory())),
+                new Factory("newScheduledThreadPool(2)", () -> FlexscExecutors.newScheduledThreadPool(2)),
+                new Factory("newScheduledThreadPool(2, threadFactory())",
+                        () -> FlexscExecutors.newScheduledThreadPool(2, FlexscExecutors.threadFactory())),
+                new Factory("newSingleThreadScheduledExecutor()", FlexscExecutors::newSingleThreadScheduledExecutor),
+                new Factory("newSingleThreadScheduledExecutor(threadFactory())",
+                        () -> FlexscExecutors.newSingleThreadScheduledExecutor(FlexscExecutors.threadFactory())),
+                new Factory("newWorkStealingPool(3)", () -> FlexscExecutors.newWorkStealingPool(3)),
+                new Factory("newWorkStealingPool()", FlexscExecutors::newWorkStealingPool),
+                new Factory("newVirtualThreadPerTaskExecutor()", FlexscExecutors::newVirtualThreadPerTaskExecutor),
+                new Factory("newThreadPerTaskExecutor(threadFactory())",
+                        () -> FlexscExecutors.newThreadPerTaskExecutor(FlexscExecutors.threadFactory())),
+                new Factory("unconfigurableExecutorService(newFixedThreadPool(2))",
+                        () -> FlexscExecutors.unconfigurableExecutorService(FlexscExecutors.newFixedThreadPool(2))),
+                new Factory("unconfigurableScheduledExecutorService(newScheduledThreadPool(2))",
+                        () -> FlexscExecutors.unconfigurableScheduledExecutorService(
+                                FlexscExecutors.newScheduledThreadPool(2))));
+    }
+
+    private static boolean onFlexscThread() {
+        return Thread.currentThread().isVirtual() && FlexscScheduler.defaultScheduler().isCarrierOfCurrentThread();
+    }
+
+    @ParameterizedTest
+    @MethodSource("factories")
+    @Timeout(30)
+    void tasksRunOnFlexscThreadsAndMakeExceptionLessCalls(Factory f) throws Exception {
+        try (ExecutorService ex = f.make().get()) {
+            Future<Long> r = ex.submit(() -> {
+                assertTrue(onFlexscThread(), "not a FlexSC virtual thread: " + Thread.currentThread());
+                return Flexsc.syscalls().getpid();
+            });
+            assertEquals(PID, r.get(10, TimeUnit.SECONDS));
+            Future<?> failing = ex.submit(() -> {
+                throw new IllegalStateException("boom");
+            });
+            ExecutionException ee = assertThrows(ExecutionException.class, () -> failing.get(10, TimeUnit.SECONDS));
+            assertInstanceOf(IllegalStateException.class, ee.getCause());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("factories")
+    @Timeout(30)
+    void invokeAllAndInvokeAny(Factory f) throws Exception {
+        try (ExecutorService ex = f.make().get()) {
+            List<Callable<Integer>> tasks = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                int v = i;
+                tasks.add(() -> {
+                    Flexsc.syscalls().getpid();
+                    return v * v;
+                });
+            }
+            List<Future<Integer>> fs = ex.invokeAll(tasks);
+            for (int i = 0; i < 20; i++) {
+                assertTrue(fs.get(i).isDone());
+                assertEquals(i * i, fs.get(i).get());
+            }
+            List<Callable<Integer>> some = List.of(
+                    () -> { throw new IllegalStateException("fails"); },
+                    () -> 7,
+                    () -> { Thread.sleep(10_000); return 8; });
+            assertEquals(7, ex.invokeAny(some));
+            assertThrows(ExecutionException.class, () -> ex.invokeAny(List.<Callable<Integer>>of(() -> {
+                throw new IllegalStateException("all fail");
+            })));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("factories")
+    @Timeout(30)
+    void shutdownLetsSubmittedTasksFinishAndRejectsNewOnes(Factory f) throws Exception {
+        ExecutorService ex = f.make().get();
+        AtomicInteger ran = new AtomicInteger();
+        for (int i = 0; i < 10; i++) {
+            ex.execute(() -> {
+                try {
+                    Thread.sleep(20);
+                    Flexsc.syscalls().getpid();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                ran.incrementAndGet();
+            });
+        }
+        ex.shutdown();
+        assertTrue(ex.isShutdown());
+        assertThrows(RejectedExecutionException.class, () -> ex.execute(() -> {}));
+        assertTrue(ex.awaitTermination(20, TimeUnit.SECONDS));
+        assertTrue(ex.isTerminated());
+        assertEquals(10, ran.get());
+    }
+
+    @ParameterizedTest
+    @MethodSource("factories")
+    @Timeout(30)
+    void shutdownNowInterruptsATaskBlockedInAFlexscRead(Factory f) throws Exception {
+        int[] p = Pipes.pipe();
+        try {
+            ExecutorService ex = f.make().get();
+            CountDownLatch started = new CountDownLatch(1);
+            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            ex.execute(() -> {
+                started.countDown();
+                try {
+                    Flexsc.syscalls().read(p[0], new byte[8]);
+                    outcome.set(new AssertionError("read returned"));
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            assertTrue(started.await(10, TimeUnit.SECONDS));
+            Thread.sleep(100); // the read is now blocked in a syscall thread
+            ex.shutdownNow();
+            assertTrue(ex.awaitTermination(10, TimeUnit.SECONDS), "shutdownNow did not end the blocked task");
+            assertInstanceOf(InterruptedIOException.class, outcome.get());
+        } finally {
+            Pipes.close(p);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("factories")
+    @Timeout(30)
+    void cancelTrueInterruptsAndCancelFalseDoesNot(Factory f) throws Exception {
+        int[] p = Pipes.pipe();
+        try (ExecutorService ex = f.make().get()) {
+            CountDownLatch started = new CountDownLatch(2);
+            AtomicReference<Throwable> interrupted = new AtomicReference<>();
+            Future<?> blocked = ex.submit(() -> {
+                started.countDown();
+                try {
+                    Flexsc.syscalls().read(p[0], new byte[8]);
+                } catch (Throwable t) {
+                    interrupted.set(t);
+                }
+                return null;
+            });
+            CountDownLatch release = new CountDownLatch(1);
+            AtomicInteger finished = new AtomicInteger();
+            Future<?> notInterrupted = ex.submit(() -> {
+                started.countDown();
+                release.await(); // cancel(false) must not interrupt this wait
+                finished.incrementAndGet();
+                return null;
+            });
+            boolean bothStarted = started.await(5, TimeUnit.SECONDS);
+            Thread.sleep(50);
+            assertTrue(blocked.cancel(true));
+            assertTrue(blocked.isCancelled());
+            assertThrows(CancellationException.class, blocked::get);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (interrupted.get() == null && System.nanoTime() < deadline) Thread.sleep(5);
+            assertInstanceOf(InterruptedIOException.class, interrupted.get(), "cancel(true) did not interrupt the read");
+            if (bothStarted) { // single-thread executors run the second task only after the first
+                assertTrue(notInterrupted.cancel(false));
+                release.countDown();
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (finished.get() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+                assertEquals(1, finished.get(), "cancel(false) interrupted the task");
+            } else {
+                release.countDown();
+            }
+        } finally {
+            Pipes.close(p);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("factories")
+    @Timeout(30)
+    void closeWaitsForTasks(Factory f) {
+        AtomicInteger done = new AtomicInteger();
+        ExecutorService ex = f.make().get();
+        for (int i = 0; i < 5; i++) {
+            ex.execute(() -> {
+                try {
+                    Thread.sleep(30);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                done.incrementAndGet();
+            });
+        }
+        ex.close();
+        assertTrue(ex.isTerminated());
+        assertEquals(5, done.get());
+    }
+
+    private static int maxConcurrency(ExecutorService ex, int tasks) throws Exception {
+        AtomicInteger now = new AtomicInteger(), max = new AtomicInteger();
+        List<Future<?>> fs = new ArrayList<>();
+        for (int i = 0; i < tasks; i++) {
+            fs.add(ex.submit(() -> {
+                int n = now.incrementAndGet();
+                max.accumulateAndGet(n, Math::max);
+                Thread.sleep(20);
+                Flexsc.syscalls().getpid();
+                now.decrementAndGet();
+                return null;
+            }));
+        }
+        for (Future<?> f : fs) f.get(20, TimeUnit.SECONDS);
+        return max.get();
+    }
+
+    @Test
+    @Timeout(30)
+    void poolSizesKeepTheirMeaning() throws Exception {
+        try (ExecutorService ex = FlexscExecutors.newFixedThreadPool(3)) {
+            assertEquals(3, maxConcurrency(ex, 30));
+            assertEquals(3, ((ThreadPoolExecutor) ex).getMaximumPoolSize());
+        }
+        try (ExecutorService ex = FlexscExecutors.newSingleThreadExecutor()) {
+            assertEquals(1, maxConcurrency(ex, 5));
+            assertFalse(ex instanceof ThreadPoolExecutor, "a single-thread executor must not be reconfigurable");
+        }
+        try (ExecutorService ex = FlexscExecutors.newWorkStealingPool(3)) {
+            assertEquals(3, maxConcurrency(ex, 30));
+        }
+        try (ExecutorService ex = FlexscExecutors.newCachedThreadPool()) {
+            assertEquals(30, maxConcurrency(ex, 30));
+        }
+        try (ExecutorService ex = FlexscExecutors.newVirtualThreadPerTaskExecutor()) {
+            assertEquals(30, maxConcurrency(ex, 30));
+        }
+        try (ScheduledExecutorService ex = FlexscExecutors.newScheduledThreadPool(2)) {
+            assertEquals(2, maxConcurrency(ex, 10));
+        }
+        ExecutorService unconf = FlexscExecutors.unconfigurableExecutorService(FlexscExecutors.newFixedThreadPool(2));
+        assertFalse(unconf instanceof ThreadPoolExecutor);
+        unconf.close();
+    }
+
+    @Test
+    @Timeout(30)
+    void singleThreadExecutorRunsInSubmissionOrder() throws Exception {
+        List<Integer> order = new ArrayList<>();
+        try (ExecutorService ex = FlexscExecutors.newSingleThreadExecutor()) {
+            for (int i = 0; i < 100; i++) {
+                int v = i;
+                ex.execute(() -> {
+                    if (v % 10 == 0) Thread.yield();
+                    order.add(v); // one thread: no lock needed, and close() publishes the list
+                });
+            }
+        }
+        for (int i = 0; i < 100; i++) assertEquals(i, order.get(i));
+    }
+
+    @Test
+    @Timeout(30)
+    void scheduledExecutorsHonourDelaysAndPeriods() throws Exception {
+        for (ScheduledExecutorService ex : List.of(FlexscExecutors.newScheduledThreadPool(2),
+                FlexscExecutors.newSingleThreadScheduledExecutor(),
+                FlexscExecutors.unconfigurableScheduledExecutorService(FlexscExecutors.newScheduledThreadPool(1)))) {
+            try (ex) {
+                long t0 = System.nanoTime();
+                ScheduledFuture<Long> delayed = ex.schedule(() -> System.nanoTime() - t0, 100, TimeUnit.MILLISECONDS);
+                assertTrue(delayed.get(10, TimeUnit.SECONDS) >= TimeUnit.MILLISECONDS.toNanos(100), "ran early");
+                CountDownLatch ticks = new CountDownLatch(5);
+                ScheduledFuture<?> periodic = ex.scheduleAtFixedRate(() -> {
+                    assertTrue(onFlexscThread());
+                    ticks.countDown();
+                }, 0, 10, TimeUnit.MILLISECONDS);
+                assertTrue(ticks.await(10, TimeUnit.SECONDS), "the periodic task did not repeat");
+                assertTrue(periodic.cancel(false));
+                assertTrue(periodic.isCancelled());
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void threadFactoriesMakeFlexscVirtualThreads() throws Exception {
+        ThreadFactory def = FlexscExecutors.defaultThreadFactory();
+        Thread t = def.newThread(() -> {});
+        assertTrue(t.isVirtual());
+        assertTrue(t.isDaemon());
+        assertTrue(t.getName().matches("pool-\\d+-thread-1"), t.getName());
+        assertTrue(def.newThread(() -> {}).getName().endsWith("-thread-2"));
+        boolean[] on = new boolean[1];
+        Thread u = FlexscExecutors.threadFactory().newThread(() -> on[0] = onFlexscThread());
+        u.start();
+        u.join();
+        assertTrue(on[0]);
+        assertThrows(IllegalArgumentException.class, () -> FlexscExecutors.newWorkStealingPool(0));
+        assertThrows(IllegalArgumentException.class, () -> FlexscExecutors.newFixedThreadPool(0));
+    }
+}
