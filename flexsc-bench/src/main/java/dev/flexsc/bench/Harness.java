@@ -52,7 +52,10 @@ public final class Harness {
                                  double measureSeconds) throws Exception {
         if (!variant.supports(call)) throw new IllegalArgumentException(variant + " has no " + call);
         Path file = Files.createTempFile("flexsc-bench", ".dat");
-        try (FlexscEngine engine = variant.open(); Arena arena = Arena.ofShared()) {
+        try (dev.flexsc.threads.FlexscRuntime runtime = variant.openRuntime();
+             FlexscEngine opened = runtime == null ? variant.open() : null;
+             Arena arena = Arena.ofShared()) {
+            FlexscEngine engine = runtime != null ? runtime.engine() : opened;
             Target target = Target.open(call, file);
             MemorySegment buf = arena.allocate(4096, 4096);
             long[] ops = new long[threads * 16];
@@ -62,7 +65,9 @@ public final class Harness {
             CountDownLatch ready = new CountDownLatch(threads);
             CountDownLatch go = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            int[] userCpus = engine == null ? null : engine.config().userCpus();
+            // FlexSC platform callers are pinned to the user CPUs; green threads are not pinned
+            // themselves (their carriers are).
+            int[] userCpus = engine == null || runtime != null ? null : engine.config().userCpus();
             List<Thread> workers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int slot = t * 16;
@@ -97,9 +102,13 @@ public final class Harness {
                         ready.countDown();
                     }
                 };
-                workers.add(variant.threading == Variant.Threading.VIRTUAL
-                        ? Thread.ofVirtual().name("bench-vt-" + t).start(body)
-                        : Thread.ofPlatform().name("bench-" + t).start(body));
+                Thread w = switch (variant.threading) {
+                    case VIRTUAL -> Thread.ofVirtual().name("bench-vt-" + t).unstarted(body);
+                    case FLEXSC_GREEN -> runtime.threadFactory().newThread(body);
+                    case PLATFORM -> Thread.ofPlatform().name("bench-" + t).unstarted(body);
+                };
+                w.start();
+                workers.add(w);
             }
             ready.await();
             go.countDown();

@@ -36,6 +36,14 @@ final class HttpServers {
                     ExecutorService pool = Executors.newFixedThreadPool(max);
                     SyscallHttpServer s = new SyscallHttpServer(e.syscalls(), pool, root);
                     return server(s::port, () -> { s.close(); pool.shutdownNow(); e.close(); });
+                }),
+                new HttpBench.Kind("FlexSC: FlexscExecutors, FlexSC I/O", (root, max) -> {
+                    // the product: one FlexSC green thread per connection on the M:N scheduler
+                    dev.flexsc.threads.FlexscRuntime rt = dev.flexsc.threads.FlexscRuntime.open(FlexscConfig.builder()
+                            .engine(Engine.SYSCALL_THREADS).poolThreads(Math.min(1024, max + 8)).build());
+                    ExecutorService pool = dev.flexsc.threads.FlexscExecutors.newThreadPerTaskExecutor(rt.threadFactory());
+                    SyscallHttpServer s = new SyscallHttpServer(rt.syscalls(), pool, root);
+                    return server(s::port, () -> { s.close(); pool.shutdownNow(); rt.close(); });
                 }));
     }
 

@@ -6,7 +6,6 @@ import dev.flexsc.FlexscEngine;
 import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 import dev.flexsc.nativeimpl.LibFlexsc;
-import dev.flexsc.nativeimpl.SyscallThreadsEngine;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.lang.foreign.Arena;
@@ -21,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The locality benchmark after the paper: each thread alternates a slice of user-mode work
  * over its own working set with one system call (a 64-byte write to /dev/null). Reports the
  * throughput of user work (slices per second) at equal core budgets: direct calls from one
- * platform thread per core, against FlexSC with the application threads on the user CPUs
- * and the syscall CPU left to the syscall threads.
+ * platform thread per core, against FlexSC green threads (8 per carrier) on the user CPUs
+ * with the syscall CPU left to the syscall threads.
  */
 public final class Locality {
     private Locality() {}
@@ -44,13 +43,15 @@ public final class Locality {
             for (int ws : workingSetsKiB) {
                 for (double w : workMicros) {
                     long iters = Math.max(1, (long) (w * iterPerMicro));
-                    double direct = side(null, cpus, ws, iters, seconds, arena);
+                    double direct = side(null, null, cpus, ws, iters, seconds, arena);
                     double flexsc;
                     int flexscThreads;
-                    try (FlexscEngine e = SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build())) {
-                        int[] user = e.config().userCpus();
-                        flexscThreads = user.length * 2; // two per user CPU: one works while the other's call runs
-                        flexsc = side(e, flexscThreads, ws, iters, seconds, arena);
+                    try (dev.flexsc.threads.FlexscRuntime rt = dev.flexsc.threads.FlexscRuntime.open(
+                            FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build())) {
+                        int[] user = rt.engine().config().userCpus();
+                        // green threads, 8 per carrier: the carrier works for one while the others' calls run
+                        flexscThreads = user.length * 8;
+                        flexsc = side(rt.engine(), rt.threadFactory(), flexscThreads, ws, iters, seconds, arena);
                     }
                     rows.add(new Row(ws, w, direct, flexsc, cpus, flexscThreads));
                 }
@@ -82,8 +83,8 @@ public final class Locality {
         return acc;
     }
 
-    private static double side(FlexscEngine engine, int threads, int wsKiB, long iters, double seconds, Arena arena)
-            throws Exception {
+    private static double side(FlexscEngine engine, java.util.concurrent.ThreadFactory green, int threads, int wsKiB,
+                               long iters, double seconds, Arena arena) throws Exception {
         SyscallInvoker inv = engine == null ? DirectSyscalls.invoker() : (SyscallInvoker) engine;
         int fd = DirectSyscalls.syscalls().openat(dev.flexsc.Syscalls.AT_FDCWD, "/dev/null", 01 | 02000000, 0);
         MemorySegment buf = arena.allocate(64);
@@ -94,8 +95,8 @@ public final class Locality {
         for (int t = 0; t < threads; t++) {
             int cpu = user == null ? t % Runtime.getRuntime().availableProcessors() : user[t % user.length];
             int seed = t + 1;
-            ts.add(Thread.ofPlatform().start(() -> {
-                LibFlexsc.flexsc_pin_self(cpu);
+            Runnable body = () -> {
+                if (green == null) LibFlexsc.flexsc_pin_self(cpu);
                 MemorySegment ws = arena.allocate((long) wsKiB << 10, 64);
                 long n = 0, sink = 0;
                 try {
@@ -109,7 +110,10 @@ public final class Locality {
                     throw new RuntimeException(e);
                 }
                 slices.addAndGet(n + (sink == 42 ? 1 : 0));
-            }));
+            };
+            Thread th = green != null ? green.newThread(body) : Thread.ofPlatform().unstarted(body);
+            th.start();
+            ts.add(th);
         }
         for (Thread t : ts) t.join();
         DirectSyscalls.syscalls().close(fd);

@@ -43,8 +43,8 @@ public final class Report {
                 .append("Every variant makes the same call in a loop from N threads for ").append(plan.seconds())
                 .append(" s after ").append(plan.warmup()).append(" s of warm-up. *app CPU* is the whole process's CPU time")
                 .append(" minus the syscall threads' (callers, carriers, JIT, GC), per call; *syscall CPU* is the syscall")
-                .append(" threads' (schedstat), per call. FlexSC's platform-thread callers are pinned to the user CPUs,")
-                .append(" so every variant uses all cores. Ratios are against direct FFM at the same thread count.\n\n");
+                .append(" threads' (schedstat), per call. FlexSC's platform-thread callers are pinned to the user CPUs and")
+                .append(" its green threads run on carriers pinned there, so every variant uses all cores. Ratios are against direct FFM at the same thread count.\n\n");
         for (CallKind call : CallKind.values()) {
             List<Harness.Result> rows = new ArrayList<>();
             for (int t : plan.threads()) {
@@ -128,8 +128,8 @@ public final class Report {
         List<Locality.Row> loc = Locality.run(plan.workingSetsKiB(), plan.workMicros(), plan.localitySeconds());
         body.append("## Locality: user work between calls\n\nEach thread alternates a slice of work over its own working")
                 .append(" set with a 64-byte write to /dev/null. Direct: one platform thread per core, pinned. FlexSC:")
-                .append(" two platform threads per user CPU (one works while the other's call runs), the syscall CPU left")
-                .append(" to the syscall threads: the same two cores. The figure is slices of user work per second.")
+                .append(" eight FlexSC green threads per carrier on the user CPUs (the carrier works for one while the")
+                .append(" others' calls run), the syscall CPU left to the syscall threads: the same two cores. The figure is slices of user work per second.")
                 .append(" User-mode IPC: ").append(machine.perfCounters()).append(".\n\n```\n")
                 .append(Locality.table(loc)).append("```\n\n");
         Locality.Row bestLoc = loc.stream().max(Comparator.comparingDouble(Locality.Row::ratio)).orElseThrow();
@@ -137,8 +137,9 @@ public final class Report {
                 "%d KiB set, %.1f us/call", bestLoc.workingSetKiB(), bestLoc.workMicros()), "direct, same cell",
                 bestLoc.ratio(), bestLoc.ratio() >= 1
                 ? "Wins where the work per call is small: the user core keeps its caches while the other core runs the calls."
-                : "Loses even in its best cell: with platform threads the caller's wait is not overlapped cheaply enough"
-                  + " (an OS context switch per call) to pay for giving up a whole core to syscall threads."));
+                : "Loses even in its best cell: overlapping calls with other green threads' work does not pay for"
+                  + " giving a whole core of two to syscall threads, and a virtual-thread switch per call costs about"
+                  + " as much as the call."));
 
         // 5. HTTP
         body.append("## HTTP static files under wrk\n\n");

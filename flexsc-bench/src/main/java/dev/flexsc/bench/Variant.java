@@ -27,10 +27,12 @@ public enum Variant {
     /** The JDK's FileChannel on stock virtual threads. */
     VT_JDK("JDK FileChannel, stock virtual threads", Threading.VIRTUAL, false),
     /** FlexSC SYSCALL_THREADS from platform threads pinned to the user CPUs. */
-    SYSCALL_THREADS("FlexSC SYSCALL_THREADS, platform threads", Threading.PLATFORM, true);
+    SYSCALL_THREADS("FlexSC SYSCALL_THREADS, platform threads", Threading.PLATFORM, true),
+    /** FlexSC SYSCALL_THREADS from green threads of the FlexSC M:N scheduler (the product). */
+    FLEXSC_GREEN("FlexSC SYSCALL_THREADS, FlexSC green threads", Threading.FLEXSC_GREEN, true);
 
     /** How the calling threads are made. */
-    public enum Threading { PLATFORM, VIRTUAL }
+    public enum Threading { PLATFORM, VIRTUAL, FLEXSC_GREEN }
 
     public final String label;
     public final Threading threading;
@@ -52,7 +54,7 @@ public enum Variant {
         return switch (this) {
             case DIRECT_FFM, VT_FFM -> DirectSyscalls.invoker();
             case DIRECT_JNA -> LibFlexsc::flexsc_raw;
-            case SYSCALL_THREADS -> (SyscallInvoker) engine;
+            case SYSCALL_THREADS, FLEXSC_GREEN -> (SyscallInvoker) engine;
             case DIRECT_JDK, VT_JDK -> throw new IllegalStateException(this + " does not call through an invoker");
         };
     }
@@ -61,5 +63,11 @@ public enum Variant {
     public FlexscEngine open() throws IOException {
         if (!flexsc) return null;
         return SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build());
+    }
+
+    /** Opens the M:N runtime for {@link #FLEXSC_GREEN}; null for other variants. */
+    public dev.flexsc.threads.FlexscRuntime openRuntime() throws IOException {
+        if (threading != Threading.FLEXSC_GREEN) return null;
+        return dev.flexsc.threads.FlexscRuntime.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build());
     }
 }
