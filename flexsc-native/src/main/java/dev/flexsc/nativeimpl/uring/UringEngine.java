@@ -116,6 +116,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
     private volatile boolean closed;
     /** Set when close() gave up on calls still in flight: their callers fail. */
     private volatile boolean abandoned;
+    /** Set just before the rings are unmapped: nothing touches them after. */
+    private volatile boolean ringClosed;
 
     // ---- statistics ----
     private final LongAdder submitted = new LongAdder();
@@ -382,13 +384,20 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
      * @return SQEs submitted by this call (IO_URING), or 0
      */
     public int flush() throws IOException {
+        if (ringClosed) return 0;
         if (sqpoll) {
             wakeSqThreadIfNeeded();
             return 0;
         }
         while (true) {
-            // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
-            int pending = publishedTail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
+            int pending;
+            try {
+                // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
+                pending = publishedTail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
+            } catch (IllegalStateException unmapped) {
+                if (ringClosed) return 0;
+                throw unmapped;
+            }
             if (pending <= 0) return 0;
             long r = ring.enter(pending, 0, 0);
             submitEnters.increment();
@@ -415,6 +424,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
         if (!cqBusy.compareAndSet(false, true)) return 0;
         int n = 0;
         try {
+            if (ringClosed) return 0;
             MemorySegment r = ring.ring;
             while (true) {
                 // Acquire load of the CQ tail: pairs with the kernel's release store after it
@@ -446,6 +456,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
                 // may reuse their slots (it reads the head with acquire before posting).
                 INT.setRelease(r, ring.cqHeadOff, head);
             }
+        } catch (IllegalStateException unmapped) {
+            if (!ringClosed) throw unmapped; // else: close() unmapped the rings under a late reaper
         } finally {
             cqBusy.set(false);
         }
@@ -468,6 +480,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
         else wakeSqThreadIfNeeded();
         if (!waitLock.tryLock()) return 0;
         try {
+            if (ringClosed) return 0;
             long r = ring.enterWait(0, 1, Math.max(1, timeoutNanos), waitScratch);
             waitEnters.increment();
             if (r < 0 && r != -ETIME && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN) {
@@ -563,8 +576,16 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
      * tail, or we see its flag (liburing's sq_ring_needs_enter does the same).
      */
     private void wakeSqThreadIfNeeded() throws ErrnoException {
+        if (ringClosed) return;
         VarHandle.fullFence();
-        if (((int) INT.getVolatile(ring.ring, ring.sqFlagsOff) & SQ_NEED_WAKEUP) != 0) {
+        int flags;
+        try {
+            flags = (int) INT.getVolatile(ring.ring, ring.sqFlagsOff);
+        } catch (IllegalStateException unmapped) {
+            if (ringClosed) return;
+            throw unmapped;
+        }
+        if ((flags & SQ_NEED_WAKEUP) != 0) {
             sqThreadSleeps.increment();
             long r = ring.enter(0, 0, ENTER_SQ_WAKEUP);
             sqWakeups.increment();
@@ -789,8 +810,17 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
             if (c != null) LockSupport.unpark(c.owner); // they see `abandoned` and fail
         }
         if (clean && !reaper.isAlive()) {
-            ring.close();
-            reaperArena.close();
+            // Callers whose calls completed may still be in their reap loop: they check
+            // ringClosed, and an access racing with the unmap throws IllegalStateException
+            // (the shared arena), which reapCompletions swallows once ringClosed is set.
+            ringClosed = true;
+            while (!cqBusy.compareAndSet(false, true)) Thread.onSpinWait();
+            try {
+                ring.close();
+                reaperArena.close();
+            } finally {
+                cqBusy.set(false);
+            }
         }
         SyscallThreadsEngine f;
         synchronized (fallbackLock) {
