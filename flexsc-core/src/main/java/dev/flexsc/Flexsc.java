@@ -60,8 +60,9 @@ public final class Flexsc {
     }
 
     /**
-     * Each engine's availability on this machine, with the reason when unavailable
-     * (never {@link Engine#AUTO}). Cheap; opens nothing.
+     * Each engine's availability on this machine, with the reason when unavailable and, for
+     * an engine that hands some calls to another, which calls go where (never
+     * {@link Engine#AUTO}). Cheap; opens nothing.
      */
     public static List<EngineAvailability> probe() {
         Map<Engine, EngineProvider> providers = providers();
@@ -69,7 +70,7 @@ public final class Flexsc {
         for (Engine e : Engine.AUTO_ORDER) {
             EngineProvider p = providers.get(e);
             String why = p == null ? noProvider(e) : p.unavailabilityCause();
-            out.add(why == null ? EngineAvailability.available(e) : EngineAvailability.unavailable(e, why));
+            out.add(why == null ? EngineAvailability.available(e, p.routing()) : EngineAvailability.unavailable(e, why));
         }
         return out;
     }

@@ -22,6 +22,8 @@ public final class FlexscConfig {
     private final int executorSpin;
     private final int callerSpin;
     private final long closeTimeoutMillis;
+    private final int sqThreadIdleMillis;
+    private final int uringCqEntries;
 
     private FlexscConfig(Builder b) {
         int ncpu = Runtime.getRuntime().availableProcessors();
@@ -40,6 +42,8 @@ public final class FlexscConfig {
         this.executorSpin = b.executorSpin;
         this.callerSpin = b.callerSpin;
         this.closeTimeoutMillis = b.closeTimeoutMillis;
+        this.sqThreadIdleMillis = b.sqThreadIdleMillis;
+        this.uringCqEntries = b.uringCqEntries;
         SyscallPageDescriptor.checkGeometry(syscallCpus.length, pages);
         for (int c : syscallCpus) checkCpu("syscallCpus", c);
         for (int c : userCpus) checkCpu("userCpus", c);
@@ -49,6 +53,14 @@ public final class FlexscConfig {
         }
         if (executorSpin < 0 || callerSpin < 0) throw new IllegalArgumentException("spin counts must be >= 0");
         if (closeTimeoutMillis < 1) throw new IllegalArgumentException("closeTimeoutMillis must be >= 1");
+        if (sqThreadIdleMillis < 1 || sqThreadIdleMillis > 60_000) {
+            throw new IllegalArgumentException("sqThreadIdleMillis must be 1..60000, was " + sqThreadIdleMillis);
+        }
+        int sqEntries = pages * SyscallPageDescriptor.ENTRIES_PER_PAGE;
+        if (uringCqEntries != 0 && (uringCqEntries < sqEntries || uringCqEntries > 65536)) {
+            throw new IllegalArgumentException("uringCqEntries must be 0 (twice the SQ) or " + sqEntries
+                    + "..65536 (at least the SQ: pages x 64), was " + uringCqEntries);
+        }
     }
 
     private static void checkCpu(String what, int c) {
@@ -68,7 +80,8 @@ public final class FlexscConfig {
     /**
      * The defaults overridden by system properties: {@code flexsc.engine} (an {@link Engine}
      * name, any case), {@code flexsc.userCpus} and {@code flexsc.syscallCpus} (lists such as
-     * {@code 0,2-3}), {@code flexsc.pages}, {@code flexsc.poolThreads}.
+     * {@code 0,2-3}), {@code flexsc.pages}, {@code flexsc.poolThreads},
+     * {@code flexsc.sqThreadIdleMillis}, {@code flexsc.uringCqEntries}.
      *
      * @throws IllegalArgumentException naming the property when a value does not parse
      */
@@ -87,6 +100,10 @@ public final class FlexscConfig {
         if ((v = System.getProperty("flexsc.syscallCpus")) != null) b.syscallCpus(parseCpus("flexsc.syscallCpus", v));
         if ((v = System.getProperty("flexsc.pages")) != null) b.pages(parseInt("flexsc.pages", v));
         if ((v = System.getProperty("flexsc.poolThreads")) != null) b.poolThreads(parseInt("flexsc.poolThreads", v));
+        if ((v = System.getProperty("flexsc.sqThreadIdleMillis")) != null) {
+            b.sqThreadIdleMillis(parseInt("flexsc.sqThreadIdleMillis", v));
+        }
+        if ((v = System.getProperty("flexsc.uringCqEntries")) != null) b.uringCqEntries(parseInt("flexsc.uringCqEntries", v));
         return b.build();
     }
 
@@ -135,11 +152,28 @@ public final class FlexscConfig {
     /** How long {@link FlexscEngine#close()} waits for calls in flight. */
     public long closeTimeoutMillis() { return closeTimeoutMillis; }
 
+    /**
+     * io_uring engines: how long the kernel's SQ polling thread (IO_URING_SQPOLL) keeps
+     * polling without work before it sleeps; a submission after that wakes it with one
+     * system call (IORING_SQ_NEED_WAKEUP). Longer keeps submissions free of system calls
+     * through gaps, at the price of a busy syscall CPU.
+     */
+    public int sqThreadIdleMillis() { return sqThreadIdleMillis; }
+
+    /**
+     * io_uring engines: completion-queue entries, or 0 for twice the submission queue
+     * (the SQ has {@link #pages()} x 64 entries, the syscall-page capacity of one syscall CPU).
+     * Up to SQ + CQ calls may be in flight; completions beyond the CQ wait in the kernel's
+     * overflow list (IORING_FEAT_NODROP) and are collected as the CQ drains.
+     */
+    public int uringCqEntries() { return uringCqEntries; }
+
     /** A builder holding this configuration's values. */
     public Builder toBuilder() {
         return builder().engine(engine).userCpus(userCpus).syscallCpus(syscallCpus).pages(pages)
                 .poolThreads(poolThreads).executorSpin(executorSpin).callerSpin(callerSpin)
-                .closeTimeoutMillis(closeTimeoutMillis);
+                .closeTimeoutMillis(closeTimeoutMillis).sqThreadIdleMillis(sqThreadIdleMillis)
+                .uringCqEntries(uringCqEntries);
     }
 
     @Override
@@ -158,6 +192,8 @@ public final class FlexscConfig {
         private int executorSpin = 20_000;
         private int callerSpin = 2_000;
         private long closeTimeoutMillis = 5_000;
+        private int sqThreadIdleMillis = 50;
+        private int uringCqEntries = 0;
 
         private Builder() {}
 
@@ -198,6 +234,18 @@ public final class FlexscConfig {
 
         public Builder closeTimeoutMillis(long millis) {
             this.closeTimeoutMillis = millis;
+            return this;
+        }
+
+        /** See {@link FlexscConfig#sqThreadIdleMillis()}; 1..60000, default 50. */
+        public Builder sqThreadIdleMillis(int millis) {
+            this.sqThreadIdleMillis = millis;
+            return this;
+        }
+
+        /** See {@link FlexscConfig#uringCqEntries()}; 0 (default: twice the SQ) or SQ..65536. */
+        public Builder uringCqEntries(int entries) {
+            this.uringCqEntries = entries;
             return this;
         }
 

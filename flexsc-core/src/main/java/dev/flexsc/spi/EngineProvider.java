@@ -20,6 +20,16 @@ public interface EngineProvider {
      */
     String unavailabilityCause();
 
+    /**
+     * For an engine that runs only some allow-listed calls itself and hands the others to
+     * another engine (the io_uring engines): one line saying which go where, shown by
+     * {@link dev.flexsc.Flexsc#probe()}. Null (the default) when the engine runs every call.
+     * Must be cheap and must not throw.
+     */
+    default String routing() {
+        return null;
+    }
+
     /** Opens the engine. */
     FlexscEngine open(FlexscConfig config) throws IOException;
 }

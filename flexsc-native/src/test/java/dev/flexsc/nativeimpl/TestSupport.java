@@ -17,22 +17,23 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /** Shared helpers for the engine tests. */
-final class TestSupport {
+public final class TestSupport {
     private TestSupport() {}
 
-    static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_TRUNC = 01000, O_APPEND = 02000,
+    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_TRUNC = 01000, O_APPEND = 02000,
             O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
-    static final int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
-    static final int NR_PIPE2 = 293;
+    public static final int O_NONBLOCK = 04000;
+    public static final int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+    public static final int NR_PIPE2 = 293;
 
     /** System property naming the page engine the engine tests run against (default SYSCALL_THREADS). */
-    static final String ENGINE_PROPERTY = "flexsc.test.engine";
+    public static final String ENGINE_PROPERTY = "flexsc.test.engine";
     /** If true, an unavailable engine fails the tests instead of skipping them (the guest run sets it). */
-    static final String REQUIRED_PROPERTY = "flexsc.test.engineRequired";
+    public static final String REQUIRED_PROPERTY = "flexsc.test.engineRequired";
     /** Percentage of the long loops' iterations to run (default 100; the TCG guest run lowers it). */
-    static final String SCALE_PROPERTY = "flexsc.test.scalePercent";
+    public static final String SCALE_PROPERTY = "flexsc.test.scalePercent";
 
-    static Engine engineUnderTest() {
+    public static Engine engineUnderTest() {
         return Engine.valueOf(System.getProperty(ENGINE_PROPERTY, "SYSCALL_THREADS").trim().toUpperCase(java.util.Locale.ROOT));
     }
 
@@ -41,9 +42,9 @@ final class TestSupport {
      * it: there PAUSE exits to QEMU's main loop, so eight callers spinning on one vCPU starve
      * the syscall threads for milliseconds per call.
      */
-    static final String CALLER_SPIN_PROPERTY = "flexsc.test.callerSpin";
+    public static final String CALLER_SPIN_PROPERTY = "flexsc.test.callerSpin";
 
-    static FlexscConfig config() {
+    public static FlexscConfig config() {
         FlexscConfig.Builder b = FlexscConfig.builder().engine(engineUnderTest());
         Integer spin = Integer.getInteger(CALLER_SPIN_PROPERTY);
         if (spin != null) b.callerSpin(spin);
@@ -55,7 +56,7 @@ final class TestSupport {
      * engine cannot run here the calling test is skipped with the provider's reason, printed,
      * or fails when {@value #REQUIRED_PROPERTY} is set.
      */
-    static PageEngine open(FlexscConfig cfg) throws IOException {
+    public static PageEngine open(FlexscConfig cfg) throws IOException {
         String why = unavailabilityCause(cfg.engine());
         if (why != null) {
             String msg = cfg.engine() + " unavailable: " + why;
@@ -66,7 +67,7 @@ final class TestSupport {
         return (PageEngine) Flexsc.open(cfg);
     }
 
-    static String unavailabilityCause(Engine engine) {
+    public static String unavailabilityCause(Engine engine) {
         for (EngineProvider p : java.util.ServiceLoader.load(EngineProvider.class)) {
             if (p.engine() == engine) return p.unavailabilityCause();
         }
@@ -74,30 +75,35 @@ final class TestSupport {
     }
 
     /** Name of the engine's syscall threads (native threads of libflexsc). */
-    static String syscallThreadName() {
+    public static String syscallThreadName() {
         return engineUnderTest() == Engine.KERNEL_MODULE ? KernelModuleEngine.THREAD_NAME : "flexsc-exec";
     }
 
     /** n scaled by {@value #SCALE_PROPERTY} percent (at least 1). */
-    static int scaled(int n) {
+    public static int scaled(int n) {
         return Math.max(1, (int) ((long) n * Integer.getInteger(SCALE_PROPERTY, 100) / 100));
     }
 
     /** A pipe made by a direct call: {read fd, write fd}. */
-    static int[] pipe() {
+    public static int[] pipe() {
+        return pipe(O_CLOEXEC);
+    }
+
+    /** A pipe with pipe2 flags (O_NONBLOCK = 04000): {read fd, write fd}. */
+    public static int[] pipe(int flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fds = a.allocate(8);
-            long r = DirectSyscalls.raw(NR_PIPE2, fds.address(), O_CLOEXEC, 0, 0, 0, 0);
+            long r = DirectSyscalls.raw(NR_PIPE2, fds.address(), flags, 0, 0, 0, 0);
             if (r < 0) throw new IllegalStateException("pipe2: " + r);
             return new int[] {fds.get(ValueLayout.JAVA_INT, 0), fds.get(ValueLayout.JAVA_INT, 4)};
         }
     }
 
-    static void closeDirect(int fd) {
+    public static void closeDirect(int fd) {
         DirectSyscalls.raw(3, fd, 0, 0, 0, 0, 0);
     }
 
-    static long count(Path dir) throws IOException {
+    public static long count(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.count();
         }
@@ -107,7 +113,7 @@ final class TestSupport {
      * Syscall threads of this process (native threads named {@link #syscallThreadName()}). Counting every OS
      * thread would be flaky: the JVM starts and stops JIT and GC threads on its own.
      */
-    static long syscallThreads() throws IOException {
+    public static long syscallThreads() throws IOException {
         String name = syscallThreadName();
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             return tasks.filter(t -> {
@@ -120,17 +126,35 @@ final class TestSupport {
         }
     }
 
-    static long openFds() throws IOException {
+    /**
+     * Threads owned by FlexSC engines in this process: libflexsc's (flexsc-*) and the
+     * kernel's io_uring threads (iou-sqp-*, iou-wrk-*). Counting every OS thread would be
+     * flaky: the JVM starts and stops JIT and GC threads on its own.
+     */
+    public static long engineThreads() throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.filter(t -> {
+                try {
+                    String n = Files.readString(t.resolve("comm")).trim();
+                    return n.startsWith("flexsc-") || n.startsWith("iou-");
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    public static long openFds() throws IOException {
         return count(Path.of("/proc/self/fd"));
     }
 
-    static long mappings() throws IOException {
+    public static long mappings() throws IOException {
         try (Stream<String> s = Files.lines(Path.of("/proc/self/maps"))) {
             return s.count();
         }
     }
 
-    static MemorySegment bytes(Arena a, String s) {
+    public static MemorySegment bytes(Arena a, String s) {
         byte[] b = s.getBytes();
         MemorySegment m = a.allocate(b.length);
         MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 0, b.length);

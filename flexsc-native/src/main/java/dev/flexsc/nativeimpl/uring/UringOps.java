@@ -1,0 +1,158 @@
+package dev.flexsc.nativeimpl.uring;
+
+import dev.flexsc.abi.SyscallTable;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static dev.flexsc.abi.SyscallTable.*;
+import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
+
+/**
+ * The one table that maps allow-listed system calls to io_uring operations (the shape of
+ * the kernel's {@code io_uring/opdef.c}): for each call, the opcode and the preparation
+ * that fills an SQE from the syscall's six arguments exactly as the syscall would use
+ * them. A preparation may decline one particular call (return false) when io_uring's
+ * operation would not behave identically; that call, and every call without an opcode on
+ * the running kernel, goes to the fallback engine.
+ *
+ * <p>Declined on purpose, with the reason:
+ * <ul>
+ * <li>pread64/pwrite64 with a negative offset: the syscall fails with EINVAL, io_uring reads
+ *     offset -1 as "the file position".</li>
+ * <li>read/write/... lengths above 2^31-1: the SQE length is 32 bits.</li>
+ * <li>splice with offset pointers: io_uring takes the offset by value and does not write the
+ *     advanced offset back; reading the caller's pointer from Java could fault.</li>
+ * <li>sendto/recvfrom with an address: the plain SEND/RECV ops have no address on older kernels.</li>
+ * <li>fadvise64/madvise with lengths above 2^32-1 (32-bit SQE length before Linux 6.11);
+ *     ftruncate with a negative length (the syscall checks it before the descriptor).</li>
+ * </ul>
+ * Calls with no io_uring operation at all: lseek, fstat, newfstatat, getdents64, sendfile,
+ * getsockopt, setsockopt, uname, getpid, getppid, getuid, getgid, getrandom.
+ */
+final class UringOps {
+    private UringOps() {}
+
+    /** Fills {@code c}'s SQE fields from its syscall arguments; false: run this call elsewhere. */
+    @FunctionalInterface
+    interface Prep {
+        boolean fill(PendingCall c);
+    }
+
+    /** One row: the call, its opcode, its preparation. */
+    record Op(SyscallTable.Call call, int opcode, Prep prep) {}
+
+    private static final Op[] BY_NR = new Op[NR_LIMIT];
+    private static final Map<Integer, Op> ALL = new LinkedHashMap<>();
+
+    private static final long MAX_LEN = Integer.MAX_VALUE;
+    private static final long MAX_U32 = 0xFFFF_FFFFL;
+
+    private static void op(int nr, int opcode, Prep prep) {
+        Op o = new Op(SyscallTable.lookup(nr), opcode, prep);
+        BY_NR[nr] = o;
+        ALL.put(nr, o);
+    }
+
+    static {
+        // read(fd, buf, count): at the file position (offset -1 with IORING_FEAT_RW_CUR_POS).
+        op(READ, OP_READ, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_READ, c.a0, c.a1, c.a2, -1));
+        op(WRITE, OP_WRITE, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_WRITE, c.a0, c.a1, c.a2, -1));
+        op(PREAD64, OP_READ, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_READ, c.a0, c.a1, c.a2, c.a3));
+        op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_WRITE, c.a0, c.a1, c.a2, c.a3));
+        // readv(fd, iov, iovcnt): the kernel checks iovcnt against UIO_MAXIOV as the syscall does.
+        op(READV, OP_READV, c -> c.a2 >= 0 && c.a2 <= 1024 && rw(c, OP_READV, c.a0, c.a1, c.a2, -1));
+        op(WRITEV, OP_WRITEV, c -> c.a2 >= 0 && c.a2 <= 1024 && rw(c, OP_WRITEV, c.a0, c.a1, c.a2, -1));
+        op(CLOSE, OP_CLOSE, c -> sqe(c, OP_CLOSE, c.a0, 0, 0, 0, 0));
+        op(FSYNC, OP_FSYNC, c -> sqe(c, OP_FSYNC, c.a0, 0, 0, 0, 0));
+        op(FDATASYNC, OP_FSYNC, c -> sqe(c, OP_FSYNC, c.a0, 0, 0, 0, FSYNC_DATASYNC));
+        // fallocate(fd, mode, offset, len): off = offset, addr = len, len = mode.
+        op(FALLOCATE, OP_FALLOCATE, c -> sqe(c, OP_FALLOCATE, c.a0, c.a2, c.a3, c.a1, 0));
+        // fadvise64(fd, offset, len, advice): len in the 32-bit SQE length (addr = 0).
+        op(FADVISE64, OP_FADVISE, c -> c.a2 >= 0 && c.a2 <= MAX_U32 && sqe(c, OP_FADVISE, c.a0, c.a1, 0, c.a2, (int) c.a3));
+        // madvise(addr, len, advice).
+        op(MADVISE, OP_MADVISE, c -> c.a1 >= 0 && c.a1 <= MAX_U32 && sqe(c, OP_MADVISE, 0, 0, c.a0, c.a1, (int) c.a2));
+        // openat(dirfd, path, flags, mode): len = mode, open_flags = flags.
+        op(OPENAT, OP_OPENAT, c -> sqe(c, OP_OPENAT, c.a0, 0, c.a1, c.a3, (int) c.a2));
+        // statx(dirfd, path, flags, mask, buf): len = mask, addr2 = buf, statx_flags = flags.
+        op(STATX, OP_STATX, c -> sqe(c, OP_STATX, c.a0, c.a4, c.a1, c.a3, (int) c.a2));
+        op(UNLINKAT, OP_UNLINKAT, c -> sqe(c, OP_UNLINKAT, c.a0, 0, c.a1, 0, (int) c.a2));
+        op(MKDIRAT, OP_MKDIRAT, c -> sqe(c, OP_MKDIRAT, c.a0, 0, c.a1, c.a2, 0));
+        // renameat2(olddirfd, oldpath, newdirfd, newpath, flags): len = newdirfd, addr2 = newpath.
+        op(RENAMEAT2, OP_RENAMEAT, c -> sqe(c, OP_RENAMEAT, c.a0, c.a3, c.a1, c.a2, (int) c.a4));
+        // splice(fd_in, NULL, fd_out, NULL, len, flags) only: -1 = "use the file position".
+        op(SPLICE, OP_SPLICE, c -> c.a1 == 0 && c.a3 == 0 && c.a4 >= 0 && c.a4 <= MAX_U32
+                && (c.a5 & SPLICE_F_FD_IN_FIXED) == 0 && splice(c));
+        // accept4(fd, addr, addrlen*, flags): addr2 = addrlen pointer.
+        op(ACCEPT4, OP_ACCEPT, c -> sqe(c, OP_ACCEPT, c.a0, c.a2, c.a1, 0, (int) c.a3));
+        // connect(fd, addr, addrlen): addr2 = addrlen.
+        op(CONNECT, OP_CONNECT, c -> sqe(c, OP_CONNECT, c.a0, c.a2, c.a1, 0, 0));
+        op(SENDTO, OP_SEND, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
+                && sqe(c, OP_SEND, c.a0, 0, c.a1, c.a2, (int) c.a3));
+        op(RECVFROM, OP_RECV, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
+                && sqe(c, OP_RECV, c.a0, 0, c.a1, c.a2, (int) c.a3));
+        op(SENDMSG, OP_SENDMSG, c -> sqe(c, OP_SENDMSG, c.a0, 0, c.a1, 0, (int) c.a2));
+        op(RECVMSG, OP_RECVMSG, c -> sqe(c, OP_RECVMSG, c.a0, 0, c.a1, 0, (int) c.a2));
+        op(SHUTDOWN, OP_SHUTDOWN, c -> sqe(c, OP_SHUTDOWN, c.a0, 0, 0, c.a1, 0));
+        // socket(domain, type, protocol): fd = domain, off = type, len = protocol.
+        op(SOCKET, OP_SOCKET, c -> sqe(c, OP_SOCKET, c.a0, c.a1, 0, c.a2, 0));
+        op(FTRUNCATE, OP_FTRUNCATE, c -> c.a1 >= 0 && sqe(c, OP_FTRUNCATE, c.a0, c.a1, 0, 0, 0));
+        // bind(fd, addr, addrlen): addr2 = addrlen.
+        op(BIND, OP_BIND, c -> sqe(c, OP_BIND, c.a0, c.a2, c.a1, 0, 0));
+        op(LISTEN, OP_LISTEN, c -> sqe(c, OP_LISTEN, c.a0, 0, 0, c.a1, 0));
+    }
+
+    private static boolean rw(PendingCall c, int opcode, long fd, long addr, long len, long off) {
+        return sqe(c, opcode, fd, off, addr, len, 0);
+    }
+
+    private static boolean splice(PendingCall c) {
+        sqe(c, OP_SPLICE, c.a2, -1, -1, c.a4, (int) c.a5);
+        c.spliceFdIn = (int) c.a0;
+        return true;
+    }
+
+    /** The common SQE shape: fd, off (or addr2), addr, len, op_flags. */
+    private static boolean sqe(PendingCall c, int opcode, long fd, long off, long addr, long len, int opFlags) {
+        c.opcode = (byte) opcode;
+        c.fd = (int) fd;
+        c.off = off;
+        c.addr = addr;
+        c.len = (int) len;
+        c.opFlags = opFlags;
+        c.spliceFdIn = 0;
+        return true;
+    }
+
+    /** The row for {@code nr}, or null if io_uring has no operation for it. */
+    static Op lookup(int nr) {
+        return nr >= 0 && nr < NR_LIMIT ? BY_NR[nr] : null;
+    }
+
+    /** Every row, in table order. */
+    static Map<Integer, Op> all() {
+        return Collections.unmodifiableMap(ALL);
+    }
+
+    /**
+     * Which allow-listed calls run on the ring of a kernel with these opcodes:
+     * {@code routed[nr]} true for the ring, false for the fallback.
+     */
+    static boolean[] route(boolean[] supportedOpcodes) {
+        boolean[] ring = new boolean[NR_LIMIT];
+        for (Op o : ALL.values()) {
+            ring[o.call().nr()] = supportedOpcodes[o.opcode()];
+        }
+        return ring;
+    }
+
+    /** "ring: a b c; fallback: d e" for the probe and the docs. */
+    static String describe(boolean[] ring) {
+        java.util.StringJoiner r = new java.util.StringJoiner(" "), f = new java.util.StringJoiner(" ");
+        for (SyscallTable.Call c : SyscallTable.all().values()) {
+            (ring[c.nr()] ? r : f).add(c.name());
+        }
+        return "io_uring ops for: " + r + "; SYSCALL_THREADS fallback for: " + f;
+    }
+}

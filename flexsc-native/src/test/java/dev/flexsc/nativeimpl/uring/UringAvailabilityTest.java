@@ -1,0 +1,70 @@
+package dev.flexsc.nativeimpl.uring;
+
+import dev.flexsc.Engine;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * io_uring made unavailable the way containers do it: a child JVM runs under a seccomp
+ * filter (target/test-bin/seccomp_exec) that fails io_uring_setup with EPERM or ENOSYS.
+ * The probe must say why, and AUTO must pass on to SYSCALL_THREADS.
+ */
+class UringAvailabilityTest {
+    private static final Path HELPER = Path.of("target/test-bin/seccomp_exec");
+
+    @ParameterizedTest(name = "io_uring_setup fails with {1}")
+    @CsvSource({"1, EPERM", "38, ENOSYS"})
+    @Timeout(60)
+    void aSeccompFilterMakesBothEnginesUnavailableAndAutoFallsBack(int errno, String symbol) throws Exception {
+        UringTestSupport.assumeAvailable(Engine.IO_URING); // else there is nothing to take away
+        Assumptions.assumeTrue(Files.isExecutable(HELPER), "seccomp helper not built: " + HELPER.toAbsolutePath());
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(HELPER.toString(), String.valueOf(errno), java,
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                ProbeMain.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(50, TimeUnit.SECONDS), "child JVM hung: " + out);
+        assertEquals(0, p.exitValue(), out);
+        List<String> lines = out.lines().toList();
+        for (Engine e : List.of(Engine.IO_URING_SQPOLL, Engine.IO_URING)) {
+            String line = lines.stream().filter(l -> l.startsWith("PROBE " + e + " ")).findFirst().orElseThrow(
+                    () -> new AssertionError("no probe line for " + e + ": " + out));
+            assertTrue(line.startsWith("PROBE " + e + " false io_uring_setup("), line);
+            assertTrue(line.contains(symbol), "the reason does not name " + symbol + ": " + line);
+            assertTrue(line.contains("seccomp"), "the reason does not mention the seccomp filter: " + line);
+        }
+        String auto = lines.stream().filter(l -> l.startsWith("AUTO ")).findFirst().orElseThrow(
+                () -> new AssertionError("AUTO did not open: " + out));
+        assertTrue(auto.startsWith("AUTO SYSCALL_THREADS pid="), auto);
+        String[] pids = auto.substring(auto.indexOf("pid=") + 4).split(" self=");
+        assertEquals(pids[1].trim(), pids[0].trim(), "getpid through the fallback engine");
+        System.out.println("seccomp " + symbol + ": " + lines.stream().filter(l -> l.startsWith("PROBE IO_URING ")).findFirst().orElse(""));
+    }
+
+    @org.junit.jupiter.api.Test
+    void theDisableSwitchIsAReason() throws IOException {
+        String old = System.getProperty(UringAvailability.DISABLE_PROPERTY);
+        System.setProperty(UringAvailability.DISABLE_PROPERTY, "true");
+        try {
+            assertEquals("disabled by -Dflexsc.uring.disable=true", new UringProvider().unavailabilityCause());
+            assertEquals("disabled by -Dflexsc.uring.disable=true", new UringSqpollProvider().unavailabilityCause());
+            try (var e = dev.flexsc.Flexsc.open()) {
+                assertEquals(Engine.SYSCALL_THREADS, e.engine());
+            }
+        } finally {
+            if (old == null) System.clearProperty(UringAvailability.DISABLE_PROPERTY);
+            else System.setProperty(UringAvailability.DISABLE_PROPERTY, old);
+        }
+    }
+}

@@ -1,0 +1,381 @@
+package dev.flexsc.nativeimpl.uring;
+
+import dev.flexsc.Engine;
+import dev.flexsc.EngineAvailability;
+import dev.flexsc.EngineClosedException;
+import dev.flexsc.EngineStats;
+import dev.flexsc.Errno;
+import dev.flexsc.ErrnoException;
+import dev.flexsc.Flexsc;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.Syscalls;
+import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.nativeimpl.DirectSyscalls;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.flexsc.nativeimpl.TestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The io_uring engines' own contracts: wake-ups, overflow, fallback, interrupt, close, the scheduler hooks. */
+class UringEngineTest {
+    @TempDir
+    Path dir;
+
+    static FlexscConfig config(Engine kind) {
+        return FlexscConfig.builder().engine(kind).build();
+    }
+
+    static UringEngine open(Engine kind, FlexscConfig cfg) throws IOException {
+        UringTestSupport.assumeAvailable(kind);
+        return UringEngine.open(kind, cfg);
+    }
+
+    @Test
+    @Timeout(60)
+    void needWakeupAfterTheSqThreadIdlesLosesNoCall() throws Exception {
+        // sq_thread_idle of 1 ms (the kernel rounds it up to one jiffy: 4 ms at HZ=250, 10 ms at
+        // HZ=100) and a pause of 12 ms between calls: nearly every submission finds the polling
+        // thread asleep and must wake it through IORING_SQ_NEED_WAKEUP.
+        FlexscConfig cfg = config(Engine.IO_URING_SQPOLL).toBuilder().sqThreadIdleMillis(1).build();
+        try (UringEngine e = open(Engine.IO_URING_SQPOLL, cfg); Arena a = Arena.ofConfined()) {
+            Syscalls s = e.syscalls();
+            int fd = s.openat(Syscalls.AT_FDCWD, dir.resolve("w").toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+            int cycles = 1000;
+            MemorySegment b = a.allocate(8);
+            long worst = 0;
+            for (int i = 0; i < cycles; i++) {
+                b.set(ValueLayout.JAVA_LONG, 0, i * 31L + 7);
+                long t0 = System.nanoTime();
+                assertEquals(8, s.pwrite(fd, b, i * 8L));
+                worst = Math.max(worst, System.nanoTime() - t0);
+                java.util.concurrent.locks.LockSupport.parkNanos(12_000_000L);
+            }
+            byte[] got = Files.readAllBytes(dir.resolve("w"));
+            MemorySegment g = MemorySegment.ofArray(got);
+            for (int i = 0; i < cycles; i++) {
+                assertEquals(i * 31L + 7, g.get(ValueLayout.JAVA_LONG_UNALIGNED, i * 8L), "write " + i + " lost");
+            }
+            s.close(fd);
+            EngineStats st = e.stats();
+            System.out.printf("NEED_WAKEUP: %d idle/submit cycles, %d wake-ups, worst %d us%n", cycles, st.wakeups(),
+                    worst / 1000);
+            assertTrue(st.wakeups() > cycles / 2, "the polling thread rarely slept; the window was not exercised: " + st);
+            assertTrue(worst < TimeUnit.SECONDS.toNanos(2), "a call took " + worst / 1_000_000 + " ms");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
+    @Timeout(60)
+    void aTinyCqWithManyInFlightOverflowsAndLosesNothing(Engine kind) throws Exception {
+        // SQ 64, CQ 64, 120 reads in flight on 120 pipes; then all 120 complete at once.
+        FlexscConfig cfg = config(kind).toBuilder().pages(1).uringCqEntries(64).build();
+        int n = 120;
+        try (UringEngine e = open(kind, cfg); Arena a = Arena.ofConfined()) {
+            assertEquals(64, e.cqEntries());
+            assertTrue(e.maxInFlight() >= n);
+            int[][] pipes = new int[n][];
+            List<PendingCall> reads = new ArrayList<>();
+            MemorySegment bufs = a.allocate(n * 8L);
+            for (int i = 0; i < n; i++) {
+                pipes[i] = pipe();
+                reads.add(e.submit(SyscallTable.READ, pipes[i][0], bufs.address() + i * 8L, 8, 0, 0, 0));
+            }
+            e.flush();
+            Thread.sleep(50);
+            for (PendingCall c : reads) assertFalse(c.isDone(), "a read of an empty pipe completed");
+            MemorySegment one = a.allocate(1);
+            for (int i = 0; i < n; i++) {
+                one.set(ValueLayout.JAVA_BYTE, 0, (byte) i);
+                assertEquals(1, DirectSyscalls.raw(SyscallTable.WRITE, pipes[i][1], one.address(), 1, 0, 0, 0));
+            }
+            Thread.sleep(50); // let every completion land: 120 CQEs into a CQ of 64
+            for (int i = 0; i < n; i++) {
+                assertEquals(1, reads.get(i).await(), "read " + i);
+                assertEquals((byte) i, bufs.get(ValueLayout.JAVA_BYTE, i * 8L), "read " + i + " got another's byte");
+            }
+            UringEngine.UringStats st = e.uringStats();
+            System.out.println(kind + " overflow: " + st);
+            assertTrue(st.cqOverflowFlushes() > 0, "the CQ never overflowed: " + st);
+            if (kind == Engine.IO_URING) assertTrue(st.sqFullWaits() > 0, "the SQ never filled: " + st);
+            assertEquals(0, st.inFlight());
+            assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid(), "still works");
+            for (int[] p : pipes) {
+                closeDirect(p[0]);
+                closeDirect(p[1]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
+    @Timeout(60)
+    void mixedRingAndFallbackCallsFromManyThreads(Engine kind) throws Exception {
+        try (UringEngine e = open(kind, config(kind))) {
+            Syscalls s = e.syscalls();
+            int threads = 6, calls = 3000;
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            List<Thread> ts = new ArrayList<>();
+            long pid = ProcessHandle.current().pid();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                ts.add(Thread.ofPlatform().start(() -> {
+                    try (Arena a = Arena.ofConfined()) {
+                        int fd = s.openat(Syscalls.AT_FDCWD, dir.resolve("m" + id).toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                        MemorySegment b = a.allocate(8);
+                        for (int i = 0; i < calls; i++) {
+                            long v = ((long) id << 32) | i; // unique: a swapped completion shows
+                            b.set(ValueLayout.JAVA_LONG, 0, v);
+                            assertEquals(8, s.pwrite(fd, b, i * 8L));
+                            b.set(ValueLayout.JAVA_LONG, 0, 0);
+                            assertEquals(8, s.pread(fd, b, i * 8L));
+                            assertEquals(v, b.get(ValueLayout.JAVA_LONG, 0), "thread " + id + " call " + i);
+                            if (i % 10 == 0) {
+                                assertEquals(pid, s.getpid());                  // fallback
+                                assertEquals(i * 8L + 8, s.lseek(fd, 0, SEEK_END)); // fallback
+                            }
+                        }
+                        s.close(fd);
+                    } catch (Throwable x) {
+                        failures.add(x);
+                    }
+                }));
+            }
+            for (Thread t : ts) t.join();
+            assertTrue(failures.isEmpty(), () -> failures.peek().toString());
+            UringEngine.UringStats st = e.uringStats();
+            System.out.println(kind + " mixed: " + st);
+            assertEquals((long) threads * calls, st.ringCalls().get("pwrite64"));
+            assertEquals((long) threads * calls, st.ringCalls().get("pread64"));
+            assertEquals((long) threads * calls / 10, st.fallbackCalls().get("getpid"));
+            assertEquals((long) threads * calls / 10, st.fallbackCalls().get("lseek"));
+            assertEquals(e.stats().submitted(), e.stats().executed());
+            assertTrue(e.routing().contains("getpid"), e.routing());
+            EngineAvailability probe = Flexsc.probe().stream().filter(x -> x.engine() == kind).findFirst().orElseThrow();
+            assertTrue(probe.available());
+            assertTrue(probe.routing().contains("pwrite64") && probe.routing().contains("fallback for: fstat lseek getpid"),
+                    probe.toString());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
+    @Timeout(60)
+    void aBlockedReadStallsNothingAndAnInterruptCancelsIt(Engine kind) throws Exception {
+        try (UringEngine e = open(kind, config(kind))) {
+            Syscalls s = e.syscalls();
+            int[] p = pipe();
+            try {
+                CountDownLatch started = new CountDownLatch(1);
+                Throwable[] result = new Throwable[1];
+                boolean[] interruptKept = new boolean[1];
+                Thread reader = Thread.ofPlatform().start(() -> {
+                    try (Arena a = Arena.ofConfined()) {
+                        started.countDown();
+                        s.read(p[0], a.allocate(16));
+                        result[0] = new AssertionError("read returned without data");
+                    } catch (Throwable t) {
+                        result[0] = t;
+                        interruptKept[0] = Thread.currentThread().isInterrupted();
+                    }
+                });
+                started.await();
+                Thread.sleep(100);
+                // Ring calls complete while the read waits in the kernel: it stalls nothing.
+                try (Arena a = Arena.ofConfined()) {
+                    int fd = s.openat(Syscalls.AT_FDCWD, dir.resolve("x").toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                    for (int i = 0; i < 500; i++) assertEquals(16, s.pwrite(fd, a.allocate(16), i));
+                    s.close(fd);
+                }
+                assertTrue(reader.isAlive());
+                long t0 = System.nanoTime();
+                reader.interrupt();
+                reader.join(5000);
+                assertFalse(reader.isAlive(), "interrupt did not cancel the blocked read");
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertInstanceOf(InterruptedIOException.class, result[0], String.valueOf(result[0]));
+                assertTrue(interruptKept[0], "the interrupt status was not kept");
+                assertTrue(ms < 1000, "cancel took " + ms + " ms");
+                assertTrue(e.uringStats().cancels() >= 1);
+                // the pipe is intact: a later read gets the data written after the cancel
+                assertEquals(3, s.write(p[1], "abc".getBytes()));
+                byte[] b = new byte[3];
+                assertEquals(3, s.read(p[0], b));
+                assertEquals("abc", new String(b));
+            } finally {
+                closeDirect(p[0]);
+                closeDirect(p[1]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
+    @Timeout(60)
+    void closeWithCallsInFlight(Engine kind) throws Exception {
+        UringTestSupport.assumeAvailable(kind);
+        // warm up (class loading, the fallback's first threads) before counting
+        try (UringEngine w = UringEngine.open(kind, config(kind))) {
+            w.syscalls().getpid();
+        }
+        awaitThreads(engineThreads(), 0); // the kernel reaps io_uring threads asynchronously
+        long threadsBefore = engineThreads(), fdsBefore = openFds();
+        UringEngine e = UringEngine.open(kind, config(kind));
+        Syscalls s = e.syscalls();
+        int[] p = pipe();
+        ConcurrentLinkedQueue<Throwable> outcomes = new ConcurrentLinkedQueue<>();
+        List<Thread> ts = new ArrayList<>();
+        CountDownLatch running = new CountDownLatch(6);
+        for (int t = 0; t < 2; t++) {
+            ts.add(Thread.ofPlatform().start(() -> {
+                try (Arena a = Arena.ofConfined()) {
+                    running.countDown();
+                    s.read(p[0], a.allocate(8));
+                    outcomes.add(new AssertionError("read returned"));
+                } catch (Throwable x) {
+                    outcomes.add(x);
+                }
+            }));
+        }
+        AtomicLong completed = new AtomicLong();
+        for (int t = 0; t < 4; t++) {
+            int id = t;
+            ts.add(Thread.ofPlatform().start(() -> {
+                running.countDown();
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment b = a.allocate(64);
+                    int fd = s.openat(Syscalls.AT_FDCWD, dir.resolve("c" + id).toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                    while (true) {
+                        assertEquals(64, s.pwrite(fd, b, 0));
+                        if (id == 0) s.getpid(); // and the fallback
+                        completed.incrementAndGet();
+                    }
+                } catch (Throwable x) {
+                    outcomes.add(x);
+                }
+            }));
+        }
+        running.await();
+        Thread.sleep(200);
+        long t0 = System.nanoTime();
+        e.close();
+        for (Thread t : ts) {
+            t.join(10_000);
+            assertFalse(t.isAlive(), "a caller hung after close");
+        }
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));
+        assertEquals(6, outcomes.size());
+        for (Throwable x : outcomes) {
+            assertInstanceOf(EngineClosedException.class, x, "unclear failure after close: " + x);
+        }
+        assertTrue(completed.get() > 0);
+        assertThrows(EngineClosedException.class, s::getpid);
+        assertThrows(EngineClosedException.class, () -> s.close(p[0]));
+        assertFalse(e.isOpen());
+        e.close(); // idempotent
+        closeDirect(p[0]);
+        closeDirect(p[1]);
+        // the ring fd is closed; the pwrite files were left open by the failed callers (4)
+        assertTrue(openFds() <= fdsBefore + 4, "fds leaked: " + fdsBefore + " -> " + openFds());
+        awaitThreads(threadsBefore, 5000);
+        assertEquals(threadsBefore, engineThreads(), "threads leaked (completion thread, fallback, io_uring workers)");
+    }
+
+    private static void awaitThreads(long target, long millis) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(millis, 1000));
+        long last = engineThreads();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            long now = engineThreads();
+            if (millis > 0 ? now <= target : now == last) return;
+            last = now;
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void theSchedulerHooksBatchSubmissionsIntoOneEnter() throws Exception {
+        try (UringEngine e = open(Engine.IO_URING, config(Engine.IO_URING)); Arena a = Arena.ofConfined()) {
+            Syscalls s = e.syscalls();
+            int fd = s.openat(Syscalls.AT_FDCWD, dir.resolve("batch").toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+            MemorySegment b = a.allocate(16 * 8);
+            long enters = e.stats().batches();
+            List<PendingCall> calls = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                b.set(ValueLayout.JAVA_LONG, i * 8L, 1000 + i);
+                calls.add(e.submit(SyscallTable.PWRITE64, fd, b.address() + i * 8L, 8, i * 8L, 0, 0));
+            }
+            Thread.sleep(20);
+            for (PendingCall c : calls) assertFalse(c.isDone(), "submitted before flush");
+            assertThrows(IllegalStateException.class, () -> calls.get(0).result());
+            assertEquals(16, e.flush());
+            assertEquals(enters + 1, e.stats().batches(), "one io_uring_enter for the batch");
+            int reaped = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (reaped < 16 && System.nanoTime() < deadline) reaped += e.awaitCompletions(TimeUnit.MILLISECONDS.toNanos(100));
+            assertEquals(16, reaped);
+            for (PendingCall c : calls) assertEquals(8, c.result());
+            // a call the ring does not run comes back complete, from the fallback
+            PendingCall pid = e.submit(SyscallTable.GETPID, 0, 0, 0, 0, 0, 0);
+            assertTrue(pid.isDone());
+            assertEquals(ProcessHandle.current().pid(), pid.result());
+            // an idle wait times out
+            long t0 = System.nanoTime();
+            assertEquals(0, e.awaitCompletions(TimeUnit.MILLISECONDS.toNanos(50)));
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(40));
+            byte[] got = Files.readAllBytes(dir.resolve("batch"));
+            for (int i = 0; i < 16; i++) {
+                assertEquals(1000 + i, MemorySegment.ofArray(got).get(ValueLayout.JAVA_LONG_UNALIGNED, i * 8L));
+            }
+            s.close(fd);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
+    @Timeout(30)
+    void documentedDeviationsFromTheSyscalls(Engine kind) throws Exception {
+        // These are io_uring's behaviours, stated in docs/engines.md; if a kernel changes them,
+        // this test fails and the docs must change with it.
+        try (UringEngine e = open(kind, config(kind)); Arena a = Arena.ofConfined()) {
+            Syscalls s = e.syscalls();
+            int[] p = pipe();
+            int[] nb = pipe(O_CLOEXEC | O_NONBLOCK);
+            try {
+                assertEquals(3, s.write(p[1], "xyz".getBytes()));
+                // pread64 on a pipe: the syscall fails with ESPIPE; io_uring ignores the offset.
+                ErrnoException espipe = assertThrows(ErrnoException.class,
+                        () -> DirectSyscalls.syscalls().pread(p[0], a.allocate(3), 0));
+                assertEquals(Errno.ESPIPE, espipe.errno());
+                assertEquals(3, s.pread(p[0], a.allocate(3), 0));
+                // O_NONBLOCK pipe, empty: the syscall fails with EAGAIN; io_uring waits for data.
+                PendingCall r = e.submit(SyscallTable.READ, nb[0], a.allocate(3).address(), 3, 0, 0, 0);
+                e.flush();
+                Thread.sleep(50);
+                assertFalse(r.isDone());
+                assertEquals(1, DirectSyscalls.syscalls().write(nb[1], new byte[] {7}));
+                assertEquals(1, r.await());
+            } finally {
+                for (int fd : new int[] {p[0], p[1], nb[0], nb[1]}) closeDirect(fd);
+            }
+        }
+    }
+}
