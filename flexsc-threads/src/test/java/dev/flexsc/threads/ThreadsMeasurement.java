@@ -23,7 +23,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED \
- *      -cp CLASSPATH dev.flexsc.threads.ThreadsMeasurement [seconds-per-point]
+ *      -cp CLASSPATH dev.flexsc.threads.ThreadsMeasurement [seconds-per-point [threads,... [getpid,write64 [switch|noswitch]]]]
  * </pre>
  */
 public final class ThreadsMeasurement {
@@ -31,6 +31,10 @@ public final class ThreadsMeasurement {
 
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 1.0;
+        int[] counts = args.length > 1 ? java.util.Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray()
+                : new int[] {1, 16, 256, 1024};
+        List<String> callNames = args.length > 2 ? List.of(args[2].split(",")) : List.of("getpid", "write64");
+        boolean switchCost = args.length <= 3 || args[3].equals("switch");
         System.out.printf("machine: %d CPUs (%s), JDK %s%n", Runtime.getRuntime().availableProcessors(),
                 cpuModel(), Runtime.version());
         FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
@@ -40,7 +44,7 @@ public final class ThreadsMeasurement {
             System.out.println();
             System.out.println("== virtual-thread switch cost (ns per park+unpark, ping-pong of two threads) ==");
             ThreadFactory jdk = Thread.ofVirtual().factory();
-            for (int rep = 0; rep < 3; rep++) {
+            for (int rep = 0; rep < (switchCost ? 3 : 0); rep++) {
                 double f = pingPong(rt.threadFactory(), 500_000);
                 double d = pingPong(jdk, 500_000);
                 double fy = yieldLoop(rt.threadFactory(), 1_000_000);
@@ -60,8 +64,8 @@ public final class ThreadsMeasurement {
             System.out.printf("== throughput, million calls/s (%.1f s per point after %.1f s warm-up) ==%n", seconds, seconds / 3);
             System.out.printf("%-10s %7s %14s %14s %7s   %s%n", "call", "threads", "direct(platf)", "FlexSC(green)",
                     "ratio", "FlexSC detail: parks/call, calls/batch, carrier sleeps, executor sleeps; load average");
-            for (String call : List.of("getpid", "write64")) {
-                for (int n : new int[] {1, 16, 256, 1024}) {
+            for (String call : callNames) {
+                for (int n : counts) {
                     Body d = call.equals("getpid") ? direct::getpid : () -> direct.write(devNull, buf);
                     Body g = call.equals("getpid") ? flexsc::getpid : () -> flexsc.write(devNull, buf);
                     double dr = throughput(Thread.ofPlatform().factory(), n, d, seconds).rate;
