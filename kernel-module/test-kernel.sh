@@ -148,7 +148,18 @@ prepare_java() {
     -Dmdep.excludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
     -Dmdep.outputFile="$CACHE/java/cp.txt" >"$CACHE/java/cp.log" 2>&1) \
     || { java_skip="mvn dependency:build-classpath failed (see $CACHE/java/cp.log)"; return; }
-  local cp=$ROOT/flexsc-native/target/test-classes:$ROOT/flexsc-native/target/classes:$ROOT/flexsc-core/target/classes:$(cat "$CACHE/java/cp.txt")
+  # Stage the classes and jars in the initramfs (/java): the guest sees the host's root
+  # filesystem over 9p, but not other mounts, and a clone under /tmp (a tmpfs here) is one.
+  local g=$IR/java cp="" i=0 e
+  mkdir -p "$g"
+  cp -r "$ROOT/flexsc-native/target/test-classes" "$g/native-test-classes"
+  cp -r "$ROOT/flexsc-native/target/classes" "$g/native-classes"
+  cp -r "$ROOT/flexsc-core/target/classes" "$g/core-classes"
+  cp "$JUNIT_JAR" "$g/junit-console.jar"
+  cp=/java/native-test-classes:/java/native-classes:/java/core-classes
+  for e in $(tr ':' ' ' <"$CACHE/java/cp.txt"); do
+    i=$((i + 1)); cp "$e" "$g/dep$i.jar"; cp+=":/java/dep$i.jar"
+  done
   local sel=""
   for c in $JAVA_CLASSES; do sel+=" --select-class dev.flexsc.nativeimpl.$c"; done
   # Under TCG: 10% of the long loops (10k submit-after-idle calls, 8 x 10k lseeks, 100
@@ -156,7 +167,7 @@ prepare_java() {
   # become PASS/FAIL/SKIP lines; everything else is kept as a comment.
   JAVA_CMD="$JAVA --enable-native-access=ALL-UNNAMED -Xss1m -Dflexsc.test.engine=KERNEL_MODULE"
   JAVA_CMD+=" -Dflexsc.test.engineRequired=true -Dflexsc.test.scalePercent=10 -Dflexsc.test.callerSpin=20"
-  JAVA_CMD+=" -jar $JUNIT_JAR execute --disable-banner --disable-ansi-colors --details=testfeed -cp $cp$sel 2>&1"
+  JAVA_CMD+=" -jar /java/junit-console.jar execute --disable-banner --disable-ansi-colors --details=testfeed -cp $cp$sel 2>&1"
   JAVA_CMD+=" | sed -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: SUCCESSFUL\$/PASS java.\\1.\\2/'"
   JAVA_CMD+=" -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: FAILED\$/FAIL java.\\1.\\2: see the guest log/'"
   JAVA_CMD+=" -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: \\(ABORTED\\|SKIPPED\\)\$/SKIP java.\\1.\\2: \\3/'"
@@ -242,6 +253,12 @@ fi
 # Suites: print every result line, then the summary.
 [ -n "$java_skip" ] && echo "SKIP java: the KERNEL_MODULE JUnit tests did not run: $java_skip" >>"$LOG.txt"
 grep -E '^(PASS|FAIL|SKIP) ' "$LOG.txt" || true
+# A Java run that reported nothing (launcher or classes not found in the guest, a crash
+# before the first test) must not pass as "the C suites passed".
+if [ -z "$java_skip" ] && [ -f "$IR/java.cmd" ] && ! grep -qE '^(PASS|FAIL|SKIP) java\.' "$LOG.txt"; then
+  echo "FAIL java: the KERNEL_MODULE JUnit run in the guest reported no results; its output:" >>"$LOG.txt"
+  grep '^#j ' "$LOG.txt" | tail -5 >>"$LOG.txt" || true
+fi
 passed=$(grep -c '^PASS ' "$LOG.txt" || true)
 failed=$(grep -c '^FAIL ' "$LOG.txt" || true)
 skipped=$(grep -c '^SKIP ' "$LOG.txt" || true)
