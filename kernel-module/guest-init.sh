@@ -76,6 +76,9 @@ run 60 /tests/t_fuzz
 if [ -f /java.cmd ]; then
   # The Java engine tests against KERNEL_MODULE (JVM pinned: see test-kernel.sh).
   mount_host
+  # The classes and jars came in the initramfs (/java); the JVM runs chrooted in the host's
+  # root, whose /tmp is a fresh tmpfs: put them there.
+  cp -r /java $H/tmp/java || echo "FAIL java: cannot copy the test classes into the chroot"
   start=$(date +%s)
   HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin taskset 1 chroot $H /bin/bash -c "$(cat /java.cmd)" </dev/null
   echo "# java: KERNEL_MODULE JUnit tests took $(( $(date +%s) - start ))s" >&2

@@ -156,9 +156,10 @@ prepare_java() {
   cp -r "$ROOT/flexsc-native/target/classes" "$g/native-classes"
   cp -r "$ROOT/flexsc-core/target/classes" "$g/core-classes"
   cp "$JUNIT_JAR" "$g/junit-console.jar"
-  cp=/java/native-test-classes:/java/native-classes:/java/core-classes
+  # guest-init copies /java into the chroot's /tmp before running the JVM
+  cp=/tmp/java/native-test-classes:/tmp/java/native-classes:/tmp/java/core-classes
   for e in $(tr ':' ' ' <"$CACHE/java/cp.txt"); do
-    i=$((i + 1)); cp "$e" "$g/dep$i.jar"; cp+=":/java/dep$i.jar"
+    i=$((i + 1)); cp "$e" "$g/dep$i.jar"; cp+=":/tmp/java/dep$i.jar"
   done
   local sel=""
   for c in $JAVA_CLASSES; do sel+=" --select-class dev.flexsc.nativeimpl.$c"; done
@@ -167,7 +168,7 @@ prepare_java() {
   # become PASS/FAIL/SKIP lines; everything else is kept as a comment.
   JAVA_CMD="$JAVA --enable-native-access=ALL-UNNAMED -Xss1m -Dflexsc.test.engine=KERNEL_MODULE"
   JAVA_CMD+=" -Dflexsc.test.engineRequired=true -Dflexsc.test.scalePercent=10 -Dflexsc.test.callerSpin=20"
-  JAVA_CMD+=" -jar /java/junit-console.jar execute --disable-banner --disable-ansi-colors --details=testfeed -cp $cp$sel 2>&1"
+  JAVA_CMD+=" -jar /tmp/java/junit-console.jar execute --disable-banner --disable-ansi-colors --details=testfeed -cp $cp$sel 2>&1"
   JAVA_CMD+=" | sed -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: SUCCESSFUL\$/PASS java.\\1.\\2/'"
   JAVA_CMD+=" -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: FAILED\$/FAIL java.\\1.\\2: see the guest log/'"
   JAVA_CMD+=" -e 's/^JUnit Jupiter > \\(.*\\) > \\(.*\\) :: \\(ABORTED\\|SKIPPED\\)\$/SKIP java.\\1.\\2: \\3/'"

@@ -143,15 +143,7 @@ class KernelModuleEngineTest {
     }
 
     private static long threadsNamed(String name) throws IOException {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            return tasks.filter(t -> {
-                try {
-                    return Files.readString(t.resolve("comm")).trim().equals(name);
-                } catch (IOException gone) {
-                    return false;
-                }
-            }).count();
-        }
+        return TestSupport.threadsMatching(name::equals);
     }
 
     private static boolean deviceOpen() throws IOException {

@@ -109,39 +109,32 @@ public final class TestSupport {
         }
     }
 
-    /**
-     * Syscall threads of this process (native threads named {@link #syscallThreadName()}). Counting every OS
-     * thread would be flaky: the JVM starts and stops JIT and GC threads on its own.
-     */
-    public static long syscallThreads() throws IOException {
-        String name = syscallThreadName();
+    /** Threads of this process whose name (/proc/self/task/TID/comm) matches. */
+    public static long threadsMatching(java.util.function.Predicate<String> name) throws IOException {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             return tasks.filter(t -> {
                 try {
-                    return Files.readString(t.resolve("comm")).trim().equals(name);
+                    return name.test(Files.readString(t.resolve("comm")).trim());
                 } catch (IOException gone) {
-                    return false;
+                    return false; // the thread exited between list and read
                 }
             }).count();
         }
     }
 
     /**
-     * Threads owned by FlexSC engines in this process: libflexsc's (flexsc-*) and the
-     * kernel's io_uring threads (iou-sqp-*, iou-wrk-*). Counting every OS thread would be
-     * flaky: the JVM starts and stops JIT and GC threads on its own.
+     * Syscall threads of the engine under test (native threads named flexsc-exec or
+     * flexsc-kserve). Counting every OS thread would be flaky: the JVM starts and stops
+     * JIT and GC threads on its own.
      */
+    public static long syscallThreads() throws IOException {
+        String n = syscallThreadName();
+        return threadsMatching(n::equals);
+    }
+
+    /** Threads owned by FlexSC engines: libflexsc's (flexsc-*) and io_uring's (iou-sqp-*, iou-wrk-*). */
     public static long engineThreads() throws IOException {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            return tasks.filter(t -> {
-                try {
-                    String n = Files.readString(t.resolve("comm")).trim();
-                    return n.startsWith("flexsc-") || n.startsWith("iou-");
-                } catch (IOException gone) {
-                    return false;
-                }
-            }).count();
-        }
+        return threadsMatching(n -> n.startsWith("flexsc-") || n.startsWith("iou-"));
     }
 
     public static long openFds() throws IOException {
