@@ -20,13 +20,19 @@ public final class Plots {
         System.setProperty("java.awt.headless", "true");
     }
 
-    /** One line per series: x = threads (log scale), y = calls per second. */
+    /** One line per series: x = concurrency (log scale), y = calls per second. */
     public static void throughput(Path png, String title, Map<String, double[][]> series) throws IOException {
-        XYChart c = new XYChartBuilder().width(900).height(520).title(title).xAxisTitle("concurrent callers")
-                .yAxisTitle("calls per second").build();
+        lines(png, title, "concurrent callers", "calls per second", series);
+    }
+
+    /** One line per series over a logarithmic x axis. */
+    public static void lines(Path png, String title, String xTitle, String yTitle, Map<String, double[][]> series)
+            throws IOException {
+        XYChart c = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(yTitle).build();
         c.getStyler().setXAxisLogarithmic(true);
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-        c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
         c.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         series.forEach((name, xy) -> c.addSeries(name, xy[0], xy[1]));
         BitmapEncoder.saveBitmap(c, png.toString(), BitmapEncoder.BitmapFormat.PNG);

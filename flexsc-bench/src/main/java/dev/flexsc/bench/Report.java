@@ -32,6 +32,16 @@ public final class Report {
 
     private record SummaryRow(String benchmark, String flexsc, String baseline, double ratio, String why) {}
 
+    /** One sentence on why FlexSC's best microbenchmark row wins or loses, from the measured figures. */
+    static String microWhy(double ratio, Harness.Result bestF, Harness.Result bestB) {
+        String how = bestF.variant().threading == Variant.Threading.FLEXSC_GREEN
+                ? "each call costs a green-thread park and unpark plus the hand-off to the syscall core"
+                : "each platform-thread caller waits for its own completion, a round trip to the syscall core";
+        return String.format(Locale.ROOT, "%s: %s (%.0f ns of application CPU per call against %.0f ns direct), and"
+                        + " the baseline also runs on the core FlexSC gives to its syscall threads.",
+                ratio >= 1 ? "Wins" : "Loses", how, bestF.appCpuNsPerCall(), bestB.appCpuNsPerCall());
+    }
+
     public static void run(Path docs, Plan plan, String command, Consumer<String> progress) throws Exception {
         Files.createDirectories(docs);
         MachineInfo machine = MachineInfo.read();
@@ -71,11 +81,7 @@ public final class Report {
                     .max(Comparator.comparingDouble(Harness.Result::callsPerSecond)).orElseThrow();
             double ratio = bestF.callsPerSecond() / bestB.callsPerSecond();
             summary.add(new SummaryRow(call.label + " (calls/s)", bestF.variant().label + ", " + bestF.threads() + " threads",
-                    bestB.variant().label + ", " + bestB.threads() + " threads", ratio, String.format(Locale.ROOT,
-                    "%s: each platform-thread caller waits for its own completion, so a call costs a round trip to the"
-                            + " syscall core (%.0f ns of caller CPU) against a %.0f ns direct call, and the baseline also"
-                            + " uses the syscall core for its own threads.",
-                    ratio >= 1 ? "Wins" : "Loses", bestF.appCpuNsPerCall(), bestB.appCpuNsPerCall())));
+                    bestB.variant().label + ", " + bestB.threads() + " threads", ratio, microWhy(ratio, bestF, bestB)));
         }
 
         // 2. cost study
@@ -163,14 +169,16 @@ public final class Report {
                 series.put(name, new double[][] {rs.stream().mapToDouble(dev.flexsc.bench.http.HttpBench.Row::connections).toArray(),
                         rs.stream().mapToDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec).toArray()});
             }
-            Plots.throughput(docs.resolve("bench-http.png"), "HTTP 16 KiB: requests/s against connections", series);
+            Plots.lines(docs.resolve("bench-http.png"), "HTTP 16 KiB: requests/s against connections", "connections",
+                    "requests per second", series);
             Map<String, double[][]> p99 = new LinkedHashMap<>();
             for (String name : series.keySet()) {
                 List<dev.flexsc.bench.http.HttpBench.Row> rs = http.stream().filter(r -> r.server().equals(name)).toList();
                 p99.put(name, new double[][] {rs.stream().mapToDouble(dev.flexsc.bench.http.HttpBench.Row::connections).toArray(),
                         rs.stream().mapToDouble(dev.flexsc.bench.http.HttpBench.Row::p99Ms).toArray()});
             }
-            Plots.throughput(docs.resolve("bench-http-p99.png"), "HTTP 16 KiB: p99 latency (ms) against connections", p99);
+            Plots.lines(docs.resolve("bench-http-p99.png"), "HTTP 16 KiB: p99 latency against connections", "connections",
+                    "p99 latency (ms)", p99);
             body.append("![HTTP throughput](bench-http.png)\n\n![HTTP p99](bench-http-p99.png)\n\n");
             var bestF = http.stream().filter(r -> r.server().startsWith("FlexSC"))
                     .max(Comparator.comparingDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec)).orElseThrow();
