@@ -329,7 +329,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
             }
             Thread.onSpinWait();
         }
-        PendingCall pending = new PendingCall(this, g, e, Thread.currentThread());
+        PendingCall pending = new PagePendingCall(this, g, e, Thread.currentThread());
         carrier.watch(pending);
         callerParks.increment();
         boolean interrupted = false;
@@ -361,6 +361,45 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** A green thread's call on entry {@code e} of group {@code g}. */
+    private static final class PagePendingCall extends PendingCall {
+        private final PageEngine engine;
+        private final int group;
+        private final long entryOffset;
+
+        PagePendingCall(PageEngine engine, int group, long entryOffset, Thread owner) {
+            super(owner);
+            this.engine = engine;
+            this.group = group;
+            this.entryOffset = entryOffset;
+        }
+
+        @Override
+        public boolean isSettled() {
+            return engine.isSettled(group, entryOffset);
+        }
+
+        @Override
+        public Object sleepKey() {
+            return engine.sleepKey(group);
+        }
+
+        @Override
+        public int completionSeq() {
+            return engine.completionSeq(group);
+        }
+
+        @Override
+        public void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
+            engine.sleepUntilCompletion(group, seenSeq, timeoutNanos);
+        }
+
+        @Override
+        public void wakeSleepers() {
+            engine.wakeCompletionSleepers(group);
         }
     }
 

@@ -4,17 +4,19 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * One submitted call whose owner, a green thread, has parked until it completes. The
- * carrier that {@linkplain CallCarrier#watch watches} it polls {@link #isSettled()};
- * when true it calls {@link #fire()} then unparks {@link #owner()}. The owner parks until
- * {@link #isFired()}, so it never depends on a wake-up it could miss, and spurious
- * unparks are harmless.
+ * One submitted call (or batch of calls) whose owner, a green thread, has parked until
+ * it completes. The carrier that {@linkplain CallCarrier#watch watches} it polls
+ * {@link #isSettled()}; when true it calls {@link #fire()} then unparks {@link #owner()}.
+ * The owner parks until {@link #isFired()}, so it never depends on a wake-up it could
+ * miss, and spurious unparks are harmless.
  *
- * <p>The carrier also uses it to sleep when it has nothing to run:
- * {@link #completionSeq()}, {@link #sleepUntilCompletion(int, long)} and, from a thread
- * that gives the carrier new work, {@link #wakeSleepers()}.
+ * <p>Each engine supplies a subclass that knows where its completion shows. The carrier
+ * also uses it to sleep when it has nothing to run: {@link #completionSeq()},
+ * {@link #sleepUntilCompletion(int, long)} and, from a thread that gives the carrier new
+ * work, {@link #wakeSleepers()}. Calls with equal {@link #sleepKey()}s complete on the
+ * same word: one sequence read and one sleep cover them all.
  */
-public final class PendingCall {
+public abstract class PendingCall {
     private static final VarHandle STATE;
 
     static {
@@ -27,72 +29,65 @@ public final class PendingCall {
 
     private static final int WAITING = 0, FIRED = 1;
 
-    private final PageEngine engine;
-    private final int group;
-    private final long entryOffset;
     private final Thread owner;
     /** WAITING, then FIRED once, by the carrier (release); read by the owner (acquire). */
     @SuppressWarnings("unused")
     private int state;
 
-    PendingCall(PageEngine engine, int group, long entryOffset, Thread owner) {
-        this.engine = engine;
-        this.group = group;
-        this.entryOffset = entryOffset;
+    /** A call waited for by {@code owner}. */
+    protected PendingCall(Thread owner) {
         this.owner = owner;
     }
 
     /** The green thread waiting for this call. */
-    public Thread owner() {
+    public final Thread owner() {
         return owner;
     }
 
     /**
-     * Carrier: true once the owner can go on: its entry is DONE, or its engine stopped
-     * (the owner then fails the call). Cheap: one or two loads.
+     * Carrier: true once the owner can go on: its call completed, or its engine stopped
+     * (the owner then fails the call). Cheap: one or two loads, never blocks.
      */
-    public boolean isSettled() {
-        return engine.isSettled(group, entryOffset);
-    }
+    public abstract boolean isSettled();
 
     /** Carrier: marks the call settled for its owner; unpark the owner after this. */
-    public void fire() {
-        // Release: orders the carrier's acquire load of DONE (in isSettled) before it, so
-        // the owner that reads FIRED with acquire also sees the entry's ret.
+    public final void fire() {
+        // Release: orders the carrier's acquire load of the completion (in isSettled)
+        // before it, so the owner that reads FIRED with acquire also sees the result.
         STATE.setRelease(this, FIRED);
     }
 
     /** Owner: true once the carrier fired this call. */
-    boolean isFired() {
+    public final boolean isFired() {
         // Acquire: pairs with fire().
         return (int) STATE.getAcquire(this) == FIRED;
     }
 
     /**
-     * Identifies what {@link #sleepUntilCompletion} sleeps on (the engine and the group):
-     * calls with equal keys wake the same sleepers.
+     * Identifies what {@link #sleepUntilCompletion} sleeps on (for page engines, the
+     * engine and the group): calls with equal keys wake the same sleepers.
      */
-    public Object sleepKey() {
-        return engine.sleepKey(group);
-    }
+    public abstract Object sleepKey();
 
-    /** Carrier: a snapshot of the group's completion sequence, taken before deciding to sleep. */
-    public int completionSeq() {
-        return engine.completionSeq(group);
-    }
+    /** Carrier: a snapshot of the completion sequence, taken before deciding to sleep. */
+    public abstract int completionSeq();
 
     /**
-     * Carrier: sleeps until the group publishes a completion after {@code seenSeq} was
-     * read, {@link #wakeSleepers()} is called, or the timeout passes (spurious returns
+     * Carrier: sleeps until a completion is published after {@code seenSeq} was read,
+     * {@link #wakeSleepers()} is called, or the timeout passes (spurious returns
      * possible). The caller rechecks its work after {@code seenSeq} was read and before
      * this call.
      */
-    public void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
-        engine.sleepUntilCompletion(group, seenSeq, timeoutNanos);
-    }
+    public abstract void sleepUntilCompletion(int seenSeq, long timeoutNanos);
 
-    /** Any thread: wakes every thread sleeping in {@link #sleepUntilCompletion} on this group. */
-    public void wakeSleepers() {
-        engine.wakeCompletionSleepers(group);
+    /** Any thread: wakes every thread sleeping in {@link #sleepUntilCompletion} on this key. */
+    public abstract void wakeSleepers();
+
+    /**
+     * Carrier, when it runs out of runnable threads and before it idles: makes sure the
+     * call has reached the engine (an engine that batches submissions, such as IO_URING,
+     * submits what it collected here, in one kernel entry). Default: nothing to do.
+     */
+    public void flush() {
     }
 }
