@@ -1,0 +1,131 @@
+package dev.flexsc.io;
+
+import dev.flexsc.nativeimpl.DirectSyscalls;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnknownHostException;
+import java.nio.ByteOrder;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.channels.UnsupportedAddressTypeException;
+import java.util.Objects;
+
+/**
+ * {@code struct sockaddr_in} / {@code sockaddr_in6} in native memory, and the Linux socket
+ * constants the channels use (x86-64 values).
+ */
+final class Sockaddr {
+    private Sockaddr() {}
+
+    static final int AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_CLOEXEC = 02000000;
+    static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9,
+            SO_LINGER = 13, SO_REUSEPORT = 15;
+    static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
+    static final int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
+    static final int MSG_NOSIGNAL = 0x4000;
+    /** Not on FlexSC's allow-list (cheap, never blocking): made directly. */
+    static final int NR_GETSOCKNAME = 51;
+    /** Large enough for sockaddr_in6. */
+    static final int MAX_LEN = 28;
+
+    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    /** The family a socket opened without one gets: IPv6 (dual stack) unless unavailable or java.net.preferIPv4Stack. */
+    static final int DEFAULT_FAMILY = defaultFamily();
+
+    private static int defaultFamily() {
+        if (Boolean.getBoolean("java.net.preferIPv4Stack")) return AF_INET;
+        long fd = DirectSyscalls.raw(dev.flexsc.abi.SyscallTable.SOCKET, AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0);
+        if (fd < 0) return AF_INET;
+        DirectSyscalls.raw(dev.flexsc.abi.SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
+        return AF_INET6;
+    }
+
+    static int family(StandardProtocolFamily f) {
+        return switch (f) {
+            case INET -> AF_INET;
+            case INET6 -> AF_INET6;
+            case UNIX -> throw new UnsupportedOperationException("UNIX domain sockets are not supported by FlexSC channels");
+        };
+    }
+
+    /** Checks and resolves a connect or bind target as the JDK does. */
+    static InetSocketAddress check(SocketAddress sa) {
+        Objects.requireNonNull(sa, "address");
+        if (!(sa instanceof InetSocketAddress isa)) throw new UnsupportedAddressTypeException();
+        if (isa.isUnresolved()) throw new UnresolvedAddressException();
+        return isa;
+    }
+
+    /** Writes {@code isa} for a socket of {@code family}; returns the segment of the sockaddr's exact length. */
+    static MemorySegment encode(Arena a, int family, InetSocketAddress isa) {
+        InetAddress ia = isa.getAddress();
+        MemorySegment s = a.allocate(MAX_LEN, 8);
+        if (family == AF_INET) {
+            if (!(ia instanceof Inet4Address)) throw new UnsupportedAddressTypeException();
+            s.set(ValueLayout.JAVA_SHORT, 0, (short) AF_INET);
+            s.set(BE_SHORT, 2, (short) isa.getPort());
+            MemorySegment.copy(ia.getAddress(), 0, s, ValueLayout.JAVA_BYTE, 4, 4);
+            return s.asSlice(0, 16);
+        }
+        byte[] b6;
+        int scope = 0;
+        if (ia instanceof Inet4Address) {
+            b6 = new byte[16];
+            if (!ia.isAnyLocalAddress()) { // 0.0.0.0 binds ::, the dual-stack wildcard, as the JDK does
+                b6[10] = (byte) 0xff;
+                b6[11] = (byte) 0xff;
+                System.arraycopy(ia.getAddress(), 0, b6, 12, 4);
+            }
+        } else {
+            b6 = ia.getAddress();
+            scope = ((Inet6Address) ia).getScopeId();
+        }
+        s.set(ValueLayout.JAVA_SHORT, 0, (short) AF_INET6);
+        s.set(BE_SHORT, 2, (short) isa.getPort());
+        MemorySegment.copy(b6, 0, s, ValueLayout.JAVA_BYTE, 8, 16);
+        s.set(ValueLayout.JAVA_INT, 24, scope);
+        return s.asSlice(0, 28);
+    }
+
+    /** Reads a sockaddr written by the kernel. */
+    static InetSocketAddress decode(MemorySegment s) throws IOException {
+        int family = s.get(ValueLayout.JAVA_SHORT, 0);
+        int port = Short.toUnsignedInt(s.get(BE_SHORT, 2));
+        try {
+            if (family == AF_INET) {
+                byte[] b = s.asSlice(4, 4).toArray(ValueLayout.JAVA_BYTE);
+                return new InetSocketAddress(InetAddress.getByAddress(b), port);
+            }
+            if (family == AF_INET6) {
+                byte[] b = s.asSlice(8, 16).toArray(ValueLayout.JAVA_BYTE);
+                int scope = s.get(ValueLayout.JAVA_INT, 24);
+                InetAddress ia = InetAddress.getByAddress(b); // an IPv4-mapped address comes back as Inet4Address
+                if (ia instanceof Inet6Address && scope != 0) ia = Inet6Address.getByAddress(null, b, scope);
+                return new InetSocketAddress(ia, port);
+            }
+        } catch (UnknownHostException e) {
+            throw new IOException("bad address from the kernel", e);
+        }
+        throw new IOException("unexpected socket address family " + family);
+    }
+
+    /** getsockname(2), made directly: it is not on the allow-list, and never blocks. */
+    static InetSocketAddress localAddress(int fd) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(MAX_LEN, 8);
+            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, MAX_LEN);
+            long r = DirectSyscalls.raw(NR_GETSOCKNAME, fd, s.address(), len.address(), 0, 0, 0);
+            if (r < 0) throw new dev.flexsc.ErrnoException("getsockname(fd=" + fd + ")", (int) -r);
+            return decode(s);
+        }
+    }
+}
