@@ -97,6 +97,11 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel {
         return sys;
     }
 
+    /** The descriptor number (tests check that it is closed). */
+    int channelFdForTest() {
+        return fd.fd();
+    }
+
     private long io(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
         boolean completed = false;
         begin();

@@ -320,6 +320,16 @@ public final class FlexscSocketChannel extends SocketChannel {
         Object apply(int fd) throws IOException;
     }
 
+    /** shutdown(2); ENOTCONN (the peer has gone already) is not an error, as in the JDK. */
+    private Object shutdown(int f, int how) throws IOException {
+        try {
+            sys.shutdown(f, how);
+        } catch (ErrnoException e) {
+            if (e.errno() != 107 /* ENOTCONN */) throw e;
+        }
+        return null;
+    }
+
     @Override
     public SocketChannel shutdownInput() throws IOException {
         stateLock.lock();
@@ -327,10 +337,7 @@ public final class FlexscSocketChannel extends SocketChannel {
             ensureOpen();
             if (!connected) throw new NotYetConnectedException();
             if (!inputClosed) {
-                fdCall(f -> {
-                    sys.shutdown(f, SHUT_RD); // wakes a read blocked in the kernel: it returns 0 (end of stream)
-                    return null;
-                });
+                fdCall(f -> shutdown(f, SHUT_RD)); // wakes a read blocked in the kernel: it returns 0 (end of stream)
                 inputClosed = true;
             }
             return this;
@@ -346,10 +353,7 @@ public final class FlexscSocketChannel extends SocketChannel {
             ensureOpen();
             if (!connected) throw new NotYetConnectedException();
             if (!outputClosed) {
-                fdCall(f -> {
-                    sys.shutdown(f, SHUT_WR);
-                    return null;
-                });
+                fdCall(f -> shutdown(f, SHUT_WR));
                 outputClosed = true;
             }
             return this;
