@@ -209,8 +209,13 @@ public final class FlexscFiles {
     }
 
     private static ByteBuffer encode(CharSequence csq, Charset cs) throws CharacterCodingException {
-        return cs.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT).encode(CharBuffer.wrap(csq));
+        try {
+            return cs.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).encode(CharBuffer.wrap(csq));
+        } catch (java.nio.charset.MalformedInputException e) {
+            // A lone surrogate: Files.writeString reports it as unmappable, so do we.
+            throw new java.nio.charset.UnmappableCharacterException(e.getInputLength());
+        }
     }
 
     // ---- copy ----
