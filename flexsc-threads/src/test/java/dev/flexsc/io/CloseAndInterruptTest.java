@@ -162,6 +162,33 @@ class CloseAndInterruptTest {
     @ParameterizedTest
     @EnumSource(On.class)
     @Timeout(60)
+    void blockedWriteToAPeerThatDoesNotRead(On on) throws Exception {
+        for (How how : How.values()) {
+            try (ServerSocketChannel jdkServer = ServerSocketChannel.open().bind(new InetSocketAddress(LOOPBACK, 0))) {
+                FlexscSocketChannel c = FlexscSocketChannel.open(sys, jdkServer.getLocalAddress());
+                try (SocketChannel peer = jdkServer.accept()) {
+                    ByteBuffer big = ByteBuffer.allocateDirect(16 << 20);
+                    // Fills the socket buffers, then blocks in sendto. A write cut short by the close
+                    // returns its partial count (as the JDK's does) and the next one finds the channel closed.
+                    Seen s = wake(on, c, how, () -> {
+                        while (true) c.write(big.clear());
+                    });
+                    assertNotNull(s.thrown());
+                    if (how == How.CLOSE) {
+                        assertTrue(s.thrown().getClass() == AsynchronousCloseException.class
+                                || s.thrown().getClass() == ClosedChannelException.class, () -> "got " + s.thrown());
+                    } else {
+                        check(how, s);
+                    }
+                    assertNotNull(peer);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(On.class)
+    @Timeout(60)
     void anInterruptedThreadClosesAFileChannelOnItsNextCall(On on) throws Exception {
         Path f = dir.resolve("f-" + on);
         Files.write(f, new byte[100]);
