@@ -400,12 +400,25 @@ public final class FlexscFileChannel extends FileChannel {
         // Files such as those of /proc report size 0 and still have bytes: do not clip those.
         if (sz > 0) count = Math.min(count, sz - position);
         if (count == 0) return 0;
+        // sendfile writes at the target's file position (or into its socket): hold the lock the
+        // target's own write would hold, so a concurrent write to it cannot interleave.
+        ReentrantLock targetLock = null;
         ChannelFd out = null;
-        if (target instanceof FlexscFileChannel fc && !fc.append) out = fc.channelFd();
-        else if (target instanceof FlexscSocketChannel sc) out = sc.channelFd();
+        if (target instanceof FlexscFileChannel fc && !fc.append) {
+            out = fc.channelFd();
+            targetLock = fc.positionLock;
+        } else if (target instanceof FlexscSocketChannel sc && sc.isConnected() && !sc.isOutputShutdown()) {
+            out = sc.channelFd(); // otherwise the target's write() below throws what the JDK's would
+            targetLock = sc.writeLock();
+        }
         if (out != null) {
-            long n = sendfile(out, position, count);
-            if (n >= 0) return n;
+            targetLock.lock();
+            try {
+                long n = sendfile(out, position, count);
+                if (n >= 0) return n;
+            } finally {
+                targetLock.unlock();
+            }
         }
         return transferToArbitrary(position, count, target);
     }

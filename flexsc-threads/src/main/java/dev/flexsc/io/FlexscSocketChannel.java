@@ -148,6 +148,15 @@ public final class FlexscSocketChannel extends SocketChannel {
         return fd;
     }
 
+    /** The lock every write holds (FlexscFileChannel.transferTo holds it around sendfile). */
+    ReentrantLock writeLock() {
+        return writeLock;
+    }
+
+    boolean isOutputShutdown() {
+        return outputClosed;
+    }
+
     /** The calls this channel makes. */
     public Syscalls syscalls() {
         return sys;
