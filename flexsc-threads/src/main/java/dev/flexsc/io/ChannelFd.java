@@ -81,11 +81,6 @@ final class ChannelFd {
         if (state.decrementAndGet() == CLOSED) closeFd();
     }
 
-    /** True while operations other than a closer hold the fd (for tests and close()). */
-    long inFlight() {
-        return state.get() & ~CLOSED;
-    }
-
     private void closeFd() throws IOException {
         try {
             syscalls.close(fd);
