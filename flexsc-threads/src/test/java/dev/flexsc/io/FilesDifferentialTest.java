@@ -187,6 +187,28 @@ class FilesDifferentialTest {
         return m;
     }
 
+    @ParameterizedTest
+    @EnumSource(On.class)
+    @Timeout(60)
+    void streamsAreNotClosedByAnInterruptAsTheJdksAreNot(On on) throws Exception {
+        Path f = Files.write(dir.resolve("s-" + on), "hello stream".getBytes(StandardCharsets.US_ASCII));
+        String[] got = on.run(rt, () -> {
+            String[] r = new String[2];
+            Api[] apis = {JDK, FLEXSC};
+            for (int i = 0; i < 2; i++) {
+                try (InputStream in = apis[i].in(f)) {
+                    byte[] first = in.readNBytes(6);
+                    Thread.currentThread().interrupt();
+                    byte[] rest = in.readAllBytes(); // an interruptible channel would be closed here
+                    r[i] = new String(first) + new String(rest) + " interrupted=" + Thread.interrupted();
+                }
+            }
+            return r;
+        });
+        assertEquals("hello stream interrupted=true", got[0]);
+        assertEquals(got[0], got[1]);
+    }
+
     @Test
     @Timeout(60)
     void invalidUtf8IsRefusedByBoth() throws Exception {

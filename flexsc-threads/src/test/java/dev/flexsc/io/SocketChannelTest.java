@@ -211,6 +211,39 @@ class SocketChannelTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(On.class)
+    @Timeout(60)
+    void transferFromASocketWritesAtThePosition(On on) throws Exception {
+        byte[] data = random(1_500_000, 9);
+        Path f = dir.resolve("received-" + on);
+        Files.write(f, new byte[10]);
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress(LOOPBACK, 0))) {
+            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                try (SocketChannel s = server.accept()) {
+                    ByteBuffer b = ByteBuffer.wrap(data);
+                    while (b.hasRemaining()) s.write(b);
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            }, POOL);
+            long n = on.run(rt, () -> {
+                try (FlexscSocketChannel c = FlexscSocketChannel.open(sys, server.getLocalAddress());
+                     FlexscFileChannel fc = FlexscFileChannel.open(sys, f, java.nio.file.StandardOpenOption.WRITE)) {
+                    long total = 0, k;
+                    while ((k = fc.transferFrom(c, 5 + total, Long.MAX_VALUE)) > 0) total += k;
+                    assertEquals(0, fc.position(), "transferFrom leaves the position alone");
+                    return total;
+                }
+            });
+            sender.get(30, TimeUnit.SECONDS);
+            assertEquals(data.length, n);
+            byte[] all = Files.readAllBytes(f);
+            assertEquals(5 + data.length, all.length);
+            assertArrayEquals(data, Arrays.copyOfRange(all, 5, all.length));
+        }
+    }
+
     @Test
     @Timeout(30)
     void refusedConnectThrowsConnectExceptionAndClosesTheChannel() throws Exception {
