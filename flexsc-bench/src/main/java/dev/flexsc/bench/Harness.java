@@ -91,28 +91,78 @@ public final class Harness {
         String why = variant.unavailabilityCause();
         if (why != null) return Result.skip(variant, call, threads, why);
         try (Rig rig = Rig.open(variant, call)) {
-            long[] count = new long[threads * STRIDE];
-            // phase: 0 running, 1 stop. One volatile read per call (a few ns, the same for every variant).
-            int[] phase = new int[1];
-            CountDownLatch ready = new CountDownLatch(threads);
-            CountDownLatch go = new CountDownLatch(1);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            List<Thread> workers = new ArrayList<>();
+            Window w = runWindow(threads, t -> rig.op(), rig::newThread, rig::pinCpu, warmupSeconds, measureSeconds,
+                    () -> syscallThreadCpuNanos(variant), rig::engineStats);
+            if (w.failure != null) throw new IllegalStateException(variant + " " + call + " failed", w.failure);
+            if (w.stuck > 0) {
+                throw new IllegalStateException(String.format(
+                        "%s, %s, %d threads: %d worker(s) still inside a call %d s after the window ended (a stall;"
+                                + " calls counted in the window: %d; engine now: %s)", variant.label, call.label, threads,
+                        w.stuck, STOP_TIMEOUT_MILLIS / 1000, w.calls, rig.engineStats()));
+            }
+            double secs = w.nanos / 1e9;
+            long appCpu = w.processCpu - w.syscallCpu;
+            return new Result(variant, call, threads, w.calls, secs, w.calls / secs,
+                    w.calls == 0 ? Double.NaN : (double) appCpu / w.calls,
+                    w.calls == 0 ? Double.NaN : !variant.flexsc ? 0 : (double) w.syscallCpu / w.calls,
+                    w.maxStallNanos / 1e6, delta(w.engine0, w.engine1), null);
+        }
+    }
+
+    /** A CPU clock that may read /proc. */
+    @FunctionalInterface
+    interface CpuClock {
+        long nanos() throws IOException;
+    }
+
+    /** What one window measured: calls completed inside it, its length, CPU, stalls, and how the workers ended. */
+    record Window(long calls, long nanos, long processCpu, long syscallCpu, long maxStallNanos, EngineStats engine0,
+                  EngineStats engine1, Throwable failure, int stuck) {}
+
+    /**
+     * Runs {@code threads} workers, each calling its op in a loop, for a warm-up and a
+     * measured window. Calls are counted by per-worker counters that the main thread
+     * samples at both ends of the window together with the CPU clocks, so a worker inside
+     * a long call across a boundary is counted where its call completes, never credited
+     * with calls made before the window.
+     */
+    static Window runWindow(int threads, java.util.function.IntFunction<Op> ops,
+                            java.util.function.BiFunction<Runnable, Integer, Thread> factory,
+                            java.util.function.IntUnaryOperator pinCpu, double warmupSeconds, double measureSeconds,
+                            CpuClock syscallCpu, java.util.function.Supplier<EngineStats> stats) throws Exception {
+        return runWindow(threads, ops, factory, pinCpu, warmupSeconds, measureSeconds, syscallCpu, stats,
+                STOP_TIMEOUT_MILLIS);
+    }
+
+    /** {@link #runWindow} with the bound on how long workers may take to stop (stuck after that). */
+    static Window runWindow(int threads, java.util.function.IntFunction<Op> ops,
+                            java.util.function.BiFunction<Runnable, Integer, Thread> factory,
+                            java.util.function.IntUnaryOperator pinCpu, double warmupSeconds, double measureSeconds,
+                            CpuClock syscallCpu, java.util.function.Supplier<EngineStats> stats, long stopTimeoutMillis)
+            throws Exception {
+        long[] count = new long[threads * STRIDE];
+        // phase: 0 running, 1 stop. One volatile read per call (a few ns, the same for every variant).
+        int[] phase = new int[1];
+        CountDownLatch ready = new CountDownLatch(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        try {
             for (int t = 0; t < threads; t++) {
                 int slot = t * STRIDE;
-                Op op = rig.op();
-                int pinCpu = rig.pinCpu(t);
+                Op op = ops.apply(t);
+                int pin = pinCpu.applyAsInt(t);
                 Runnable body = () -> {
                     try {
                         // FlexSC from platform threads: callers on the user CPUs, the syscall CPU left
                         // to the syscall side (equal core budget with the baselines: all cores).
-                        if (pinCpu >= 0) LibFlexsc.flexsc_pin_self(pinCpu);
+                        if (pin >= 0) LibFlexsc.flexsc_pin_self(pin);
                         ready.countDown();
                         go.await();
                         long n = 0;
                         do {
                             long r = op.run();
-                            if (r < 0) throw new IOException(call.label + " failed: errno " + -r);
+                            if (r < 0) throw new IOException("the call failed: errno " + -r);
                             // Opaque: the main thread samples the counters with opaque reads; only
                             // atomicity matters (a plain store on x86).
                             COUNT.setOpaque(count, slot, ++n);
@@ -122,17 +172,15 @@ public final class Harness {
                         ready.countDown();
                     }
                 };
-                Thread w = rig.newThread(body, t);
+                Thread w = factory.apply(body, t);
                 w.start();
                 workers.add(w);
             }
             ready.await();
             go.countDown();
             Thread.sleep((long) (warmupSeconds * 1000));
-            // Counters and CPU clocks are read together at both ends of the window, so a worker
-            // inside a call across a boundary is counted where its call completes.
-            EngineStats e0 = rig.engineStats();
-            long sc0 = syscallThreadCpuNanos(variant), cpu0 = OS.getProcessCpuTime(), t0 = System.nanoTime();
+            EngineStats e0 = stats.get();
+            long sc0 = syscallCpu.nanos(), cpu0 = OS.getProcessCpuTime(), t0 = System.nanoTime();
             long n0 = sum(count);
             long lastProgress = t0, lastN = n0, maxStall = 0;
             long end = t0 + (long) (measureSeconds * 1e9);
@@ -148,32 +196,21 @@ public final class Harness {
                 }
             }
             long n1 = sum(count);
-            long sc1 = syscallThreadCpuNanos(variant), cpu1 = OS.getProcessCpuTime(), t1 = System.nanoTime();
-            EngineStats e1 = rig.engineStats();
+            long sc1 = syscallCpu.nanos(), cpu1 = OS.getProcessCpuTime(), t1 = System.nanoTime();
+            EngineStats e1 = stats.get();
             if (n1 == lastN) maxStall = Math.max(maxStall, t1 - lastProgress);
             PHASE.setVolatile(phase, 0, 1);
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MILLIS);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stopTimeoutMillis);
             int stuck = 0;
             for (Thread w : workers) {
                 long left = deadline - System.nanoTime();
                 if (left > 0) w.join(Math.max(1, left / 1_000_000));
                 if (w.isAlive()) stuck++;
             }
-            if (failure.get() != null) throw new IllegalStateException(variant + " " + call + " failed", failure.get());
-            if (stuck > 0) {
-                throw new IllegalStateException(String.format(
-                        "%s, %s, %d threads: %d worker(s) still inside a call %d s after the window ended (a stall;"
-                                + " calls counted in the window: %d; engine now: %s)", variant.label, call.label, threads,
-                        stuck, STOP_TIMEOUT_MILLIS / 1000, n1 - n0, rig.engineStats()));
-            }
-            long calls = n1 - n0;
-            double secs = (t1 - t0) / 1e9;
-            long syscallCpu = sc1 - sc0;
-            long appCpu = (cpu1 - cpu0) - syscallCpu;
-            return new Result(variant, call, threads, calls, secs, calls / secs,
-                    calls == 0 ? Double.NaN : (double) appCpu / calls,
-                    calls == 0 ? Double.NaN : !variant.flexsc ? 0 : (double) syscallCpu / calls,
-                    maxStall / 1e6, delta(e0, e1), null);
+            return new Window(n1 - n0, t1 - t0, cpu1 - cpu0, sc1 - sc0, maxStall, e0, e1, failure.get(), stuck);
+        } finally {
+            PHASE.setVolatile(phase, 0, 1);
+            go.countDown(); // workers started before a failure above must not wait forever
         }
     }
 
