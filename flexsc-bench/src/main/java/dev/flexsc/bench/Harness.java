@@ -92,7 +92,7 @@ public final class Harness {
         if (why != null) return Result.skip(variant, call, threads, why);
         try (Rig rig = Rig.open(variant, call)) {
             Window w = runWindow(threads, t -> rig.op(), rig::newThread, rig::pinCpu, warmupSeconds, measureSeconds,
-                    () -> syscallThreadCpuNanos(variant), rig::engineStats);
+                    new ThreadCpuTracker(variant.syscallThreadNames()), rig::engineStats);
             if (w.failure != null) throw new IllegalStateException(variant + " " + call + " failed", w.failure);
             if (w.stuck > 0) {
                 throw new IllegalStateException(String.format(
@@ -113,6 +113,61 @@ public final class Harness {
     @FunctionalInterface
     interface CpuClock {
         long nanos() throws IOException;
+
+        /** Called about every {@value #TICK_MILLIS} ms inside the window (a tracker samples threads that may exit). */
+        default void tick() throws IOException {
+        }
+    }
+
+    /** How often the window lets the syscall-CPU tracker sample. */
+    static final int TICK_MILLIS = 100;
+
+    /**
+     * CPU time of a set of threads (by name prefix) that may come and go, as io_uring's io-wq
+     * workers do: per-thread deltas from the first sample, so a thread that exits takes its
+     * time up to its last sample with it instead of making the sum go backwards (which gave
+     * negative syscall CPU with IO_URING_SQPOLL). Time a thread ran between its last sample
+     * and its exit is not seen: a lower bound, by at most {@value #TICK_MILLIS} ms per exiting thread.
+     */
+    static final class ThreadCpuTracker implements CpuClock {
+        private final String[] prefixes;
+        private final java.util.Map<String, long[]> seen = new java.util.HashMap<>(); // tid -> {baseline, last}
+        private boolean first = true;
+
+        ThreadCpuTracker(String... prefixes) {
+            this.prefixes = prefixes;
+        }
+
+        @Override
+        public long nanos() throws IOException {
+            tick();
+            long sum = 0;
+            for (long[] v : seen.values()) sum += v[1] - v[0];
+            return sum;
+        }
+
+        @Override
+        public void tick() throws IOException {
+            if (prefixes.length == 0) return;
+            boolean baseline = first;
+            first = false;
+            try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+                for (Path t : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        String comm = Files.readString(t.resolve("comm")).trim();
+                        boolean match = false;
+                        for (String p : prefixes) match |= comm.startsWith(p);
+                        if (!match) continue;
+                        long cpu = Long.parseLong(Files.readString(t.resolve("schedstat")).trim().split(" ")[0]);
+                        // tid + name: a recycled tid is another thread
+                        long[] v = seen.computeIfAbsent(t.getFileName() + "/" + comm, k -> new long[] {baseline ? cpu : 0, 0});
+                        v[1] = Math.max(v[1], cpu);
+                    } catch (IOException | RuntimeException gone) {
+                        // the thread exited between list and read
+                    }
+                }
+            }
+        }
     }
 
     /** What one window measured: calls completed inside it, its length, CPU, stalls, and how the workers ended. */
@@ -185,8 +240,13 @@ public final class Harness {
             long lastProgress = t0, lastN = n0, maxStall = 0;
             long end = t0 + (long) (measureSeconds * 1e9);
             long now;
+            long nextTick = t0 + TICK_MILLIS * 1_000_000L;
             while ((now = System.nanoTime()) < end) {
                 Thread.sleep(Math.max(1, Math.min(SAMPLE_MILLIS, (end - now) / 1_000_000)));
+                if (System.nanoTime() >= nextTick) {
+                    syscallCpu.tick();
+                    nextTick += TICK_MILLIS * 1_000_000L;
+                }
                 long n = sum(count), at = System.nanoTime();
                 if (n != lastN) {
                     lastN = n;

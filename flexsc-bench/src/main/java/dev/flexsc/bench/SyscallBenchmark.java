@@ -59,6 +59,8 @@ public class SyscallBenchmark {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private long seen;
     private long iterCalls0, iterCpu0, iterSc0;
+    private Harness.ThreadCpuTracker syscallCpu;
+    private long lastTick;
 
     /** Calls completed, as a JMH secondary result (normalised to calls/s). */
     @State(Scope.Thread)
@@ -99,13 +101,14 @@ public class SyscallBenchmark {
     public void iterationStart() throws IOException {
         iterCalls0 = total();
         seen = iterCalls0; // calls between iterations are credited to none
-        iterSc0 = Harness.syscallThreadCpuNanos(variant);
+        if (syscallCpu == null) syscallCpu = new Harness.ThreadCpuTracker(variant.syscallThreadNames());
+        iterSc0 = syscallCpu.nanos();
         iterCpu0 = OS.getProcessCpuTime();
     }
 
     @TearDown(Level.Iteration)
     public void iterationEnd() throws IOException {
-        long sc = Harness.syscallThreadCpuNanos(variant) - iterSc0, cpu = OS.getProcessCpuTime() - iterCpu0;
+        long sc = syscallCpu.nanos() - iterSc0, cpu = OS.getProcessCpuTime() - iterCpu0;
         long calls = total() - iterCalls0;
         System.out.printf(Locale.ROOT, "# cpu: %d calls, app CPU %.0f ns/call, syscall CPU %s ns/call%n", calls,
                 (double) (cpu - sc) / calls, variant.flexsc ? String.format(Locale.ROOT, "%.0f", (double) sc / calls) : "-");
@@ -135,6 +138,15 @@ public class SyscallBenchmark {
     @Benchmark
     public long sample(Calls c) {
         LockSupport.parkNanos(1_000_000L);
+        long t = System.nanoTime();
+        if (t - lastTick > Harness.TICK_MILLIS * 1_000_000L) { // sample io-wq workers before they exit
+            lastTick = t;
+            try {
+                syscallCpu.tick();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         if (failure.get() != null) throw new IllegalStateException(variant + " " + call + " failed", failure.get());
         long now = total();
         c.calls += now - seen;
