@@ -87,10 +87,23 @@ public final class Harness {
      */
     public static Result measure(Variant variant, CallKind call, int threads, double warmupSeconds,
                                  double measureSeconds) throws Exception {
+        return measure(variant, null, call, threads, warmupSeconds, measureSeconds, null);
+    }
+
+    /**
+     * As {@link #measure(Variant, CallKind, int, double, double)}, for a FlexSC variant with
+     * its runtime or engine opened with {@code config} instead of the variant's own (null:
+     * the variant's); {@code window}, if not null, gets the engine's counters at the start
+     * and the end of the measured window (the same snapshots as {@link Result#engineDelta()}).
+     */
+    public static Result measure(Variant variant, dev.flexsc.FlexscConfig config, CallKind call, int threads,
+                                 double warmupSeconds, double measureSeconds,
+                                 java.util.function.BiConsumer<EngineStats, EngineStats> window) throws Exception {
         if (!variant.supports(call)) throw new IllegalArgumentException(variant + " has no " + call);
+        if (config != null && !variant.flexsc) throw new IllegalArgumentException(variant + " opens no engine");
         String why = variant.unavailabilityCause();
         if (why != null) return Result.skip(variant, call, threads, why);
-        try (Rig rig = Rig.open(variant, call)) {
+        try (Rig rig = Rig.open(variant, config, call)) {
             Window w = runWindow(threads, t -> rig.op(), rig::newThread, rig::pinCpu, warmupSeconds, measureSeconds,
                     new ThreadCpuTracker(variant.syscallThreadNames()), rig::engineStats);
             if (w.failure != null) throw new IllegalStateException(variant + " " + call + " failed", w.failure);
@@ -100,6 +113,7 @@ public final class Harness {
                                 + " calls counted in the window: %d; engine now: %s)", variant.label, call.label, threads,
                         w.stuck, STOP_TIMEOUT_MILLIS / 1000, w.calls, rig.engineStats()));
             }
+            if (window != null) window.accept(w.engine0, w.engine1);
             double secs = w.nanos / 1e9;
             long appCpu = w.processCpu - w.syscallCpu;
             return new Result(variant, call, threads, w.calls, secs, w.calls / secs,
@@ -323,13 +337,24 @@ public final class Harness {
 
         /** Opens the variant's engine or runtime and the call's target; closes what it opened on failure. */
         static Rig open(Variant variant, CallKind call) throws IOException {
+            return open(variant, null, call);
+        }
+
+        /** As {@link #open(Variant, CallKind)} with {@code config} instead of the variant's (null: the variant's). */
+        static Rig open(Variant variant, dev.flexsc.FlexscConfig config, CallKind call) throws IOException {
             Path file = Files.createTempFile("flexsc-bench", ".dat");
             FlexscRuntime rt = null;
             FlexscEngine opened = null;
             Arena arena = null;
             try {
-                rt = variant.openRuntime();
-                opened = rt == null ? variant.open() : null;
+                if (config == null) {
+                    rt = variant.openRuntime();
+                    opened = rt == null ? variant.open() : null;
+                } else if (variant.threading == Variant.Threading.FLEXSC_GREEN) {
+                    rt = FlexscRuntime.open(config);
+                } else {
+                    opened = dev.flexsc.Flexsc.open(config);
+                }
                 arena = Arena.ofShared();
                 return new Rig(variant, call, rt, opened, arena, file, Target.open(call, file));
             } catch (IOException | RuntimeException | Error e) {
