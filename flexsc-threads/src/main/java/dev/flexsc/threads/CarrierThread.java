@@ -225,16 +225,23 @@ final class CarrierThread extends Thread implements CallCarrier {
         int fired = 0;
         PendingCall[] p = pending;
         PendingCall first = null;
+        boolean jfr = false; // the event's fields are gathered only while a recording wants them
         long oldest = Long.MAX_VALUE;
         boolean mixedGroups = false;
         int w = from;
         for (int r = from; r < pendingCount; r++) { // stable compaction: newer calls stay at the end
             PendingCall c = p[r];
             if (c.isSettled()) { // acquire load of the entry status
-                if (first == null) first = c;
-                else mixedGroups |= c.group() != first.group() || c.engine() != first.engine();
-                long at = c.watchedAtNanos(); // 0 unless JFR was on at watch()
-                if (at != 0 && at < oldest) oldest = at;
+                if (first == null) {
+                    first = c;
+                    jfr = BatchReaped.enabled(); // once per batch
+                } else if (jfr) {
+                    mixedGroups |= c.group() != first.group() || c.engine() != first.engine();
+                }
+                if (jfr) {
+                    long at = c.watchedAtNanos(); // 0 if JFR was off at watch()
+                    if (at != 0 && at < oldest) oldest = at;
+                }
                 c.fire();
                 LockSupport.unpark(c.owner()); // re-submits its continuation: execute -> pushLocal
                 fired++;
@@ -253,15 +260,15 @@ final class CarrierThread extends Thread implements CallCarrier {
         }
         scanned = w; // the calls checked now (after the seq read) are covered by the snapshot
         reaped += fired;
-        if (fired > 0) recordBatch(fired, first, mixedGroups, oldest);
+        if (fired > 0) recordBatch(fired, first, jfr, mixedGroups, oldest);
         return fired;
     }
 
     /** Statistics and the JFR event for one reaped batch (carrier thread only). */
-    private void recordBatch(int fired, PendingCall first, boolean mixedGroups, long oldestWatchedAt) {
+    private void recordBatch(int fired, PendingCall first, boolean jfr, boolean mixedGroups, long oldestWatchedAt) {
         reapBatches++;
         reapSizes[Math.min(REAP_BUCKETS - 1, 31 - Integer.numberOfLeadingZeros(fired))]++; // log2 buckets
-        if (BatchReaped.enabled()) {
+        if (jfr) {
             BatchReaped e = new BatchReaped();
             e.engine = first.engine() != null ? first.engine().name() : scheduler.config().engine().name();
             e.group = mixedGroups ? -1 : first.group();
