@@ -71,7 +71,9 @@ public final class Report {
                 .append(" to a SYSCALL_THREADS fallback. *stall ms* is the longest stretch of the window in which no call")
                 .append(" completed (sampled every ").append(Harness.SAMPLE_MILLIS).append(" ms). FlexSC's platform-thread")
                 .append(" callers are pinned to the user CPUs and its green threads run on carriers pinned there, so every")
-                .append(" variant uses all cores. Ratios are against the best baseline measured in the same run at the same")
+                .append(" variant uses all cores; pinned callers cannot move away from outside load on their CPU, so these rows")
+                .append(" collapse on a busy machine (256 writers fell to about 10k calls/s with other processes on the user CPU):")
+                .append(" run the report on a quiet machine. Ratios are against the best baseline measured in the same run at the same")
                 .append(" thread count.\n\n");
         for (CallKind call : CallKind.values()) {
             List<Harness.Result> rows = new ArrayList<>();
