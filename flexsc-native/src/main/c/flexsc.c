@@ -82,6 +82,7 @@ struct group_state {
 	_Atomic int watching;          /* idle executors in timed (watcher) sleep */
 	_Atomic int blocked;           /* executors inside a MAY_BLOCK call */
 	_Atomic uint64_t blocking_calls; /* MAY_BLOCK calls started, ever */
+	_Atomic int cursor;            /* entry index after the last one run: where scans start */
 	int cpu;
 } __attribute__((aligned(64)));
 
@@ -304,22 +305,44 @@ static void leave_blocking(struct flexsc_st *st, int g)
  * Claim and run every entry whose bit is set. A whole bitmap word is taken at
  * once (one atomic per up to 64 entries); before a call that may block, the
  * rest of the word is handed back so another executor can take it.
+ *
+ * Fairness: scans start at the group's cursor (the entry after the last one
+ * run) and wrap around, words and bits alike, and a pass ends after a call
+ * that may block (whose word's other bits were handed back), so the next pass
+ * resumes right after it: entries are served in turn. Always starting at bit
+ * 0 starved the higher entries of a word: each pass ran one entry that may
+ * block per word and handed the rest back, and the owner of a low entry
+ * resubmitted into the same low entry at once, so the entries above it waited
+ * for seconds (found from a bench row at 256 writers; PoolWakeupStressTest).
  * Returns the number executed.
  */
 static int run_pending(struct flexsc_st *st, struct executor *ex, int g)
 {
 	struct flexsc_group *gr = grp(st, g);
+	struct group_state *gs = &st->gs[g];
 	int words = (st->entries + 63) / 64, done = 0;
-	for (int w = 0; w < words; w++) {
+	/* Relaxed: the cursor is a hint for fairness, never for correctness. */
+	int start = atomic_load_explicit(&gs->cursor, memory_order_relaxed);
+	if (start < 0 || start >= st->entries)
+		start = 0;
+	int w0 = start / 64;
+	for (int k = 0; k <= words; k++) {
+		/* k == words revisits the first word for its bits below the cursor. */
+		int w = (w0 + k) % words;
+		uint64_t first_mask = k == 0 ? ~0ULL << (start % 64) : k == words ? ~(~0ULL << (start % 64)) : ~0ULL;
+		if (k == words && !first_mask)
+			break;
 		_Atomic uint64_t *word = (_Atomic uint64_t *)&gr->submit_bits[w];
-		if (!atomic_load_explicit(word, memory_order_relaxed))
+		if (!(atomic_load_explicit(word, memory_order_relaxed) & first_mask))
 			continue;
 		/* Acquire: the bits we take were set after their entries' SUBMITTED
-		 * stores; the CAS on each entry re-checks its status anyway. */
-		uint64_t bits = atomic_exchange_explicit(word, 0, memory_order_acquire);
+		 * stores; the CAS on each entry re-checks its status anyway. Only the
+		 * bits in this pass's range are taken (the others stay for later). */
+		uint64_t bits = atomic_fetch_and_explicit(word, ~first_mask, memory_order_acquire) & first_mask;
 		if (!bits)
 			continue;
 		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_batches, 1);
+		int ran = 0;
 		while (bits) {
 			int b = __builtin_ctzll(bits);
 			bits &= bits - 1;
@@ -329,6 +352,7 @@ static int run_pending(struct flexsc_st *st, struct executor *ex, int g)
 			struct flexsc_entry *e = entry_at(st, g, idx);
 			if (!claim_entry(e))
 				continue; /* not SUBMITTED: stale or hostile bit */
+			atomic_store_explicit(&gs->cursor, idx + 1 < st->entries ? idx + 1 : 0, memory_order_relaxed);
 			int may_block = 0;
 			flexsc_call_allowed(e->sysnr, &may_block);
 			if (may_block && ex) {
@@ -345,12 +369,16 @@ static int run_pending(struct flexsc_st *st, struct executor *ex, int g)
 				execute_entry(st, ex, gr, e, idx, 1);
 				leave_blocking(st, g);
 				done++;
-				continue;
+				/* End the pass: the next one starts at the cursor, right after
+				 * this entry, so every submitted entry is reached in turn. */
+				publish_done(gr);
+				return done;
 			}
 			execute_entry(st, ex, gr, e, idx, may_block);
 			done++;
+			ran++;
 		}
-		if (done)
+		if (ran)
 			publish_done(gr);
 	}
 	return done;

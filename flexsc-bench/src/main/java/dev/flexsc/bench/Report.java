@@ -34,11 +34,18 @@ public final class Report {
 
     /** One sentence on why FlexSC's best microbenchmark row wins or loses, from the measured figures. */
     static String microWhy(double ratio, Harness.Result bestF, Harness.Result bestB) {
-        String how = bestF.variant().threading == Variant.Threading.FLEXSC_GREEN
-                ? "each call costs a green-thread park and unpark plus the hand-off to the syscall core"
-                : "each platform-thread caller waits for its own completion, a round trip to the syscall core";
+        boolean green = bestF.variant().threading == Variant.Threading.FLEXSC_GREEN;
+        String how = switch (bestF.variant().engine) {
+            case IO_URING -> (green ? "each call costs a green-thread park and unpark, and " : "each caller waits for its own"
+                    + " completion, and ") + "the ring's io_uring_enter runs the call on the application core itself";
+            case IO_URING_SQPOLL -> (green ? "each call costs a green-thread park and unpark plus" : "each caller waits for")
+                    + " the kernel's polling thread on the syscall core";
+            default -> green
+                    ? "each call costs a green-thread park and unpark plus the hand-off to the syscall core"
+                    : "each platform-thread caller waits for its own completion, a round trip to the syscall core";
+        };
         return String.format(Locale.ROOT, "%s: %s (%.0f ns of application CPU per call against %.0f ns direct), and"
-                        + " the baseline also runs on the core FlexSC gives to its syscall threads.",
+                        + " the baseline also runs on the core FlexSC gives to its syscall side.",
                 ratio >= 1 ? "Wins" : "Loses", how, bestF.appCpuNsPerCall(), bestB.appCpuNsPerCall());
     }
 
@@ -51,33 +58,54 @@ public final class Report {
         // 1. microbenchmarks
         body.append("## Microbenchmarks: getpid, 64-byte write, 4 KiB pwrite\n\n")
                 .append("Every variant makes the same call in a loop from N threads for ").append(plan.seconds())
-                .append(" s after ").append(plan.warmup()).append(" s of warm-up. *app CPU* is the whole process's CPU time")
-                .append(" minus the syscall threads' (callers, carriers, JIT, GC), per call; *syscall CPU* is the syscall")
-                .append(" threads' (schedstat), per call. FlexSC's platform-thread callers are pinned to the user CPUs and")
-                .append(" its green threads run on carriers pinned there, so every variant uses all cores. Ratios are against direct FFM at the same thread count.\n\n");
+                .append(" s after ").append(plan.warmup()).append(" s of warm-up. The variants: direct calls from platform")
+                .append(" threads (FFM, JNA, the JDK's FileChannel) and from stock virtual threads, and every FlexSC engine")
+                .append(" (SYSCALL_THREADS, IO_URING, IO_URING_SQPOLL, KERNEL_MODULE) called from platform threads and from")
+                .append(" FlexSC green threads; an engine this machine cannot run is listed as skipped with Flexsc.probe()'s")
+                .append(" reason. *calls/s* counts calls completed inside the window (per-thread counters sampled at both ends,")
+                .append(" with the CPU clocks). *app CPU* is the whole process's CPU time minus the syscall side's (callers,")
+                .append(" carriers, JIT, GC; time blocked is not CPU time), per call; *syscall CPU* is the CPU time (schedstat) of")
+                .append(" the engine's own threads, per call, as the notes under each table say: for IO_URING the calling")
+                .append(" thread does the work itself inside io_uring_enter, so that cost is application CPU; for")
+                .append(" IO_URING_SQPOLL it is the kernel's SQ polling thread. io_uring has no getpid: those engines route it")
+                .append(" to a SYSCALL_THREADS fallback. *stall ms* is the longest stretch of the window in which no call")
+                .append(" completed (sampled every ").append(Harness.SAMPLE_MILLIS).append(" ms). FlexSC's platform-thread")
+                .append(" callers are pinned to the user CPUs and its green threads run on carriers pinned there, so every")
+                .append(" variant uses all cores; pinned callers cannot move away from outside load on their CPU, so these rows")
+                .append(" collapse on a busy machine (256 writers fell to about 10k calls/s with other processes on the user CPU):")
+                .append(" run the report on a quiet machine. Ratios are against the best baseline measured in the same run at the same")
+                .append(" thread count.\n\n");
         for (CallKind call : CallKind.values()) {
             List<Harness.Result> rows = new ArrayList<>();
             for (int t : plan.threads()) {
                 for (Variant v : Variant.values()) {
                     if (!v.supports(call)) continue;
                     progress.accept(String.format(Locale.ROOT, "micro: %s, %s, %d threads", call.label, v.label, t));
-                    rows.add(Harness.measure(v, call, t, plan.warmup(), plan.seconds()));
+                    Harness.Result r = Harness.measure(v, call, t, plan.warmup(), plan.seconds());
+                    if (r.skipped()) progress.accept("  skipped: " + r.skipReason());
+                    rows.add(r);
                 }
             }
             body.append("### ").append(call.label).append("\n\n```\n").append(Main.table(rows)).append("```\n\n");
             Map<String, double[][]> series = new LinkedHashMap<>();
+            Map<String, double[][]> cpu = new LinkedHashMap<>();
             for (Variant v : Variant.values()) {
-                List<Harness.Result> vs = rows.stream().filter(r -> r.variant() == v).toList();
+                List<Harness.Result> vs = rows.stream().filter(r -> r.variant() == v && !r.skipped()).toList();
                 if (vs.isEmpty()) continue;
-                series.put(v.label, new double[][] {vs.stream().mapToDouble(Harness.Result::threads).toArray(),
-                        vs.stream().mapToDouble(Harness.Result::callsPerSecond).toArray()});
+                double[] x = vs.stream().mapToDouble(Harness.Result::threads).toArray();
+                series.put(v.label, new double[][] {x, vs.stream().mapToDouble(Harness.Result::callsPerSecond).toArray()});
+                cpu.put(v.label, new double[][] {x, vs.stream().mapToDouble(r -> r.appCpuNsPerCall()
+                        + (v.flexsc ? r.syscallCpuNsPerCall() : 0)).toArray()});
             }
-            String png = "bench-" + call.name().toLowerCase(Locale.ROOT) + ".png";
-            Plots.throughput(docs.resolve(png), call.label + ": throughput against concurrency", series);
-            body.append("![").append(call.label).append("](").append(png).append(")\n\n");
-            Harness.Result bestF = rows.stream().filter(r -> r.variant().flexsc)
+            String stem = "bench-" + call.name().toLowerCase(Locale.ROOT);
+            Plots.throughput(docs.resolve(stem + ".png"), call.label + ": throughput against concurrency", series);
+            Plots.lines(docs.resolve(stem + "-cpu.png"), call.label + ": CPU per call (application + syscall side)",
+                    "concurrent callers", "ns of CPU per call", cpu);
+            body.append("![").append(call.label).append("](").append(stem).append(".png)\n\n")
+                    .append("![").append(call.label).append(" CPU per call](").append(stem).append("-cpu.png)\n\n");
+            Harness.Result bestF = rows.stream().filter(r -> r.variant().flexsc && !r.skipped())
                     .max(Comparator.comparingDouble(Harness.Result::callsPerSecond)).orElseThrow();
-            Harness.Result bestB = rows.stream().filter(r -> !r.variant().flexsc)
+            Harness.Result bestB = rows.stream().filter(r -> !r.variant().flexsc && !r.skipped())
                     .max(Comparator.comparingDouble(Harness.Result::callsPerSecond)).orElseThrow();
             double ratio = bestF.callsPerSecond() / bestB.callsPerSecond();
             summary.add(new SummaryRow(call.label + " (calls/s)", bestF.variant().label + ", " + bestF.threads() + " threads",

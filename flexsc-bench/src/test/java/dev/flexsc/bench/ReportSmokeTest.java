@@ -24,7 +24,18 @@ class ReportSmokeTest {
                 "user work between calls", "Mitigations", "## Locality"}) {
             assertTrue(md.contains(s), "missing " + s);
         }
-        for (String png : new String[] {"bench-getpid.png", "bench-write64.png", "bench-pwrite4k.png", "bench-pagefault.png"}) {
+        // Every engine appears: measured, or skipped with probe()'s reason.
+        for (Variant v : Variant.values()) {
+            if (!v.flexsc) continue;
+            String why = v.unavailabilityCause();
+            if (why == null) assertTrue(md.contains(v.label), "no row for " + v.label);
+            else assertTrue(md.contains("skipped: " + v.label + ": " + why), "no skip line for " + v.label);
+        }
+        assertTrue(md.contains("note: IO_URING: the calling thread does the work itself")
+                || Variant.IO_URING.unavailabilityCause() != null, "the IO_URING syscall-CPU note is missing");
+        assertTrue(md.contains("best baseline measured in the same run"));
+        for (String png : new String[] {"bench-getpid.png", "bench-write64.png", "bench-pwrite4k.png", "bench-pagefault.png",
+                "bench-getpid-cpu.png", "bench-write64-cpu.png", "bench-pwrite4k-cpu.png"}) {
             byte[] b = Files.readAllBytes(docs.resolve(png));
             assertTrue(b.length > 1000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png + " is not a PNG");
         }

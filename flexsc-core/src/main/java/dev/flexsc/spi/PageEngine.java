@@ -401,6 +401,16 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
         public void wakeSleepers() {
             engine.wakeCompletionSleepers(group);
         }
+
+        @Override
+        public Engine engine() {
+            return engine.engine();
+        }
+
+        @Override
+        public int group() {
+            return group;
+        }
     }
 
     /** For PendingCall: true once entry {@code e} is DONE or the executors are gone. */

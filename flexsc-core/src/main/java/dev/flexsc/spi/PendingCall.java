@@ -90,4 +90,29 @@ public abstract class PendingCall {
      */
     public void flush() {
     }
+
+    // ---- observability (dev.flexsc.jfr.BatchReaped, the FlexscStats MXBean) ----
+
+    /** Carrier-private: when the carrier took charge of the call, or 0 if nobody asked (JFR off). */
+    private long watchedAtNanos;
+
+    /** The engine executing this call, for events and statistics; null if the subclass does not say. */
+    public dev.flexsc.Engine engine() {
+        return null;
+    }
+
+    /** The engine's group (syscall CPU) of this call, for events; -1 if the subclass does not say. */
+    public int group() {
+        return -1;
+    }
+
+    /** Carrier: records when it took charge of the call ({@link System#nanoTime()}). */
+    public final void watchedAt(long nanos) {
+        watchedAtNanos = nanos; // plain: read only by the same carrier thread
+    }
+
+    /** Carrier: what {@link #watchedAt(long)} recorded, or 0. */
+    public final long watchedAtNanos() {
+        return watchedAtNanos;
+    }
 }

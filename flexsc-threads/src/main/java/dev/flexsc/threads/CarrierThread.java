@@ -1,5 +1,6 @@
 package dev.flexsc.threads;
 
+import dev.flexsc.jfr.BatchReaped;
 import dev.flexsc.nativeimpl.LibFlexsc;
 import dev.flexsc.spi.CallCarrier;
 import dev.flexsc.spi.PendingCall;
@@ -79,6 +80,10 @@ final class CarrierThread extends Thread implements CallCarrier {
 
     // statistics: written by this carrier only, read racily by stats()
     private long dispatches, reaped, sleeps, steals, spinWakes;
+    /** Reaped batches, their sizes in log2 buckets (1, 2-3, 4-7, ..., 128+), and time asleep in block(). */
+    private long reapBatches, idleNanos;
+    static final int REAP_BUCKETS = 8;
+    private final long[] reapSizes = new long[REAP_BUCKETS];
     private int pinResult = Integer.MIN_VALUE;
 
     CarrierThread(FlexscScheduler scheduler, int index, int cpu, IdlePolicy idle, boolean daemon) {
@@ -113,6 +118,7 @@ final class CarrierThread extends Thread implements CallCarrier {
         if (pendingCount > 0 && call.sleepKey() != pending[0].sleepKey()) {
             mixedWords = true;
         }
+        if (BatchReaped.enabled()) call.watchedAt(System.nanoTime()); // JFR on: the event's latency
         pending[pendingCount++] = call;
     }
 
@@ -218,10 +224,24 @@ final class CarrierThread extends Thread implements CallCarrier {
         }
         int fired = 0;
         PendingCall[] p = pending;
+        PendingCall first = null;
+        boolean jfr = false; // the event's fields are gathered only while a recording wants them
+        long oldest = Long.MAX_VALUE;
+        boolean mixedGroups = false;
         int w = from;
         for (int r = from; r < pendingCount; r++) { // stable compaction: newer calls stay at the end
             PendingCall c = p[r];
             if (c.isSettled()) { // acquire load of the entry status
+                if (first == null) {
+                    first = c;
+                    jfr = BatchReaped.enabled(); // once per batch
+                } else if (jfr) {
+                    mixedGroups |= c.group() != first.group() || c.engine() != first.engine();
+                }
+                if (jfr) {
+                    long at = c.watchedAtNanos(); // 0 if JFR was off at watch()
+                    if (at != 0 && at < oldest) oldest = at;
+                }
                 c.fire();
                 LockSupport.unpark(c.owner()); // re-submits its continuation: execute -> pushLocal
                 fired++;
@@ -240,7 +260,23 @@ final class CarrierThread extends Thread implements CallCarrier {
         }
         scanned = w; // the calls checked now (after the seq read) are covered by the snapshot
         reaped += fired;
+        if (fired > 0) recordBatch(fired, first, jfr, mixedGroups, oldest);
         return fired;
+    }
+
+    /** Statistics and the JFR event for one reaped batch (carrier thread only). */
+    private void recordBatch(int fired, PendingCall first, boolean jfr, boolean mixedGroups, long oldestWatchedAt) {
+        reapBatches++;
+        reapSizes[Math.min(REAP_BUCKETS - 1, 31 - Integer.numberOfLeadingZeros(fired))]++; // log2 buckets
+        if (jfr) {
+            BatchReaped e = new BatchReaped();
+            e.engine = first.engine() != null ? first.engine().name() : scheduler.config().engine().name();
+            e.group = mixedGroups ? -1 : first.group();
+            e.size = fired;
+            e.stillPending = pendingCount;
+            e.latency = oldestWatchedAt == Long.MAX_VALUE ? 0 : System.nanoTime() - oldestWatchedAt;
+            e.commit();
+        }
     }
 
     private Runnable steal() {
@@ -303,12 +339,14 @@ final class CarrierThread extends Thread implements CallCarrier {
         try {
             if (!hasQueuedWork() && !anySettled(seq) && !scheduler.isStopping()) {
                 sleeps++;
+                long t0 = System.nanoTime(); // idle time: only around the sleep, never on the run path
                 if (on != null) {
                     // Calls on several completion words: sleep on one with a short timeout.
                     on.sleepUntilCompletion(seq, oneWord ? idle.blockTimeoutNanos() : idle.multiWordTimeoutNanos());
                 } else {
                     LockSupport.park(this);
                 }
+                idleNanos += System.nanoTime() - t0;
             } else {
                 spinWakes++;
             }
@@ -322,6 +360,15 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** A snapshot of this carrier's counters (racy plain reads: statistics only). */
     long[] counters() {
         return new long[] {dispatches, reaped, sleeps, steals, spinWakes};
+    }
+
+    /** Batches reaped, time asleep (ns), then the batch-size buckets (racy plain reads: statistics only). */
+    long[] reapCounters() {
+        long[] r = new long[2 + REAP_BUCKETS];
+        r[0] = reapBatches;
+        r[1] = idleNanos;
+        System.arraycopy(reapSizes, 0, r, 2, REAP_BUCKETS);
+        return r;
     }
 
     /** The result of sched_setaffinity for this carrier (0, or -errno; MIN_VALUE before start). */

@@ -34,6 +34,7 @@ public final class FlexscRuntime implements AutoCloseable {
         this.engine = engine;
         this.scheduler = scheduler;
         this.isShared = isShared;
+        scheduler.attachEngine(engine); // its FlexscStats MXBean reports this engine too
     }
 
     /**

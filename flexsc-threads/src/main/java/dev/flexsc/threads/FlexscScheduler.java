@@ -60,6 +60,8 @@ public final class FlexscScheduler implements AutoCloseable {
     private final Object lifecycle = new Object();
     private volatile boolean shutdown;
     private volatile boolean stopping;
+    /** The FlexscStats MXBean of this scheduler. */
+    private final FlexscStats statsBean;
 
     private FlexscScheduler(String name, FlexscConfig config, IdlePolicy idle) {
         VirtualThreads.ensureAvailable();
@@ -67,10 +69,12 @@ public final class FlexscScheduler implements AutoCloseable {
         this.config = config;
         int[] cpus = config.userCpus();
         this.carriers = new CarrierThread[cpus.length];
+        this.statsBean = new FlexscStats(this);
         for (int i = 0; i < cpus.length; i++) {
             carriers[i] = new CarrierThread(this, i, cpus[i], idle, true);
         }
         for (CarrierThread c : carriers) c.start();
+        statsBean.register(); // dev.flexsc:type=FlexscStats,name=<name>; unregistered by close()
     }
 
     /**
@@ -254,6 +258,7 @@ public final class FlexscScheduler implements AutoCloseable {
                 }
             }
             if (interrupted) Thread.currentThread().interrupt();
+            statsBean.unregister();
             if (left > 0) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: closed with {1} virtual thread(s) still alive after {2} ms;"
                         + " they are abandoned", name, left, config.closeTimeoutMillis());
@@ -306,6 +311,16 @@ public final class FlexscScheduler implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** Reports {@code engine}'s counters in this scheduler's FlexscStats MXBean (a runtime's own engine). */
+    void attachEngine(dev.flexsc.FlexscEngine engine) {
+        statsBean.attach(engine);
+    }
+
+    /** The ObjectName of this scheduler's FlexscStats MXBean. */
+    public javax.management.ObjectName statsObjectName() {
+        return statsBean.objectName();
     }
 
     CarrierThread[] carrierArray() {

@@ -1,0 +1,124 @@
+package dev.flexsc.threads;
+
+import dev.flexsc.EngineStats;
+import dev.flexsc.FlexscEngine;
+
+import javax.management.InstanceAlreadyExistsException;
+import javax.management.InstanceNotFoundException;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
+
+/** The {@link FlexscStatsMXBean} of one scheduler; registered and unregistered by it. */
+final class FlexscStats implements FlexscStatsMXBean {
+    private static final System.Logger LOG = System.getLogger(FlexscStats.class.getName());
+
+    private final FlexscScheduler scheduler;
+    private final ObjectName name;
+    /** The engine whose counters are reported; set once a runtime attaches it. */
+    private volatile FlexscEngine engine;
+    private volatile boolean registered;
+
+    FlexscStats(FlexscScheduler scheduler) {
+        this.scheduler = scheduler;
+        ObjectName n;
+        String v = scheduler.name().matches("[A-Za-z0-9._-]+") ? scheduler.name() : ObjectName.quote(scheduler.name());
+        try {
+            n = ObjectName.getInstance("dev.flexsc:type=FlexscStats,name=" + v);
+        } catch (JMException e) {
+            throw new IllegalStateException("FlexscStats: bad ObjectName for scheduler " + scheduler.name(), e);
+        }
+        this.name = n;
+    }
+
+    /** The MBean's name: {@code dev.flexsc:type=FlexscStats,name=<scheduler name>}. */
+    ObjectName objectName() {
+        return name;
+    }
+
+    void attach(FlexscEngine e) {
+        engine = e; // volatile: read by MBean getters on JMX threads
+    }
+
+    /** Registers in the platform MBean server; a failure is logged, never fatal (monitoring only). */
+    void register() {
+        MBeanServer s = ManagementFactory.getPlatformMBeanServer();
+        try {
+            s.registerMBean(this, name);
+            registered = true;
+        } catch (InstanceAlreadyExistsException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0} is already registered; this scheduler''s statistics are not", name);
+        } catch (JMException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot register " + name, e);
+        }
+    }
+
+    void unregister() {
+        if (!registered) return;
+        registered = false;
+        try {
+            ManagementFactory.getPlatformMBeanServer().unregisterMBean(name);
+        } catch (InstanceNotFoundException gone) {
+            // unregistered by someone else: nothing to do
+        } catch (JMException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot unregister " + name, e);
+        }
+    }
+
+    private EngineStats es() {
+        FlexscEngine e = engine;
+        return e == null ? null : e.stats();
+    }
+
+    private long[] reap() {
+        long[] sum = new long[2 + CarrierThread.REAP_BUCKETS];
+        for (CarrierThread c : scheduler.carrierArray()) {
+            long[] k = c.reapCounters();
+            for (int i = 0; i < sum.length; i++) sum[i] += k[i];
+        }
+        return sum;
+    }
+
+    @Override public String getName() { return scheduler.name(); }
+    @Override public String getEngine() { FlexscEngine e = engine; return e == null ? "none" : e.engine().name(); }
+    @Override public int getCarriers() { return scheduler.stats().carriers(); }
+    @Override public int getPinnedCarriers() { return scheduler.stats().pinned(); }
+    @Override public long getLiveThreads() { return scheduler.stats().liveThreads(); }
+
+    @Override public long getCallsPosted() { EngineStats s = es(); return s == null ? 0 : s.submitted(); }
+    @Override public long getCallsExecuted() { EngineStats s = es(); return s == null ? 0 : s.executed(); }
+    @Override public long getCallsRefused() { EngineStats s = es(); return s == null ? 0 : s.refused(); }
+    @Override public long getExecutorBatches() { EngineStats s = es(); return s == null ? 0 : s.batches(); }
+
+    @Override
+    public double getMeanExecutorBatchSize() {
+        EngineStats s = es();
+        return s == null || s.batches() == 0 ? 0 : (double) s.executed() / s.batches();
+    }
+
+    @Override public long getExecutorSleeps() { EngineStats s = es(); return s == null ? 0 : s.executorSleeps(); }
+    @Override public long getWakeups() { EngineStats s = es(); return s == null ? 0 : s.wakeups(); }
+    @Override public long getCallerParks() { EngineStats s = es(); return s == null ? 0 : s.callerParks(); }
+    @Override public int getExecutorThreads() { EngineStats s = es(); return s == null ? 0 : s.executorThreads(); }
+
+    @Override public long getDispatches() { return scheduler.stats().dispatches(); }
+    @Override public long getReaped() { return scheduler.stats().reaped(); }
+    @Override public long getReapBatches() { return reap()[0]; }
+
+    @Override
+    public double getMeanReapBatchSize() {
+        long batches = reap()[0];
+        return batches == 0 ? 0 : (double) scheduler.stats().reaped() / batches;
+    }
+
+    @Override
+    public long[] getReapBatchSizeHistogram() {
+        return java.util.Arrays.copyOfRange(reap(), 2, 2 + CarrierThread.REAP_BUCKETS);
+    }
+
+    @Override public long getCarrierSleeps() { return scheduler.stats().sleeps(); }
+    @Override public long getCarrierIdleNanos() { return reap()[1]; }
+    @Override public long getSteals() { return scheduler.stats().steals(); }
+    @Override public long getSpinWakes() { return scheduler.stats().spinWakes(); }
+}

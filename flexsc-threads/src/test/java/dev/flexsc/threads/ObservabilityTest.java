@@ -1,0 +1,128 @@
+package dev.flexsc.threads;
+
+import dev.flexsc.Engine;
+import dev.flexsc.FlexscConfig;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The JFR event dev.flexsc.BatchReaped and the FlexscStats MXBean, read the way a user would. */
+class ObservabilityTest {
+    private static final int THREADS = 64, CALLS = 500;
+
+    private static FlexscConfig config() {
+        return FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
+    }
+
+    /** THREADS green threads, CALLS getpid each, all started together so that completions batch. */
+    private static void run(FlexscRuntime rt) throws Exception {
+        long pid = ProcessHandle.current().pid();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> ts = new ArrayList<>();
+        List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < THREADS; t++) {
+            ts.add(rt.scheduler().startVirtualThread(() -> {
+                try {
+                    go.await();
+                    for (int i = 0; i < CALLS; i++) assertEquals(pid, rt.syscalls().getpid());
+                } catch (Throwable x) {
+                    errors.add(x);
+                }
+            }));
+        }
+        go.countDown();
+        for (Thread t : ts) t.join();
+        if (!errors.isEmpty()) fail(errors.get(0));
+    }
+
+    @Test
+    @Timeout(120)
+    void batchReapedEventsAccountForEveryReapedCall(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("rec.jfr");
+        long reaped;
+        try (Recording rec = new Recording()) {
+            rec.enable("dev.flexsc.BatchReaped");
+            rec.start();
+            try (FlexscRuntime rt = FlexscRuntime.open(config())) {
+                run(rt);
+                reaped = rt.scheduler().stats().reaped();
+            }
+            rec.stop();
+            rec.dump(file);
+        }
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("dev.flexsc.BatchReaped")).toList();
+        assertTrue(reaped > 0, "no call was reaped by a carrier: the test did not exercise the path");
+        assertFalse(events.isEmpty(), "no dev.flexsc.BatchReaped event recorded");
+        long sum = 0;
+        int maxSize = 0;
+        for (RecordedEvent e : events) {
+            int size = e.getInt("size");
+            assertTrue(size >= 1 && size <= THREADS, "size " + size);
+            assertEquals("SYSCALL_THREADS", e.getString("engine"));
+            assertTrue(e.getInt("group") >= 0, "one syscall group per call: " + e);
+            assertTrue(e.getInt("stillPending") >= 0 && e.getInt("stillPending") < THREADS, e.toString());
+            long latency = e.getDuration("latency").toNanos();
+            assertTrue(latency > 0 && latency < 60_000_000_000L, "latency " + latency + " ns");
+            assertTrue(e.getThread().getJavaName().contains("-carrier-"), "committed on a carrier: " + e.getThread());
+            sum += size;
+            maxSize = Math.max(maxSize, size);
+        }
+        // One event per batch, committed with the counter: the events add up to the reaped calls.
+        assertEquals(reaped, sum, "events' sizes against the scheduler's reaped counter");
+        System.out.printf("BatchReaped: %d events, %d calls, largest batch %d%n", events.size(), sum, maxSize);
+    }
+
+    @Test
+    @Timeout(120)
+    void flexscStatsMXBeanReportsConsistentCountersAndGoesAwayAtClose() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name;
+        try (FlexscRuntime rt = FlexscRuntime.open(config())) {
+            name = rt.scheduler().statsObjectName();
+            assertEquals(new ObjectName("dev.flexsc:type=FlexscStats,name=" + rt.scheduler().name()), name);
+            assertTrue(server.isRegistered(name), name + " not registered while the runtime is open");
+            run(rt);
+            long posted = (Long) server.getAttribute(name, "CallsPosted");
+            long executed = (Long) server.getAttribute(name, "CallsExecuted");
+            long reaped = (Long) server.getAttribute(name, "Reaped");
+            long batches = (Long) server.getAttribute(name, "ReapBatches");
+            long[] histogram = (long[]) server.getAttribute(name, "ReapBatchSizeHistogram");
+            double mean = (Double) server.getAttribute(name, "MeanReapBatchSize");
+            long sleeps = (Long) server.getAttribute(name, "CarrierSleeps");
+            long idle = (Long) server.getAttribute(name, "CarrierIdleNanos");
+            assertEquals("SYSCALL_THREADS", server.getAttribute(name, "Engine"));
+            assertEquals(rt.scheduler().name(), server.getAttribute(name, "Name"));
+            assertEquals(config().userCpus().length, server.getAttribute(name, "Carriers"));
+            // Every call made went through the engine (posted = executed once all returned);
+            // some completed within the caller's spin and were never handed to a carrier.
+            assertTrue(posted >= (long) THREADS * CALLS, "posted " + posted);
+            assertEquals(posted, executed);
+            assertTrue(reaped > 0 && reaped <= posted, "reaped " + reaped + " of " + posted);
+            assertTrue(batches > 0 && batches <= reaped, "batches " + batches);
+            assertEquals(batches, java.util.Arrays.stream(histogram).sum(), "histogram sums to the batches");
+            assertEquals((double) reaped / batches, mean, 1e-9);
+            assertTrue((Long) server.getAttribute(name, "Dispatches") >= reaped);
+            assertTrue((Double) server.getAttribute(name, "MeanExecutorBatchSize") >= 1.0);
+            if (sleeps > 0) assertTrue(idle > 0, "carriers slept " + sleeps + " times but no idle time");
+            assertEquals(rt.engine().stats().submitted(), posted);
+            System.out.printf("FlexscStats %s: posted %d, reaped %d in %d batches (mean %.1f), histogram %s,"
+                    + " %d carrier sleeps, %.1f ms idle%n", name, posted, reaped, batches, mean,
+                    java.util.Arrays.toString(histogram), sleeps, idle / 1e6);
+        }
+        assertFalse(server.isRegistered(name), name + " still registered after close");
+    }
+}
