@@ -235,7 +235,7 @@ class BatchTest {
                 int id = t;
                 ts.add(Thread.ofPlatform().start(() -> {
                     try {
-                        runRounds(engine.syscalls(), fd, id, rounds, per);
+                        batchRounds(engine.syscalls(), fd, id, rounds, per);
                     } catch (Throwable x) {
                         failure.compareAndSet(null, x);
                     }
@@ -245,33 +245,6 @@ class BatchTest {
             closeDirect(fd);
             if (failure.get() != null) throw new AssertionError(failure.get());
             assertTrue(engine.stats().submitted() >= (long) threads * rounds * per);
-        }
-    }
-
-    /** One thread's rounds: batches of pread with (length, offset) unique per call, checked byte by byte. */
-    static void runRounds(Syscalls s, int fd, int id, int rounds, int per) throws IOException {
-        try (Arena a = Arena.ofConfined(); SyscallBatch b = s.batch()) {
-            MemorySegment bufs = a.allocate(per * 64L);
-            SyscallBatch.Result[] rs = new SyscallBatch.Result[per];
-            for (int r = 0; r < rounds; r++) {
-                bufs.fill((byte) 0);
-                for (int i = 0; i < per; i++) {
-                    int len = 1 + (i + r + id) % 64;
-                    long off = (id * 997L + r * 61L + i * 13L) % 8000;
-                    rs[i] = b.pread(fd, bufs.asSlice(i * 64L, len), off);
-                }
-                b.submit();
-                for (int i = 0; i < per; i++) {
-                    int len = 1 + (i + r + id) % 64;
-                    long off = (id * 997L + r * 61L + i * 13L) % 8000;
-                    if (rs[i].get() != len) throw new AssertionError("thread " + id + " round " + r + " call " + i + ": " + rs[i].get() + " != " + len);
-                    for (int k = 0; k < len; k++) {
-                        if (bufs.get(ValueLayout.JAVA_BYTE, i * 64L + k) != (byte) ((off + k) * 31 + 7)) {
-                            throw new AssertionError("thread " + id + " round " + r + " call " + i + ": wrong data at " + k);
-                        }
-                    }
-                }
-            }
         }
     }
 
