@@ -48,7 +48,8 @@ public final class BatchStudy {
         PLATFORM("FlexSC %s, platform thread"),
         PLATFORM_NOSPIN("FlexSC %s, platform thread, callerSpin 0"),
         GREEN("FlexSC %s, 8 green threads"),
-        GREEN_BUSY("FlexSC %s, 8 green threads + CPU filler");
+        GREEN_BUSY("FlexSC %s, 8 green threads + CPU filler"),
+        MECHANISM("page engine, caller runs no-op entries (mechanism)");
 
         final String label;
 
@@ -83,6 +84,9 @@ public final class BatchStudy {
             for (int batch : BATCHES) {
                 rows.add(measure(Mode.DIRECT, null, call, batch, warmupSeconds, seconds));
                 rows.add(measure(Mode.DIRECT_BATCH, null, call, batch, warmupSeconds, seconds));
+                if (call == CallKind.GETPID) {
+                    rows.add(measure(Mode.MECHANISM, Engine.SYSCALL_THREADS, call, batch, warmupSeconds, seconds));
+                }
                 for (Engine e : engines) {
                     rows.add(measure(Mode.PLATFORM, e, call, batch, warmupSeconds, seconds));
                     rows.add(measure(Mode.PLATFORM_NOSPIN, e, call, batch, warmupSeconds, seconds));
@@ -101,10 +105,11 @@ public final class BatchStudy {
             throws Exception {
         Path file = Files.createTempFile("flexsc-batch", ".dat");
         FlexscConfig cfg = engine == null ? null : FlexscConfig.builder().engine(engine)
-                .callerSpin(mode == Mode.PLATFORM_NOSPIN ? 0 : FlexscConfig.defaults().callerSpin()).build();
+                .callerSpin(mode == Mode.PLATFORM_NOSPIN || mode == Mode.MECHANISM ? 0 : FlexscConfig.defaults().callerSpin()).build();
         boolean green = mode == Mode.GREEN || mode == Mode.GREEN_BUSY;
         try (FlexscRuntime rt = green ? FlexscRuntime.open(cfg) : null;
-             FlexscEngine opened = engine != null && rt == null ? Flexsc.open(cfg) : null;
+             FlexscEngine opened = mode == Mode.MECHANISM ? NoopPageEngine.open(cfg)
+                     : engine != null && rt == null ? Flexsc.open(cfg) : null;
              Arena arena = Arena.ofShared()) {
             Syscalls s = rt != null ? rt.syscalls() : opened != null ? opened.syscalls() : DirectSyscalls.syscalls();
             int fd = call == CallKind.PWRITE4K
@@ -164,9 +169,10 @@ public final class BatchStudy {
             // the CPU per unit calibrated alone on the same carriers just before).
             if (rt != null) appCpu = carrier1 - carrier0 - fillerCpu;
             double secs = (t1 - t0) / 1e9;
+            if (mode == Mode.MECHANISM) side1 = side0; // its executor is a Java thread, not counted
             String variant = mode.label.contains("%s") ? String.format(Locale.ROOT, mode.label, engine) : mode.label;
             return new Row(call, variant, batch, calls, calls / secs, (double) appCpu / calls,
-                    engine == null ? Double.NaN : (double) (side1 - side0) / calls);
+                    engine == null || mode == Mode.MECHANISM ? Double.NaN : (double) (side1 - side0) / calls);
         } finally {
             Files.deleteIfExists(file);
         }
