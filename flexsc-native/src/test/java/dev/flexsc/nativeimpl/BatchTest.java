@@ -384,9 +384,11 @@ class BatchTest {
                 }
             }
             long parks = engine.stats().callerParks() - parks0;
-            // callerSpin 0: a sleep whenever the batch is not done at once; spurious futex
-            // returns can add a few, but never one per call (12,800).
-            assertTrue(parks <= rounds * 3L, "waits: " + parks + " for " + rounds + " batches");
+            // callerSpin 0: a sleep whenever the batch is not done at once. A completion-word
+            // bump or the 20 ms safety timeout (a starved syscall thread on a loaded machine)
+            // can add sleeps, but per batch, not per call: one per call would be 12,800.
+            System.out.println(rounds + " platform batches of 64: " + parks + " sleeps");
+            assertTrue(parks <= rounds * 16L, "waits: " + parks + " for " + rounds + " batches");
         }
     }
 }
