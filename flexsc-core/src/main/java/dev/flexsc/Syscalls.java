@@ -63,6 +63,17 @@ public final class Syscalls {
         return invoker.invoke(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
 
+    // ---- batches ----
+
+    /**
+     * A new, empty batch of calls over the same engine: the calls added to it are submitted
+     * together and waited for once (see {@link SyscallBatch}). The batch is for one thread
+     * at a time; close it when done.
+     */
+    public SyscallBatch batch() {
+        return new SyscallBatch(invoker);
+    }
+
     // ---- process identity ----
 
     /** getpid(2). */
@@ -483,6 +494,11 @@ public final class Syscalls {
             return new InterruptedIOException(call + ": interrupted (EINTR); the call was cancelled");
         }
         return new ErrnoException(call, errno);
+    }
+
+    /** The exception the single call named {@code call} throws for raw result {@code r < 0} (for batches). */
+    static IOException errorOf(String call, long r) {
+        return error(call, r);
     }
 
     private static MemorySegment cString(Arena a, String s) {

@@ -20,6 +20,8 @@ import java.util.Locale;
  * ./flexsc bench --full [--docs DIR]     everything; writes DIR/benchmarks.md (default docs/) and PNG plots
  * ./flexsc bench --study pagefault [--size-mib N]   the page-fault study (default 1024 MiB)
  * ./flexsc bench --study cost                      the per-call cost study (JMH, one call in flight)
+ * ./flexsc bench --study batch [--seconds S] [--engines E,..] [--calls getpid,pwrite4k]
+ *                                                  SyscallBatch: app CPU per call, batches of 1, 8, 64, 256
  * </pre>
  */
 public final class Main {
@@ -77,7 +79,7 @@ public final class Main {
     }
 
     private static void study(String[] args) throws Exception {
-        if (args.length == 0) throw new IllegalArgumentException("--study needs pagefault or cost");
+        if (args.length == 0) throw new IllegalArgumentException("--study needs pagefault, cost or batch");
         switch (args[0]) {
             case "pagefault" -> {
                 long mib = 1024;
@@ -90,7 +92,29 @@ public final class Main {
                 System.out.println(PageFaultStudy.table(PageFaultStudy.run(mib << 20)));
             }
             case "cost" -> System.out.println(CostStudy.table(CostStudy.run()));
-            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost)");
+            case "batch" -> {
+                double seconds = 1, warmup = 0.5;
+                List<dev.flexsc.Engine> engines = null;
+                List<CallKind> calls = List.of(CallKind.GETPID, CallKind.PWRITE4K);
+                for (int i = 1; i < args.length; i++) {
+                    switch (args[i]) {
+                        case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                        case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+                        case "--engines" -> engines = Arrays.stream(args[++i].split(","))
+                                .map(e -> dev.flexsc.Engine.valueOf(e.trim().toUpperCase(Locale.ROOT))).toList();
+                        case "--calls" -> calls = Arrays.stream(args[++i].split(","))
+                                .map(c -> CallKind.valueOf(c.trim().toUpperCase(Locale.ROOT))).toList();
+                        default -> throw new IllegalArgumentException("unknown option " + args[i]
+                                + " (--seconds S, --warmup S, --engines E1,E2, --calls getpid,pwrite4k)");
+                    }
+                }
+                System.out.println("batch study: " + Runtime.getRuntime().availableProcessors() + " CPUs, "
+                        + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", JDK "
+                        + Runtime.version() + "; " + warmup + " s warm-up, " + seconds + " s measured per row");
+                for (EngineAvailability a : Flexsc.probe()) System.out.println("  " + a);
+                System.out.println(BatchStudy.table(BatchStudy.run(warmup, seconds, engines, calls, System.err::println)));
+            }
+            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, batch)");
         }
     }
 

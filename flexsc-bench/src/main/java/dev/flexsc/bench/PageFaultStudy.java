@@ -3,7 +3,7 @@ package dev.flexsc.bench;
 import dev.flexsc.Engine;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.FlexscEngine;
-import dev.flexsc.Syscalls;
+import dev.flexsc.FlexscMemory;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 import dev.flexsc.nativeimpl.SyscallThreadsEngine;
 
@@ -14,13 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The seeds' page-fault study: touch every page of a large private anonymous mapping,
  * sequentially and in a random order fixed before timing, with no pre-allocation, with
  * MAP_POPULATE, with madvise(MADV_POPULATE_WRITE) in chunks of 16 and 32 pages, and with
- * that madvise offloaded through FlexSC ahead of the sequential walk. Nanoseconds per page.
+ * that madvise offloaded through FlexSC ahead of the sequential walk
+ * ({@link FlexscMemory#prefault}). Nanoseconds per page.
  */
 public final class PageFaultStudy {
     private PageFaultStudy() {}
@@ -56,8 +56,9 @@ public final class PageFaultStudy {
                     : new Row("MADV_POPULATE_WRITE x" + chunk, "sequential", pages, ns, "inline, before each chunk"));
         }
         for (int chunk : new int[] {16, 32}) {
-            rows.add(new Row("FlexSC offloaded MADV_POPULATE_WRITE x" + chunk, "sequential", pages,
-                    offloaded(bytes, chunk), "madvise runs on the syscall CPU ahead of the walk"));
+            double ns = offloaded(bytes, chunk);
+            rows.add(new Row("FlexSC offloaded MADV_POPULATE_WRITE x" + chunk, "sequential", pages, ns,
+                    Double.isNaN(ns) ? "kernel lacks MADV_POPULATE_WRITE (5.14+)" : "madvise runs on the syscall CPU ahead of the walk"));
         }
         return rows;
     }
@@ -94,43 +95,32 @@ public final class PageFaultStudy {
     }
 
     /**
-     * The walker touches pages; a prefetcher thread posts madvise(MADV_POPULATE_WRITE) for the
-     * chunks ahead through FlexSC, so the faults are taken on the syscall CPU. The walker never
-     * waits for the prefetcher: a page it reaches first simply faults as usual.
+     * The walker touches pages while {@link FlexscMemory#prefault} populates the mapping
+     * ahead of it with madvise(MADV_POPULATE_WRITE) in chunks of {@code chunk} pages, posted
+     * in batches through FlexSC, so the faults are taken on the syscall CPU. The walker never
+     * waits for the prefault: a page it reaches first simply faults as usual. Timed: mmap,
+     * starting the prefault, and the walk (not the prefault's tail, if the walker finished
+     * first; it is cancelled then).
      */
     private static double offloaded(long bytes, int chunk) throws IOException {
         FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).callerSpin(0).build();
         try (FlexscEngine engine = SyscallThreadsEngine.open(cfg)) {
-            Syscalls s = engine.syscalls();
             long pages = bytes / PAGE;
             long t0 = System.nanoTime();
             long addr = mmap(bytes, 0);
             try {
                 MemorySegment m = MemorySegment.ofAddress(addr).reinterpret(bytes);
-                AtomicLong walked = new AtomicLong();
-                long aheadChunks = 64; // how far ahead the prefetcher may run
-                Thread prefetcher = Thread.ofPlatform().name("prefetch").start(() -> {
-                    try {
-                        for (long p = 0; p < pages; p += chunk) {
-                            while (p > walked.get() + aheadChunks * chunk) Thread.onSpinWait();
-                            if (p + chunk <= walked.getOpaque()) continue; // the walker is past it
-                            long len = Math.min(chunk, pages - p) * PAGE;
-                            s.madvise(m.asSlice(p * PAGE, len), MADV_POPULATE_WRITE);
-                        }
-                    } catch (IOException e) {
-                        throw new RuntimeException(e);
-                    }
-                });
+                FlexscMemory.Prefault prefault = FlexscMemory.prefault(engine.syscalls(), m, bytes, (long) chunk * PAGE);
                 for (long p = 0; p < pages; p++) {
                     m.set(ValueLayout.JAVA_BYTE, p * PAGE, (byte) 1);
-                    if ((p & 15) == 0) walked.setOpaque(p);
                 }
-                walked.set(pages);
                 long walkerDone = System.nanoTime();
+                prefault.cancel();
                 try {
-                    prefetcher.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    prefault.await(); // before munmap
+                } catch (dev.flexsc.ErrnoException e) {
+                    if (e.errno() == dev.flexsc.Errno.EINVAL) return Double.NaN; // no MADV_POPULATE_WRITE
+                    throw e;
                 }
                 return (walkerDone - t0) / (double) pages;
             } finally {

@@ -45,4 +45,17 @@ class StudiesSmokeTest {
             b.tearDown();
         }
     }
+
+    @Test
+    void batchStudyMeasuresEveryBatchSizeAgainstDirect() throws Exception {
+        List<BatchStudy.Row> rows = BatchStudy.run(0.05, 0.1, List.of(dev.flexsc.Engine.SYSCALL_THREADS),
+                List.of(CallKind.GETPID), null);
+        for (int batch : BatchStudy.BATCHES) {
+            assertTrue(rows.stream().anyMatch(r -> r.batch() == batch && r.variant().startsWith("direct FFM")));
+            assertTrue(rows.stream().anyMatch(r -> r.batch() == batch && r.variant().contains("SYSCALL_THREADS, platform")));
+            assertTrue(rows.stream().anyMatch(r -> r.batch() == batch && r.variant().contains("green")));
+        }
+        for (BatchStudy.Row r : rows) assertTrue(r.calls() > 0, r.toString());
+        assertTrue(BatchStudy.table(rows).contains("app CPU ns/call"));
+    }
 }

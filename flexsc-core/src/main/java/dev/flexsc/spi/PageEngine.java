@@ -34,7 +34,7 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * are full fences and order a store before a later load (the Dekker-style handshakes
  * for sleeping executors and sleeping callers).
  */
-public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
+public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchInvoker {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
@@ -603,6 +603,421 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
 
     /** Wake every caller sleeping in {@link #awaitCompletions} on group g (used by close). */
     protected abstract void wakeCallers(int g) throws IOException;
+
+    // ---- batches (BatchInvoker) ----
+
+    /**
+     * Posts the batch's calls to the calling thread's group and waits once for them. Per
+     * part: the entries are taken with one CAS per free-bitmap word, each is written and
+     * released SUBMITTED, then one volatile OR per submit-bitmap word publishes them all and
+     * NEED_WAKEUP is checked once. A batch larger than the group's free entries is posted in
+     * parts: after each wait the completed entries are reaped and freed, and as many more are
+     * posted as are free. The batch never holds an entry it has not posted, so any number of
+     * batches (and single calls) share a group without deadlock.
+     */
+    @Override
+    public final void invokeBatch(CallBatch b) throws IOException {
+        int n = b.size();
+        if (n == 0) return;
+        int g = groupOf(Thread.currentThread());
+        BatchState w = new BatchState(Math.min(n, entriesPerGroup), words);
+        int next = 0;
+        boolean interrupted = false;
+        try {
+            while (true) {
+                if (next < n) {
+                    int posted = postPart(g, b, next, w, -1);
+                    if (posted < 0) { // the engine closed: the rest never runs
+                        failFrom(b, next, "the engine is closed");
+                        next = n;
+                    } else if (posted == 0 && w.count == 0) {
+                        // Every entry of the group is held by other callers: wait for one
+                        // (allocate parks until an entry is released), then post with it.
+                        int index;
+                        try {
+                            index = allocate(g, b.call(next));
+                        } catch (EngineClosedException closedNow) {
+                            failFrom(b, next, "the engine is closed");
+                            return;
+                        }
+                        int got = postPart(g, b, next, w, index);
+                        if (got < 0) {
+                            failFrom(b, next, "the engine is closed");
+                            next = n;
+                        } else {
+                            next += got;
+                        }
+                    } else {
+                        next += posted;
+                    }
+                }
+                if (w.count == 0) {
+                    if (next >= n) return;
+                    continue;
+                }
+                // Wait for all of ours when nothing is left to post, else for any: freed
+                // entries let the rest go out (a blocked call never holds the batch back).
+                w.all = next >= n;
+                interrupted |= awaitBatch(g, b, w);
+                reapBatch(g, b, w);
+                if (w.count == 0 && next >= n) return;
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void failFrom(CallBatch b, int from, String why) {
+        for (int i = from; i < b.size(); i++) {
+            if (!b.isSettled(i)) b.fail(i, new EngineClosedException(b.call(i).name() + ": " + why));
+        }
+    }
+
+    /** The entries of one batch in flight on one group: which batch position each holds. */
+    private static final class BatchState {
+        final int[] pos;
+        final int[] index;
+        int count;
+        /** Wait for every entry (true) or for any (false). */
+        boolean all;
+        /** First entry not yet seen DONE in the current wait (the waiter's, or its carrier's). */
+        int cursor;
+        /** Offset of the group's entries (set before each wait). */
+        long entriesBase;
+        final int[] taken;
+        final long[] mask;
+
+        BatchState(int capacity, int words) {
+            pos = new int[capacity];
+            index = new int[capacity];
+            taken = new int[capacity];
+            mask = new long[words];
+        }
+    }
+
+    /**
+     * Posts up to the free entries (and the room left in {@code w}) of group g, starting at
+     * batch position {@code from}; {@code preTaken} is an entry already allocated, or -1.
+     * Returns the number posted (0 if no entry was free), or -1 if the engine is closed.
+     */
+    private int postPart(int g, CallBatch b, int from, BatchState w, int preTaken) throws IOException {
+        int want = Math.min(b.size() - from, w.pos.length - w.count);
+        int[] taken = w.taken;
+        int k = 0;
+        if (preTaken >= 0) taken[k++] = preTaken;
+        if (want > k) k += tryAllocateMany(g, want - k, taken, k);
+        if (k == 0) return 0;
+        // Volatile read after the volatile CAS that took the entries: close() writes `closed`
+        // then scans the free bitmaps, so either it sees our entries or we see `closed`.
+        if (closed) {
+            for (int j = 0; j < k; j++) release(g, taken[j]);
+            return -1;
+        }
+        MemorySegment m = mapping;
+        long[] mask = w.mask;
+        long base = entriesOff[g];
+        for (int j = 0; j < k; j++) {
+            int index = taken[j];
+            int p = from + j;
+            long e = base + (long) index * ENTRY_SIZE;
+            // Plain stores: published by this entry's release store of SUBMITTED below.
+            m.set(ValueLayout.JAVA_INT, e + ENTRY_SYSNR, b.nr(p));
+            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS, b.arg(p, 0));
+            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8, b.arg(p, 1));
+            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 16, b.arg(p, 2));
+            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 24, b.arg(p, 3));
+            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 32, b.arg(p, 4));
+            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 40, b.arg(p, 5));
+            // Release: sysnr and args are visible before SUBMITTED; pairs with the executor's
+            // acquiring CAS SUBMITTED -> BUSY.
+            INT.setRelease(m, e + ENTRY_STATUS, STATUS_SUBMITTED);
+            mask[index >>> 6] |= 1L << index;
+            w.pos[w.count] = p;
+            w.index[w.count] = index;
+            w.count++;
+        }
+        long bitsOff = groupOff[g] + GROUP_SUBMIT_BITS;
+        for (int word = 0; word < mask.length; word++) {
+            long bits = mask[word];
+            if (bits != 0) {
+                mask[word] = 0;
+                // Volatile RMW (full fence), one per 64 entries: every SUBMITTED store above is
+                // ordered before the bits that expose it (a volatile write orders all earlier
+                // stores), and the load of flags below cannot move before the last of them.
+                // Pairs with a sleeping executor's RMW on flags then load of submit_bits.
+                LONG.getAndBitwiseOr(m, bitsOff + (long) word * 8, bits);
+            }
+        }
+        submitted.add(k);
+        if (((int) INT.getVolatile(m, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) {
+            wake(g); // once for the whole part
+        }
+        return k;
+    }
+
+    /** Takes up to {@code want} free entries of group g with one CAS per bitmap word; returns how many. */
+    private int tryAllocateMany(int g, int want, int[] out, int off) {
+        int base = g * FREE_STRIDE;
+        int start = words == 1 ? 0 : (int) (Thread.currentThread().threadId() % words);
+        int got = 0;
+        for (int k = 0; k < words && got < want; k++) {
+            int w = base + (start + k) % words;
+            long v = (long) FREE_WORD.getVolatile(freeBits, w);
+            while (v != 0) {
+                long take = lowestBits(v, want - got);
+                // CAS: the entries of `take` are ours alone.
+                if (FREE_WORD.compareAndSet(freeBits, w, v, v & ~take)) {
+                    int wordBase = (w - base) * 64;
+                    while (take != 0) {
+                        out[off + got++] = wordBase + Long.numberOfTrailingZeros(take);
+                        take &= take - 1;
+                    }
+                    break;
+                }
+                v = (long) FREE_WORD.getVolatile(freeBits, w);
+            }
+        }
+        return got;
+    }
+
+    /** The lowest {@code count} set bits of v (all of v if it has no more). */
+    private static long lowestBits(long v, int count) {
+        if (Long.bitCount(v) <= count) return v;
+        long m = 0;
+        for (int i = 0; i < count; i++) {
+            long bit = v & -v;
+            m |= bit;
+            v ^= bit;
+        }
+        return m;
+    }
+
+    /** True if the batch's wait condition holds (see BatchState.all), or the executors are gone. */
+    private boolean batchSettled(BatchState w) {
+        // Volatile read first: once close() set it, the mapping may be released next.
+        if (executorsStopped) return true;
+        try {
+            MemorySegment m = mapping;
+            return w.all ? allDone(m, w) : anyDone(m, w);
+        } catch (IllegalStateException released) {
+            return true; // closed meanwhile: the owner fails what is left
+        }
+    }
+
+    private boolean allDone(MemorySegment m, BatchState w) {
+        long base = w.entriesBase;
+        int c = w.cursor;
+        // Acquire loads: pair with the executors' release stores of DONE. Entries before the
+        // cursor were seen DONE already; they stay DONE until their owner (us) frees them.
+        while (c < w.count && (int) INT.getAcquire(m, base + (long) w.index[c] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) {
+            c++;
+        }
+        w.cursor = c;
+        return c == w.count;
+    }
+
+    private boolean anyDone(MemorySegment m, BatchState w) {
+        long base = w.entriesBase;
+        for (int j = 0; j < w.count; j++) {
+            // Acquire: pairs with the executor's release store of DONE.
+            if ((int) INT.getAcquire(m, base + (long) w.index[j] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) return true;
+        }
+        return false;
+    }
+
+    /** Waits once for the batch's condition; returns true if the thread was interrupted. */
+    private boolean awaitBatch(int g, CallBatch b, BatchState w) throws IOException {
+        w.entriesBase = entriesOff[g];
+        w.cursor = 0;
+        CallCarrier.Locator locator;
+        if (Thread.currentThread().isVirtual() && (locator = carrierLocator) != null) {
+            CallCarrier carrier = locator.current();
+            if (carrier != null) {
+                return awaitBatchOnCarrier(carrier, g, b, w);
+            }
+        }
+        for (int i = 0; i < callerSpin; i++) {
+            if (batchSettled(w)) return false;
+            Thread.onSpinWait();
+        }
+        boolean interrupted = false;
+        MemorySegment m = mapping;
+        long doneSeqOff = groupOff[g] + GROUP_DONE_SEQ;
+        long waitersOff = groupOff[g] + GROUP_DONE_WAITERS;
+        while (!batchSettled(w)) {
+            if (Thread.interrupted()) interrupted = true;
+            if (interrupted) cancelBlocked(g, b, w);
+            try {
+                int seq = (int) INT.getAcquire(m, doneSeqOff);
+                // Volatile RMW (full fence): our registration is visible before we re-check the
+                // entries; pairs with the executor's add to done_seq then load of done_waiters.
+                INT.getAndAdd(m, waitersOff, 1);
+                try {
+                    if (!batchSettled(w)) {
+                        callerParks.increment();
+                        awaitCompletions(g, seq, interrupted ? 1_000_000L : 20_000_000L);
+                    }
+                } finally {
+                    INT.getAndAdd(m, waitersOff, -1);
+                }
+            } catch (IllegalStateException released) {
+                break; // the engine closed and released the mapping: reapBatch fails what is left
+            }
+        }
+        return interrupted;
+    }
+
+    /** A green thread's wait for its batch: one park, its carrier watches the entries. */
+    private boolean awaitBatchOnCarrier(CallCarrier carrier, int g, CallBatch b, BatchState w) throws IOException {
+        for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
+            if (batchSettled(w)) return false;
+            Thread.onSpinWait();
+        }
+        PendingCall pending = new BatchPendingCall(this, g, w, Thread.currentThread());
+        carrier.watch(pending);
+        callerParks.increment();
+        boolean interrupted = false;
+        while (!pending.isFired()) { // acquire: pairs with the carrier's fire(); statuses then visible
+            if (Thread.interrupted()) interrupted = true;
+            if (interrupted) {
+                // A snapshot suffices: a blocking call still SUBMITTED is cancelled on the next round.
+                cancelBlocked(g, b, w);
+                LockSupport.parkNanos(this, 1_000_000L);
+            } else {
+                LockSupport.park(this); // the carrier unparks us after fire()
+            }
+        }
+        return interrupted;
+    }
+
+    /** Cancels the batch's running calls that may block without bound (they return -EINTR). */
+    private void cancelBlocked(int g, CallBatch b, BatchState w) {
+        try {
+            for (int j = 0; j < w.count; j++) {
+                if (b.call(w.pos[j]).mayBlock()
+                        // Acquire: cancel only a call an executor is running.
+                        && (int) INT.getAcquire(mapping, entriesOff[g] + (long) w.index[j] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_BUSY) {
+                    cancel(g, w.index[j]);
+                }
+            }
+        } catch (IllegalStateException released) {
+            // closed meanwhile
+        }
+    }
+
+    /**
+     * Reaps the batch's DONE entries (results into the batch, entries freed with one OR per
+     * bitmap word) and keeps the others in flight; once the executors are stopped, settles
+     * the rest as {@link #failAfterStop} does for single calls.
+     */
+    private void reapBatch(int g, CallBatch b, BatchState w) {
+        boolean stopped = executorsStopped; // volatile
+        long base = entriesOff[g];
+        long[] free = w.mask;
+        int keep = 0;
+        try {
+            MemorySegment m = mapping;
+            for (int j = 0; j < w.count; j++) {
+                int index = w.index[j], p = w.pos[j];
+                long e = base + (long) index * ENTRY_SIZE;
+                // Acquire: pairs with the executor's release store of DONE, so ret is visible.
+                int s = (int) INT.getAcquire(m, e + ENTRY_STATUS);
+                if (s != STATUS_DONE && stopped) {
+                    // CAS: the entry is ours again only if no executor claimed it.
+                    if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
+                        free[index >>> 6] |= 1L << index;
+                        b.fail(p, new EngineClosedException(b.call(p).name() + ": the engine was closed before the call ran"));
+                        continue;
+                    }
+                    s = (int) INT.getAcquire(m, e + ENTRY_STATUS);
+                    if (s != STATUS_DONE) {
+                        // BUSY after the executors stopped: the entry stays claimed, never reused.
+                        b.fail(p, new EngineClosedException(b.call(p).name() + ": the engine was closed while the"
+                                + " call was running and its syscall thread did not stop; the result is lost"));
+                        continue;
+                    }
+                }
+                if (s == STATUS_DONE) {
+                    // Plain load: ordered after the acquire load of DONE above.
+                    b.complete(p, m.get(ValueLayout.JAVA_LONG, e + ENTRY_RET));
+                    // Release: the executor is done with the entry; FREE is for diagnostics only.
+                    INT.setRelease(m, e + ENTRY_STATUS, STATUS_FREE);
+                    free[index >>> 6] |= 1L << index;
+                } else {
+                    w.pos[keep] = p;
+                    w.index[keep] = index;
+                    keep++;
+                }
+            }
+        } catch (IllegalStateException released) {
+            // The mapping was released by close(): nothing in flight can be reaped any more.
+            for (int j = 0; j < w.count; j++) {
+                if (!b.isSettled(w.pos[j])) {
+                    b.fail(w.pos[j], new EngineClosedException(b.call(w.pos[j]).name()
+                            + ": the engine was closed while the call was in flight; the result is lost"));
+                }
+            }
+            java.util.Arrays.fill(free, 0);
+            w.count = 0;
+            return;
+        }
+        w.count = keep;
+        boolean freed = false;
+        for (int word = 0; word < free.length; word++) {
+            if (free[word] != 0) {
+                // Volatile RMW: the entries are free for the next allocation.
+                FREE_WORD.getAndBitwiseOr(freeBits, g * FREE_STRIDE + word, free[word]);
+                free[word] = 0;
+                freed = true;
+            }
+        }
+        if (freed && entryWaiterCount.get() != 0) {
+            Thread t = entryWaiters.peek();
+            if (t != null) LockSupport.unpark(t);
+        }
+    }
+
+    /** A green thread's batch on group g: settled when its wait condition holds. */
+    private static final class BatchPendingCall extends PendingCall {
+        private final PageEngine engine;
+        private final int group;
+        private final BatchState batch;
+
+        BatchPendingCall(PageEngine engine, int group, BatchState batch, Thread owner) {
+            super(owner);
+            this.engine = engine;
+            this.group = group;
+            this.batch = batch;
+        }
+
+        @Override
+        public boolean isSettled() {
+            // Carrier only, while the owner is parked: the cursor is the carrier's until fire().
+            return engine.batchSettled(batch);
+        }
+
+        @Override
+        public Object sleepKey() {
+            return engine.sleepKey(group);
+        }
+
+        @Override
+        public int completionSeq() {
+            return engine.completionSeq(group);
+        }
+
+        @Override
+        public void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
+            engine.sleepUntilCompletion(group, seenSeq, timeoutNanos);
+        }
+
+        @Override
+        public void wakeSleepers() {
+            engine.wakeCompletionSleepers(group);
+        }
+    }
 
     // ---- raw access for tests and tools ----
 

@@ -153,4 +153,34 @@ public final class TestSupport {
         MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 0, b.length);
         return m;
     }
+
+    /**
+     * One thread's rounds for the batch tests: batches of pread from a file where byte i is
+     * (byte) (i * 31 + 7), with (length, offset) unique per call, checked byte by byte.
+     */
+    public static void batchRounds(dev.flexsc.Syscalls s, int fd, int id, int rounds, int per) throws IOException {
+        try (Arena a = Arena.ofConfined(); dev.flexsc.SyscallBatch b = s.batch()) {
+            MemorySegment bufs = a.allocate(per * 64L);
+            dev.flexsc.SyscallBatch.Result[] rs = new dev.flexsc.SyscallBatch.Result[per];
+            for (int r = 0; r < rounds; r++) {
+                bufs.fill((byte) 0);
+                for (int i = 0; i < per; i++) {
+                    int len = 1 + (i + r + id) % 64;
+                    long off = (id * 997L + r * 61L + i * 13L) % 8000;
+                    rs[i] = b.pread(fd, bufs.asSlice(i * 64L, len), off);
+                }
+                b.submit();
+                for (int i = 0; i < per; i++) {
+                    int len = 1 + (i + r + id) % 64;
+                    long off = (id * 997L + r * 61L + i * 13L) % 8000;
+                    if (rs[i].get() != len) throw new AssertionError("thread " + id + " round " + r + " call " + i + ": " + rs[i].get() + " != " + len);
+                    for (int k = 0; k < len; k++) {
+                        if (bufs.get(ValueLayout.JAVA_BYTE, i * 64L + k) != (byte) ((off + k) * 31 + 7)) {
+                            throw new AssertionError("thread " + id + " round " + r + " call " + i + ": wrong data at " + k);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -50,6 +50,8 @@ public final class PendingCall {
     // Request-table bookkeeping, written by the submitting thread before the SQE is published.
     int slot = -1;
     long userData;
+    /** The batch this call belongs to, or null (plain: set before the call is registered). */
+    BatchLatch batch;
     /** Set by the submitter or close(): a cancel was asked for; -ECANCELED then means what it says. */
     volatile boolean cancelRequested;
     volatile boolean cancelledByClose;
@@ -135,6 +137,8 @@ public final class PendingCall {
         // Volatile write (full fence with the load below): a sleeping owner either sees DONE
         // on its re-check, or we see parked here and unpark it.
         STATE.setVolatile(this, DONE);
+        BatchLatch b = batch;
+        if (b != null) b.countDown(); // the batch's waiter is woken by the last of its calls
         if ((boolean) PARKED.getVolatile(this)) {
             java.util.concurrent.locks.LockSupport.unpark(owner);
         }
@@ -147,6 +151,7 @@ public final class PendingCall {
 
     /** Re-arm for a resubmission (short write continuation, unexpected cancel). Owner only. */
     void rearm() {
+        batch = null; // continued alone: its batch no longer waits for it
         STATE.setVolatile(this, QUEUED);
         slot = -1;
     }

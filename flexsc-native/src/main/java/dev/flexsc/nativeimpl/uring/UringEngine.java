@@ -10,6 +10,8 @@ import dev.flexsc.FlexscEngine;
 import dev.flexsc.Syscalls;
 import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.nativeimpl.SyscallThreadsEngine;
+import dev.flexsc.spi.BatchInvoker;
+import dev.flexsc.spi.CallBatch;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
@@ -59,7 +61,7 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  *
  * <p>Thread-safe.
  */
-public final class UringEngine implements FlexscEngine, SyscallInvoker {
+public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInvoker {
     private static final VarHandle CALLS = MethodHandles.arrayElementVarHandle(PendingCall[].class);
     private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int ETIME = 62;
@@ -298,6 +300,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
         }
         enqueue(c);
         if (!sqpoll) flush();
+        return awaitResult(c);
+    }
+
+    /** Waits for a submitted call's result, continuing a short write as the blocking syscall does. */
+    private long awaitResult(PendingCall c) throws IOException {
         long total = 0;
         while (true) {
             long r = await(c);
@@ -496,7 +503,12 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
 
     /** Takes a slot and writes the SQE; blocks only while every slot is in flight. */
     private void enqueue(PendingCall c) throws IOException {
-        int slot = allocateSlot(c);
+        register(c, allocateSlot(c));
+        pushSqe(c);
+    }
+
+    /** Enters {@code c} in the request table under {@code slot} (taken by the caller). */
+    private void register(PendingCall c, int slot) throws IOException {
         int gen = ++generation[slot]; // the slot is ours: plain, published by the lock below
         c.slot = slot;
         c.userData = ((long) gen << 32) | slot;
@@ -513,7 +525,6 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
             ringCalls[c.call.nr()].increment();
             submitted.increment();
         }
-        pushSqe(c);
     }
 
     /** Copies the SQE into the ring and releases the tail; waits while the SQ is full. */
@@ -758,6 +769,181 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
             } catch (IllegalStateException ringGone) {
                 return;
             }
+        }
+    }
+
+    // ---- batches (BatchInvoker) ----
+
+    /**
+     * Fills one SQE per ring call of the batch and hands them to the kernel together: one
+     * release of the SQ tail (more only if the SQ fills up), then one {@code io_uring_enter}
+     * (IO_URING) or at most one wake-up of the polling thread (SQPOLL). Calls the ring does
+     * not run go to the fallback engine as one batch of their own while the ring works. The
+     * caller then waits once, for the last of its completions (the completer that brings the
+     * count to zero unparks it); short writes and kernel-side cancellations are then
+     * continued one by one exactly as for single calls.
+     */
+    @Override
+    public void invokeBatch(CallBatch b) throws IOException {
+        int n = b.size();
+        if (n == 0) return;
+        PendingCall[] onRingCalls = new PendingCall[n];
+        int[] fbPos = null;
+        int fbCount = 0;
+        for (int i = 0; i < n; i++) {
+            SyscallTable.Call call = b.call(i);
+            PendingCall c = prepare(call, b.arg(i, 0), b.arg(i, 1), b.arg(i, 2), b.arg(i, 3), b.arg(i, 4), b.arg(i, 5));
+            if (c == null) {
+                if (fbPos == null) fbPos = new int[n - i];
+                fbPos[fbCount++] = i;
+            } else {
+                onRingCalls[i] = c;
+            }
+        }
+        BatchLatch latch = new BatchLatch(Thread.currentThread());
+        postBatch(b, onRingCalls, latch);
+        if (fbCount > 0) runBatchOnFallback(b, fbPos, fbCount);
+        awaitBatch(b, onRingCalls, latch);
+        for (int i = 0; i < n; i++) {
+            PendingCall c = onRingCalls[i];
+            if (c == null || b.isSettled(i)) continue;
+            try {
+                // Done (or abandoned by close) after the wait: returns at once unless the call
+                // is continued (short write) or resubmitted (cancelled by the kernel).
+                b.complete(i, awaitResult(c));
+            } catch (EngineClosedException e) {
+                b.fail(i, e);
+            }
+        }
+    }
+
+    /** Registers the ring calls and pushes their SQEs with as few tail releases as the SQ allows. */
+    private void postBatch(CallBatch b, PendingCall[] cs, BatchLatch latch) throws IOException {
+        PendingCall[] unpushed = new PendingCall[Math.min(cs.length, ring.sqEntries)];
+        int count = 0;
+        for (int i = 0; i < cs.length; i++) {
+            PendingCall c = cs[i];
+            if (c == null) continue;
+            int slot = tryAllocateSlot();
+            if (slot < 0 || count == unpushed.length) {
+                // Never wait for a slot while holding SQEs that are not in the ring: push them first.
+                pushSqes(unpushed, count);
+                count = 0;
+                if (!sqpoll) flush();
+            }
+            c.batch = latch; // plain: published by the volatile store of the call into the table
+            latch.add();
+            try {
+                register(c, slot >= 0 ? slot : allocateSlot(c));
+            } catch (EngineClosedException e) {
+                // register() gave the slot back (allocateSlot took none)
+                latch.countDown(); // never registered: no completion will come
+                cs[i] = null;
+                b.fail(i, e);
+                continue;
+            }
+            unpushed[count++] = c;
+        }
+        pushSqes(unpushed, count);
+        if (!sqpoll) flush();
+        latch.countDown(); // the guard count: completions may now bring it to zero
+    }
+
+    /** Copies SQEs into the ring; one release of the tail per lock hold; waits while the SQ is full. */
+    private void pushSqes(PendingCall[] cs, int count) throws IOException {
+        int i = 0;
+        while (i < count) {
+            sqLock.lock();
+            try {
+                MemorySegment r = ring.ring;
+                // Acquire load of the kernel's sq head: pairs with its release after consuming
+                // SQEs; the slots before it may be overwritten.
+                int head = (int) INT.getAcquire(r, ring.sqHeadOff);
+                int start = i;
+                while (i < count && sqTail - head < ring.sqEntries) {
+                    writeSqe(cs[i++], sqTail & ring.sqMask);
+                    sqTail++;
+                }
+                if (i > start) {
+                    // Release store of the SQ tail, once for all the SQEs written above: they are
+                    // visible before the tail that exposes them (pairs with the kernel's acquire).
+                    INT.setRelease(r, ring.sqTailOff, sqTail);
+                    publishedTail = sqTail;
+                }
+            } finally {
+                sqLock.unlock();
+            }
+            if (i < count) {
+                sqFullWaits.increment();
+                if (sqpoll) {
+                    wakeSqThreadIfNeeded();
+                    reapCompletions();
+                    Thread.yield();
+                } else {
+                    flush();
+                }
+            }
+        }
+        java.util.Arrays.fill(cs, 0, count, null);
+        if (sqpoll && count > 0) wakeSqThreadIfNeeded();
+    }
+
+    private void runBatchOnFallback(CallBatch b, int[] pos, int count) throws IOException {
+        CallBatch sub = new CallBatch(count);
+        for (int k = 0; k < count; k++) {
+            int i = pos[k];
+            sub.add(b.call(i), b.arg(i, 0), b.arg(i, 1), b.arg(i, 2), b.arg(i, 3), b.arg(i, 4), b.arg(i, 5));
+        }
+        if (closed) {
+            for (int k = 0; k < count; k++) b.fail(pos[k], new EngineClosedException(b.call(pos[k]).name() + ": the engine is closed"));
+            return;
+        }
+        for (int k = 0; k < count; k++) fallbackCalls[b.call(pos[k]).nr()].increment();
+        fallback().invokeBatch(sub);
+        for (int k = 0; k < count; k++) {
+            if (sub.failure(k) != null) b.fail(pos[k], sub.failure(k));
+            else b.complete(pos[k], sub.result(k));
+        }
+    }
+
+    /** One wait for the whole batch: spin reaping, then sleep until the latch reaches zero. */
+    private void awaitBatch(CallBatch b, PendingCall[] cs, BatchLatch latch) throws IOException {
+        for (int i = 0; i < callerSpin && !latch.isDone(); i++) {
+            if ((i & 7) == 0) reapCompletions();
+            Thread.onSpinWait();
+        }
+        if (latch.isDone()) return;
+        boolean interrupted = false;
+        sleepers.incrementAndGet(); // volatile RMW: pairs with the reaper's idle check (reapLoop)
+        try {
+            while (!latch.isDone() && !abandoned) {
+                if (reaperIdle) LockSupport.unpark(reaper);
+                reapCompletions();
+                if (latch.isDone()) break;
+                if (Thread.interrupted()) interrupted = true;
+                if (interrupted) {
+                    long now = System.nanoTime();
+                    for (PendingCall c : cs) {
+                        if (c != null && c.call.mayBlock() && !c.isDone()
+                                && (!c.cancelRequested || now - c.lastCancelNanos > RECANCEL_NANOS)) {
+                            cancel(c);
+                        }
+                    }
+                }
+                latch.setParked(true);
+                try {
+                    // Re-check after announcing the sleep: countDown() decrements then reads parked.
+                    if (!latch.isDone()) {
+                        callerParks.increment();
+                        LockSupport.parkNanos(this, interrupted ? 2_000_000L : 100_000_000L);
+                    }
+                } finally {
+                    latch.setParked(false);
+                }
+            }
+        } finally {
+            sleepers.decrementAndGet();
+            if (interrupted) Thread.currentThread().interrupt(); // finish() turns -ECANCELED into -EINTR
         }
     }
 

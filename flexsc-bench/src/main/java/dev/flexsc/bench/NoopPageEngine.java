@@ -1,0 +1,103 @@
+package dev.flexsc.bench;
+
+import dev.flexsc.Engine;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.spi.PageEngine;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import static dev.flexsc.abi.SyscallPageDescriptor.*;
+
+/**
+ * A page engine with no executor thread: the caller, when it waits, runs the posted
+ * entries itself, the way {@code flexsc_wait()} does on a single core, and runs no system
+ * call: it claims each entry exactly as libflexsc does (exchange of the submit-bitmap word,
+ * CAS SUBMITTED -> BUSY), stores {@code ret = pid}, releases DONE and bumps
+ * {@code done_seq}. With {@code callerSpin 0} the caller's CPU per call is then the
+ * shared-memory mechanism alone (allocate, post, publish, reap, the handles) plus this
+ * executor's own few atomics, with no kernel work and no scheduling between threads: an
+ * upper bound of what the mechanism costs the application core. For the batch study only.
+ */
+final class NoopPageEngine extends PageEngine {
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private final Arena arena;
+    private final long pid = ProcessHandle.current().pid();
+    private final long entries;
+    private final long bits;
+    private final long doneSeq;
+    private final int words;
+
+    private NoopPageEngine(FlexscConfig config, Arena arena, MemorySegment mapping) {
+        super(Engine.SYSCALL_THREADS, config, mapping, 1, config.pages());
+        this.arena = arena;
+        this.entries = groupPagesOffset(1, config.pages(), 0);
+        this.bits = groupControlOffset(0) + GROUP_SUBMIT_BITS;
+        this.doneSeq = groupControlOffset(0) + GROUP_DONE_SEQ;
+        this.words = entries(config.pages()) / 64;
+    }
+
+    /** The executor's loop, once, on the calling thread. */
+    private void runPending() {
+        MemorySegment m = mapping;
+        boolean any = false;
+        for (int w = 0; w < words; w++) {
+            // Acquire exchange: claims the word's submissions; pairs with the submitter's OR.
+            long v = (long) LONG.getAndSetAcquire(m, bits + w * 8L, 0L);
+            while (v != 0) {
+                int index = w * 64 + Long.numberOfTrailingZeros(v);
+                v &= v - 1;
+                long e = entries + (long) index * ENTRY_SIZE;
+                if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_BUSY)) {
+                    m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, pid);
+                    INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
+                    any = true;
+                }
+            }
+        }
+        if (any) INT.getAndAdd(m, doneSeq, 1);
+    }
+
+    static NoopPageEngine open(FlexscConfig config) {
+        Arena arena = Arena.ofShared();
+        MemorySegment m = arena.allocate(mappingSize(1, config.pages()), PAGE_SIZE);
+        return new NoopPageEngine(config, arena, m);
+    }
+
+    @Override
+    protected void wakeExecutors(int g) {
+        // never asleep
+    }
+
+    @Override
+    protected void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
+        runPending(); // flexsc_wait: the waiter executes what is pending
+    }
+
+    @Override
+    protected void cancel(int g, int index) {
+    }
+
+    @Override
+    protected boolean stopExecutors(long timeoutMillis) {
+        return true;
+    }
+
+    @Override
+    protected void release(boolean safe) {
+        if (safe) arena.close();
+    }
+
+    @Override
+    protected int executorThreads() {
+        return 0;
+    }
+
+    @Override
+    protected void wakeCallers(int g) {
+    }
+}

@@ -1,0 +1,490 @@
+package dev.flexsc;
+
+import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.spi.BatchInvoker;
+import dev.flexsc.spi.CallBatch;
+import dev.flexsc.spi.SyscallInvoker;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+
+import static dev.flexsc.abi.SyscallTable.*;
+
+/**
+ * Several independent system calls submitted together: the engine posts them at once and
+ * the submitting thread waits once for all of them, instead of once per call.
+ *
+ * <pre>{@code
+ * try (SyscallBatch b = syscalls.batch()) {
+ *     SyscallBatch.Result w = b.pwrite(fd, out, 0);
+ *     SyscallBatch.Result r = b.pread(fd2, in, 4096);
+ *     b.submit();
+ *     long written = w.get(), read = r.get();
+ * }
+ * }</pre>
+ *
+ * <p><b>Adding.</b> Each adder records one call and returns its {@link Result} handle; nothing
+ * runs before {@link #submit()}. The calls of one batch must be independent: the engine may
+ * run them in any order and at the same time (two calls on one file position, such as two
+ * {@code write}s to one descriptor, have no defined order). A call FlexSC never runs
+ * exception-less ({@link #syscall} with a refused number) throws {@link RefusedCallException}
+ * from the adder; it is not added and the batch stays usable. Argument errors
+ * (a read-only buffer for a read, a {@code NUL} in a path) throw
+ * {@link IllegalArgumentException} likewise.
+ *
+ * <p><b>Buffers.</b> Native segments are used in place: they must stay alive and untouched
+ * until {@link #submit()} returns. Heap segments are copied through native memory the batch
+ * owns (a copy each way), as {@link Syscalls} does; paths likewise.
+ *
+ * <p><b>Submitting.</b> {@link #submit()} posts every call added since the last submit and
+ * returns when each has a result. Engines built on syscall pages (SYSCALL_THREADS,
+ * KERNEL_MODULE) post up to a group's free entries with one read-modify-write per 64
+ * entries and at most one executor wake-up; a green thread of the FlexSC scheduler parks
+ * once for them (a platform thread spins briefly, then sleeps once on the group's
+ * completion word). A batch larger than the free entries is posted in parts as its own
+ * earlier calls complete (more than one wait then); it never holds an entry unposted while
+ * waiting, so batches of any size from any number of threads cannot deadlock. The io_uring
+ * engines fill one SQE per call and submit them with one {@code io_uring_enter}
+ * (IO_URING) or one release of the SQ tail (IO_URING_SQPOLL); calls the ring does not run
+ * go to its fallback engine, also as one batch. Invokers that cannot batch (the direct
+ * baseline) run the calls one by one on the submitting thread.
+ *
+ * <p><b>Results.</b> After {@code submit()} every handle is done: {@link Result#get()}
+ * returns what the single call in {@link Syscalls} returns, or throws the same exception:
+ * {@link ErrnoException} naming the call, {@link java.io.InterruptedIOException} for a
+ * blocking call cancelled by an interrupt of the submitting thread,
+ * {@link EngineClosedException} if the engine closed before the call ran. Errors are per
+ * handle: one failing call does not affect the others, and {@code submit()} does not throw
+ * for them. {@link Result#future()} completes with the same outcome.
+ *
+ * <p><b>Interrupt.</b> As for single calls: interrupting the submitting thread cancels the
+ * calls of the batch that may block without bound (a read on a pipe or socket, accept) and
+ * are running; other calls complete first; the interrupt status stays set.
+ *
+ * <p><b>Reuse and close.</b> After {@code submit()} the batch is empty and takes new calls;
+ * handles from earlier submits keep their results. {@link #close()} without a submit
+ * discards the calls added since the last one: they never run, and their handles throw
+ * {@link CancellationException}. Adding or submitting after {@code close()} throws
+ * {@link IllegalStateException}.
+ *
+ * <p>Not thread-safe: one thread at a time adds and submits. Handles are thread-safe.
+ */
+public final class SyscallBatch implements AutoCloseable {
+    private final SyscallInvoker invoker;
+    private final BatchInvoker batcher;
+    private final CallBatch calls;
+    private Result[] handles;
+    /** Heap reads to copy back after submit: (position, native copy, heap destination). */
+    private int[] copyBackPos;
+    private MemorySegment[] copyBackFrom, copyBackTo;
+    private int copyBacks;
+    /** Native memory for heap buffers and paths; created on demand, freed after each submit. */
+    private Arena arena;
+    private boolean closed;
+
+    SyscallBatch(SyscallInvoker invoker) {
+        this.invoker = Objects.requireNonNull(invoker, "invoker");
+        this.batcher = invoker instanceof BatchInvoker bi ? bi : null;
+        this.calls = new CallBatch(16);
+        this.handles = new Result[16];
+    }
+
+    // ---- adders ----
+
+    /**
+     * Any allow-listed call {@code nr} with up to six arguments. Its handle's {@link Result#get()}
+     * returns the raw kernel result ({@code < 0} is {@code -errno}, not thrown), like
+     * {@link Syscalls#syscall}.
+     *
+     * @throws RefusedCallException if {@code nr} is not allow-listed (not added)
+     * @throws IllegalArgumentException if more than six arguments are given
+     */
+    public Result syscall(int nr, long... args) {
+        SyscallTable.Call c = SyscallTable.require(nr);
+        if (args.length > 6) throw new IllegalArgumentException("a system call takes at most 6 arguments, got " + args.length);
+        long[] a = Arrays.copyOf(args, 6);
+        return add(c, a[0], a[1], a[2], a[3], a[4], a[5], Result.RAW, 0);
+    }
+
+    /** getpid(2). */
+    public Result getpid() {
+        return add(lookup(GETPID), 0, 0, 0, 0, 0, 0, Result.NO_ARG, 0);
+    }
+
+    /** read(2) into {@code buf} at the file position; the count (0 at end of file). */
+    public Result read(int fd, MemorySegment buf) {
+        checkWritable(buf);
+        if (!buf.isNative()) return heapRead(lookup(READ), fd, buf, 0);
+        return add(lookup(READ), fd, buf.address(), buf.byteSize(), 0, 0, 0, Result.FD, fd);
+    }
+
+    /** write(2) of {@code buf} at the file position; the count. */
+    public Result write(int fd, MemorySegment buf) {
+        checkOpen(lookup(WRITE));
+        return add(lookup(WRITE), fd, writeSource(buf), buf.byteSize(), 0, 0, 0, Result.FD, fd);
+    }
+
+    /** pread64(2) into {@code buf} at {@code offset}; the count. */
+    public Result pread(int fd, MemorySegment buf, long offset) {
+        checkWritable(buf);
+        if (!buf.isNative()) return heapRead(lookup(PREAD64), fd, buf, offset);
+        return add(lookup(PREAD64), fd, buf.address(), buf.byteSize(), offset, 0, 0, Result.FD, fd);
+    }
+
+    /** A read into a heap segment: through a native copy, copied back after submit. */
+    private Result heapRead(SyscallTable.Call c, int fd, MemorySegment buf, long offset) {
+        checkOpen(c);
+        MemorySegment tmp = arena().allocate(Math.max(1, buf.byteSize()));
+        Result r = add(c, fd, tmp.address(), buf.byteSize(), offset, 0, 0, Result.FD, fd);
+        addCopyBack(calls.size() - 1, tmp, buf);
+        return r;
+    }
+
+    /** pwrite64(2) of {@code buf} at {@code offset}; the count. */
+    public Result pwrite(int fd, MemorySegment buf, long offset) {
+        checkOpen(lookup(PWRITE64));
+        return add(lookup(PWRITE64), fd, writeSource(buf), buf.byteSize(), offset, 0, 0, Result.FD, fd);
+    }
+
+    /** fsync(2); the result is 0. */
+    public Result fsync(int fd) {
+        return add(lookup(FSYNC), fd, 0, 0, 0, 0, 0, Result.FD, fd);
+    }
+
+    /** fdatasync(2); the result is 0. */
+    public Result fdatasync(int fd) {
+        return add(lookup(FDATASYNC), fd, 0, 0, 0, 0, 0, Result.FD, fd);
+    }
+
+    /** close(2); the result is 0. */
+    public Result close(int fd) {
+        return add(lookup(CLOSE), fd, 0, 0, 0, 0, 0, Result.FD, fd);
+    }
+
+    /** lseek(2); the new file position. */
+    public Result lseek(int fd, long offset, int whence) {
+        return add(lookup(LSEEK), fd, offset, whence, 0, 0, 0, Result.FD, fd);
+    }
+
+    /** openat(2); the new file descriptor. */
+    public Result openat(int dirfd, String path, int flags, int mode) {
+        checkOpen(lookup(OPENAT));
+        Objects.requireNonNull(path, "path");
+        if (path.indexOf('\0') >= 0) throw new IllegalArgumentException("path contains a NUL character: " + path);
+        byte[] b = path.getBytes(StandardCharsets.UTF_8);
+        MemorySegment p = arena().allocate(b.length + 1L);
+        MemorySegment.copy(b, 0, p, ValueLayout.JAVA_BYTE, 0, b.length);
+        Result r = add(lookup(OPENAT), dirfd, p.address(), flags, mode, 0, 0, Result.PATH, 0);
+        r.path = path;
+        return r;
+    }
+
+    /** madvise(2) over a native, page-aligned region; the result is 0. */
+    public Result madvise(MemorySegment region, int advice) {
+        Objects.requireNonNull(region, "madvise");
+        if (!region.isNative()) throw new IllegalArgumentException("madvise: needs a native segment (Arena.allocate), got a heap segment");
+        return add(lookup(MADVISE), region.address(), region.byteSize(), advice, 0, 0, 0, Result.ADDR, region.address());
+    }
+
+    /** Calls added since the last submit. */
+    public int size() {
+        return calls.size();
+    }
+
+    private Result add(SyscallTable.Call c, long a0, long a1, long a2, long a3, long a4, long a5,
+                       byte argKind, long mainArg) {
+        checkOpen(c);
+        int i = calls.add(c, a0, a1, a2, a3, a4, a5);
+        if (i == handles.length) handles = Arrays.copyOf(handles, i * 2);
+        Result r = new Result(c, argKind, mainArg);
+        handles[i] = r;
+        return r;
+    }
+
+    private void checkOpen(SyscallTable.Call c) {
+        if (closed) throw new IllegalStateException(c.name() + ": the batch is closed");
+    }
+
+    // ---- submit, close ----
+
+    /**
+     * Runs every call added since the last submit and returns when each has a result (see
+     * the class comment for how the engines post and wait). Does nothing if no call was
+     * added. Afterwards the batch is empty and takes new calls.
+     *
+     * @throws IOException only if the engine's machinery failed (a wake-up could not be sent);
+     *         the handles not settled then fail with the same exception
+     * @throws IllegalStateException if the batch is closed
+     */
+    public void submit() throws IOException {
+        if (closed) throw new IllegalStateException("submit: the batch is closed");
+        int n = calls.size();
+        if (n == 0) return;
+        IOException machinery = null;
+        try {
+            if (batcher != null) {
+                batcher.invokeBatch(calls);
+            } else {
+                runOneByOne();
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            machinery = e instanceof IOException io ? io : new IOException("batch submit failed: " + e, e);
+            for (int i = 0; i < n; i++) {
+                if (!calls.isSettled(i)) calls.fail(i, machinery);
+            }
+            if (!(e instanceof IOException)) {
+                publish(n);
+                throw e;
+            }
+        }
+        publish(n);
+        if (machinery != null) throw machinery;
+    }
+
+    private void runOneByOne() {
+        for (int i = 0, n = calls.size(); i < n; i++) {
+            try {
+                calls.complete(i, invoker.invoke(calls.nr(i), calls.arg(i, 0), calls.arg(i, 1), calls.arg(i, 2),
+                        calls.arg(i, 3), calls.arg(i, 4), calls.arg(i, 5)));
+            } catch (IOException e) {
+                calls.fail(i, e);
+            }
+        }
+    }
+
+    /** Hands every result to its handle (on the submitting thread, so EINTR is judged here). */
+    private void publish(int n) {
+        for (int k = 0; k < copyBacks; k++) {
+            int i = copyBackPos[k];
+            if (calls.failure(i) == null && calls.result(i) > 0) {
+                MemorySegment.copy(copyBackFrom[k], 0, copyBackTo[k], 0, Math.min(calls.result(i), copyBackTo[k].byteSize()));
+            }
+            copyBackFrom[k] = copyBackTo[k] = null;
+        }
+        copyBacks = 0;
+        Result[] h = handles;
+        for (int i = 0; i < n; i++) {
+            IOException f = calls.failure(i);
+            if (f != null) {
+                h[i].settleError(f);
+            } else {
+                long r = calls.result(i);
+                if (r < 0 && h[i].argKind != Result.RAW) h[i].settleError(Syscalls.errorOf(h[i].describe(), r));
+                else h[i].settleValue(r);
+            }
+        }
+        // Full fence: the release stores of DONE above are ordered before the loads of the
+        // future fields below; pairs with future(), which CASes its field then loads state.
+        // One of the two sides sees the other, so every future that exists is completed.
+        VarHandle.fullFence();
+        for (int i = 0; i < n; i++) {
+            h[i].completeFuture();
+            h[i] = null;
+        }
+        calls.clear();
+        freeArena();
+    }
+
+    /**
+     * Closes the batch. Calls added and not submitted never run: their handles throw
+     * {@link CancellationException} and their futures are cancelled. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        int n = calls.size();
+        for (int i = 0; i < n; i++) {
+            handles[i].settleError(null); // null error = discarded
+        }
+        VarHandle.fullFence(); // as in publish()
+        for (int i = 0; i < n; i++) {
+            handles[i].completeFuture();
+            handles[i] = null;
+        }
+        calls.clear();
+        for (int k = 0; k < copyBacks; k++) copyBackFrom[k] = copyBackTo[k] = null;
+        copyBacks = 0;
+        freeArena();
+    }
+
+    // ---- buffers ----
+
+    private Arena arena() {
+        if (arena == null) arena = Arena.ofConfined();
+        return arena;
+    }
+
+    private void freeArena() {
+        if (arena != null) {
+            arena.close();
+            arena = null;
+        }
+    }
+
+    private long writeSource(MemorySegment buf) {
+        if (buf.isNative()) return buf.address();
+        MemorySegment tmp = arena().allocate(Math.max(1, buf.byteSize()));
+        MemorySegment.copy(buf, 0, tmp, 0, buf.byteSize());
+        return tmp.address();
+    }
+
+    private void addCopyBack(int pos, MemorySegment from, MemorySegment to) {
+        if (copyBackPos == null) {
+            copyBackPos = new int[4];
+            copyBackFrom = new MemorySegment[4];
+            copyBackTo = new MemorySegment[4];
+        } else if (copyBacks == copyBackPos.length) {
+            copyBackPos = Arrays.copyOf(copyBackPos, copyBacks * 2);
+            copyBackFrom = Arrays.copyOf(copyBackFrom, copyBacks * 2);
+            copyBackTo = Arrays.copyOf(copyBackTo, copyBacks * 2);
+        }
+        copyBackPos[copyBacks] = pos;
+        copyBackFrom[copyBacks] = from;
+        copyBackTo[copyBacks] = to;
+        copyBacks++;
+    }
+
+    private static void checkWritable(MemorySegment buf) {
+        Objects.requireNonNull(buf, "buf");
+        if (buf.isReadOnly()) throw new IllegalArgumentException("buffer is read-only");
+    }
+
+    /**
+     * The outcome of one call of a batch. Done once its batch was submitted (or closed).
+     * Thread-safe: {@link #get()} and {@link #future()} may be called from any thread.
+     */
+    public static final class Result {
+        private static final VarHandle STATE, FUTURE;
+
+        static {
+            try {
+                MethodHandles.Lookup l = MethodHandles.lookup();
+                STATE = l.findVarHandle(Result.class, "state", int.class);
+                FUTURE = l.findVarHandle(Result.class, "future", CompletableFuture.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        static final byte RAW = 0, NO_ARG = 1, FD = 2, PATH = 3, ADDR = 4;
+        private static final int PENDING = 0, DONE = 1, DISCARDED = 2;
+
+        private final SyscallTable.Call call;
+        private final byte argKind;
+        private final long mainArg;
+        private String path;
+        /** Plain: written before the release store of DONE, read after an acquire load of it. */
+        private long value;
+        private IOException error;
+        /** PENDING, then DONE or DISCARDED once (release by the submitter; acquire by readers). */
+        @SuppressWarnings("unused")
+        private int state;
+        /** Created on demand by future(), CAS from null. */
+        @SuppressWarnings("unused")
+        private volatile CompletableFuture<Long> future;
+
+        private Result(SyscallTable.Call call, byte argKind, long mainArg) {
+            this.call = call;
+            this.argKind = argKind;
+            this.mainArg = mainArg;
+        }
+
+        /** The call, as error messages name it, e.g. {@code pwrite64(fd=7)}. */
+        public String describe() {
+            return switch (argKind) {
+                case NO_ARG, RAW -> call.name() + "()";
+                case FD -> call.name() + "(fd=" + mainArg + ")";
+                case PATH -> call.name() + "(path=" + path + ")";
+                default -> call.name() + "(addr=0x" + Long.toHexString(mainArg) + ")";
+            };
+        }
+
+        /** True once the batch was submitted (this call has its outcome) or closed without it. */
+        public boolean isDone() {
+            return (int) STATE.getAcquire(this) != PENDING; // acquire: pairs with settle*()
+        }
+
+        /**
+         * The call's value: what the same method of {@link Syscalls} returns (0 for calls that
+         * return nothing; the raw result for {@link SyscallBatch#syscall}).
+         *
+         * @throws ErrnoException if the call failed (the message names it and the errno)
+         * @throws java.io.InterruptedIOException if an interrupt cancelled it
+         * @throws EngineClosedException if the engine closed before it ran
+         * @throws CancellationException if the batch was closed without submitting it
+         * @throws IllegalStateException if its batch has not been submitted yet
+         */
+        public long get() throws IOException {
+            int s = (int) STATE.getAcquire(this); // acquire: value and error are visible
+            if (s == DONE) {
+                if (error != null) throw error;
+                return value;
+            }
+            if (s == DISCARDED) throw discarded();
+            throw new IllegalStateException(describe() + ": the batch has not been submitted yet");
+        }
+
+        /**
+         * A future completed with the same outcome as {@link #get()} (exceptionally with its
+         * exception; cancelled if the batch was closed without submitting the call).
+         */
+        public CompletableFuture<Long> future() {
+            CompletableFuture<Long> f = future;
+            if (f != null) return f;
+            CompletableFuture<Long> mine = new CompletableFuture<>();
+            // Volatile CAS (full fence): the future is visible before we load state below;
+            // pairs with the submitter's release of state, full fence, then load of future.
+            f = (CompletableFuture<Long>) FUTURE.compareAndExchange(this, null, mine);
+            if (f != null) return f;
+            if (isDone()) completeFuture();
+            return mine;
+        }
+
+        private void settleValue(long v) {
+            value = v;
+            STATE.setRelease(this, DONE); // release: value is visible before DONE
+        }
+
+        private void settleError(IOException e) {
+            if (e == null) {
+                STATE.setRelease(this, DISCARDED);
+                return;
+            }
+            error = e;
+            STATE.setRelease(this, DONE); // release: error is visible before DONE
+        }
+
+        /** Completes the future if one exists (idempotent: a second completion is ignored). */
+        private void completeFuture() {
+            CompletableFuture<Long> f = future;
+            if (f == null) return;
+            int s = (int) STATE.getAcquire(this);
+            if (s == DISCARDED) f.cancel(false);
+            else if (s == DONE) {
+                if (error != null) f.completeExceptionally(error);
+                else f.complete(value);
+            }
+        }
+
+        private CancellationException discarded() {
+            return new CancellationException(describe() + ": the batch was closed before it was submitted; the call did not run");
+        }
+
+        @Override
+        public String toString() {
+            int s = (int) STATE.getAcquire(this);
+            return describe() + (s == PENDING ? " (pending)" : s == DISCARDED ? " (discarded)"
+                    : error != null ? " failed: " + error.getMessage() : " = " + value);
+        }
+    }
+}
