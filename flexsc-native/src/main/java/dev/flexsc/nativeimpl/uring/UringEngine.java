@@ -57,7 +57,11 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * by the kernel and stall nothing. An interrupt cancels such a call with
  * IORING_OP_ASYNC_CANCEL; it then fails with {@link java.io.InterruptedIOException}.
  *
- * <p><b>Schedulers</b> use {@link #submit}, {@link #flush()}, {@link #reapCompletions()} and
+ * <p><b>Green threads</b> of the M:N scheduler hand their calls to their carrier
+ * ({@link dev.flexsc.spi.PendingCall}): the carrier submits what it collected in one
+ * io_uring_enter when it runs out of runnable threads, reaps, and idles in the kernel
+ * (IO_URING) or on the engine's completion word (SQPOLL); see {@code carrierSleep}. Other
+ * schedulers may use {@link #submit}, {@link #flush()}, {@link #reapCompletions()} and
  * {@link #awaitCompletions(long)} (docs/engines.md).
  *
  * <p>Thread-safe.
