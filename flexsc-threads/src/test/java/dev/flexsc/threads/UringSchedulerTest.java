@@ -222,6 +222,51 @@ class UringSchedulerTest {
 
     @ParameterizedTest
     @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
+    @Timeout(60)
+    void interruptCancelsAGreenThreadBlockedInAccept(Engine kind) throws Exception {
+        try (Runtime rt = new Runtime(kind, IdlePolicy.DEFAULT); Arena a = Arena.ofShared()) {
+            Syscalls direct = DirectSyscalls.syscalls();
+            int l = direct.socket(2 /* AF_INET */, 1 /* SOCK_STREAM */ | O_CLOEXEC, 0);
+            try {
+                MemorySegment sa = a.allocate(16);
+                sa.set(ValueLayout.JAVA_SHORT, 0, (short) 2);
+                sa.set(ValueLayout.JAVA_INT, 4, Integer.reverseBytes(0x7f000001)); // 127.0.0.1, port 0
+                direct.bind(l, sa);
+                direct.listen(l, 4);
+                Throwable[] result = new Throwable[1];
+                boolean[] interruptKept = new boolean[1];
+                CountDownLatch started = new CountDownLatch(1);
+                Thread acceptor = rt.scheduler.threadFactory().newThread(() -> {
+                    started.countDown();
+                    try {
+                        rt.syscalls().accept4(l, null, O_CLOEXEC);
+                        result[0] = new AssertionError("accept returned without a client");
+                    } catch (Throwable t) {
+                        result[0] = t;
+                    }
+                    interruptKept[0] = Thread.currentThread().isInterrupted();
+                });
+                acceptor.start();
+                started.await();
+                Thread.sleep(200);
+                assertTrue(acceptor.isAlive(), "accept did not block");
+                long t0 = System.nanoTime();
+                acceptor.interrupt();
+                acceptor.join(5000);
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertFalse(acceptor.isAlive(), "interrupt did not cancel the blocked accept");
+                assertInstanceOf(InterruptedIOException.class, result[0]);
+                assertTrue(interruptKept[0], "the interrupt status was not kept");
+                assertTrue(ms < 1000, "cancel took " + ms + " ms");
+                assertEquals(1L, rt.engine.uringStats().ringCalls().get("accept4"), "accept4 did not run on the ring");
+            } finally {
+                Pipes.close(l);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
     @Timeout(180)
     void idleCarrierWakesForEveryCompletionAndNewThread(Engine kind) throws Exception {
         // One carrier, blocking up to 10 s in the engine while a green thread keeps a read on an

@@ -53,6 +53,8 @@ public final class UringCall {
      * block", and the engine decides from the descriptor's O_NONBLOCK what the syscall does.
      */
     boolean nowaitProbe;
+    /** Counted in the engine's per-call statistics (owner only: once per call, not per SQE). */
+    boolean counted;
     /** The bits of opFlags / ioprio that the probe added. */
     int nowaitOpFlags;
     short nowaitIoprio;

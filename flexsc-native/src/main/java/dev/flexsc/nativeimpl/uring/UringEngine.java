@@ -866,7 +866,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
             throw new EngineClosedException(c.name() + ": the engine is closed");
         }
         if (c.call != null) {
-            ringCalls[c.call.nr()].increment();
+            if (!c.counted) { // a call once, however many SQEs it takes (probe, short write)
+                c.counted = true;
+                ringCalls[c.call.nr()].increment();
+            }
             submitted.increment();
         }
         pushSqe(c);
