@@ -42,7 +42,15 @@ final class FdKinds {
      * count) at once.
      */
     static boolean waitsWhenNotReady(long fd) {
-        if (!nonBlocking(fd)) return true;
+        return !nonBlocking(fd) || regularOrBlock(fd);
+    }
+
+    /**
+     * True if {@code fd} is a regular file or block device (page-cache I/O, where O_NONBLOCK
+     * has no effect and a read is short only at the end of the file). True also if fstat
+     * fails: the caller then takes the syscall's own path.
+     */
+    static boolean regularOrBlock(long fd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STAT_SIZE, 8);
             if (DirectSyscalls.raw(NR_FSTAT, fd, st.address(), 0, 0, 0, 0) < 0) return true;

@@ -381,6 +381,19 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
                     continue;
                 }
             }
+            if (c.nowaitProbe && c.opcode == OP_READ && r > 0 && r < c.len && !c.cancelRequested
+                    && FdKinds.regularOrBlock(c.fd)) {
+                // RWF_NOWAIT stops a buffered read at the first page not in the cache; the
+                // syscall reads on (blocking for the disk) to the end of the range or the file.
+                total += r;
+                c.addr += r;
+                c.len -= (int) r;
+                c.clearNowait();
+                c.rearm();
+                resubmits.increment();
+                enqueue(c);
+                continue;
+            }
             if ((c.opcode == OP_WRITE || c.opcode == OP_SEND) && r > 0 && r < c.len && !c.cancelRequested) {
                 if (blocking < 0) blocking = FdKinds.waitsWhenNotReady(c.fd) ? 1 : 0;
                 if (blocking == 1) {

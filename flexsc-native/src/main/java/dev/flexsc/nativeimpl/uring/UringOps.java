@@ -60,8 +60,9 @@ final class UringOps {
 
     static {
         // read(fd, buf, count): at the file position (offset -1 with IORING_FEAT_RW_CUR_POS).
-        // read/readv are prepared with RWF_NOWAIT: the engine learns "would block" and then
-        // asks O_NONBLOCK whether the syscall would fail with EAGAIN or wait (UringEngine.runOnRing).
+        // read is prepared with RWF_NOWAIT: the engine learns "would block" and then asks
+        // O_NONBLOCK whether the syscall would fail with EAGAIN or wait; a short read of a
+        // regular file (part of it not cached) is continued (UringEngine.runOnRing).
         op(READ, OP_READ, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_READ, c.a0, c.a1, c.a2, -1)
                 && nowait(c, RWF_NOWAIT, 0));
         op(WRITE, OP_WRITE, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_WRITE, c.a0, c.a1, c.a2, -1));
@@ -71,8 +72,9 @@ final class UringOps {
         op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && FdKinds.seekable(c.a0)
                 && rw(c, OP_WRITE, c.a0, c.a1, c.a2, c.a3));
         // readv(fd, iov, iovcnt): the kernel checks iovcnt against UIO_MAXIOV as the syscall does.
-        op(READV, OP_READV, c -> c.a2 >= 0 && c.a2 <= 1024 && rw(c, OP_READV, c.a0, c.a1, c.a2, -1)
-                && nowait(c, RWF_NOWAIT, 0));
+        // readv is not probed: continuing a short vectored read would mean rewriting the
+        // caller's iovecs (docs/engines.md: readv on an empty O_NONBLOCK pipe waits).
+        op(READV, OP_READV, c -> c.a2 >= 0 && c.a2 <= 1024 && rw(c, OP_READV, c.a0, c.a1, c.a2, -1));
         op(WRITEV, OP_WRITEV, c -> c.a2 >= 0 && c.a2 <= 1024 && rw(c, OP_WRITEV, c.a0, c.a1, c.a2, -1));
         op(CLOSE, OP_CLOSE, c -> sqe(c, OP_CLOSE, c.a0, 0, 0, 0, 0));
         op(FSYNC, OP_FSYNC, c -> sqe(c, OP_FSYNC, c.a0, 0, 0, 0, 0));
@@ -104,13 +106,14 @@ final class UringOps {
         // the syscall on an O_NONBLOCK socket returns EINPROGRESS: such a connect goes to the
         // fallback (one fcntl per connect, a call that costs a round trip anyway).
         op(CONNECT, OP_CONNECT, c -> !FdKinds.nonBlocking(c.a0) && sqe(c, OP_CONNECT, c.a0, c.a2, c.a1, 0, 0));
-        // Socket calls get MSG_DONTWAIT as the probe, unless the caller asked for it (then
-        // EAGAIN is the answer, as from the syscall).
+        // sendto and the receives get MSG_DONTWAIT as the probe, unless the caller asked for it
+        // (then EAGAIN is the answer, as from the syscall) or for MSG_WAITALL (which a probe
+        // would cut short); sendmsg is not probed (a short send could not be continued).
         op(SENDTO, OP_SEND, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
                 && sqe(c, OP_SEND, c.a0, 0, c.a1, c.a2, (int) c.a3) && dontwait(c));
         op(RECVFROM, OP_RECV, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
                 && sqe(c, OP_RECV, c.a0, 0, c.a1, c.a2, (int) c.a3) && dontwait(c));
-        op(SENDMSG, OP_SENDMSG, c -> sqe(c, OP_SENDMSG, c.a0, 0, c.a1, 0, (int) c.a2) && dontwait(c));
+        op(SENDMSG, OP_SENDMSG, c -> sqe(c, OP_SENDMSG, c.a0, 0, c.a1, 0, (int) c.a2));
         op(RECVMSG, OP_RECVMSG, c -> sqe(c, OP_RECVMSG, c.a0, 0, c.a1, 0, (int) c.a2) && dontwait(c));
         op(SHUTDOWN, OP_SHUTDOWN, c -> sqe(c, OP_SHUTDOWN, c.a0, 0, 0, c.a1, 0));
         // socket(domain, type, protocol): fd = domain, off = type, len = protocol.
@@ -137,7 +140,7 @@ final class UringOps {
 
     /** MSG_DONTWAIT as a probe, unless the caller's flags have it already. */
     private static boolean dontwait(UringCall c) {
-        return (c.opFlags & MSG_DONTWAIT) != 0 || nowait(c, MSG_DONTWAIT, 0);
+        return (c.opFlags & (MSG_DONTWAIT | MSG_WAITALL)) != 0 || nowait(c, MSG_DONTWAIT, 0);
     }
 
     private static boolean splice(UringCall c) {
