@@ -131,5 +131,6 @@ int main(void) {
     P("SPLICE_F_FD_IN_FIXED", SPLICE_F_FD_IN_FIXED);
     P("RWF_NOWAIT", RWF_NOWAIT);
     P("MSG_DONTWAIT", MSG_DONTWAIT);
+    P("MSG_WAITALL", MSG_WAITALL);
     return 0;
 }
