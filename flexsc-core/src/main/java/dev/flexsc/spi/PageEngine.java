@@ -314,6 +314,20 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     /**
+     * The carrier of the calling green thread, or null on a platform thread or while no
+     * scheduler is installed: for engines outside this class (io_uring) that hand their
+     * calls to the carrier the same way. Not for applications.
+     */
+    public static CallCarrier currentCarrier() {
+        CallCarrier.Locator locator;
+        // Volatile read of the locator, only on virtual threads (as in await()).
+        if (!Thread.currentThread().isVirtual() || (locator = carrierLocator) == null) {
+            return null;
+        }
+        return locator.current();
+    }
+
+    /**
      * Waits for entry {@code index} on behalf of a green thread: a short spin while its
      * carrier has nothing else to run (a completion that arrives within it costs no
      * switch), then the carrier takes the entry and the thread parks until the carrier

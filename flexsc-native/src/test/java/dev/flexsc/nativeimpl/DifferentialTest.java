@@ -37,22 +37,6 @@ public class DifferentialTest {
     @TempDir
     Path dir;
 
-    /**
-     * False for an engine documented to differ here: io_uring ignores the offset of a read or
-     * write on a non-seekable descriptor instead of failing with ESPIPE (docs/engines.md).
-     */
-    protected boolean preadOnAStreamFailsWithEspipe() {
-        return true;
-    }
-
-    /**
-     * False for an engine documented to differ here: io_uring waits for readiness on a
-     * pollable descriptor with O_NONBLOCK instead of failing with EAGAIN (docs/engines.md).
-     */
-    protected boolean nonBlockingDescriptorsFailWithEagain() {
-        return true;
-    }
-
     /** The engine under test: the page engine named by -Dflexsc.test.engine (default SYSCALL_THREADS). */
     protected FlexscEngine openEngine() throws IOException {
         return TestSupport.open(config());
@@ -317,15 +301,10 @@ public class DifferentialTest {
                 out.add(outcome(() -> s.lseek(fd, 0, SEEK_CUR)));        // pread did not move it
                 out.add(outcome(() -> s.readv(fd)));                     // no buffers: 0
                 out.add(outcome(() -> s.write(p[1], "xyz".getBytes())));
-                if (s == direct || preadOnAStreamFailsWithEspipe()) {
-                    out.add(outcome(() -> s.pread(p[0], buf.asSlice(0, 3), 0))); // ESPIPE on a pipe
-                } else {
-                    out.add(outcome(() -> direct.pread(p[0], buf.asSlice(0, 3), 0)));
-                }
+                out.add(outcome(() -> s.pread(p[0], buf.asSlice(0, 3), 0))); // ESPIPE on a pipe
                 out.add(outcome(() -> s.read(p[0], buf.asSlice(0, 3))));
                 // EAGAIN: O_NONBLOCK and empty
-                out.add(outcome(() -> (s == direct || nonBlockingDescriptorsFailWithEagain() ? s : direct)
-                        .read(nb[0], buf.asSlice(0, 3))));
+                out.add(outcome(() -> s.read(nb[0], buf.asSlice(0, 3))));
                 out.add(outcome(() -> { s.fsync(p[0]); return 0; })); // EINVAL on a pipe
                 out.add(outcome(() -> { s.ftruncate(fd, -1); return 0; })); // EINVAL
                 out.add(outcome(() -> { s.ftruncate(987654, 1); return 0; })); // EBADF

@@ -76,6 +76,13 @@ final class CarrierThread extends Thread implements CallCarrier {
     private int scanned;
     private int scanSeq;
     private boolean scanValid;
+    /**
+     * One watched call per completion word (sleep key) watched since the last flush: when
+     * the carrier runs out of runnable threads it calls {@link PendingCall#flush()} once per
+     * entry, so a batching engine (IO_URING) submits everything collected in one kernel entry.
+     */
+    private PendingCall[] unflushed = new PendingCall[4];
+    private int unflushedCount;
     private long ticks;
 
     // statistics: written by this carrier only, read racily by stats()
@@ -120,6 +127,23 @@ final class CarrierThread extends Thread implements CallCarrier {
         }
         if (BatchReaped.enabled()) call.watchedAt(System.nanoTime()); // JFR on: the event's latency
         pending[pendingCount++] = call;
+        Object key = call.sleepKey();
+        for (int i = 0; i < unflushedCount; i++) {
+            if (unflushed[i].sleepKey() == key) return;
+        }
+        if (unflushedCount == unflushed.length) {
+            unflushed = java.util.Arrays.copyOf(unflushed, unflushedCount * 2);
+        }
+        unflushed[unflushedCount++] = call;
+    }
+
+    /** Hands what the watched calls' engines collected to the kernel: one flush per engine (word). */
+    private void flushUnflushed() {
+        for (int i = 0; i < unflushedCount; i++) {
+            unflushed[i].flush();
+            unflushed[i] = null;
+        }
+        unflushedCount = 0;
     }
 
     // ---- scheduling: called by FlexscScheduler.execute ----
@@ -184,13 +208,16 @@ final class CarrierThread extends Thread implements CallCarrier {
 
     private Runnable next() {
         if ((++ticks & FAIRNESS_MASK) == 0) {
-            // Under a steady stream of local work, still let completions and external work in.
+            // Under a steady stream of local work, still let completions and external work in
+            // (and submit the calls collected meanwhile, so none waits for the stream to end).
+            if (unflushedCount > 0) flushUnflushed();
             pollPending();
             refillFromInbox();
         }
         Runnable t = local.relaxedPoll();
         if (t != null) return t;
         if (refillFromInbox() > 0 && (t = local.relaxedPoll()) != null) return t;
+        if (unflushedCount > 0) flushUnflushed(); // out of runnable threads: submit the batch
         if (pendingCount > 0 && pollPending() > 0 && (t = local.relaxedPoll()) != null) return t;
         return steal();
     }

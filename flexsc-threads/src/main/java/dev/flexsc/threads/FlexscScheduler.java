@@ -88,6 +88,11 @@ public final class FlexscScheduler implements AutoCloseable {
         return new FlexscScheduler("flexsc-" + SCHEDULERS.incrementAndGet(), config, IdlePolicy.DEFAULT);
     }
 
+    /** A scheduler whose carriers idle as {@code idle} says (tests: a long block timeout exposes lost wake-ups). */
+    static FlexscScheduler open(FlexscConfig config, IdlePolicy idle) {
+        return new FlexscScheduler("flexsc-" + SCHEDULERS.incrementAndGet(), config, idle);
+    }
+
     /**
      * The shared scheduler, started on first use with {@link FlexscConfig#fromSystemProperties()}
      * (like {@code ForkJoinPool.commonPool()}); {@link #close()} on it is ignored.

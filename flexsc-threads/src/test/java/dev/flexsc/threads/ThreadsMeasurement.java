@@ -37,7 +37,9 @@ public final class ThreadsMeasurement {
         boolean switchCost = args.length <= 3 || args[3].equals("switch");
         System.out.printf("machine: %d CPUs (%s), JDK %s%n", Runtime.getRuntime().availableProcessors(),
                 cpuModel(), Runtime.version());
-        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
+        // -Dflexsc.measure.engine=IO_URING (or IO_URING_SQPOLL) measures the io_uring engines under the scheduler.
+        FlexscConfig cfg = FlexscConfig.builder()
+                .engine(Engine.valueOf(System.getProperty("flexsc.measure.engine", "SYSCALL_THREADS"))).build();
         System.out.println("config: " + cfg + ", load average at start: " + loadAverage());
 
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {

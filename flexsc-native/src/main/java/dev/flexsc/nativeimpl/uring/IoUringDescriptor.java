@@ -158,6 +158,14 @@ public final class IoUringDescriptor {
 
     // op flags
     public static final int FSYNC_DATASYNC = 1;
+    /** rw_flags (RWF_NOWAIT, linux/fs.h): fail with EAGAIN rather than wait. */
+    public static final int RWF_NOWAIT = 0x8;
+    /** msg_flags (MSG_DONTWAIT, linux/socket.h). */
+    public static final int MSG_DONTWAIT = 0x40;
+    /** msg_flags (MSG_WAITALL, linux/socket.h). */
+    public static final int MSG_WAITALL = 0x100;
+    /** Accept flags, in the SQE's ioprio: IORING_ACCEPT_DONTWAIT (Linux 6.10). */
+    public static final int ACCEPT_DONTWAIT = 1 << 1;
     /** splice_flags bit: fd_in is a registered file (never set by us: the syscall has no such flag). */
     public static final int SPLICE_F_FD_IN_FIXED = 1 << 31;
 }

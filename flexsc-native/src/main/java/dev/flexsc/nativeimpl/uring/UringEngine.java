@@ -12,6 +12,8 @@ import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.nativeimpl.SyscallThreadsEngine;
 import dev.flexsc.spi.BatchInvoker;
 import dev.flexsc.spi.CallBatch;
+import dev.flexsc.spi.CallCarrier;
+import dev.flexsc.spi.PageEngine;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,7 +46,7 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * with the kernel's (see the comment at each). Producers serialise on a short lock (64
  * bytes of stores and a release of the tail); the CQ is drained by whoever gets there first
  * (a caller, the completion thread, or a scheduler) and each CQE is matched by its
- * {@code user_data} (request slot + generation) to the waiting {@link PendingCall}.
+ * {@code user_data} (request slot + generation) to the waiting {@link UringCall}.
  *
  * <p><b>Calls io_uring has no operation for</b> (getpid, lseek, fstat, ...) and calls the
  * ring would not run identically (see {@link UringOps}) go to a {@link SyscallThreadsEngine}
@@ -56,13 +59,17 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * by the kernel and stall nothing. An interrupt cancels such a call with
  * IORING_OP_ASYNC_CANCEL; it then fails with {@link java.io.InterruptedIOException}.
  *
- * <p><b>Schedulers</b> use {@link #submit}, {@link #flush()}, {@link #reapCompletions()} and
+ * <p><b>Green threads</b> of the M:N scheduler hand their calls to their carrier
+ * ({@link dev.flexsc.spi.PendingCall}): the carrier submits what it collected in one
+ * io_uring_enter when it runs out of runnable threads, reaps, and idles in the kernel
+ * (IO_URING) or on the engine's completion word (SQPOLL); see {@code carrierSleep}. Other
+ * schedulers may use {@link #submit}, {@link #flush()}, {@link #reapCompletions()} and
  * {@link #awaitCompletions(long)} (docs/engines.md).
  *
  * <p>Thread-safe.
  */
 public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInvoker {
-    private static final VarHandle CALLS = MethodHandles.arrayElementVarHandle(PendingCall[].class);
+    private static final VarHandle CALLS = MethodHandles.arrayElementVarHandle(UringCall[].class);
     private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int ETIME = 62;
     /** How long the completion thread sleeps in the kernel before re-checking its state. */
@@ -71,6 +78,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /** Yields of a waiting caller between its spin and its sleep. */
     private static final int CALLER_YIELDS = 64;
     private static final long RECANCEL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** user_data of the engine's wake-up NOPs: no slot, never matched to a call. */
+    static final long WAKE_USER_DATA = -1L;
 
     private final Engine kind;
     private final boolean sqpoll;
@@ -83,7 +92,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     // ---- request table: slot -> call in flight ----
     private final int slots;
-    private final PendingCall[] calls;
+    private final UringCall[] calls;
     private final int[] generation;
     /** 1 bit = slot free. */
     private final long[] freeSlots;
@@ -108,6 +117,30 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final MemorySegment reaperScratch = reaperArena.allocate(IoUring.WAIT_SCRATCH_SIZE, 8);
     private final ReentrantLock waitLock = new ReentrantLock();
     private final MemorySegment waitScratch = reaperArena.allocate(IoUring.WAIT_SCRATCH_SIZE, 8);
+
+    // ---- green threads: carriers of the M:N scheduler that idle on this engine ----
+    /**
+     * The carriers' completion word: incremented (volatile RMW) after every reap that
+     * completed calls, and by {@link #wakeCarrierSleepers()}. A carrier that read it
+     * unchanged knows that no call completed in between.
+     */
+    private final AtomicInteger completionWord = new AtomicInteger();
+    /** Carriers parked on {@link #completionWord} (followers, and every carrier with SQPOLL). */
+    private final ConcurrentLinkedQueue<Thread> wordSleepers = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger wordSleeperCount = new AtomicInteger();
+    /**
+     * IO_URING: a carrier sleeps in io_uring_enter(GETEVENTS) while holding the CQ
+     * ({@code cqBusy}), so the CQ head cannot move under its wait; a waker then posts
+     * {@link #wakeNop}, whose CQE ends the wait.
+     */
+    private volatile boolean leaderSleeping;
+    /** The leader's io_getevents_arg + timespec (one leader at a time: it holds cqBusy). */
+    private final MemorySegment leaderScratch;
+    /** A prebuilt IORING_OP_NOP whose CQE carries {@link #WAKE_USER_DATA} (ignored by dispatch). */
+    private final UringCall wakeNop;
+    private final LongAdder wakeNops = new LongAdder();
+    /** Linux 6.10+: IORING_ACCEPT_DONTWAIT (probed at open). */
+    private final boolean acceptDontwait;
 
     // ---- fallback ----
     private final Object fallbackLock = new Object();
@@ -145,7 +178,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.routing = UringOps.describe(onRing);
         this.callerSpin = config.callerSpin();
         this.slots = ring.sqEntries + ring.cqEntries;
-        this.calls = new PendingCall[slots];
+        this.calls = new UringCall[slots];
         this.generation = new int[slots];
         this.freeSlots = new long[(slots + 63) / 64];
         for (int w = 0; w < freeSlots.length; w++) {
@@ -157,8 +190,32 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             fallbackCalls[c.nr()] = new LongAdder();
         }
         this.syscalls = new Syscalls(this);
+        this.leaderScratch = reaperArena.allocate(IoUring.WAIT_SCRATCH_SIZE, 8);
+        this.wakeNop = new UringCall(this, null, null, 0, 0, 0, 0, 0, 0);
+        wakeNop.opcode = (byte) OP_NOP;
+        wakeNop.fd = -1;
+        wakeNop.userData = WAKE_USER_DATA;
         this.reaper = Thread.ofPlatform().daemon().name("flexsc-uring-completions-" + ring.fd).unstarted(this::reapLoop);
         reaper.start();
+        this.acceptDontwait = probeAcceptDontwait();
+    }
+
+    /**
+     * Whether this kernel knows IORING_ACCEPT_DONTWAIT (6.10): an accept with the flag on
+     * descriptor -1 fails with EBADF where it is known and EINVAL (flag check in the
+     * preparation) where not.
+     */
+    private boolean probeAcceptDontwait() {
+        try {
+            UringCall c = new UringCall(this, null, Thread.currentThread(), 0, 0, 0, 0, 0, 0);
+            c.opcode = (byte) OP_ACCEPT;
+            c.fd = -1;
+            c.ioprio = (short) ACCEPT_DONTWAIT;
+            enqueue(c);
+            return await(c) == -Errno.EBADF;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -286,7 +343,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         SyscallThreadsEngine f = fallback;
         return new UringStats(kind, ring, fb, submitEnters.sum() + waitEnters.sum() + sqWakeups.sum(),
                 overflowFlushes.sum(), sqFullWaits.sum(), cancels.sum(), resubmits.sum(), inFlight.get(),
-                f == null ? null : f.stats());
+                f == null ? null : f.stats(), submitEnters.sum(), waitEnters.sum(), wakeNops.sum());
     }
 
     // ---- the blocking call (SyscallInvoker) ----
@@ -294,44 +351,80 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     @Override
     public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the ring
-        PendingCall c = prepare(call, a0, a1, a2, a3, a4, a5);
+        UringCall c = prepare(call, a0, a1, a2, a3, a4, a5);
         if (c == null) {
             return runOnFallback(call, a0, a1, a2, a3, a4, a5);
         }
+        return runOnRing(c);
+    }
+
+    /**
+     * Submits a prepared call and waits for it, continuing where the syscall would: a short
+     * write or send on a blocking descriptor is continued until the whole buffer is written
+     * or an error, as the blocking syscall does (the error after a partial write is dropped
+     * in favour of the count, as the kernel does); on an O_NONBLOCK descriptor the short
+     * count is returned. A call prepared with a "do not wait" probe (see {@link UringOps})
+     * that got EAGAIN is returned as is only if the descriptor is O_NONBLOCK (the syscall
+     * would have failed too); otherwise it is submitted again to wait for readiness.
+     */
+    private long runOnRing(UringCall c) throws IOException {
         enqueue(c);
-        if (!sqpoll) flush();
         return awaitResult(c);
     }
 
-    /** Waits for a submitted call's result, continuing a short write as the blocking syscall does. */
-    private long awaitResult(PendingCall c) throws IOException {
+    /** Waits for a submitted call's result, continuing it where the syscall would (see runOnRing). */
+    private long awaitResult(UringCall c) throws IOException {
         long total = 0;
+        int blocking = -1; // -1 not checked yet, 0 O_NONBLOCK, 1 blocking
         while (true) {
             long r = await(c);
-            // A short write or send (a pipe or socket that took part of the data) is continued
-            // until the whole buffer is written or an error, as the blocking syscall does; the
-            // error after a partial write is dropped in favour of the count, as the kernel does.
-            if ((c.opcode == OP_WRITE || c.opcode == OP_SEND) && r > 0 && r < c.len && !c.cancelRequested) {
+            if (c.nowaitProbe && r == -Errno.EAGAIN) {
+                if (blocking < 0) blocking = FdKinds.waitsWhenNotReady(c.fd) ? 1 : 0;
+                if (blocking == 1) {
+                    c.clearNowait(); // the syscall would wait: so do we (io_uring arms a poll)
+                    c.rearm();
+                    resubmits.increment();
+                    enqueue(c);
+                    continue;
+                }
+            }
+            if (c.nowaitProbe && c.opcode == OP_READ && r > 0 && r < c.len && !c.cancelRequested
+                    && FdKinds.regularOrBlock(c.fd)) {
+                // RWF_NOWAIT stops a buffered read at the first page not in the cache; the
+                // syscall reads on (blocking for the disk) to the end of the range or the file.
                 total += r;
                 c.addr += r;
                 c.len -= (int) r;
-                if (c.off >= 0 && c.opcode == OP_WRITE) c.off += r;
+                c.clearNowait();
                 c.rearm();
                 resubmits.increment();
                 enqueue(c);
-                if (!sqpoll) flush();
                 continue;
+            }
+            if ((c.opcode == OP_WRITE || c.opcode == OP_SEND) && r > 0 && r < c.len && !c.cancelRequested) {
+                if (blocking < 0) blocking = FdKinds.waitsWhenNotReady(c.fd) ? 1 : 0;
+                if (blocking == 1) {
+                    total += r;
+                    c.addr += r;
+                    c.len -= (int) r;
+                    if (c.off >= 0 && c.opcode == OP_WRITE) c.off += r;
+                    c.clearNowait();
+                    c.rearm();
+                    resubmits.increment();
+                    enqueue(c);
+                    continue;
+                }
             }
             if (total > 0) return r > 0 ? total + r : total;
             return r;
         }
     }
 
-    /** Fills a PendingCall's SQE; null if the call goes to the fallback. */
-    private PendingCall prepare(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) {
+    /** Fills a UringCall's SQE; null if the call goes to the fallback. */
+    private UringCall prepare(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) {
         int nr = call.nr();
         if (!onRing[nr]) return null;
-        PendingCall c = new PendingCall(this, call, Thread.currentThread(), a0, a1, a2, a3, a4, a5);
+        UringCall c = new UringCall(this, call, Thread.currentThread(), a0, a1, a2, a3, a4, a5);
         if (!UringOps.lookup(nr).prep().fill(c)) return null;
         return c;
     }
@@ -368,16 +461,26 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      * the call completes. A call the ring does not run ({@link #routesToRing}) is executed
      * at once on the fallback engine, blocking, and returned complete.
      *
+     * <p>The result is the raw one of a single operation: a short write is not continued.
+     * A read, receive or accept on an O_NONBLOCK descriptor fails with EAGAIN as the syscall
+     * does (one fcntl here decides it).
+     *
      * <p>Blocks only while every slot of the ring is in flight ({@link #maxInFlight()}).
      *
      * @throws dev.flexsc.RefusedCallException if {@code nr} is not allow-listed
      * @throws EngineClosedException if the engine is closed
      */
-    public PendingCall submit(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+    public UringCall submit(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr);
-        PendingCall c = prepare(call, a0, a1, a2, a3, a4, a5);
+        UringCall c = prepare(call, a0, a1, a2, a3, a4, a5);
         if (c == null) {
-            return PendingCall.completed(this, call, runOnFallback(call, a0, a1, a2, a3, a4, a5));
+            return UringCall.completed(this, call, runOnFallback(call, a0, a1, a2, a3, a4, a5));
+        }
+        if (c.nowaitProbe) {
+            // Nobody will look at an EAGAIN before the caller does: decide now, with the
+            // descriptor's O_NONBLOCK, whether the call waits (as the syscall) or not.
+            if (FdKinds.waitsWhenNotReady(c.fd)) c.clearNowait();
+            else c.nowaitProbe = false;
         }
         enqueue(c);
         return c;
@@ -422,13 +525,25 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     /**
      * Drains the completion queue without blocking: every CQE completes its
-     * {@link PendingCall} and unparks the thread that submitted it. If another thread is
+     * {@link UringCall} and unparks the thread that submitted it. If another thread is
      * draining at this moment, returns 0 at once (it completes those calls).
      *
      * @return completions reaped
      */
     public int reapCompletions() {
         if (!cqBusy.compareAndSet(false, true)) return 0;
+        int n;
+        try {
+            n = drainLocked();
+        } finally {
+            cqBusy.set(false);
+        }
+        afterReap(n);
+        return n;
+    }
+
+    /** Drains the CQ; the caller holds {@code cqBusy}. Returns the CQEs reaped. */
+    private int drainLocked() {
         int n = 0;
         try {
             if (ringClosed) return 0;
@@ -465,10 +580,28 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             }
         } catch (IllegalStateException unmapped) {
             if (!ringClosed) throw unmapped; // else: close() unmapped the rings under a late reaper
-        } finally {
-            cqBusy.set(false);
         }
         return n;
+    }
+
+    /**
+     * After a drain, with {@code cqBusy} released: publishes completions to the carriers
+     * (the completion word) and lets parked carriers in, one of which may now hold the CQ.
+     */
+    private void afterReap(int n) {
+        if (n > 0) {
+            // Volatile RMW (full fence): after the release stores of DONE in dispatch, and
+            // before the load of wordSleeperCount (Dekker with carrierSleep's registration
+            // then re-read of the word: one of the two sees the other).
+            completionWord.incrementAndGet();
+        }
+        // Volatile load after the volatile store releasing cqBusy: a follower that saw the CQ
+        // held registered first, so it is counted here and unparked to take the CQ over.
+        if (wordSleeperCount.get() > 0) unparkWordSleepers();
+    }
+
+    private void unparkWordSleepers() {
+        for (Thread t : wordSleepers) LockSupport.unpark(t);
     }
 
     /**
@@ -499,16 +632,252 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         return reapCompletions();
     }
 
+    // ---- green threads: the caller parks, its carrier batches, reaps and idles ----
+
+    /** Linux 6.10+: whether accept4 can be probed with IORING_ACCEPT_DONTWAIT. */
+    boolean acceptDontwait() {
+        return acceptDontwait;
+    }
+
+    /**
+     * Waits for {@code c} on behalf of a green thread. Alone on its carrier, the thread
+     * submits at once and spins as a platform caller would; otherwise (and after the spin)
+     * it hands the call to the carrier and parks: with IO_URING its SQE then waits in the
+     * ring until the carrier runs out of runnable threads and flushes every call it
+     * collected in one io_uring_enter. The carrier fires the call once its CQE was reaped.
+     * Interrupt of a call that may block cancels it (IORING_OP_ASYNC_CANCEL), as on the
+     * platform path.
+     */
+    private long awaitOnCarrier(CallCarrier carrier, UringCall c) throws IOException {
+        if (!carrier.hasOtherWork()) {
+            if (!sqpoll) flush();
+            for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
+                if (c.isDone()) return finish(c, false);
+                if ((i & 7) == 0) reapCompletions();
+                Thread.onSpinWait();
+            }
+        }
+        CarrierCall pending = new CarrierCall(this, c);
+        carrier.watch(pending);
+        callerParks.increment();
+        boolean interrupted = false;
+        try {
+            while (!pending.isFired()) { // acquire: pairs with the carrier's fire()
+                if (Thread.interrupted()) interrupted = true;
+                if (interrupted && c.call != null && c.call.mayBlock() && !c.isDone()
+                        && (!c.cancelRequested || System.nanoTime() - c.lastCancelNanos > RECANCEL_NANOS)) {
+                    cancel(c); // submits the cancel at once, also with IO_URING
+                }
+                if (interrupted) {
+                    LockSupport.parkNanos(this, 2_000_000L); // re-cancel until the call completes
+                } else {
+                    LockSupport.park(this); // the carrier unparks us after fire()
+                }
+            }
+            if (!c.isDone()) { // fired because close() gave up on the call
+                throw new EngineClosedException(c.name() + ": the engine was closed while the call was in"
+                        + " flight and the kernel did not complete it in time; the result is lost");
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+        return finish(c, interrupted);
+    }
+
+    /** For CarrierCall: complete, or never will be (close gave up); reaps what the CQ holds first. */
+    boolean carrierSettled(UringCall c) {
+        if (c.isDone() || abandoned) return true; // acquire of DONE; volatile read of abandoned
+        reapIfPending();
+        return c.isDone();
+    }
+
+    /** Reaps only if the CQ holds CQEs: two acquire loads when it is empty. */
+    private void reapIfPending() {
+        if (ringClosed) return;
+        try {
+            MemorySegment r = ring.ring;
+            // Acquire loads of the kernel's CQ tail and our released head: a difference means
+            // CQEs to reap (a stale answer only delays them to the next look).
+            if ((int) INT.getAcquire(r, ring.cqTailOff) != (int) INT.getAcquire(r, ring.cqHeadOff)) {
+                reapCompletions();
+            }
+        } catch (IllegalStateException unmapped) {
+            // closed meanwhile: the calls are settled through `abandoned` or their CQEs
+        }
+    }
+
+    /** For CarrierCall: the completion word, after reaping what is there. */
+    int carrierCompletionSeq() {
+        reapIfPending();
+        return completionWord.get(); // volatile: read after the reap it may reflect
+    }
+
+    /** For CarrierCall: IO_URING submits everything queued (one io_uring_enter); SQPOLL wakes the poller if it sleeps. */
+    void carrierFlush() {
+        try {
+            flush();
+        } catch (IOException | RuntimeException failed) {
+            // The SQEs stay in the ring: the next flush, a sleeping carrier's io_uring_enter or
+            // any caller's submits them.
+        }
+    }
+
+    /**
+     * For CarrierCall: a carrier with nothing to run sleeps until a completion is published
+     * after {@code seenSeq} was read, {@link #wakeCarrierSleepers()}, or the timeout.
+     *
+     * <p>IO_URING: the first carrier takes the CQ ({@code cqBusy}), drains it, and unless
+     * the word moved, announces itself ({@code leaderSleeping}) and sleeps in one
+     * io_uring_enter that submits what is queued and waits for one CQE (GETEVENTS). While it
+     * holds the CQ nobody else moves the CQ head, so the kernel's wait ("one CQE beyond the
+     * head") ends at the first CQE posted after its drain: a completion, or the NOP a waker
+     * posts. Other carriers park on the completion word meanwhile and are unparked when the
+     * CQ is let go (one of them then takes it) or the word moves.
+     *
+     * <p>SQPOLL: every carrier parks on the completion word, and the engine's completion
+     * thread sleeps in io_uring_enter(GETEVENTS) for them and publishes what it reaps.
+     */
+    void carrierSleep(int seenSeq, long timeoutNanos) {
+        if (closed) {
+            // Closing: calls settle as close() cancels and reaps them; rescan soon.
+            LockSupport.parkNanos(this, Math.min(timeoutNanos, 1_000_000L));
+            return;
+        }
+        if (!sqpoll && cqBusy.compareAndSet(false, true)) {
+            int n = 0;
+            try {
+                n = drainLocked();
+                if (n == 0 && completionWord.get() == seenSeq) {
+                    leaderSleeping = true;
+                    try {
+                        // Volatile load after the volatile store above (Dekker with
+                        // wakeCarrierSleepers: increment of the word, then load of leaderSleeping).
+                        if (completionWord.get() == seenSeq && !closed) {
+                            // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
+                            int toSubmit = publishedTail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
+                            long r = ring.enterWait(Math.max(0, toSubmit), 1, Math.max(1, timeoutNanos), leaderScratch);
+                            if (toSubmit > 0) submitEnters.increment();
+                            waitEnters.increment();
+                            if (r < 0 && r != -ETIME && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN) {
+                                LockSupport.parkNanos(this, 1_000_000L); // unexpected: do not spin on it
+                            }
+                            n = drainLocked();
+                        }
+                    } finally {
+                        leaderSleeping = false;
+                    }
+                }
+            } catch (IllegalStateException unmapped) {
+                // closed under us: the carrier rescans and finds its calls settled
+            } finally {
+                cqBusy.set(false);
+            }
+            afterReap(n);
+            return;
+        }
+        Thread me = Thread.currentThread();
+        if (sqpoll) {
+            // The completion thread reaps for us: volatile RMW then volatile load of
+            // reaperIdle, paired with its store of reaperIdle then load of sleepers.
+            sleepers.incrementAndGet();
+            if (reaperIdle) LockSupport.unpark(reaper);
+        }
+        wordSleepers.add(me);
+        // Volatile RMW (full fence): registered before the re-reads below; pairs with
+        // afterReap and wakeCarrierSleepers (word, then count).
+        wordSleeperCount.incrementAndGet();
+        try {
+            if (completionWord.get() == seenSeq && !closed && (sqpoll || cqBusy.get())) {
+                // IO_URING: someone holds the CQ and unparks us when it lets go (afterReap).
+                LockSupport.parkNanos(this, timeoutNanos);
+            }
+        } finally {
+            wordSleeperCount.decrementAndGet();
+            wordSleepers.remove(me);
+            if (sqpoll) sleepers.decrementAndGet();
+        }
+    }
+
+    /**
+     * Any thread: wakes every carrier sleeping on this engine (a carrier got new work, or
+     * close() began). The word moves first, so a carrier about to sleep sees it; a carrier
+     * in io_uring_enter is woken by a NOP's CQE. Never blocks on the kernel's completions.
+     */
+    void wakeCarrierSleepers() {
+        // Volatile RMW (full fence): ordered before the loads of wordSleeperCount and
+        // leaderSleeping (Dekker with the sleepers' registration then re-read of the word).
+        completionWord.incrementAndGet();
+        if (wordSleeperCount.get() > 0) unparkWordSleepers();
+        if (leaderSleeping) postWakeNop();
+    }
+
+    /** Posts the wake-up NOP: the sleeping leader holds the CQ, so its CQE ends the wait. */
+    private void postWakeNop() {
+        if (ringClosed) return;
+        try {
+            wakeNops.increment();
+            pushSqe(wakeNop);
+            flush(); // IO_URING: submits it with everything queued before it (FIFO)
+        } catch (IOException | RuntimeException closedOrFull) {
+            // The leader's timeout bounds its sleep; a closed ring has no sleeper left.
+        }
+    }
+
+    /**
+     * A green thread's call, as its carrier sees it (the spi's PendingCall). All calls of
+     * one engine share one completion word: the engine is the sleep key.
+     */
+    private static final class CarrierCall extends dev.flexsc.spi.PendingCall {
+        private final UringEngine engine;
+        private final UringCall call;
+
+        CarrierCall(UringEngine engine, UringCall call) {
+            super(call.owner);
+            this.engine = engine;
+            this.call = call;
+        }
+
+        @Override
+        public boolean isSettled() {
+            return engine.carrierSettled(call);
+        }
+
+        @Override
+        public Object sleepKey() {
+            return engine;
+        }
+
+        @Override
+        public int completionSeq() {
+            return engine.carrierCompletionSeq();
+        }
+
+        @Override
+        public void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
+            engine.carrierSleep(seenSeq, timeoutNanos);
+        }
+
+        @Override
+        public void wakeSleepers() {
+            engine.wakeCarrierSleepers();
+        }
+
+        @Override
+        public void flush() {
+            engine.carrierFlush();
+        }
+    }
+
     // ---- submission ----
 
     /** Takes a slot and writes the SQE; blocks only while every slot is in flight. */
-    private void enqueue(PendingCall c) throws IOException {
+    private void enqueue(UringCall c) throws IOException {
         register(c, allocateSlot(c));
         pushSqe(c);
     }
 
     /** Enters {@code c} in the request table under {@code slot} (taken by the caller). */
-    private void register(PendingCall c, int slot) throws IOException {
+    private void register(UringCall c, int slot) throws IOException {
         int gen = ++generation[slot]; // the slot is ours: plain, published by the lock below
         c.slot = slot;
         c.userData = ((long) gen << 32) | slot;
@@ -522,13 +891,16 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             throw new EngineClosedException(c.name() + ": the engine is closed");
         }
         if (c.call != null) {
-            ringCalls[c.call.nr()].increment();
+            if (!c.counted) { // a call once, however many SQEs it takes (probe, short write)
+                c.counted = true;
+                ringCalls[c.call.nr()].increment();
+            }
             submitted.increment();
         }
     }
 
     /** Copies the SQE into the ring and releases the tail; waits while the SQ is full. */
-    private void pushSqe(PendingCall c) throws IOException {
+    private void pushSqe(UringCall c) throws IOException {
         while (true) {
             sqLock.lock();
             try {
@@ -561,13 +933,13 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         if (sqpoll) wakeSqThreadIfNeeded();
     }
 
-    private void writeSqe(PendingCall c, int index) {
+    private void writeSqe(UringCall c, int index) {
         MemorySegment s = ring.sqes;
         long e = (long) index * SQE_SIZE;
         // Plain stores: published by the release store of the tail in pushSqe.
         s.set(ValueLayout.JAVA_BYTE, e + SQE_OPCODE, c.opcode);
         s.set(ValueLayout.JAVA_BYTE, e + SQE_FLAGS, (byte) 0);
-        s.set(ValueLayout.JAVA_SHORT, e + SQE_IOPRIO, (short) 0);
+        s.set(ValueLayout.JAVA_SHORT, e + SQE_IOPRIO, c.ioprio);
         s.set(ValueLayout.JAVA_INT, e + SQE_FD, c.fd);
         s.set(ValueLayout.JAVA_LONG, e + SQE_OFF, c.off);
         s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR, c.addr);
@@ -606,7 +978,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     // ---- slots ----
 
-    private int allocateSlot(PendingCall c) throws IOException {
+    private int allocateSlot(UringCall c) throws IOException {
         for (int spins = 0; ; spins++) {
             if (closed && c.call != null) throw new EngineClosedException(c.name() + ": the engine is closed");
             int s = tryAllocateSlot();
@@ -647,10 +1019,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     /** One CQE: find the call by slot and generation, free the slot, publish the result. */
     private void dispatch(long userData, int res) {
+        if (userData == WAKE_USER_DATA) return; // a carrier wake-up: its work is in completionWord
         int slot = (int) userData;
         if (slot < 0 || slot >= slots) return; // not ours (cannot happen: we write every user_data)
         // Acquire: pairs with the volatile store in enqueue, so the call's fields are visible.
-        PendingCall c = (PendingCall) CALLS.getAcquire(calls, slot);
+        UringCall c = (UringCall) CALLS.getAcquire(calls, slot);
         if (c == null || c.userData != userData) return; // a stale CQE of an abandoned slot
         releaseSlot(slot);
         if (c.call != null) completed.increment();
@@ -659,8 +1032,15 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     // ---- waiting ----
 
-    /** Blocks the submitting thread until {@code c} completes; see {@link PendingCall#await()}. */
-    long await(PendingCall c) throws IOException {
+    /** Blocks the submitting thread until {@code c} completes; see {@link UringCall#await()}. */
+    long await(UringCall c) throws IOException {
+        if (c.owner == Thread.currentThread()) {
+            CallCarrier carrier = PageEngine.currentCarrier();
+            if (carrier != null) {
+                return awaitOnCarrier(carrier, c);
+            }
+        }
+        if (!sqpoll) flush(); // IO_URING: a platform thread submits its own call
         for (int i = 0; i < callerSpin; i++) {
             if (c.isDone()) return finish(c, false);
             if ((i & 7) == 0) reapCompletions();
@@ -708,7 +1088,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         return finish(c, interrupted);
     }
 
-    private long finish(PendingCall c, boolean interrupted) throws IOException {
+    private long finish(UringCall c, boolean interrupted) throws IOException {
         long r = c.result();
         if (r == -Errno.ECANCELED && c.call != null) {
             if (c.cancelledByClose) {
@@ -723,7 +1103,6 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 resubmits.increment();
                 c.rearm();
                 enqueue(c);
-                if (!sqpoll) flush();
                 return await(c);
             }
         }
@@ -731,11 +1110,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /** Submits IORING_OP_ASYNC_CANCEL for {@code target}. */
-    void cancel(PendingCall target) throws IOException {
+    void cancel(UringCall target) throws IOException {
         if (target.isDone() || target.slot < 0) return;
         target.cancelRequested = true;
         target.lastCancelNanos = System.nanoTime();
-        PendingCall k = new PendingCall(this, null, Thread.currentThread(), 0, 0, 0, 0, 0, 0);
+        UringCall k = new UringCall(this, null, Thread.currentThread(), 0, 0, 0, 0, 0, 0);
         k.opcode = (byte) OP_ASYNC_CANCEL;
         k.fd = -1;
         k.addr = target.userData;
@@ -787,12 +1166,12 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     public void invokeBatch(CallBatch b) throws IOException {
         int n = b.size();
         if (n == 0) return;
-        PendingCall[] onRingCalls = new PendingCall[n];
+        UringCall[] onRingCalls = new UringCall[n];
         int[] fbPos = null;
         int fbCount = 0;
         for (int i = 0; i < n; i++) {
             SyscallTable.Call call = b.call(i);
-            PendingCall c = prepare(call, b.arg(i, 0), b.arg(i, 1), b.arg(i, 2), b.arg(i, 3), b.arg(i, 4), b.arg(i, 5));
+            UringCall c = prepare(call, b.arg(i, 0), b.arg(i, 1), b.arg(i, 2), b.arg(i, 3), b.arg(i, 4), b.arg(i, 5));
             if (c == null) {
                 if (fbPos == null) fbPos = new int[n - i];
                 fbPos[fbCount++] = i;
@@ -805,7 +1184,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         if (fbCount > 0) runBatchOnFallback(b, fbPos, fbCount);
         awaitBatch(b, onRingCalls, latch);
         for (int i = 0; i < n; i++) {
-            PendingCall c = onRingCalls[i];
+            UringCall c = onRingCalls[i];
             if (c == null || b.isSettled(i)) continue;
             try {
                 // Done (or abandoned by close) after the wait: returns at once unless the call
@@ -818,11 +1197,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /** Registers the ring calls and pushes their SQEs with as few tail releases as the SQ allows. */
-    private void postBatch(CallBatch b, PendingCall[] cs, BatchLatch latch) throws IOException {
-        PendingCall[] unpushed = new PendingCall[Math.min(cs.length, ring.sqEntries)];
+    private void postBatch(CallBatch b, UringCall[] cs, BatchLatch latch) throws IOException {
+        UringCall[] unpushed = new UringCall[Math.min(cs.length, ring.sqEntries)];
         int count = 0;
         for (int i = 0; i < cs.length; i++) {
-            PendingCall c = cs[i];
+            UringCall c = cs[i];
             if (c == null) continue;
             int slot = tryAllocateSlot();
             if (slot < 0 || count == unpushed.length) {
@@ -850,7 +1229,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /** Copies SQEs into the ring; one release of the tail per lock hold; waits while the SQ is full. */
-    private void pushSqes(PendingCall[] cs, int count) throws IOException {
+    private void pushSqes(UringCall[] cs, int count) throws IOException {
         int i = 0;
         while (i < count) {
             sqLock.lock();
@@ -907,7 +1286,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /** One wait for the whole batch: spin reaping, then sleep until the latch reaches zero. */
-    private void awaitBatch(CallBatch b, PendingCall[] cs, BatchLatch latch) throws IOException {
+    private void awaitBatch(CallBatch b, UringCall[] cs, BatchLatch latch) throws IOException {
         for (int i = 0; i < callerSpin && !latch.isDone(); i++) {
             if ((i & 7) == 0) reapCompletions();
             Thread.onSpinWait();
@@ -923,7 +1302,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 if (Thread.interrupted()) interrupted = true;
                 if (interrupted) {
                     long now = System.nanoTime();
-                    for (PendingCall c : cs) {
+                    for (UringCall c : cs) {
                         if (c != null && c.call.mayBlock() && !c.isDone()
                                 && (!c.cancelRequested || now - c.lastCancelNanos > RECANCEL_NANOS)) {
                             cancel(c);
@@ -960,10 +1339,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     public void close() {
         if (!closing.compareAndSet(false, true)) return;
         closed = true; // volatile: see enqueue()
+        wakeCarrierSleepers(); // no carrier sleeps in the kernel from here on (carrierSleep checks closed)
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.closeTimeoutMillis());
         try {
             for (int s = 0; s < slots; s++) {
-                PendingCall c = (PendingCall) CALLS.getAcquire(calls, s);
+                UringCall c = (UringCall) CALLS.getAcquire(calls, s);
                 if (c != null && c.call != null && c.call.mayBlock() && !c.isDone()) {
                     c.cancelledByClose = true;
                     try {
@@ -992,7 +1372,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             Thread.currentThread().interrupt();
         }
         for (int s = 0; s < slots; s++) {
-            PendingCall c = (PendingCall) CALLS.getAcquire(calls, s);
+            UringCall c = (UringCall) CALLS.getAcquire(calls, s);
             if (c != null) LockSupport.unpark(c.owner); // they see `abandoned` and fail
         }
         if (clean && !reaper.isAlive()) {
@@ -1015,9 +1395,16 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         if (f != null) f.close();
     }
 
-    /** Counters of one io_uring engine; see {@link #uringStats()}. */
+    /**
+     * Counters of one io_uring engine; see {@link #uringStats()}.
+     *
+     * @param submitEnters io_uring_enter calls that submitted SQEs (IO_URING; a carrier's sleep that also submitted counts)
+     * @param waitEnters   io_uring_enter calls that waited for completions (the completion thread, sleeping carriers)
+     * @param wakeNops     NOPs posted to wake a carrier sleeping in io_uring_enter (IO_URING)
+     */
     public record UringStats(Engine engine, Map<String, Long> ringCalls, Map<String, Long> fallbackCalls,
                              long enterCalls, long cqOverflowFlushes, long sqFullWaits, long cancels,
-                             long resubmits, int inFlight, EngineStats fallback) {
+                             long resubmits, int inFlight, EngineStats fallback, long submitEnters,
+                             long waitEnters, long wakeNops) {
     }
 }

@@ -20,7 +20,10 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * <p>Declined on purpose, with the reason:
  * <ul>
  * <li>pread64/pwrite64 with a negative offset: the syscall fails with EINVAL, io_uring reads
- *     offset -1 as "the file position".</li>
+ *     offset -1 as "the file position"; and on a descriptor that cannot seek (pipe, socket,
+ *     tty: lseek fails): the syscall fails with ESPIPE, io_uring ignores the offset.</li>
+ * <li>connect on an O_NONBLOCK socket (EINPROGRESS from the syscall, io_uring waits), and
+ *     accept4 on an O_NONBLOCK listener on kernels without IORING_ACCEPT_DONTWAIT.</li>
  * <li>read/write/... lengths above 2^31-1: the SQE length is 32 bits.</li>
  * <li>splice with offset pointers: io_uring takes the offset by value and does not write the
  *     advanced offset back; reading the caller's pointer from Java could fault.</li>
@@ -37,7 +40,7 @@ final class UringOps {
     /** Fills {@code c}'s SQE fields from its syscall arguments; false: run this call elsewhere. */
     @FunctionalInterface
     interface Prep {
-        boolean fill(PendingCall c);
+        boolean fill(UringCall c);
     }
 
     /** One row: the call, its opcode, its preparation. */
@@ -57,11 +60,20 @@ final class UringOps {
 
     static {
         // read(fd, buf, count): at the file position (offset -1 with IORING_FEAT_RW_CUR_POS).
-        op(READ, OP_READ, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_READ, c.a0, c.a1, c.a2, -1));
+        // read is prepared with RWF_NOWAIT: the engine learns "would block" and then asks
+        // O_NONBLOCK whether the syscall would fail with EAGAIN or wait; a short read of a
+        // regular file (part of it not cached) is continued (UringEngine.runOnRing).
+        op(READ, OP_READ, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_READ, c.a0, c.a1, c.a2, -1)
+                && nowait(c, RWF_NOWAIT, 0));
         op(WRITE, OP_WRITE, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_WRITE, c.a0, c.a1, c.a2, -1));
-        op(PREAD64, OP_READ, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_READ, c.a0, c.a1, c.a2, c.a3));
-        op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_WRITE, c.a0, c.a1, c.a2, c.a3));
+        // pread64/pwrite64 only on a descriptor that can seek (else ESPIPE from the fallback).
+        op(PREAD64, OP_READ, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && FdKinds.seekable(c.a0)
+                && rw(c, OP_READ, c.a0, c.a1, c.a2, c.a3));
+        op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && FdKinds.seekable(c.a0)
+                && rw(c, OP_WRITE, c.a0, c.a1, c.a2, c.a3));
         // readv(fd, iov, iovcnt): the kernel checks iovcnt against UIO_MAXIOV as the syscall does.
+        // readv is not probed: continuing a short vectored read would mean rewriting the
+        // caller's iovecs (docs/engines.md: readv on an empty O_NONBLOCK pipe waits).
         op(READV, OP_READV, c -> c.a2 >= 0 && c.a2 <= 1024 && rw(c, OP_READV, c.a0, c.a1, c.a2, -1));
         op(WRITEV, OP_WRITEV, c -> c.a2 >= 0 && c.a2 <= 1024 && rw(c, OP_WRITEV, c.a0, c.a1, c.a2, -1));
         op(CLOSE, OP_CLOSE, c -> sqe(c, OP_CLOSE, c.a0, 0, 0, 0, 0));
@@ -85,15 +97,24 @@ final class UringOps {
         op(SPLICE, OP_SPLICE, c -> c.a1 == 0 && c.a3 == 0 && c.a4 >= 0 && c.a4 <= MAX_U32
                 && (c.a5 & SPLICE_F_FD_IN_FIXED) == 0 && splice(c));
         // accept4(fd, addr, addrlen*, flags): addr2 = addrlen pointer.
-        op(ACCEPT4, OP_ACCEPT, c -> sqe(c, OP_ACCEPT, c.a0, c.a2, c.a1, 0, (int) c.a3));
-        // connect(fd, addr, addrlen): addr2 = addrlen.
-        op(CONNECT, OP_CONNECT, c -> sqe(c, OP_CONNECT, c.a0, c.a2, c.a1, 0, 0));
+        // With IORING_ACCEPT_DONTWAIT (6.10) as a probe; without it, an O_NONBLOCK listener
+        // goes to the fallback (one fcntl per accept4 on such kernels).
+        op(ACCEPT4, OP_ACCEPT, c -> (c.engine.acceptDontwait() || !FdKinds.nonBlocking(c.a0))
+                && sqe(c, OP_ACCEPT, c.a0, c.a2, c.a1, 0, (int) c.a3)
+                && (!c.engine.acceptDontwait() || nowait(c, 0, ACCEPT_DONTWAIT)));
+        // connect(fd, addr, addrlen): addr2 = addrlen. io_uring waits for the connection where
+        // the syscall on an O_NONBLOCK socket returns EINPROGRESS: such a connect goes to the
+        // fallback (one fcntl per connect, a call that costs a round trip anyway).
+        op(CONNECT, OP_CONNECT, c -> !FdKinds.nonBlocking(c.a0) && sqe(c, OP_CONNECT, c.a0, c.a2, c.a1, 0, 0));
+        // sendto and the receives get MSG_DONTWAIT as the probe, unless the caller asked for it
+        // (then EAGAIN is the answer, as from the syscall) or for MSG_WAITALL (which a probe
+        // would cut short); sendmsg is not probed (a short send could not be continued).
         op(SENDTO, OP_SEND, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
-                && sqe(c, OP_SEND, c.a0, 0, c.a1, c.a2, (int) c.a3));
+                && sqe(c, OP_SEND, c.a0, 0, c.a1, c.a2, (int) c.a3) && dontwait(c));
         op(RECVFROM, OP_RECV, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
-                && sqe(c, OP_RECV, c.a0, 0, c.a1, c.a2, (int) c.a3));
+                && sqe(c, OP_RECV, c.a0, 0, c.a1, c.a2, (int) c.a3) && dontwait(c));
         op(SENDMSG, OP_SENDMSG, c -> sqe(c, OP_SENDMSG, c.a0, 0, c.a1, 0, (int) c.a2));
-        op(RECVMSG, OP_RECVMSG, c -> sqe(c, OP_RECVMSG, c.a0, 0, c.a1, 0, (int) c.a2));
+        op(RECVMSG, OP_RECVMSG, c -> sqe(c, OP_RECVMSG, c.a0, 0, c.a1, 0, (int) c.a2) && dontwait(c));
         op(SHUTDOWN, OP_SHUTDOWN, c -> sqe(c, OP_SHUTDOWN, c.a0, 0, 0, c.a1, 0));
         // socket(domain, type, protocol): fd = domain, off = type, len = protocol.
         op(SOCKET, OP_SOCKET, c -> sqe(c, OP_SOCKET, c.a0, c.a1, 0, c.a2, 0));
@@ -103,25 +124,44 @@ final class UringOps {
         op(LISTEN, OP_LISTEN, c -> sqe(c, OP_LISTEN, c.a0, 0, 0, c.a1, 0));
     }
 
-    private static boolean rw(PendingCall c, int opcode, long fd, long addr, long len, long off) {
+    private static boolean rw(UringCall c, int opcode, long fd, long addr, long len, long off) {
         return sqe(c, opcode, fd, off, addr, len, 0);
     }
 
-    private static boolean splice(PendingCall c) {
+    /** Adds a "do not wait" probe the syscall did not ask for (see UringCall.nowaitProbe). */
+    private static boolean nowait(UringCall c, int opFlags, int ioprio) {
+        c.nowaitOpFlags = opFlags & ~c.opFlags;
+        c.nowaitIoprio = (short) (ioprio & ~c.ioprio);
+        c.opFlags |= opFlags;
+        c.ioprio |= (short) ioprio;
+        c.nowaitProbe = true;
+        return true;
+    }
+
+    /** MSG_DONTWAIT as a probe, unless the caller's flags have it already. */
+    private static boolean dontwait(UringCall c) {
+        return (c.opFlags & (MSG_DONTWAIT | MSG_WAITALL)) != 0 || nowait(c, MSG_DONTWAIT, 0);
+    }
+
+    private static boolean splice(UringCall c) {
         sqe(c, OP_SPLICE, c.a2, -1, -1, c.a4, (int) c.a5);
         c.spliceFdIn = (int) c.a0;
         return true;
     }
 
     /** The common SQE shape: fd, off (or addr2), addr, len, op_flags. */
-    private static boolean sqe(PendingCall c, int opcode, long fd, long off, long addr, long len, int opFlags) {
+    private static boolean sqe(UringCall c, int opcode, long fd, long off, long addr, long len, int opFlags) {
         c.opcode = (byte) opcode;
         c.fd = (int) fd;
         c.off = off;
         c.addr = addr;
         c.len = (int) len;
         c.opFlags = opFlags;
+        c.ioprio = 0;
         c.spliceFdIn = 0;
+        c.nowaitProbe = false;
+        c.nowaitOpFlags = 0;
+        c.nowaitIoprio = 0;
         return true;
     }
 

@@ -24,8 +24,11 @@ import java.util.concurrent.atomic.LongAdder;
  * the application threads spend per call (ThreadMXBean, so syscall threads, the SQ polling
  * thread and io-wq workers are not counted: that is the point of offloading), for a 64-byte
  * write to /dev/null and a 4 KiB pwrite to a file, with 1, 16 and 256 calls in flight
- * (one platform thread per call in flight). Not a JUnit test: docs/engines.md gives the
- * command. Arguments: [seconds per point, default 1.0].
+ * (one platform thread per call in flight), and a 64-byte echo over a blocking Unix
+ * socket (write, then a read that usually waits for a partner thread's direct echo: the
+ * blocking-socket path; 2 calls per round trip). Not a JUnit test: docs/engines.md gives
+ * the command. Arguments: [seconds per point, default 1.0] [engines, comma-separated,
+ * default DIRECT,SYSCALL_THREADS,IO_URING_SQPOLL,IO_URING].
  */
 public final class EngineCostMain {
     private EngineCostMain() {}
@@ -39,7 +42,7 @@ public final class EngineCostMain {
                 Runtime.getRuntime().availableProcessors(), System.getProperty("os.version"),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         System.out.printf("%-16s %-14s %8s %12s %14s%n", "engine", "op", "inflight", "calls/s", "app CPU ns/call");
-        List<String> engines = List.of("DIRECT", "SYSCALL_THREADS", "IO_URING_SQPOLL", "IO_URING");
+        List<String> engines = List.of((args.length > 1 ? args[1] : "DIRECT,SYSCALL_THREADS,IO_URING_SQPOLL,IO_URING").split(","));
         for (String name : engines) {
             FlexscEngine engine = null;
             Syscalls s;
@@ -62,6 +65,19 @@ public final class EngineCostMain {
                     point(name, "write64 null", inflight, seconds, (b, i) -> s.write(devnull, b.asSlice(0, 64)));
                     point(name, "pwrite4k file", inflight, seconds, (b, i) -> s.pwrite(fd, b, (i & 255) * 4096L));
                 }
+                for (int inflight : new int[] {1, 16}) {
+                    List<int[]> pairs = new java.util.concurrent.CopyOnWriteArrayList<>();
+                    ThreadLocal<int[]> sock = ThreadLocal.withInitial(() -> echoPair(pairs));
+                    point(name, "echo64 socket", inflight, seconds, (b, i) -> {
+                        int fdS = sock.get()[0];
+                        s.write(fdS, b.asSlice(0, 64));
+                        long got = 0;
+                        while (got < 64) got += s.read(fdS, b.asSlice(got, 64 - got));
+                    }, 2);
+                    for (int[] p : pairs) {
+                        DirectSyscalls.raw(3, p[0], 0, 0, 0, 0, 0); // the echo thread sees EOF and exits
+                    }
+                }
                 s.close(devnull);
                 s.close(fd);
             } finally {
@@ -76,7 +92,35 @@ public final class EngineCostMain {
         void run(MemorySegment buf, long i) throws Exception;
     }
 
+    /** A blocking Unix stream socketpair whose far end a platform thread echoes with direct calls. */
+    private static int[] echoPair(List<int[]> pairs) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sv = a.allocate(8);
+            long r = DirectSyscalls.raw(53, 1 /* AF_UNIX */, 1 /* SOCK_STREAM */ | O_CLOEXEC, 0, sv.address(), 0, 0);
+            if (r < 0) throw new IllegalStateException("socketpair: errno " + -r);
+            int[] p = {sv.get(java.lang.foreign.ValueLayout.JAVA_INT, 0), sv.get(java.lang.foreign.ValueLayout.JAVA_INT, 4)};
+            pairs.add(p);
+            Thread.ofPlatform().daemon().start(() -> {
+                Syscalls d = DirectSyscalls.syscalls();
+                byte[] b = new byte[64];
+                try {
+                    long n;
+                    while ((n = d.read(p[1], b)) > 0) d.write(p[1], b, 0, (int) n);
+                } catch (Exception ignored) {
+                    // closed
+                }
+                DirectSyscalls.raw(3, p[1], 0, 0, 0, 0, 0);
+            });
+            return p;
+        }
+    }
+
     private static void point(String engine, String op, int threads, double seconds, Call call) throws Exception {
+        point(engine, op, threads, seconds, call, 1);
+    }
+
+    private static void point(String engine, String op, int threads, double seconds, Call call, int callsPerRun)
+            throws Exception {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         AtomicBoolean measuring = new AtomicBoolean(), stop = new AtomicBoolean();
         LongAdder calls = new LongAdder();
@@ -98,7 +142,7 @@ public final class EngineCostMain {
                             n = 0;
                         }
                         call.run(buf, i++);
-                        n++;
+                        n += callsPerRun;
                     }
                     if (counting) {
                         cpu.add(mx.getCurrentThreadCpuTime() - cpu0);

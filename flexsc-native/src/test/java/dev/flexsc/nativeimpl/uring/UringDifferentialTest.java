@@ -10,16 +10,6 @@ import java.io.IOException;
 /** The differential suite against {@link Engine#IO_URING}; skipped (with the reason) where io_uring is unavailable. */
 class UringDifferentialTest extends DifferentialTest {
     @Override
-    protected boolean preadOnAStreamFailsWithEspipe() {
-        return false; // documented deviation, asserted in UringEngineTest
-    }
-
-    @Override
-    protected boolean nonBlockingDescriptorsFailWithEagain() {
-        return false; // documented deviation, asserted in UringEngineTest
-    }
-
-    @Override
     protected FlexscEngine openEngine() throws IOException {
         UringTestSupport.assumeAvailable(Engine.IO_URING);
         return UringEngine.open(Engine.IO_URING, TestSupport.config());

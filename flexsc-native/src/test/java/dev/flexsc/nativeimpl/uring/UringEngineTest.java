@@ -93,7 +93,7 @@ class UringEngineTest {
             assertEquals(64, e.cqEntries());
             assertTrue(e.maxInFlight() >= n);
             int[][] pipes = new int[n][];
-            List<PendingCall> reads = new ArrayList<>();
+            List<UringCall> reads = new ArrayList<>();
             MemorySegment bufs = a.allocate(n * 8L);
             for (int i = 0; i < n; i++) {
                 pipes[i] = pipe();
@@ -101,7 +101,7 @@ class UringEngineTest {
             }
             e.flush();
             Thread.sleep(50);
-            for (PendingCall c : reads) assertFalse(c.isDone(), "a read of an empty pipe completed");
+            for (UringCall c : reads) assertFalse(c.isDone(), "a read of an empty pipe completed");
             MemorySegment one = a.allocate(1);
             for (int i = 0; i < n; i++) {
                 one.set(ValueLayout.JAVA_BYTE, 0, (byte) i);
@@ -318,13 +318,13 @@ class UringEngineTest {
             int fd = s.openat(Syscalls.AT_FDCWD, dir.resolve("batch").toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
             MemorySegment b = a.allocate(16 * 8);
             long enters = e.stats().batches();
-            List<PendingCall> calls = new ArrayList<>();
+            List<UringCall> calls = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
                 b.set(ValueLayout.JAVA_LONG, i * 8L, 1000 + i);
                 calls.add(e.submit(SyscallTable.PWRITE64, fd, b.address() + i * 8L, 8, i * 8L, 0, 0));
             }
             Thread.sleep(20);
-            for (PendingCall c : calls) assertFalse(c.isDone(), "submitted before flush");
+            for (UringCall c : calls) assertFalse(c.isDone(), "submitted before flush");
             assertThrows(IllegalStateException.class, () -> calls.get(0).result());
             assertEquals(16, e.flush());
             assertEquals(enters + 1, e.stats().batches(), "one io_uring_enter for the batch");
@@ -332,9 +332,9 @@ class UringEngineTest {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (reaped < 16 && System.nanoTime() < deadline) reaped += e.awaitCompletions(TimeUnit.MILLISECONDS.toNanos(100));
             assertEquals(16, reaped);
-            for (PendingCall c : calls) assertEquals(8, c.result());
+            for (UringCall c : calls) assertEquals(8, c.result());
             // a call the ring does not run comes back complete, from the fallback
-            PendingCall pid = e.submit(SyscallTable.GETPID, 0, 0, 0, 0, 0, 0);
+            UringCall pid = e.submit(SyscallTable.GETPID, 0, 0, 0, 0, 0, 0);
             assertTrue(pid.isDone());
             assertEquals(ProcessHandle.current().pid(), pid.result());
             // an idle wait times out
@@ -346,36 +346,6 @@ class UringEngineTest {
                 assertEquals(1000 + i, MemorySegment.ofArray(got).get(ValueLayout.JAVA_LONG_UNALIGNED, i * 8L));
             }
             s.close(fd);
-        }
-    }
-
-    @ParameterizedTest
-    @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
-    @Timeout(30)
-    void documentedDeviationsFromTheSyscalls(Engine kind) throws Exception {
-        // These are io_uring's behaviours, stated in docs/engines.md; if a kernel changes them,
-        // this test fails and the docs must change with it.
-        try (UringEngine e = open(kind, config(kind)); Arena a = Arena.ofConfined()) {
-            Syscalls s = e.syscalls();
-            int[] p = pipe();
-            int[] nb = pipe(O_CLOEXEC | O_NONBLOCK);
-            try {
-                assertEquals(3, s.write(p[1], "xyz".getBytes()));
-                // pread64 on a pipe: the syscall fails with ESPIPE; io_uring ignores the offset.
-                ErrnoException espipe = assertThrows(ErrnoException.class,
-                        () -> DirectSyscalls.syscalls().pread(p[0], a.allocate(3), 0));
-                assertEquals(Errno.ESPIPE, espipe.errno());
-                assertEquals(3, s.pread(p[0], a.allocate(3), 0));
-                // O_NONBLOCK pipe, empty: the syscall fails with EAGAIN; io_uring waits for data.
-                PendingCall r = e.submit(SyscallTable.READ, nb[0], a.allocate(3).address(), 3, 0, 0, 0);
-                e.flush();
-                Thread.sleep(50);
-                assertFalse(r.isDone());
-                assertEquals(1, DirectSyscalls.syscalls().write(nb[1], new byte[] {7}));
-                assertEquals(1, r.await());
-            } finally {
-                for (int fd : new int[] {p[0], p[1], nb[0], nb[1]}) closeDirect(fd);
-            }
         }
     }
 }

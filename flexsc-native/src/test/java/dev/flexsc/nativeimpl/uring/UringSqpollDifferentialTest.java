@@ -10,16 +10,6 @@ import java.io.IOException;
 /** The differential suite against {@link Engine#IO_URING_SQPOLL}; skipped (with the reason) where io_uring is unavailable. */
 class UringSqpollDifferentialTest extends DifferentialTest {
     @Override
-    protected boolean preadOnAStreamFailsWithEspipe() {
-        return false; // documented deviation, asserted in UringEngineTest
-    }
-
-    @Override
-    protected boolean nonBlockingDescriptorsFailWithEagain() {
-        return false; // documented deviation, asserted in UringEngineTest
-    }
-
-    @Override
     protected FlexscEngine openEngine() throws IOException {
         UringTestSupport.assumeAvailable(Engine.IO_URING_SQPOLL);
         return UringEngine.open(Engine.IO_URING_SQPOLL, TestSupport.config());

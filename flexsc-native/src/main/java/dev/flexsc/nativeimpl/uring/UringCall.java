@@ -15,15 +15,15 @@ import java.lang.invoke.VarHandle;
  * engine's completion thread, or a scheduler in {@link UringEngine#reapCompletions()}); the
  * thread that submitted the call is unparked then. Thread-safe.
  */
-public final class PendingCall {
+public final class UringCall {
     private static final VarHandle STATE;
     private static final VarHandle PARKED;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            STATE = l.findVarHandle(PendingCall.class, "state", int.class);
-            PARKED = l.findVarHandle(PendingCall.class, "parked", boolean.class);
+            STATE = l.findVarHandle(UringCall.class, "state", int.class);
+            PARKED = l.findVarHandle(UringCall.class, "parked", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -45,7 +45,19 @@ public final class PendingCall {
     long addr;
     int len;
     int opFlags;
+    short ioprio;
     int spliceFdIn;
+    /**
+     * Prepared with a "do not wait" flag that the syscall did not ask for (RWF_NOWAIT,
+     * MSG_DONTWAIT, IORING_ACCEPT_DONTWAIT: {@link UringOps}): an EAGAIN then means "would
+     * block", and the engine decides from the descriptor's O_NONBLOCK what the syscall does.
+     */
+    boolean nowaitProbe;
+    /** Counted in the engine's per-call statistics (owner only: once per call, not per SQE). */
+    boolean counted;
+    /** The bits of opFlags / ioprio that the probe added. */
+    int nowaitOpFlags;
+    short nowaitIoprio;
 
     // Request-table bookkeeping, written by the submitting thread before the SQE is published.
     int slot = -1;
@@ -66,7 +78,7 @@ public final class PendingCall {
     /** Plain: written before the release store of DONE, read after an acquire load of it. */
     private long result;
 
-    PendingCall(UringEngine engine, SyscallTable.Call call, Thread owner,
+    UringCall(UringEngine engine, SyscallTable.Call call, Thread owner,
                 long a0, long a1, long a2, long a3, long a4, long a5) {
         this.engine = engine;
         this.call = call;
@@ -80,8 +92,8 @@ public final class PendingCall {
     }
 
     /** A call that completed without the ring (ran on the fallback engine). */
-    static PendingCall completed(UringEngine engine, SyscallTable.Call call, long result) {
-        PendingCall c = new PendingCall(engine, call, Thread.currentThread(), 0, 0, 0, 0, 0, 0);
+    static UringCall completed(UringEngine engine, SyscallTable.Call call, long result) {
+        UringCall c = new UringCall(engine, call, Thread.currentThread(), 0, 0, 0, 0, 0, 0);
         c.result = result;
         c.state = DONE;
         return c;
@@ -147,6 +159,13 @@ public final class PendingCall {
     /** Owner only: announce a sleep (volatile store, then the owner re-checks isDone). */
     void setParked(boolean p) {
         PARKED.setVolatile(this, p);
+    }
+
+    /** Drops the "do not wait" probe: the resubmitted call waits for readiness. Owner only. */
+    void clearNowait() {
+        opFlags &= ~nowaitOpFlags;
+        ioprio &= (short) ~nowaitIoprio;
+        nowaitProbe = false;
     }
 
     /** Re-arm for a resubmission (short write continuation, unexpected cancel). Owner only. */

@@ -1,0 +1,61 @@
+package dev.flexsc.nativeimpl.uring;
+
+import dev.flexsc.nativeimpl.DirectSyscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * What the io_uring engines must know about a descriptor where io_uring would not behave as
+ * the syscall does, asked of the kernel directly (one system call each, on the calling
+ * thread): only on the paths that need it, never per read or write of a ready descriptor.
+ */
+final class FdKinds {
+    private FdKinds() {}
+
+    private static final int NR_LSEEK = 8, NR_FSTAT = 5, NR_FCNTL = 72;
+    private static final int SEEK_CUR = 1, F_GETFL = 3, O_NONBLOCK = 04000;
+    private static final int STAT_SIZE = 144, STAT_MODE = 24;
+    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFBLK = 0060000;
+
+    /**
+     * True if pread64/pwrite64 on {@code fd} takes its offset, as the syscalls check it
+     * (FMODE_PREAD): lseek(fd, 0, SEEK_CUR) succeeds exactly on descriptors that may seek,
+     * and has no effect. False for pipes, FIFOs, sockets, ttys, and a bad descriptor (the
+     * fallback then returns the syscall's own errno: ESPIPE, EBADF).
+     */
+    static boolean seekable(long fd) {
+        return fd >= 0 && fd <= Integer.MAX_VALUE && DirectSyscalls.raw(NR_LSEEK, fd, 0, SEEK_CUR, 0, 0, 0) >= 0;
+    }
+
+    /** True if {@code fd} has O_NONBLOCK set (false if it cannot be asked: the call then reports the error). */
+    static boolean nonBlocking(long fd) {
+        long fl = DirectSyscalls.raw(NR_FCNTL, fd, F_GETFL, 0, 0, 0, 0);
+        return fl >= 0 && (fl & O_NONBLOCK) != 0;
+    }
+
+    /**
+     * True if a read or write on {@code fd} that cannot proceed now waits, as the syscall
+     * does: the descriptor is not O_NONBLOCK, or it is a regular file or block device (where
+     * O_NONBLOCK has no effect). False: the syscall would fail with EAGAIN (or return a short
+     * count) at once.
+     */
+    static boolean waitsWhenNotReady(long fd) {
+        return !nonBlocking(fd) || regularOrBlock(fd);
+    }
+
+    /**
+     * True if {@code fd} is a regular file or block device (page-cache I/O, where O_NONBLOCK
+     * has no effect and a read is short only at the end of the file). True also if fstat
+     * fails: the caller then takes the syscall's own path.
+     */
+    static boolean regularOrBlock(long fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STAT_SIZE, 8);
+            if (DirectSyscalls.raw(NR_FSTAT, fd, st.address(), 0, 0, 0, 0) < 0) return true;
+            int type = st.get(ValueLayout.JAVA_INT, STAT_MODE) & S_IFMT;
+            return type == S_IFREG || type == S_IFBLK;
+        }
+    }
+}
