@@ -1013,6 +1013,16 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
 
         @Override
+        public Engine engine() {
+            return engine.engine();
+        }
+
+        @Override
+        public int group() {
+            return group;
+        }
+
+        @Override
         public Object sleepKey() {
             return engine.sleepKey(group);
         }

@@ -843,6 +843,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
 
         @Override
+        public Engine engine() {
+            return engine.engine();
+        }
+
+        @Override
         public Object sleepKey() {
             return engine;
         }
