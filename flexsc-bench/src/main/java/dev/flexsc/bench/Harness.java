@@ -50,10 +50,25 @@ public final class Harness {
     /** Measures {@code variant} making {@code call} from {@code threads} threads. */
     public static Result measure(Variant variant, CallKind call, int threads, double warmupSeconds,
                                  double measureSeconds) throws Exception {
+        return measure(variant, null, call, threads, warmupSeconds, measureSeconds, null);
+    }
+
+    /**
+     * As {@link #measure(Variant, CallKind, int, double, double)}, for a FlexSC variant with
+     * its runtime or engine opened with {@code config} instead of the variant's own (null:
+     * the variant's); {@code window}, if not null, gets the engine's counters at the start
+     * and the end of the measured window.
+     */
+    public static Result measure(Variant variant, dev.flexsc.FlexscConfig config, CallKind call, int threads,
+                                 double warmupSeconds, double measureSeconds,
+                                 java.util.function.BiConsumer<dev.flexsc.EngineStats, dev.flexsc.EngineStats> window)
+            throws Exception {
         if (!variant.supports(call)) throw new IllegalArgumentException(variant + " has no " + call);
+        if (config != null && !variant.flexsc) throw new IllegalArgumentException(variant + " opens no engine");
         Path file = Files.createTempFile("flexsc-bench", ".dat");
-        try (dev.flexsc.threads.FlexscRuntime runtime = variant.openRuntime();
-             FlexscEngine opened = runtime == null ? variant.open() : null;
+        try (dev.flexsc.threads.FlexscRuntime runtime = config == null ? variant.openRuntime()
+                     : variant.threading == Variant.Threading.FLEXSC_GREEN ? dev.flexsc.threads.FlexscRuntime.open(config) : null;
+             FlexscEngine opened = runtime == null ? (config == null ? variant.open() : dev.flexsc.Flexsc.open(config)) : null;
              Arena arena = Arena.ofShared()) {
             FlexscEngine engine = runtime != null ? runtime.engine() : opened;
             Target target = Target.open(call, file);
@@ -113,11 +128,13 @@ public final class Harness {
             ready.await();
             go.countDown();
             Thread.sleep((long) (warmupSeconds * 1000));
+            dev.flexsc.EngineStats e0 = window != null ? engine.stats() : null;
             long sc0 = syscallThreadCpuNanos(), cpu0 = OS.getProcessCpuTime(), t0 = System.nanoTime();
             PHASE.setVolatile(phase, 0, 1);
             Thread.sleep((long) (measureSeconds * 1000));
             long sc1 = syscallThreadCpuNanos(), cpu1 = OS.getProcessCpuTime(), t1 = System.nanoTime();
             PHASE.setVolatile(phase, 0, 2);
+            if (window != null) window.accept(e0, engine.stats());
             for (Thread w : workers) w.join(60_000);
             target.close();
             if (failure.get() != null) throw new IllegalStateException(variant + " " + call + " failed", failure.get());

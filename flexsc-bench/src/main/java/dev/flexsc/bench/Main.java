@@ -17,6 +17,8 @@ import java.util.Locale;
  * ./flexsc bench --full [--docs DIR]     everything; writes DIR/benchmarks.md (default docs/) and PNG plots
  * ./flexsc bench --study pagefault [--size-mib N]   the page-fault study (default 1024 MiB)
  * ./flexsc bench --study cost                      the per-call cost study (JMH, one call in flight)
+ * ./flexsc bench --study policy [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
+ *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
  */
 public final class Main {
@@ -84,8 +86,32 @@ public final class Main {
                 System.out.println(PageFaultStudy.table(PageFaultStudy.run(mib << 20)));
             }
             case "cost" -> System.out.println(CostStudy.table(CostStudy.run()));
-            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost)");
+            case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
+            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, policy)");
         }
+    }
+
+    private static void policyStudy(String[] args) throws Exception {
+        double seconds = 1.5, warmup = 0.5;
+        int[] threads = {1, 16, 256, 1024};
+        List<CallKind> calls = List.of(CallKind.GETPID, CallKind.WRITE64, CallKind.PWRITE4K);
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+                case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--calls" -> calls = Arrays.stream(args[++i].split(","))
+                        .map(s -> CallKind.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        System.out.println("call-policy study: FlexSC green threads on SYSCALL_THREADS, "
+                + Runtime.getRuntime().availableProcessors() + " CPUs, JDK " + Runtime.version() + "; " + warmup
+                + " s warm-up, " + seconds + " s measured per policy and cell");
+        System.out.print(PolicyStudy.header());
+        List<PolicyStudy.Row> rows = PolicyStudy.run(calls, threads, warmup, seconds, System.out::print);
+        System.out.println();
+        System.out.println(PolicyStudy.table(rows));
     }
 
     /** The results as a fixed-width table; ratios are against DIRECT_FFM for the same call and threads. */

@@ -99,7 +99,8 @@ public final class PageFaultStudy {
      * waits for the prefetcher: a page it reaches first simply faults as usual.
      */
     private static double offloaded(long bytes, int chunk) throws IOException {
-        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).callerSpin(0).build();
+        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).callerSpin(0)
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build(); // the offload must be posted
         try (FlexscEngine engine = SyscallThreadsEngine.open(cfg)) {
             Syscalls s = engine.syscalls();
             long pages = bytes / PAGE;

@@ -62,12 +62,14 @@ public enum Variant {
     /** Opens this variant's engine, or null for a baseline. */
     public FlexscEngine open() throws IOException {
         if (!flexsc) return null;
-        return SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build());
+        return SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS)
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build()); // these variants measure the engine
     }
 
     /** Opens the M:N runtime for {@link #FLEXSC_GREEN}; null for other variants. */
     public dev.flexsc.threads.FlexscRuntime openRuntime() throws IOException {
         if (threading != Threading.FLEXSC_GREEN) return null;
-        return dev.flexsc.threads.FlexscRuntime.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build());
+        return dev.flexsc.threads.FlexscRuntime.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS)
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build());
     }
 }

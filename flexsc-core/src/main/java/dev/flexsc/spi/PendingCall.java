@@ -84,6 +84,14 @@ public abstract class PendingCall {
     public abstract void wakeSleepers();
 
     /**
+     * True if posting this call had to wake a sleeping executor: its latency then says
+     * nothing about the call's cost ({@link CallCarrier#postPays()} ignores it). Default false.
+     */
+    public boolean wokeExecutor() {
+        return false;
+    }
+
+    /**
      * Carrier, when it runs out of runnable threads and before it idles: makes sure the
      * call has reached the engine (an engine that batches submissions, such as IO_URING,
      * submits what it collected here, in one kernel entry). Default: nothing to do.

@@ -77,8 +77,30 @@ final class CarrierThread extends Thread implements CallCarrier {
     private boolean scanValid;
     private long ticks;
 
+    // ADAPTIVE call policy (postPays): carrier-private, like the pending-call list.
+    /**
+     * Average, in 1/{@value #SCORE_ONE}ths, of samples "the call posted two posts ago was
+     * still running when the next thread came to its call" (exponential, weight 1/8 per
+     * sample). At least half: posting pays on this carrier. Starts at one, FlexSC's premise:
+     * a few samples correct it.
+     */
+    private int slowScore = SCORE_ONE;
+    /** The last two calls this carrier watched, if no direct call came between them. */
+    private PendingCall lastPost, prevPost;
+    /** Watches to go before a sample is trusted again (a post woke a sleeping executor). */
+    private int settling;
+    /** Direct decisions since the last probe; posts left in the current probe. */
+    private int sinceProbe, probeLeft;
+
+    /** Scale of {@link #slowScore}. */
+    static final int SCORE_ONE = 256;
+    /** Direct decisions (with other work on the carrier) between two probes. */
+    static final int PROBE_PERIOD = 4096;
+    /** Posts in a row per probe: the third decision samples the first post. */
+    static final int PROBE_POSTS = 3;
+
     // statistics: written by this carrier only, read racily by stats()
-    private long dispatches, reaped, sleeps, steals, spinWakes;
+    private long dispatches, reaped, sleeps, steals, spinWakes, samples;
     private int pinResult = Integer.MIN_VALUE;
 
     CarrierThread(FlexscScheduler scheduler, int index, int cpu, IdlePolicy idle, boolean daemon) {
@@ -105,8 +127,61 @@ final class CarrierThread extends Thread implements CallCarrier {
         return !local.isEmpty() || !inbox.isEmpty();
     }
 
+    /**
+     * The ADAPTIVE policy's decision for the green thread mounted here (see
+     * {@link CallCarrier#postPays()}): post only if another thread can run while the call is
+     * out, and calls posted here have recently still been running two thread switches later
+     * (the call costs more than what posting it costs the carrier: a park and a resume).
+     * While calls keep finishing sooner, the thread calls directly, and every
+     * {@value #PROBE_PERIOD} such decisions {@value #PROBE_POSTS} posts in a row take a new
+     * sample (they also let the other threads run). Counters only: no clock is read.
+     */
+    @Override
+    public boolean postPays() {
+        if (!hasQueuedWork() && (pendingCount == 0 || pollPending() == 0)) {
+            // Nothing could run while our call is out: the carrier would idle. Reaping first
+            // makes the threads whose calls completed count as work.
+            return decideDirect();
+        }
+        PendingCall sampled = prevPost;
+        if (sampled != null) {
+            prevPost = null; // one sample per post
+            if (settling == 0) {
+                // A call the carrier fired is settled (its entry may since be reused: do not read it).
+                boolean running = !sampled.isFired() && !sampled.isSettled();
+                slowScore += ((running ? SCORE_ONE : 0) - slowScore) >> 3;
+                samples++;
+            }
+        }
+        if (probeLeft > 0) {
+            probeLeft--;
+            return true;
+        }
+        if (slowScore >= SCORE_ONE / 2) {
+            return true;
+        }
+        if (++sinceProbe >= PROBE_PERIOD) {
+            sinceProbe = 0;
+            probeLeft = PROBE_POSTS - 1;
+            // Drift toward posting, so that probes whose samples were all discarded (the
+            // executor slept) still end in a posting phase that measures with it awake.
+            slowScore += (SCORE_ONE - slowScore) >> 5;
+            return true;
+        }
+        return decideDirect();
+    }
+
+    private boolean decideDirect() {
+        lastPost = prevPost = null; // the next sample needs two posts in a row
+        return false;
+    }
+
     @Override
     public void watch(PendingCall call) {
+        prevPost = lastPost;
+        lastPost = call;
+        if (call.wokeExecutor()) settling = 3; // the next samples include the wake-up latency
+        else if (settling > 0) settling--;
         if (pendingCount == pending.length) {
             pending = java.util.Arrays.copyOf(pending, pending.length * 2);
         }
@@ -322,6 +397,15 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** A snapshot of this carrier's counters (racy plain reads: statistics only). */
     long[] counters() {
         return new long[] {dispatches, reaped, sleeps, steals, spinWakes};
+    }
+
+    /** ADAPTIVE: the current sample average (0..{@value #SCORE_ONE}) and samples taken (tests, statistics). */
+    int slowScore() {
+        return slowScore;
+    }
+
+    long adaptiveSamples() {
+        return samples;
     }
 
     /** The result of sched_setaffinity for this carrier (0, or -errno; MIN_VALUE before start). */

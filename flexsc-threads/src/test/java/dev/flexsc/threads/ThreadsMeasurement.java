@@ -37,7 +37,7 @@ public final class ThreadsMeasurement {
         boolean switchCost = args.length <= 3 || args[3].equals("switch");
         System.out.printf("machine: %d CPUs (%s), JDK %s%n", Runtime.getRuntime().availableProcessors(),
                 cpuModel(), Runtime.version());
-        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
+        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
         System.out.println("config: " + cfg + ", load average at start: " + loadAverage());
 
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {

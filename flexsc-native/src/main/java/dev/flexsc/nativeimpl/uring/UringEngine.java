@@ -9,7 +9,10 @@ import dev.flexsc.FlexscConfig;
 import dev.flexsc.FlexscEngine;
 import dev.flexsc.Syscalls;
 import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.CallPolicy;
+import dev.flexsc.nativeimpl.DirectSyscalls;
 import dev.flexsc.nativeimpl.SyscallThreadsEngine;
+import dev.flexsc.spi.CallGate;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
@@ -78,6 +81,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
     private final String routing;
     private final Syscalls syscalls;
     private final int callerSpin;
+    /** The call policy, applied first in {@link #invoke}. */
+    private final CallGate gate;
+    /** ADAPTIVE posts only while a request slot is free (a hint: the volatile count of calls in flight). */
+    private final CallGate.Room room = this::hasFreeSlot;
 
     // ---- request table: slot -> call in flight ----
     private final int slots;
@@ -142,6 +149,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
         this.onRing = UringOps.route(supported);
         this.routing = UringOps.describe(onRing);
         this.callerSpin = config.callerSpin();
+        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker());
         this.slots = ring.sqEntries + ring.cqEntries;
         this.calls = new PendingCall[slots];
         this.generation = new int[slots];
@@ -270,7 +278,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
         SyscallThreadsEngine fb = fallback;
         int threads = (sqpoll && !closed ? 1 : 0) + (fb != null && fb.isOpen() ? fb.stats().executorThreads() : 0);
         return new EngineStats(kind, submitted.sum(), completed.sum(), 0, submitEnters.sum(), sqThreadSleeps.sum(),
-                sqWakeups.sum(), callerParks.sum(), threads);
+                sqWakeups.sum(), callerParks.sum(), threads, gate.posted(), gate.direct());
     }
 
     /** Engine-specific counters, with which calls ran on the ring and which on the fallback. */
@@ -292,6 +300,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
     @Override
     public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the ring
+        long direct = gate.tryDirect(call, room, this, a0, a1, a2, a3, a4, a5); // the call policy
+        if (direct != CallGate.POST) return direct;
         PendingCall c = prepare(call, a0, a1, a2, a3, a4, a5);
         if (c == null) {
             return runOnFallback(call, a0, a1, a2, a3, a4, a5);
@@ -343,7 +353,9 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
                 f = fallback;
                 if (f == null) {
                     if (closed) throw new EngineClosedException("the engine is closed");
-                    f = SyscallThreadsEngine.open(config.toBuilder().engine(Engine.SYSCALL_THREADS).build());
+                    // EXCEPTIONLESS: this engine's policy already chose to post the calls it hands over.
+                    f = SyscallThreadsEngine.open(config.toBuilder().engine(Engine.SYSCALL_THREADS)
+                            .policy(CallPolicy.EXCEPTIONLESS).build());
                     fallback = f;
                 }
             }
@@ -607,6 +619,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
             else if (spins < 200) Thread.yield();
             else LockSupport.parkNanos(100_000L);
         }
+    }
+
+    private boolean hasFreeSlot() {
+        return inFlight.get() < slots;
     }
 
     private int tryAllocateSlot() {
