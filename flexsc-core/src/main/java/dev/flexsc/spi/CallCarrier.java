@@ -21,12 +21,14 @@ public interface CallCarrier {
 
     /**
      * {@link dev.flexsc.CallPolicy#ADAPTIVE}: true if the calling green thread should post
-     * its call and park (other threads of this carrier can use the wait, and posting has
-     * been paying off here), false if it should make the call directly. Must be cheap (no
-     * clock reads, no blocking); may reap completions, so that threads whose calls are done
-     * count as work. Default: {@link #hasOtherWork()}.
+     * its call, system call {@code nr}, and park (other threads of this carrier can use the
+     * wait, and posting such calls has been paying off here), false if it should make the
+     * call directly. When it returns true, the engine posts the call and passes it to
+     * {@link #watch} (or the carrier learns nothing from it). Must be cheap (no clock reads,
+     * no blocking); may reap completions, so that threads whose calls are done count as
+     * work. Default: {@link #hasOtherWork()}.
      */
-    default boolean postPays() {
+    default boolean postPays(int nr) {
         return hasOtherWork();
     }
 

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>How {@link CallPolicy#ADAPTIVE} decides (docs/io.md, "Call policies"): a platform
  * thread, or a virtual thread not run by the FlexSC scheduler, calls directly; a green
- * thread asks its carrier ({@link CallCarrier#postPays()}) and posts only if the carrier
+ * thread asks its carrier ({@link CallCarrier#postPays(int)}) and posts only if the carrier
  * says so and the engine has room for the call without waiting. A call that may block
  * without bound is never made in a way that could block: a read or write is tried with
  * {@code RWF_NOWAIT} and posted if it would wait; the others are always posted.
@@ -90,7 +90,7 @@ public final class CallGate {
 
     private long adaptive(SyscallTable.Call call, Room room, SyscallInvoker self,
                           long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
-        if (postFromHere(room)) {
+        if (postFromHere(call.nr(), room)) {
             posted.increment();
             return POST;
         }
@@ -122,12 +122,12 @@ public final class CallGate {
     }
 
     /** ADAPTIVE: true if the calling thread should post. */
-    private static boolean postFromHere(Room room) {
+    private static boolean postFromHere(int nr, Room room) {
         // Platform threads call directly: nothing else runs on them while they wait.
         if (!Thread.currentThread().isVirtual()) return false;
         CallCarrier carrier = PageEngine.currentCarrier();
         // A virtual thread of another scheduler would wait the platform way, holding its
         // carrier: direct. A FlexSC green thread asks its carrier, then the engine.
-        return carrier != null && carrier.postPays() && room.available();
+        return carrier != null && carrier.postPays(nr) && room.available();
     }
 }

@@ -85,7 +85,7 @@ public abstract class PendingCall {
 
     /**
      * True if posting this call had to wake a sleeping executor: its latency then says
-     * nothing about the call's cost ({@link CallCarrier#postPays()} ignores it). Default false.
+     * nothing about the call's cost ({@link CallCarrier#postPays(int)} ignores it). Default false.
      */
     public boolean wokeExecutor() {
         return false;

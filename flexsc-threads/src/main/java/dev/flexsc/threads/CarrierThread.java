@@ -79,14 +79,19 @@ final class CarrierThread extends Thread implements CallCarrier {
 
     // ADAPTIVE call policy (postPays): carrier-private, like the pending-call list.
     /**
-     * Average, in 1/{@value #SCORE_ONE}ths, of samples "the call posted two posts ago was
-     * still running when the next thread came to its call" (exponential, weight 1/8 per
-     * sample). At least half: posting pays on this carrier. Starts at one, FlexSC's premise:
-     * a few samples correct it.
+     * Per system call number: the average, in 1/{@value #SCORE_ONE}ths, of samples "a call
+     * with this number, posted two posts ago, was still running when the next thread came
+     * to its call" (exponential, weight 1/8 per sample). At least half: posting such calls
+     * pays on this carrier. Starts at one, FlexSC's premise: a few samples correct it. Per
+     * number, because a cheap call (getpid, openat) says nothing about a costly one (a 1 MiB
+     * pwrite) made by the same threads.
      */
-    private int slowScore = SCORE_ONE;
-    /** The last two calls this carrier watched, if no direct call came between them. */
+    private final int[] slowScore = newScores();
+    /** The last two calls this carrier watched, if no direct call came between them, and their numbers. */
     private PendingCall lastPost, prevPost;
+    private int lastPostNr = -1, prevPostNr = -1;
+    /** The number postPays last said to post, for the watch that follows; -1 if none. */
+    private int postingNr = -1;
     /** Watches to go before a sample is trusted again (a post woke a sleeping executor). */
     private int settling;
     /** Direct decisions since the last probe; posts left in the current probe. */
@@ -129,57 +134,74 @@ final class CarrierThread extends Thread implements CallCarrier {
 
     /**
      * The ADAPTIVE policy's decision for the green thread mounted here (see
-     * {@link CallCarrier#postPays()}): post only if another thread can run while the call is
-     * out, and calls posted here have recently still been running two thread switches later
+     * {@link CallCarrier#postPays(int)}): post only if another thread can run while the call is
+     * out, and calls with its number posted here have recently still been running two thread switches later
      * (the call costs more than what posting it costs the carrier: a park and a resume).
      * While calls keep finishing sooner, the thread calls directly, and every
      * {@value #PROBE_PERIOD} such decisions {@value #PROBE_POSTS} posts in a row take a new
      * sample (they also let the other threads run). Counters only: no clock is read.
      */
     @Override
-    public boolean postPays() {
-        if (!hasQueuedWork() && (pendingCount == 0 || pollPending() == 0)) {
-            // Nothing could run while our call is out: the carrier would idle. Reaping first
-            // makes the threads whose calls completed count as work.
-            return decideDirect();
+    public boolean postPays(int nr) {
+        if (!hasQueuedWork()) {
+            // Reaping first makes the threads whose calls completed count as work.
+            if (pendingCount > 0) pollPending();
+            if (!hasQueuedWork()) {
+                return decideDirect(); // nothing could run while our call is out: the carrier would idle
+            }
         }
         PendingCall sampled = prevPost;
         if (sampled != null) {
             prevPost = null; // one sample per post
-            if (settling == 0) {
+            if (settling == 0 && prevPostNr >= 0) {
                 // A call the carrier fired is settled (its entry may since be reused: do not read it).
                 boolean running = !sampled.isFired() && !sampled.isSettled();
-                slowScore += ((running ? SCORE_ONE : 0) - slowScore) >> 3;
+                slowScore[prevPostNr] += ((running ? SCORE_ONE : 0) - slowScore[prevPostNr]) >> 3;
                 samples++;
             }
         }
         if (probeLeft > 0) {
             probeLeft--;
-            return true;
+            return decidePost(nr);
         }
-        if (slowScore >= SCORE_ONE / 2) {
-            return true;
+        if (slowScore[nr] >= SCORE_ONE / 2) {
+            return decidePost(nr);
         }
         if (++sinceProbe >= PROBE_PERIOD) {
             sinceProbe = 0;
             probeLeft = PROBE_POSTS - 1;
             // Drift toward posting, so that probes whose samples were all discarded (the
             // executor slept) still end in a posting phase that measures with it awake.
-            slowScore += (SCORE_ONE - slowScore) >> 5;
-            return true;
+            slowScore[nr] += (SCORE_ONE - slowScore[nr]) >> 5;
+            return decidePost(nr);
         }
         return decideDirect();
     }
 
+    private boolean decidePost(int nr) {
+        postingNr = nr;
+        return true;
+    }
+
     private boolean decideDirect() {
         lastPost = prevPost = null; // the next sample needs two posts in a row
+        postingNr = -1;
         return false;
+    }
+
+    private static int[] newScores() {
+        int[] s = new int[dev.flexsc.abi.SyscallTable.NR_LIMIT];
+        java.util.Arrays.fill(s, SCORE_ONE);
+        return s;
     }
 
     @Override
     public void watch(PendingCall call) {
         prevPost = lastPost;
+        prevPostNr = lastPostNr;
         lastPost = call;
+        lastPostNr = postingNr; // -1: posted without asking (EXCEPTIONLESS), never sampled
+        postingNr = -1;
         if (call.wokeExecutor()) settling = 3; // the next samples include the wake-up latency
         else if (settling > 0) settling--;
         if (pendingCount == pending.length) {
@@ -399,9 +421,9 @@ final class CarrierThread extends Thread implements CallCarrier {
         return new long[] {dispatches, reaped, sleeps, steals, spinWakes};
     }
 
-    /** ADAPTIVE: the current sample average (0..{@value #SCORE_ONE}) and samples taken (tests, statistics). */
-    int slowScore() {
-        return slowScore;
+    /** ADAPTIVE: call nr's sample average (0..{@value #SCORE_ONE}) and samples taken (tests, statistics). */
+    int slowScore(int nr) {
+        return slowScore[nr];
     }
 
     long adaptiveSamples() {
