@@ -17,7 +17,7 @@ import java.util.Locale;
  * ./flexsc bench --full [--docs DIR]     everything; writes DIR/benchmarks.md (default docs/) and PNG plots
  * ./flexsc bench --study pagefault [--size-mib N]   the page-fault study (default 1024 MiB)
  * ./flexsc bench --study cost                      the per-call cost study (JMH, one call in flight)
- * ./flexsc bench --study policy [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
+ * ./flexsc bench --study policy [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
  *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
  */
@@ -92,7 +92,8 @@ public final class Main {
     }
 
     private static void policyStudy(String[] args) throws Exception {
-        double seconds = 1.5, warmup = 0.5;
+        double seconds = 0.5, warmup = 0.3;
+        int repeats = 3;
         int[] threads = {1, 16, 256, 1024};
         List<CallKind> calls = List.of(CallKind.GETPID, CallKind.WRITE64, CallKind.PWRITE4K);
         for (int i = 0; i < args.length; i++) {
@@ -102,14 +103,15 @@ public final class Main {
                 case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--calls" -> calls = Arrays.stream(args[++i].split(","))
                         .map(s -> CallKind.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+                case "--repeat" -> repeats = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         System.out.println("call-policy study: FlexSC green threads on SYSCALL_THREADS, "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, JDK " + Runtime.version() + "; " + warmup
-                + " s warm-up, " + seconds + " s measured per policy and cell");
+                + " s warm-up, " + seconds + " s measured per run, best of " + repeats + " runs per policy and cell");
         System.out.print(PolicyStudy.header());
-        List<PolicyStudy.Row> rows = PolicyStudy.run(calls, threads, warmup, seconds, System.out::print);
+        List<PolicyStudy.Row> rows = PolicyStudy.run(calls, threads, warmup, seconds, repeats, System.out::print);
         System.out.println();
         System.out.println(PolicyStudy.table(rows));
     }

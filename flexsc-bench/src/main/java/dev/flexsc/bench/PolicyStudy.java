@@ -15,7 +15,10 @@ import java.util.Map;
  * The call-policy study ({@code ./flexsc bench --study policy}): FlexSC green threads on the
  * M:N scheduler over SYSCALL_THREADS make one kind of call in a loop, under each
  * {@link CallPolicy}, at several concurrencies, in one run. The three policies of one cell
- * are measured back to back, so that drift in a shared machine's load spreads over all three.
+ * are measured back to back, {@code repeats} times over, and each policy's best run counts:
+ * on a shared machine, other processes only ever take throughput away, so the best of
+ * several short runs is the closest to what the policy can do, and drift in the load
+ * spreads over all three.
  * The goal it checks (issue 7): ADAPTIVE within 5% of DIRECT at 1 thread, and within 5% of
  * the better of DIRECT and EXCEPTIONLESS everywhere. It never passes or fails on timing; the
  * table says where the goal is met.
@@ -54,20 +57,27 @@ public final class PolicyStudy {
     }
 
     /** Measures every call at every concurrency under the three policies. */
-    public static List<Row> run(List<CallKind> calls, int[] threads, double warmupSeconds, double seconds,
+    public static List<Row> run(List<CallKind> calls, int[] threads, double warmupSeconds, double seconds, int repeats,
                                 java.util.function.Consumer<String> progress) throws Exception {
+        if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, was " + repeats);
         List<Row> rows = new ArrayList<>();
         for (CallKind call : calls) {
             for (int t : threads) {
                 Map<CallPolicy, Double> rates = new EnumMap<>(CallPolicy.class);
                 double[] posted = {Double.NaN};
-                for (CallPolicy p : List.of(CallPolicy.DIRECT, CallPolicy.EXCEPTIONLESS, CallPolicy.ADAPTIVE)) {
-                    Harness.Result r = Harness.measure(Variant.FLEXSC_GREEN, config(p), call, t, warmupSeconds, seconds,
-                            p != CallPolicy.ADAPTIVE ? null : (EngineStats s0, EngineStats s1) -> {
-                                long post = s1.posted() - s0.posted(), direct = s1.direct() - s0.direct();
-                                posted[0] = post + direct == 0 ? Double.NaN : (double) post / (post + direct);
-                            });
-                    rates.put(p, r.callsPerSecond());
+                for (int rep = 0; rep < repeats; rep++) {
+                    for (CallPolicy p : List.of(CallPolicy.DIRECT, CallPolicy.EXCEPTIONLESS, CallPolicy.ADAPTIVE)) {
+                        double[] share = {Double.NaN};
+                        Harness.Result r = Harness.measure(Variant.FLEXSC_GREEN, config(p), call, t, warmupSeconds,
+                                seconds, p != CallPolicy.ADAPTIVE ? null : (EngineStats s0, EngineStats s1) -> {
+                                    long post = s1.posted() - s0.posted(), direct = s1.direct() - s0.direct();
+                                    share[0] = post + direct == 0 ? Double.NaN : (double) post / (post + direct);
+                                });
+                        if (r.callsPerSecond() > rates.getOrDefault(p, -1.0)) {
+                            rates.put(p, r.callsPerSecond());
+                            if (p == CallPolicy.ADAPTIVE) posted[0] = share[0]; // of the run that counts
+                        }
+                    }
                 }
                 Row row = new Row(call, t, rates, posted[0]);
                 rows.add(row);

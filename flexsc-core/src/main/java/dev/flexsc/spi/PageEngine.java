@@ -429,6 +429,11 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
         }
 
         @Override
+        public boolean isStarted() {
+            return engine.isStarted(entryOffset);
+        }
+
+        @Override
         public boolean isSettled() {
             return engine.isSettled(group, entryOffset);
         }
@@ -451,6 +456,17 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
         @Override
         public void wakeSleepers() {
             engine.wakeCompletionSleepers(group);
+        }
+    }
+
+    /** For PendingCall: true once an executor claimed entry {@code e} (it is no longer SUBMITTED). */
+    boolean isStarted(long e) {
+        if (executorsStopped) return true; // volatile: the mapping may be released next
+        try {
+            // Acquire: pairs with the executor's acquiring CAS SUBMITTED -> BUSY (a hint only).
+            return (int) INT.getAcquire(mapping, e + ENTRY_STATUS) != STATUS_SUBMITTED;
+        } catch (IllegalStateException released) {
+            return true;
         }
     }
 

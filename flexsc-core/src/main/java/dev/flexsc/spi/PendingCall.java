@@ -84,6 +84,16 @@ public abstract class PendingCall {
     public abstract void wakeSleepers();
 
     /**
+     * True once an executor has taken the call up (it runs, or ran); false while it waits in
+     * the queue. With {@link #isSettled()} false, this tells a call that takes long from a
+     * syscall side that is behind ({@link CallCarrier#postPays(int)} posts for the first, not
+     * the second). Default true: an engine that cannot tell.
+     */
+    public boolean isStarted() {
+        return true;
+    }
+
+    /**
      * True if posting this call had to wake a sleeping executor: its latency then says
      * nothing about the call's cost ({@link CallCarrier#postPays(int)} ignores it). Default false.
      */

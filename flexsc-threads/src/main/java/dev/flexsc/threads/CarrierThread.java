@@ -80,8 +80,9 @@ final class CarrierThread extends Thread implements CallCarrier {
     // ADAPTIVE call policy (postPays): carrier-private, like the pending-call list.
     /**
      * Per system call number: the average, in 1/{@value #SCORE_ONE}ths, of samples "a call
-     * with this number, posted two posts ago, was still running when the next thread came
-     * to its call" (exponential, weight 1/8 per sample). At least half: posting such calls
+     * with this number, posted two posts ago, was still running (taken up by an executor, not
+     * queued: a queued call gives no sample) when the next thread came to its call"
+     * (exponential, weight 1/8 per sample). At least half: posting such calls
      * pays on this carrier. Starts at one, FlexSC's premise: a few samples correct it. Per
      * number, because a cheap call (getpid, openat) says nothing about a costly one (a 1 MiB
      * pwrite) made by the same threads.
@@ -153,10 +154,13 @@ final class CarrierThread extends Thread implements CallCarrier {
         PendingCall sampled = prevPost;
         if (sampled != null) {
             prevPost = null; // one sample per post
-            if (settling == 0 && prevPostNr >= 0) {
-                // A call the carrier fired is settled (its entry may since be reused: do not read it).
-                boolean running = !sampled.isFired() && !sampled.isSettled();
-                slowScore[prevPostNr] += ((running ? SCORE_ONE : 0) - slowScore[prevPostNr]) >> 3;
+            // A call the carrier fired is settled (its entry may since be reused: do not read it).
+            boolean settled = sampled.isFired() || sampled.isSettled();
+            // One still queued (no executor took it up yet) measures the syscall side's backlog
+            // or its CPU being busy elsewhere, not the call: no sample. The backlog is handled
+            // by calling directly when no other thread is runnable (above).
+            if (settling == 0 && prevPostNr >= 0 && (settled || sampled.isStarted())) {
+                slowScore[prevPostNr] += ((settled ? 0 : SCORE_ONE) - slowScore[prevPostNr]) >> 3;
                 samples++;
             }
         }
@@ -170,9 +174,6 @@ final class CarrierThread extends Thread implements CallCarrier {
         if (++sinceProbe >= PROBE_PERIOD) {
             sinceProbe = 0;
             probeLeft = PROBE_POSTS - 1;
-            // Drift toward posting, so that probes whose samples were all discarded (the
-            // executor slept) still end in a posting phase that measures with it awake.
-            slowScore[nr] += (SCORE_ONE - slowScore[nr]) >> 5;
             return decidePost(nr);
         }
         return decideDirect();
@@ -202,8 +203,14 @@ final class CarrierThread extends Thread implements CallCarrier {
         lastPost = call;
         lastPostNr = postingNr; // -1: posted without asking (EXCEPTIONLESS), never sampled
         postingNr = -1;
-        if (call.wokeExecutor()) settling = 3; // the next samples include the wake-up latency
-        else if (settling > 0) settling--;
+        if (call.wokeExecutor()) {
+            // The next samples would measure the executor's wake-up, not the calls: discard
+            // them, and end a probe here (it cannot sample; its one post still let others run).
+            settling = 3;
+            probeLeft = 0;
+        } else if (settling > 0) {
+            settling--;
+        }
         if (pendingCount == pending.length) {
             pending = java.util.Arrays.copyOf(pending, pending.length * 2);
         }

@@ -30,6 +30,7 @@ class PolicyTest {
     static final class ScriptedCall extends PendingCall {
         volatile boolean settled;
         final boolean woke;
+        boolean started = true;
 
         ScriptedCall(boolean settled, boolean woke) {
             super(Thread.currentThread());
@@ -38,6 +39,7 @@ class PolicyTest {
         }
 
         @Override public boolean isSettled() { return settled; }
+        @Override public boolean isStarted() { return started; }
         @Override public boolean wokeExecutor() { return woke; }
         @Override public Object sleepKey() { return this; }
         @Override public int completionSeq() { return 0; }
@@ -92,6 +94,23 @@ class PolicyTest {
                 c.postPays(NR);
             }
             assertTrue(c.postPays(NR), "slow calls: post; score " + c.slowScore(NR));
+
+            // Calls still queued two switches later measure the syscall side's backlog, not the
+            // call: no sample.
+            int high = 0;
+            long before2 = 0;
+            for (int i = 0; i < 4; i++) {
+                ScriptedCall q = new ScriptedCall(false, false);
+                q.started = false;
+                c.watch(q);
+                assertTrue(c.postPays(NR)); // the first samples the call before the queued ones
+                if (i == 0) {
+                    high = c.slowScore(NR);
+                    before2 = c.adaptiveSamples();
+                }
+            }
+            assertEquals(high, c.slowScore(NR));
+            assertEquals(before2, c.adaptiveSamples(), "queued calls were sampled");
 
             // A post that woke a sleeping executor: the next samples are discarded.
             int score = c.slowScore(NR);
