@@ -100,8 +100,12 @@ final class CarrierThread extends Thread implements CallCarrier {
 
     /** Scale of {@link #slowScore}. */
     static final int SCORE_ONE = 256;
-    /** Direct decisions (with other work on the carrier) between two probes. */
-    static final int PROBE_PERIOD = 4096;
+    /**
+     * Direct decisions (with other work on the carrier) between two probes. Long: a probe
+     * usually finds the executor asleep and pays a wake-up, after which the executor spins
+     * on its CPU for a while; at 4096 (under a millisecond of getpid calls) it hardly slept.
+     */
+    static final int PROBE_PERIOD = 65536;
     /** Posts in a row per probe: the third decision samples the first post. */
     static final int PROBE_POSTS = 3;
 
