@@ -197,6 +197,9 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker {
     @Override
     public final long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the page
+        if (closed) { // volatile read; the posted path checks again after taking an entry
+            throw new EngineClosedException(call.name() + ": the engine is closed");
+        }
         long direct = gate.tryDirect(call, room, this, a0, a1, a2, a3, a4, a5); // the call policy
         if (direct != CallGate.POST) {
             return direct;

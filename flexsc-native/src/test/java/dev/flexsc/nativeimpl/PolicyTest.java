@@ -50,6 +50,9 @@ class PolicyTest {
             assertEquals(0, st.posted(), st::toString);
             assertEquals(0, st.submitted(), st::toString);
             assertEquals(0, st.executed(), st::toString);
+            e.close();
+            // A closed engine makes no more calls, direct ones included.
+            assertThrows(dev.flexsc.EngineClosedException.class, s::getpid);
         }
     }
 

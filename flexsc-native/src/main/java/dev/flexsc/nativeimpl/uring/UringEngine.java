@@ -300,6 +300,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker {
     @Override
     public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the ring
+        if (closed) throw new EngineClosedException(call.name() + ": the engine is closed"); // volatile read
         long direct = gate.tryDirect(call, room, this, a0, a1, a2, a3, a4, a5); // the call policy
         if (direct != CallGate.POST) return direct;
         PendingCall c = prepare(call, a0, a1, a2, a3, a4, a5);
