@@ -102,20 +102,31 @@ public final class CallGate {
                 posted.increment();
                 return POST;
             }
-            long r = direct.readWriteNowait(nr == SyscallTable.WRITE, a0, a1, a2);
+            boolean write = nr == SyscallTable.WRITE;
+            long r = direct.readWriteNowait(write, a0, a1, a2);
             if (r == -EAGAIN || r == -EOPNOTSUPP) {
                 posted.increment(); // it would wait (or cannot tell): the engine waits for it
                 return POST;
             }
             directCalls.increment();
-            if (nr == SyscallTable.WRITE && r > 0 && r < a2) {
-                // Part written without waiting; a blocking write goes on until all is written,
-                // and so do we. An error after a partial write is dropped for the count, as the
-                // kernel does.
-                long rest = self.invoke(nr, a0, a1 + r, a2 - r, 0, 0, 0);
-                return rest > 0 ? r + rest : r;
+            if (!write || r <= 0 || r >= a2) {
+                return r; // a read returns what there is, as a blocking read does once data came
             }
-            return r;
+            // Part written without waiting. A blocking write goes on until all is written, and
+            // so do we: without waiting while the file takes more, then through the engine
+            // (self: its gate finds it would wait and posts it, one level deep). An error after
+            // a partial write is dropped for the count, as the kernel does.
+            long done = r;
+            while (done < a2) {
+                r = direct.readWriteNowait(true, a0, a1 + done, a2 - done);
+                if (r == -EAGAIN || r == -EOPNOTSUPP) {
+                    long rest = self.invoke(nr, a0, a1 + done, a2 - done, 0, 0, 0);
+                    return rest > 0 ? done + rest : done;
+                }
+                if (r <= 0) return done;
+                done += r;
+            }
+            return done;
         }
         directCalls.increment();
         return direct.invoke(nr, a0, a1, a2, a3, a4, a5);

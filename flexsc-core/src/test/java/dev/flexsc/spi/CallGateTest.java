@@ -101,12 +101,29 @@ class CallGateTest {
             rest.add(nr + " " + a0 + " " + a1 + " " + a2);
             return a2; // the engine wrote the rest
         };
+        // 4096 taken, then 1000 more without waiting, then it would wait: the engine writes the rest.
         d.nowaitAnswers.add(4096L);
+        d.nowaitAnswers.add(1000L);
+        d.nowaitAnswers.add((long) -EAGAIN);
         assertEquals(10_000, g.tryDirect(call(SyscallTable.WRITE), () -> true, self, 6, 1000, 10_000, 0, 0, 0));
-        assertEquals(List.of("1 6 5096 5904"), rest);
+        assertEquals(List.of("1 6 6096 4904"), rest);
+        assertEquals(List.of("nowait-write 6 1000 10000", "nowait-write 6 5096 5904", "nowait-write 6 6096 4904"),
+                d.log);
+        // All of it taken in two pieces: no engine call.
+        d.nowaitAnswers.add(150L);
+        d.nowaitAnswers.add(50L);
+        assertEquals(200, g.tryDirect(call(SyscallTable.WRITE), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
         // An error on the rest is dropped for the count, as the kernel does after a partial write.
         SyscallInvoker failing = (nr, a0, a1, a2, a3, a4, a5) -> -32; // EPIPE
         d.nowaitAnswers.add(100L);
+        d.nowaitAnswers.add((long) -EAGAIN);
         assertEquals(100, g.tryDirect(call(SyscallTable.WRITE), () -> true, failing, 6, 1000, 200, 0, 0, 0));
+        d.nowaitAnswers.add(100L);
+        d.nowaitAnswers.add(-32L);
+        assertEquals(100, g.tryDirect(call(SyscallTable.WRITE), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        // A read returns what there is, even less than asked: no second try.
+        d.nowaitAnswers.add(10L);
+        assertEquals(10, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        assertTrue(d.nowaitAnswers.isEmpty());
     }
 }
