@@ -28,6 +28,10 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * call. Subclasses supply the control plane: waking executors, sleeping until a
  * completion, cancelling a blocked call, stopping.
  *
+ * <p>Call policy: {@link #invoke} first asks its {@link CallGate} ({@link FlexscConfig#policy()})
+ * whether to post the call at all; a call made directly never touches the page and runs on
+ * the caller's thread through the engine's {@link DirectPath}.
+ *
  * <p>Memory ordering (see docs/abi.md). Accessors are named for their ordering:
  * {@code setRelease}/{@code getAcquire} pair one writer with one reader; volatile
  * read-modify-writes ({@code getAndBitwiseOr}, {@code getAndAdd}, {@code compareAndSet})

@@ -57,6 +57,10 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * by the kernel and stall nothing. An interrupt cancels such a call with
  * IORING_OP_ASYNC_CANCEL; it then fails with {@link java.io.InterruptedIOException}.
  *
+ * <p><b>Call policy.</b> {@link #invoke} first applies {@link FlexscConfig#policy()}
+ * ({@link CallGate}): a call made directly never reaches the ring. {@link #submit} always
+ * posts.
+ *
  * <p><b>Schedulers</b> use {@link #submit}, {@link #flush()}, {@link #reapCompletions()} and
  * {@link #awaitCompletions(long)} (docs/engines.md).
  *
