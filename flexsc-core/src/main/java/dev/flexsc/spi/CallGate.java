@@ -90,11 +90,11 @@ public final class CallGate {
 
     private long adaptive(SyscallTable.Call call, Room room, SyscallInvoker self,
                           long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
-        if (postFromHere(call.nr(), room)) {
+        int nr = call.nr();
+        if (postFromHere(nr, room)) {
             posted.increment();
             return POST;
         }
-        int nr = call.nr();
         if (call.mayBlock()) {
             // Never block the caller's OS thread (for a green thread: its carrier and every
             // thread queued on it; and interrupt() must still cancel a blocked call).

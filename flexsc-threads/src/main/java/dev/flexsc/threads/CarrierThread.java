@@ -148,6 +148,14 @@ final class CarrierThread extends Thread implements CallCarrier {
      */
     @Override
     public boolean postPays(int nr) {
+        // The common case of a lone thread first, small enough to inline into the call path.
+        if (pendingCount == 0 && !hasQueuedWork()) {
+            return decideDirect();
+        }
+        return postPaysWithOthers(nr);
+    }
+
+    private boolean postPaysWithOthers(int nr) {
         if (!hasQueuedWork()) {
             // Reaping first makes the threads whose calls completed count as work.
             if (pendingCount > 0) pollPending();
@@ -189,8 +197,10 @@ final class CarrierThread extends Thread implements CallCarrier {
     }
 
     private boolean decideDirect() {
-        lastPost = prevPost = null; // the next sample needs two posts in a row
-        postingNr = -1;
+        if (lastPost != null) { // the next sample needs two posts in a row (no store when already so)
+            lastPost = prevPost = null;
+        }
+        postingNr = -1; // a call posted anyway (one that would wait) is not sampled
         return false;
     }
 
