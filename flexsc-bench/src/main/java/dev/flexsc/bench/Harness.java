@@ -103,9 +103,11 @@ public final class Harness {
                             n++;
                             int p = (int) PHASE.getVolatile(phase, 0);
                             if (p != seen) {
-                                if (p == 1) {
-                                    ops[slot] = n;
-                                } else {
+                                // A thread that did not run during the window (parked across it:
+                                // green threads that give the carrier up only now and then) sees
+                                // 2 right after 0: it counts nothing, not its warm-up calls.
+                                if (seen == 0) ops[slot] = n;
+                                if (p == 2) {
                                     ops[slot + 1] = n;
                                     return;
                                 }
