@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -410,6 +411,15 @@ long flexsc_nop(long x)
 long flexsc_raw(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
 	long r = syscall(nr, a0, a1, a2, a3, a4, a5);
+	return r == -1 ? -errno : r;
+}
+
+long flexsc_rw_nowait(long write, long fd, long buf, long len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = (size_t)len };
+	/* pos_l = -1, pos_h = 0: the kernel reads this as position -1, "at the
+	 * file position, and move it", as read(2) and write(2) do. 8 = RWF_NOWAIT. */
+	long r = syscall(write ? SYS_pwritev2 : SYS_preadv2, fd, &iov, 1L, -1L, 0L, 8L);
 	return r == -1 ? -errno : r;
 }
 

@@ -47,6 +47,10 @@ int flexsc_st_cancel(struct flexsc_st *st, int g, int idx);
 /* A direct system call: the raw kernel result (-errno on failure). The
  * baseline for benchmarks and the DIRECT policy. */
 long flexsc_raw(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+/* read (write = 0) or write (write = 1) of one buffer at the file position that
+ * never waits: preadv2/pwritev2 with RWF_NOWAIT. -EAGAIN where it would wait,
+ * -EOPNOTSUPP where the file cannot tell; for the ADAPTIVE policy. */
+long flexsc_rw_nowait(long write, long fd, long buf, long len);
 /* An empty native function: the cost of a native call, for the cost study. */
 long flexsc_nop(long x);
 

@@ -13,7 +13,11 @@ package dev.flexsc;
  * @param wakeups wake-ups submitters had to send to sleeping syscall threads
  * @param callerParks times a caller stopped spinning and slept until its completion
  * @param executorThreads syscall threads alive now
+ * @param posted calls the {@linkplain CallPolicy call policy} sent down the exception-less path
+ *               (for io_uring engines including those it hands to its fallback engine)
+ * @param direct calls the call policy made directly on the calling thread (never posted)
  */
 public record EngineStats(Engine engine, long submitted, long executed, long refused, long batches,
-                          long executorSleeps, long wakeups, long callerParks, int executorThreads) {
+                          long executorSleeps, long wakeups, long callerParks, int executorThreads,
+                          long posted, long direct) {
 }

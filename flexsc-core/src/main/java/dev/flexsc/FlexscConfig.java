@@ -11,7 +11,7 @@ import java.util.Locale;
  * <p>Defaults: {@link Engine#AUTO}; syscall CPUs = the last core; user CPUs = every
  * other core (on a one-core machine both are core 0 and engines fall back to same-core
  * batching); 8 syscall pages (512 calls in flight) per syscall CPU; at most 16 syscall
- * threads per syscall CPU (spares take over while one blocks).
+ * threads per syscall CPU (spares take over while one blocks); {@link CallPolicy#ADAPTIVE}.
  */
 public final class FlexscConfig {
     private final Engine engine;
@@ -24,6 +24,7 @@ public final class FlexscConfig {
     private final long closeTimeoutMillis;
     private final int sqThreadIdleMillis;
     private final int uringCqEntries;
+    private final CallPolicy policy;
 
     private FlexscConfig(Builder b) {
         int ncpu = Runtime.getRuntime().availableProcessors();
@@ -44,6 +45,7 @@ public final class FlexscConfig {
         this.closeTimeoutMillis = b.closeTimeoutMillis;
         this.sqThreadIdleMillis = b.sqThreadIdleMillis;
         this.uringCqEntries = b.uringCqEntries;
+        this.policy = b.policy;
         SyscallPageDescriptor.checkGeometry(syscallCpus.length, pages);
         for (int c : syscallCpus) checkCpu("syscallCpus", c);
         for (int c : userCpus) checkCpu("userCpus", c);
@@ -81,7 +83,8 @@ public final class FlexscConfig {
      * The defaults overridden by system properties: {@code flexsc.engine} (an {@link Engine}
      * name, any case), {@code flexsc.userCpus} and {@code flexsc.syscallCpus} (lists such as
      * {@code 0,2-3}), {@code flexsc.pages}, {@code flexsc.poolThreads},
-     * {@code flexsc.sqThreadIdleMillis}, {@code flexsc.uringCqEntries}.
+     * {@code flexsc.sqThreadIdleMillis}, {@code flexsc.uringCqEntries}, {@code flexsc.policy}
+     * (a {@link CallPolicy} name, any case).
      *
      * @throws IllegalArgumentException naming the property when a value does not parse
      */
@@ -104,6 +107,7 @@ public final class FlexscConfig {
             b.sqThreadIdleMillis(parseInt("flexsc.sqThreadIdleMillis", v));
         }
         if ((v = System.getProperty("flexsc.uringCqEntries")) != null) b.uringCqEntries(parseInt("flexsc.uringCqEntries", v));
+        if ((v = System.getProperty("flexsc.policy")) != null) b.policy(CallPolicy.parse("flexsc.policy", v));
         return b.build();
     }
 
@@ -168,18 +172,21 @@ public final class FlexscConfig {
      */
     public int uringCqEntries() { return uringCqEntries; }
 
+    /** When calls are posted and when they are made directly on the caller's thread; see {@link CallPolicy}. */
+    public CallPolicy policy() { return policy; }
+
     /** A builder holding this configuration's values. */
     public Builder toBuilder() {
         return builder().engine(engine).userCpus(userCpus).syscallCpus(syscallCpus).pages(pages)
                 .poolThreads(poolThreads).executorSpin(executorSpin).callerSpin(callerSpin)
                 .closeTimeoutMillis(closeTimeoutMillis).sqThreadIdleMillis(sqThreadIdleMillis)
-                .uringCqEntries(uringCqEntries);
+                .uringCqEntries(uringCqEntries).policy(policy);
     }
 
     @Override
     public String toString() {
         return "FlexscConfig[engine=" + engine + ", userCpus=" + Arrays.toString(userCpus) + ", syscallCpus="
-                + Arrays.toString(syscallCpus) + ", pages=" + pages + ", poolThreads=" + poolThreads + "]";
+                + Arrays.toString(syscallCpus) + ", pages=" + pages + ", poolThreads=" + poolThreads + ", policy=" + policy + "]";
     }
 
     /** Builder; not thread-safe. */
@@ -194,6 +201,7 @@ public final class FlexscConfig {
         private long closeTimeoutMillis = 5_000;
         private int sqThreadIdleMillis = 50;
         private int uringCqEntries = 0;
+        private CallPolicy policy = CallPolicy.ADAPTIVE;
 
         private Builder() {}
 
@@ -246,6 +254,12 @@ public final class FlexscConfig {
         /** See {@link FlexscConfig#uringCqEntries()}; 0 (default: twice the SQ) or SQ..65536. */
         public Builder uringCqEntries(int entries) {
             this.uringCqEntries = entries;
+            return this;
+        }
+
+        /** See {@link FlexscConfig#policy()}; default {@link CallPolicy#ADAPTIVE}. */
+        public Builder policy(CallPolicy policy) {
+            this.policy = java.util.Objects.requireNonNull(policy, "policy");
             return this;
         }
 

@@ -56,7 +56,9 @@ import static dev.flexsc.abi.SyscallTable.*;
  * engines fill one SQE per call and submit them with one {@code io_uring_enter}
  * (IO_URING) or one release of the SQ tail (IO_URING_SQPOLL); calls the ring does not run
  * go to its fallback engine, also as one batch. Invokers that cannot batch (the direct
- * baseline) run the calls one by one on the submitting thread.
+ * baseline), and engines under the DIRECT call policy, run the calls one by one on the
+ * submitting thread. Under EXCEPTIONLESS and ADAPTIVE a batch is always posted: a caller
+ * holding several independent calls is the case where posting pays.
  *
  * <p><b>Results.</b> After {@code submit()} every handle is done: {@link Result#get()}
  * returns what the single call in {@link Syscalls} returns, or throws the same exception:
@@ -93,7 +95,7 @@ public final class SyscallBatch implements AutoCloseable {
 
     SyscallBatch(SyscallInvoker invoker) {
         this.invoker = Objects.requireNonNull(invoker, "invoker");
-        this.batcher = invoker instanceof BatchInvoker bi ? bi : null;
+        this.batcher = invoker instanceof BatchInvoker bi && bi.postsBatches() ? bi : null;
         this.calls = new CallBatch(16);
         this.handles = new Result[16];
     }

@@ -33,7 +33,8 @@ public class CostStudyBenchmark {
 
     @Setup
     public void setup() throws IOException {
-        engine = SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build());
+        engine = SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS)
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build());
         flexsc = (SyscallInvoker) engine;
     }
 

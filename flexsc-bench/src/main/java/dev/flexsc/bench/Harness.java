@@ -298,7 +298,8 @@ public final class Harness {
         if (a == null || b == null) return null;
         return new EngineStats(b.engine(), b.submitted() - a.submitted(), b.executed() - a.executed(),
                 b.refused() - a.refused(), b.batches() - a.batches(), b.executorSleeps() - a.executorSleeps(),
-                b.wakeups() - a.wakeups(), b.callerParks() - a.callerParks(), b.executorThreads());
+                b.wakeups() - a.wakeups(), b.callerParks() - a.callerParks(), b.executorThreads(),
+                b.posted() - a.posted(), b.direct() - a.direct());
     }
 
     /**

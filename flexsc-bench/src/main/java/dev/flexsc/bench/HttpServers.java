@@ -32,7 +32,7 @@ final class HttpServers {
                 new HttpBench.Kind("FlexSC SYSCALL_THREADS, fixed thread pool", (root, max) -> {
                     // one syscall thread may sit in each connection's recv: let the pool grow to that
                     FlexscEngine e = SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS)
-                            .poolThreads(Math.min(1024, max + 8)).build());
+                            .poolThreads(Math.min(1024, max + 8)).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build());
                     ExecutorService pool = Executors.newFixedThreadPool(max);
                     SyscallHttpServer s = new SyscallHttpServer(e.syscalls(), pool, root);
                     return server(s::port, () -> { s.close(); pool.shutdownNow(); e.close(); });
@@ -40,7 +40,8 @@ final class HttpServers {
                 new HttpBench.Kind("FlexSC: FlexscExecutors, FlexSC I/O", (root, max) -> {
                     // the product: one FlexSC green thread per connection on the M:N scheduler
                     dev.flexsc.threads.FlexscRuntime rt = dev.flexsc.threads.FlexscRuntime.open(FlexscConfig.builder()
-                            .engine(Engine.SYSCALL_THREADS).poolThreads(Math.min(1024, max + 8)).build());
+                            .engine(Engine.SYSCALL_THREADS).poolThreads(Math.min(1024, max + 8))
+                            .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build());
                     ExecutorService pool = dev.flexsc.threads.FlexscExecutors.newThreadPerTaskExecutor(rt.threadFactory());
                     SyscallHttpServer s = new SyscallHttpServer(rt.syscalls(), pool, root);
                     return server(s::port, () -> { s.close(); pool.shutdownNow(); rt.close(); });

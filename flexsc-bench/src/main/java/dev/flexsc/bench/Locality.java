@@ -47,7 +47,7 @@ public final class Locality {
                     double flexsc;
                     int flexscThreads;
                     try (dev.flexsc.threads.FlexscRuntime rt = dev.flexsc.threads.FlexscRuntime.open(
-                            FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build())) {
+                            FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build())) {
                         int[] user = rt.engine().config().userCpus();
                         // green threads, 8 per carrier: the carrier works for one while the others' calls run
                         flexscThreads = user.length * 8;

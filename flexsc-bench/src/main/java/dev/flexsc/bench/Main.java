@@ -22,6 +22,8 @@ import java.util.Locale;
  * ./flexsc bench --study cost                      the per-call cost study (JMH, one call in flight)
  * ./flexsc bench --study batch [--seconds S] [--engines E,..] [--calls getpid,pwrite4k]
  *                                                  SyscallBatch: app CPU per call, batches of 1, 8, 64, 256
+ * ./flexsc bench --study policy [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
+ *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
  */
 public final class Main {
@@ -114,8 +116,34 @@ public final class Main {
                 for (EngineAvailability a : Flexsc.probe()) System.out.println("  " + a);
                 System.out.println(BatchStudy.table(BatchStudy.run(warmup, seconds, engines, calls, System.err::println)));
             }
-            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, batch)");
+            case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
+            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, batch, policy)");
         }
+    }
+
+    private static void policyStudy(String[] args) throws Exception {
+        double seconds = 0.5, warmup = 0.3;
+        int repeats = 3;
+        int[] threads = {1, 16, 256, 1024};
+        List<CallKind> calls = List.of(CallKind.GETPID, CallKind.WRITE64, CallKind.PWRITE4K);
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+                case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--calls" -> calls = Arrays.stream(args[++i].split(","))
+                        .map(s -> CallKind.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+                case "--repeat" -> repeats = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        System.out.println("call-policy study: FlexSC green threads on SYSCALL_THREADS, "
+                + Runtime.getRuntime().availableProcessors() + " CPUs, JDK " + Runtime.version() + "; " + warmup
+                + " s warm-up, " + seconds + " s measured per run, best of " + repeats + " runs per policy and cell");
+        System.out.print(PolicyStudy.header());
+        List<PolicyStudy.Row> rows = PolicyStudy.run(calls, threads, warmup, seconds, repeats, System.out::print);
+        System.out.println();
+        System.out.println(PolicyStudy.table(rows));
     }
 
     /**

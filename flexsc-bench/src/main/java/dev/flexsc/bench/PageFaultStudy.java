@@ -103,7 +103,8 @@ public final class PageFaultStudy {
      * first; it is cancelled then).
      */
     private static double offloaded(long bytes, int chunk) throws IOException {
-        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).callerSpin(0).build();
+        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).callerSpin(0)
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build(); // the offload must be posted
         try (FlexscEngine engine = SyscallThreadsEngine.open(cfg)) {
             long pages = bytes / PAGE;
             long t0 = System.nanoTime();

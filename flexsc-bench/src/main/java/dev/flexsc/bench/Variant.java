@@ -105,7 +105,8 @@ public enum Variant {
     /** This variant's engine configuration (the defaults: syscall CPU = last core). */
     public FlexscConfig config() {
         if (engine == null) throw new IllegalStateException(this + " has no engine");
-        return FlexscConfig.builder().engine(engine).build();
+        // EXCEPTIONLESS: these variants measure the engine, not the call policy (PolicyStudy does).
+        return FlexscConfig.builder().engine(engine).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
     }
 
     /**

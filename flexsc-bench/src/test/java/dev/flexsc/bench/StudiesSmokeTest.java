@@ -58,4 +58,21 @@ class StudiesSmokeTest {
         for (BatchStudy.Row r : rows) assertTrue(r.calls() > 0, r.toString());
         assertTrue(BatchStudy.table(rows).contains("app CPU ns/call"));
     }
+
+    @Test
+    void policyStudyMeasuresEveryPolicyPerCell() throws Exception {
+        List<PolicyStudy.Row> rows = PolicyStudy.run(List.of(CallKind.GETPID, CallKind.WRITE64), new int[] {1, 4},
+                0.05, 0.1, 1, null);
+        assertEquals(4, rows.size());
+        for (PolicyStudy.Row r : rows) {
+            for (dev.flexsc.CallPolicy p : dev.flexsc.CallPolicy.values()) {
+                assertTrue(r.rate(p) > 0, r::toString);
+            }
+            // One green thread: nothing else to run on the carrier, so ADAPTIVE calls directly.
+            if (r.threads() == 1) assertEquals(0.0, r.adaptivePosted(), r::toString);
+            assertTrue(r.adaptivePosted() >= 0 && r.adaptivePosted() <= 1, r::toString);
+        }
+        String t = PolicyStudy.table(rows);
+        assertTrue(t.contains("A/best") && t.contains("goal ("), t);
+    }
 }

@@ -25,4 +25,13 @@ public interface BatchInvoker {
      *         sent); positions not settled then are failed with that exception first
      */
     void invokeBatch(CallBatch batch) throws IOException;
+
+    /**
+     * Whether {@link dev.flexsc.SyscallBatch} should use {@link #invokeBatch} (true) or run
+     * the calls one by one through the engine's single-call path (false). Engines return
+     * false under the DIRECT call policy, which never posts: its batches are direct calls.
+     */
+    default boolean postsBatches() {
+        return true;
+    }
 }

@@ -7,7 +7,7 @@ package dev.flexsc.spi;
  * green threads meanwhile. Implemented by the M:N scheduler (flexsc-threads), installed
  * with {@link PageEngine#installCarrierLocator(Locator)}.
  *
- * <p>Both methods are called only by a green thread mounted on this carrier, that is on
+ * <p>All methods are called only by a green thread mounted on this carrier, that is on
  * the carrier's own OS thread; implementations may keep carrier-private state without
  * synchronisation for them.
  */
@@ -18,6 +18,19 @@ public interface CallCarrier {
      * completion, so that it never keeps the carrier from the others. A hint; may be stale.
      */
     boolean hasOtherWork();
+
+    /**
+     * {@link dev.flexsc.CallPolicy#ADAPTIVE}: true if the calling green thread should post
+     * its call, system call {@code nr}, and park (other threads of this carrier can use the
+     * wait, and posting such calls has been paying off here), false if it should make the
+     * call directly. When it returns true, the engine posts the call and passes it to
+     * {@link #watch} (or the carrier learns nothing from it). Must be cheap (no clock reads,
+     * no blocking); may reap completions, so that threads whose calls are done count as
+     * work. Default: {@link #hasOtherWork()}.
+     */
+    default boolean postPays(int nr) {
+        return hasOtherWork();
+    }
 
     /**
      * Takes charge of {@code call}: the carrier polls it while it runs or idles, and once

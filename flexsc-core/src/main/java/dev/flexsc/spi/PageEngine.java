@@ -28,6 +28,10 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * call. Subclasses supply the control plane: waking executors, sleeping until a
  * completion, cancelling a blocked call, stopping.
  *
+ * <p>Call policy: {@link #invoke} first asks its {@link CallGate} ({@link FlexscConfig#policy()})
+ * whether to post the call at all; a call made directly never touches the page and runs on
+ * the caller's thread through the engine's {@link DirectPath}.
+ *
  * <p>Memory ordering (see docs/abi.md). Accessors are named for their ordering:
  * {@code setRelease}/{@code getAcquire} pair one writer with one reader; volatile
  * read-modify-writes ({@code getAndBitwiseOr}, {@code getAndAdd}, {@code compareAndSet})
@@ -68,8 +72,25 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     private final LongAdder submitted = new LongAdder();
     private final LongAdder wakeups = new LongAdder();
     private final LongAdder callerParks = new LongAdder();
+    /** The call policy, applied first in {@link #invoke}. */
+    private final CallGate gate;
+    private final CallGate.Room room = this::hasRoom;
 
+    /**
+     * An engine without a direct path: only {@link dev.flexsc.CallPolicy#EXCEPTIONLESS} can run.
+     *
+     * @throws IllegalArgumentException if {@code config.policy()} needs a direct path
+     */
     protected PageEngine(Engine kind, FlexscConfig config, MemorySegment mapping, int groups, int pages) {
+        this(kind, config, mapping, groups, pages, null);
+    }
+
+    /**
+     * @param direct the calling thread's own system calls, for the DIRECT and ADAPTIVE
+     *        policies ({@link FlexscConfig#policy()})
+     */
+    protected PageEngine(Engine kind, FlexscConfig config, MemorySegment mapping, int groups, int pages,
+                         DirectPath direct) {
         checkGeometry(groups, pages);
         if (mapping.byteSize() < mappingSize(groups, pages)) {
             throw new IllegalArgumentException("mapping of " + mapping.byteSize() + " bytes is smaller than "
@@ -97,6 +118,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         this.sleepKeys = new Object[groups];
         for (int g = 0; g < groups; g++) sleepKeys[g] = new Object();
         this.syscalls = new Syscalls(this);
+        this.gate = new CallGate(config.policy(), direct);
     }
 
     // ---- control plane, supplied by the engine ----
@@ -171,7 +193,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             }
         }
         return new EngineStats(kind, submitted.sum(), executed, refused, batches, sleeps, wakeups.sum(),
-                callerParks.sum(), closed ? 0 : executorThreads());
+                callerParks.sum(), closed ? 0 : executorThreads(), gate.posted(), gate.direct());
     }
 
     // ---- data plane ----
@@ -179,6 +201,13 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     @Override
     public final long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the page
+        if (closed) { // volatile read; the posted path checks again after taking an entry
+            throw new EngineClosedException(call.name() + ": the engine is closed");
+        }
+        long direct = gate.tryDirect(call, room, this, a0, a1, a2, a3, a4, a5); // the call policy
+        if (direct != CallGate.POST) {
+            return direct;
+        }
         int g = groupOf(Thread.currentThread());
         int index = allocate(g, call);
         long e = entriesOff[g] + (long) index * ENTRY_SIZE;
@@ -199,10 +228,11 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         // (NEED_WAKEUP) followed by its load of submit_bits: one of us sees the other.
         LONG.getAndBitwiseOr(m, groupOff[g] + GROUP_SUBMIT_BITS + (long) (index >>> 6) * 8, 1L << index);
         submitted.increment();
+        boolean woke = false;
         if (((int) INT.getVolatile(m, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) {
-            wake(g);
+            woke = wake(g);
         }
-        return await(g, index, e, call);
+        return await(g, index, e, call, woke);
     }
 
     /**
@@ -216,35 +246,50 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         return true;
     }
 
-    private void wake(int g) throws IOException {
+    /** Wakes group g's executors if NEED_WAKEUP is set; true if this call woke them. */
+    private boolean wake(int g) throws IOException {
         long flagsOff = groupOff[g] + GROUP_FLAGS;
         int f = (int) INT.getVolatile(mapping, flagsOff);
         if (!submitterClearsNeedWakeup()) {
             if ((f & GROUP_NEED_WAKEUP) != 0) {
                 wakeups.increment();
                 wakeExecutors(g);
+                return true;
             }
-            return;
+            return false;
         }
         while ((f & GROUP_NEED_WAKEUP) != 0) {
             // Only the submitter that clears the flag wakes: one wake-up per sleep.
             if (INT.compareAndSet(mapping, flagsOff, f, f & ~GROUP_NEED_WAKEUP)) {
                 wakeups.increment();
                 wakeExecutors(g);
-                return;
+                return true;
             }
             f = (int) INT.getVolatile(mapping, flagsOff);
         }
+        return false;
     }
 
-    private long await(int g, int index, long e, SyscallTable.Call call) throws IOException {
+    /**
+     * ADAPTIVE's room check: a free entry in the caller's group now (volatile reads of the
+     * free bitmap; a hint, the allocation that follows may still have to wait).
+     */
+    private boolean hasRoom() {
+        int base = groupOf(Thread.currentThread()) * FREE_STRIDE;
+        for (int w = 0; w < words; w++) {
+            if ((long) FREE_WORD.getVolatile(freeBits, base + w) != 0) return true;
+        }
+        return false;
+    }
+
+    private long await(int g, int index, long e, SyscallTable.Call call, boolean woke) throws IOException {
         CallCarrier.Locator locator;
         // Volatile read of the locator; only virtual threads pay for it, platform threads
         // take the path below unchanged.
         if (Thread.currentThread().isVirtual() && (locator = carrierLocator) != null) {
             CallCarrier carrier = locator.current();
             if (carrier != null) {
-                return awaitOnCarrier(carrier, g, index, e, call);
+                return awaitOnCarrier(carrier, g, index, e, call, woke);
             }
         }
         MemorySegment m = mapping;
@@ -333,8 +378,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
      * switch), then the carrier takes the entry and the thread parks until the carrier
      * has seen it settle. Interrupt and engine-stop handling as on platform threads.
      */
-    private long awaitOnCarrier(CallCarrier carrier, int g, int index, long e, SyscallTable.Call call)
-            throws IOException {
+    private long awaitOnCarrier(CallCarrier carrier, int g, int index, long e, SyscallTable.Call call,
+                                boolean woke) throws IOException {
         MemorySegment m = mapping;
         for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
             // Acquire: pairs with the executor's release store of DONE, so ret is visible.
@@ -343,7 +388,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             }
             Thread.onSpinWait();
         }
-        PendingCall pending = new PagePendingCall(this, g, e, Thread.currentThread());
+        PendingCall pending = new PagePendingCall(this, g, e, Thread.currentThread(), woke);
         carrier.watch(pending);
         callerParks.increment();
         boolean interrupted = false;
@@ -383,12 +428,24 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         private final PageEngine engine;
         private final int group;
         private final long entryOffset;
+        private final boolean woke;
 
-        PagePendingCall(PageEngine engine, int group, long entryOffset, Thread owner) {
+        PagePendingCall(PageEngine engine, int group, long entryOffset, Thread owner, boolean woke) {
             super(owner);
             this.engine = engine;
             this.group = group;
             this.entryOffset = entryOffset;
+            this.woke = woke;
+        }
+
+        @Override
+        public boolean wokeExecutor() {
+            return woke;
+        }
+
+        @Override
+        public boolean isStarted() {
+            return engine.isStarted(entryOffset);
         }
 
         @Override
@@ -424,6 +481,17 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         @Override
         public int group() {
             return group;
+        }
+    }
+
+    /** For PendingCall: true once an executor claimed entry {@code e} (it is no longer SUBMITTED). */
+    boolean isStarted(long e) {
+        if (executorsStopped) return true; // volatile: the mapping may be released next
+        try {
+            // Acquire: pairs with the executor's acquiring CAS SUBMITTED -> BUSY (a hint only).
+            return (int) INT.getAcquire(mapping, e + ENTRY_STATUS) != STATUS_SUBMITTED;
+        } catch (IllegalStateException released) {
+            return true;
         }
     }
 
@@ -629,6 +697,12 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
      * posted as are free. The batch never holds an entry it has not posted, so any number of
      * batches (and single calls) share a group without deadlock.
      */
+    /** DIRECT never posts: its batches run one by one as direct calls. */
+    @Override
+    public boolean postsBatches() {
+        return config.policy() != dev.flexsc.CallPolicy.DIRECT;
+    }
+
     @Override
     public final void invokeBatch(CallBatch b) throws IOException {
         int n = b.size();

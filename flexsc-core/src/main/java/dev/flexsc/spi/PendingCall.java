@@ -84,6 +84,24 @@ public abstract class PendingCall {
     public abstract void wakeSleepers();
 
     /**
+     * True once an executor has taken the call up (it runs, or ran); false while it waits in
+     * the queue. With {@link #isSettled()} false, this tells a call that takes long from a
+     * syscall side that is behind ({@link CallCarrier#postPays(int)} posts for the first, not
+     * the second). Default true: an engine that cannot tell.
+     */
+    public boolean isStarted() {
+        return true;
+    }
+
+    /**
+     * True if posting this call had to wake a sleeping executor: its latency then says
+     * nothing about the call's cost ({@link CallCarrier#postPays(int)} ignores it). Default false.
+     */
+    public boolean wokeExecutor() {
+        return false;
+    }
+
+    /**
      * Carrier, when it runs out of runnable threads and before it idles: makes sure the
      * call has reached the engine (an engine that batches submissions, such as IO_URING,
      * submits what it collected here, in one kernel entry). Default: nothing to do.

@@ -1,7 +1,7 @@
 package dev.flexsc.nativeimpl;
 
 import dev.flexsc.Syscalls;
-import dev.flexsc.spi.SyscallInvoker;
+import dev.flexsc.spi.DirectPath;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -16,9 +16,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the path of the DIRECT policy. Refuses nothing: the typed {@link Syscalls} layer
  * over it applies the allow-list like every engine.
  */
-public final class DirectSyscalls implements SyscallInvoker {
+public final class DirectSyscalls implements DirectPath {
     private static final MethodHandle RAW;
     private static final MethodHandle NOP;
+    private static final MethodHandle RW_NOWAIT;
 
     static {
         LibFlexsc.ensureAvailable();
@@ -26,6 +27,8 @@ public final class DirectSyscalls implements SyscallInvoker {
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
         NOP = Linker.nativeLinker().downcallHandle(MemorySegment.ofAddress(LibFlexsc.symbol("flexsc_nop")),
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
+        RW_NOWAIT = Linker.nativeLinker().downcallHandle(MemorySegment.ofAddress(LibFlexsc.symbol("flexsc_rw_nowait")),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     }
 
     /** An empty native function through the same kind of downcall: the cost of a native call. */
@@ -58,6 +61,15 @@ public final class DirectSyscalls implements SyscallInvoker {
             return (long) RAW.invokeExact((long) nr, a0, a1, a2, a3, a4, a5);
         } catch (Throwable t) {
             throw new AssertionError("flexsc_raw downcall failed", t);
+        }
+    }
+
+    @Override
+    public long readWriteNowait(boolean write, long fd, long buf, long len) {
+        try {
+            return (long) RW_NOWAIT.invokeExact(write ? 1L : 0L, fd, buf, len);
+        } catch (Throwable t) {
+            throw new AssertionError("flexsc_rw_nowait downcall failed", t);
         }
     }
 

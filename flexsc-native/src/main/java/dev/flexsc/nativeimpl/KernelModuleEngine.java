@@ -51,7 +51,7 @@ public final class KernelModuleEngine extends PageEngine {
     private final Arena arena;
 
     private KernelModuleEngine(FlexscConfig config, Pointer handle, Arena arena, MemorySegment mapping, int groups) {
-        super(Engine.KERNEL_MODULE, config, mapping, groups, config.pages());
+        super(Engine.KERNEL_MODULE, config, mapping, groups, config.pages(), DirectSyscalls.invoker());
         this.handle = handle;
         this.arena = arena;
     }

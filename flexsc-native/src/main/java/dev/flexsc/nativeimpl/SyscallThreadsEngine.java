@@ -28,7 +28,7 @@ public final class SyscallThreadsEngine extends PageEngine {
     private final Pointer base;
 
     private SyscallThreadsEngine(FlexscConfig config, Pointer handle, Arena arena, MemorySegment mapping, int groups) {
-        super(Engine.SYSCALL_THREADS, config, mapping, groups, config.pages());
+        super(Engine.SYSCALL_THREADS, config, mapping, groups, config.pages(), DirectSyscalls.invoker());
         this.handle = handle;
         this.arena = arena;
         this.base = LibFlexsc.flexsc_st_base(handle);

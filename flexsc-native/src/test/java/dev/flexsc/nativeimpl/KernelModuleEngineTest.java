@@ -44,7 +44,7 @@ class KernelModuleEngineTest {
     }
 
     private static FlexscConfig kmConfig() {
-        return FlexscConfig.builder().engine(Engine.KERNEL_MODULE).poolThreads(3).build();
+        return FlexscConfig.builder().engine(Engine.KERNEL_MODULE).poolThreads(3).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
     }
 
     @Test
@@ -86,7 +86,7 @@ class KernelModuleEngineTest {
     void autoPicksTheModuleAndCallsRunInServeThreadsOfThisProcess() throws IOException {
         requireModule();
         long before = threadsNamed(KernelModuleEngine.THREAD_NAME);
-        try (FlexscEngine e = Flexsc.open(FlexscConfig.builder().poolThreads(3).build())) {
+        try (FlexscEngine e = Flexsc.open(FlexscConfig.builder().poolThreads(3).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build())) {
             assertEquals(Engine.KERNEL_MODULE, e.engine(), "AUTO tries KERNEL_MODULE first");
             assertInstanceOf(KernelModuleEngine.class, e);
             assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid());

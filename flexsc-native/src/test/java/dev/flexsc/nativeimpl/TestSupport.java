@@ -1,5 +1,6 @@
 package dev.flexsc.nativeimpl;
 
+import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscConfig;
@@ -44,8 +45,13 @@ public final class TestSupport {
      */
     public static final String CALLER_SPIN_PROPERTY = "flexsc.test.callerSpin";
 
+    /**
+     * The engine under test with every call posted ({@link CallPolicy#EXCEPTIONLESS}): the
+     * engine tests test the exception-less path, also from platform threads, which the
+     * default ADAPTIVE policy would call directly.
+     */
     public static FlexscConfig config() {
-        FlexscConfig.Builder b = FlexscConfig.builder().engine(engineUnderTest());
+        FlexscConfig.Builder b = FlexscConfig.builder().engine(engineUnderTest()).policy(CallPolicy.EXCEPTIONLESS);
         Integer spin = Integer.getInteger(CALLER_SPIN_PROPERTY);
         if (spin != null) b.callerSpin(spin);
         return b.build();

@@ -85,8 +85,41 @@ final class CarrierThread extends Thread implements CallCarrier {
     private int unflushedCount;
     private long ticks;
 
+    // ADAPTIVE call policy (postPays): carrier-private, like the pending-call list.
+    /**
+     * Per system call number: the average, in 1/{@value #SCORE_ONE}ths, of samples "a call
+     * with this number, posted two posts ago, was still running (taken up by an executor, not
+     * queued: a queued call gives no sample) when the next thread came to its call"
+     * (exponential, weight 1/8 per sample). At least half: posting such calls
+     * pays on this carrier. Starts at one, FlexSC's premise: a few samples correct it. Per
+     * number, because a cheap call (getpid, openat) says nothing about a costly one (a 1 MiB
+     * pwrite) made by the same threads.
+     */
+    private final int[] slowScore = newScores();
+    /** The last two calls this carrier watched, if no direct call came between them, and their numbers. */
+    private PendingCall lastPost, prevPost;
+    private int lastPostNr = -1, prevPostNr = -1;
+    /** The number postPays last said to post, for the watch that follows; -1 if none. */
+    private int postingNr = -1;
+    /** Watches to go before a sample is trusted again (a post woke a sleeping executor). */
+    private int settling;
+    /** Direct decisions since the last probe; posts left in the current probe. */
+    private int sinceProbe, probeLeft;
+
+    /** Scale of {@link #slowScore}. */
+    static final int SCORE_ONE = 256;
+    /**
+     * Direct decisions (with other work on the carrier) between two probes. Long: a probe
+     * usually finds the executor asleep and pays a wake-up, after which the executor spins
+     * on its CPU for a while. Measured with 16 green threads making getpid: probes every
+     * 65536 decisions (about 80 a second) cost 5-7% of the throughput, none without probes.
+     */
+    static final int PROBE_PERIOD = 1 << 20;
+    /** Posts in a row per probe: the third decision samples the first post. */
+    static final int PROBE_POSTS = 3;
+
     // statistics: written by this carrier only, read racily by stats()
-    private long dispatches, reaped, sleeps, steals, spinWakes;
+    private long dispatches, reaped, sleeps, steals, spinWakes, samples;
     /** Reaped batches, their sizes in log2 buckets (1, 2-3, 4-7, ..., 128+), and time asleep in block(). */
     private long reapBatches, idleNanos;
     static final int REAP_BUCKETS = 8;
@@ -117,8 +150,94 @@ final class CarrierThread extends Thread implements CallCarrier {
         return !local.isEmpty() || !inbox.isEmpty();
     }
 
+    /**
+     * The ADAPTIVE policy's decision for the green thread mounted here (see
+     * {@link CallCarrier#postPays(int)}): post only if another thread can run while the call is
+     * out, and calls with its number posted here have recently still been running two thread switches later
+     * (the call costs more than what posting it costs the carrier: a park and a resume).
+     * While calls keep finishing sooner, the thread calls directly, and every
+     * {@value #PROBE_PERIOD} such decisions {@value #PROBE_POSTS} posts in a row take a new
+     * sample (they also let the other threads run). Counters only: no clock is read.
+     */
+    @Override
+    public boolean postPays(int nr) {
+        // The common case of a lone thread first, small enough to inline into the call path.
+        if (pendingCount == 0 && !hasQueuedWork()) {
+            return decideDirect();
+        }
+        return postPaysWithOthers(nr);
+    }
+
+    private boolean postPaysWithOthers(int nr) {
+        if (!hasQueuedWork()) {
+            // Reaping first makes the threads whose calls completed count as work.
+            if (pendingCount > 0) pollPending();
+            if (!hasQueuedWork()) {
+                return decideDirect(); // nothing could run while our call is out: the carrier would idle
+            }
+        }
+        PendingCall sampled = prevPost;
+        if (sampled != null) {
+            prevPost = null; // one sample per post
+            // A call the carrier fired is settled (its entry may since be reused: do not read it).
+            boolean settled = sampled.isFired() || sampled.isSettled();
+            // One still queued (no executor took it up yet) measures the syscall side's backlog
+            // or its CPU being busy elsewhere, not the call: no sample. The backlog is handled
+            // by calling directly when no other thread is runnable (above).
+            if (settling == 0 && prevPostNr >= 0 && (settled || sampled.isStarted())) {
+                slowScore[prevPostNr] += ((settled ? 0 : SCORE_ONE) - slowScore[prevPostNr]) >> 3;
+                samples++;
+            }
+        }
+        if (probeLeft > 0) {
+            probeLeft--;
+            return decidePost(nr);
+        }
+        if (slowScore[nr] >= SCORE_ONE / 2) {
+            return decidePost(nr);
+        }
+        if (++sinceProbe >= PROBE_PERIOD) {
+            sinceProbe = 0;
+            probeLeft = PROBE_POSTS - 1;
+            return decidePost(nr);
+        }
+        return decideDirect();
+    }
+
+    private boolean decidePost(int nr) {
+        postingNr = nr;
+        return true;
+    }
+
+    private boolean decideDirect() {
+        if (lastPost != null) { // the next sample needs two posts in a row (no store when already so)
+            lastPost = prevPost = null;
+        }
+        postingNr = -1; // a call posted anyway (one that would wait) is not sampled
+        return false;
+    }
+
+    private static int[] newScores() {
+        int[] s = new int[dev.flexsc.abi.SyscallTable.NR_LIMIT];
+        java.util.Arrays.fill(s, SCORE_ONE);
+        return s;
+    }
+
     @Override
     public void watch(PendingCall call) {
+        prevPost = lastPost;
+        prevPostNr = lastPostNr;
+        lastPost = call;
+        lastPostNr = postingNr; // -1: posted without asking (EXCEPTIONLESS), never sampled
+        postingNr = -1;
+        if (call.wokeExecutor()) {
+            // The next samples would measure the executor's wake-up, not the calls: discard
+            // them, and end a probe here (it cannot sample; its one post still let others run).
+            settling = 3;
+            probeLeft = 0;
+        } else if (settling > 0) {
+            settling--;
+        }
         if (pendingCount == pending.length) {
             pending = java.util.Arrays.copyOf(pending, pending.length * 2);
         }
@@ -396,6 +515,15 @@ final class CarrierThread extends Thread implements CallCarrier {
         r[1] = idleNanos;
         System.arraycopy(reapSizes, 0, r, 2, REAP_BUCKETS);
         return r;
+    }
+
+    /** ADAPTIVE: call nr's sample average (0..{@value #SCORE_ONE}) and samples taken (tests, statistics). */
+    int slowScore(int nr) {
+        return slowScore[nr];
+    }
+
+    long adaptiveSamples() {
+        return samples;
     }
 
     /** The result of sched_setaffinity for this carrier (0, or -errno; MIN_VALUE before start). */

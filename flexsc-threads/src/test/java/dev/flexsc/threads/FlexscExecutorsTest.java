@@ -32,6 +32,13 @@ import static org.junit.jupiter.api.Assertions.*;
 class FlexscExecutorsTest {
     private static final long PID = ProcessHandle.current().pid();
 
+    static {
+        // These tests make their calls through the shared default engine (Flexsc.syscalls(),
+        // created from system properties on first use, no other test class uses it) and claim
+        // exception-less calls: pin the policy that posts every call.
+        if (System.getProperty("flexsc.policy") == null) System.setProperty("flexsc.policy", "EXCEPTIONLESS");
+    }
+
     record Factory(String name, Supplier<ExecutorService> make) {
         @Override
         public String toString() {
@@ -77,11 +84,13 @@ class FlexscExecutorsTest {
     @Timeout(30)
     void tasksRunOnFlexscThreadsAndMakeExceptionLessCalls(Factory f) throws Exception {
         try (ExecutorService ex = f.make().get()) {
+            long posted = Flexsc.defaultEngine().stats().posted();
             Future<Long> r = ex.submit(() -> {
                 assertTrue(onFlexscThread(), "not a FlexSC virtual thread: " + Thread.currentThread());
                 return Flexsc.syscalls().getpid();
             });
             assertEquals(PID, r.get(10, TimeUnit.SECONDS));
+            assertTrue(Flexsc.defaultEngine().stats().posted() > posted, "the call was not posted");
             Future<?> failing = ex.submit(() -> {
                 throw new IllegalStateException("boom");
             });

@@ -16,7 +16,8 @@ final class Pipes {
 
     /** The engine every test runtime uses: the portable one. */
     static FlexscConfig config() {
-        return FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
+        // EXCEPTIONLESS: these tests exercise the posting path (parking, reaping, interrupts).
+        return FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
     }
 
     /** {read fd, write fd}. */

@@ -246,7 +246,7 @@ class SchedulerTest {
             } catch (UnsupportedOperationException e) {
                 System.out.println("REFUSED: " + e);
             }
-            try (var e = dev.flexsc.Flexsc.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build())) {
+            try (var e = dev.flexsc.Flexsc.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build())) {
                 if (e.syscalls().getpid() == ProcessHandle.current().pid()) System.out.println("FLEXSC_CALL_OK");
             }
         }

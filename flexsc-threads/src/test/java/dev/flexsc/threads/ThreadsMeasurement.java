@@ -39,7 +39,8 @@ public final class ThreadsMeasurement {
                 cpuModel(), Runtime.version());
         // -Dflexsc.measure.engine=IO_URING (or IO_URING_SQPOLL) measures the io_uring engines under the scheduler.
         FlexscConfig cfg = FlexscConfig.builder()
-                .engine(Engine.valueOf(System.getProperty("flexsc.measure.engine", "SYSCALL_THREADS"))).build();
+                .engine(Engine.valueOf(System.getProperty("flexsc.measure.engine", "SYSCALL_THREADS")))
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
         System.out.println("config: " + cfg + ", load average at start: " + loadAverage());
 
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {

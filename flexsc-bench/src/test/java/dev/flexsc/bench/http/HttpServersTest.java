@@ -79,7 +79,7 @@ class HttpServersTest {
     @Timeout(60)
     void flexscCalls() throws IOException {
         StaticFiles.create(dir);
-        try (FlexscEngine e = SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build());
+        try (FlexscEngine e = SyscallThreadsEngine.open(FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build());
              ExecutorService pool = Executors.newFixedThreadPool(8)) {
             Syscalls sys = e.syscalls();
             try (SyscallHttpServer server = new SyscallHttpServer(sys, pool, dir)) {

@@ -9,11 +9,14 @@ import dev.flexsc.FlexscConfig;
 import dev.flexsc.FlexscEngine;
 import dev.flexsc.Syscalls;
 import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.CallPolicy;
+import dev.flexsc.nativeimpl.DirectSyscalls;
 import dev.flexsc.nativeimpl.SyscallThreadsEngine;
 import dev.flexsc.spi.BatchInvoker;
 import dev.flexsc.spi.CallBatch;
 import dev.flexsc.spi.CallCarrier;
 import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.CallGate;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
@@ -59,6 +62,10 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * by the kernel and stall nothing. An interrupt cancels such a call with
  * IORING_OP_ASYNC_CANCEL; it then fails with {@link java.io.InterruptedIOException}.
  *
+ * <p><b>Call policy.</b> {@link #invoke} first applies {@link FlexscConfig#policy()}
+ * ({@link CallGate}): a call made directly never reaches the ring. {@link #submit} always
+ * posts.
+ *
  * <p><b>Green threads</b> of the M:N scheduler hand their calls to their carrier
  * ({@link dev.flexsc.spi.PendingCall}): the carrier submits what it collected in one
  * io_uring_enter when it runs out of runnable threads, reaps, and idles in the kernel
@@ -89,6 +96,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final String routing;
     private final Syscalls syscalls;
     private final int callerSpin;
+    /** The call policy, applied first in {@link #invoke}. */
+    private final CallGate gate;
+    /** ADAPTIVE posts only while a request slot is free (a hint: the volatile count of calls in flight). */
+    private final CallGate.Room room = this::hasFreeSlot;
 
     // ---- request table: slot -> call in flight ----
     private final int slots;
@@ -177,6 +188,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.onRing = UringOps.route(supported);
         this.routing = UringOps.describe(onRing);
         this.callerSpin = config.callerSpin();
+        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker());
         this.slots = ring.sqEntries + ring.cqEntries;
         this.calls = new UringCall[slots];
         this.generation = new int[slots];
@@ -329,7 +341,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         SyscallThreadsEngine fb = fallback;
         int threads = (sqpoll && !closed ? 1 : 0) + (fb != null && fb.isOpen() ? fb.stats().executorThreads() : 0);
         return new EngineStats(kind, submitted.sum(), completed.sum(), 0, submitEnters.sum(), sqThreadSleeps.sum(),
-                sqWakeups.sum(), callerParks.sum(), threads);
+                sqWakeups.sum(), callerParks.sum(), threads, gate.posted(), gate.direct());
     }
 
     /** Engine-specific counters, with which calls ran on the ring and which on the fallback. */
@@ -351,6 +363,9 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     @Override
     public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the ring
+        if (closed) throw new EngineClosedException(call.name() + ": the engine is closed"); // volatile read
+        long direct = gate.tryDirect(call, room, this, a0, a1, a2, a3, a4, a5); // the call policy
+        if (direct != CallGate.POST) return direct;
         UringCall c = prepare(call, a0, a1, a2, a3, a4, a5);
         if (c == null) {
             return runOnFallback(call, a0, a1, a2, a3, a4, a5);
@@ -443,7 +458,9 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 f = fallback;
                 if (f == null) {
                     if (closed) throw new EngineClosedException("the engine is closed");
-                    f = SyscallThreadsEngine.open(config.toBuilder().engine(Engine.SYSCALL_THREADS).build());
+                    // EXCEPTIONLESS: this engine's policy already chose to post the calls it hands over.
+                    f = SyscallThreadsEngine.open(config.toBuilder().engine(Engine.SYSCALL_THREADS)
+                            .policy(CallPolicy.EXCEPTIONLESS).build());
                     fallback = f;
                 }
             }
@@ -997,6 +1014,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
     }
 
+    private boolean hasFreeSlot() {
+        return inFlight.get() < slots;
+    }
+
     private int tryAllocateSlot() {
         int words = freeSlots.length;
         int start = words == 1 ? 0 : (int) (Thread.currentThread().threadId() % words);
@@ -1167,6 +1188,12 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      * count to zero unparks it); short writes and kernel-side cancellations are then
      * continued one by one exactly as for single calls.
      */
+    /** DIRECT never posts: its batches run one by one as direct calls. */
+    @Override
+    public boolean postsBatches() {
+        return config.policy() != dev.flexsc.CallPolicy.DIRECT;
+    }
+
     @Override
     public void invokeBatch(CallBatch b) throws IOException {
         int n = b.size();

@@ -55,7 +55,7 @@ public final class EngineCostMain {
                     System.out.printf("%-16s unavailable: %s%n", name, why);
                     continue;
                 }
-                engine = Flexsc.open(FlexscConfig.builder().engine(kind).build());
+                engine = Flexsc.open(FlexscConfig.builder().engine(kind).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build());
                 s = engine.syscalls();
             }
             try {

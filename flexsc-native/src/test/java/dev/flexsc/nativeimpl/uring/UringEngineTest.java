@@ -40,7 +40,7 @@ class UringEngineTest {
     Path dir;
 
     static FlexscConfig config(Engine kind) {
-        return FlexscConfig.builder().engine(kind).build();
+        return FlexscConfig.builder().engine(kind).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build(); // tests the ring
     }
 
     static UringEngine open(Engine kind, FlexscConfig cfg) throws IOException {

@@ -1,0 +1,144 @@
+package dev.flexsc.spi;
+
+import dev.flexsc.CallPolicy;
+import dev.flexsc.abi.SyscallTable;
+
+import java.io.IOException;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * An engine's call policy applied to one call: at the top of the engine's data plane (its
+ * {@code invoke}), after the allow-list check, {@link #tryDirect} either runs the call
+ * directly on the calling thread and returns its result, or returns {@link #POST} and the
+ * engine posts it. Counts both for {@link dev.flexsc.EngineStats}. Thread-safe.
+ *
+ * <p>How {@link CallPolicy#ADAPTIVE} decides (docs/io.md, "Call policies"): a platform
+ * thread, or a virtual thread not run by the FlexSC scheduler, calls directly; a green
+ * thread asks its carrier ({@link CallCarrier#postPays(int)}) and posts only if the carrier
+ * says so and the engine has room for the call without waiting. A call that may block
+ * without bound is never made in a way that could block: a read or write is tried with
+ * {@code RWF_NOWAIT} and posted if it would wait; the others are always posted.
+ */
+public final class CallGate {
+    /** {@link #tryDirect}'s answer when the engine must post the call: no system call returns it. */
+    public static final long POST = Long.MIN_VALUE;
+
+    private static final int EAGAIN = 11, EOPNOTSUPP = 95;
+
+    /** Whether the engine can take one more call now without waiting for a free entry. */
+    @FunctionalInterface
+    public interface Room {
+        boolean available();
+    }
+
+    private final CallPolicy policy;
+    private final DirectPath direct;
+    private final LongAdder posted = new LongAdder();
+    private final LongAdder directCalls = new LongAdder();
+
+    /**
+     * @param direct how to make a call directly; may be null only for
+     *        {@link CallPolicy#EXCEPTIONLESS}
+     * @throws IllegalArgumentException if {@code direct} is null and the policy needs it
+     */
+    public CallGate(CallPolicy policy, DirectPath direct) {
+        this.policy = java.util.Objects.requireNonNull(policy, "policy");
+        if (direct == null && policy != CallPolicy.EXCEPTIONLESS) {
+            throw new IllegalArgumentException(policy + " needs a direct path; this engine has none");
+        }
+        this.direct = direct;
+    }
+
+    public CallPolicy policy() {
+        return policy;
+    }
+
+    /** Calls sent down the exception-less path so far. */
+    public long posted() {
+        return posted.sum();
+    }
+
+    /** Calls made directly so far. */
+    public long direct() {
+        return directCalls.sum();
+    }
+
+    /**
+     * Runs allow-listed {@code call} directly if the policy says so.
+     *
+     * @param room whether the engine has a free entry (ADAPTIVE posts only then)
+     * @param self the engine, for the rest of a write the kernel took only in part without
+     *        waiting (it goes through this gate again, and is posted if it would wait)
+     * @return the raw kernel result, or {@link #POST}: the caller posts the call
+     */
+    public long tryDirect(SyscallTable.Call call, Room room, SyscallInvoker self,
+                          long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        switch (policy) {
+            case EXCEPTIONLESS -> {
+                posted.increment();
+                return POST;
+            }
+            case DIRECT -> {
+                directCalls.increment();
+                return direct.invoke(call.nr(), a0, a1, a2, a3, a4, a5);
+            }
+            default -> {
+                return adaptive(call, room, self, a0, a1, a2, a3, a4, a5);
+            }
+        }
+    }
+
+    private long adaptive(SyscallTable.Call call, Room room, SyscallInvoker self,
+                          long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        int nr = call.nr();
+        if (postFromHere(nr, room)) {
+            posted.increment();
+            return POST;
+        }
+        if (call.mayBlock()) {
+            // Never block the caller's OS thread (for a green thread: its carrier and every
+            // thread queued on it; and interrupt() must still cancel a blocked call).
+            if (nr != SyscallTable.READ && nr != SyscallTable.WRITE) {
+                posted.increment();
+                return POST;
+            }
+            boolean write = nr == SyscallTable.WRITE;
+            long r = direct.readWriteNowait(write, a0, a1, a2);
+            if (r == -EAGAIN || r == -EOPNOTSUPP) {
+                posted.increment(); // it would wait (or cannot tell): the engine waits for it
+                return POST;
+            }
+            directCalls.increment();
+            if (!write || r <= 0 || r >= a2) {
+                return r; // a read returns what there is, as a blocking read does once data came
+            }
+            // Part written without waiting. A blocking write goes on until all is written, and
+            // so do we: without waiting while the file takes more, then through the engine
+            // (self: its gate finds it would wait and posts it, one level deep). An error after
+            // a partial write is dropped for the count, as the kernel does.
+            long done = r;
+            while (done < a2) {
+                r = direct.readWriteNowait(true, a0, a1 + done, a2 - done);
+                if (r == -EAGAIN || r == -EOPNOTSUPP) {
+                    long rest = self.invoke(nr, a0, a1 + done, a2 - done, 0, 0, 0);
+                    return rest > 0 ? done + rest : done;
+                }
+                if (r <= 0) return done;
+                done += r;
+            }
+            return done;
+        }
+        directCalls.increment();
+        return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+    }
+
+    /** ADAPTIVE: true if the calling thread should post. */
+    private static boolean postFromHere(int nr, Room room) {
+        // Platform threads call directly: nothing else runs on them while they wait.
+        if (!Thread.currentThread().isVirtual()) return false;
+        CallCarrier carrier = PageEngine.currentCarrier();
+        // A virtual thread of another scheduler would wait the platform way, holding its
+        // carrier: direct. A FlexSC green thread asks its carrier, then the engine.
+        return carrier != null && carrier.postPays(nr) && room.available();
+    }
+}

@@ -1,0 +1,129 @@
+package dev.flexsc.spi;
+
+import dev.flexsc.CallPolicy;
+import dev.flexsc.abi.SyscallTable;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The gate with a recording direct path (no native code): what each policy sends where,
+ * from a platform thread, and how a read or write that may block is handled.
+ */
+class CallGateTest {
+    private static final int EAGAIN = 11, EOPNOTSUPP = 95;
+
+    /** Records calls; answers readWriteNowait from a script. */
+    static final class FakeDirect implements DirectPath {
+        final List<String> log = new ArrayList<>();
+        final List<Long> nowaitAnswers = new ArrayList<>();
+
+        @Override
+        public long readWriteNowait(boolean write, long fd, long buf, long len) {
+            log.add((write ? "nowait-write " : "nowait-read ") + fd + " " + buf + " " + len);
+            return nowaitAnswers.remove(0);
+        }
+
+        @Override
+        public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+            log.add("direct " + nr + " " + a0);
+            return 4242;
+        }
+    }
+
+    private static final SyscallInvoker NO_SELF = (nr, a0, a1, a2, a3, a4, a5) -> {
+        throw new AssertionError("no rest expected");
+    };
+
+    private static SyscallTable.Call call(int nr) {
+        return SyscallTable.lookup(nr);
+    }
+
+    @Test
+    void exceptionlessPostsEverythingAndNeedsNoDirectPath() throws Exception {
+        CallGate g = new CallGate(CallPolicy.EXCEPTIONLESS, null);
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.GETPID), () -> true, NO_SELF, 0, 0, 0, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 3, 0, 8, 0, 0, 0));
+        assertEquals(2, g.posted());
+        assertEquals(0, g.direct());
+    }
+
+    @Test
+    void directAndAdaptiveNeedADirectPath() {
+        assertThrows(IllegalArgumentException.class, () -> new CallGate(CallPolicy.DIRECT, null));
+        assertThrows(IllegalArgumentException.class, () -> new CallGate(CallPolicy.ADAPTIVE, null));
+    }
+
+    @Test
+    void directCallsEverythingDirectlyEvenWhatMayBlock() throws Exception {
+        FakeDirect d = new FakeDirect();
+        CallGate g = new CallGate(CallPolicy.DIRECT, d);
+        assertEquals(4242, g.tryDirect(call(SyscallTable.GETPID), () -> true, NO_SELF, 0, 0, 0, 0, 0, 0));
+        assertEquals(4242, g.tryDirect(call(SyscallTable.ACCEPT4), () -> true, NO_SELF, 5, 0, 0, 0, 0, 0));
+        assertEquals(List.of("direct 39 0", "direct 288 5"), d.log);
+        assertEquals(2, g.direct());
+        assertEquals(0, g.posted());
+    }
+
+    @Test
+    void adaptiveOnAPlatformThreadCallsDirectlyButNeverBlocks() throws Exception {
+        FakeDirect d = new FakeDirect();
+        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
+        // A call that cannot block: direct.
+        assertEquals(4242, g.tryDirect(call(SyscallTable.PWRITE64), () -> true, NO_SELF, 7, 0, 4096, 0, 0, 0));
+        // accept may block without bound: posted, never tried.
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.ACCEPT4), () -> true, NO_SELF, 5, 0, 0, 0, 0, 0));
+        // A read that would wait, and one the file cannot do without waiting: posted.
+        d.nowaitAnswers.add((long) -EAGAIN);
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 3, 100, 8, 0, 0, 0));
+        d.nowaitAnswers.add((long) -EOPNOTSUPP);
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.WRITE), () -> true, NO_SELF, 4, 100, 8, 0, 0, 0));
+        // A read that had data: its result, including an error other than "would wait".
+        d.nowaitAnswers.add(5L);
+        assertEquals(5, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 3, 100, 8, 0, 0, 0));
+        d.nowaitAnswers.add(-9L);
+        assertEquals(-9, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 99, 100, 8, 0, 0, 0));
+        assertEquals(List.of("direct 18 7", "nowait-read 3 100 8", "nowait-write 4 100 8", "nowait-read 3 100 8",
+                "nowait-read 99 100 8"), d.log);
+        assertEquals(3, g.posted());
+        assertEquals(3, g.direct());
+    }
+
+    @Test
+    void aPartialWriteWithoutWaitingGoesOnWithTheRest() throws Exception {
+        FakeDirect d = new FakeDirect();
+        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
+        List<String> rest = new ArrayList<>();
+        SyscallInvoker self = (nr, a0, a1, a2, a3, a4, a5) -> {
+            rest.add(nr + " " + a0 + " " + a1 + " " + a2);
+            return a2; // the engine wrote the rest
+        };
+        // 4096 taken, then 1000 more without waiting, then it would wait: the engine writes the rest.
+        d.nowaitAnswers.add(4096L);
+        d.nowaitAnswers.add(1000L);
+        d.nowaitAnswers.add((long) -EAGAIN);
+        assertEquals(10_000, g.tryDirect(call(SyscallTable.WRITE), () -> true, self, 6, 1000, 10_000, 0, 0, 0));
+        assertEquals(List.of("1 6 6096 4904"), rest);
+        assertEquals(List.of("nowait-write 6 1000 10000", "nowait-write 6 5096 5904", "nowait-write 6 6096 4904"),
+                d.log);
+        // All of it taken in two pieces: no engine call.
+        d.nowaitAnswers.add(150L);
+        d.nowaitAnswers.add(50L);
+        assertEquals(200, g.tryDirect(call(SyscallTable.WRITE), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        // An error on the rest is dropped for the count, as the kernel does after a partial write.
+        SyscallInvoker failing = (nr, a0, a1, a2, a3, a4, a5) -> -32; // EPIPE
+        d.nowaitAnswers.add(100L);
+        d.nowaitAnswers.add((long) -EAGAIN);
+        assertEquals(100, g.tryDirect(call(SyscallTable.WRITE), () -> true, failing, 6, 1000, 200, 0, 0, 0));
+        d.nowaitAnswers.add(100L);
+        d.nowaitAnswers.add(-32L);
+        assertEquals(100, g.tryDirect(call(SyscallTable.WRITE), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        // A read returns what there is, even less than asked: no second try.
+        d.nowaitAnswers.add(10L);
+        assertEquals(10, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        assertTrue(d.nowaitAnswers.isEmpty());
+    }
+}
