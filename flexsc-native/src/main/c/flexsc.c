@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -420,7 +421,29 @@ long flexsc_rw_nowait(long write, long fd, long buf, long len)
 	/* pos_l = -1, pos_h = 0: the kernel reads this as position -1, "at the
 	 * file position, and move it", as read(2) and write(2) do. 8 = RWF_NOWAIT. */
 	long r = syscall(write ? SYS_pwritev2 : SYS_preadv2, fd, &iov, 1L, -1L, 0L, 8L);
-	return r == -1 ? -errno : r;
+	if (r == -1)
+		return -errno;
+	if (!write && r > 0 && r < len) {
+		/* RWF_NOWAIT stops a buffered read of a regular file (or block device)
+		 * at the first page not in the page cache, where read(2) goes on to the
+		 * end of the range or of the file. On those a read never waits without
+		 * bound (only for the disk), so finish it with a plain read. A short
+		 * read of a pipe, socket or tty is what read(2) returns too. */
+		struct stat st;
+		if (fstat((int)fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+			long done = r;
+			while (done < len) {
+				long n = read((int)fd, (char *)buf + done, (size_t)(len - done));
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					break; /* end of file, or an error after a partial read: the count */
+				done += n;
+			}
+			return done;
+		}
+	}
+	return r;
 }
 
 int flexsc_st_execute_pending(struct flexsc_st *st, int g)

@@ -105,7 +105,8 @@ public final class BatchStudy {
             throws Exception {
         Path file = Files.createTempFile("flexsc-batch", ".dat");
         FlexscConfig cfg = engine == null ? null : FlexscConfig.builder().engine(engine)
-                .callerSpin(mode == Mode.PLATFORM_NOSPIN || mode == Mode.MECHANISM ? 0 : FlexscConfig.defaults().callerSpin()).build();
+                .callerSpin(mode == Mode.PLATFORM_NOSPIN || mode == Mode.MECHANISM ? 0 : FlexscConfig.defaults().callerSpin())
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build(); // the batch-1 rows measure posting too
         boolean green = mode == Mode.GREEN || mode == Mode.GREEN_BUSY;
         try (FlexscRuntime rt = green ? FlexscRuntime.open(cfg) : null;
              FlexscEngine opened = mode == Mode.MECHANISM ? NoopPageEngine.open(cfg)

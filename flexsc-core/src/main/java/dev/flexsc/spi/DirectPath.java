@@ -11,7 +11,9 @@ public interface DirectPath extends SyscallInvoker {
      * never waits: {@code preadv2}/{@code pwritev2} at the file position with
      * {@code RWF_NOWAIT}. Returns the raw result: {@code -EAGAIN} where the call would have
      * to wait, {@code -EOPNOTSUPP} where the file does not support it; a write may take
-     * only part of the buffer.
+     * only part of the buffer. A read of a regular file or block device that
+     * {@code RWF_NOWAIT} stopped at a page not in the cache is finished with a plain read
+     * (which waits only for the disk), as read(2) returns the whole range.
      */
     long readWriteNowait(boolean write, long fd, long buf, long len);
 }

@@ -48,7 +48,8 @@ class PrefaultTest {
         String why = TestSupport.unavailabilityCause(kind);
         if (why != null) System.out.println("skipped: " + kind + " unavailable: " + why);
         Assumptions.assumeTrue(why == null, () -> kind + " unavailable: " + why);
-        return Flexsc.open(FlexscConfig.builder().engine(kind).build());
+        return Flexsc.open(FlexscConfig.builder().engine(kind)
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build()); // tests the engine, not the call policy
     }
 
     private static void assumePopulateWrite() {

@@ -20,7 +20,8 @@ final class IoTestSupport {
     /** The engine the I/O tests use: {@code -Dflexsc.test.engine=...}, SYSCALL_THREADS by default. */
     static FlexscConfig config() {
         String e = System.getProperty("flexsc.test.engine", "SYSCALL_THREADS").trim().toUpperCase(Locale.ROOT);
-        return FlexscConfig.builder().engine(Engine.valueOf(e)).build();
+        return FlexscConfig.builder().engine(Engine.valueOf(e))
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build(); // tests the engine, not the call policy
     }
 
     static FlexscRuntime openRuntime() throws IOException {

@@ -57,7 +57,8 @@ class UringSchedulerTest {
             String why = UringAvailability.unavailabilityCause(kind);
             if (why != null) System.out.println("SKIP " + kind + ": " + why);
             Assumptions.assumeTrue(why == null, () -> kind + " unavailable: " + why);
-            FlexscConfig cfg = FlexscConfig.builder().engine(kind).userCpus(0).build();
+            FlexscConfig cfg = FlexscConfig.builder().engine(kind).userCpus(0)
+                    .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build(); // tests the ring, not the call policy
             FlexscEngine e = Flexsc.open(cfg);
             engine = (UringEngine) e;
             scheduler = FlexscScheduler.open(cfg, idle);
