@@ -37,6 +37,12 @@ final class ChannelIo {
         long run(int fd, MemorySegment[] bufs) throws IOException;
     }
 
+    /** An operation's body, run under one of the channel's locks. */
+    @FunctionalInterface
+    interface Op {
+        long run() throws IOException;
+    }
+
     /** A channel's operation bracket: fd reference, begin/end, close and interrupt handling. */
     interface Runner {
         /**

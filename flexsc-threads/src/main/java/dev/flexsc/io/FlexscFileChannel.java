@@ -230,14 +230,8 @@ public final class FlexscFileChannel extends FileChannel {
         if (!writable) throw new NonWritableChannelException();
     }
 
-    /** An operation on the file position. */
-    @FunctionalInterface
-    private interface PositionOp {
-        long run() throws IOException;
-    }
-
     /** Runs {@code op} holding the position lock: the JDK serialises these operations too. */
-    private long atPosition(PositionOp op) throws IOException {
+    private long atPosition(ChannelIo.Op op) throws IOException {
         positionLock.lock();
         try {
             return op.run();

@@ -405,33 +405,26 @@ public final class FlexscSocketChannel extends SocketChannel {
     @Override
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
-        writeLock.lock();
-        try {
-            ensureOpenAndConnected();
-            if (outputClosed) throw new ClosedChannelException();
-            try {
-                return ChannelIo.write(runner, src, (f, b) -> sys.sendto(f, b, MSG_NOSIGNAL, null));
-            } catch (ErrnoException e) {
-                if (outputClosed) throw new AsynchronousCloseException(); // shutdownOutput() under the write
-                throw e;
-            }
-        } finally {
-            writeLock.unlock();
-        }
+        return (int) writing(() -> ChannelIo.write(runner, src, (f, b) -> sys.sendto(f, b, MSG_NOSIGNAL, null)));
     }
 
     /** sendmsg(2) with MSG_NOSIGNAL over the buffers' remaining bytes. */
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        return writing(() -> ChannelIo.write(runner, srcs, offset, length, this::sendmsg));
+    }
+
+    /** Runs a write under the write lock, on a connected channel whose output is open. */
+    private long writing(ChannelIo.Op op) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
             if (outputClosed) throw new ClosedChannelException();
             try {
-                return ChannelIo.write(runner, srcs, offset, length, this::sendmsg);
+                return op.run();
             } catch (ErrnoException e) {
-                if (outputClosed) throw new AsynchronousCloseException();
+                if (outputClosed) throw new AsynchronousCloseException(); // shutdownOutput() under the write
                 throw e;
             }
         } finally {
