@@ -195,17 +195,14 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel {
     @Override
     public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
         ensureOpen();
-        fd.call(f -> {
-            SockOpts.set(sys, f, SockOpts.SERVER, name, value);
-            return null;
-        });
+        SockOpts.set(fd, SockOpts.SERVER, name, value);
         return this;
     }
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
         ensureOpen();
-        return fd.call(f -> SockOpts.get(sys, f, SockOpts.SERVER, name));
+        return SockOpts.get(fd, SockOpts.SERVER, name);
     }
 
     @Override

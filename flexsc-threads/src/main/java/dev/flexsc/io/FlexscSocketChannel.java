@@ -451,17 +451,14 @@ public final class FlexscSocketChannel extends SocketChannel {
     @Override
     public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
         ensureOpen();
-        fd.call(f -> {
-            SockOpts.set(sys, f, SockOpts.STREAM, name, value);
-            return null;
-        });
+        SockOpts.set(fd, SockOpts.STREAM, name, value);
         return this;
     }
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
         ensureOpen();
-        return fd.call(f -> SockOpts.get(sys, f, SockOpts.STREAM, name));
+        return SockOpts.get(fd, SockOpts.STREAM, name);
     }
 
     @Override
