@@ -32,7 +32,6 @@ import static org.junit.jupiter.api.Assertions.*;
 class BatchTest {
     private static final int NR_GETTID = 186, MADV_WILLNEED = 3;
 
-    /** A file of n bytes where byte i is (byte) (i * 31 + 7). */
     /** Every adder gives what the single call gives, on the engine and on the direct baseline. */
     @Test
     @Timeout(60)
