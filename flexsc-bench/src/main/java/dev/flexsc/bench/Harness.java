@@ -165,22 +165,11 @@ public final class Harness {
             if (prefixes.length == 0) return;
             boolean baseline = first;
             first = false;
-            try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-                for (Path t : (Iterable<Path>) tasks::iterator) {
-                    try {
-                        String comm = Files.readString(t.resolve("comm")).trim();
-                        boolean match = false;
-                        for (String p : prefixes) match |= comm.startsWith(p);
-                        if (!match) continue;
-                        long cpu = Long.parseLong(Files.readString(t.resolve("schedstat")).trim().split(" ")[0]);
-                        // tid + name: a recycled tid is another thread
-                        long[] v = seen.computeIfAbsent(t.getFileName() + "/" + comm, k -> new long[] {baseline ? cpu : 0, 0});
-                        v[1] = Math.max(v[1], cpu);
-                    } catch (IOException | RuntimeException gone) {
-                        // the thread exited between list and read
-                    }
-                }
-            }
+            forEachThread(prefixes, (tid, comm, cpu) -> {
+                // tid + name: a recycled tid is another thread
+                long[] v = seen.computeIfAbsent(tid + "/" + comm, k -> new long[] {baseline ? cpu : 0, 0});
+                v[1] = Math.max(v[1], cpu);
+            });
         }
     }
 
@@ -452,20 +441,38 @@ public final class Harness {
      * threads of io_uring (iou-sqp-PID, iou-wrk-PID) are tasks of the process and count too.
      */
     public static long threadCpuNanos(String... prefixes) throws IOException {
-        long sum = 0;
+        long[] sum = {0};
+        forEachThread(prefixes, (tid, comm, cpu) -> sum[0] += cpu);
+        return sum[0];
+    }
+
+    /** One thread of this process: its id (the /proc/self/task entry), name and CPU time in nanoseconds. */
+    @FunctionalInterface
+    interface ThreadCpu {
+        void accept(String tid, String comm, long cpuNanos);
+    }
+
+    /**
+     * Calls {@code each} for this process's threads whose name ({@code comm}) starts with one
+     * of {@code prefixes}, with their time on CPU from /proc/self/task/TID/schedstat. A
+     * thread that exits between the listing and the reads is passed over.
+     */
+    static void forEachThread(String[] prefixes, ThreadCpu each) throws IOException {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
+                String comm;
+                long cpu;
                 try {
-                    String comm = Files.readString(t.resolve("comm")).trim();
+                    comm = Files.readString(t.resolve("comm")).trim();
                     boolean match = false;
                     for (String p : prefixes) match |= comm.startsWith(p);
                     if (!match) continue;
-                    sum += Long.parseLong(Files.readString(t.resolve("schedstat")).trim().split(" ")[0]);
+                    cpu = Long.parseLong(Files.readString(t.resolve("schedstat")).trim().split(" ")[0]);
                 } catch (IOException | RuntimeException gone) {
-                    // the thread exited between list and read
+                    continue; // the thread exited between list and read
                 }
+                each.accept(t.getFileName().toString(), comm, cpu);
             }
         }
-        return sum;
     }
 }

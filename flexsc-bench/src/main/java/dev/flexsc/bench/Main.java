@@ -53,11 +53,9 @@ public final class Main {
             switch (args[i]) {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
-                case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-                case "--calls" -> calls = Arrays.stream(args[++i].split(","))
-                        .map(s -> CallKind.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
-                case "--variants" -> variants = Arrays.stream(args[++i].split(","))
-                        .map(s -> Variant.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+                case "--threads" -> threads = ints(args[++i]);
+                case "--calls" -> calls = enums(CallKind.class, args[++i]);
+                case "--variants" -> variants = enums(Variant.class, args[++i]);
                 default -> {
                     System.err.println("unknown option " + args[i]
                             + "; usage: ./flexsc bench [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k] [--variants DIRECT_FFM,IO_URING,...] | --jmh ...");
@@ -65,10 +63,7 @@ public final class Main {
                 }
             }
         }
-        System.out.println("FlexSC bench: " + Runtime.getRuntime().availableProcessors() + " CPUs, "
-                + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", JDK "
-                + Runtime.version() + "; " + warmup + " s warm-up, " + seconds + " s measured per row");
-        for (EngineAvailability a : Flexsc.probe()) System.out.println("  " + a);
+        printSetup("FlexSC bench", warmup, seconds);
         List<Harness.Result> rows = new ArrayList<>();
         for (CallKind call : calls) {
             for (int t : threads) {
@@ -78,6 +73,24 @@ public final class Main {
             }
         }
         System.out.println(table(rows));
+    }
+
+    /** The line that heads a run (machine, JDK, timing per row), then each engine's availability. */
+    private static void printSetup(String title, double warmup, double seconds) {
+        System.out.println(title + ": " + Runtime.getRuntime().availableProcessors() + " CPUs, "
+                + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", JDK "
+                + Runtime.version() + "; " + warmup + " s warm-up, " + seconds + " s measured per row");
+        for (EngineAvailability a : Flexsc.probe()) System.out.println("  " + a);
+    }
+
+    /** An option's comma-separated numbers: "1,16,256". */
+    private static int[] ints(String csv) {
+        return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    /** An option's comma-separated constants of {@code type}, in any case: "getpid,write64". */
+    private static <E extends Enum<E>> List<E> enums(Class<E> type, String csv) {
+        return Arrays.stream(csv.split(",")).map(s -> Enum.valueOf(type, s.trim().toUpperCase(Locale.ROOT))).toList();
     }
 
     private static void study(String[] args) throws Exception {
@@ -102,18 +115,13 @@ public final class Main {
                     switch (args[i]) {
                         case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                         case "--warmup" -> warmup = Double.parseDouble(args[++i]);
-                        case "--engines" -> engines = Arrays.stream(args[++i].split(","))
-                                .map(e -> dev.flexsc.Engine.valueOf(e.trim().toUpperCase(Locale.ROOT))).toList();
-                        case "--calls" -> calls = Arrays.stream(args[++i].split(","))
-                                .map(c -> CallKind.valueOf(c.trim().toUpperCase(Locale.ROOT))).toList();
+                        case "--engines" -> engines = enums(dev.flexsc.Engine.class, args[++i]);
+                        case "--calls" -> calls = enums(CallKind.class, args[++i]);
                         default -> throw new IllegalArgumentException("unknown option " + args[i]
                                 + " (--seconds S, --warmup S, --engines E1,E2, --calls getpid,pwrite4k)");
                     }
                 }
-                System.out.println("batch study: " + Runtime.getRuntime().availableProcessors() + " CPUs, "
-                        + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", JDK "
-                        + Runtime.version() + "; " + warmup + " s warm-up, " + seconds + " s measured per row");
-                for (EngineAvailability a : Flexsc.probe()) System.out.println("  " + a);
+                printSetup("batch study", warmup, seconds);
                 System.out.println(BatchStudy.table(BatchStudy.run(warmup, seconds, engines, calls, System.err::println)));
             }
             case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
@@ -130,9 +138,8 @@ public final class Main {
             switch (args[i]) {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
-                case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-                case "--calls" -> calls = Arrays.stream(args[++i].split(","))
-                        .map(s -> CallKind.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+                case "--threads" -> threads = ints(args[++i]);
+                case "--calls" -> calls = enums(CallKind.class, args[++i]);
                 case "--repeat" -> repeats = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }

@@ -423,17 +423,58 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
     }
 
+    /**
+     * A green thread's wait on group {@code group} of a page engine: the carrier sleeps on
+     * that group's completion sequence. Subclasses say when the wait is settled.
+     */
+    private abstract static class GroupPendingCall extends PendingCall {
+        final PageEngine engine;
+        final int group;
+
+        GroupPendingCall(PageEngine engine, int group, Thread owner) {
+            super(owner);
+            this.engine = engine;
+            this.group = group;
+        }
+
+        @Override
+        public final Object sleepKey() {
+            return engine.sleepKey(group);
+        }
+
+        @Override
+        public final int completionSeq() {
+            return engine.completionSeq(group);
+        }
+
+        @Override
+        public final void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
+            engine.sleepUntilCompletion(group, seenSeq, timeoutNanos);
+        }
+
+        @Override
+        public final void wakeSleepers() {
+            engine.wakeCompletionSleepers(group);
+        }
+
+        @Override
+        public final Engine engine() {
+            return engine.engine();
+        }
+
+        @Override
+        public final int group() {
+            return group;
+        }
+    }
+
     /** A green thread's call on entry {@code e} of group {@code g}. */
-    private static final class PagePendingCall extends PendingCall {
-        private final PageEngine engine;
-        private final int group;
+    private static final class PagePendingCall extends GroupPendingCall {
         private final long entryOffset;
         private final boolean woke;
 
         PagePendingCall(PageEngine engine, int group, long entryOffset, Thread owner, boolean woke) {
-            super(owner);
-            this.engine = engine;
-            this.group = group;
+            super(engine, group, owner);
             this.entryOffset = entryOffset;
             this.woke = woke;
         }
@@ -451,36 +492,6 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         @Override
         public boolean isSettled() {
             return engine.isSettled(group, entryOffset);
-        }
-
-        @Override
-        public Object sleepKey() {
-            return engine.sleepKey(group);
-        }
-
-        @Override
-        public int completionSeq() {
-            return engine.completionSeq(group);
-        }
-
-        @Override
-        public void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
-            engine.sleepUntilCompletion(group, seenSeq, timeoutNanos);
-        }
-
-        @Override
-        public void wakeSleepers() {
-            engine.wakeCompletionSleepers(group);
-        }
-
-        @Override
-        public Engine engine() {
-            return engine.engine();
-        }
-
-        @Override
-        public int group() {
-            return group;
         }
     }
 
@@ -1068,15 +1079,11 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     /** A green thread's batch on group g: settled when its wait condition holds. */
-    private static final class BatchPendingCall extends PendingCall {
-        private final PageEngine engine;
-        private final int group;
+    private static final class BatchPendingCall extends GroupPendingCall {
         private final BatchState batch;
 
         BatchPendingCall(PageEngine engine, int group, BatchState batch, Thread owner) {
-            super(owner);
-            this.engine = engine;
-            this.group = group;
+            super(engine, group, owner);
             this.batch = batch;
         }
 
@@ -1084,36 +1091,6 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         public boolean isSettled() {
             // Carrier only, while the owner is parked: the cursor is the carrier's until fire().
             return engine.batchSettled(batch);
-        }
-
-        @Override
-        public Engine engine() {
-            return engine.engine();
-        }
-
-        @Override
-        public int group() {
-            return group;
-        }
-
-        @Override
-        public Object sleepKey() {
-            return engine.sleepKey(group);
-        }
-
-        @Override
-        public int completionSeq() {
-            return engine.completionSeq(group);
-        }
-
-        @Override
-        public void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
-            engine.sleepUntilCompletion(group, seenSeq, timeoutNanos);
-        }
-
-        @Override
-        public void wakeSleepers() {
-            engine.wakeCompletionSleepers(group);
         }
     }
 

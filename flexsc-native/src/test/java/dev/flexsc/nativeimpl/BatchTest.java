@@ -12,8 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -34,13 +32,6 @@ import static org.junit.jupiter.api.Assertions.*;
 class BatchTest {
     private static final int NR_GETTID = 186, MADV_WILLNEED = 3;
 
-    /** A file of n bytes where byte i is (byte) (i * 31 + 7). */
-    private static Path patterned(Path dir, int n) throws IOException {
-        byte[] b = new byte[n];
-        for (int i = 0; i < n; i++) b[i] = (byte) (i * 31 + 7);
-        return Files.write(dir.resolve("pattern.dat"), b);
-    }
-
     /** Every adder gives what the single call gives, on the engine and on the direct baseline. */
     @Test
     @Timeout(60)
@@ -53,7 +44,7 @@ class BatchTest {
 
     private static void adders(Syscalls s, Path dir) throws Exception {
         Files.createDirectories(dir);
-        Path f = patterned(dir, 8192);
+        Path f = patterned(dir);
         Syscalls d = DirectSyscalls.syscalls();
         try (Arena a = Arena.ofConfined()) {
             int fd = d.openat(Syscalls.AT_FDCWD, f.toString(), O_RDWR | O_CLOEXEC, 0);
@@ -196,7 +187,7 @@ class BatchTest {
         int n = 1000;
         try (PageEngine engine = open(cfg); Arena a = Arena.ofConfined()) {
             assertEquals(64, engine.entriesPerGroup());
-            Path f = patterned(dir, 8192);
+            Path f = patterned(dir);
             int fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, f.toString(), O_RDONLY | O_CLOEXEC, 0);
             MemorySegment bufs = a.allocate((long) n * 64);
             List<SyscallBatch.Result> rs = new ArrayList<>();
@@ -227,23 +218,13 @@ class BatchTest {
     void batchesFromManyThreadsGetTheirOwnResults(@TempDir Path dir) throws Exception {
         int threads = 8, rounds = scaled(200), per = 64;
         try (PageEngine engine = open(config().toBuilder().pages(2).build())) {
-            Path f = patterned(dir, 8192);
+            Path f = patterned(dir);
             int fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, f.toString(), O_RDONLY | O_CLOEXEC, 0);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            List<Thread> ts = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int id = t;
-                ts.add(Thread.ofPlatform().start(() -> {
-                    try {
-                        batchRounds(engine.syscalls(), fd, id, rounds, per);
-                    } catch (Throwable x) {
-                        failure.compareAndSet(null, x);
-                    }
-                }));
+            try {
+                batchRoundsOnThreads(engine.syscalls(), fd, threads, rounds, per);
+            } finally {
+                closeDirect(fd);
             }
-            for (Thread t : ts) t.join();
-            closeDirect(fd);
-            if (failure.get() != null) throw new AssertionError(failure.get());
             assertTrue(engine.stats().submitted() >= (long) threads * rounds * per);
         }
     }
@@ -252,40 +233,8 @@ class BatchTest {
     @Test
     @Timeout(30)
     void anInterruptCancelsTheBlockingCallsOfTheBatch() throws Exception {
-        try (PageEngine engine = open(config()); Arena a = Arena.ofShared()) {
-            int[] p = pipe();
-            MemorySegment buf = a.allocate(16);
-            AtomicReference<Object[]> out = new AtomicReference<>();
-            CountDownLatch posted = new CountDownLatch(1);
-            Thread t = Thread.ofPlatform().start(() -> {
-                try (SyscallBatch b = engine.syscalls().batch()) {
-                    SyscallBatch.Result rd = b.read(p[0], buf); // blocks: nobody writes
-                    SyscallBatch.Result pid = b.getpid();
-                    posted.countDown();
-                    b.submit();
-                    Object r;
-                    try {
-                        r = rd.get();
-                    } catch (IOException e) {
-                        r = e;
-                    }
-                    out.set(new Object[] {r, pid.get(), Thread.currentThread().isInterrupted()});
-                } catch (Throwable x) {
-                    out.set(new Object[] {x});
-                }
-            });
-            posted.await();
-            Thread.sleep(200); // the read is running on a syscall thread by now
-            t.interrupt();
-            t.join(10_000);
-            assertFalse(t.isAlive(), "submit did not return after the interrupt");
-            Object[] r = out.get();
-            assertEquals(3, r.length, () -> String.valueOf(r[0]));
-            assertInstanceOf(InterruptedIOException.class, r[0]);
-            assertEquals(DirectSyscalls.syscalls().getpid(), r[1]);
-            assertEquals(true, r[2]);
-            closeDirect(p[0]);
-            closeDirect(p[1]);
+        try (PageEngine engine = open(config())) {
+            assertInterruptCancelsBlockingBatchRead(engine.syscalls(), Thread.ofPlatform()::start);
         }
     }
 

@@ -15,6 +15,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /** Shared helpers for the engine tests. */
@@ -187,6 +192,78 @@ public final class TestSupport {
                     }
                 }
             }
+        }
+    }
+
+    /** {@code dir/pattern.dat}: 8192 bytes where byte i is (byte) (i * 31 + 7), the file {@link #batchRounds} reads. */
+    public static Path patterned(Path dir) throws IOException {
+        byte[] b = new byte[8192];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) (i * 31 + 7);
+        return Files.write(dir.resolve("pattern.dat"), b);
+    }
+
+    /** {@link #batchRounds} on {@code threads} platform threads at once (ids 0..threads-1); rethrows the first failure. */
+    public static void batchRoundsOnThreads(dev.flexsc.Syscalls s, int fd, int threads, int rounds, int per)
+            throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            ts.add(Thread.ofPlatform().start(() -> {
+                try {
+                    batchRounds(s, fd, id, rounds, per);
+                } catch (Throwable x) {
+                    failure.compareAndSet(null, x);
+                }
+            }));
+        }
+        for (Thread t : ts) t.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
+    }
+
+    /**
+     * Interrupting a thread blocked in a batch: the thread that {@code start} starts submits a
+     * read on an empty pipe (it blocks: nobody writes) and a getpid through {@code s}, and is
+     * interrupted 200 ms later. Checks that the submit returns, the read fails with
+     * InterruptedIOException, the getpid completes, and the interrupt status stays set.
+     */
+    public static void assertInterruptCancelsBlockingBatchRead(dev.flexsc.Syscalls s, Function<Runnable, Thread> start)
+            throws InterruptedException {
+        int[] p = pipe();
+        try (Arena a = Arena.ofShared()) {
+            MemorySegment buf = a.allocate(16);
+            AtomicReference<Object[]> out = new AtomicReference<>();
+            CountDownLatch posted = new CountDownLatch(1);
+            Thread t = start.apply(() -> {
+                try (dev.flexsc.SyscallBatch b = s.batch()) {
+                    dev.flexsc.SyscallBatch.Result rd = b.read(p[0], buf); // blocks: nobody writes
+                    dev.flexsc.SyscallBatch.Result pid = b.getpid();
+                    posted.countDown();
+                    b.submit();
+                    Object r;
+                    try {
+                        r = rd.get();
+                    } catch (IOException e) {
+                        r = e;
+                    }
+                    out.set(new Object[] {r, pid.get(), Thread.currentThread().isInterrupted()});
+                } catch (Throwable x) {
+                    out.set(new Object[] {x});
+                }
+            });
+            posted.await();
+            Thread.sleep(200); // the read is running on a syscall thread (or in the kernel) by now
+            t.interrupt();
+            t.join(10_000);
+            Assertions.assertFalse(t.isAlive(), "submit did not return after the interrupt");
+            Object[] r = out.get();
+            Assertions.assertEquals(3, r.length, () -> String.valueOf(r[0]));
+            Assertions.assertInstanceOf(java.io.InterruptedIOException.class, r[0]);
+            Assertions.assertEquals(ProcessHandle.current().pid(), r[1]);
+            Assertions.assertEquals(true, r[2]);
+        } finally {
+            closeDirect(p[0]);
+            closeDirect(p[1]);
         }
     }
 }

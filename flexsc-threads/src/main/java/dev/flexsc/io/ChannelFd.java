@@ -6,6 +6,8 @@ import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 
 import java.io.IOException;
+import java.nio.channels.Channel;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -79,6 +81,61 @@ final class ChannelFd {
     /** The closer's release: closes the fd now if no operation is left, reporting close(2)'s error. */
     void releaseByCloser() throws IOException {
         if (state.decrementAndGet() == CLOSED) closeFd();
+    }
+
+    /**
+     * The middle of a channel's begin()/end() bracket: runs {@code call} holding a reference.
+     * Returns -1, for the channel's end() to report, if the fd was closed before the call or
+     * if the call failed because {@code channel} was closed or interrupted under it.
+     */
+    long run(Channel channel, ChannelIo.FdCall call) throws IOException {
+        if (!acquire()) return -1;
+        try {
+            return call.run(fd);
+        } catch (IOException e) {
+            if (!channel.isOpen()) return -1; // closed or interrupted under the call: end() reports it
+            throw e;
+        } finally {
+            release();
+        }
+    }
+
+    /** A short call on the descriptor that never blocks. */
+    @FunctionalInterface
+    interface ShortCall<T> {
+        T apply(int fd) throws IOException;
+    }
+
+    /**
+     * Runs a call that never blocks (getsockname, setsockopt, shutdown) holding a reference,
+     * outside the channel's begin()/end().
+     *
+     * @throws ClosedChannelException if the channel is closed
+     */
+    <T> T call(ShortCall<T> call) throws IOException {
+        if (!acquire()) throw new ClosedChannelException();
+        try {
+            return call.apply(fd);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * A socket channel's close: if operations are in flight, shutdown(SHUT_RDWR) wakes those
+     * blocked in the kernel (read, write, connect; accept, which Linux then fails with
+     * EINVAL), and the fd is closed once the last has left it. Nothing if already closed.
+     */
+    void closeSocket() throws IOException {
+        long others = closeAndHold();
+        if (others < 0) return;
+        try {
+            if (others > 0) syscalls.shutdown(fd, Sockaddr.SHUT_RDWR);
+        } catch (IOException ignored) {
+            // ENOTCONN: never connected, or not listening yet; nobody is blocked in the kernel
+        } finally {
+            releaseByCloser();
+        }
     }
 
     private void closeFd() throws IOException {

@@ -37,6 +37,12 @@ final class ChannelIo {
         long run(int fd, MemorySegment[] bufs) throws IOException;
     }
 
+    /** An operation's body, run under one of the channel's locks. */
+    @FunctionalInterface
+    interface Op {
+        long run() throws IOException;
+    }
+
     /** A channel's operation bracket: fd reference, begin/end, close and interrupt handling. */
     interface Runner {
         /**
@@ -48,57 +54,66 @@ final class ChannelIo {
 
     /** Reads into {@code dst}'s remaining bytes; returns the count, -1 at end of stream, 0 if it has no room. */
     static int read(Runner ch, ByteBuffer dst, BufferCall call) throws IOException {
-        int rem = dst.remaining();
-        if (rem == 0) return 0;
-        long n;
-        if (dst.isDirect()) {
-            MemorySegment s = MemorySegment.ofBuffer(dst);
-            try {
-                n = checked(ch.io(fd -> call.run(fd, s), 1));
-            } finally {
-                Reference.reachabilityFence(dst); // the kernel wrote into its memory
-            }
-            dst.position(dst.position() + (int) n);
-        } else {
-            try (NativeBuffers.Lease l = NativeBuffers.take(rem)) {
-                MemorySegment s = l.segment().asSlice(0, rem);
-                n = checked(ch.io(fd -> call.run(fd, s), 1));
-                copyOut(s, dst, (int) n);
-            }
-        }
+        if (!dst.hasRemaining()) return 0;
+        long n = transfer(ch, dst, call, false);
         return n == 0 ? -1 : (int) n;
     }
 
     /** Writes {@code src}'s remaining bytes with one call; returns the count written. */
     static int write(Runner ch, ByteBuffer src, BufferCall call) throws IOException {
-        int rem = src.remaining();
-        if (rem == 0) return 0;
+        if (!src.hasRemaining()) return 0;
+        return (int) transfer(ch, src, call, true);
+    }
+
+    /**
+     * One call over {@code buf}'s remaining bytes, which it reads into ({@code toKernel}
+     * false) or writes from; advances the position by the result.
+     */
+    private static long transfer(Runner ch, ByteBuffer buf, BufferCall call, boolean toKernel) throws IOException {
+        int rem = buf.remaining();
         long n;
-        if (src.isDirect()) {
-            MemorySegment s = MemorySegment.ofBuffer(src);
+        if (buf.isDirect()) {
+            MemorySegment s = MemorySegment.ofBuffer(buf);
             try {
                 n = checked(ch.io(fd -> call.run(fd, s), 1));
             } finally {
-                Reference.reachabilityFence(src);
+                Reference.reachabilityFence(buf); // the kernel used its memory
             }
         } else {
             try (NativeBuffers.Lease l = NativeBuffers.take(rem)) {
                 MemorySegment s = l.segment().asSlice(0, rem);
-                MemorySegment.copy(MemorySegment.ofBuffer(src), 0, s, 0, rem);
+                if (toKernel) MemorySegment.copy(MemorySegment.ofBuffer(buf), 0, s, 0, rem);
                 n = checked(ch.io(fd -> call.run(fd, s), 1));
+                if (!toKernel) copyOut(s, buf, (int) n);
             }
         }
-        src.position(src.position() + (int) n);
-        return (int) n;
+        buf.position(buf.position() + (int) n);
+        return n;
     }
 
     /** Scatter read; returns the count, -1 at end of stream, 0 if no buffer has room. */
     static long read(Runner ch, ByteBuffer[] dsts, int offset, int length, VectorCall call) throws IOException {
         ByteBuffer[] bufs = withRemaining(dsts, offset, length, true);
         if (bufs.length == 0) return 0;
+        long n = transfer(ch, bufs, call, false);
+        return n == 0 ? -1 : n;
+    }
+
+    /** Gather write with one call; returns the count written. */
+    static long write(Runner ch, ByteBuffer[] srcs, int offset, int length, VectorCall call) throws IOException {
+        ByteBuffer[] bufs = withRemaining(srcs, offset, length, false);
+        if (bufs.length == 0) return 0;
+        return transfer(ch, bufs, call, true);
+    }
+
+    /**
+     * One call over several buffers' remaining bytes, which it reads into ({@code toKernel}
+     * false) or writes from; advances their positions over the {@code n} bytes moved, in order.
+     */
+    private static long transfer(Runner ch, ByteBuffer[] bufs, VectorCall call, boolean toKernel) throws IOException {
         long n;
         try (NativeBuffers.Lease l = leaseForHeap(bufs)) {
-            MemorySegment[] segs = segments(bufs, l, false);
+            MemorySegment[] segs = segments(bufs, l, toKernel);
             try {
                 n = checked(ch.io(fd -> call.run(fd, segs), 1));
             } finally {
@@ -107,40 +122,18 @@ final class ChannelIo {
             long left = n;
             for (int i = 0; i < bufs.length && left > 0; i++) {
                 int k = (int) Math.min(left, bufs[i].remaining());
-                if (bufs[i].isDirect()) bufs[i].position(bufs[i].position() + k);
-                else copyOut(segs[i], bufs[i], k);
+                if (!toKernel && !bufs[i].isDirect()) copyOut(segs[i], bufs[i], k);
+                bufs[i].position(bufs[i].position() + k);
                 left -= k;
             }
-        }
-        return n == 0 ? -1 : n;
-    }
-
-    /** Gather write with one call; returns the count written. */
-    static long write(Runner ch, ByteBuffer[] srcs, int offset, int length, VectorCall call) throws IOException {
-        ByteBuffer[] bufs = withRemaining(srcs, offset, length, false);
-        if (bufs.length == 0) return 0;
-        long n;
-        try (NativeBuffers.Lease l = leaseForHeap(bufs)) {
-            MemorySegment[] segs = segments(bufs, l, true);
-            try {
-                n = checked(ch.io(fd -> call.run(fd, segs), 1));
-            } finally {
-                Reference.reachabilityFence(bufs);
-            }
-        }
-        long left = n;
-        for (int i = 0; i < bufs.length && left > 0; i++) {
-            int k = (int) Math.min(left, bufs[i].remaining());
-            bufs[i].position(bufs[i].position() + k);
-            left -= k;
         }
         return n;
     }
 
+    /** Copies the first {@code n} bytes of {@code from} to {@code dst} at its position (which it leaves). */
     private static void copyOut(MemorySegment from, ByteBuffer dst, int n) {
         if (n <= 0) return;
         MemorySegment.copy(from, 0, MemorySegment.ofBuffer(dst), 0, n);
-        dst.position(dst.position() + n);
     }
 
     /** The runner returns a negative value only when end() did not throw for a closed channel: say so. */

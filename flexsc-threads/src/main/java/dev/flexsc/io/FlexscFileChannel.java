@@ -200,17 +200,9 @@ public final class FlexscFileChannel extends FileChannel {
         boolean interruptible = !uninterruptible;
         if (interruptible) begin();
         try {
-            if (!fd.acquire()) return -1; // closed meanwhile: end(false) reports it
-            try {
-                long r = call.run(fd.fd());
-                completed = r >= completedAtLeast;
-                return r;
-            } catch (IOException e) {
-                if (!isOpen()) return -1; // closed or interrupted under the call: end() reports it
-                throw e;
-            } finally {
-                fd.release();
-            }
+            long r = fd.run(this, call); // -1 if closed before or under the call: end() reports it
+            completed = r >= completedAtLeast;
+            return r;
         } finally {
             if (interruptible) end(completed);
             else if (!completed && !isOpen()) throw new AsynchronousCloseException();
@@ -238,6 +230,16 @@ public final class FlexscFileChannel extends FileChannel {
         if (!writable) throw new NonWritableChannelException();
     }
 
+    /** Runs {@code op} holding the position lock: the JDK serialises these operations too. */
+    private long atPosition(ChannelIo.Op op) throws IOException {
+        positionLock.lock();
+        try {
+            return op.run();
+        } finally {
+            positionLock.unlock();
+        }
+    }
+
     // ---- reading and writing ----
 
     @Override
@@ -246,12 +248,7 @@ public final class FlexscFileChannel extends FileChannel {
         ensureOpen();
         ensureReadable();
         if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer");
-        positionLock.lock();
-        try {
-            return ChannelIo.read(runner, dst, sys::read);
-        } finally {
-            positionLock.unlock();
-        }
+        return (int) atPosition(() -> ChannelIo.read(runner, dst, sys::read));
     }
 
     @Override
@@ -259,12 +256,7 @@ public final class FlexscFileChannel extends FileChannel {
         Objects.checkFromIndexSize(offset, length, dsts.length);
         ensureOpen();
         ensureReadable();
-        positionLock.lock();
-        try {
-            return ChannelIo.read(runner, dsts, offset, length, sys::readv);
-        } finally {
-            positionLock.unlock();
-        }
+        return atPosition(() -> ChannelIo.read(runner, dsts, offset, length, sys::readv));
     }
 
     @Override
@@ -272,12 +264,7 @@ public final class FlexscFileChannel extends FileChannel {
         Objects.requireNonNull(src, "src");
         ensureOpen();
         ensureWritable();
-        positionLock.lock();
-        try {
-            return ChannelIo.write(runner, src, sys::write);
-        } finally {
-            positionLock.unlock();
-        }
+        return (int) atPosition(() -> ChannelIo.write(runner, src, sys::write));
     }
 
     @Override
@@ -285,12 +272,7 @@ public final class FlexscFileChannel extends FileChannel {
         Objects.checkFromIndexSize(offset, length, srcs.length);
         ensureOpen();
         ensureWritable();
-        positionLock.lock();
-        try {
-            return ChannelIo.write(runner, srcs, offset, length, sys::writev);
-        } finally {
-            positionLock.unlock();
-        }
+        return atPosition(() -> ChannelIo.write(runner, srcs, offset, length, sys::writev));
     }
 
     @Override
@@ -317,37 +299,22 @@ public final class FlexscFileChannel extends FileChannel {
     @Override
     public long position() throws IOException {
         ensureOpen();
-        positionLock.lock();
-        try {
-            // In append mode every write goes to the end first: the position is the size.
-            return io(f -> append ? sys.fstat(f).size() : sys.lseek(f, 0, SEEK_CUR), 0);
-        } finally {
-            positionLock.unlock();
-        }
+        // In append mode every write goes to the end first: the position is the size.
+        return atPosition(() -> io(f -> append ? sys.fstat(f).size() : sys.lseek(f, 0, SEEK_CUR), 0));
     }
 
     @Override
     public FileChannel position(long newPosition) throws IOException {
         ensureOpen();
         if (newPosition < 0) throw new IllegalArgumentException();
-        positionLock.lock();
-        try {
-            io(f -> sys.lseek(f, newPosition, SEEK_SET), 0);
-            return this;
-        } finally {
-            positionLock.unlock();
-        }
+        atPosition(() -> io(f -> sys.lseek(f, newPosition, SEEK_SET), 0));
+        return this;
     }
 
     @Override
     public long size() throws IOException {
         ensureOpen();
-        positionLock.lock();
-        try {
-            return io(f -> sys.fstat(f).size(), 0);
-        } finally {
-            positionLock.unlock();
-        }
+        return atPosition(() -> io(f -> sys.fstat(f).size(), 0));
     }
 
     @Override
@@ -355,18 +322,13 @@ public final class FlexscFileChannel extends FileChannel {
         ensureOpen();
         if (size < 0) throw new IllegalArgumentException("Negative size");
         ensureWritable();
-        positionLock.lock();
-        try {
-            io(f -> {
-                long current = sys.fstat(f).size();
-                long p = sys.lseek(f, 0, SEEK_CUR);
-                if (size < current) sys.ftruncate(f, size);
-                return sys.lseek(f, Math.min(p, size), SEEK_SET); // a position past the new end moves to it
-            }, 0);
-            return this;
-        } finally {
-            positionLock.unlock();
-        }
+        atPosition(() -> io(f -> {
+            long current = sys.fstat(f).size();
+            long p = sys.lseek(f, 0, SEEK_CUR);
+            if (size < current) sys.ftruncate(f, size);
+            return sys.lseek(f, Math.min(p, size), SEEK_SET); // a position past the new end moves to it
+        }, 0));
+        return this;
     }
 
     @Override
@@ -450,16 +412,31 @@ public final class FlexscFileChannel extends FileChannel {
     }
 
     private long transferToArbitrary(long position, long count, WritableByteChannel target) throws IOException {
+        return copy(count, (bb, done) -> read(bb, position + done), (bb, done) -> target.write(bb));
+    }
+
+    /** One side of a {@link #copy}: reads into or writes from {@code bb}, {@code done} bytes into the transfer. */
+    @FunctionalInterface
+    private interface CopyStep {
+        int run(ByteBuffer bb, long done) throws IOException;
+    }
+
+    /**
+     * Up to {@code count} bytes through native memory, a chunk at a time: {@code read} fills
+     * it, {@code write} empties it. Stops at end of input or at a short write; an error
+     * after some bytes have moved returns their count, as the JDK's transfers do.
+     */
+    private static long copy(long count, CopyStep read, CopyStep write) throws IOException {
         try (NativeBuffers.Lease l = NativeBuffers.take(Math.min(count, TRANSFER_SIZE))) {
             ByteBuffer bb = l.segment().asByteBuffer();
             long done = 0;
             try {
                 while (done < count) {
                     bb.clear().limit((int) Math.min(count - done, bb.capacity()));
-                    int nr = read(bb, position + done);
+                    int nr = read.run(bb, done);
                     if (nr <= 0) break;
                     bb.flip();
-                    int nw = target.write(bb);
+                    int nw = write.run(bb, done);
                     done += nw;
                     if (nw != nr) break;
                 }
@@ -480,25 +457,7 @@ public final class FlexscFileChannel extends FileChannel {
         ensureWritable();
         if (position < 0 || count < 0) throw new IllegalArgumentException();
         if (count == 0) return 0;
-        try (NativeBuffers.Lease l = NativeBuffers.take(Math.min(count, TRANSFER_SIZE))) {
-            ByteBuffer bb = l.segment().asByteBuffer();
-            long done = 0;
-            try {
-                while (done < count) {
-                    bb.clear().limit((int) Math.min(count - done, bb.capacity()));
-                    int nr = src.read(bb);
-                    if (nr <= 0) break;
-                    bb.flip();
-                    int nw = write(bb, position + done);
-                    done += nw;
-                    if (nw != nr) break;
-                }
-                return done;
-            } catch (IOException e) {
-                if (done > 0) return done;
-                throw e;
-            }
-        }
+        return copy(count, (bb, done) -> src.read(bb), (bb, done) -> write(bb, position + done));
     }
 
     // ---- delegated to the JDK: locks and mapping ----
@@ -512,14 +471,9 @@ public final class FlexscFileChannel extends FileChannel {
                 Set<StandardOpenOption> o = EnumSet.noneOf(StandardOpenOption.class);
                 if (readable) o.add(StandardOpenOption.READ);
                 if (writable) o.add(StandardOpenOption.WRITE);
-                if (!fd.acquire()) throw new ClosedChannelException();
-                try {
-                    // /proc/self/fd/N reopens the inode our descriptor refers to, even if it
-                    // was renamed or unlinked (DELETE_ON_CLOSE) since.
-                    delegate = FileChannel.open(Path.of("/proc/self/fd/" + fd.fd()), o);
-                } finally {
-                    fd.release();
-                }
+                // /proc/self/fd/N reopens the inode our descriptor refers to, even if it
+                // was renamed or unlinked (DELETE_ON_CLOSE) since.
+                delegate = fd.call(f -> FileChannel.open(Path.of("/proc/self/fd/" + f), o));
             }
             return delegate;
         } finally {
@@ -534,9 +488,7 @@ public final class FlexscFileChannel extends FileChannel {
      */
     @Override
     public FileLock lock(long position, long size, boolean shared) throws IOException {
-        ensureOpen();
-        if (shared && !readable) throw new NonReadableChannelException();
-        if (!shared && !writable) throw new NonWritableChannelException();
+        ensureLockable(shared);
         try {
             return new DelegatedLock(this, delegate().lock(position, size, shared));
         } catch (FileLockInterruptionException e) {
@@ -548,11 +500,16 @@ public final class FlexscFileChannel extends FileChannel {
     /** As {@link FileChannel#tryLock(long, long, boolean)}, through the JDK (see the class comment). */
     @Override
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+        ensureLockable(shared);
+        FileLock l = delegate().tryLock(position, size, shared);
+        return l == null ? null : new DelegatedLock(this, l);
+    }
+
+    /** A shared lock needs read access, an exclusive one write access, as in the JDK. */
+    private void ensureLockable(boolean shared) throws ClosedChannelException {
         ensureOpen();
         if (shared && !readable) throw new NonReadableChannelException();
         if (!shared && !writable) throw new NonWritableChannelException();
-        FileLock l = delegate().tryLock(position, size, shared);
-        return l == null ? null : new DelegatedLock(this, l);
     }
 
     /** As {@link FileChannel#map(MapMode, long, long)}, by the JDK on the same file. */

@@ -80,16 +80,7 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel {
     }
 
     private static FlexscServerSocketChannel open(Syscalls sys, int family) throws IOException {
-        Objects.requireNonNull(sys, "syscalls");
-        int fd = sys.socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        try {
-            if (family == AF_INET6) sys.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
-            sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-        } catch (IOException e) {
-            sys.close(fd);
-            throw e;
-        }
-        return new FlexscServerSocketChannel(sys, fd, family);
+        return new FlexscServerSocketChannel(sys, FlexscSocketChannel.newSocket(sys, family, true), family);
     }
 
     /** The calls this channel makes. */
@@ -102,21 +93,14 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel {
         return fd.fd();
     }
 
+    /** The bracket around a call that may block (see FlexscFileChannel.io). */
     private long io(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
         boolean completed = false;
         begin();
         try {
-            if (!fd.acquire()) return -1;
-            try {
-                long r = call.run(fd.fd());
-                completed = r >= completedAtLeast;
-                return r;
-            } catch (IOException e) {
-                if (!isOpen()) return -1; // closed or interrupted under the call: end() reports it
-                throw e;
-            } finally {
-                fd.release();
-            }
+            long r = fd.run(this, call);
+            completed = r >= completedAtLeast;
+            return r;
         } finally {
             end(completed);
         }
@@ -144,12 +128,7 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel {
             } catch (ErrnoException e) {
                 throw bindError(e, isa);
             }
-            if (!fd.acquire()) throw new ClosedChannelException();
-            try {
-                localAddress = Sockaddr.localAddress(fd.fd());
-            } finally {
-                fd.release();
-            }
+            localAddress = fd.call(Sockaddr::localAddress);
             return this;
         } finally {
             stateLock.unlock();
@@ -216,24 +195,14 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel {
     @Override
     public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
         ensureOpen();
-        if (!fd.acquire()) throw new ClosedChannelException();
-        try {
-            SockOpts.set(sys, fd.fd(), SockOpts.SERVER, name, value);
-        } finally {
-            fd.release();
-        }
+        SockOpts.set(fd, SockOpts.SERVER, name, value);
         return this;
     }
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
         ensureOpen();
-        if (!fd.acquire()) throw new ClosedChannelException();
-        try {
-            return SockOpts.get(sys, fd.fd(), SockOpts.SERVER, name);
-        } finally {
-            fd.release();
-        }
+        return SockOpts.get(fd, SockOpts.SERVER, name);
     }
 
     @Override
@@ -244,23 +213,13 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel {
     /** Wakes a blocked accept with shutdown(SHUT_RDWR) (Linux returns EINVAL from it), then closes when unused. */
     @Override
     protected void implCloseSelectableChannel() throws IOException {
-        long others = fd.closeAndHold();
-        if (others < 0) return;
-        try {
-            if (others > 0) sys.shutdown(fd.fd(), SHUT_RDWR);
-        } catch (IOException ignored) {
-            // ENOTCONN: not listening yet, so nobody is blocked in accept
-        } finally {
-            fd.releaseByCloser();
-        }
+        fd.closeSocket();
     }
 
     /** Only blocking mode is supported. */
     @Override
     protected void implConfigureBlocking(boolean block) {
-        if (!block) {
-            throw new UnsupportedOperationException("FlexSC socket channels support blocking mode only");
-        }
+        FlexscSocketChannel.requireBlocking(block);
     }
 
     @Override

@@ -125,14 +125,25 @@ public final class FlexscSocketChannel extends SocketChannel {
     }
 
     private static FlexscSocketChannel open(Syscalls sys, int family) throws IOException {
+        return new FlexscSocketChannel(sys, newSocket(sys, family, false), family);
+    }
+
+    /**
+     * socket(2) for a stream channel or a listener of {@code family}: an IPv6 socket is made
+     * dual stack (IPV6_V6ONLY=0), as the JDK; {@code reuseAddress} sets SO_REUSEADDR=1, as
+     * the JDK does for a listener. The fd is closed again if a setsockopt fails.
+     */
+    static int newSocket(Syscalls sys, int family, boolean reuseAddress) throws IOException {
+        Objects.requireNonNull(sys, "syscalls");
         int fd = sys.socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         try {
-            if (family == AF_INET6) sys.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0); // dual stack, as the JDK
+            if (family == AF_INET6) sys.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+            if (reuseAddress) sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
         } catch (IOException e) {
             sys.close(fd);
             throw e;
         }
-        return new FlexscSocketChannel(sys, fd, family);
+        return fd;
     }
 
     /** A socket returned by accept4 on a {@link FlexscServerSocketChannel}. */
@@ -168,17 +179,11 @@ public final class FlexscSocketChannel extends SocketChannel {
         boolean completed = false;
         begin();
         try {
-            if (!fd.acquire()) return -1;
-            try {
-                long r = call.run(fd.fd());
-                completed = r >= completedAtLeast;
-                return r;
-            } catch (IOException e) {
-                if (!isOpen()) return -1; // closed or interrupted under the call: end() reports it
-                throw translate(e);
-            } finally {
-                fd.release();
-            }
+            long r = fd.run(this, call);
+            completed = r >= completedAtLeast;
+            return r;
+        } catch (IOException e) {
+            throw translate(e); // fd.run rethrows only while the channel is open
         } finally {
             end(completed);
         }
@@ -308,25 +313,10 @@ public final class FlexscSocketChannel extends SocketChannel {
         ensureOpen();
         InetSocketAddress l = localAddress;
         if (l == null && (bound || connected)) {
-            l = (InetSocketAddress) fdCall(Sockaddr::localAddress);
+            l = fd.call(Sockaddr::localAddress);
             localAddress = l;
         }
         return l;
-    }
-
-    /** Runs a short call on the fd outside begin/end (never blocks); ClosedChannelException if closed. */
-    private Object fdCall(FdFunction f) throws IOException {
-        if (!fd.acquire()) throw new ClosedChannelException();
-        try {
-            return f.apply(fd.fd());
-        } finally {
-            fd.release();
-        }
-    }
-
-    @FunctionalInterface
-    private interface FdFunction {
-        Object apply(int fd) throws IOException;
     }
 
     /** shutdown(2); ENOTCONN (the peer has gone already) is not an error, as in the JDK. */
@@ -346,7 +336,7 @@ public final class FlexscSocketChannel extends SocketChannel {
             ensureOpen();
             if (!connected) throw new NotYetConnectedException();
             if (!inputClosed) {
-                fdCall(f -> shutdown(f, SHUT_RD)); // wakes a read blocked in the kernel: it returns 0 (end of stream)
+                fd.call(f -> shutdown(f, SHUT_RD)); // wakes a read blocked in the kernel: it returns 0 (end of stream)
                 inputClosed = true;
             }
             return this;
@@ -362,7 +352,7 @@ public final class FlexscSocketChannel extends SocketChannel {
             ensureOpen();
             if (!connected) throw new NotYetConnectedException();
             if (!outputClosed) {
-                fdCall(f -> shutdown(f, SHUT_WR));
+                fd.call(f -> shutdown(f, SHUT_WR));
                 outputClosed = true;
             }
             return this;
@@ -415,33 +405,26 @@ public final class FlexscSocketChannel extends SocketChannel {
     @Override
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
-        writeLock.lock();
-        try {
-            ensureOpenAndConnected();
-            if (outputClosed) throw new ClosedChannelException();
-            try {
-                return ChannelIo.write(runner, src, (f, b) -> sys.sendto(f, b, MSG_NOSIGNAL, null));
-            } catch (ErrnoException e) {
-                if (outputClosed) throw new AsynchronousCloseException(); // shutdownOutput() under the write
-                throw e;
-            }
-        } finally {
-            writeLock.unlock();
-        }
+        return (int) writing(() -> ChannelIo.write(runner, src, (f, b) -> sys.sendto(f, b, MSG_NOSIGNAL, null)));
     }
 
     /** sendmsg(2) with MSG_NOSIGNAL over the buffers' remaining bytes. */
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        return writing(() -> ChannelIo.write(runner, srcs, offset, length, this::sendmsg));
+    }
+
+    /** Runs a write under the write lock, on a connected channel whose output is open. */
+    private long writing(ChannelIo.Op op) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
             if (outputClosed) throw new ClosedChannelException();
             try {
-                return ChannelIo.write(runner, srcs, offset, length, this::sendmsg);
+                return op.run();
             } catch (ErrnoException e) {
-                if (outputClosed) throw new AsynchronousCloseException();
+                if (outputClosed) throw new AsynchronousCloseException(); // shutdownOutput() under the write
                 throw e;
             }
         } finally {
@@ -468,19 +451,14 @@ public final class FlexscSocketChannel extends SocketChannel {
     @Override
     public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
         ensureOpen();
-        fdCall(f -> {
-            SockOpts.set(sys, f, SockOpts.STREAM, name, value);
-            return null;
-        });
+        SockOpts.set(fd, SockOpts.STREAM, name, value);
         return this;
     }
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
         ensureOpen();
-        @SuppressWarnings("unchecked")
-        T v = (T) fdCall(f -> SockOpts.get(sys, f, SockOpts.STREAM, name));
-        return v;
+        return SockOpts.get(fd, SockOpts.STREAM, name);
     }
 
     @Override
@@ -497,20 +475,17 @@ public final class FlexscSocketChannel extends SocketChannel {
      */
     @Override
     protected void implCloseSelectableChannel() throws IOException {
-        long others = fd.closeAndHold();
-        if (others < 0) return;
-        try {
-            if (others > 0) sys.shutdown(fd.fd(), SHUT_RDWR);
-        } catch (IOException ignored) {
-            // ENOTCONN for a socket that never connected: nothing to wake
-        } finally {
-            fd.releaseByCloser();
-        }
+        fd.closeSocket();
     }
 
     /** Only blocking mode is supported. */
     @Override
     protected void implConfigureBlocking(boolean block) {
+        requireBlocking(block);
+    }
+
+    /** implConfigureBlocking of both socket channels: non-blocking mode is not supported. */
+    static void requireBlocking(boolean block) {
         if (!block) {
             throw new UnsupportedOperationException("FlexSC socket channels support blocking mode only");
         }

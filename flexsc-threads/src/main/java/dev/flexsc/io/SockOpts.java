@@ -36,7 +36,20 @@ final class SockOpts {
         throw new UnsupportedOperationException("'" + o + "' not supported");
     }
 
-    static <T> void set(Syscalls sys, int fd, Set<SocketOption<?>> supported, SocketOption<T> option, T value)
+    /** setsockopt(2) of {@code option} on a channel's descriptor, held while it runs; ClosedChannelException if closed. */
+    static <T> void set(ChannelFd fd, Set<SocketOption<?>> supported, SocketOption<T> option, T value) throws IOException {
+        fd.call(f -> {
+            set(fd.syscalls(), f, supported, option, value);
+            return null;
+        });
+    }
+
+    /** getsockopt(2) of {@code option} on a channel's descriptor, held while it runs; ClosedChannelException if closed. */
+    static <T> T get(ChannelFd fd, Set<SocketOption<?>> supported, SocketOption<T> option) throws IOException {
+        return fd.call(f -> get(fd.syscalls(), f, supported, option));
+    }
+
+    private static <T> void set(Syscalls sys, int fd, Set<SocketOption<?>> supported, SocketOption<T> option, T value)
             throws IOException {
         Objects.requireNonNull(option, "option");
         if (!supported.contains(option)) throw new UnsupportedOperationException("'" + option + "' not supported");
@@ -63,7 +76,7 @@ final class SockOpts {
     }
 
     @SuppressWarnings("unchecked")
-    static <T> T get(Syscalls sys, int fd, Set<SocketOption<?>> supported, SocketOption<T> option) throws IOException {
+    private static <T> T get(Syscalls sys, int fd, Set<SocketOption<?>> supported, SocketOption<T> option) throws IOException {
         Objects.requireNonNull(option, "option");
         if (!supported.contains(option)) throw new UnsupportedOperationException("'" + option + "' not supported");
         Key k = key(option);

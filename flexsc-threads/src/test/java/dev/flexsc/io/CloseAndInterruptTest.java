@@ -1,12 +1,7 @@
 package dev.flexsc.io;
 
-import dev.flexsc.Syscalls;
 import dev.flexsc.io.IoTestSupport.On;
-import dev.flexsc.threads.FlexscRuntime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -33,24 +28,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * ClosedByInterruptException with the interrupt status set. Blocked accept and blocked
  * read, on platform and green threads. And the descriptor is really closed afterwards.
  */
-class CloseAndInterruptTest {
-    private static FlexscRuntime rt;
-    private static Syscalls sys;
+class CloseAndInterruptTest extends IoRuntimeTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    @TempDir
-    Path dir;
-
-    @BeforeAll
-    static void open() throws Exception {
-        rt = IoTestSupport.openRuntime();
-        sys = rt.syscalls();
-    }
-
-    @AfterAll
-    static void close() {
-        rt.close();
-    }
 
     private enum How { CLOSE, INTERRUPT }
 

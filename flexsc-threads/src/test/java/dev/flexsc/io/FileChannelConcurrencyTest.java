@@ -1,11 +1,7 @@
 package dev.flexsc.io;
 
-import dev.flexsc.threads.FlexscRuntime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -24,21 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * and direct ones, plus appends through the shared position. Every byte must land where
  * its writer put it, and no pooled buffer may be handed to two calls at once.
  */
-class FileChannelConcurrencyTest {
-    private static FlexscRuntime rt;
-
-    @TempDir
-    Path dir;
-
-    @BeforeAll
-    static void open() throws Exception {
-        rt = IoTestSupport.openRuntime();
-    }
-
-    @AfterAll
-    static void close() {
-        rt.close();
-    }
+class FileChannelConcurrencyTest extends IoRuntimeTest {
 
     @Test
     @Timeout(120)

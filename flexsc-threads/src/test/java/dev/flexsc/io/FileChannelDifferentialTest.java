@@ -1,12 +1,7 @@
 package dev.flexsc.io;
 
-import dev.flexsc.Syscalls;
 import dev.flexsc.io.IoTestSupport.On;
-import dev.flexsc.threads.FlexscRuntime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -34,23 +29,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * its own copy of the same file: every result, buffer state, exception class and the final
  * file contents must agree. The seed is printed; rerun one with -Dflexsc.test.seed=N.
  */
-class FileChannelDifferentialTest {
-    private static FlexscRuntime rt;
-    private static Syscalls sys;
-
-    @TempDir
-    Path dir;
-
-    @BeforeAll
-    static void open() throws Exception {
-        rt = IoTestSupport.openRuntime();
-        sys = rt.syscalls();
-    }
-
-    @AfterAll
-    static void close() {
-        rt.close();
-    }
+class FileChannelDifferentialTest extends IoRuntimeTest {
 
     private static final StandardOpenOption[] OPTIONS = {StandardOpenOption.READ, StandardOpenOption.WRITE,
             StandardOpenOption.APPEND, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.CREATE,

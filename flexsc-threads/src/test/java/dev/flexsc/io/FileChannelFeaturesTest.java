@@ -1,12 +1,7 @@
 package dev.flexsc.io;
 
-import dev.flexsc.Syscalls;
-import dev.flexsc.threads.FlexscRuntime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -25,23 +20,7 @@ import static java.nio.file.StandardOpenOption.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The parts the differential test does not reach: delete-on-close, locks across channels, mapping, big buffers. */
-class FileChannelFeaturesTest {
-    private static FlexscRuntime rt;
-    private static Syscalls sys;
-
-    @TempDir
-    Path dir;
-
-    @BeforeAll
-    static void open() throws Exception {
-        rt = IoTestSupport.openRuntime();
-        sys = rt.syscalls();
-    }
-
-    @AfterAll
-    static void close() {
-        rt.close();
-    }
+class FileChannelFeaturesTest extends IoRuntimeTest {
 
     @Test
     @Timeout(30)

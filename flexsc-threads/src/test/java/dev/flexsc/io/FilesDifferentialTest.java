@@ -2,12 +2,8 @@ package dev.flexsc.io;
 
 import dev.flexsc.Flexsc;
 import dev.flexsc.io.IoTestSupport.On;
-import dev.flexsc.threads.FlexscRuntime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -37,21 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * directories' contents must agree after every step. Seeded and printed
  * ({@code -Dflexsc.test.seed=N}). FlexscFiles uses the default engine here (Flexsc.syscalls()).
  */
-class FilesDifferentialTest {
-    private static FlexscRuntime rt;
-
-    @TempDir
-    Path dir;
-
-    @BeforeAll
-    static void open() throws Exception {
-        rt = IoTestSupport.openRuntime();
-    }
-
-    @AfterAll
-    static void close() {
-        rt.close();
-    }
+class FilesDifferentialTest extends IoRuntimeTest {
 
     /** The two implementations behind one interface. */
     private interface Api {

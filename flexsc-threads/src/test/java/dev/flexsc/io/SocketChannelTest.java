@@ -1,13 +1,8 @@
 package dev.flexsc.io;
 
-import dev.flexsc.Syscalls;
 import dev.flexsc.io.IoTestSupport.On;
-import dev.flexsc.threads.FlexscRuntime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -30,24 +25,8 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** FlexSC socket channels against the JDK's on loopback: echo, large transfers, shutdown, EOF, errors. */
-class SocketChannelTest {
-    private static FlexscRuntime rt;
-    private static Syscalls sys;
+class SocketChannelTest extends IoRuntimeTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-
-    @TempDir
-    Path dir;
-
-    @BeforeAll
-    static void open() throws Exception {
-        rt = IoTestSupport.openRuntime();
-        sys = rt.syscalls();
-    }
-
-    @AfterAll
-    static void close() {
-        rt.close();
-    }
 
     /** Own threads: the common pool has one thread on a 2-CPU machine, too few for both ends. */
     private static final java.util.concurrent.ExecutorService POOL = java.util.concurrent.Executors.newCachedThreadPool(r -> {

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -241,31 +240,7 @@ class BlockingTest {
     void interruptCancelsAReadBlockedOnAnEmptyPipe() throws Exception {
         int[] p = Pipes.pipe();
         try {
-            Throwable[] result = new Throwable[1];
-            boolean[] interruptKept = new boolean[1];
-            CountDownLatch started = new CountDownLatch(1);
-            Thread reader = rt.threadFactory().newThread(() -> {
-                started.countDown();
-                try {
-                    rt.syscalls().read(p[0], new byte[16]);
-                    result[0] = new AssertionError("read returned on an empty pipe");
-                } catch (Throwable t) {
-                    result[0] = t;
-                }
-                interruptKept[0] = Thread.currentThread().isInterrupted();
-            });
-            reader.start();
-            started.await();
-            Thread.sleep(200); // let the read reach the syscall thread and block there
-            assertTrue(reader.isAlive(), "the read did not block");
-            long t0 = System.nanoTime();
-            reader.interrupt();
-            reader.join(5000);
-            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            assertFalse(reader.isAlive(), "interrupt did not cancel the blocked read");
-            assertInstanceOf(InterruptedIOException.class, result[0]);
-            assertTrue(interruptKept[0], "the interrupt status was not kept");
-            assertTrue(ms < 1000, "cancel took " + ms + " ms");
+            BlockedCalls.assertInterruptCancels(rt.threadFactory(), "read", () -> rt.syscalls().read(p[0], new byte[16]));
             // The pipe and the engine still work afterwards.
             int[] q = p;
             Thread after = rt.scheduler().startVirtualThread(() -> {

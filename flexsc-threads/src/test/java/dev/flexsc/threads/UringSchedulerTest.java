@@ -16,7 +16,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -176,31 +175,8 @@ class UringSchedulerTest {
         try (Runtime rt = new Runtime(kind, IdlePolicy.DEFAULT)) {
             int[] p = Pipes.pipe();
             try {
-                Throwable[] result = new Throwable[1];
-                boolean[] interruptKept = new boolean[1];
-                CountDownLatch started = new CountDownLatch(1);
-                Thread reader = rt.scheduler.threadFactory().newThread(() -> {
-                    started.countDown();
-                    try {
-                        rt.syscalls().read(p[0], new byte[16]);
-                        result[0] = new AssertionError("read returned on an empty pipe");
-                    } catch (Throwable t) {
-                        result[0] = t;
-                    }
-                    interruptKept[0] = Thread.currentThread().isInterrupted();
-                });
-                reader.start();
-                started.await();
-                Thread.sleep(200);
-                assertTrue(reader.isAlive(), "the read did not block");
-                long t0 = System.nanoTime();
-                reader.interrupt();
-                reader.join(5000);
-                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                assertFalse(reader.isAlive(), "interrupt did not cancel the blocked read");
-                assertInstanceOf(InterruptedIOException.class, result[0]);
-                assertTrue(interruptKept[0], "the interrupt status was not kept");
-                assertTrue(ms < 1000, "cancel took " + ms + " ms");
+                BlockedCalls.assertInterruptCancels(rt.scheduler.threadFactory(), "read",
+                        () -> rt.syscalls().read(p[0], new byte[16]));
                 assertTrue(rt.engine.uringStats().cancels() > 0, "no IORING_OP_ASYNC_CANCEL");
                 // the cancelled read took nothing: the next byte goes to the next reader
                 assertEquals(1, DirectSyscalls.syscalls().write(p[1], new byte[] {42}));
@@ -234,31 +210,8 @@ class UringSchedulerTest {
                 sa.set(ValueLayout.JAVA_INT, 4, Integer.reverseBytes(0x7f000001)); // 127.0.0.1, port 0
                 direct.bind(l, sa);
                 direct.listen(l, 4);
-                Throwable[] result = new Throwable[1];
-                boolean[] interruptKept = new boolean[1];
-                CountDownLatch started = new CountDownLatch(1);
-                Thread acceptor = rt.scheduler.threadFactory().newThread(() -> {
-                    started.countDown();
-                    try {
-                        rt.syscalls().accept4(l, null, O_CLOEXEC);
-                        result[0] = new AssertionError("accept returned without a client");
-                    } catch (Throwable t) {
-                        result[0] = t;
-                    }
-                    interruptKept[0] = Thread.currentThread().isInterrupted();
-                });
-                acceptor.start();
-                started.await();
-                Thread.sleep(200);
-                assertTrue(acceptor.isAlive(), "accept did not block");
-                long t0 = System.nanoTime();
-                acceptor.interrupt();
-                acceptor.join(5000);
-                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                assertFalse(acceptor.isAlive(), "interrupt did not cancel the blocked accept");
-                assertInstanceOf(InterruptedIOException.class, result[0]);
-                assertTrue(interruptKept[0], "the interrupt status was not kept");
-                assertTrue(ms < 1000, "cancel took " + ms + " ms");
+                BlockedCalls.assertInterruptCancels(rt.scheduler.threadFactory(), "accept",
+                        () -> rt.syscalls().accept4(l, null, O_CLOEXEC));
                 assertEquals(1L, rt.engine.uringStats().ringCalls().get("accept4"), "accept4 did not run on the ring");
             } finally {
                 Pipes.close(l);

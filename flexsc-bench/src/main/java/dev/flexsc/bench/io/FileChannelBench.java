@@ -4,6 +4,8 @@ import dev.flexsc.FlexscConfig;
 import dev.flexsc.io.FlexscFileChannel;
 import dev.flexsc.threads.FlexscRuntime;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -69,40 +71,13 @@ public final class FileChannelBench {
         try (FileChannel ch = impl == Impl.JDK
                 ? FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.READ)
                 : FlexscFileChannel.open(rt.syscalls(), file, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicBoolean counting = new AtomicBoolean();
-            LongAdder ops = new LongAdder();
-            CountDownLatch done = new CountDownLatch(n);
-            List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
-            for (int t = 0; t < n; t++) {
-                long region = t * 256L * 1024;
-                factory.newThread(() -> {
-                    try {
-                        ByteBuffer b = buf == Buf.DIRECT ? ByteBuffer.allocateDirect(4096) : ByteBuffer.allocate(4096);
-                        long i = 0, mine = 0;
-                        while (!stop.get()) {
-                            b.clear();
-                            ch.write(b, region + (i++ & 63) * 4096);
-                            if (counting.get()) mine++;
-                        }
-                        ops.add(mine);
-                    } catch (Throwable e) {
-                        errors.add(e);
-                    } finally {
-                        done.countDown();
-                    }
-                }).start();
-            }
-            Thread.sleep((long) (seconds * 500));
-            counting.set(true);
-            long t0 = System.nanoTime();
-            Thread.sleep((long) (seconds * 1000));
-            counting.set(false);
-            long ns = System.nanoTime() - t0;
-            stop.set(true);
-            done.await();
-            if (!errors.isEmpty()) throw new IllegalStateException(impl + ": " + errors.getFirst(), errors.getFirst());
-            return ops.sum() * 1e9 / ns;
+            return opsPerSecond(impl.toString(), factory, n, seconds, a -> {
+                ByteBuffer b = buf == Buf.DIRECT ? ByteBuffer.allocateDirect(4096) : ByteBuffer.allocate(4096);
+                return position -> {
+                    b.clear();
+                    ch.write(b, position);
+                };
+            });
         }
     }
 
@@ -111,39 +86,66 @@ public final class FileChannelBench {
         dev.flexsc.Syscalls sys = rt.syscalls();
         int fd = sys.openat(dev.flexsc.Syscalls.AT_FDCWD, file.toString(), 2 /* O_RDWR */, 0);
         try {
-            AtomicBoolean stop = new AtomicBoolean(), counting = new AtomicBoolean();
-            LongAdder ops = new LongAdder();
-            CountDownLatch done = new CountDownLatch(n);
-            for (int t = 0; t < n; t++) {
-                long region = t * 256L * 1024;
-                factory.newThread(() -> {
-                    try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-                        java.lang.foreign.MemorySegment seg = a.allocate(4096);
-                        long i = 0, mine = 0;
-                        while (!stop.get()) {
-                            sys.pwrite(fd, seg, region + (i++ & 63) * 4096);
-                            if (counting.get()) mine++;
-                        }
-                        ops.add(mine);
-                    } catch (Throwable e) {
-                        e.printStackTrace();
-                    } finally {
-                        done.countDown();
-                    }
-                }).start();
-            }
-            Thread.sleep((long) (seconds * 500));
-            counting.set(true);
-            long t0 = System.nanoTime();
-            Thread.sleep((long) (seconds * 1000));
-            counting.set(false);
-            long ns = System.nanoTime() - t0;
-            stop.set(true);
-            done.await();
-            return ops.sum() * 1e9 / ns;
+            return opsPerSecond("Syscalls.pwrite", factory, n, seconds, a -> {
+                MemorySegment seg = a.allocate(4096);
+                return position -> sys.pwrite(fd, seg, position);
+            });
         } finally {
             sys.close(fd);
         }
+    }
+
+    /** One thread's 4 KiB write at a file position. */
+    @FunctionalInterface
+    private interface Write {
+        void at(long position) throws Exception;
+    }
+
+    /** Sets up one thread's writes: its buffer (allocated in {@code a}, the thread's arena, if native). */
+    @FunctionalInterface
+    private interface Writer {
+        Write open(Arena a);
+    }
+
+    /**
+     * Writes per second from {@code n} threads of {@code factory}, each cycling over 64 blocks
+     * of its own 256 KiB region, counted over {@code seconds} after a warm-up of half as long.
+     * A thread's failure fails the measurement ({@code what} names it).
+     */
+    private static double opsPerSecond(String what, ThreadFactory factory, int n, double seconds, Writer writer)
+            throws InterruptedException {
+        AtomicBoolean stop = new AtomicBoolean(), counting = new AtomicBoolean();
+        LongAdder ops = new LongAdder();
+        CountDownLatch done = new CountDownLatch(n);
+        List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < n; t++) {
+            long region = t * 256L * 1024;
+            factory.newThread(() -> {
+                try (Arena a = Arena.ofConfined()) {
+                    Write w = writer.open(a);
+                    long i = 0, mine = 0;
+                    while (!stop.get()) {
+                        w.at(region + (i++ & 63) * 4096);
+                        if (counting.get()) mine++;
+                    }
+                    ops.add(mine);
+                } catch (Throwable e) {
+                    errors.add(e);
+                } finally {
+                    done.countDown();
+                }
+            }).start();
+        }
+        Thread.sleep((long) (seconds * 500));
+        counting.set(true);
+        long t0 = System.nanoTime();
+        Thread.sleep((long) (seconds * 1000));
+        counting.set(false);
+        long ns = System.nanoTime() - t0;
+        stop.set(true);
+        done.await();
+        if (!errors.isEmpty()) throw new IllegalStateException(what + ": " + errors.getFirst(), errors.getFirst());
+        return ops.sum() * 1e9 / ns;
     }
 
     private static double load() {

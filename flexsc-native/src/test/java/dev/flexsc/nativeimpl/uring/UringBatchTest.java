@@ -14,7 +14,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -108,25 +107,13 @@ class UringBatchTest {
     void largeBatchesFromManyThreadsGetTheirOwnResults(Engine kind) throws Exception {
         FlexscConfig cfg = config(kind).toBuilder().pages(1).build();
         try (UringEngine e = open(kind, cfg)) {
-            byte[] pattern = new byte[8192];
-            for (int i = 0; i < pattern.length; i++) pattern[i] = (byte) (i * 31 + 7);
-            Path f = Files.write(dir.resolve("pattern.dat"), pattern);
+            Path f = patterned(dir);
             int fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, f.toString(), O_RDONLY | O_CLOEXEC, 0);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            List<Thread> ts = new ArrayList<>();
-            for (int t = 0; t < 4; t++) {
-                int id = t;
-                ts.add(Thread.ofPlatform().start(() -> {
-                    try {
-                        batchRounds(e.syscalls(), fd, id, scaled(20), 300);
-                    } catch (Throwable x) {
-                        failure.compareAndSet(null, x);
-                    }
-                }));
+            try {
+                batchRoundsOnThreads(e.syscalls(), fd, 4, scaled(20), 300);
+            } finally {
+                DirectSyscalls.syscalls().close(fd);
             }
-            for (Thread t : ts) t.join();
-            DirectSyscalls.syscalls().close(fd);
-            if (failure.get() != null) throw new AssertionError(failure.get());
         }
     }
 
@@ -135,40 +122,8 @@ class UringBatchTest {
     @EnumSource(value = Engine.class, names = {"IO_URING", "IO_URING_SQPOLL"})
     @Timeout(30)
     void anInterruptCancelsTheBlockingRead(Engine kind) throws Exception {
-        try (UringEngine e = open(kind, config(kind)); Arena a = Arena.ofShared()) {
-            int[] p = pipe();
-            MemorySegment buf = a.allocate(16);
-            AtomicReference<Object[]> out = new AtomicReference<>();
-            CountDownLatch posted = new CountDownLatch(1);
-            Thread t = Thread.ofPlatform().start(() -> {
-                try (SyscallBatch b = e.syscalls().batch()) {
-                    SyscallBatch.Result rd = b.read(p[0], buf);
-                    SyscallBatch.Result pid = b.getpid();
-                    posted.countDown();
-                    b.submit();
-                    Object r;
-                    try {
-                        r = rd.get();
-                    } catch (IOException x) {
-                        r = x;
-                    }
-                    out.set(new Object[] {r, pid.get(), Thread.currentThread().isInterrupted()});
-                } catch (Throwable x) {
-                    out.set(new Object[] {x});
-                }
-            });
-            posted.await();
-            Thread.sleep(200);
-            t.interrupt();
-            t.join(10_000);
-            assertFalse(t.isAlive(), "submit did not return after the interrupt");
-            Object[] r = out.get();
-            assertEquals(3, r.length, () -> String.valueOf(r[0]));
-            assertInstanceOf(InterruptedIOException.class, r[0]);
-            assertEquals(DirectSyscalls.syscalls().getpid(), r[1]);
-            assertEquals(true, r[2]);
-            closeDirect(p[0]);
-            closeDirect(p[1]);
+        try (UringEngine e = open(kind, config(kind))) {
+            assertInterruptCancelsBlockingBatchRead(e.syscalls(), Thread.ofPlatform()::start);
         }
     }
 
