@@ -22,7 +22,7 @@ import java.util.Locale;
  * ./flexsc bench --study cost                      the per-call cost study (JMH, one call in flight)
  * ./flexsc bench --study batch [--seconds S] [--engines E,..] [--calls getpid,pwrite4k]
  *                                                  SyscallBatch: app CPU per call, batches of 1, 8, 64, 256
- * ./flexsc bench --study policy [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
+ * ./flexsc bench --study policy [--engine SYSCALL_THREADS] [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
  *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
  */
@@ -134,8 +134,10 @@ public final class Main {
         int repeats = 3;
         int[] threads = {1, 16, 256, 1024};
         List<CallKind> calls = List.of(CallKind.GETPID, CallKind.WRITE64, CallKind.PWRITE4K);
+        dev.flexsc.Engine engine = PolicyStudy.DEFAULT_ENGINE;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--engine" -> engine = dev.flexsc.Engine.valueOf(args[++i].trim().toUpperCase(Locale.ROOT));
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--threads" -> threads = ints(args[++i]);
@@ -144,11 +146,11 @@ public final class Main {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        System.out.println("call-policy study: FlexSC green threads on SYSCALL_THREADS, "
+        System.out.println("call-policy study: FlexSC green threads on " + engine + ", "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, JDK " + Runtime.version() + "; " + warmup
                 + " s warm-up, " + seconds + " s measured per run, best of " + repeats + " runs per policy and cell");
         System.out.print(PolicyStudy.header());
-        List<PolicyStudy.Row> rows = PolicyStudy.run(calls, threads, warmup, seconds, repeats, System.out::print);
+        List<PolicyStudy.Row> rows = PolicyStudy.run(engine, calls, threads, warmup, seconds, repeats, System.out::print);
         System.out.println();
         System.out.println(PolicyStudy.table(rows));
     }

@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * The call-policy study ({@code ./flexsc bench --study policy}): FlexSC green threads on the
- * M:N scheduler over SYSCALL_THREADS make one kind of call in a loop, under each
+ * M:N scheduler over one engine (SYSCALL_THREADS unless {@code --engine} names another) make
+ * one kind of call in a loop, under each
  * {@link CallPolicy}, at several concurrencies, in one run. The three policies of one cell
  * are measured back to back, {@code repeats} times over, and each policy's best run counts:
  * on a shared machine, other processes only ever take throughput away, so the best of
@@ -51,14 +52,28 @@ public final class PolicyStudy {
         }
     }
 
+    /** The engine the study measures unless told otherwise. */
+    public static final Engine DEFAULT_ENGINE = Engine.SYSCALL_THREADS;
+
     /** The configuration each cell runs with: SYSCALL_THREADS, the defaults, and {@code policy}. */
     public static FlexscConfig config(CallPolicy policy) {
-        return FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(policy).build();
+        return config(DEFAULT_ENGINE, policy);
     }
 
-    /** Measures every call at every concurrency under the three policies. */
+    /** The configuration each cell runs with: {@code engine}, the defaults, and {@code policy}. */
+    public static FlexscConfig config(Engine engine, CallPolicy policy) {
+        return FlexscConfig.builder().engine(engine).policy(policy).build();
+    }
+
+    /** Measures every call at every concurrency under the three policies, on SYSCALL_THREADS. */
     public static List<Row> run(List<CallKind> calls, int[] threads, double warmupSeconds, double seconds, int repeats,
                                 java.util.function.Consumer<String> progress) throws Exception {
+        return run(DEFAULT_ENGINE, calls, threads, warmupSeconds, seconds, repeats, progress);
+    }
+
+    /** Measures every call at every concurrency under the three policies, on {@code engine}. */
+    public static List<Row> run(Engine engine, List<CallKind> calls, int[] threads, double warmupSeconds, double seconds,
+                                int repeats, java.util.function.Consumer<String> progress) throws Exception {
         if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, was " + repeats);
         List<Row> rows = new ArrayList<>();
         for (CallKind call : calls) {
@@ -68,7 +83,7 @@ public final class PolicyStudy {
                 for (int rep = 0; rep < repeats; rep++) {
                     for (CallPolicy p : List.of(CallPolicy.DIRECT, CallPolicy.EXCEPTIONLESS, CallPolicy.ADAPTIVE)) {
                         double[] share = {Double.NaN};
-                        Harness.Result r = Harness.measure(Variant.FLEXSC_GREEN, config(p), call, t, warmupSeconds,
+                        Harness.Result r = Harness.measure(Variant.FLEXSC_GREEN, config(engine, p), call, t, warmupSeconds,
                                 seconds, p != CallPolicy.ADAPTIVE ? null : (EngineStats s0, EngineStats s1) -> {
                                     long post = s1.posted() - s0.posted(), direct = s1.direct() - s0.direct();
                                     share[0] = post + direct == 0 ? Double.NaN : (double) post / (post + direct);
