@@ -106,6 +106,38 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** Direct decisions since the last probe; posts left in the current probe. */
     private int sinceProbe, probeLeft;
 
+    /**
+     * Cost check (see {@link #costAllowsPost}): per system call number, whether posting calls
+     * that the latency samples call worth posting was measured to pay here (a trial):
+     * {@link #COST_UNKNOWN}, {@link #COST_PAYS} or {@link #COST_LOSES}.
+     */
+    private final byte[] postCost = new byte[dev.flexsc.abi.SyscallTable.NR_LIMIT];
+    /** Per number: decisions taken under its current verdict; at {@link #VERDICT_LIFE} it is tried again. */
+    private final int[] verdictAge = new int[dev.flexsc.abi.SyscallTable.NR_LIMIT];
+    /** The number under trial, or -1; its phase (true: posting as the samples say; false: direct). */
+    private int trialNr = -1;
+    private boolean trialPosting;
+    /** Decisions for trialNr in this phase; requests of other numbers since its last one. */
+    private int trialDecisions, trialWaiters;
+    /** This phase's start (clock, work done); the posting phase's result. */
+    private long trialStartNanos, trialStartDone, postPhaseNanos, postPhaseDone;
+    /** The trials' clock; tests replace it. Read only during a trial. */
+    java.util.function.LongSupplier trialClock = System::nanoTime;
+    /** Calls this carrier's threads made directly (postPays said false), for the trials' work count. */
+    private long directDecisions;
+    /** Trials finished, and how many found posting to lose (statistics, tests). */
+    private long trials, trialsLost;
+
+    static final byte COST_UNKNOWN = 0, COST_PAYS = 1, COST_LOSES = 2;
+    /** A trial's phase lasts at least this long (clock read every {@link #TRIAL_CHECK} decisions, during trials only). */
+    static final long TRIAL_PHASE_NANOS = 20_000_000L;
+    /** Decisions between two clock reads during a trial (a power of two). */
+    static final int TRIAL_CHECK = 64;
+    /** Requests of other numbers, none of the trial's own between, after which a trial is abandoned. */
+    static final int TRIAL_PATIENCE = 1 << 16;
+    /** Decisions under one verdict before the number is tried again (conditions change). */
+    static final int VERDICT_LIFE = 1 << 22;
+
     /** Scale of {@link #slowScore}. */
     static final int SCORE_ONE = 256;
     /**
@@ -194,14 +226,99 @@ final class CarrierThread extends Thread implements CallCarrier {
             return decidePost(nr);
         }
         if (slowScore[nr] >= SCORE_ONE / 2) {
-            return decidePost(nr);
+            return costAllowsPost(nr) ? decidePost(nr) : decideDirect();
         }
+        if (trialNr == nr) dropTrial(nr);
         if (++sinceProbe >= PROBE_PERIOD) {
             sinceProbe = 0;
             probeLeft = PROBE_POSTS - 1;
             return decidePost(nr);
         }
         return decideDirect();
+    }
+
+    /**
+     * The cost check, for a number whose latency samples say "post": posting such a call frees
+     * the carrier while the call runs, but what the call costs the machine (a kernel worker
+     * thread, a polling thread, a CPU taken from this carrier, calls held for a batch) shows
+     * only in how much work gets done. So the first time (and every {@value #VERDICT_LIFE}
+     * decisions after) the carrier runs a trial: calls of this number are decided by the
+     * samples for one phase (FlexSC's premise first), then made directly for another, each at
+     * least {@value #TRIAL_PHASE_NANOS} ns, and the calls completed by this carrier's threads
+     * per nanosecond (direct calls plus posted calls reaped, all numbers) are compared;
+     * posting keeps the number only if its phase did at least as much work. Posted calls
+     * still out when the posting phase ends complete in the direct phase and count for it:
+     * a bias towards direct calls, the baseline. The clock is read only during a trial, once
+     * every {@value #TRIAL_CHECK} decisions of its number; between trials the verdict is one
+     * array load and one increment. Carrier-private state (this OS thread only): plain
+     * fields, no ordering needed.
+     */
+    private boolean costAllowsPost(int nr) {
+        if (trialNr == nr) return trialStep();
+        byte verdict = postCost[nr];
+        if (verdict != COST_UNKNOWN && ++verdictAge[nr] < VERDICT_LIFE) {
+            return verdict == COST_PAYS;
+        }
+        if (trialNr >= 0 && ++trialWaiters < TRIAL_PATIENCE) {
+            // Another number is under trial: one at a time (the work counts are shared). An
+            // unknown number posts meanwhile, as the samples say; an expired verdict holds.
+            return verdict != COST_LOSES;
+        }
+        // No trial, or the one running has seen no call of its number for TRIAL_PATIENCE
+        // requests of others (its threads moved on): this number's trial starts.
+        trialNr = nr;
+        trialPosting = true;
+        trialDecisions = 0;
+        trialWaiters = 0;
+        trialStartNanos = trialClock.getAsLong();
+        trialStartDone = workDone();
+        return true;
+    }
+
+    /** One decision of the number under trial: ends a phase when it has lasted long enough. */
+    private boolean trialStep() {
+        trialWaiters = 0;
+        if ((++trialDecisions & (TRIAL_CHECK - 1)) == 0) {
+            long now = trialClock.getAsLong();
+            long elapsed = now - trialStartNanos;
+            if (elapsed >= TRIAL_PHASE_NANOS) {
+                long done = workDone() - trialStartDone;
+                if (trialPosting) {
+                    postPhaseNanos = elapsed;
+                    postPhaseDone = done;
+                    trialPosting = false;
+                    trialDecisions = 0;
+                    trialStartNanos = now;
+                    trialStartDone = workDone();
+                } else {
+                    return endTrial(done, elapsed);
+                }
+            }
+        }
+        return trialPosting;
+    }
+
+    /** Posting pays if its phase completed at least as many calls per ns as the direct phase. */
+    private boolean endTrial(long directDone, long directNanos) {
+        int nr = trialNr;
+        // Cross-multiplied rates (no division): postDone/postNanos >= directDone/directNanos.
+        boolean pays = (double) postPhaseDone * directNanos >= (double) directDone * postPhaseNanos;
+        postCost[nr] = pays ? COST_PAYS : COST_LOSES;
+        verdictAge[nr] = 0;
+        trials++;
+        if (!pays) trialsLost++;
+        trialNr = -1;
+        return pays;
+    }
+
+    /** The samples now say "direct" for {@code nr}: a trial of it has nothing left to compare. */
+    private void dropTrial(int nr) {
+        if (trialNr == nr) trialNr = -1; // its verdict stays as it was (unknown: tried when slow again)
+    }
+
+    /** Calls completed by this carrier's threads so far: made directly, or posted and reaped. */
+    private long workDone() {
+        return directDecisions + reaped;
     }
 
     private boolean decidePost(int nr) {
@@ -214,6 +331,7 @@ final class CarrierThread extends Thread implements CallCarrier {
             lastPost = prevPost = null;
         }
         postingNr = -1; // a call posted anyway (one that would wait) is not sampled
+        directDecisions++;
         return false;
     }
 
@@ -515,6 +633,16 @@ final class CarrierThread extends Thread implements CallCarrier {
         r[1] = idleNanos;
         System.arraycopy(reapSizes, 0, r, 2, REAP_BUCKETS);
         return r;
+    }
+
+    /** ADAPTIVE: call nr's cost verdict ({@link #COST_UNKNOWN}, {@link #COST_PAYS}, {@link #COST_LOSES}). */
+    byte postCost(int nr) {
+        return postCost[nr];
+    }
+
+    /** ADAPTIVE: the number under a cost trial (-1: none), and trials finished / found losing. */
+    long[] trialStats() {
+        return new long[] {trialNr, trials, trialsLost};
     }
 
     /** ADAPTIVE: call nr's sample average (0..{@value #SCORE_ONE}) and samples taken (tests, statistics). */

@@ -58,6 +58,7 @@ class PolicyTest {
         try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
             // A carrier of that scheduler that never runs: the test plays its OS thread.
             CarrierThread c = new CarrierThread(s, 99, 0, IdlePolicy.DEFAULT, true);
+            c.trialClock = () -> 0L; // no time passes: a cost trial stays in its posting phase
             assertFalse(c.postPays(NR), "nothing else to run: direct");
             c.pushLocal(() -> { });
             assertTrue(c.postPays(NR), "other work and no samples yet: post (FlexSC's premise)");
@@ -136,6 +137,135 @@ class PolicyTest {
             post(c, true, false);
             c.postPays(NR);
             assertEquals(n, c.adaptiveSamples());
+        }
+    }
+
+    /** A carrier the test drives, with other work queued and a clock the test moves. */
+    private static CarrierThread trialCarrier(FlexscScheduler s, long[] clock) {
+        CarrierThread c = new CarrierThread(s, 98, 0, IdlePolicy.DEFAULT, true);
+        c.trialClock = () -> clock[0];
+        c.pushLocal(() -> { });
+        return c;
+    }
+
+    /**
+     * Runs the posting phase of a new trial of NR: the decision that starts it, TRIAL_CHECK
+     * more (the clock is read at the last, after a phase's time has passed), each post
+     * followed by the engine's watch of a call that settles as told. Returns the posts.
+     */
+    private static int postingPhase(CarrierThread c, long[] clock, boolean settle) {
+        int posts = 0;
+        for (int i = 0; i <= CarrierThread.TRIAL_CHECK; i++) {
+            if (i == CarrierThread.TRIAL_CHECK) clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+            if (c.postPays(NR)) {
+                posts++;
+                post(c, settle, false);
+            }
+        }
+        return posts;
+    }
+
+    @Test
+    @Timeout(30)
+    void postingThatGetsLessDoneThanDirectCallsLosesItsTrial() {
+        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+            long[] clock = {1_000_000L};
+            CarrierThread c = trialCarrier(s, clock);
+            assertEquals(CarrierThread.COST_UNKNOWN, c.postCost(NR));
+            // Posted calls that stay running (slow by the samples: the score stays high) and
+            // whose completions never come back within the phase: nothing done while posting.
+            assertEquals(CarrierThread.TRIAL_CHECK, postingPhase(c, clock, false),
+                    "the posting phase posts until its last decision, which ends it and is direct");
+            assertEquals(NR, c.trialStats()[0], "trial running");
+            assertTrue(c.slowScore(NR) >= CarrierThread.SCORE_ONE / 2, "score " + c.slowScore(NR));
+            // The direct phase: every decision is a call made directly, i.e. work done.
+            for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) {
+                assertFalse(c.postPays(NR), "direct phase, decision " + i);
+            }
+            clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+            assertFalse(c.postPays(NR), "the trial ends: posting lost");
+            assertEquals(CarrierThread.COST_LOSES, c.postCost(NR));
+            assertArrayEquals(new long[] {-1, 1, 1}, c.trialStats());
+            // The samples still say "post" (no sample since), the verdict says direct...
+            assertTrue(c.slowScore(NR) >= CarrierThread.SCORE_ONE / 2);
+            long before = c.adaptiveSamples();
+            for (int i = 0; i < 1000; i++) assertFalse(c.postPays(NR), "verdict: direct, decision " + i);
+            assertEquals(before, c.adaptiveSamples());
+            // ...and no other number is judged by it.
+            assertTrue(c.postPays(dev.flexsc.abi.SyscallTable.PWRITE64), "pwrite64 has its own trial");
+            assertEquals(dev.flexsc.abi.SyscallTable.PWRITE64, c.trialStats()[0]);
+            // The verdict expires: NR is tried again (a new trial starts with posting) once the
+            // running trial of pwrite64 is abandoned for lack of calls.
+            int n = 0;
+            while (!c.postPays(NR)) n++;
+            assertEquals(CarrierThread.VERDICT_LIFE - 1000 - 1 + CarrierThread.TRIAL_PATIENCE - 1, n,
+                    "direct decisions before the new trial");
+            assertEquals(NR, c.trialStats()[0]);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void postingThatGetsMoreDoneWinsItsTrialAndKeepsPosting() {
+        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+            long[] clock = {1_000_000L};
+            CarrierThread c = trialCarrier(s, clock);
+            // Posting phase: calls that complete; one decision with nothing queued reaps them
+            // all (work done) and is made directly.
+            c.local.clear();
+            assertFalse(c.postPays(NR), "nothing queued: direct");
+            c.pushLocal(() -> { });
+            for (int i = 0; i < 5; i++) {
+                assertTrue(c.postPays(NR));
+                ScriptedCall slow = new ScriptedCall(false, false); // running two switches later
+                c.watch(slow);
+                slow.settled = true; // then done
+            }
+            assertEquals(NR, c.trialStats()[0]);
+            c.local.clear();
+            assertFalse(c.postPays(NR)); // reaps the five: they count as work of the posting phase
+            c.pushLocal(() -> { });
+            // The rest of the phase: TRIAL_CHECK decisions after the first, the last one reads
+            // the clock (a phase's time has passed) and starts the direct phase.
+            clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+            for (int i = 5; i < CarrierThread.TRIAL_CHECK; i++) {
+                assertTrue(c.postPays(NR), "posting phase, decision " + i);
+                post(c, false, false);
+            }
+            assertFalse(c.postPays(NR), "the posting phase is over");
+            // The direct phase does its calls in far more time: less work per nanosecond.
+            for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR));
+            clock[0] += 1000 * CarrierThread.TRIAL_PHASE_NANOS;
+            assertTrue(c.postPays(NR), "the trial ends: posting paid");
+            assertEquals(CarrierThread.COST_PAYS, c.postCost(NR));
+            assertArrayEquals(new long[] {-1, 1, 0}, c.trialStats());
+            post(c, false, false);
+            assertTrue(c.postPays(NR), "verdict and samples: post");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aTrialEndsWithoutVerdictWhenTheSamplesSayDirect() {
+        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+            long[] clock = {1_000_000L};
+            CarrierThread c = trialCarrier(s, clock);
+            assertTrue(c.postPays(NR));
+            assertEquals(NR, c.trialStats()[0]);
+            // Calls done within two switches: the score falls, the number goes direct, and the
+            // trial (which needs the samples' "post" to compare) is dropped without a verdict.
+            int decisions = 0;
+            boolean post = true;
+            while (post && decisions < 100) {
+                post(c, true, false);
+                post = c.postPays(NR);
+                decisions++;
+            }
+            assertFalse(post, "still posting after " + decisions + " fast calls");
+            assertEquals(-1, c.trialStats()[0]);
+            assertEquals(CarrierThread.COST_UNKNOWN, c.postCost(NR));
+            // The clock was never read past the trial's start: no phase ended.
+            assertEquals(0, c.trialStats()[1]);
         }
     }
 
