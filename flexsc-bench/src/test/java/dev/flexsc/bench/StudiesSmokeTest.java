@@ -75,4 +75,20 @@ class StudiesSmokeTest {
         String t = PolicyStudy.table(rows);
         assertTrue(t.contains("A/best") && t.contains("goal ("), t);
     }
+
+    @Test
+    void policyStudyRunsOnTheEngineItIsGiven() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Variant.IO_URING_GREEN.unavailabilityCause() == null,
+                () -> "skipped: " + Variant.IO_URING_GREEN.unavailabilityCause());
+        assertEquals(dev.flexsc.Engine.IO_URING, PolicyStudy.config(dev.flexsc.Engine.IO_URING,
+                dev.flexsc.CallPolicy.ADAPTIVE).engine());
+        assertEquals(PolicyStudy.DEFAULT_ENGINE, PolicyStudy.config(dev.flexsc.CallPolicy.DIRECT).engine());
+        List<PolicyStudy.Row> rows = PolicyStudy.run(dev.flexsc.Engine.IO_URING, List.of(CallKind.PWRITE4K),
+                new int[] {1, 16}, 0.05, 0.1, 1, null);
+        assertEquals(2, rows.size());
+        for (PolicyStudy.Row r : rows) {
+            for (dev.flexsc.CallPolicy p : dev.flexsc.CallPolicy.values()) assertTrue(r.rate(p) > 0, r::toString);
+            if (r.threads() == 1) assertEquals(0.0, r.adaptivePosted(), r::toString);
+        }
+    }
 }
