@@ -833,6 +833,10 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         MemorySegment m = mapping;
         long[] mask = w.mask;
         long base = entriesOff[g];
+        int[] pos = w.pos, held = w.index;
+        int count = w.count;
+        // Two passes: the plain stores of every entry first, with no barrier among them (the
+        // JIT keeps the arrays and checks out of the loop), then the release stores.
         for (int j = 0; j < k; j++) {
             int index = taken[j];
             int p = from + j;
@@ -842,13 +846,16 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             // Plain stores: published by this entry's release store of SUBMITTED below.
             e.set(ValueLayout.JAVA_INT, ENTRY_SYSNR, b.nr(p));
             b.copyArgs(p, e, ENTRY_ARGS);
-            // Release: sysnr and args are visible before SUBMITTED; pairs with the executor's
-            // acquiring CAS SUBMITTED -> BUSY.
-            INT.setRelease(e, (long) ENTRY_STATUS, STATUS_SUBMITTED);
             mask[index >>> 6] |= 1L << index;
-            w.pos[w.count] = p;
-            w.index[w.count] = index;
-            w.count++;
+            pos[count] = p;
+            held[count] = index;
+            count++;
+        }
+        w.count = count;
+        for (int j = 0; j < k; j++) {
+            // Release: this entry's sysnr and args (stored above) are visible before SUBMITTED;
+            // pairs with the executor's acquiring CAS SUBMITTED -> BUSY.
+            INT.setRelease(m, base + (long) taken[j] * ENTRY_SIZE + ENTRY_STATUS, STATUS_SUBMITTED);
         }
         long bitsOff = groupOff[g] + GROUP_SUBMIT_BITS;
         for (int word = 0; word < mask.length; word++) {
@@ -1032,8 +1039,9 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         int keep = 0;
         try {
             MemorySegment m = mapping;
-            for (int j = 0; j < w.count; j++) {
-                int index = w.index[j], p = w.pos[j];
+            int[] pos = w.pos, held = w.index;
+            for (int j = 0, count = w.count; j < count; j++) {
+                int index = held[j], p = pos[j];
                 // One slice per entry: one bounds check, the constant offsets below need none.
                 MemorySegment e = m.asSlice(base + (long) index * ENTRY_SIZE, ENTRY_SIZE);
                 // Acquire: pairs with the executor's release store of DONE, so ret is visible.
@@ -1060,8 +1068,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                     INT.setRelease(e, (long) ENTRY_STATUS, STATUS_FREE);
                     free[index >>> 6] |= 1L << index;
                 } else {
-                    w.pos[keep] = p;
-                    w.index[keep] = index;
+                    pos[keep] = p;
+                    held[keep] = index;
                     keep++;
                 }
             }
