@@ -274,19 +274,26 @@ public final class SyscallBatch implements AutoCloseable {
         }
         copyBacks = 0;
         Result[] h = handles;
+        // Outcomes first, plain stores with no barrier between handles; then one release
+        // fence and the DONE stores: every value and error above is ordered before every
+        // DONE below, which is what the readers' acquire loads of state pair with.
         for (int i = 0; i < n; i++) {
             IOException f = calls.failure(i);
             if (f != null) {
-                h[i].settleError(f);
+                h[i].error = f;
             } else {
                 long r = calls.result(i);
-                if (r < 0 && h[i].argKind != Result.RAW) h[i].settleError(Syscalls.errorOf(h[i].describe(), r));
-                else h[i].settleValue(r);
+                if (r < 0 && h[i].argKind != Result.RAW) h[i].error = Syscalls.errorOf(h[i].describe(), r);
+                else h[i].value = r;
             }
         }
-        // Full fence: the release stores of DONE above are ordered before the loads of the
-        // future fields below; pairs with future(), which CASes its field then loads state.
-        // One of the two sides sees the other, so every future that exists is completed.
+        VarHandle.releaseFence();
+        for (int i = 0; i < n; i++) {
+            h[i].markDone();
+        }
+        // Full fence: the DONE stores above are ordered before the loads of the future fields
+        // below; pairs with future(), which CASes its field then loads state. One of the two
+        // sides sees the other, so every future that exists is completed.
         VarHandle.fullFence();
         for (int i = 0; i < n; i++) {
             h[i].completeFuture();
@@ -306,7 +313,7 @@ public final class SyscallBatch implements AutoCloseable {
         closed = true;
         int n = calls.size();
         for (int i = 0; i < n; i++) {
-            handles[i].settleError(null); // null error = discarded
+            handles[i].discard();
         }
         VarHandle.fullFence(); // as in publish()
         for (int i = 0; i < n; i++) {
@@ -385,10 +392,16 @@ public final class SyscallBatch implements AutoCloseable {
         private final byte argKind;
         private final long mainArg;
         private String path;
-        /** Plain: written before the release store of DONE, read after an acquire load of it. */
+        /**
+         * Plain: written by the submitter before its release fence and then the store of DONE
+         * (publish()), read after an acquire load of DONE.
+         */
         private long value;
         private IOException error;
-        /** PENDING, then DONE or DISCARDED once (release by the submitter; acquire by readers). */
+        /**
+         * PENDING, then DONE or DISCARDED once: DONE by an opaque store after a release fence
+         * (publish()), DISCARDED by a release store; readers load it with acquire.
+         */
         @SuppressWarnings("unused")
         private int state;
         /** Created on demand by future(), CAS from null. */
@@ -413,7 +426,7 @@ public final class SyscallBatch implements AutoCloseable {
 
         /** True once the batch was submitted (this call has its outcome) or closed without it. */
         public boolean isDone() {
-            return (int) STATE.getAcquire(this) != PENDING; // acquire: pairs with settle*()
+            return (int) STATE.getAcquire(this) != PENDING; // acquire: pairs with publish() and discard()
         }
 
         /**
@@ -452,18 +465,16 @@ public final class SyscallBatch implements AutoCloseable {
             return mine;
         }
 
-        private void settleValue(long v) {
-            value = v;
-            STATE.setRelease(this, DONE); // release: value is visible before DONE
+        /**
+         * Opaque store of DONE: value or error was stored before the caller's release fence,
+         * which orders it before this store (publish()); readers load state with acquire.
+         */
+        private void markDone() {
+            STATE.setOpaque(this, DONE);
         }
 
-        private void settleError(IOException e) {
-            if (e == null) {
-                STATE.setRelease(this, DISCARDED);
-                return;
-            }
-            error = e;
-            STATE.setRelease(this, DONE); // release: error is visible before DONE
+        private void discard() {
+            STATE.setRelease(this, DISCARDED); // release: pairs with the readers' acquire of state
         }
 
         /** Completes the future if one exists (idempotent: a second completion is ignored). */

@@ -3,6 +3,8 @@ package dev.flexsc.spi;
 import dev.flexsc.abi.SyscallTable;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -26,6 +28,9 @@ public final class CallBatch {
     private byte[] settled;
     private int size;
     private int settledCount;
+    /** Whether some position failed since the last clear (else failure[] holds only nulls). */
+    private boolean failed;
+    private Object engineState;
 
     public CallBatch(int initialCapacity) {
         int c = Math.max(1, initialCapacity);
@@ -82,6 +87,21 @@ public final class CallBatch {
         return args[i * ARGS + k];
     }
 
+    /**
+     * Copies the six arguments of position i into {@code dst} at {@code offset} as native
+     * longs (plain stores; the engine publishes them).
+     */
+    public void copyArgs(int i, MemorySegment dst, long offset) {
+        long[] a = args;
+        int k = i * ARGS;
+        dst.set(ValueLayout.JAVA_LONG, offset, a[k]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 8, a[k + 1]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 16, a[k + 2]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 24, a[k + 3]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 32, a[k + 4]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 40, a[k + 5]);
+    }
+
     /** Engine: records the raw kernel result of position i ({@code >= 0} value, {@code < 0} -errno). */
     public void complete(int i, long result) {
         settle(i);
@@ -92,6 +112,7 @@ public final class CallBatch {
     public void fail(int i, IOException e) {
         settle(i);
         failure[i] = e;
+        failed = true;
     }
 
     private void settle(int i) {
@@ -121,11 +142,29 @@ public final class CallBatch {
         return failure[i];
     }
 
+    /**
+     * Engine scratch kept with the batch between submits (e.g. arrays sized for it), so an
+     * engine need not allocate them per submit; null at first. The engine checks that what it
+     * gets back is its own. Not cleared by {@link #clear()}.
+     */
+    public Object engineState() {
+        return engineState;
+    }
+
+    /** Engine: sets the scratch returned by {@link #engineState()}. */
+    public void engineState(Object state) {
+        engineState = state;
+    }
+
     /** Empties the batch for reuse (capacity kept). */
     public void clear() {
         int n = size;
-        Arrays.fill(calls, 0, n, null);
-        Arrays.fill(failure, 0, n, null);
+        // calls[] keeps its entries: they are the call table's own constants, overwritten by
+        // the next adds, so holding them retains nothing.
+        if (failed) {
+            Arrays.fill(failure, 0, n, null);
+            failed = false;
+        }
         Arrays.fill(settled, 0, n, (byte) 0);
         size = 0;
         settledCount = 0;

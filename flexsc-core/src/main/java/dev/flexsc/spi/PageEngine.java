@@ -718,8 +718,20 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     public final void invokeBatch(CallBatch b) throws IOException {
         int n = b.size();
         if (n == 0) return;
+        int capacity = Math.min(n, entriesPerGroup);
+        // The previous submit's state, if it fits: no per-submit allocation of its arrays.
+        BatchState w = b.engineState() instanceof BatchState old && old.engine == this
+                && old.pos.length >= capacity ? old : new BatchState(this, capacity, words);
+        b.engineState(null);
+        runBatch(b, n, w);
+        // Kept only after a normal return: every entry was reaped (count 0) and the bitmap
+        // words in mask were cleared as they were used. Not after a carrier watched it: the
+        // carrier's pending call still references it.
+        if (w.count == 0 && !w.watched) b.engineState(w);
+    }
+
+    private void runBatch(CallBatch b, int n, BatchState w) throws IOException {
         int g = groupOf(Thread.currentThread());
-        BatchState w = new BatchState(Math.min(n, entriesPerGroup), words);
         int next = 0;
         boolean interrupted = false;
         try {
@@ -776,6 +788,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     /** The entries of one batch in flight on one group: which batch position each holds. */
     private static final class BatchState {
+        final PageEngine engine;
         final int[] pos;
         final int[] index;
         int count;
@@ -787,8 +800,11 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         long entriesBase;
         final int[] taken;
         final long[] mask;
+        /** Set once a carrier watched this state (then it is not reused). */
+        boolean watched;
 
-        BatchState(int capacity, int words) {
+        BatchState(PageEngine engine, int capacity, int words) {
+            this.engine = engine;
             pos = new int[capacity];
             index = new int[capacity];
             taken = new int[capacity];
@@ -817,25 +833,29 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         MemorySegment m = mapping;
         long[] mask = w.mask;
         long base = entriesOff[g];
+        int[] pos = w.pos, held = w.index;
+        int count = w.count;
+        // Two passes: the plain stores of every entry first, with no barrier among them (the
+        // JIT keeps the arrays and checks out of the loop), then the release stores.
         for (int j = 0; j < k; j++) {
             int index = taken[j];
             int p = from + j;
-            long e = base + (long) index * ENTRY_SIZE;
+            // One slice per entry: a single bounds check here, then the constant offsets below
+            // fall inside its constant size and the JIT drops their checks.
+            MemorySegment e = m.asSlice(base + (long) index * ENTRY_SIZE, ENTRY_SIZE);
             // Plain stores: published by this entry's release store of SUBMITTED below.
-            m.set(ValueLayout.JAVA_INT, e + ENTRY_SYSNR, b.nr(p));
-            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS, b.arg(p, 0));
-            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8, b.arg(p, 1));
-            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 16, b.arg(p, 2));
-            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 24, b.arg(p, 3));
-            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 32, b.arg(p, 4));
-            m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 40, b.arg(p, 5));
-            // Release: sysnr and args are visible before SUBMITTED; pairs with the executor's
-            // acquiring CAS SUBMITTED -> BUSY.
-            INT.setRelease(m, e + ENTRY_STATUS, STATUS_SUBMITTED);
+            e.set(ValueLayout.JAVA_INT, ENTRY_SYSNR, b.nr(p));
+            b.copyArgs(p, e, ENTRY_ARGS);
             mask[index >>> 6] |= 1L << index;
-            w.pos[w.count] = p;
-            w.index[w.count] = index;
-            w.count++;
+            pos[count] = p;
+            held[count] = index;
+            count++;
+        }
+        w.count = count;
+        for (int j = 0; j < k; j++) {
+            // Release: this entry's sysnr and args (stored above) are visible before SUBMITTED;
+            // pairs with the executor's acquiring CAS SUBMITTED -> BUSY.
+            INT.setRelease(m, base + (long) taken[j] * ENTRY_SIZE + ENTRY_STATUS, STATUS_SUBMITTED);
         }
         long bitsOff = groupOff[g] + GROUP_SUBMIT_BITS;
         for (int word = 0; word < mask.length; word++) {
@@ -975,6 +995,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             Thread.onSpinWait();
         }
         PendingCall pending = new BatchPendingCall(this, g, w, Thread.currentThread());
+        w.watched = true;
         carrier.watch(pending);
         callerParks.increment();
         boolean interrupted = false;
@@ -1018,19 +1039,21 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         int keep = 0;
         try {
             MemorySegment m = mapping;
-            for (int j = 0; j < w.count; j++) {
-                int index = w.index[j], p = w.pos[j];
-                long e = base + (long) index * ENTRY_SIZE;
+            int[] pos = w.pos, held = w.index;
+            for (int j = 0, count = w.count; j < count; j++) {
+                int index = held[j], p = pos[j];
+                // One slice per entry: one bounds check, the constant offsets below need none.
+                MemorySegment e = m.asSlice(base + (long) index * ENTRY_SIZE, ENTRY_SIZE);
                 // Acquire: pairs with the executor's release store of DONE, so ret is visible.
-                int s = (int) INT.getAcquire(m, e + ENTRY_STATUS);
+                int s = (int) INT.getAcquire(e, (long) ENTRY_STATUS);
                 if (s != STATUS_DONE && stopped) {
                     // CAS: the entry is ours again only if no executor claimed it.
-                    if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
+                    if (INT.compareAndSet(e, (long) ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
                         free[index >>> 6] |= 1L << index;
                         b.fail(p, new EngineClosedException(b.call(p).name() + ": the engine was closed before the call ran"));
                         continue;
                     }
-                    s = (int) INT.getAcquire(m, e + ENTRY_STATUS);
+                    s = (int) INT.getAcquire(e, (long) ENTRY_STATUS);
                     if (s != STATUS_DONE) {
                         // BUSY after the executors stopped: the entry stays claimed, never reused.
                         b.fail(p, new EngineClosedException(b.call(p).name() + ": the engine was closed while the"
@@ -1040,13 +1063,13 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 }
                 if (s == STATUS_DONE) {
                     // Plain load: ordered after the acquire load of DONE above.
-                    b.complete(p, m.get(ValueLayout.JAVA_LONG, e + ENTRY_RET));
+                    b.complete(p, e.get(ValueLayout.JAVA_LONG, ENTRY_RET));
                     // Release: the executor is done with the entry; FREE is for diagnostics only.
-                    INT.setRelease(m, e + ENTRY_STATUS, STATUS_FREE);
+                    INT.setRelease(e, (long) ENTRY_STATUS, STATUS_FREE);
                     free[index >>> 6] |= 1L << index;
                 } else {
-                    w.pos[keep] = p;
-                    w.index[keep] = index;
+                    pos[keep] = p;
+                    held[keep] = index;
                     keep++;
                 }
             }
