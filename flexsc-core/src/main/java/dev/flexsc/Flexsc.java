@@ -100,6 +100,14 @@ public final class Flexsc {
         return e;
     }
 
+    /**
+     * The shared default engine if {@link #defaultEngine()} has opened it, else null; never
+     * opens one (for monitoring: reading statistics must not start an engine).
+     */
+    public static FlexscEngine defaultEngineIfOpen() {
+        return defaultEngine; // volatile read: the fully built engine or null
+    }
+
     /** The default engine's typed calls; see {@link #defaultEngine()}. */
     public static Syscalls syscalls() {
         return defaultEngine().syscalls();

@@ -93,6 +93,11 @@ public final class FlexscScheduler implements AutoCloseable {
         return new FlexscScheduler("flexsc-" + SCHEDULERS.incrementAndGet(), config, idle);
     }
 
+    /** True for {@link #defaultScheduler()}. */
+    boolean isDefault() {
+        return this == defaultScheduler; // volatile read
+    }
+
     /**
      * The shared scheduler, started on first use with {@link FlexscConfig#fromSystemProperties()}
      * (like {@code ForkJoinPool.commonPool()}); {@link #close()} on it is ignored.

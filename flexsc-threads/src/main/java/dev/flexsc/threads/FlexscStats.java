@@ -66,8 +66,19 @@ final class FlexscStats implements FlexscStatsMXBean {
         }
     }
 
+    /**
+     * The attached engine; for the default scheduler, which no runtime attaches one to
+     * (FlexscExecutors' threads call {@code Flexsc.syscalls()}), the default engine once it
+     * is open. Null while there is none.
+     */
+    private FlexscEngine engine() {
+        FlexscEngine e = engine; // volatile read
+        if (e == null && scheduler.isDefault()) e = dev.flexsc.Flexsc.defaultEngineIfOpen();
+        return e;
+    }
+
     private EngineStats es() {
-        FlexscEngine e = engine;
+        FlexscEngine e = engine();
         return e == null ? null : e.stats();
     }
 
@@ -81,12 +92,13 @@ final class FlexscStats implements FlexscStatsMXBean {
     }
 
     @Override public String getName() { return scheduler.name(); }
-    @Override public String getEngine() { FlexscEngine e = engine; return e == null ? "none" : e.engine().name(); }
+    @Override public String getEngine() { FlexscEngine e = engine(); return e == null ? "none" : e.engine().name(); }
     @Override public int getCarriers() { return scheduler.stats().carriers(); }
     @Override public int getPinnedCarriers() { return scheduler.stats().pinned(); }
     @Override public long getLiveThreads() { return scheduler.stats().liveThreads(); }
 
     @Override public long getCallsPosted() { EngineStats s = es(); return s == null ? 0 : s.submitted(); }
+    @Override public long getCallsDirect() { EngineStats s = es(); return s == null ? 0 : s.direct(); }
     @Override public long getCallsExecuted() { EngineStats s = es(); return s == null ? 0 : s.executed(); }
     @Override public long getCallsRefused() { EngineStats s = es(); return s == null ? 0 : s.refused(); }
     @Override public long getExecutorBatches() { EngineStats s = es(); return s == null ? 0 : s.batches(); }

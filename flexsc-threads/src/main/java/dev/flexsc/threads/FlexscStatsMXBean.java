@@ -30,6 +30,12 @@ public interface FlexscStatsMXBean {
     /** Calls posted to the engine (exception-less submissions). */
     long getCallsPosted();
 
+    /**
+     * Calls the engine's call policy made directly on the calling thread instead of posting
+     * (EngineStats.direct; 0 under EXCEPTIONLESS).
+     */
+    long getCallsDirect();
+
     /** Calls the engine's syscall side executed. */
     long getCallsExecuted();
 

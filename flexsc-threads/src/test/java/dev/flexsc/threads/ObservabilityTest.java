@@ -120,10 +120,45 @@ class ObservabilityTest {
             assertTrue((Double) server.getAttribute(name, "MeanExecutorBatchSize") >= 1.0);
             if (sleeps > 0) assertTrue(idle > 0, "carriers slept " + sleeps + " times but no idle time");
             assertEquals(rt.engine().stats().submitted(), posted);
+            // EXCEPTIONLESS (config()): the policy made no call directly.
+            assertEquals(0L, server.getAttribute(name, "CallsDirect"));
+            assertEquals(rt.engine().stats().direct(), server.getAttribute(name, "CallsDirect"));
             System.out.printf("FlexscStats %s: posted %d, reaped %d in %d batches (mean %.1f), histogram %s,"
                     + " %d carrier sleeps, %.1f ms idle%n", name, posted, reaped, batches, mean,
                     java.util.Arrays.toString(histogram), sleeps, idle / 1e6);
         }
         assertFalse(server.isRegistered(name), name + " still registered after close");
+    }
+
+    @Test
+    @Timeout(120)
+    void theDefaultSchedulersBeanReportsTheDefaultEngine(@TempDir Path dir) throws Exception {
+        // FlexscExecutors' threads run on the default scheduler and call Flexsc.syscalls():
+        // no runtime attaches an engine, so the bean follows the default engine once it is open.
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = FlexscScheduler.defaultScheduler().statsObjectName();
+        assertTrue(server.isRegistered(name), name + " not registered");
+        dev.flexsc.Syscalls sys = dev.flexsc.Flexsc.syscalls(); // opens the default engine
+        dev.flexsc.FlexscEngine e = dev.flexsc.Flexsc.defaultEngineIfOpen();
+        assertNotNull(e, "Flexsc.syscalls() opened the default engine");
+        long before = (Long) server.getAttribute(name, "CallsPosted") + (Long) server.getAttribute(name, "CallsDirect");
+        int fd = sys.openat(dev.flexsc.Syscalls.AT_FDCWD, dir.resolve("f").toString(), 0102 /* O_RDWR|O_CREAT */, 0600);
+        java.util.concurrent.ExecutorService pool = FlexscExecutors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Long>> fs = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                long off = i * 8L;
+                // pwrite64 runs on every engine's exception-less path (the ring, for io_uring)
+                fs.add(pool.submit(() -> dev.flexsc.Flexsc.syscalls().pwrite(fd, new byte[8], 0, 8, off)));
+            }
+            for (var f : fs) assertEquals(8L, (long) f.get());
+        } finally {
+            pool.shutdown();
+            sys.close(fd);
+        }
+        assertEquals(e.engine().name(), server.getAttribute(name, "Engine"));
+        long after = (Long) server.getAttribute(name, "CallsPosted") + (Long) server.getAttribute(name, "CallsDirect");
+        // Each pwrite was either posted (CallsPosted) or made directly by the policy (CallsDirect).
+        assertTrue(after - before >= 100, "the 100 pwrite calls are counted: " + before + " -> " + after);
     }
 }
