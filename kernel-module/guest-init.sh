@@ -13,6 +13,21 @@ echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
 
 done_() { sync; poweroff -f; sleep 5; }
 
+# Watchdog: shortly before the host kills QEMU (test-kernel.sh writes that deadline to
+# /watchdog), dump every task's state and kernel stack into the log, so that a hang in
+# CI says where it hangs instead of only "did not finish".
+echo 1 > /proc/sys/kernel/sysrq 2>/dev/null
+if [ -s /watchdog ]; then
+  ( sleep "$(cat /watchdog)"
+    echo "FLEXSC-WATCHDOG: the guest is still running after $(cat /watchdog)s; tasks and stacks follow"
+    ps -o pid,stat,args 2>/dev/null | grep -v ' \[.*\]$'   # user tasks; kernel threads show in 'w'
+    # Blocked (D) tasks, then every CPU's backtrace, read back from the kernel log.
+    dmesg -c >/dev/null
+    echo w > /proc/sysrq-trigger; echo l > /proc/sysrq-trigger; sleep 2
+    dmesg | tail -250
+    echo "FLEXSC-WATCHDOG-END" ) &
+fi
+
 if ! insmod /flexsc.ko; then
   echo "FAIL module.insmod: insmod /flexsc.ko failed"; dmesg | tail -5
   echo FLEXSC-SUITES-DONE; echo "FLEXSC-CMD-BEGIN"; echo "FLEXSC-CMD-END status=125"; done_
@@ -84,19 +99,31 @@ if [ -f /java.cmd ]; then
   echo "# java: KERNEL_MODULE JUnit tests took $(( $(date +%s) - start ))s" >&2
 fi
 leakcheck after_suites
-# The pool's other takeover mode: hand over before FLEXSC_MAY_BLOCK calls.
-if rmmod flexsc; then
+# rmmod, but a hung unload becomes a FAIL with the blocked tasks' stacks, not a silent hang.
+rmmod_guarded() {  # rmmod_guarded NAME
+  rmmod flexsc & p=$!
+  for s in $(seq 1 60); do kill -0 $p 2>/dev/null || break; sleep 1; done
+  if kill -0 $p 2>/dev/null; then
+    echo "FAIL module.$1: rmmod flexsc did not return in 60s; blocked tasks:"
+    echo w > /proc/sysrq-trigger; dmesg | tail -80 | sed 's/^/# /'
+    return 2
+  fi
+  wait $p
+}
+if rmmod_guarded rmmod; then
   echo "PASS module.rmmod: unloads after the suites (no file, thread or mapping left)"
+  # The pool's other takeover mode: hand over before FLEXSC_MAY_BLOCK calls.
   if insmod /flexsc.ko takeover=0; then
     run 60 /tests/t_block
     run 60 /tests/t_cancel
     run 120 /tests/t_calls serve
     leakcheck takeover0
-    rmmod flexsc && echo "PASS module.rmmod_takeover0" || echo "FAIL module.rmmod_takeover0: rmmod failed"
+    rc=0; rmmod_guarded rmmod_takeover0 || rc=$?
+    case $rc in 0) echo "PASS module.rmmod_takeover0";; 2) ;; *) echo "FAIL module.rmmod_takeover0: rmmod failed";; esac
   else
     echo "FAIL module.insmod_takeover0: insmod takeover=0 failed"
   fi
-else
+elif [ $? != 2 ]; then
   echo "FAIL module.rmmod: rmmod flexsc failed (a reference is left)"
 fi
 echo FLEXSC-SUITES-DONE

@@ -213,6 +213,8 @@ else
   timeout_s=${FLEXSC_GUEST_TIMEOUT:-$([ -f "$IR/java.cmd" ] && echo 540 || echo 280)}
 fi
 echo "$mode" >"$IR/mode"
+# The guest's watchdog dumps its blocked tasks and CPUs 40 s before QEMU is killed.
+[ "$timeout_s" -gt 60 ] && echo $((timeout_s - 40)) >"$IR/watchdog"
 (cd "$IR" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$CACHE/initramfs.cpio"
 
 # ---------------------------------------------------------------- boot
@@ -243,6 +245,7 @@ if [ $mode = cmd ]; then
   status=$(sed -n 's/^FLEXSC-CMD-END status=\([0-9]*\)$/\1/p' "$LOG.txt" | tail -1)
   if [ -z "$status" ]; then
     [ $qrc = 124 ] && say "the guest did not finish in ${timeout_s}s (hang?)"
+    sed -n '/^FLEXSC-WATCHDOG:/,/^FLEXSC-WATCHDOG-END$/p' "$LOG.txt" | head -200 >&2
     kernel_trouble >&2 || true
     tail -30 "$LOG.txt" >&2
     die "the command did not complete in the guest (qemu exit $qrc); full log: $LOG.txt"
@@ -266,6 +269,8 @@ skipped=$(grep -c '^SKIP ' "$LOG.txt" || true)
 if ! grep -q '^FLEXSC-SUITES-DONE$' "$LOG.txt"; then
   if [ $qrc = 124 ] || [ $qrc = 137 ]; then
     echo "FAIL guest: did not finish within ${timeout_s}s (hang); last lines:"
+    # What the guest's watchdog saw: its ps, blocked tasks and CPU backtraces.
+    sed -n '/^FLEXSC-WATCHDOG:/,/^FLEXSC-WATCHDOG-END$/p' "$LOG.txt" | head -200
   else
     echo "FAIL guest: ended before the suites finished (qemu exit $qrc); last lines:"
   fi
