@@ -125,7 +125,10 @@ final class CarrierThread extends Thread implements CallCarrier {
     java.util.function.LongSupplier trialClock = System::nanoTime;
     /** Calls this carrier's threads made directly (postPays said false), for the trials' work count. */
     private long directDecisions;
-    /** Trials finished, and how many found posting to lose (statistics, tests). */
+    /**
+     * Trials finished, and how many found posting to lose (statistics, tests). Plain: written
+     * by this carrier only; FlexscStats reads them (and postCost) racily, as statistics.
+     */
     private long trials, trialsLost;
 
     static final byte COST_UNKNOWN = 0, COST_PAYS = 1, COST_LOSES = 2;

@@ -114,6 +114,35 @@ final class FlexscStats implements FlexscStatsMXBean {
     @Override public long getCallerParks() { EngineStats s = es(); return s == null ? 0 : s.callerParks(); }
     @Override public int getExecutorThreads() { EngineStats s = es(); return s == null ? 0 : s.executorThreads(); }
 
+    @Override public long getAdaptiveTrials() { return adaptiveTrials(scheduler.carrierArray())[0]; }
+    @Override public long getAdaptiveTrialsLost() { return adaptiveTrials(scheduler.carrierArray())[1]; }
+    @Override public String[] getAdaptiveDirectCalls() { return adaptiveDirectCalls(scheduler.carrierArray()); }
+
+    /** ADAPTIVE's cost trials finished, and those posting lost, summed over {@code carriers}. */
+    static long[] adaptiveTrials(CarrierThread[] carriers) {
+        long[] sum = new long[2];
+        for (CarrierThread c : carriers) {
+            long[] t = c.trialStats(); // {number under trial, finished, lost}
+            sum[0] += t[1];
+            sum[1] += t[2];
+        }
+        return sum;
+    }
+
+    /** The calls some carrier's last cost trial found posting to lose for, sorted by name. */
+    static String[] adaptiveDirectCalls(CarrierThread[] carriers) {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        for (int nr = 0; nr < dev.flexsc.abi.SyscallTable.NR_LIMIT; nr++) {
+            for (CarrierThread c : carriers) {
+                if (c.postCost(nr) == CarrierThread.COST_LOSES) {
+                    names.add(dev.flexsc.abi.SyscallTable.name(nr));
+                    break;
+                }
+            }
+        }
+        return names.toArray(String[]::new);
+    }
+
     @Override public long getDispatches() { return scheduler.stats().dispatches(); }
     @Override public long getReaped() { return scheduler.stats().reaped(); }
     @Override public long getReapBatches() { return reap()[0]; }

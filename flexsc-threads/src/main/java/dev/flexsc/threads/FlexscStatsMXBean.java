@@ -91,4 +91,22 @@ public interface FlexscStatsMXBean {
 
     /** Times a carrier announced sleep but found work on its recheck. */
     long getSpinWakes();
+
+    // ---- ADAPTIVE call policy (the carriers' cost trials; 0 and empty under other policies) ----
+
+    /**
+     * Cost trials the carriers finished: for one call number, a phase of posting as the
+     * latency samples say, then a phase of direct calls, compared by calls completed per
+     * nanosecond (docs/io.md, "A cost trial before trusting post").
+     */
+    long getAdaptiveTrials();
+
+    /** Finished cost trials in which posting completed fewer calls per nanosecond than direct calls. */
+    long getAdaptiveTrialsLost();
+
+    /**
+     * The calls (names, e.g. {@code "write"}) whose last cost trial on at least one carrier
+     * found posting to lose: ADAPTIVE calls them directly there until the verdict expires.
+     */
+    String[] getAdaptiveDirectCalls();
 }

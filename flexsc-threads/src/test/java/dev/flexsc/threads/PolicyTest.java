@@ -167,7 +167,7 @@ class PolicyTest {
 
     @Test
     @Timeout(30)
-    void postingThatGetsLessDoneThanDirectCallsLosesItsTrial() {
+    void postingThatGetsLessDoneThanDirectCallsLosesItsTrial() throws Exception {
         try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
@@ -186,6 +186,16 @@ class PolicyTest {
             assertFalse(c.postPays(NR), "the trial ends: posting lost");
             assertEquals(CarrierThread.COST_LOSES, c.postCost(NR));
             assertArrayEquals(new long[] {-1, 1, 1}, c.trialStats());
+            // What FlexscStats reports over carriers (this test carrier is not one of s's, whose
+            // MXBean has no trial to show: the attributes are there, at zero).
+            CarrierThread[] carriers = {c};
+            assertArrayEquals(new long[] {1, 1}, FlexscStats.adaptiveTrials(carriers));
+            assertArrayEquals(new String[] {"getpid"}, FlexscStats.adaptiveDirectCalls(carriers));
+            javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            javax.management.ObjectName bean = s.statsObjectName();
+            assertEquals(0L, server.getAttribute(bean, "AdaptiveTrials"));
+            assertEquals(0L, server.getAttribute(bean, "AdaptiveTrialsLost"));
+            assertArrayEquals(new String[0], (String[]) server.getAttribute(bean, "AdaptiveDirectCalls"));
             // The samples still say "post" (no sample since), the verdict says direct...
             assertTrue(c.slowScore(NR) >= CarrierThread.SCORE_ONE / 2);
             long before = c.adaptiveSamples();
