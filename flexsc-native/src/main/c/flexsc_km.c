@@ -157,6 +157,27 @@ struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, 
 		}
 	}
 	pthread_attr_destroy(&attr);
+	/*
+	 * Return once every SERVE thread is inside the module, so the pool is serving (and its
+	 * threads named) when open returns. The module writes each group's executors count
+	 * (WRITE_ONCE) as a thread attaches. Relaxed: nothing is read through the count; the
+	 * atomic load only keeps it inside the loop. Bounded (10 s): on a slow machine open
+	 * returns anyway and the threads attach later; a thread whose SERVE failed lowers `live`,
+	 * which ends the wait at once.
+	 */
+	for (int waited_ms = 0; waited_ms < 10000; waited_ms++) {
+		int all = 1;
+
+		for (int g = 0; g < groups && all; g++) {
+			struct flexsc_group *gr = (struct flexsc_group *)((char *)km->base + FLEXSC_CTRL_HEADER_SIZE +
+									 (size_t)g * FLEXSC_GROUP_SIZE);
+			if (__atomic_load_n(&gr->executors, __ATOMIC_RELAXED) < (flexsc_u32)threads_per_group)
+				all = 0;
+		}
+		if (all || atomic_load(&km->live) < km->nthreads)
+			break;
+		usleep(1000);
+	}
 	return km;
 
 fail_map:
