@@ -209,7 +209,24 @@ static inline long ft_call(struct ft_reg *r, unsigned int g, unsigned int i, lon
 			   uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	ft_submit(r, g, i, nr, a0, a1, a2, a3, a4, a5);
-	return ft_reap(r, g, i, 5000);
+	return ft_reap(r, g, i, 10000);
+}
+
+/*
+ * Wait until an executor has claimed entry i (status no longer SUBMITTED), at most
+ * timeout_ms; returns the status. Tests that need a call to be running (a read asleep in
+ * a pipe) wait for this instead of sleeping a fixed time: a slow host (QEMU sharing a
+ * CPU) may take far longer than usual to claim it.
+ */
+static inline uint32_t ft_wait_claimed(struct ft_reg *r, unsigned int g, unsigned int i, long timeout_ms)
+{
+	struct flexsc_entry *e = ft_entry(r, g, i);
+	uint64_t deadline = ft_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	uint32_t s;
+
+	while ((s = __atomic_load_n(&e->status, __ATOMIC_ACQUIRE)) == FLEXSC_SUBMITTED && ft_now_ns() < deadline)
+		usleep(1000);
+	return s;
 }
 
 /* A SERVE thread: stays in the kernel until STOP/close/signal. */

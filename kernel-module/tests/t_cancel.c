@@ -47,6 +47,7 @@ int main(void)
 
 	for (int round = 0; round < 20; round++) {
 		ft_submit(&R, 0, 0, SYS_read, p[0], (uint64_t)(uintptr_t)buf, sizeof(buf), 0, 0, 0);
+		ft_wait_claimed(&R, 0, 0, 10000);
 		usleep(20000);  /* asleep in the pipe by now */
 		uint64_t t0 = ft_now_ns();
 		struct flexsc_cancel cc = { .group = 0, .index = 0 };
@@ -57,7 +58,7 @@ int main(void)
 				ft_fail("cancel.running_call_interrupted", "round %d: CANCEL returned %ld (errno %d)", round, rc, errno);
 			ok_cancel = 0;
 		}
-		long r = ft_reap(&R, 0, 0, 3000);
+		long r = ft_reap(&R, 0, 0, 10000);
 		uint64_t dt = ft_now_ns() - t0;
 
 		if (dt > worst)
@@ -67,10 +68,11 @@ int main(void)
 				ft_fail("cancel.entry_completes_EINTR", "round %d: ret %ld", round, r);
 			ok_ret = 0;
 		}
-		if (dt > 1000000000ull)
+		if (dt > 5000000000ull)   /* a slow host's margin: a CANCEL that fails never completes */
 			ok_prompt = 0;
 		memset(buf, 0, sizeof(buf));
 		ft_submit(&R, 0, 2, SYS_read, p[0], (uint64_t)(uintptr_t)buf, sizeof(buf), 0, 0, 0);
+		ft_wait_claimed(&R, 0, 2, 10000);
 		usleep(20000);
 		if (ft_entry(&R, 0, 2)->status != FLEXSC_BUSY) {
 			if (ok_next)
@@ -79,7 +81,7 @@ int main(void)
 			ok_next = 0;
 		}
 		write(p[1], "abc", 3);
-		r = ft_reap(&R, 0, 2, 3000);
+		r = ft_reap(&R, 0, 2, 10000);
 		if (r != 3 || memcmp(buf, "abc", 3)) {
 			if (ok_next)
 				ft_fail("cancel.does_not_leak_into_next_call", "round %d: next read ret %ld", round, r);
@@ -101,7 +103,7 @@ int main(void)
 	long r = ft_call(&R, 0, 3, SYS_getpid, 0, 0, 0, 0, 0, 0);
 	ft_check(r == getpid(), "cancel.group_still_serves", "ret %ld", r);
 	write(q[1], "q", 1);
-	r = ft_reap(&R, 0, 1, 3000);
+	r = ft_reap(&R, 0, 1, 10000);
 	ft_check(r == 1 && qbuf[0] == 'q', "cancel.bystander_completes", "ret %ld", r);
 
 	/* STOP after cancels still stops every SERVE thread. */

@@ -92,7 +92,7 @@ static void run(const char *mode, int batch)
 	ft_submit(&R, 0, 6, SYS_getpid, 0, 0, 0, 0, 0, 0);     /* sees no NEED_WAKEUP: no WAKE */
 	unsigned int g0 = 0;
 	ioctl(R.fd, FLEXSC_IOC_WAKE, &g0);                     /* an explicit WAKE still works */
-	r = ft_reap(&R, 0, 6, 3000);
+	r = ft_reap(&R, 0, 6, 10000);
 	ft_check(r == getpid(), NM("cleared_need_wakeup_then_wake"), "ret %ld", r);
 
 	/* Scribbled header (magic, sizes): the kernel keeps its own copy. */

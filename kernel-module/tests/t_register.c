@@ -127,7 +127,7 @@ int main(void)
 		ft_check(ret == getpid() && ft_entry(&R, 2, 70)->status == FLEXSC_SUBMITTED,
 			 "layout.groups_independent", "group 3 ret %ld; group 2 entry status %u",
 			 ret, ft_entry(&R, 2, 70)->status);
-		ret = ft_reap(&R, 2, 70, 2000);
+		ret = ft_reap(&R, 2, 70, 10000);
 		ft_check(ret == getpid(), "layout.group2_entry70", "ret %ld", ret);
 		ft_check(ft_group(&R, 3)->stat_executed == 1 && ft_group(&R, 2)->stat_executed == 1,
 			 "layout.stat_executed_per_group", "group2 %llu group3 %llu",

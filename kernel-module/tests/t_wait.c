@@ -105,7 +105,7 @@ int main(void)
 		 "wait.woken_by_completion", "rc %d (%s), %llu ms, status %u", rc, rc ? strerror(errno) : "",
 		 (unsigned long long)dt / 1000000, ft_entry(&R, 0, 9)->status);
 	pthread_join(s, NULL);
-	ft_reap(&R, 0, 9, 1000);
+	ft_reap(&R, 0, 9, 10000);
 
 	/* done_waiters is visible while someone sleeps. */
 	l.idx = 10;
@@ -122,7 +122,7 @@ int main(void)
 	pthread_join(s, NULL);
 	pthread_join(waiter, NULL);
 	ft_check(g->done_waiters == 0, "wait.done_waiters_back_to_0", "done_waiters %u", g->done_waiters);
-	ft_reap(&R, 0, 10, 1000);
+	ft_reap(&R, 0, 10, 10000);
 
 	/* After STOP: WAIT refuses with ESHUTDOWN and executes nothing. */
 	ioctl(R.fd, FLEXSC_IOC_STOP);
