@@ -356,7 +356,10 @@ int main(int argc, char **argv)
 	ft_check(!missing, N("every_allow_listed_call_covered"), "%d not exercised:%s", missing, list);
 
 	struct flexsc_group *g = ft_group(&R, 0);
-	usleep(100000);         /* an executor adds its counts after it completes a batch */
+	/* An executor adds its counts after it completes a batch: wait for them (at most 10 s). */
+	for (int t = 0; t < 10000 && !(__atomic_load_n(&g->stat_executed, __ATOMIC_RELAXED) > 0 &&
+				       __atomic_load_n(&g->stat_refused, __ATOMIC_RELAXED) >= 19); t++)
+		usleep(1000);
 	ft_check(g->stat_executed > 0 && g->stat_refused >= 19, N("stats_counted"), "executed %llu refused %llu",
 		 (unsigned long long)g->stat_executed, (unsigned long long)g->stat_refused);
 	ft_close(&R);

@@ -2,7 +2,9 @@ package dev.flexsc;
 
 /**
  * A snapshot of an engine's counters. Counters only grow; take two snapshots and
- * subtract for a rate.
+ * subtract for a rate. The syscall side may add its counts ({@code executed}, {@code refused},
+ * {@code batches}) after it completed the calls they count (KERNEL_MODULE adds them once per
+ * batch), so right after a call returns they may not include it yet.
  *
  * @param engine the engine kind
  * @param submitted calls posted to the syscall pages

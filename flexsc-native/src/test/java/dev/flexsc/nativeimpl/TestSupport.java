@@ -148,6 +148,22 @@ public final class TestSupport {
         return threadsMatching(n -> n.startsWith("flexsc-") || n.startsWith("iou-"));
     }
 
+    /**
+     * The engine's stats once its executed count reached {@code expected}, at most 10 s: the
+     * syscall side adds its counts after it finished a batch, so they may trail the
+     * completions the caller already saw. Asserting equality on the result still catches a
+     * call executed twice.
+     */
+    public static dev.flexsc.EngineStats statsOnceExecuted(dev.flexsc.FlexscEngine e, long expected) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        dev.flexsc.EngineStats st = e.stats();
+        while (st.executed() < expected && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+            st = e.stats();
+        }
+        return st;
+    }
+
     public static long openFds() throws IOException {
         return count(Path.of("/proc/self/fd"));
     }
