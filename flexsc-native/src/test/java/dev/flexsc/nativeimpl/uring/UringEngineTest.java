@@ -49,7 +49,7 @@ class UringEngineTest {
     }
 
     @Test
-    @Timeout(60)
+    @Timeout(180)
     void needWakeupAfterTheSqThreadIdlesLosesNoCall() throws Exception {
         // sq_thread_idle of 1 ms (the kernel rounds it up to one jiffy: 4 ms at HZ=250, 10 ms at
         // HZ=100) and a pause of 12 ms between calls: nearly every submission finds the polling
@@ -78,7 +78,9 @@ class UringEngineTest {
             System.out.printf("NEED_WAKEUP: %d idle/submit cycles, %d wake-ups, worst %d us%n", cycles, st.wakeups(),
                     worst / 1000);
             assertTrue(st.wakeups() > cycles / 2, "the polling thread rarely slept; the window was not exercised: " + st);
-            assertTrue(worst < TimeUnit.SECONDS.toNanos(2), "a call took " + worst / 1_000_000 + " ms");
+            // A liveness bound, not a timing target: its buffered ext4 pwrites run on io-wq
+            // workers, which a loaded host schedules late (3.5-12 s seen at load 5-28).
+            assertTrue(worst < TimeUnit.SECONDS.toNanos(30), "a call took " + worst / 1_000_000 + " ms");
         }
     }
 
