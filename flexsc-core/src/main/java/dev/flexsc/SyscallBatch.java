@@ -84,7 +84,15 @@ public final class SyscallBatch implements AutoCloseable {
     private final SyscallInvoker invoker;
     private final BatchInvoker batcher;
     private final CallBatch calls;
+    /**
+     * The handles of the calls added since the last submit, by position; null after each
+     * submit or close. A fresh array per batch, not one kept for the batch's life: a reference
+     * store into a long-lived array costs G1 a fence per store once the array is in the old
+     * generation (measured: 5-8 ns per call), into a new one it costs a region check.
+     */
     private Result[] handles;
+    /** Length of the next batch's handles array: the last batch's size (at least 16), so it rarely grows. */
+    private int handlesLength = 16;
     /** Heap reads to copy back after submit: (position, native copy, heap destination). */
     private int[] copyBackPos;
     private MemorySegment[] copyBackFrom, copyBackTo;
@@ -97,7 +105,6 @@ public final class SyscallBatch implements AutoCloseable {
         this.invoker = Objects.requireNonNull(invoker, "invoker");
         this.batcher = invoker instanceof BatchInvoker bi && bi.postsBatches() ? bi : null;
         this.calls = new CallBatch(16);
-        this.handles = new Result[16];
     }
 
     // ---- adders ----
@@ -206,9 +213,14 @@ public final class SyscallBatch implements AutoCloseable {
                        byte argKind, long mainArg) {
         checkOpen(c);
         int i = calls.add(c, a0, a1, a2, a3, a4, a5);
-        if (i == handles.length) handles = Arrays.copyOf(handles, i * 2);
+        Result[] h = handles;
+        if (h == null) {
+            handles = h = new Result[handlesLength];
+        } else if (i == h.length) {
+            handles = h = Arrays.copyOf(h, i * 2);
+        }
         Result r = new Result(c, argKind, mainArg);
-        handles[i] = r;
+        h[i] = r;
         return r;
     }
 
@@ -277,8 +289,9 @@ public final class SyscallBatch implements AutoCloseable {
         // Outcomes first, plain stores with no barrier between handles; then one release
         // fence and the DONE stores: every value and error above is ordered before every
         // DONE below, which is what the readers' acquire loads of state pair with.
+        boolean anyFailed = calls.anyFailed();
         for (int i = 0; i < n; i++) {
-            IOException f = calls.failure(i);
+            IOException f = anyFailed ? calls.failure(i) : null;
             if (f != null) {
                 h[i].error = f;
             } else {
@@ -297,8 +310,9 @@ public final class SyscallBatch implements AutoCloseable {
         VarHandle.fullFence();
         for (int i = 0; i < n; i++) {
             h[i].completeFuture();
-            h[i] = null;
         }
+        handles = null; // the next add starts a new array (see handles)
+        handlesLength = Math.max(16, n);
         calls.clear();
         freeArena();
     }
@@ -312,14 +326,15 @@ public final class SyscallBatch implements AutoCloseable {
         if (closed) return;
         closed = true;
         int n = calls.size();
+        Result[] h = handles;
         for (int i = 0; i < n; i++) {
-            handles[i].discard();
+            h[i].discard();
         }
         VarHandle.fullFence(); // as in publish()
         for (int i = 0; i < n; i++) {
-            handles[i].completeFuture();
-            handles[i] = null;
+            h[i].completeFuture();
         }
+        handles = null;
         calls.clear();
         for (int k = 0; k < copyBacks; k++) copyBackFrom[k] = copyBackTo[k] = null;
         copyBacks = 0;

@@ -20,7 +20,13 @@ import java.util.Arrays;
 public final class CallBatch {
     private static final int ARGS = 6;
 
-    private SyscallTable.Call[] calls;
+    /**
+     * The calls' numbers; {@link #call(int)} maps them back to the table's entries. An int
+     * array, not an array of the {@code Call} references: a reference store into a long-lived
+     * array costs a GC write barrier per call (G1's fences when the array is in the old
+     * generation), a primitive store does not.
+     */
+    private int[] nrs;
     private long[] args;
     private long[] ret;
     private IOException[] failure;
@@ -34,18 +40,24 @@ public final class CallBatch {
 
     public CallBatch(int initialCapacity) {
         int c = Math.max(1, initialCapacity);
-        calls = new SyscallTable.Call[c];
+        nrs = new int[c];
         args = new long[c * ARGS];
         ret = new long[c];
         failure = new IOException[c];
         settled = new byte[c];
     }
 
-    /** Appends a call; returns its position. {@code call} is an allow-listed call (a table entry). */
+    /**
+     * Appends a call; returns its position. {@code call} is an allow-listed call (a table entry).
+     *
+     * @throws IllegalArgumentException if {@code call} is not the call table's own entry
+     */
     public int add(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) {
+        int nr = call.nr();
+        if (SyscallTable.lookup(nr) != call) throw new IllegalArgumentException(call + " is not an entry of the call table");
         int i = size;
-        if (i == calls.length) grow();
-        calls[i] = call;
+        if (i == nrs.length) grow();
+        nrs[i] = nr;
         int k = i * ARGS;
         long[] a = args;
         a[k] = a0;
@@ -59,8 +71,8 @@ public final class CallBatch {
     }
 
     private void grow() {
-        int c = calls.length * 2;
-        calls = Arrays.copyOf(calls, c);
+        int c = nrs.length * 2;
+        nrs = Arrays.copyOf(nrs, c);
         args = Arrays.copyOf(args, c * ARGS);
         ret = Arrays.copyOf(ret, c);
         failure = Arrays.copyOf(failure, c);
@@ -74,12 +86,12 @@ public final class CallBatch {
 
     /** Call at position i (an allow-listed table entry: engines need not look it up again). */
     public SyscallTable.Call call(int i) {
-        return calls[i];
+        return SyscallTable.lookup(nrs[i]);
     }
 
     /** The system call number at position i. */
     public int nr(int i) {
-        return calls[i].nr();
+        return nrs[i];
     }
 
     /** Argument {@code k} (0..5) of the call at position i. */
@@ -117,7 +129,7 @@ public final class CallBatch {
 
     private void settle(int i) {
         if (i < 0 || i >= size) throw new IndexOutOfBoundsException("position " + i + " of a batch of " + size);
-        if (settled[i] != 0) throw new IllegalStateException("position " + i + " (" + calls[i].name() + ") settled twice");
+        if (settled[i] != 0) throw new IllegalStateException("position " + i + " (" + call(i).name() + ") settled twice");
         settled[i] = 1;
         settledCount++;
     }
@@ -135,6 +147,11 @@ public final class CallBatch {
     /** The raw result of a completed position. */
     public long result(int i) {
         return ret[i];
+    }
+
+    /** True if some position failed since the last {@link #clear()} (else every {@link #failure} is null). */
+    public boolean anyFailed() {
+        return failed;
     }
 
     /** The failure of a failed position, or null. */
@@ -159,8 +176,6 @@ public final class CallBatch {
     /** Empties the batch for reuse (capacity kept). */
     public void clear() {
         int n = size;
-        // calls[] keeps its entries: they are the call table's own constants, overwritten by
-        // the next adds, so holding them retains nothing.
         if (failed) {
             Arrays.fill(failure, 0, n, null);
             failed = false;
