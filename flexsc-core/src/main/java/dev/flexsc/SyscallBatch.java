@@ -219,7 +219,7 @@ public final class SyscallBatch implements AutoCloseable {
         } else if (i == h.length) {
             handles = h = Arrays.copyOf(h, i * 2);
         }
-        Result r = new Result(c, argKind, mainArg);
+        Result r = new Result(c, argKind == Result.RAW ? Result.RAW_CALL : mainArg);
         h[i] = r;
         return r;
     }
@@ -296,7 +296,7 @@ public final class SyscallBatch implements AutoCloseable {
                 h[i].error = f;
             } else {
                 long r = calls.result(i);
-                if (r < 0 && h[i].argKind != Result.RAW) h[i].error = Syscalls.errorOf(h[i].describe(), r);
+                if (r < 0 && !h[i].isRaw()) h[i].error = Syscalls.errorOf(h[i].describe(), r);
                 else h[i].value = r;
             }
         }
@@ -400,12 +400,18 @@ public final class SyscallBatch implements AutoCloseable {
             }
         }
 
+        /** How the adder names the call's main argument (see describe()); not stored. */
         static final byte RAW = 0, NO_ARG = 1, FD = 2, PATH = 3, ADDR = 4;
+        /** mainArg of a call added by syscall(): its result is returned raw, -errno included. */
+        private static final long RAW_CALL = Long.MIN_VALUE;
         private static final int PENDING = 0, DONE = 1, DISCARDED = 2;
 
+        // 48 bytes with compressed references: the kind of argument is derived from the call
+        // (describe()) rather than stored, the only per-call allocation of a batch.
         private final SyscallTable.Call call;
-        private final byte argKind;
+        /** The fd or address that describe() names; RAW_CALL for syscall(). */
         private final long mainArg;
+        /** openat's path, for describe(); set by the adder. */
         private String path;
         /**
          * Plain: written by the submitter before its release fence and then the store of DONE
@@ -423,20 +429,21 @@ public final class SyscallBatch implements AutoCloseable {
         @SuppressWarnings("unused")
         private volatile CompletableFuture<Long> future;
 
-        private Result(SyscallTable.Call call, byte argKind, long mainArg) {
+        private Result(SyscallTable.Call call, long mainArg) {
             this.call = call;
-            this.argKind = argKind;
             this.mainArg = mainArg;
+        }
+
+        private boolean isRaw() {
+            return mainArg == RAW_CALL; // no fd or user-space address is Long.MIN_VALUE
         }
 
         /** The call, as error messages name it, e.g. {@code pwrite64(fd=7)}. */
         public String describe() {
-            return switch (argKind) {
-                case NO_ARG, RAW -> call.name() + "()";
-                case FD -> call.name() + "(fd=" + mainArg + ")";
-                case PATH -> call.name() + "(path=" + path + ")";
-                default -> call.name() + "(addr=0x" + Long.toHexString(mainArg) + ")";
-            };
+            if (isRaw() || call.nr() == GETPID) return call.name() + "()";
+            if (path != null) return call.name() + "(path=" + path + ")";
+            if (call.nr() == MADVISE) return call.name() + "(addr=0x" + Long.toHexString(mainArg) + ")";
+            return call.name() + "(fd=" + mainArg + ")";
         }
 
         /** True once the batch was submitted (this call has its outcome) or closed without it. */
