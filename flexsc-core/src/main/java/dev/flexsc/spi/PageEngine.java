@@ -927,14 +927,15 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     private boolean allDone(MemorySegment m, BatchState w) {
         long base = w.entriesBase;
-        int c = w.cursor;
+        int c = w.cursor, count = w.count;
+        int[] index = w.index; // in locals: the acquire loads below would make the JIT reload fields
         // Acquire loads: pair with the executors' release stores of DONE. Entries before the
         // cursor were seen DONE already; they stay DONE until their owner (us) frees them.
-        while (c < w.count && (int) INT.getAcquire(m, base + (long) w.index[c] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) {
+        while (c < count && (int) INT.getAcquire(m, base + (long) index[c] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) {
             c++;
         }
         w.cursor = c;
-        return c == w.count;
+        return c == count;
     }
 
     private boolean anyDone(MemorySegment m, BatchState w) {
