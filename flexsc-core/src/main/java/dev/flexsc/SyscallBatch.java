@@ -88,7 +88,8 @@ public final class SyscallBatch implements AutoCloseable {
      * The handles of the calls added since the last submit, by position; null after each
      * submit or close. A fresh array per batch, not one kept for the batch's life: a reference
      * store into a long-lived array costs G1 a fence per store once the array is in the old
-     * generation (measured: 5-8 ns per call), into a new one it costs a region check.
+     * generation (docs/batch.md: long-lived arrays cost the batch loop 5-8 ns per call), into
+     * a new one it costs a region check.
      */
     private Result[] handles;
     /** Length of the next batch's handles array: the last batch's size (at least 16), so it rarely grows. */
@@ -406,8 +407,8 @@ public final class SyscallBatch implements AutoCloseable {
         private static final long RAW_CALL = Long.MIN_VALUE;
         private static final int PENDING = 0, DONE = 1, DISCARDED = 2;
 
-        // 48 bytes with compressed references: the kind of argument is derived from the call
-        // (describe()) rather than stored, the only per-call allocation of a batch.
+        // The only per-call allocation of a batch: 48 bytes with compressed references (the
+        // kind of argument is derived in describe(), not stored).
         private final SyscallTable.Call call;
         /** The fd or address that describe() names; RAW_CALL for syscall(). */
         private final long mainArg;

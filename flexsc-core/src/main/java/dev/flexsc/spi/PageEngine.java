@@ -1042,8 +1042,9 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         long[] free = w.mask;
         int[] pos = w.pos, held = w.index, done = w.taken;
         int count = w.count, d = 0;
-        // The wait for all of them saw every entry DONE (allDone: acquire loads, so their ret
-        // stores are visible to us already): no need to look again.
+        // The wait for all of them saw every entry DONE (allDone: acquire loads, on this thread
+        // or on the carrier that watched it, whose fire() release pairs with our acquire of
+        // isFired), so every ret stored before DONE is visible here: no need to look again.
         boolean allSeen = w.all && w.cursor == count;
         try {
             MemorySegment m = mapping;
