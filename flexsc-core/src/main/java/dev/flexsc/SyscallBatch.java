@@ -84,7 +84,16 @@ public final class SyscallBatch implements AutoCloseable {
     private final SyscallInvoker invoker;
     private final BatchInvoker batcher;
     private final CallBatch calls;
+    /**
+     * The handles of the calls added since the last submit, by position; null after each
+     * submit or close. A fresh array per batch, not one kept for the batch's life: a reference
+     * store into a long-lived array costs G1 a fence per store once the array is in the old
+     * generation (docs/batch.md: long-lived arrays cost the batch loop 5-8 ns per call), into
+     * a new one it costs a region check.
+     */
     private Result[] handles;
+    /** Length of the next batch's handles array: the last batch's size (at least 16), so it rarely grows. */
+    private int handlesLength = 16;
     /** Heap reads to copy back after submit: (position, native copy, heap destination). */
     private int[] copyBackPos;
     private MemorySegment[] copyBackFrom, copyBackTo;
@@ -97,7 +106,6 @@ public final class SyscallBatch implements AutoCloseable {
         this.invoker = Objects.requireNonNull(invoker, "invoker");
         this.batcher = invoker instanceof BatchInvoker bi && bi.postsBatches() ? bi : null;
         this.calls = new CallBatch(16);
-        this.handles = new Result[16];
     }
 
     // ---- adders ----
@@ -206,9 +214,14 @@ public final class SyscallBatch implements AutoCloseable {
                        byte argKind, long mainArg) {
         checkOpen(c);
         int i = calls.add(c, a0, a1, a2, a3, a4, a5);
-        if (i == handles.length) handles = Arrays.copyOf(handles, i * 2);
-        Result r = new Result(c, argKind, mainArg);
-        handles[i] = r;
+        Result[] h = handles;
+        if (h == null) {
+            handles = h = new Result[handlesLength];
+        } else if (i == h.length) {
+            handles = h = Arrays.copyOf(h, i * 2);
+        }
+        Result r = new Result(c, argKind == Result.RAW ? Result.RAW_CALL : mainArg);
+        h[i] = r;
         return r;
     }
 
@@ -277,13 +290,14 @@ public final class SyscallBatch implements AutoCloseable {
         // Outcomes first, plain stores with no barrier between handles; then one release
         // fence and the DONE stores: every value and error above is ordered before every
         // DONE below, which is what the readers' acquire loads of state pair with.
+        boolean anyFailed = calls.anyFailed();
         for (int i = 0; i < n; i++) {
-            IOException f = calls.failure(i);
+            IOException f = anyFailed ? calls.failure(i) : null;
             if (f != null) {
                 h[i].error = f;
             } else {
                 long r = calls.result(i);
-                if (r < 0 && h[i].argKind != Result.RAW) h[i].error = Syscalls.errorOf(h[i].describe(), r);
+                if (r < 0 && !h[i].isRaw()) h[i].error = Syscalls.errorOf(h[i].describe(), r);
                 else h[i].value = r;
             }
         }
@@ -297,8 +311,9 @@ public final class SyscallBatch implements AutoCloseable {
         VarHandle.fullFence();
         for (int i = 0; i < n; i++) {
             h[i].completeFuture();
-            h[i] = null;
         }
+        handles = null; // the next add starts a new array (see handles)
+        handlesLength = Math.max(16, n);
         calls.clear();
         freeArena();
     }
@@ -312,14 +327,15 @@ public final class SyscallBatch implements AutoCloseable {
         if (closed) return;
         closed = true;
         int n = calls.size();
+        Result[] h = handles;
         for (int i = 0; i < n; i++) {
-            handles[i].discard();
+            h[i].discard();
         }
         VarHandle.fullFence(); // as in publish()
         for (int i = 0; i < n; i++) {
-            handles[i].completeFuture();
-            handles[i] = null;
+            h[i].completeFuture();
         }
+        handles = null;
         calls.clear();
         for (int k = 0; k < copyBacks; k++) copyBackFrom[k] = copyBackTo[k] = null;
         copyBacks = 0;
@@ -385,12 +401,18 @@ public final class SyscallBatch implements AutoCloseable {
             }
         }
 
+        /** How the adder names the call's main argument (see describe()); not stored. */
         static final byte RAW = 0, NO_ARG = 1, FD = 2, PATH = 3, ADDR = 4;
+        /** mainArg of a call added by syscall(): its result is returned raw, -errno included. */
+        private static final long RAW_CALL = Long.MIN_VALUE;
         private static final int PENDING = 0, DONE = 1, DISCARDED = 2;
 
+        // The only per-call allocation of a batch: 48 bytes with compressed references (the
+        // kind of argument is derived in describe(), not stored).
         private final SyscallTable.Call call;
-        private final byte argKind;
+        /** The fd or address that describe() names; RAW_CALL for syscall(). */
         private final long mainArg;
+        /** openat's path, for describe(); set by the adder. */
         private String path;
         /**
          * Plain: written by the submitter before its release fence and then the store of DONE
@@ -408,20 +430,21 @@ public final class SyscallBatch implements AutoCloseable {
         @SuppressWarnings("unused")
         private volatile CompletableFuture<Long> future;
 
-        private Result(SyscallTable.Call call, byte argKind, long mainArg) {
+        private Result(SyscallTable.Call call, long mainArg) {
             this.call = call;
-            this.argKind = argKind;
             this.mainArg = mainArg;
+        }
+
+        private boolean isRaw() {
+            return mainArg == RAW_CALL; // no fd or user-space address is Long.MIN_VALUE
         }
 
         /** The call, as error messages name it, e.g. {@code pwrite64(fd=7)}. */
         public String describe() {
-            return switch (argKind) {
-                case NO_ARG, RAW -> call.name() + "()";
-                case FD -> call.name() + "(fd=" + mainArg + ")";
-                case PATH -> call.name() + "(path=" + path + ")";
-                default -> call.name() + "(addr=0x" + Long.toHexString(mainArg) + ")";
-            };
+            if (isRaw() || call.nr() == GETPID) return call.name() + "()";
+            if (path != null) return call.name() + "(path=" + path + ")";
+            if (call.nr() == MADVISE) return call.name() + "(addr=0x" + Long.toHexString(mainArg) + ")";
+            return call.name() + "(fd=" + mainArg + ")";
         }
 
         /** True once the batch was submitted (this call has its outcome) or closed without it. */

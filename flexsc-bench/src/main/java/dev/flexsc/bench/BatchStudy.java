@@ -36,7 +36,10 @@ import java.util.stream.Stream;
  * callers themselves for platform threads, the scheduler's carriers for green threads
  * (which includes their idle spinning: see docs/batch.md). The syscall side's CPU (libflexsc
  * executors, io_uring's SQ poller and io-wq workers, read from /proc/self/task) is shown
- * apart. It never passes or fails on timing.
+ * apart. The mechanism rows ({@link NoopPageEngine}) have no syscall thread: the caller runs
+ * the no-op entries itself, and that executor part, timed on the caller's thread, fills their
+ * syscall-side column; a second row subtracts it from the caller's CPU (the application side
+ * alone). It never passes or fails on timing.
  */
 public final class BatchStudy {
     private BatchStudy() {}
@@ -50,6 +53,12 @@ public final class BatchStudy {
         GREEN("FlexSC %s, 8 green threads"),
         GREEN_BUSY("FlexSC %s, 8 green threads + CPU filler"),
         MECHANISM("page engine, caller runs no-op entries (mechanism)");
+
+        /**
+         * The second row of a {@link #MECHANISM} measurement: the same run, its caller's CPU
+         * less the executor's part (the no-op entries it ran in place of a syscall thread).
+         */
+        static final String MECHANISM_APP_SIDE = "page engine, mechanism, executor part subtracted";
 
         final String label;
 
@@ -85,7 +94,10 @@ public final class BatchStudy {
                 rows.add(measure(Mode.DIRECT, null, call, batch, warmupSeconds, seconds));
                 rows.add(measure(Mode.DIRECT_BATCH, null, call, batch, warmupSeconds, seconds));
                 if (call == CallKind.GETPID) {
-                    rows.add(measure(Mode.MECHANISM, Engine.SYSCALL_THREADS, call, batch, warmupSeconds, seconds));
+                    Row all = measure(Mode.MECHANISM, Engine.SYSCALL_THREADS, call, batch, warmupSeconds, seconds);
+                    rows.add(all);
+                    rows.add(new Row(call, Mode.MECHANISM_APP_SIDE, batch, all.calls(), all.callsPerSecond(),
+                            all.appCpuNsPerCall() - all.syscallSideCpuNsPerCall(), all.syscallSideCpuNsPerCall()));
                 }
                 for (Engine e : engines) {
                     rows.add(measure(Mode.PLATFORM, e, call, batch, warmupSeconds, seconds));
@@ -124,6 +136,10 @@ public final class BatchStudy {
             }
             long[] counts = new long[threads * 16];
             long[] cpu = new long[threads * 16];
+            // Mechanism only: the no-op executor's time and the caller's wall clock at the snapshots.
+            long[] exec = new long[threads * 16];
+            long[] wall = new long[threads * 16];
+            NoopPageEngine noop = opened instanceof NoopPageEngine e ? e : null;
             int[] phase = new int[1];
             CountDownLatch ready = new CountDownLatch(threads);
             AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -137,7 +153,7 @@ public final class BatchStudy {
                     try {
                         if (pin >= 0) dev.flexsc.nativeimpl.LibFlexsc.flexsc_pin_self(pin);
                         ready.countDown();
-                        loop(mode, s, call, fd, buf, batch, phase, counts, cpu, slot);
+                        loop(mode, s, noop, call, fd, buf, batch, phase, new long[][] {counts, cpu, exec, wall}, slot);
                     } catch (Throwable x) {
                         failure.compareAndSet(null, x);
                         ready.countDown();
@@ -170,18 +186,29 @@ public final class BatchStudy {
             // the CPU per unit calibrated alone on the same carriers just before).
             if (rt != null) appCpu = carrier1 - carrier0 - fillerCpu;
             double secs = (t1 - t0) / 1e9;
-            if (mode == Mode.MECHANISM) side1 = side0; // its executor is a Java thread, not counted
             String variant = mode.label.contains("%s") ? String.format(Locale.ROOT, mode.label, engine) : mode.label;
+            if (mode == Mode.MECHANISM) {
+                // The executor's part ran on the caller's thread: its wall time, scaled by the
+                // share of the window the thread was on a CPU (a preemption inside the timed
+                // part is wall time, not CPU time; preemptions fall anywhere in the loop alike).
+                double onCpu = Math.min(1.0, (double) appCpu / Math.max(1, wall[1] - wall[0]));
+                double execCpu = (exec[1] - exec[0]) * onCpu;
+                return new Row(call, variant, batch, calls, calls / secs, (double) appCpu / calls, execCpu / calls);
+            }
             return new Row(call, variant, batch, calls, calls / secs, (double) appCpu / calls,
-                    engine == null || mode == Mode.MECHANISM ? Double.NaN : (double) (side1 - side0) / calls);
+                    engine == null ? Double.NaN : (double) (side1 - side0) / calls);
         } finally {
             Files.deleteIfExists(file);
         }
     }
 
-    /** One caller: batches of {@code batch} calls until the phase says stop; snapshots at the phase changes. */
-    private static void loop(Mode mode, Syscalls s, CallKind call, int fd, MemorySegment buf, int batch,
-                             int[] phase, long[] counts, long[] cpu, int slot) throws IOException {
+    /**
+     * One caller: batches of {@code batch} calls until the phase says stop; snapshots at the
+     * phase changes into {@code snap}: calls, thread CPU, the no-op executor's time (mechanism
+     * only) and the wall clock, at {@code slot} (start) and {@code slot + 1} (end).
+     */
+    private static void loop(Mode mode, Syscalls s, NoopPageEngine noop, CallKind call, int fd, MemorySegment buf,
+                             int batch, int[] phase, long[][] snap, int slot) throws IOException {
         boolean platform = !Thread.currentThread().isVirtual();
         int nr = call.nr();
         long n = 0;
@@ -206,18 +233,65 @@ public final class BatchStudy {
                 int p = (int) PHASE.getVolatile(phase, 0);
                 if (p != seen) {
                     long c = platform ? THREADS.getCurrentThreadCpuTime() : 0;
-                    if (p == 1) {
-                        counts[slot] = n;
-                        cpu[slot] = c;
-                    } else {
-                        counts[slot + 1] = n;
-                        cpu[slot + 1] = c;
-                        return;
-                    }
+                    int at = p == 1 ? slot : slot + 1;
+                    snap[0][at] = n;
+                    snap[1][at] = c;
+                    snap[2][at] = noop != null ? noop.executorNanos() : 0;
+                    snap[3][at] = System.nanoTime();
+                    if (p != 1) return;
                     seen = p;
                 }
             }
         }
+    }
+
+    /**
+     * {@code ./flexsc bench --study batchloop}: the mechanism alone in steady state. One
+     * platform thread submits batches of {@code batch} getpids to a {@link NoopPageEngine}
+     * ({@code callerSpin 0}) for {@code reps} windows of {@code seconds} each, after
+     * {@code warmup} seconds of the same, and prints per window the thread's CPU per call, the executor's part
+     * (as in the study's mechanism rows) and the rest, the application side, and the bytes
+     * allocated per call; then the minimum of each over the windows, the figure least
+     * disturbed by other load on a shared machine. Each batch's handles are kept in a fresh
+     * array, as code holding them in locals or a per-batch list does. Never passes or fails.
+     */
+    public static void mechanismLoop(int batch, int reps, double seconds, double warmup,
+                                     java.util.function.Consumer<String> out)
+            throws IOException {
+        FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).callerSpin(0)
+                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
+        com.sun.management.ThreadMXBean tm = (com.sun.management.ThreadMXBean) THREADS;
+        double minAll = Double.MAX_VALUE, minExec = Double.MAX_VALUE, minApp = Double.MAX_VALUE;
+        try (NoopPageEngine e = NoopPageEngine.open(cfg); SyscallBatch b = e.syscalls().batch()) {
+            for (int rep = -1; rep < reps; rep++) { // rep -1: warm-up, not reported
+                long x0 = e.executorNanos(), a0 = tm.getCurrentThreadAllocatedBytes();
+                long c0 = tm.getCurrentThreadCpuTime(), t0 = System.nanoTime(), n = 0;
+                long end = t0 + (long) ((rep < 0 ? warmup : seconds) * 1e9);
+                do {
+                    for (int k = 0; k < 100; k++) {
+                        SyscallBatch.Result[] rs = new SyscallBatch.Result[batch];
+                        for (int i = 0; i < batch; i++) rs[i] = b.getpid();
+                        b.submit();
+                        for (int i = 0; i < batch; i++) rs[i].get(); // throws on an error
+                    }
+                    n += 100L * batch;
+                } while (System.nanoTime() < end);
+                long c1 = tm.getCurrentThreadCpuTime(), t1 = System.nanoTime();
+                long x1 = e.executorNanos(), a1 = tm.getCurrentThreadAllocatedBytes();
+                if (rep < 0) continue;
+                double onCpu = Math.min(1.0, (double) (c1 - c0) / Math.max(1, t1 - t0)); // as in measure()
+                double all = (double) (c1 - c0) / n, exec = (x1 - x0) * onCpu / n;
+                minAll = Math.min(minAll, all);
+                minExec = Math.min(minExec, exec);
+                minApp = Math.min(minApp, all - exec);
+                out.accept(String.format(Locale.ROOT, "window %d: %.1f ns/call caller CPU, executor part %.1f,"
+                        + " application side %.1f, %.1f bytes allocated/call", rep + 1, all, exec, all - exec,
+                        (double) (a1 - a0) / n));
+            }
+        }
+        out.accept(String.format(Locale.ROOT, "batch %d, %.1f s warm-up, minimum over %d windows of %.1f s:"
+                + " %.1f ns/call caller CPU, executor part %.1f, application side %.1f",
+                batch, warmup, reps, seconds, minAll, minExec, minApp));
     }
 
     /**

@@ -22,6 +22,8 @@ import java.util.Locale;
  * ./flexsc bench --study cost                      the per-call cost study (JMH, one call in flight)
  * ./flexsc bench --study batch [--seconds S] [--engines E,..] [--calls getpid,pwrite4k]
  *                                                  SyscallBatch: app CPU per call, batches of 1, 8, 64, 256
+ * ./flexsc bench --study batchloop [--batch 64] [--reps 8] [--seconds 0.7] [--warmup 3]
+ *                                                  the batch mechanism alone in steady state (no-op engine)
  * ./flexsc bench --study policy [--engine SYSCALL_THREADS] [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
  *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
@@ -124,8 +126,23 @@ public final class Main {
                 printSetup("batch study", warmup, seconds);
                 System.out.println(BatchStudy.table(BatchStudy.run(warmup, seconds, engines, calls, System.err::println)));
             }
+            case "batchloop" -> {
+                int batch = 64, reps = 8;
+                double seconds = 0.7, warmup = 3;
+                for (int i = 1; i < args.length; i++) {
+                    switch (args[i]) {
+                        case "--batch" -> batch = Integer.parseInt(args[++i]);
+                        case "--reps" -> reps = Integer.parseInt(args[++i]);
+                        case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                        case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+                        default -> throw new IllegalArgumentException("unknown option " + args[i]
+                                + " (--batch N, --reps N, --seconds S, --warmup S)");
+                    }
+                }
+                BatchStudy.mechanismLoop(batch, reps, seconds, warmup, System.out::println);
+            }
             case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
-            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, batch, policy)");
+            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, batch, batchloop, policy)");
         }
     }
 

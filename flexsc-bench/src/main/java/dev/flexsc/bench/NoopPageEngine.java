@@ -19,7 +19,10 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * {@code done_seq}. With {@code callerSpin 0} the caller's CPU per call is then the
  * shared-memory mechanism alone (allocate, post, publish, reap, the handles) plus this
  * executor's own few atomics, with no kernel work and no scheduling between threads: an
- * upper bound of what the mechanism costs the application core. For the batch study only.
+ * upper bound of what the mechanism costs the application core. The executor's part is
+ * timed apart ({@link #executorNanos()}), so the study can also show the application side
+ * alone: what a caller pays when a syscall thread on another core runs the entries.
+ * For the batch study only.
  */
 final class NoopPageEngine extends PageEngine {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -31,6 +34,12 @@ final class NoopPageEngine extends PageEngine {
     private final long bits;
     private final long doneSeq;
     private final int words;
+    /**
+     * Wall time spent in {@link #runPending()} (the executor's side of each entry, run on the
+     * caller's thread), so the study can report the caller's own CPU apart from it. Written
+     * and read by the one caller thread of the study.
+     */
+    private long executorNanos;
 
     private NoopPageEngine(FlexscConfig config, Arena arena, MemorySegment mapping) {
         super(Engine.SYSCALL_THREADS, config, mapping, 1, config.pages());
@@ -75,7 +84,18 @@ final class NoopPageEngine extends PageEngine {
 
     @Override
     protected void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
+        long t0 = System.nanoTime();
         runPending(); // flexsc_wait: the waiter executes what is pending
+        executorNanos += System.nanoTime() - t0;
+    }
+
+    /**
+     * Nanoseconds this engine's waiter spent running the posted entries as their executor
+     * (claim, {@code ret}, DONE, {@code done_seq}; timed with two {@code nanoTime} reads per
+     * wait, which count in it). Only for the thread that submits: not thread-safe.
+     */
+    long executorNanos() {
+        return executorNanos;
     }
 
     @Override

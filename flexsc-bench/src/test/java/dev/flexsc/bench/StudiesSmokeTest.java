@@ -57,6 +57,24 @@ class StudiesSmokeTest {
         }
         for (BatchStudy.Row r : rows) assertTrue(r.calls() > 0, r.toString());
         assertTrue(BatchStudy.table(rows).contains("app CPU ns/call"));
+        for (int batch : BatchStudy.BATCHES) {
+            BatchStudy.Row all = rows.stream().filter(r -> r.batch() == batch && r.variant().contains("(mechanism)"))
+                    .findFirst().orElseThrow();
+            BatchStudy.Row app = rows.stream().filter(r -> r.batch() == batch && r.variant().contains("executor part subtracted"))
+                    .findFirst().orElseThrow();
+            // The executor's part is measured (not zero) and the application side is the rest.
+            assertTrue(all.syscallSideCpuNsPerCall() > 0, all.toString());
+            assertEquals(all.appCpuNsPerCall() - all.syscallSideCpuNsPerCall(), app.appCpuNsPerCall(), 1e-9);
+        }
+    }
+
+    @Test
+    void batchLoopReportsEveryWindowAndTheMinimum() throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        BatchStudy.mechanismLoop(8, 2, 0.05, 0.05, out::add);
+        assertEquals(3, out.size(), out::toString);
+        assertTrue(out.get(0).startsWith("window 1: ") && out.get(0).contains("application side"), out.get(0));
+        assertTrue(out.get(2).contains("minimum over 2 windows"), out.get(2));
     }
 
     @Test

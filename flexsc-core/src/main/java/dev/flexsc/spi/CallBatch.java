@@ -18,50 +18,60 @@ import java.util.Arrays;
  * complete calls on other threads copy the results in on that thread before returning).
  */
 public final class CallBatch {
-    private static final int ARGS = 6;
+    /** Longs per position in {@link #calls}: the call's number, its six arguments, one unused. */
+    private static final int STRIDE = 8;
 
-    private SyscallTable.Call[] calls;
-    private long[] args;
+    /**
+     * Per position {@code i}, at {@code i * STRIDE}: the call's number, then its six arguments.
+     * One primitive array: one bounds check per add, and no reference store (an array of the
+     * {@code Call} references would cost a GC write barrier per call, with G1 a fence once
+     * the array is in the old generation); {@link #call(int)} maps the number back to the
+     * table's entry.
+     */
+    private long[] calls;
     private long[] ret;
     private IOException[] failure;
     /** 1 once position i is settled (a result or a failure), so no call is settled twice. */
     private byte[] settled;
     private int size;
-    private int settledCount;
     /** Whether some position failed since the last clear (else failure[] holds only nulls). */
     private boolean failed;
     private Object engineState;
 
     public CallBatch(int initialCapacity) {
         int c = Math.max(1, initialCapacity);
-        calls = new SyscallTable.Call[c];
-        args = new long[c * ARGS];
+        calls = new long[c * STRIDE];
         ret = new long[c];
         failure = new IOException[c];
         settled = new byte[c];
     }
 
-    /** Appends a call; returns its position. {@code call} is an allow-listed call (a table entry). */
+    /**
+     * Appends a call; returns its position. {@code call} is an allow-listed call (a table entry).
+     *
+     * @throws IllegalArgumentException if {@code call} is not the call table's own entry
+     */
     public int add(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) {
+        int nr = call.nr();
+        if (SyscallTable.lookup(nr) != call) throw new IllegalArgumentException(call + " is not an entry of the call table");
         int i = size;
-        if (i == calls.length) grow();
-        calls[i] = call;
-        int k = i * ARGS;
-        long[] a = args;
-        a[k] = a0;
-        a[k + 1] = a1;
-        a[k + 2] = a2;
-        a[k + 3] = a3;
-        a[k + 4] = a4;
-        a[k + 5] = a5;
+        if (i == ret.length) grow();
+        int k = i * STRIDE;
+        long[] a = calls;
+        a[k] = nr;
+        a[k + 1] = a0;
+        a[k + 2] = a1;
+        a[k + 3] = a2;
+        a[k + 4] = a3;
+        a[k + 5] = a4;
+        a[k + 6] = a5;
         size = i + 1;
         return i;
     }
 
     private void grow() {
-        int c = calls.length * 2;
-        calls = Arrays.copyOf(calls, c);
-        args = Arrays.copyOf(args, c * ARGS);
+        int c = ret.length * 2;
+        calls = Arrays.copyOf(calls, c * STRIDE);
         ret = Arrays.copyOf(ret, c);
         failure = Arrays.copyOf(failure, c);
         settled = Arrays.copyOf(settled, c);
@@ -74,17 +84,18 @@ public final class CallBatch {
 
     /** Call at position i (an allow-listed table entry: engines need not look it up again). */
     public SyscallTable.Call call(int i) {
-        return calls[i];
+        return SyscallTable.lookup(nr(i));
     }
 
     /** The system call number at position i. */
     public int nr(int i) {
-        return calls[i].nr();
+        return (int) calls[i * STRIDE];
     }
 
     /** Argument {@code k} (0..5) of the call at position i. */
     public long arg(int i, int k) {
-        return args[i * ARGS + k];
+        if (k < 0 || k > 5) throw new IndexOutOfBoundsException("argument " + k + " of a system call (0..5)");
+        return calls[i * STRIDE + 1 + k];
     }
 
     /**
@@ -92,14 +103,14 @@ public final class CallBatch {
      * longs (plain stores; the engine publishes them).
      */
     public void copyArgs(int i, MemorySegment dst, long offset) {
-        long[] a = args;
-        int k = i * ARGS;
-        dst.set(ValueLayout.JAVA_LONG, offset, a[k]);
-        dst.set(ValueLayout.JAVA_LONG, offset + 8, a[k + 1]);
-        dst.set(ValueLayout.JAVA_LONG, offset + 16, a[k + 2]);
-        dst.set(ValueLayout.JAVA_LONG, offset + 24, a[k + 3]);
-        dst.set(ValueLayout.JAVA_LONG, offset + 32, a[k + 4]);
-        dst.set(ValueLayout.JAVA_LONG, offset + 40, a[k + 5]);
+        long[] a = calls;
+        int k = i * STRIDE;
+        dst.set(ValueLayout.JAVA_LONG, offset, a[k + 1]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 8, a[k + 2]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 16, a[k + 3]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 24, a[k + 4]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 32, a[k + 5]);
+        dst.set(ValueLayout.JAVA_LONG, offset + 40, a[k + 6]);
     }
 
     /** Engine: records the raw kernel result of position i ({@code >= 0} value, {@code < 0} -errno). */
@@ -117,9 +128,8 @@ public final class CallBatch {
 
     private void settle(int i) {
         if (i < 0 || i >= size) throw new IndexOutOfBoundsException("position " + i + " of a batch of " + size);
-        if (settled[i] != 0) throw new IllegalStateException("position " + i + " (" + calls[i].name() + ") settled twice");
+        if (settled[i] != 0) throw new IllegalStateException("position " + i + " (" + call(i).name() + ") settled twice");
         settled[i] = 1;
-        settledCount++;
     }
 
     /** True once position i has a result or a failure. */
@@ -127,14 +137,21 @@ public final class CallBatch {
         return settled[i] != 0;
     }
 
-    /** Positions settled so far. */
+    /** Positions settled so far (counted on demand: settling keeps no count). */
     public int settledCount() {
-        return settledCount;
+        int c = 0;
+        for (int i = 0; i < size; i++) c += settled[i];
+        return c;
     }
 
     /** The raw result of a completed position. */
     public long result(int i) {
         return ret[i];
+    }
+
+    /** True if some position failed since the last {@link #clear()} (else every {@link #failure} is null). */
+    public boolean anyFailed() {
+        return failed;
     }
 
     /** The failure of a failed position, or null. */
@@ -159,14 +176,11 @@ public final class CallBatch {
     /** Empties the batch for reuse (capacity kept). */
     public void clear() {
         int n = size;
-        // calls[] keeps its entries: they are the call table's own constants, overwritten by
-        // the next adds, so holding them retains nothing.
         if (failed) {
             Arrays.fill(failure, 0, n, null);
             failed = false;
         }
         Arrays.fill(settled, 0, n, (byte) 0);
         size = 0;
-        settledCount = 0;
     }
 }

@@ -927,14 +927,15 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     private boolean allDone(MemorySegment m, BatchState w) {
         long base = w.entriesBase;
-        int c = w.cursor;
+        int c = w.cursor, count = w.count;
+        int[] index = w.index; // in locals: the acquire loads below would make the JIT reload fields
         // Acquire loads: pair with the executors' release stores of DONE. Entries before the
         // cursor were seen DONE already; they stay DONE until their owner (us) frees them.
-        while (c < w.count && (int) INT.getAcquire(m, base + (long) w.index[c] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) {
+        while (c < count && (int) INT.getAcquire(m, base + (long) index[c] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) {
             c++;
         }
         w.cursor = c;
-        return c == w.count;
+        return c == count;
     }
 
     private boolean anyDone(MemorySegment m, BatchState w) {
@@ -1030,10 +1031,105 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     /**
      * Reaps the batch's DONE entries (results into the batch, entries freed with one OR per
      * bitmap word) and keeps the others in flight; once the executors are stopped, settles
-     * the rest as {@link #failAfterStop} does for single calls.
+     * the rest as {@link #failAfterStop} does for single calls ({@link #reapBatchAfterStop}).
      */
     private void reapBatch(int g, CallBatch b, BatchState w) {
-        boolean stopped = executorsStopped; // volatile
+        if (executorsStopped) { // volatile
+            reapBatchAfterStop(g, b, w);
+            return;
+        }
+        long base = entriesOff[g];
+        long[] free = w.mask;
+        int[] pos = w.pos, held = w.index, done = w.taken;
+        int count = w.count, d = 0;
+        // The wait for all of them saw every entry DONE (allDone: acquire loads, on this thread
+        // or on the carrier that watched it, whose fire() release pairs with our acquire of
+        // isFired), so every ret stored before DONE is visible here: no need to look again.
+        boolean allSeen = w.all && w.cursor == count;
+        try {
+            MemorySegment m = mapping;
+            // Three passes, so no barrier sits among the plain accesses of the second: which
+            // entries are DONE (opaque loads), one acquire fence, their results (plain loads),
+            // then FREE (release stores).
+            if (allSeen) {
+                d = count;
+            } else {
+                for (int j = 0; j < count; j++) {
+                    if ((int) INT.getOpaque(m, base + (long) held[j] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) {
+                        done[d++] = j;
+                    }
+                }
+                if (d == 0) return;
+                // Acquire fence: every DONE load above is ordered before every ret load below,
+                // so with the executors' release stores of DONE each ret read is the one they
+                // stored (an acquire load per entry, with one fence).
+                VarHandle.acquireFence();
+            }
+            for (int k = 0; k < d; k++) {
+                int j = allSeen ? k : done[k], index = held[j];
+                // Plain load: ordered after this entry's DONE by the fence above.
+                b.complete(pos[j], m.get(ValueLayout.JAVA_LONG, base + (long) index * ENTRY_SIZE + ENTRY_RET));
+                free[index >>> 6] |= 1L << index;
+            }
+            for (int k = 0; k < d; k++) {
+                // Release: our ret load above precedes FREE (the executor is done with the
+                // entry; FREE is for diagnostics only, the free bitmap below hands it out).
+                INT.setRelease(m, base + (long) held[allSeen ? k : done[k]] * ENTRY_SIZE + ENTRY_STATUS, STATUS_FREE);
+            }
+        } catch (IllegalStateException released) {
+            failReleased(b, w);
+            return;
+        }
+        int keep = 0;
+        if (d < count) { // keep the entries still in flight, in order
+            for (int j = 0, k = 0; j < count; j++) {
+                if (k < d && done[k] == j) {
+                    k++;
+                } else {
+                    pos[keep] = pos[j];
+                    held[keep] = held[j];
+                    keep++;
+                }
+            }
+        }
+        w.count = keep;
+        freeReaped(g, free);
+    }
+
+    /** The mapping was released by close(): nothing in flight can be reaped any more. */
+    private static void failReleased(CallBatch b, BatchState w) {
+        for (int j = 0; j < w.count; j++) {
+            if (!b.isSettled(w.pos[j])) {
+                b.fail(w.pos[j], new EngineClosedException(b.call(w.pos[j]).name()
+                        + ": the engine was closed while the call was in flight; the result is lost"));
+            }
+        }
+        java.util.Arrays.fill(w.mask, 0);
+        w.count = 0;
+    }
+
+    /** Frees the entries in {@code free} (cleared) with one OR per bitmap word; wakes an entry waiter. */
+    private void freeReaped(int g, long[] free) {
+        boolean freed = false;
+        for (int word = 0; word < free.length; word++) {
+            if (free[word] != 0) {
+                // Volatile RMW: the entries are free for the next allocation.
+                FREE_WORD.getAndBitwiseOr(freeBits, g * FREE_STRIDE + word, free[word]);
+                free[word] = 0;
+                freed = true;
+            }
+        }
+        if (freed && entryWaiterCount.get() != 0) {
+            Thread t = entryWaiters.peek();
+            if (t != null) LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * {@link #reapBatch} once the executors are stopped: DONE entries are reaped, an entry
+     * still SUBMITTED is taken back (CAS) and fails, one BUSY fails with its result lost.
+     */
+    private void reapBatchAfterStop(int g, CallBatch b, BatchState w) {
         long base = entriesOff[g];
         long[] free = w.mask;
         int keep = 0;
@@ -1046,7 +1142,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 MemorySegment e = m.asSlice(base + (long) index * ENTRY_SIZE, ENTRY_SIZE);
                 // Acquire: pairs with the executor's release store of DONE, so ret is visible.
                 int s = (int) INT.getAcquire(e, (long) ENTRY_STATUS);
-                if (s != STATUS_DONE && stopped) {
+                if (s != STATUS_DONE) {
                     // CAS: the entry is ours again only if no executor claimed it.
                     if (INT.compareAndSet(e, (long) ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
                         free[index >>> 6] |= 1L << index;
@@ -1061,44 +1157,18 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                         continue;
                     }
                 }
-                if (s == STATUS_DONE) {
-                    // Plain load: ordered after the acquire load of DONE above.
-                    b.complete(p, e.get(ValueLayout.JAVA_LONG, ENTRY_RET));
-                    // Release: the executor is done with the entry; FREE is for diagnostics only.
-                    INT.setRelease(e, (long) ENTRY_STATUS, STATUS_FREE);
-                    free[index >>> 6] |= 1L << index;
-                } else {
-                    pos[keep] = p;
-                    held[keep] = index;
-                    keep++;
-                }
+                // Plain load: ordered after the acquire load of DONE above.
+                b.complete(p, e.get(ValueLayout.JAVA_LONG, ENTRY_RET));
+                // Release: the executor is done with the entry; FREE is for diagnostics only.
+                INT.setRelease(e, (long) ENTRY_STATUS, STATUS_FREE);
+                free[index >>> 6] |= 1L << index;
             }
         } catch (IllegalStateException released) {
-            // The mapping was released by close(): nothing in flight can be reaped any more.
-            for (int j = 0; j < w.count; j++) {
-                if (!b.isSettled(w.pos[j])) {
-                    b.fail(w.pos[j], new EngineClosedException(b.call(w.pos[j]).name()
-                            + ": the engine was closed while the call was in flight; the result is lost"));
-                }
-            }
-            java.util.Arrays.fill(free, 0);
-            w.count = 0;
+            failReleased(b, w);
             return;
         }
         w.count = keep;
-        boolean freed = false;
-        for (int word = 0; word < free.length; word++) {
-            if (free[word] != 0) {
-                // Volatile RMW: the entries are free for the next allocation.
-                FREE_WORD.getAndBitwiseOr(freeBits, g * FREE_STRIDE + word, free[word]);
-                free[word] = 0;
-                freed = true;
-            }
-        }
-        if (freed && entryWaiterCount.get() != 0) {
-            Thread t = entryWaiters.peek();
-            if (t != null) LockSupport.unpark(t);
-        }
+        freeReaped(g, free);
     }
 
     /** A green thread's batch on group g: settled when its wait condition holds. */

@@ -1,0 +1,80 @@
+package dev.flexsc;
+
+import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.spi.SyscallInvoker;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Handles of a batch run one by one by a scripted invoker (no engine): how each kind of call
+ * is named in its errors, raw results, and handles that keep their results while the batch
+ * goes on with new calls (each batch has its own handles).
+ */
+class SyscallBatchHandlesTest {
+    /** Returns -EBADF for fd 999 and for madvise, -ENOENT for openat, else the call's number. */
+    private static final SyscallInvoker SCRIPTED = (nr, a0, a1, a2, a3, a4, a5) -> {
+        if (nr == SyscallTable.OPENAT) return -2;
+        if (nr == SyscallTable.MADVISE) return -22;
+        if (nr != SyscallTable.GETPID && a0 == 999) return -9;
+        return nr;
+    };
+
+    @Test
+    void errorsNameTheCallItsDescriptorPathOrAddress() throws IOException {
+        try (Arena arena = Arena.ofConfined(); SyscallBatch b = new SyscallBatch(SCRIPTED)) {
+            MemorySegment buf = arena.allocate(4096, 4096);
+            SyscallBatch.Result pid = b.getpid();
+            SyscallBatch.Result w = b.pwrite(999, buf, 0);
+            SyscallBatch.Result o = b.openat(Syscalls.AT_FDCWD, "/no/such", 0, 0);
+            SyscallBatch.Result m = b.madvise(buf, 4);
+            SyscallBatch.Result raw = b.syscall(SyscallTable.PWRITE64, 999, buf.address(), 1, 0);
+            SyscallBatch.Result ok = b.lseek(3, 0, 0);
+            b.submit();
+            assertEquals(SyscallTable.GETPID, pid.get());
+            assertEquals("getpid()", pid.describe());
+            ErrnoException e = assertThrows(ErrnoException.class, w::get);
+            assertTrue(e.getMessage().startsWith("pwrite64(fd=999): EBADF"), e.getMessage());
+            e = assertThrows(ErrnoException.class, o::get);
+            assertTrue(e.getMessage().startsWith("openat(path=/no/such): ENOENT"), e.getMessage());
+            e = assertThrows(ErrnoException.class, m::get);
+            assertTrue(e.getMessage().startsWith("madvise(addr=0x" + Long.toHexString(buf.address()) + "): EINVAL"),
+                    e.getMessage());
+            assertEquals(-9, raw.get(), "syscall() returns -errno raw");
+            assertEquals("pwrite64()", raw.describe());
+            assertEquals(SyscallTable.LSEEK, ok.get());
+            assertEquals("lseek(fd=3)", ok.describe());
+            assertTrue(ok.future().isDone());
+        }
+    }
+
+    @Test
+    void handlesKeepTheirResultsAcrossLaterBatchesOfAnySize() throws IOException {
+        try (SyscallBatch b = new SyscallBatch(SCRIPTED)) {
+            List<SyscallBatch.Result> first = new ArrayList<>();
+            for (int i = 0; i < 40; i++) first.add(b.lseek(i, 0, 0)); // grows past the initial 16
+            CompletableFuture<Long> f = first.get(39).future();
+            b.submit();
+            assertEquals(SyscallTable.LSEEK, f.join());
+            List<SyscallBatch.Result> second = new ArrayList<>();
+            for (int i = 0; i < 3; i++) second.add(b.fsync(999));
+            b.submit();
+            for (SyscallBatch.Result r : first) assertEquals(SyscallTable.LSEEK, r.get());
+            for (SyscallBatch.Result r : second) assertThrows(ErrnoException.class, r::get);
+            SyscallBatch.Result never = b.getpid();
+            CompletableFuture<Long> nf = never.future();
+            b.close();
+            assertThrows(CancellationException.class, never::get);
+            assertTrue(nf.isCancelled());
+            assertEquals(SyscallTable.LSEEK, first.get(0).get());
+        }
+    }
+}
