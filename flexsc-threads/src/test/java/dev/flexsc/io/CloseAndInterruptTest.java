@@ -63,7 +63,7 @@ class CloseAndInterruptTest extends IoRuntimeTest {
         t.join(5000);
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertFalse(t.isAlive(), how + " did not wake the blocked thread");
-        assertTrue(ms < 2000, "waking took " + ms + " ms");
+        assertTrue(ms < 5000, "waking took " + ms + " ms"); // liveness: a close that does not wake it never does
         assertFalse(ch.isOpen(), "the channel must be closed");
         return seen.get();
     }

@@ -48,6 +48,6 @@ final class BlockedCalls {
         assertFalse(t.isAlive(), "interrupt did not cancel the blocked " + what);
         assertInstanceOf(InterruptedIOException.class, result[0]);
         assertTrue(interruptKept[0], "the interrupt status was not kept");
-        assertTrue(ms < 1000, "cancel took " + ms + " ms");
+        assertTrue(ms < 5000, "cancel took " + ms + " ms"); // liveness: a cancel that fails never completes
     }
 }

@@ -287,7 +287,7 @@ class UringSchedulerTest {
                         kind, cycles, sleeps, st.wakeNops(), st.waitEnters(), worst / 1000);
                 assertEquals(cycles, done.get());
                 assertTrue(sleeps >= cycles, "the carrier rarely slept; the window was not exercised: " + sleeps);
-                assertTrue(worst < TimeUnit.SECONDS.toNanos(3), "a wake-up took " + worst / 1_000_000 + " ms");
+                assertTrue(worst < TimeUnit.SECONDS.toNanos(10), "a wake-up took " + worst / 1_000_000 + " ms");
                 if (kind == Engine.IO_URING) {
                     assertTrue(st.wakeNops() > 0, "no carrier slept in io_uring_enter when woken");
                 }

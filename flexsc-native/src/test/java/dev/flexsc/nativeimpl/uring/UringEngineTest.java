@@ -215,7 +215,7 @@ class UringEngineTest {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 assertInstanceOf(InterruptedIOException.class, result[0], String.valueOf(result[0]));
                 assertTrue(interruptKept[0], "the interrupt status was not kept");
-                assertTrue(ms < 1000, "cancel took " + ms + " ms");
+                assertTrue(ms < 5000, "cancel took " + ms + " ms"); // liveness: a cancel that fails never completes
                 assertTrue(e.uringStats().cancels() >= 1);
                 // the pipe is intact: a later read gets the data written after the cancel
                 assertEquals(3, s.write(p[1], "abc".getBytes()));
