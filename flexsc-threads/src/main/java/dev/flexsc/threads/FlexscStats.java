@@ -78,8 +78,27 @@ final class FlexscStats implements FlexscStatsMXBean {
     }
 
     private EngineStats es() {
-        FlexscEngine e = engine();
-        return e == null ? null : e.stats();
+        return withFallback(engine());
+    }
+
+    /**
+     * The engine's counters, for an io_uring engine with the calls it handed to its
+     * SYSCALL_THREADS fallback added in (getpid, fstat, ... and batches of them): the engine
+     * a user configured is the pair, and {@code CallsPosted} should count every call that went
+     * down the exception-less path, as {@link EngineStats#posted()} does. Thread counts and
+     * the policy's posted/direct counts already cover both (the fallback's own gate is not
+     * used), so they are taken from the io_uring engine alone. Null without an engine.
+     */
+    static EngineStats withFallback(FlexscEngine e) {
+        if (e == null) return null;
+        EngineStats s = e.stats();
+        if (!(e instanceof dev.flexsc.nativeimpl.uring.UringEngine u)) return s;
+        EngineStats f = u.uringStats().fallback();
+        if (f == null) return s;
+        return new EngineStats(s.engine(), s.submitted() + f.submitted(), s.executed() + f.executed(),
+                s.refused() + f.refused(), s.batches() + f.batches(), s.executorSleeps() + f.executorSleeps(),
+                s.wakeups() + f.wakeups(), s.callerParks() + f.callerParks(), s.executorThreads(),
+                s.posted(), s.direct());
     }
 
     private long[] reap() {

@@ -132,6 +132,46 @@ class ObservabilityTest {
 
     @Test
     @Timeout(120)
+    void onIoUringCallsPostedCountsTheCallsItsFallbackRan(@TempDir Path dir) throws Exception {
+        // getpid has no ring operation: IO_URING hands it to its SYSCALL_THREADS fallback. It
+        // was posted all the same (EngineStats.posted counts it), so CallsPosted counts it too.
+        Engine kind = Engine.IO_URING;
+        String why = dev.flexsc.nativeimpl.uring.UringAvailability.unavailabilityCause(kind);
+        if (why != null) System.out.println("SKIP " + kind + ": " + why);
+        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, () -> kind + " unavailable: " + why);
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        FlexscConfig cfg = FlexscConfig.builder().engine(kind).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
+        try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {
+            ObjectName name = rt.scheduler().statsObjectName();
+            run(rt); // THREADS x CALLS getpid, all on the fallback
+            int fd = rt.syscalls().openat(dev.flexsc.Syscalls.AT_FDCWD, dir.resolve("f").toString(),
+                    0102 /* O_RDWR|O_CREAT */, 0600);
+            int writes = 50;
+            Thread w = rt.scheduler().startVirtualThread(() -> {
+                try {
+                    for (int i = 0; i < writes; i++) assertEquals(8L, rt.syscalls().pwrite(fd, new byte[8], 0, 8, i * 8L));
+                } catch (java.io.IOException x) {
+                    throw new java.io.UncheckedIOException(x);
+                }
+            });
+            w.join();
+            rt.syscalls().close(fd);
+            var u = ((dev.flexsc.nativeimpl.uring.UringEngine) rt.engine()).uringStats();
+            long onRing = rt.engine().stats().submitted(), onFallback = u.fallback().submitted();
+            assertTrue(onFallback >= (long) THREADS * CALLS, "getpid calls on the fallback: " + u);
+            assertTrue(onRing >= writes, "pwrite calls on the ring: " + rt.engine().stats());
+            long posted = (Long) server.getAttribute(name, "CallsPosted");
+            assertEquals(onRing + onFallback, posted, "CallsPosted = ring + fallback");
+            assertEquals(rt.engine().stats().posted(), posted, "CallsPosted = EngineStats.posted under EXCEPTIONLESS");
+            // The counts of executed calls may trail their completions by a moment (EngineStats).
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while ((Long) server.getAttribute(name, "CallsExecuted") < posted && System.nanoTime() < deadline) Thread.sleep(1);
+            assertEquals(posted, server.getAttribute(name, "CallsExecuted"), "every posted call executed, once");
+        }
+    }
+
+    @Test
+    @Timeout(120)
     void theDefaultSchedulersBeanReportsTheDefaultEngine(@TempDir Path dir) throws Exception {
         // FlexscExecutors' threads run on the default scheduler and call Flexsc.syscalls():
         // no runtime attaches an engine, so the bean follows the default engine once it is open.
