@@ -48,6 +48,33 @@ final class HttpServers {
                 }));
     }
 
+    /**
+     * The two baselines and the FlexSC server (FlexscExecutors, FlexSC I/O) on each of
+     * {@code engines} under each of {@code policies}: what {@code ./flexsc bench --study http}
+     * compares. {@link #kinds()}' FlexSC rows are SYSCALL_THREADS under EXCEPTIONLESS, the
+     * paper's setting; an adopter who changes one line gets AUTO and ADAPTIVE, measured here.
+     */
+    static List<HttpBench.Kind> studyKinds(List<Engine> engines, List<dev.flexsc.CallPolicy> policies) {
+        List<HttpBench.Kind> kinds = new java.util.ArrayList<>(kinds().subList(0, 2));
+        for (Engine e : engines) {
+            for (dev.flexsc.CallPolicy p : policies) kinds.add(flexscExecutors(e, p));
+        }
+        return kinds;
+    }
+
+    /** One green thread per connection on a FlexscRuntime over {@code engine} under {@code policy}. */
+    static HttpBench.Kind flexscExecutors(Engine engine, dev.flexsc.CallPolicy policy) {
+        return new HttpBench.Kind("FlexSC: FlexscExecutors, " + engine + ", " + policy, (root, max) -> {
+            // a SYSCALL_THREADS syscall thread may sit in each connection's recv: let the pool grow
+            // to that (io_uring waits for sockets with its internal poll, but its fallback is sized alike)
+            dev.flexsc.threads.FlexscRuntime rt = dev.flexsc.threads.FlexscRuntime.open(FlexscConfig.builder()
+                    .engine(engine).poolThreads(Math.min(1024, max + 8)).policy(policy).build());
+            ExecutorService pool = dev.flexsc.threads.FlexscExecutors.newThreadPerTaskExecutor(rt.threadFactory());
+            SyscallHttpServer s = new SyscallHttpServer(rt.syscalls(), pool, root);
+            return server(s::port, () -> { s.close(); pool.shutdownNow(); rt.close(); });
+        });
+    }
+
     interface PortSupplier {
         int port() throws java.io.IOException;
     }
