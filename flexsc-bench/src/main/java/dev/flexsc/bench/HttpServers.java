@@ -18,7 +18,7 @@ final class HttpServers {
     private HttpServers() {}
 
     static List<HttpBench.Kind> kinds() {
-        return List.of(
+        List<HttpBench.Kind> kinds = new java.util.ArrayList<>(List.of(
                 new HttpBench.Kind("NPTL: fixed thread pool, direct calls", (root, max) -> {
                     ExecutorService pool = Executors.newFixedThreadPool(max);
                     SyscallHttpServer s = new SyscallHttpServer(DirectSyscalls.syscalls(), pool, root);
@@ -37,22 +37,36 @@ final class HttpServers {
                     SyscallHttpServer s = new SyscallHttpServer(e.syscalls(), pool, root);
                     return server(s::port, () -> { s.close(); pool.shutdownNow(); e.close(); });
                 }),
-                new HttpBench.Kind("FlexSC: FlexscExecutors, FlexSC I/O", (root, max) -> {
-                    // the product: one FlexSC green thread per connection on the M:N scheduler
-                    dev.flexsc.threads.FlexscRuntime rt = dev.flexsc.threads.FlexscRuntime.open(FlexscConfig.builder()
-                            .engine(Engine.SYSCALL_THREADS).poolThreads(Math.min(1024, max + 8))
-                            .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build());
-                    ExecutorService pool = dev.flexsc.threads.FlexscExecutors.newThreadPerTaskExecutor(rt.threadFactory());
-                    SyscallHttpServer s = new SyscallHttpServer(rt.syscalls(), pool, root);
-                    return server(s::port, () -> { s.close(); pool.shutdownNow(); rt.close(); });
-                }));
+                // the product as the paper ran it: one FlexSC green thread per connection on
+                // the M:N scheduler, every call exception-less on SYSCALL_THREADS
+                flexscExecutors(Engine.SYSCALL_THREADS, dev.flexsc.CallPolicy.EXCEPTIONLESS),
+                // What an adopter gets by changing one line: the default engine (AUTO: the
+                // first available of Engine.AUTO_ORDER) and the default call policy.
+                flexscExecutors(Engine.AUTO, dev.flexsc.CallPolicy.ADAPTIVE)));
+        // io_uring without the polling thread (one io_uring_enter per carrier batch), where
+        // this machine has it; an engine it lacks is left out (the report's probe lines say why).
+        if (available(Engine.IO_URING)) kinds.add(flexscExecutors(Engine.IO_URING, dev.flexsc.CallPolicy.ADAPTIVE));
+        return kinds;
+    }
+
+    private static boolean available(Engine e) {
+        return dev.flexsc.Flexsc.probe().stream().anyMatch(a -> a.engine() == e && a.available());
+    }
+
+    /** AUTO's pick on this machine, for the label. */
+    private static String label(Engine e) {
+        if (e != Engine.AUTO) return e.name();
+        for (Engine x : Engine.AUTO_ORDER) {
+            if (available(x)) return "AUTO (" + x + ")";
+        }
+        return "AUTO";
     }
 
     /**
      * The two baselines and the FlexSC server (FlexscExecutors, FlexSC I/O) on each of
      * {@code engines} under each of {@code policies}: what {@code ./flexsc bench --study http}
-     * compares. {@link #kinds()}' FlexSC rows are SYSCALL_THREADS under EXCEPTIONLESS, the
-     * paper's setting; an adopter who changes one line gets AUTO and ADAPTIVE, measured here.
+     * compares, each engine under each policy ({@link #kinds()}, the full report's, has the
+     * paper's setting, SYSCALL_THREADS under EXCEPTIONLESS, and the defaults AUTO and ADAPTIVE).
      */
     static List<HttpBench.Kind> studyKinds(List<Engine> engines, List<dev.flexsc.CallPolicy> policies) {
         List<HttpBench.Kind> kinds = new java.util.ArrayList<>(kinds().subList(0, 2));
@@ -64,7 +78,7 @@ final class HttpServers {
 
     /** One green thread per connection on a FlexscRuntime over {@code engine} under {@code policy}. */
     static HttpBench.Kind flexscExecutors(Engine engine, dev.flexsc.CallPolicy policy) {
-        return new HttpBench.Kind("FlexSC: FlexscExecutors, " + engine + ", " + policy, (root, max) -> {
+        return new HttpBench.Kind("FlexSC: FlexscExecutors, " + label(engine) + ", " + policy, (root, max) -> {
             // a SYSCALL_THREADS syscall thread may sit in each connection's recv: let the pool grow
             // to that (io_uring waits for sockets with its internal poll, but its fallback is sized alike)
             dev.flexsc.threads.FlexscRuntime rt = dev.flexsc.threads.FlexscRuntime.open(FlexscConfig.builder()

@@ -110,7 +110,8 @@ public final class HttpBench {
 
     public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-48s %6s %12s %9s %9s %14s %7s%n";
+        int w = Math.max(48, rows.stream().mapToInt(r -> r.server().length()).max().orElse(0));
+        String fmt = "%-" + w + "s %6s %12s %9s %9s %14s %7s%n";
         sb.append(String.format(Locale.ROOT, fmt, "server", "conns", "requests/s", "p50 ms", "p99 ms", "CPU us/request", "errors"));
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, fmt, r.server(), r.connections(), String.format(Locale.ROOT, "%,.0f", r.requestsPerSec()),
