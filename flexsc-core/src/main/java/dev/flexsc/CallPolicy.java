@@ -34,8 +34,9 @@ public enum CallPolicy {
      * carrier have recently still been running two thread switches after they were posted
      * (the call costs more than the switches posting it costs); otherwise it calls directly.
      * Calls that may block without bound never block the caller's thread: a read or write is
-     * tried directly without waiting ({@code RWF_NOWAIT}) and posted if it would block; the
-     * other such calls (accept, connect, ...) are always posted.
+     * tried directly without waiting ({@code RWF_NOWAIT}), a recvfrom or sendto likewise
+     * ({@code MSG_DONTWAIT}; a recvfrom with {@code MSG_WAITALL} is always posted), and posted
+     * if it would block; the other such calls (accept, connect, sendfile, ...) are always posted.
      */
     ADAPTIVE;
 

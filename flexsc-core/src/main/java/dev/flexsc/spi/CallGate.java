@@ -17,13 +17,16 @@ import java.util.concurrent.atomic.LongAdder;
  * thread asks its carrier ({@link CallCarrier#postPays(int)}) and posts only if the carrier
  * says so and the engine has room for the call without waiting. A call that may block
  * without bound is never made in a way that could block: a read or write is tried with
- * {@code RWF_NOWAIT} and posted if it would wait; the others are always posted.
+ * {@code RWF_NOWAIT}, a recvfrom or sendto with {@code MSG_DONTWAIT}, and posted if it
+ * would wait; the others are always posted.
  */
 public final class CallGate {
     /** {@link #tryDirect}'s answer when the engine must post the call: no system call returns it. */
     public static final long POST = Long.MIN_VALUE;
 
     private static final int EAGAIN = 11, EOPNOTSUPP = 95;
+    /** recv/send flags (linux/socket.h): don't wait; (recv) wait for the full length. */
+    private static final long MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
 
     /** Whether the engine can take one more call now without waiting for a free entry. */
     @FunctionalInterface
@@ -98,6 +101,9 @@ public final class CallGate {
         if (call.mayBlock()) {
             // Never block the caller's OS thread (for a green thread: its carrier and every
             // thread queued on it; and interrupt() must still cancel a blocked call).
+            if (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO) {
+                return socketNowait(nr, self, a0, a1, a2, a3, a4, a5);
+            }
             if (nr != SyscallTable.READ && nr != SyscallTable.WRITE) {
                 posted.increment();
                 return POST;
@@ -130,6 +136,43 @@ public final class CallGate {
         }
         directCalls.increment();
         return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+    }
+
+    /**
+     * ADAPTIVE's direct path for {@code recvfrom} and {@code sendto}: the same call with
+     * {@code MSG_DONTWAIT} added, which never waits on any socket. Data there (or room to
+     * send) -> the result, as the blocking call would have returned once it could; EAGAIN ->
+     * posted as the caller made it (the engine waits), unless the caller asked for
+     * MSG_DONTWAIT itself, when EAGAIN is its answer. A recvfrom with MSG_WAITALL is posted
+     * untried: without waiting it could return less than the blocking call would. A send taken
+     * in part goes on, without waiting while the socket takes more, then through the engine
+     * for the rest (a blocking send on a stream socket sends it all), as for write.
+     */
+    private long socketNowait(int nr, SyscallInvoker self, long a0, long a1, long a2, long a3, long a4, long a5)
+            throws IOException {
+        boolean callerNowait = (a3 & MSG_DONTWAIT) != 0;
+        if (nr == SyscallTable.RECVFROM && (a3 & MSG_WAITALL) != 0 && !callerNowait) {
+            posted.increment();
+            return POST;
+        }
+        long r = direct.invoke(nr, a0, a1, a2, a3 | MSG_DONTWAIT, a4, a5);
+        if (r == -EAGAIN && !callerNowait) {
+            posted.increment(); // it would wait: the engine waits for it
+            return POST;
+        }
+        directCalls.increment();
+        if (nr == SyscallTable.RECVFROM || callerNowait || r <= 0 || r >= a2) return r;
+        long done = r; // part sent without waiting: the rest, as a blocking send would
+        while (done < a2) {
+            r = direct.invoke(nr, a0, a1 + done, a2 - done, a3 | MSG_DONTWAIT, a4, a5);
+            if (r == -EAGAIN) {
+                long rest = self.invoke(nr, a0, a1 + done, a2 - done, a3, a4, a5);
+                return rest > 0 ? done + rest : done;
+            }
+            if (r <= 0) return done; // an error after a partial send is dropped for the count
+            done += r;
+        }
+        return done;
     }
 
     /** ADAPTIVE: true if the calling thread should post. */

@@ -27,10 +27,17 @@ class CallGateTest {
             return nowaitAnswers.remove(0);
         }
 
+        /** Answers of invoke() in order; 4242 once none is left. */
+        final List<Long> invokeAnswers = new ArrayList<>();
+
         @Override
         public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) {
-            log.add("direct " + nr + " " + a0);
-            return 4242;
+            if (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO) {
+                log.add("direct " + nr + " " + a0 + " " + a1 + " " + a2 + " flags 0x" + Long.toHexString(a3) + " " + a4 + " " + a5);
+            } else {
+                log.add("direct " + nr + " " + a0);
+            }
+            return invokeAnswers.isEmpty() ? 4242 : invokeAnswers.remove(0);
         }
     }
 
@@ -90,6 +97,70 @@ class CallGateTest {
                 "nowait-read 99 100 8"), d.log);
         assertEquals(3, g.posted());
         assertEquals(3, g.direct());
+    }
+
+    @Test
+    void adaptiveTriesRecvAndSendWithoutWaitingAndPostsWhatWouldWait() throws Exception {
+        FakeDirect d = new FakeDirect();
+        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
+        // Data there: the result of recvfrom with MSG_DONTWAIT (0x40) added, other flags and
+        // the address arguments kept (MSG_PEEK 0x2 here).
+        d.invokeAnswers.add(64L);
+        assertEquals(64, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0x2, 7, 8));
+        // Would wait: posted (the engine makes it as the caller did).
+        d.invokeAnswers.add((long) -EAGAIN);
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
+        // The caller's own MSG_DONTWAIT: EAGAIN is its answer, made directly.
+        d.invokeAnswers.add((long) -EAGAIN);
+        assertEquals(-EAGAIN, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0x40, 0, 0));
+        // Another error: its result, directly (ENOTCONN).
+        d.invokeAnswers.add(-107L);
+        assertEquals(-107, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
+        // MSG_WAITALL (0x100): posted untried, a recv without waiting could return less.
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0x100, 0, 0));
+        // sendto with room: direct, MSG_NOSIGNAL (0x4000) kept.
+        d.invokeAnswers.add(300L);
+        assertEquals(300, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 6, 200, 300, 0x4000, 0, 0));
+        d.invokeAnswers.add((long) -EAGAIN);
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 6, 200, 300, 0x4000, 0, 0));
+        assertEquals(List.of(
+                "direct 45 5 100 512 flags 0x42 7 8",
+                "direct 45 5 100 512 flags 0x40 0 0",
+                "direct 45 5 100 512 flags 0x40 0 0",
+                "direct 45 5 100 512 flags 0x40 0 0",
+                "direct 44 6 200 300 flags 0x4040 0 0",
+                "direct 44 6 200 300 flags 0x4040 0 0"), d.log);
+        assertEquals(3, g.posted());
+        assertEquals(4, g.direct());
+        assertTrue(d.invokeAnswers.isEmpty());
+    }
+
+    @Test
+    void aPartialSendWithoutWaitingGoesOnWithTheRest() throws Exception {
+        FakeDirect d = new FakeDirect();
+        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
+        List<String> rest = new ArrayList<>();
+        SyscallInvoker self = (nr, a0, a1, a2, a3, a4, a5) -> {
+            rest.add(nr + " " + a0 + " " + a1 + " " + a2 + " flags 0x" + Long.toHexString(a3));
+            return a2; // the engine sent the rest
+        };
+        // 4000 taken, then 1000, then it would wait: the engine sends the rest with the caller's flags.
+        d.invokeAnswers.add(4000L);
+        d.invokeAnswers.add(1000L);
+        d.invokeAnswers.add((long) -EAGAIN);
+        assertEquals(10_000, g.tryDirect(call(SyscallTable.SENDTO), () -> true, self, 6, 1000, 10_000, 0x4000, 0, 0));
+        assertEquals(List.of("44 6 6000 5000 flags 0x4000"), rest);
+        // An error after part was sent is dropped for the count (EPIPE).
+        d.invokeAnswers.add(100L);
+        d.invokeAnswers.add(-32L);
+        assertEquals(100, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        // The caller's own MSG_DONTWAIT: a partial send is its answer, no second try.
+        d.invokeAnswers.add(50L);
+        assertEquals(50, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 6, 1000, 200, 0x40, 0, 0));
+        // A recv returns what there is, even less than asked: no second try.
+        d.invokeAnswers.add(10L);
+        assertEquals(10, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        assertTrue(d.invokeAnswers.isEmpty());
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.flexsc.nativeimpl;
 import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.EngineStats;
+import dev.flexsc.ErrnoException;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.FlexscEngine;
 import dev.flexsc.RefusedCallException;
@@ -175,6 +176,86 @@ class PolicyTest {
             } finally {
                 closeDirect(p[0]);
                 closeDirect(p[1]);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void adaptiveRecvAndSendOnASocketWaitOnlyWhenTheyMust() throws Exception {
+        try (PageEngine e = open(config(CallPolicy.ADAPTIVE)); Arena a = Arena.ofShared()) {
+            Syscalls s = e.syscalls();
+            MemorySegment fds = a.allocate(8);
+            // socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): blocking stream sockets
+            assertEquals(0, DirectSyscalls.raw(53, 1, 1 | 02000000, 0, fds.address(), 0, 0));
+            int x = fds.get(ValueLayout.JAVA_INT, 0), y = fds.get(ValueLayout.JAVA_INT, 4);
+            try {
+                MemorySegment small = a.allocate(64);
+                // Room to send, data to receive: both made directly (MSG_DONTWAIT), none posted.
+                assertEquals(64, s.sendto(x, small, 0x4000 /* MSG_NOSIGNAL */, null));
+                assertEquals(64, s.recvfrom(y, a.allocate(128), 0, null));
+                assertEquals(2, e.stats().direct(), () -> e.stats().toString());
+                assertEquals(0, e.stats().submitted(), () -> e.stats().toString());
+                // Nothing to receive: posted, and it completes when data comes.
+                long[] got = new long[1];
+                Throwable[] failure = new Throwable[1];
+                Thread reader = Thread.ofPlatform().start(() -> {
+                    try {
+                        got[0] = s.recvfrom(y, a.allocate(128), 0, null);
+                    } catch (Throwable t) {
+                        failure[0] = t;
+                    }
+                });
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (e.stats().submitted() < 1 && System.nanoTime() < deadline) Thread.sleep(1);
+                assertEquals(1, e.stats().submitted(), () -> e.stats().toString());
+                assertEquals(5, DirectSyscalls.raw(1, x, small.address(), 5, 0, 0, 0));
+                reader.join(10_000);
+                assertFalse(reader.isAlive(), "the posted recv did not complete");
+                assertNull(failure[0]);
+                assertEquals(5, got[0]);
+                // A full socket: the caller's own MSG_DONTWAIT gets EAGAIN directly; a blocking
+                // send is posted and sends every byte once the reader drains the socket.
+                MemorySegment chunk = a.allocate(4096);
+                long filled = 0;
+                while (true) {
+                    long r = DirectSyscalls.raw(44, x, chunk.address(), chunk.byteSize(), 0x40 | 0x4000, 0, 0);
+                    if (r < 0) break;
+                    filled += r;
+                }
+                ErrnoException again = assertThrows(ErrnoException.class, () -> s.sendto(x, small, 0x40, null));
+                assertEquals(11, again.errno(), again.getMessage());
+                MemorySegment data = a.allocate(16384);
+                for (int i = 0; i < 16384; i++) data.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 13));
+                long postedBefore = e.stats().submitted();
+                long[] sent = new long[1];
+                Thread writer = Thread.ofPlatform().start(() -> {
+                    try {
+                        sent[0] = s.sendto(x, data, 0x4000, null);
+                    } catch (Throwable t) {
+                        failure[0] = t;
+                    }
+                });
+                while (e.stats().submitted() < postedBefore + 1 && System.nanoTime() < deadline + TimeUnit.SECONDS.toNanos(10)) {
+                    Thread.sleep(1);
+                }
+                assertEquals(postedBefore + 1, e.stats().submitted(), () -> e.stats().toString());
+                MemorySegment drain = a.allocate(filled + 16384);
+                long total = 0;
+                while (total < filled + 16384) {
+                    long r = DirectSyscalls.raw(0, y, drain.address() + total, drain.byteSize() - total, 0, 0, 0);
+                    assertTrue(r > 0, "read " + r);
+                    total += r;
+                }
+                writer.join(10_000);
+                assertNull(failure[0]);
+                assertEquals(16384, sent[0]);
+                for (int i = 0; i < 16384; i++) {
+                    assertEquals((byte) (i * 13), drain.get(ValueLayout.JAVA_BYTE, filled + i), "byte " + i);
+                }
+            } finally {
+                closeDirect(x);
+                closeDirect(y);
             }
         }
     }
