@@ -32,7 +32,8 @@ public final class Flexsc {
 
     /**
      * Opens the engine named by {@code config.engine()}; for {@link Engine#AUTO} the first
-     * available in {@link Engine#AUTO_ORDER}.
+     * available in {@link Engine#autoOrder(int)} for this machine's CPUs
+     * ({@link Runtime#availableProcessors()}).
      *
      * @throws EngineUnavailableException if the engine (or, for AUTO, every engine) cannot run
      *         here; its message gives each reason
@@ -40,7 +41,8 @@ public final class Flexsc {
      */
     public static FlexscEngine open(FlexscConfig config) throws IOException {
         Map<Engine, EngineProvider> providers = providers();
-        List<Engine> order = config.engine() == Engine.AUTO ? Engine.AUTO_ORDER : List.of(config.engine());
+        List<Engine> order = config.engine() == Engine.AUTO
+                ? Engine.autoOrder(Runtime.getRuntime().availableProcessors()) : List.of(config.engine());
         List<String> reasons = new ArrayList<>();
         for (Engine e : order) {
             EngineProvider p = providers.get(e);

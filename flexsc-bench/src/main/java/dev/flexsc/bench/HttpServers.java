@@ -41,12 +41,24 @@ final class HttpServers {
                 // the M:N scheduler, every call exception-less on SYSCALL_THREADS
                 flexscExecutors(Engine.SYSCALL_THREADS, dev.flexsc.CallPolicy.EXCEPTIONLESS),
                 // What an adopter gets by changing one line: the default engine (AUTO: the
-                // first available of Engine.AUTO_ORDER) and the default call policy.
+                // first available of Engine.autoOrder(CPUs)) and the default call policy.
                 flexscExecutors(Engine.AUTO, dev.flexsc.CallPolicy.ADAPTIVE)));
-        // io_uring without the polling thread (one io_uring_enter per carrier batch), where
-        // this machine has it; an engine it lacks is left out (the report's probe lines say why).
-        if (available(Engine.IO_URING)) kinds.add(flexscExecutors(Engine.IO_URING, dev.flexsc.CallPolicy.ADAPTIVE));
+        // The io_uring engine AUTO did not pick (with or without the SQ polling thread,
+        // docs/engines.md "AUTO on few CPUs"), where this machine has it; an engine it lacks is
+        // left out (the report's probe lines say why).
+        Engine auto = autoPick();
+        for (Engine e : List.of(Engine.IO_URING, Engine.IO_URING_SQPOLL)) {
+            if (e != auto && available(e)) kinds.add(flexscExecutors(e, dev.flexsc.CallPolicy.ADAPTIVE));
+        }
         return kinds;
+    }
+
+    /** The engine AUTO opens here (null if none is available). */
+    private static Engine autoPick() {
+        for (Engine x : Engine.autoOrder(Runtime.getRuntime().availableProcessors())) {
+            if (available(x)) return x;
+        }
+        return null;
     }
 
     private static boolean available(Engine e) {
@@ -56,10 +68,8 @@ final class HttpServers {
     /** AUTO's pick on this machine, for the label. */
     private static String label(Engine e) {
         if (e != Engine.AUTO) return e.name();
-        for (Engine x : Engine.AUTO_ORDER) {
-            if (available(x)) return "AUTO (" + x + ")";
-        }
-        return "AUTO";
+        Engine x = autoPick();
+        return x == null ? "AUTO" : "AUTO (" + x + ")";
     }
 
     /**

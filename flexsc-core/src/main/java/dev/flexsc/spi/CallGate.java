@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.LongAdder;
  * thread asks its carrier ({@link CallCarrier#postPays(int)}) and posts only if the carrier
  * says so and the engine has room for the call without waiting. A call that may block
  * without bound is never made in a way that could block: a read or write is tried with
- * {@code RWF_NOWAIT}, a recvfrom or sendto with {@code MSG_DONTWAIT}, and posted if it
- * would wait; the others are always posted.
+ * {@code RWF_NOWAIT}, a recvfrom or sendto with {@code MSG_DONTWAIT} (on engines where a
+ * post is a hand-off, see the constructor), and posted if it would wait; the others are
+ * always posted.
  */
 public final class CallGate {
     /** {@link #tryDirect}'s answer when the engine must post the call: no system call returns it. */
@@ -38,6 +39,7 @@ public final class CallGate {
     private final DirectPath direct;
     private final LongAdder posted = new LongAdder();
     private final LongAdder directCalls = new LongAdder();
+    private final boolean socketsWithoutWaiting;
 
     /**
      * @param direct how to make a call directly; may be null only for
@@ -45,11 +47,26 @@ public final class CallGate {
      * @throws IllegalArgumentException if {@code direct} is null and the policy needs it
      */
     public CallGate(CallPolicy policy, DirectPath direct) {
+        this(policy, direct, true);
+    }
+
+    /**
+     * @param direct how to make a call directly; may be null only for
+     *        {@link CallPolicy#EXCEPTIONLESS}
+     * @param socketsWithoutWaiting whether ADAPTIVE tries {@code recvfrom} and {@code sendto}
+     *        directly with {@code MSG_DONTWAIT} before posting them (true for engines where a
+     *        post is a hand-off to another thread; an io_uring engine passes false: there a
+     *        posted socket call is one more SQE in the carrier's next {@code io_uring_enter},
+     *        and a direct try first only adds a kernel entry per call)
+     * @throws IllegalArgumentException if {@code direct} is null and the policy needs it
+     */
+    public CallGate(CallPolicy policy, DirectPath direct, boolean socketsWithoutWaiting) {
         this.policy = java.util.Objects.requireNonNull(policy, "policy");
         if (direct == null && policy != CallPolicy.EXCEPTIONLESS) {
             throw new IllegalArgumentException(policy + " needs a direct path; this engine has none");
         }
         this.direct = direct;
+        this.socketsWithoutWaiting = socketsWithoutWaiting;
     }
 
     public CallPolicy policy() {
@@ -101,7 +118,7 @@ public final class CallGate {
         if (call.mayBlock()) {
             // Never block the caller's OS thread (for a green thread: its carrier and every
             // thread queued on it; and interrupt() must still cancel a blocked call).
-            if (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO) {
+            if (socketsWithoutWaiting && (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO)) {
                 return socketNowait(nr, self, a0, a1, a2, a3, a4, a5);
             }
             if (nr != SyscallTable.READ && nr != SyscallTable.WRITE) {

@@ -136,6 +136,16 @@ class CallGateTest {
     }
 
     @Test
+    void anEngineCanTurnTheSocketTryOff() throws Exception {
+        FakeDirect d = new FakeDirect();
+        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d, false);
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
+        assertEquals(List.of(), d.log, "tried directly although the engine said not to");
+        assertEquals(2, g.posted());
+    }
+
+    @Test
     void aPartialSendWithoutWaitingGoesOnWithTheRest() throws Exception {
         FakeDirect d = new FakeDirect();
         CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);

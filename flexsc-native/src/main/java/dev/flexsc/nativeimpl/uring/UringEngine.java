@@ -188,7 +188,9 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.onRing = UringOps.route(supported);
         this.routing = UringOps.describe(onRing);
         this.callerSpin = config.callerSpin();
-        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker());
+        // No direct try of recvfrom/sendto before posting them: here a post is one more SQE in
+        // the carrier's next io_uring_enter (docs/io.md, point 6, has the measurements).
+        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), false);
         this.slots = ring.sqEntries + ring.cqEntries;
         this.calls = new UringCall[slots];
         this.generation = new int[slots];

@@ -6,7 +6,7 @@ import dev.flexsc.FlexscEngine;
 
 /**
  * Run in a child JVM by {@link UringAvailabilityTest}: prints Flexsc.probe() one engine a
- * line ("PROBE ..."), then opens AUTO and prints the engine it got ("AUTO ...") and the
+ * line ("PROBE ..."), then opens AUTO (with any -Dflexsc.* settings) and prints the engine it got ("AUTO ...") and the
  * result of one call through it.
  */
 public final class ProbeMain {
@@ -16,7 +16,8 @@ public final class ProbeMain {
         for (EngineAvailability a : Flexsc.probe()) {
             System.out.println("PROBE " + a.engine() + " " + a.available() + " " + a.reason());
         }
-        try (FlexscEngine e = Flexsc.open()) {
+        // The configuration from -Dflexsc.* (the defaults without any)
+        try (FlexscEngine e = Flexsc.open(dev.flexsc.FlexscConfig.fromSystemProperties())) {
             System.out.println("AUTO " + e.engine() + " pid=" + e.syscalls().getpid() + " self=" + ProcessHandle.current().pid());
         }
     }

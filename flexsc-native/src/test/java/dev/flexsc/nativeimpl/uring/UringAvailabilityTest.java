@@ -52,6 +52,31 @@ class UringAvailabilityTest {
         System.out.println("seccomp " + symbol + ": " + lines.stream().filter(l -> l.startsWith("PROBE IO_URING ")).findFirst().orElse(""));
     }
 
+    @ParameterizedTest(name = "{0} CPUs: AUTO opens {1}")
+    @CsvSource({"1, IO_URING", "2, IO_URING", "3, IO_URING_SQPOLL", "16, IO_URING_SQPOLL"})
+    @Timeout(60)
+    void autoLeavesTheSqPollerOutOnTwoCpusOrFewer(int cpus, Engine expected) throws Exception {
+        UringTestSupport.assumeAvailable(Engine.IO_URING);
+        UringTestSupport.assumeAvailable(Engine.IO_URING_SQPOLL);
+        Assumptions.assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs 2 CPUs (one for the SQ poller)");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // The child JVM sees `cpus` CPUs (Runtime.availableProcessors), as in a container limited
+        // to them; its engine uses CPUs 0 and 1, which this machine has (the default CPUs are
+        // numbered from availableProcessors, which here would name CPUs the machine lacks).
+        Process p = new ProcessBuilder(java, "-XX:ActiveProcessorCount=" + cpus, "-Dflexsc.userCpus=0",
+                "-Dflexsc.syscallCpus=1", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), ProbeMain.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(50, TimeUnit.SECONDS), "child JVM hung: " + out);
+        assertEquals(0, p.exitValue(), out);
+        List<String> lines = out.lines().toList();
+        // With the kernel module loaded (the QEMU guest), AUTO takes it first whatever the CPUs.
+        boolean module = lines.stream().anyMatch(l -> l.startsWith("PROBE KERNEL_MODULE true"));
+        String auto = lines.stream().filter(l -> l.startsWith("AUTO ")).findFirst().orElseThrow(
+                () -> new AssertionError("AUTO did not open: " + out));
+        assertTrue(auto.startsWith("AUTO " + (module ? Engine.KERNEL_MODULE : expected) + " pid="), auto);
+    }
+
     @org.junit.jupiter.api.Test
     void theDisableSwitchIsAReason() throws IOException {
         String old = System.getProperty(UringAvailability.DISABLE_PROPERTY);
