@@ -125,7 +125,7 @@ done
 # The suites run also run the foundation's engine tests (JUnit, precompiled by
 # mvn install) against KERNEL_MODULE in the guest, through the JUnit console
 # launcher; without the classes, a JDK or the launcher they are one SKIP line.
-JAVA_CLASSES="DifferentialTest ErrorsTest ConcurrencyTest KernelModuleEngineTest BatchTest"
+JAVA_CLASSES="DifferentialTest ErrorsTest ConcurrencyTest KernelModuleEngineTest BatchTest PolicyTest"
 JUNIT_VERSION=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' "$ROOT/pom.xml")
 PLATFORM_VERSION=1.${JUNIT_VERSION#5.}   # JUnit 5.x.y ships platform 1.x.y
 JUNIT_JAR=$CACHE/java/junit-platform-console-standalone-$PLATFORM_VERSION.jar
