@@ -8,8 +8,10 @@ import java.util.Locale;
 /**
  * How to open an engine. Immutable; build with {@link #builder()}.
  *
- * <p>Defaults: {@link Engine#AUTO}; syscall CPUs = the last core; user CPUs = every
- * other core (on a one-core machine both are core 0 and engines fall back to same-core
+ * <p>Defaults: {@link Engine#AUTO}; of the CPUs this process may run on (its affinity
+ * mask, as a container's cpuset or {@code taskset} sets it, up to
+ * {@link Runtime#availableProcessors()} of them), syscall CPUs = the last one; user CPUs =
+ * every other one (with one CPU both are that CPU and engines fall back to same-core
  * batching); 8 syscall pages (512 calls in flight) per syscall CPU; at most 16 syscall
  * threads per syscall CPU (spares take over while one blocks); {@link CallPolicy#ADAPTIVE}.
  */
@@ -27,16 +29,15 @@ public final class FlexscConfig {
     private final CallPolicy policy;
 
     private FlexscConfig(Builder b) {
-        int ncpu = Runtime.getRuntime().availableProcessors();
+        int[] cpus = defaultCpus(allowedCpus(), Runtime.getRuntime().availableProcessors());
         this.engine = b.engine;
-        this.syscallCpus = b.syscallCpus != null ? b.syscallCpus.clone() : new int[] {ncpu - 1};
+        this.syscallCpus = b.syscallCpus != null ? b.syscallCpus.clone() : new int[] {cpus[cpus.length - 1]};
         if (b.userCpus != null) {
             this.userCpus = b.userCpus.clone();
-        } else if (ncpu == 1) {
-            this.userCpus = new int[] {0};
+        } else if (cpus.length == 1) {
+            this.userCpus = cpus.clone();
         } else {
-            this.userCpus = java.util.stream.IntStream.range(0, ncpu)
-                    .filter(c -> Arrays.stream(syscallCpus).noneMatch(s -> s == c)).toArray();
+            this.userCpus = Arrays.stream(cpus).filter(c -> Arrays.stream(syscallCpus).noneMatch(s -> s == c)).toArray();
         }
         this.pages = b.pages;
         this.poolThreads = b.poolThreads;
@@ -117,6 +118,39 @@ public final class FlexscConfig {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(prop + "=" + v + ": not an integer");
         }
+    }
+
+    /**
+     * The CPUs the default configuration divides between carriers and syscall threads: the
+     * first {@code min(allowed.length, available)} of the CPUs this process may run on
+     * ({@code allowed}, ascending), so that in a container confined to CPUs 4-5 FlexSC pins
+     * to 4 and 5, not to 0 and 1 (which the kernel would refuse), and a CPU quota smaller
+     * than the CPU set ({@code available}, {@link Runtime#availableProcessors()}) bounds how
+     * many it uses. Without a readable set ({@code allowed} empty): 0 to available - 1.
+     */
+    static int[] defaultCpus(int[] allowed, int available) {
+        int n = Math.max(1, available);
+        if (allowed.length == 0) return java.util.stream.IntStream.range(0, n).toArray();
+        return Arrays.copyOf(allowed, Math.min(allowed.length, n));
+    }
+
+    /**
+     * The CPUs this process may run on, ascending: {@code Cpus_allowed_list} of
+     * /proc/self/status (the sched_getaffinity mask, which a container's cpuset and
+     * {@code taskset} restrict); empty if it cannot be read (not Linux).
+     */
+    static int[] allowedCpus() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("Cpus_allowed_list:")) {
+                    return Arrays.stream(parseCpus("Cpus_allowed_list", line.substring(line.indexOf(':') + 1)))
+                            .filter(c -> c >= 0 && c < 1024).sorted().distinct().toArray();
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or /proc not mounted: the CPUs are numbered from 0
+        }
+        return new int[0];
     }
 
     /** Parses a CPU list such as {@code 0,2-3}. */

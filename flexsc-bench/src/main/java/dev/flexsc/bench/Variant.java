@@ -102,7 +102,7 @@ public enum Variant {
         };
     }
 
-    /** This variant's engine configuration (the defaults: syscall CPU = last core). */
+    /** This variant's engine configuration (the defaults: syscall CPU = the last CPU this process may run on). */
     public FlexscConfig config() {
         if (engine == null) throw new IllegalStateException(this + " has no engine");
         // EXCEPTIONLESS: these variants measure the engine, not the call policy (PolicyStudy does).

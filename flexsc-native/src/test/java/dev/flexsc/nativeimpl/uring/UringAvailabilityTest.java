@@ -61,8 +61,7 @@ class UringAvailabilityTest {
         Assumptions.assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs 2 CPUs (one for the SQ poller)");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // The child JVM sees `cpus` CPUs (Runtime.availableProcessors), as in a container limited
-        // to them; its engine uses CPUs 0 and 1, which this machine has (the default CPUs are
-        // numbered from availableProcessors, which here would name CPUs the machine lacks).
+        // to them; its engine uses CPUs 0 and 1 whatever that count says.
         Process p = new ProcessBuilder(java, "-XX:ActiveProcessorCount=" + cpus, "-Dflexsc.userCpus=0",
                 "-Dflexsc.syscallCpus=1", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), ProbeMain.class.getName()).redirectErrorStream(true).start();
