@@ -7,14 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +16,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Every server the HTTP benchmark measures (the report's and {@code --study http}'s) serves
- * the files byte-exact over keep-alive from several connections at once and answers 404, so
- * a throughput figure is never that of a server that answers wrongly.
+ * the files byte-exact over keep-alive from several connections at once, answers 404 and
+ * honours Connection: close, so a throughput figure is never that of a server that answers
+ * wrongly.
  */
 class HttpKindsTest {
     @TempDir
@@ -66,35 +60,6 @@ class HttpKindsTest {
     }
 
     private void exercise(int port) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            InputStream in = s.getInputStream();
-            OutputStream out = s.getOutputStream();
-            for (int round = 0; round < 3; round++) {
-                for (String name : StaticFiles.NAMES) {
-                    assertArrayEquals(Files.readAllBytes(dir.resolve(name)), get(in, out, "/" + name), name);
-                }
-                assertNull(get(in, out, "/missing.bin"));
-            }
-        }
-    }
-
-    /** One keep-alive request: the body, or null for a 404. */
-    private static byte[] get(InputStream in, OutputStream out, String path) throws IOException {
-        out.write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int c = in.read();
-            if (c < 0) throw new IOException("connection closed in the head: " + head);
-            head.append((char) c);
-        }
-        String h = head.toString();
-        int i = h.toLowerCase().indexOf("content-length: ");
-        int len = Integer.parseInt(h.substring(i + 16, h.indexOf('\r', i)).trim());
-        byte[] body = new byte[len];
-        new DataInputStream(in).readFully(body);
-        if (h.startsWith("HTTP/1.1 200")) return body;
-        if (h.startsWith("HTTP/1.1 404")) return null;
-        throw new IOException("unexpected response: " + h);
+        dev.flexsc.bench.http.HttpTestClient.exercise(dir, port);
     }
 }
