@@ -17,20 +17,24 @@ done
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-apt_install() { $SUDO apt-get install -y --no-install-recommends -o Acquire::Retries=2 "${missing[@]}"; }
+# Whether apt has an install candidate for $1. The output is captured first: with
+# pipefail, `apt-cache policy | grep -q` fails whenever grep exits before apt-cache
+# has written everything (SIGPIPE), which read as "no candidate".
+has_candidate() { local out; out=$(apt-cache policy "$1" 2>/dev/null) || true; grep -q 'Candidate: [0-9]' <<<"$out"; }
 
 need_update=0
 for p in "${missing[@]}"; do
-  apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]' || need_update=1
+  has_candidate "$p" || need_update=1
 done
 if [ $need_update = 1 ]; then
   echo "ci-deps: apt-get update (a package has no candidate yet)"
   timeout 300 $SUDO apt-get update -o Acquire::Retries=2 -q || { echo "ci-deps: apt-get update failed" >&2; exit 1; }
 fi
 echo "ci-deps: installing ${missing[*]}"
-if ! timeout 600 apt_install; then
+# timeout runs a program, not a shell function: apt-get itself goes under it
+if ! timeout 600 $SUDO apt-get install -y --no-install-recommends -o Acquire::Retries=2 "${missing[@]}"; then
   for p in "${missing[@]}"; do
-    apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]' ||
+    has_candidate "$p" ||
       echo "ci-deps: $p is not in the configured Debian mirror (kernel pinned in kernel-module/versions.env: FLEXSC_KVER=$FLEXSC_KVER)" >&2
   done
   echo "ci-deps: apt-get install failed" >&2
