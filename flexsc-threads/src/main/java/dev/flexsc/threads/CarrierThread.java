@@ -29,11 +29,14 @@ import java.util.concurrent.locks.LockSupport;
  * concurrently, so it needs no synchronisation.
  */
 final class CarrierThread extends Thread implements CallCarrier {
-    private static final VarHandle STATE;
+    private static final VarHandle STATE, SLEEP_START, IDLE_NANOS, SLEEPS;
 
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(CarrierThread.class, "state", int.class);
+            SLEEP_START = MethodHandles.lookup().findVarHandle(CarrierThread.class, "sleepStart", long.class);
+            IDLE_NANOS = MethodHandles.lookup().findVarHandle(CarrierThread.class, "idleNanos", long.class);
+            SLEEPS = MethodHandles.lookup().findVarHandle(CarrierThread.class, "sleeps", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -157,6 +160,12 @@ final class CarrierThread extends Thread implements CallCarrier {
     private long dispatches, reaped, sleeps, steals, spinWakes, samples;
     /** Reaped batches, their sizes in log2 buckets (1, 2-3, 4-7, ..., 128+), and time asleep in block(). */
     private long reapBatches, idleNanos;
+    /**
+     * nanoTime when the sleep in progress began, 0 when awake: lets {@link #reapCounters()}
+     * count a sleep that has not ended yet (an idle carrier may sleep for seconds). Written
+     * with release stores by this carrier only, read with acquire by stats readers.
+     */
+    private long sleepStart;
     static final int REAP_BUCKETS = 8;
     private final long[] reapSizes = new long[REAP_BUCKETS];
     private int pinResult = Integer.MIN_VALUE;
@@ -605,15 +614,23 @@ final class CarrierThread extends Thread implements CallCarrier {
         scheduler.sleepers.incrementAndGet();
         try {
             if (!hasQueuedWork() && !anySettled(seq) && !scheduler.isStopping()) {
-                sleeps++;
                 long t0 = System.nanoTime(); // idle time: only around the sleep, never on the run path
+                // Start, then the count, both released: a reader that sees this sleep counted
+                // (acquire in counters()) sees its start too, so no sleep shows without idle
+                // time (the MXBean's CarrierSleeps and CarrierIdleNanos).
+                SLEEP_START.setRelease(this, t0 == 0 ? 1 : t0);
+                SLEEPS.setRelease(this, sleeps + 1);
                 if (on != null) {
                     // Calls on several completion words: sleep on one with a short timeout.
                     on.sleepUntilCompletion(seq, oneWord ? idle.blockTimeoutNanos() : idle.multiWordTimeoutNanos());
                 } else {
                     LockSupport.park(this);
                 }
-                idleNanos += System.nanoTime() - t0;
+                // Clear the start before adding the sleep (release): a reader that sees the
+                // new total then sees the start cleared, so it never counts one sleep twice
+                // (it may miss the ending one for an instant instead).
+                SLEEP_START.setRelease(this, 0L);
+                IDLE_NANOS.setRelease(this, idleNanos + (System.nanoTime() - t0));
             } else {
                 spinWakes++;
             }
@@ -626,14 +643,23 @@ final class CarrierThread extends Thread implements CallCarrier {
 
     /** A snapshot of this carrier's counters (racy plain reads: statistics only). */
     long[] counters() {
-        return new long[] {dispatches, reaped, sleeps, steals, spinWakes};
+        long slept = (long) SLEEPS.getAcquire(this); // pairs with the release in block()
+        return new long[] {dispatches, reaped, slept, steals, spinWakes};
     }
 
-    /** Batches reaped, time asleep (ns), then the batch-size buckets (racy plain reads: statistics only). */
+    /**
+     * Batches reaped, time asleep (ns, including the sleep in progress), then the batch-size
+     * buckets (racy plain reads: statistics only).
+     */
     long[] reapCounters() {
         long[] r = new long[2 + REAP_BUCKETS];
         r[0] = reapBatches;
-        r[1] = idleNanos;
+        // Acquire of the total first, then of the start (see block()): a total that already
+        // holds the ending sleep comes with its start cleared, so no sleep counts twice.
+        long idleSoFar = (long) IDLE_NANOS.getAcquire(this);
+        long start = (long) SLEEP_START.getAcquire(this);
+        if (start != 0) idleSoFar += Math.max(0, System.nanoTime() - start);
+        r[1] = idleSoFar;
         System.arraycopy(reapSizes, 0, r, 2, REAP_BUCKETS);
         return r;
     }

@@ -80,10 +80,14 @@ public interface FlexscStatsMXBean {
      */
     long[] getReapBatchSizeHistogram();
 
-    /** Times a carrier slept (completion wait or park). */
+    /** Times a carrier went to sleep (completion wait or park), counted as the sleep begins. */
     long getCarrierSleeps();
 
-    /** Nanoseconds the carriers spent asleep with nothing to run (summed over carriers). */
+    /**
+     * Nanoseconds the carriers spent asleep with nothing to run (summed over carriers),
+     * including the sleeps in progress up to now: every sleep counted in
+     * {@link #getCarrierSleeps()} read before this shows here.
+     */
     long getCarrierIdleNanos();
 
     /** Continuations a carrier stole from another's queue. */

@@ -131,6 +131,36 @@ class ObservabilityTest {
     }
 
     @Test
+    @Timeout(60)
+    void carrierIdleTimeGrowsWhileTheCarriersSleep() throws Exception {
+        // An idle runtime: its carriers go to sleep once and stay asleep. The idle time must
+        // grow with the wall clock, not wait for a sleep to end (it was summed only at the
+        // end of each sleep, so a quiet server showed sleeps but no idle time).
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try (FlexscRuntime rt = FlexscRuntime.open(config())) {
+            ObjectName name = rt.scheduler().statsObjectName();
+            run(rt);
+            int carriers = (Integer) server.getAttribute(name, "Carriers");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (rt.scheduler().sleepers.get() < carriers && System.nanoTime() < deadline) Thread.sleep(1);
+            assertEquals(carriers, rt.scheduler().sleepers.get(), "every carrier asleep within 10 s");
+            long sleeps0 = (Long) server.getAttribute(name, "CarrierSleeps");
+            long idle0 = (Long) server.getAttribute(name, "CarrierIdleNanos");
+            long t0 = System.nanoTime();
+            Thread.sleep(200);
+            long idle1 = (Long) server.getAttribute(name, "CarrierIdleNanos");
+            long slept = System.nanoTime() - t0;
+            long sleeps1 = (Long) server.getAttribute(name, "CarrierSleeps");
+            System.out.printf("%d carriers asleep: idle time grew %.1f ms in %.1f ms, %d new sleeps%n",
+                    carriers, (idle1 - idle0) / 1e6, slept / 1e6, sleeps1 - sleeps0);
+            // Each carrier that stayed asleep adds the whole interval; one that woke and went
+            // back to sleep meanwhile (a timed wait ending) loses only the moment it was awake.
+            assertTrue(idle1 - idle0 >= carriers * (slept / 2), "idle time grew " + (idle1 - idle0)
+                    + " ns in " + slept + " ns with " + carriers + " carriers asleep");
+        }
+    }
+
+    @Test
     @Timeout(120)
     void onIoUringCallsPostedCountsTheCallsItsFallbackRan(@TempDir Path dir) throws Exception {
         // getpid has no ring operation: IO_URING hands it to its SYSCALL_THREADS fallback. It

@@ -309,6 +309,7 @@ class UringSchedulerTest {
                 AtomicInteger done = new AtomicInteger();
                 for (int c = 0; c < cycles; c++) {
                     // (1) a completion wakes the carrier
+                    long asleep = rt.scheduler.stats().sleeps();
                     CountDownLatch read = new CountDownLatch(1);
                     rt.scheduler.threadFactory().newThread(() -> {
                         try {
@@ -317,13 +318,13 @@ class UringSchedulerTest {
                             throw new RuntimeException(e);
                         }
                     }).start();
-                    Thread.sleep(2); // the carrier runs out of work and sleeps in the engine
+                    awaitSleep(rt, asleep); // the carrier runs out of work and sleeps in the engine
                     long t0 = System.nanoTime();
                     DirectSyscalls.syscalls().write(p[1], new byte[] {1});
                     assertTrue(read.await(5, TimeUnit.SECONDS), "cycle " + c + ": completion lost");
                     worst = Math.max(worst, System.nanoTime() - t0);
                     // (2) new work wakes the carrier
-                    Thread.sleep(2);
+                    awaitSleep(rt, -1);
                     int k = c;
                     CountDownLatch wrote = new CountDownLatch(1);
                     t0 = System.nanoTime();
@@ -420,6 +421,21 @@ class UringSchedulerTest {
             rt.close();
             for (int[] p : pipes) Pipes.close(p);
             DirectSyscalls.raw(3, fd, 0, 0, 0, 0, 0);
+        }
+    }
+
+    /**
+     * Waits (at most 1 s) until the carrier is going to sleep or asleep ({@code sleepers},
+     * raised before its last look for work) and, unless {@code before} is negative, has
+     * gone to sleep since its sleep count was {@code before}: what this thread does next
+     * lands in the sleep or in the window just before it, the window under test. A fixed
+     * 2 ms pause missed it on a loaded host (217 sleeps in 300 cycles).
+     */
+    private static void awaitSleep(Runtime rt, long before) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while ((rt.scheduler.sleepers.get() == 0 || (before >= 0 && rt.scheduler.stats().sleeps() <= before))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(0, 200_000);
         }
     }
 }
