@@ -181,7 +181,11 @@ public final class FlexscConfig {
     /** Maximum syscall threads per syscall CPU (the pool that takes over while one blocks). */
     public int poolThreads() { return poolThreads; }
 
-    /** Busy-wait iterations of an idle syscall thread before it sleeps. */
+    /**
+     * Busy-wait iterations (PAUSE instructions) of an idle syscall thread before it sleeps.
+     * The io_uring engines' fallback ignores it on machines of at most
+     * {@link Engine#FEW_CPUS} CPUs, where its threads sleep at once (docs/engines.md).
+     */
     public int executorSpin() { return executorSpin; }
 
     /** Busy-wait iterations of a platform-thread caller before it sleeps until completion. */

@@ -458,6 +458,24 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         return fallback().invoke(call.nr(), a0, a1, a2, a3, a4, a5);
     }
 
+    /**
+     * How long the fallback's executors spin for more work before they sleep: as configured,
+     * except on a machine of at most {@link Engine#FEW_CPUS} CPUs, where they sleep at once.
+     * There the spinning executor takes the CPU that the ring's completion thread, the JIT,
+     * the GC and the rest of the machine share, for the few calls the ring does not run
+     * (fstat, sendfile, getpid...). Measured with the HTTP server of docs/benchmarks.md on 2
+     * CPUs, spinning took 1.37x the CPU per request at 100 connections and served 0.79x the
+     * requests at one (docs/engines.md, "AUTO on few CPUs").
+     */
+    static int fallbackSpin(int configured, int cpus) {
+        return cpus <= Engine.FEW_CPUS ? 0 : configured;
+    }
+
+    /** The fallback engine if it was opened (it opens with the first call the ring does not run). */
+    SyscallThreadsEngine fallbackIfOpen() {
+        return fallback;
+    }
+
     private SyscallThreadsEngine fallback() throws IOException {
         SyscallThreadsEngine f = fallback;
         if (f == null) {
@@ -467,7 +485,9 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                     if (closed) throw new EngineClosedException("the engine is closed");
                     // EXCEPTIONLESS: this engine's policy already chose to post the calls it hands over.
                     f = SyscallThreadsEngine.open(config.toBuilder().engine(Engine.SYSCALL_THREADS)
-                            .policy(CallPolicy.EXCEPTIONLESS).build());
+                            .policy(CallPolicy.EXCEPTIONLESS)
+                            .executorSpin(fallbackSpin(config.executorSpin(), Runtime.getRuntime().availableProcessors()))
+                            .build());
                     fallback = f;
                 }
             }

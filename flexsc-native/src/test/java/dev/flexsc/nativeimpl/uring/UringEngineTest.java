@@ -49,6 +49,24 @@ class UringEngineTest {
     }
 
     @Test
+    @Timeout(60)
+    void theFallbacksExecutorsSleepAtOnceOnFewCpus() throws Exception {
+        assertEquals(0, UringEngine.fallbackSpin(20_000, 1));
+        assertEquals(0, UringEngine.fallbackSpin(20_000, Engine.FEW_CPUS));
+        assertEquals(20_000, UringEngine.fallbackSpin(20_000, Engine.FEW_CPUS + 1));
+        assertEquals(0, UringEngine.fallbackSpin(0, 16), "a configured 0 stays 0");
+        // The engine opens its fallback with that spin (getpid has no ring operation).
+        FlexscConfig cfg = config(Engine.IO_URING).toBuilder().executorSpin(12_345).build();
+        try (UringEngine e = open(Engine.IO_URING, cfg)) {
+            assertNull(e.fallbackIfOpen(), "the fallback opens with the first call it runs");
+            assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid());
+            int cpus = Runtime.getRuntime().availableProcessors();
+            assertEquals(cpus <= Engine.FEW_CPUS ? 0 : 12_345, e.fallbackIfOpen().config().executorSpin(),
+                    cpus + " CPUs");
+        }
+    }
+
+    @Test
     @Timeout(180)
     void needWakeupAfterTheSqThreadIdlesLosesNoCall() throws Exception {
         // sq_thread_idle of 1 ms (the kernel rounds it up to one jiffy: 4 ms at HZ=250, 10 ms at
