@@ -370,7 +370,13 @@ public final class FlexscSocketChannel extends SocketChannel {
 
     // ---- data ----
 
-    /** read(2); -1 at end of stream or after {@link #shutdownInput()}. */
+    /**
+     * recvfrom(2) with no flags (on a stream socket the same as read(2)); -1 at end of stream
+     * or after {@link #shutdownInput()}. recvfrom rather than read: it is the call every
+     * engine treats as a socket call (a direct try with MSG_DONTWAIT under ADAPTIVE on the
+     * page engines; on io_uring one submission that waits, where read's RWF_NOWAIT probe
+     * went round the ring twice whenever no data had arrived yet).
+     */
     @Override
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
@@ -379,7 +385,7 @@ public final class FlexscSocketChannel extends SocketChannel {
             ensureOpenAndConnected();
             if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer");
             if (inputClosed) return -1;
-            int n = ChannelIo.read(runner, dst, sys::read);
+            int n = ChannelIo.read(runner, dst, (f, b) -> sys.recvfrom(f, b, 0, null));
             return n <= 0 && inputClosed ? -1 : n;
         } finally {
             readLock.unlock();

@@ -111,8 +111,10 @@ final class UringOps {
         // would cut short); sendmsg is not probed (a short send could not be continued).
         op(SENDTO, OP_SEND, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
                 && sqe(c, OP_SEND, c.a0, 0, c.a1, c.a2, (int) c.a3) && dontwait(c));
+        // recvfrom asks O_NONBLOCK first instead (recvWaits): a server's receive usually finds
+        // no data yet, so the probe came back EAGAIN and went round the ring twice.
         op(RECVFROM, OP_RECV, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
-                && sqe(c, OP_RECV, c.a0, 0, c.a1, c.a2, (int) c.a3) && dontwait(c));
+                && sqe(c, OP_RECV, c.a0, 0, c.a1, c.a2, (int) c.a3) && recvWaits(c));
         op(SENDMSG, OP_SENDMSG, c -> sqe(c, OP_SENDMSG, c.a0, 0, c.a1, 0, (int) c.a2));
         op(RECVMSG, OP_RECVMSG, c -> sqe(c, OP_RECVMSG, c.a0, 0, c.a1, 0, (int) c.a2) && dontwait(c));
         op(SHUTDOWN, OP_SHUTDOWN, c -> sqe(c, OP_SHUTDOWN, c.a0, 0, 0, c.a1, 0));
@@ -141,6 +143,21 @@ final class UringOps {
     /** MSG_DONTWAIT as a probe, unless the caller's flags have it already. */
     private static boolean dontwait(UringCall c) {
         return (c.opFlags & (MSG_DONTWAIT | MSG_WAITALL)) != 0 || nowait(c, MSG_DONTWAIT, 0);
+    }
+
+    /**
+     * recvfrom without a probe: one fcntl(F_GETFL) on the calling thread decides. A blocking
+     * socket's receive goes to the ring as the caller made it (io_uring tries it at once and,
+     * with no data, waits with its internal poll, as the syscall waits); an O_NONBLOCK one
+     * gets MSG_DONTWAIT, so EAGAIN comes back as the syscall's answer. With the MSG_DONTWAIT
+     * probe instead, a receive that found no data (in a request-response server, the usual
+     * case: the peer is still reading the last response) cost a CQE, an fcntl and a second
+     * submission. The caller's own MSG_DONTWAIT or MSG_WAITALL is left as for the others.
+     */
+    private static boolean recvWaits(UringCall c) {
+        if ((c.opFlags & (MSG_DONTWAIT | MSG_WAITALL)) != 0) return true;
+        if (FdKinds.nonBlocking(c.fd)) c.opFlags |= MSG_DONTWAIT;
+        return true;
     }
 
     private static boolean splice(UringCall c) {

@@ -276,6 +276,7 @@ class UringSemanticsTest {
                     closeDirect(c);
                     return 1;
                 })));
+                long resubmits0 = e.uringStats().resubmits();
                 Thread.sleep(100);
                 assertFalse(read.isDone(), "a read of an empty blocking pipe returned: " + read.getNow(null));
                 assertFalse(recv.isDone(), "a recv on an empty blocking socket returned: " + recv.getNow(null));
@@ -288,6 +289,20 @@ class UringSemanticsTest {
                 assertEquals("= 1", recv.get(10, java.util.concurrent.TimeUnit.SECONDS));
                 assertEquals("= 1", acc.get(10, java.util.concurrent.TimeUnit.SECONDS));
                 closeDirect(c);
+                // The read's RWF_NOWAIT probe (and accept's, on 6.10+) came back EAGAIN and was
+                // submitted again to wait; the recv asked O_NONBLOCK first and went round once.
+                long resubmitted = e.uringStats().resubmits() - resubmits0;
+                long probed = 1 + (e.acceptDontwait() ? 1 : 0);
+                assertTrue(resubmitted <= probed, resubmitted + " resubmissions for " + probed + " probes");
+                // the recv of a blocking socket is one submission: a second one waits once more
+                var again = new java.util.concurrent.CompletableFuture<String>();
+                long r0 = e.uringStats().resubmits();
+                Thread.ofPlatform().start(() -> again.complete(outcome(() -> e.syscalls().recvfrom(sp[0], b2.asSlice(0, 3), 0, null))));
+                Thread.sleep(50);
+                assertFalse(again.isDone(), "a recv on an empty blocking socket returned: " + again.getNow(null));
+                direct.write(sp[1], "d".getBytes());
+                assertEquals("= 1", again.get(10, java.util.concurrent.TimeUnit.SECONDS));
+                assertEquals(r0, e.uringStats().resubmits(), "a blocking recv with no data was submitted twice");
             } finally {
                 closeAll(p[0], p[1], sp[0], sp[1], l[0]);
             }
