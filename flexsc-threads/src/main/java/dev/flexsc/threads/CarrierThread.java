@@ -115,8 +115,14 @@ final class CarrierThread extends Thread implements CallCarrier {
      * {@link #COST_UNKNOWN}, {@link #COST_PAYS} or {@link #COST_LOSES}.
      */
     private final byte[] postCost = new byte[dev.flexsc.abi.SyscallTable.NR_LIMIT];
-    /** Per number: decisions taken under its current verdict; at {@link #VERDICT_LIFE} it is tried again. */
+    /** Per number: decisions taken under its current verdict; at its life it is tried again. */
     private final int[] verdictAge = new int[dev.flexsc.abi.SyscallTable.NR_LIMIT];
+    /**
+     * Per number: how many decisions its current verdict holds; 0 before its first trial
+     * ({@link #FIRST_VERDICT_LIFE}). A trial that confirms the verdict doubles it, up to
+     * {@link #VERDICT_LIFE}; one that reverses it starts again at the first life.
+     */
+    private final int[] verdictLife = new int[dev.flexsc.abi.SyscallTable.NR_LIMIT];
     /** The number under trial, or -1; its phase (true: posting as the samples say; false: direct). */
     private int trialNr = -1;
     private boolean trialPosting;
@@ -141,8 +147,19 @@ final class CarrierThread extends Thread implements CallCarrier {
     static final int TRIAL_CHECK = 64;
     /** Requests of other numbers, none of the trial's own between, after which a trial is abandoned. */
     static final int TRIAL_PATIENCE = 1 << 16;
-    /** Decisions under one verdict before the number is tried again (conditions change). */
+    /** The most decisions under one verdict before the number is tried again (conditions change). */
     static final int VERDICT_LIFE = 1 << 22;
+    /**
+     * Decisions under a number's first verdict, and under one that reversed the verdict
+     * before it. Short, because a first trial usually runs while the process warms up: the
+     * posting path, with more code behind it than a direct call, can be still interpreted
+     * and its classes loading during its 20 ms phase, and the verdict "posting loses" then
+     * held for 2^22 decisions (measured: 64 green threads writing 64 bytes to /dev/null on
+     * IO_URING posted 63 calls in their first trial and none in the next 3 s, at 0.38x of
+     * EXCEPTIONLESS). At a few hundred thousand decisions a second, 2^16 is a fraction of a
+     * second; six confirmations in a row reach {@link #VERDICT_LIFE}.
+     */
+    static final int FIRST_VERDICT_LIFE = 1 << 16;
 
     /** Scale of {@link #slowScore}. */
     static final int SCORE_ONE = 256;
@@ -228,7 +245,9 @@ final class CarrierThread extends Thread implements CallCarrier {
             // One still queued (no executor took it up yet) measures the syscall side's backlog
             // or its CPU being busy elsewhere, not the call: no sample. The backlog is handled
             // by calling directly when no other thread is runnable (above).
-            if (settling == 0 && prevPostNr >= 0 && (settled || sampled.isStarted())) {
+            // One held for the carrier's flush (IO_URING) says nothing by its latency: no
+            // sample, so its number's score stays "post" and the cost trial decides it.
+            if (settling == 0 && prevPostNr >= 0 && !sampled.heldUntilFlush() && (settled || sampled.isStarted())) {
                 slowScore[prevPostNr] += ((settled ? 0 : SCORE_ONE) - slowScore[prevPostNr]) >> 3;
                 samples++;
             }
@@ -253,8 +272,9 @@ final class CarrierThread extends Thread implements CallCarrier {
      * The cost check, for a number whose latency samples say "post": posting such a call frees
      * the carrier while the call runs, but what the call costs the machine (a kernel worker
      * thread, a polling thread, a CPU taken from this carrier, calls held for a batch) shows
-     * only in how much work gets done. So the first time (and every {@value #VERDICT_LIFE}
-     * decisions after) the carrier runs a trial: calls of this number are decided by the
+     * only in how much work gets done. So the first time (and again after the verdict's life:
+     * {@value #FIRST_VERDICT_LIFE} decisions, doubling with each trial that confirms it, up
+     * to {@value #VERDICT_LIFE}) the carrier runs a trial: calls of this number are decided by the
      * samples for one phase (FlexSC's premise first), then made directly for another, each at
      * least {@value #TRIAL_PHASE_NANOS} ns, and the calls completed by this carrier's threads
      * per nanosecond (direct calls plus posted calls reaped, all numbers) are compared;
@@ -268,7 +288,7 @@ final class CarrierThread extends Thread implements CallCarrier {
     private boolean costAllowsPost(int nr) {
         if (trialNr == nr) return trialStep();
         byte verdict = postCost[nr];
-        if (verdict != COST_UNKNOWN && ++verdictAge[nr] < VERDICT_LIFE) {
+        if (verdict != COST_UNKNOWN && ++verdictAge[nr] < verdictLife(nr)) {
             return verdict == COST_PAYS;
         }
         if (trialNr >= 0 && ++trialWaiters < TRIAL_PATIENCE) {
@@ -315,12 +335,20 @@ final class CarrierThread extends Thread implements CallCarrier {
         int nr = trialNr;
         // Cross-multiplied rates (no division): postDone/postNanos >= directDone/directNanos.
         boolean pays = (double) postPhaseDone * directNanos >= (double) directDone * postPhaseNanos;
-        postCost[nr] = pays ? COST_PAYS : COST_LOSES;
+        byte verdict = pays ? COST_PAYS : COST_LOSES;
+        verdictLife[nr] = postCost[nr] == verdict ? Math.min(VERDICT_LIFE, verdictLife(nr) * 2) : FIRST_VERDICT_LIFE;
+        postCost[nr] = verdict;
         verdictAge[nr] = 0;
         trials++;
         if (!pays) trialsLost++;
         trialNr = -1;
         return pays;
+    }
+
+    /** Decisions the current verdict on {@code nr} holds, in all. */
+    int verdictLife(int nr) {
+        int life = verdictLife[nr];
+        return life == 0 ? FIRST_VERDICT_LIFE : life;
     }
 
     /** The samples now say "direct" for {@code nr}: a trial of it has nothing left to compare. */
@@ -339,6 +367,12 @@ final class CarrierThread extends Thread implements CallCarrier {
     }
 
     private boolean decideDirect() {
+        // Calls posted on this carrier and held for its flush (IO_URING) would wait for as
+        // long as this thread keeps the carrier making direct calls, which it does until it
+        // parks: submit them now. (Seen: a trial's first 14 posts of 16 threads stayed in the
+        // SQ while the one thread left runnable, deciding "direct: nothing else could run",
+        // made 700,000 calls a second; the 14 never ran.) One field load when nothing is held.
+        if (unflushedCount > 0) flushUnflushed();
         if (lastPost != null) { // the next sample needs two posts in a row (no store when already so)
             lastPost = prevPost = null;
         }

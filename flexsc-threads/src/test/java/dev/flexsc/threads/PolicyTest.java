@@ -31,6 +31,9 @@ class PolicyTest {
         volatile boolean settled;
         final boolean woke;
         boolean started = true;
+        /** heldUntilFlush: the engine holds the call for the carrier's flush (IO_URING). */
+        boolean held;
+        int flushes;
 
         ScriptedCall(boolean settled, boolean woke) {
             super(Thread.currentThread());
@@ -45,6 +48,8 @@ class PolicyTest {
         @Override public int completionSeq() { return 0; }
         @Override public void sleepUntilCompletion(int seenSeq, long timeoutNanos) { }
         @Override public void wakeSleepers() { }
+        @Override public boolean heldUntilFlush() { return held; }
+        @Override public void flush() { flushes++; }
     }
 
     /** The engine's side of a post that postPays allowed: the carrier watches the call. */
@@ -208,7 +213,7 @@ class PolicyTest {
             // running trial of pwrite64 is abandoned for lack of calls.
             int n = 0;
             while (!c.postPays(NR)) n++;
-            assertEquals(CarrierThread.VERDICT_LIFE - 1000 - 1 + CarrierThread.TRIAL_PATIENCE - 1, n,
+            assertEquals(CarrierThread.FIRST_VERDICT_LIFE - 1000 - 1 + CarrierThread.TRIAL_PATIENCE - 1, n,
                     "direct decisions before the new trial");
             assertEquals(NR, c.trialStats()[0]);
         }
@@ -251,6 +256,126 @@ class PolicyTest {
             assertArrayEquals(new long[] {-1, 1, 0}, c.trialStats());
             post(c, false, false);
             assertTrue(c.postPays(NR), "verdict and samples: post");
+        }
+    }
+
+    /**
+     * The rest of a trial of NR that posting loses: posts that never settle until the posting
+     * phase has had its time, then the direct phase. {@code started}: the decision that
+     * started the trial was already taken (it posted).
+     */
+    private static void loseTrial(CarrierThread c, long[] clock, boolean started) {
+        for (int i = started ? 1 : 0; i <= CarrierThread.TRIAL_CHECK; i++) {
+            if (i == CarrierThread.TRIAL_CHECK) clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+            if (c.postPays(NR)) post(c, false, false);
+        }
+        for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR), "direct phase");
+        clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+        assertFalse(c.postPays(NR), "the trial ends: posting lost");
+    }
+
+    @Test
+    @Timeout(60)
+    void aVerdictThatTrialsConfirmLivesLongerAndOneThatFlipsStartsShortAgain() {
+        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+            long[] clock = {1_000_000L};
+            CarrierThread c = trialCarrier(s, clock);
+            loseTrial(c, clock, false);
+            assertEquals(CarrierThread.COST_LOSES, c.postCost(NR));
+            int life = CarrierThread.FIRST_VERDICT_LIFE;
+            assertEquals(life, c.verdictLife(NR), "a first verdict is short: it was likely taken while warming up");
+            // Each trial that confirms "posting loses" doubles the verdict's life, up to VERDICT_LIFE.
+            for (int trial = 2; life < CarrierThread.VERDICT_LIFE; trial++) {
+                int n = 0;
+                while (!c.postPays(NR)) n++;
+                assertEquals(life - 1, n, "direct decisions before trial " + trial);
+                loseTrial(c, clock, true);
+                life = Math.min(CarrierThread.VERDICT_LIFE, life * 2);
+                assertEquals(life, c.verdictLife(NR), "after trial " + trial);
+                assertEquals(trial, c.trialStats()[2], "trials lost");
+            }
+            assertTrue(startNext(c));
+            loseTrial(c, clock, true);
+            assertEquals(CarrierThread.VERDICT_LIFE, c.verdictLife(NR), "capped");
+            // A trial that reverses the verdict (posting now pays) starts its life short again.
+            assertTrue(startNext(c), "the next trial's first decision posts");
+            for (int i = 1; i < 5; i++) {
+                assertTrue(c.postPays(NR), "posting phase, decision " + i);
+                ScriptedCall done = new ScriptedCall(false, false); // running two switches later
+                c.watch(done);
+                done.settled = true; // then done
+            }
+            c.local.clear();
+            assertFalse(c.postPays(NR)); // nothing queued: reaps the calls (work of the posting phase)
+            c.pushLocal(() -> { });
+            clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+            for (int i = 5; i < CarrierThread.TRIAL_CHECK; i++) {
+                assertTrue(c.postPays(NR), "posting phase, decision " + i);
+                post(c, false, false);
+            }
+            assertFalse(c.postPays(NR), "the posting phase is over");
+            for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR));
+            clock[0] += 1000 * CarrierThread.TRIAL_PHASE_NANOS; // the direct phase got far less done per ns
+            assertTrue(c.postPays(NR), "the trial ends: posting paid");
+            assertEquals(CarrierThread.COST_PAYS, c.postCost(NR));
+            assertEquals(CarrierThread.FIRST_VERDICT_LIFE, c.verdictLife(NR), "a reversed verdict starts short");
+        }
+    }
+
+    /** Decides NR directly until its verdict expires; true once the decision that starts the next trial posted. */
+    private static boolean startNext(CarrierThread c) {
+        while (!c.postPays(NR)) { }
+        return true;
+    }
+
+    @Test
+    @Timeout(30)
+    void aCallHeldForTheFlushTakesNoLatencySample() {
+        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+            CarrierThread c = new CarrierThread(s, 97, 0, IdlePolicy.DEFAULT, true);
+            c.trialClock = () -> 0L;
+            c.pushLocal(() -> { });
+            // Calls of a batching engine (IO_URING): still out two switches later, whatever they
+            // cost, because they wait for the flush. No sample from them, the score stays.
+            int score = c.slowScore(NR);
+            long samples = c.adaptiveSamples();
+            for (int i = 0; i < 10; i++) {
+                assertTrue(c.postPays(NR), "no verdict yet: the samples' initial 'post' holds (trial " + i + ")");
+                ScriptedCall held = new ScriptedCall(i % 2 == 0, false);
+                held.held = true;
+                c.watch(held);
+            }
+            assertEquals(samples, c.adaptiveSamples(), "no sample taken");
+            assertEquals(score, c.slowScore(NR));
+            // The same calls from an engine that does not hold them are sampled.
+            for (int i = 0; i < 4; i++) {
+                c.postPays(NR);
+                post(c, true, false);
+            }
+            assertTrue(c.adaptiveSamples() > samples, "samples from calls not held");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aDirectDecisionSubmitsTheCallsHeldForTheFlush() {
+        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+            CarrierThread c = new CarrierThread(s, 96, 0, IdlePolicy.DEFAULT, true);
+            c.trialClock = () -> 0L;
+            c.pushLocal(() -> { });
+            assertTrue(c.postPays(NR));
+            ScriptedCall held = new ScriptedCall(false, false);
+            held.held = true;
+            c.watch(held);
+            assertEquals(0, held.flushes, "held: it waits for the carrier's flush");
+            // The other thread's runnable work is gone; the thread left decides "direct: nothing
+            // else could run" and keeps the carrier with direct calls. The held call must not
+            // wait for that thread to park: this decision submits it.
+            c.local.clear();
+            assertFalse(c.postPays(NR));
+            assertEquals(1, held.flushes, "the direct decision flushed the held call");
+            assertFalse(c.postPays(NR));
+            assertEquals(1, held.flushes, "once: nothing is held any more");
         }
     }
 
