@@ -94,18 +94,6 @@ public abstract class PendingCall {
     }
 
     /**
-     * True if how soon this call settles says nothing about what it costs: the engine holds
-     * posted calls until the carrier flushes (IO_URING submits them all in one
-     * {@code io_uring_enter} when the carrier runs out of threads), so every such call is
-     * still out two switches later and done right after the flush, whether the call is
-     * cheap or not, and what posting gains is the batch. {@link CallCarrier#postPays(int)}
-     * takes no latency sample from it and leaves the choice to its cost trial. Default false.
-     */
-    public boolean heldUntilFlush() {
-        return false;
-    }
-
-    /**
      * True if posting this call had to wake a sleeping executor: its latency then says
      * nothing about the call's cost ({@link CallCarrier#postPays(int)} ignores it). Default false.
      */

@@ -156,10 +156,11 @@ final class CarrierThread extends Thread implements CallCarrier {
      * and its classes loading during its 20 ms phase, and the verdict "posting loses" then
      * held for 2^22 decisions (measured: 64 green threads writing 64 bytes to /dev/null on
      * IO_URING posted 63 calls in their first trial and none in the next 3 s, at 0.38x of
-     * EXCEPTIONLESS). At a few hundred thousand decisions a second, 2^16 is a fraction of a
-     * second; six confirmations in a row reach {@link #VERDICT_LIFE}.
+     * EXCEPTIONLESS). At 0.5-2 million decisions a second, 2^18 is 0.1-0.5 s; four
+     * confirmations in a row reach {@link #VERDICT_LIFE}. (2^16 re-tried so often early on
+     * that the direct phases of the re-trials cost 5-10% in the policy study's 0.8 s runs.)
      */
-    static final int FIRST_VERDICT_LIFE = 1 << 16;
+    static final int FIRST_VERDICT_LIFE = 1 << 18;
 
     /** Scale of {@link #slowScore}. */
     static final int SCORE_ONE = 256;
@@ -234,7 +235,15 @@ final class CarrierThread extends Thread implements CallCarrier {
             // Reaping first makes the threads whose calls completed count as work.
             if (pendingCount > 0) pollPending();
             if (!hasQueuedWork()) {
-                return decideDirect(); // nothing could run while our call is out: the carrier would idle
+                // Nothing could run while our call is out: the carrier would idle, so the call
+                // is made directly, and this thread keeps the carrier until it parks. Calls
+                // the carrier holds for its flush (IO_URING) would wait for that as long: submit
+                // them now, as the carrier would on running out of threads. (Seen: 14 posts of
+                // 16 threads stayed in the SQ while the thread left made 700,000 direct calls a
+                // second.) Only here: with other threads queued, this thread's direct call is
+                // soon followed by a park, and a flush per direct call would undo the batch.
+                if (unflushedCount > 0) flushUnflushed();
+                return decideDirect();
             }
         }
         PendingCall sampled = prevPost;
@@ -245,9 +254,7 @@ final class CarrierThread extends Thread implements CallCarrier {
             // One still queued (no executor took it up yet) measures the syscall side's backlog
             // or its CPU being busy elsewhere, not the call: no sample. The backlog is handled
             // by calling directly when no other thread is runnable (above).
-            // One held for the carrier's flush (IO_URING) says nothing by its latency: no
-            // sample, so its number's score stays "post" and the cost trial decides it.
-            if (settling == 0 && prevPostNr >= 0 && !sampled.heldUntilFlush() && (settled || sampled.isStarted())) {
+            if (settling == 0 && prevPostNr >= 0 && (settled || sampled.isStarted())) {
                 slowScore[prevPostNr] += ((settled ? 0 : SCORE_ONE) - slowScore[prevPostNr]) >> 3;
                 samples++;
             }
@@ -367,12 +374,6 @@ final class CarrierThread extends Thread implements CallCarrier {
     }
 
     private boolean decideDirect() {
-        // Calls posted on this carrier and held for its flush (IO_URING) would wait for as
-        // long as this thread keeps the carrier making direct calls, which it does until it
-        // parks: submit them now. (Seen: a trial's first 14 posts of 16 threads stayed in the
-        // SQ while the one thread left runnable, deciding "direct: nothing else could run",
-        // made 700,000 calls a second; the 14 never ran.) One field load when nothing is held.
-        if (unflushedCount > 0) flushUnflushed();
         if (lastPost != null) { // the next sample needs two posts in a row (no store when already so)
             lastPost = prevPost = null;
         }

@@ -31,8 +31,7 @@ class PolicyTest {
         volatile boolean settled;
         final boolean woke;
         boolean started = true;
-        /** heldUntilFlush: the engine holds the call for the carrier's flush (IO_URING). */
-        boolean held;
+        /** Times the carrier asked the engine to submit what it holds (IO_URING's flush). */
         int flushes;
 
         ScriptedCall(boolean settled, boolean woke) {
@@ -48,7 +47,6 @@ class PolicyTest {
         @Override public int completionSeq() { return 0; }
         @Override public void sleepUntilCompletion(int seenSeq, long timeoutNanos) { }
         @Override public void wakeSleepers() { }
-        @Override public boolean heldUntilFlush() { return held; }
         @Override public void flush() { flushes++; }
     }
 
@@ -230,29 +228,7 @@ class PolicyTest {
             c.local.clear();
             assertFalse(c.postPays(NR), "nothing queued: direct");
             c.pushLocal(() -> { });
-            for (int i = 0; i < 5; i++) {
-                assertTrue(c.postPays(NR));
-                ScriptedCall slow = new ScriptedCall(false, false); // running two switches later
-                c.watch(slow);
-                slow.settled = true; // then done
-            }
-            assertEquals(NR, c.trialStats()[0]);
-            c.local.clear();
-            assertFalse(c.postPays(NR)); // reaps the five: they count as work of the posting phase
-            c.pushLocal(() -> { });
-            // The rest of the phase: TRIAL_CHECK decisions after the first, the last one reads
-            // the clock (a phase's time has passed) and starts the direct phase.
-            clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
-            for (int i = 5; i < CarrierThread.TRIAL_CHECK; i++) {
-                assertTrue(c.postPays(NR), "posting phase, decision " + i);
-                post(c, false, false);
-            }
-            assertFalse(c.postPays(NR), "the posting phase is over");
-            // The direct phase does its calls in far more time: less work per nanosecond.
-            for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR));
-            clock[0] += 1000 * CarrierThread.TRIAL_PHASE_NANOS;
-            assertTrue(c.postPays(NR), "the trial ends: posting paid");
-            assertEquals(CarrierThread.COST_PAYS, c.postCost(NR));
+            winTrial(c, clock, 0);
             assertArrayEquals(new long[] {-1, 1, 0}, c.trialStats());
             post(c, false, false);
             assertTrue(c.postPays(NR), "verdict and samples: post");
@@ -299,27 +275,40 @@ class PolicyTest {
             assertEquals(CarrierThread.VERDICT_LIFE, c.verdictLife(NR), "capped");
             // A trial that reverses the verdict (posting now pays) starts its life short again.
             assertTrue(startNext(c), "the next trial's first decision posts");
-            for (int i = 1; i < 5; i++) {
-                assertTrue(c.postPays(NR), "posting phase, decision " + i);
-                ScriptedCall done = new ScriptedCall(false, false); // running two switches later
-                c.watch(done);
-                done.settled = true; // then done
-            }
-            c.local.clear();
-            assertFalse(c.postPays(NR)); // nothing queued: reaps the calls (work of the posting phase)
-            c.pushLocal(() -> { });
-            clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
-            for (int i = 5; i < CarrierThread.TRIAL_CHECK; i++) {
-                assertTrue(c.postPays(NR), "posting phase, decision " + i);
-                post(c, false, false);
-            }
-            assertFalse(c.postPays(NR), "the posting phase is over");
-            for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR));
-            clock[0] += 1000 * CarrierThread.TRIAL_PHASE_NANOS; // the direct phase got far less done per ns
-            assertTrue(c.postPays(NR), "the trial ends: posting paid");
-            assertEquals(CarrierThread.COST_PAYS, c.postCost(NR));
+            winTrial(c, clock, 1);
             assertEquals(CarrierThread.FIRST_VERDICT_LIFE, c.verdictLife(NR), "a reversed verdict starts short");
         }
+    }
+
+    /**
+     * A trial of NR that posting wins, from decision {@code from} of its posting phase (0:
+     * this call's first decision starts it): five posts that complete and are reaped by a
+     * decision with nothing queued (work of the posting phase), the rest of the phase, then
+     * a direct phase that gets far less done per nanosecond.
+     */
+    private static void winTrial(CarrierThread c, long[] clock, int from) {
+        for (int i = from; i < 5; i++) {
+            assertTrue(c.postPays(NR), "posting phase, decision " + i);
+            ScriptedCall done = new ScriptedCall(false, false); // running two switches later
+            c.watch(done);
+            done.settled = true; // then done
+        }
+        assertEquals(NR, c.trialStats()[0]);
+        c.local.clear();
+        assertFalse(c.postPays(NR), "nothing queued: direct, and the five are reaped");
+        c.pushLocal(() -> { });
+        // The rest of the phase: TRIAL_CHECK decisions after the first, the last one reads
+        // the clock (a phase's time has passed) and starts the direct phase.
+        clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+        for (int i = 5; i < CarrierThread.TRIAL_CHECK; i++) {
+            assertTrue(c.postPays(NR), "posting phase, decision " + i);
+            post(c, false, false);
+        }
+        assertFalse(c.postPays(NR), "the posting phase is over");
+        for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR));
+        clock[0] += 1000 * CarrierThread.TRIAL_PHASE_NANOS;
+        assertTrue(c.postPays(NR), "the trial ends: posting paid");
+        assertEquals(CarrierThread.COST_PAYS, c.postCost(NR));
     }
 
     /** Decides NR directly until its verdict expires; true once the decision that starts the next trial posted. */
@@ -330,42 +319,13 @@ class PolicyTest {
 
     @Test
     @Timeout(30)
-    void aCallHeldForTheFlushTakesNoLatencySample() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
-            CarrierThread c = new CarrierThread(s, 97, 0, IdlePolicy.DEFAULT, true);
-            c.trialClock = () -> 0L;
-            c.pushLocal(() -> { });
-            // Calls of a batching engine (IO_URING): still out two switches later, whatever they
-            // cost, because they wait for the flush. No sample from them, the score stays.
-            int score = c.slowScore(NR);
-            long samples = c.adaptiveSamples();
-            for (int i = 0; i < 10; i++) {
-                assertTrue(c.postPays(NR), "no verdict yet: the samples' initial 'post' holds (trial " + i + ")");
-                ScriptedCall held = new ScriptedCall(i % 2 == 0, false);
-                held.held = true;
-                c.watch(held);
-            }
-            assertEquals(samples, c.adaptiveSamples(), "no sample taken");
-            assertEquals(score, c.slowScore(NR));
-            // The same calls from an engine that does not hold them are sampled.
-            for (int i = 0; i < 4; i++) {
-                c.postPays(NR);
-                post(c, true, false);
-            }
-            assertTrue(c.adaptiveSamples() > samples, "samples from calls not held");
-        }
-    }
-
-    @Test
-    @Timeout(30)
     void aDirectDecisionSubmitsTheCallsHeldForTheFlush() {
         try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
             CarrierThread c = new CarrierThread(s, 96, 0, IdlePolicy.DEFAULT, true);
             c.trialClock = () -> 0L;
             c.pushLocal(() -> { });
             assertTrue(c.postPays(NR));
-            ScriptedCall held = new ScriptedCall(false, false);
-            held.held = true;
+            ScriptedCall held = new ScriptedCall(false, false); // an engine that holds posts for the flush
             c.watch(held);
             assertEquals(0, held.flushes, "held: it waits for the carrier's flush");
             // The other thread's runnable work is gone; the thread left decides "direct: nothing

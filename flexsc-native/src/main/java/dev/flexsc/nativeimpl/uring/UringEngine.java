@@ -926,12 +926,6 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         public void flush() {
             engine.carrierFlush();
         }
-
-        /** IO_URING: the SQE waits for the carrier's flush (SQPOLL's polling thread takes it at once). */
-        @Override
-        public boolean heldUntilFlush() {
-            return !engine.sqpoll;
-        }
     }
 
     // ---- submission ----
