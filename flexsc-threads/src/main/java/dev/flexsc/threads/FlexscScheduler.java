@@ -31,7 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * from {@link #open} is closed with {@link #close()}: it stops creating threads, waits
  * (bounded by {@link FlexscConfig#closeTimeoutMillis()}) for the threads it created to
  * end, then stops and joins its carriers. Carriers are daemon threads, and virtual threads
- * are always daemon threads: neither keeps the JVM alive.
+ * are always daemon threads: neither keeps the JVM alive by itself. The pools of
+ * {@link FlexscExecutors} and its {@code defaultThreadFactory()} keep it alive as the JDK's
+ * non-daemon pool threads do (see there).
  *
  * <p>Thread-safe.
  */
@@ -56,6 +58,8 @@ public final class FlexscScheduler implements AutoCloseable {
     final AtomicInteger sleepers = new AtomicInteger();
     /** Threads created by our factories that have not ended. */
     private final AtomicLong live = new AtomicLong();
+    /** Holds the JVM for the threads of factories that keep it alive (pools, defaultThreadFactory). */
+    final JvmKeepAlive keepAlive = new JvmKeepAlive();
     private final AtomicInteger exited = new AtomicInteger();
     private final Object lifecycle = new Object();
     private volatile boolean shutdown;
@@ -143,20 +147,38 @@ public final class FlexscScheduler implements AutoCloseable {
 
     /** {@link #threadFactory(String)} numbering threads from {@code start}. */
     ThreadFactory threadFactory(String prefix, long start) {
-        ThreadFactory jdk = VirtualThreads.builder(continuationExecutor).name(prefix, start).factory();
+        return threadFactory(prefix, start, false, null);
+    }
+
+    /**
+     * {@link #threadFactory(String)} numbering threads from {@code start}. With
+     * {@code keepsJvmAlive} each thread keeps the JVM alive from its creation until its task
+     * ends, as a non-daemon thread would ({@link JvmKeepAlive}); {@code handler}, if not null,
+     * is each thread's uncaught-exception handler.
+     */
+    ThreadFactory threadFactory(String prefix, long start, boolean keepsJvmAlive,
+                                Thread.UncaughtExceptionHandler handler) {
+        Thread.Builder.OfVirtual builder = VirtualThreads.builder(continuationExecutor).name(prefix, start);
+        if (handler != null) builder.uncaughtExceptionHandler(handler);
+        ThreadFactory jdk = builder.factory();
         return task -> {
             Objects.requireNonNull(task, "task");
             if (shutdown) return null; // volatile read
             live.incrementAndGet();
+            JvmKeepAlive.Hold[] hold = new JvmKeepAlive.Hold[1]; // set before the thread can start
             Thread t;
             try {
                 t = jdk.newThread(() -> {
                     try {
+                        if (hold[0] != null) keepAlive.started(hold[0]);
                         task.run();
                     } finally {
                         live.decrementAndGet();
+                        if (hold[0] != null) keepAlive.release(hold[0]);
                     }
                 });
+                // Published to the thread by Thread.start() (happens-before its first action).
+                if (keepsJvmAlive) hold[0] = keepAlive.acquire(t);
             } catch (RuntimeException | Error e) {
                 live.decrementAndGet();
                 throw e;
@@ -268,6 +290,7 @@ public final class FlexscScheduler implements AutoCloseable {
                 }
             }
             if (interrupted) Thread.currentThread().interrupt();
+            keepAlive.releaseAll(); // threads still alive never run again: they must not hold the JVM
             statsBean.unregister();
             if (left > 0) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: closed with {1} virtual thread(s) still alive after {2} ms;"

@@ -14,7 +14,10 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
+import java.util.concurrent.RecursiveTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -348,5 +351,38 @@ class FlexscExecutorsTest {
         assertTrue(on[0]);
         assertThrows(IllegalArgumentException.class, () -> FlexscExecutors.newWorkStealingPool(0));
         assertThrows(IllegalArgumentException.class, () -> FlexscExecutors.newFixedThreadPool(0));
+    }
+
+    @Test
+    @Timeout(30)
+    void workStealingPoolRunsPlainTasksOnFlexscThreadsAndForkJoinTasksOnItsWorkers() throws Exception {
+        ForkJoinPool pool = (ForkJoinPool) FlexscExecutors.newWorkStealingPool(2);
+        try (pool) {
+            assertTrue(pool.submit(FlexscExecutorsTest::onFlexscThread).get(10, TimeUnit.SECONDS));
+            RecursiveTask<Long> fj = new RecursiveTask<>() {
+                @Override
+                protected Long compute() {
+                    assertTrue(Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool,
+                            "a ForkJoinTask ran off the pool's workers: " + Thread.currentThread());
+                    try {
+                        return Flexsc.syscalls().getpid(); // the platform-thread path of the engine
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            };
+            assertEquals(PID, pool.invoke(fj));
+
+            Blocker blocker = new Blocker(2);
+            for (int i = 0; i < 2; i++) pool.execute(blocker.runnable());
+            blocker.awaitStarted();
+            Future<String> queued = pool.submit(() -> "never runs"); // parallelism 2: waits
+            assertTrue(pool.shutdownNow().isEmpty(), "ForkJoinPool.shutdownNow returns an empty list");
+            assertTrue(queued.isCancelled(), "a queued plain task was not cancelled by shutdownNow");
+            assertTrue(pool.isShutdown());
+            assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+            assertTrue(pool.isTerminated());
+            assertTrue(blocker.allInterrupted());
+        }
     }
 }
