@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -103,7 +104,32 @@ class JvmKeepAliveTest {
             });
             stuck.start();
             waitUntil(() -> s.keepAlive.held() == 1, "the stuck thread holds");
-            s.close(); // abandons the stuck thread after closeTimeoutMillis
+            // close() abandons the stuck thread after closeTimeoutMillis and says so in a warning,
+            // captured here rather than printed.
+            java.util.logging.Logger log = java.util.logging.Logger.getLogger(FlexscScheduler.class.getName());
+            List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.logging.Handler capture = new java.util.logging.Handler() {
+                @Override
+                public void publish(java.util.logging.LogRecord r) {
+                    warnings.add(new java.util.logging.SimpleFormatter().formatMessage(r));
+                }
+
+                @Override
+                public void flush() {}
+
+                @Override
+                public void close() {}
+            };
+            boolean parents = log.getUseParentHandlers();
+            log.addHandler(capture);
+            log.setUseParentHandlers(false);
+            try {
+                s.close();
+            } finally {
+                log.removeHandler(capture);
+                log.setUseParentHandlers(parents);
+            }
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("1 virtual thread(s) still alive")), warnings.toString());
             assertEquals(0, s.keepAlive.held(), "an abandoned thread still holds the JVM");
         }
     }
