@@ -1,6 +1,6 @@
 package dev.flexsc.io;
 
-import org.jctools.queues.MpmcArrayQueue;
+import org.jctools.queues.varhandle.MpmcVarHandleArrayQueue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * these for the length of one call.
  *
  * <p>A lock-free pool per power-of-two size class from 4 KiB to 256 KiB, at most
- * {@value #PER_CLASS} buffers each (a bounded {@link MpmcArrayQueue}; its offer and poll
+ * {@value #PER_CLASS} buffers each (a bounded {@link MpmcVarHandleArrayQueue}; its offer and poll
  * are the only synchronisation: a segment handed over through it is published by the
  * queue's release/acquire pair). A green thread keeps its buffer while it is parked in
  * the call, so the pool is shared rather than per carrier. Pooled segments come from
@@ -28,10 +28,10 @@ final class NativeBuffers {
     static final int PER_CLASS = 16;
 
     @SuppressWarnings("unchecked")
-    private static final MpmcArrayQueue<MemorySegment>[] POOLS = new MpmcArrayQueue[MAX_SHIFT - MIN_SHIFT + 1];
+    private static final MpmcVarHandleArrayQueue<MemorySegment>[] POOLS = new MpmcVarHandleArrayQueue[MAX_SHIFT - MIN_SHIFT + 1];
 
     static {
-        for (int i = 0; i < POOLS.length; i++) POOLS[i] = new MpmcArrayQueue<>(PER_CLASS);
+        for (int i = 0; i < POOLS.length; i++) POOLS[i] = new MpmcVarHandleArrayQueue<>(PER_CLASS);
     }
 
     /** A buffer lent for one call: {@code segment} is at least as large as asked. */

@@ -4,8 +4,8 @@ import dev.flexsc.jfr.BatchReaped;
 import dev.flexsc.nativeimpl.LibFlexsc;
 import dev.flexsc.spi.CallCarrier;
 import dev.flexsc.spi.PendingCall;
-import org.jctools.queues.MpscUnboundedArrayQueue;
-import org.jctools.queues.SpmcArrayQueue;
+import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
+import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -52,8 +52,8 @@ final class CarrierThread extends Thread implements CallCarrier {
     private final FlexscScheduler scheduler;
     private final int cpu;
     private final IdlePolicy idle;
-    final SpmcArrayQueue<Runnable> local = new SpmcArrayQueue<>(LOCAL_CAPACITY);
-    final MpscUnboundedArrayQueue<Runnable> inbox = new MpscUnboundedArrayQueue<>(1024);
+    final SpmcVarHandleArrayQueue<Runnable> local = new SpmcVarHandleArrayQueue<>(LOCAL_CAPACITY);
+    final MpscUnboundedVarHandleArrayQueue<Runnable> inbox = new MpscUnboundedVarHandleArrayQueue<>(1024);
 
     /** RUNNING or SLEEPING; a waker CASes SLEEPING -> RUNNING. Volatile via STATE. */
     @SuppressWarnings("unused")

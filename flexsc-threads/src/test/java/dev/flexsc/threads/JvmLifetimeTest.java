@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * non-daemon in the JDK (fixed, single, scheduled, cached until its threads time out,
  * defaultThreadFactory threads) must let their work print before the JVM exits; the
  * virtual-thread-per-task executor and the work-stealing pool, whose JDK threads are daemon
- * threads, must not keep it alive (their work would take a minute).
+ * threads, must not keep it alive (their work would take a minute). No run may print a
+ * warning on stderr (the JDK's, for instance, when a library touches sun.misc.Unsafe).
  */
 class JvmLifetimeTest {
     /** Scenarios whose work must have printed "task N done" (N = 1..count) before exit. */
@@ -60,7 +61,10 @@ class JvmLifetimeTest {
                         + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
             }
             List<String> out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-            return new Outcome(p.exitValue(), out, Files.readString(err.toPath()));
+            String stderr = Files.readString(err.toPath());
+            // The jars load without warnings (JCTools' Unsafe-based queues printed four lines).
+            assertFalse(stderr.contains("WARNING"), api + " " + scenario + " printed warnings:\n" + stderr);
+            return new Outcome(p.exitValue(), out, stderr);
         } finally {
             Files.deleteIfExists(err.toPath());
         }
