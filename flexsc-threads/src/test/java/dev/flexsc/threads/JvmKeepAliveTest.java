@@ -133,4 +133,23 @@ class JvmKeepAliveTest {
             assertEquals(0, s.keepAlive.held(), "an abandoned thread still holds the JVM");
         }
     }
+
+    @Test
+    @Timeout(30)
+    void aPoolMadeOnAVirtualThreadStartsItsHolderThere() throws Exception {
+        JvmKeepAlive k = new JvmKeepAlive();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread[] made = new Thread[2];
+        Thread v = Thread.ofVirtual().start(() -> {
+            made[0] = heldThread(k, release, new CountDownLatch(1)); // the holder starts on this virtual thread
+            made[1] = k.holderThread();
+        });
+        v.join();
+        assertNotNull(made[1]);
+        assertFalse(made[1].isDaemon());
+        assertFalse(made[1].isVirtual());
+        made[0].start();
+        release.countDown();
+        assertTrue(made[1].join(Duration.ofSeconds(10)));
+    }
 }
