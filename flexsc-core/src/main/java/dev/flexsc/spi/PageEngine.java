@@ -699,6 +699,12 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     // ---- batches (BatchInvoker) ----
 
+    /** DIRECT never posts: its batches run one by one as direct calls. */
+    @Override
+    public boolean postsBatches() {
+        return config.policy() != dev.flexsc.CallPolicy.DIRECT;
+    }
+
     /**
      * Posts the batch's calls to the calling thread's group and waits once for them. Per
      * part: the entries are taken with one CAS per free-bitmap word, each is written and
@@ -708,12 +714,6 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
      * posted as are free. The batch never holds an entry it has not posted, so any number of
      * batches (and single calls) share a group without deadlock.
      */
-    /** DIRECT never posts: its batches run one by one as direct calls. */
-    @Override
-    public boolean postsBatches() {
-        return config.policy() != dev.flexsc.CallPolicy.DIRECT;
-    }
-
     @Override
     public final void invokeBatch(CallBatch b) throws IOException {
         int n = b.size();

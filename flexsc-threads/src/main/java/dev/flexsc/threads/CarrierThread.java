@@ -151,24 +151,22 @@ final class CarrierThread extends Thread implements CallCarrier {
     static final int VERDICT_LIFE = 1 << 22;
     /**
      * Decisions under a number's first verdict, and under one that reversed the verdict
-     * before it. Short, because a first trial usually runs while the process warms up: the
-     * posting path, with more code behind it than a direct call, can be still interpreted
-     * and its classes loading during its 20 ms phase, and the verdict "posting loses" then
-     * held for 2^22 decisions (measured: 64 green threads writing 64 bytes to /dev/null on
-     * IO_URING posted 63 calls in their first trial and none in the next 3 s, at 0.38x of
-     * EXCEPTIONLESS). At 0.5-2 million decisions a second, 2^18 is 0.1-0.5 s; four
-     * confirmations in a row reach {@link #VERDICT_LIFE}. (2^16 re-tried so often early on
-     * that the direct phases of the re-trials cost 5-10% in the policy study's 0.8 s runs.)
+     * before it. Short, because such a verdict is the least trustworthy: a first trial
+     * usually runs while the process warms up, when the posting path (more code than a direct
+     * call) may still be interpreted and loading classes during its phase. Not shorter,
+     * because every re-trial spends a phase calling directly. At 0.5-2 million decisions a
+     * second, 2^18 is 0.1-0.5 s; four confirmations in a row reach {@link #VERDICT_LIFE}
+     * (docs/io.md, "Call policies", has the measurements behind both bounds).
      */
     static final int FIRST_VERDICT_LIFE = 1 << 18;
 
     /** Scale of {@link #slowScore}. */
     static final int SCORE_ONE = 256;
     /**
-     * Direct decisions (with other work on the carrier) between two probes. Long: a probe
-     * usually finds the executor asleep and pays a wake-up, after which the executor spins
-     * on its CPU for a while. Measured with 16 green threads making getpid: probes every
-     * 65536 decisions (about 80 a second) cost 5-7% of the throughput, none without probes.
+     * Direct decisions (with other work on the carrier) between two probes. Long, because a
+     * probe usually finds the executor asleep and pays a wake-up, after which the executor
+     * spins on its CPU for a while: frequent probes cost throughput and learn nothing new
+     * (docs/io.md, "Call policies", has the measurement).
      */
     static final int PROBE_PERIOD = 1 << 20;
     /** Posts in a row per probe: the third decision samples the first post. */
@@ -237,11 +235,11 @@ final class CarrierThread extends Thread implements CallCarrier {
             if (!hasQueuedWork()) {
                 // Nothing could run while our call is out: the carrier would idle, so the call
                 // is made directly, and this thread keeps the carrier until it parks. Calls
-                // the carrier holds for its flush (IO_URING) would wait for that as long: submit
-                // them now, as the carrier would on running out of threads. (Seen: 14 posts of
-                // 16 threads stayed in the SQ while the thread left made 700,000 direct calls a
-                // second.) Only here: with other threads queued, this thread's direct call is
-                // soon followed by a park, and a flush per direct call would undo the batch.
+                // the carrier holds for its flush (IO_URING) would wait for that as long, which
+                // a thread making only direct calls never does: submit them now, as the carrier
+                // would on running out of threads. Only here: with other threads queued, this
+                // thread's direct call is soon followed by a park, and a flush per direct call
+                // would undo the batch (docs/io.md).
                 if (unflushedCount > 0) flushUnflushed();
                 return decideDirect();
             }

@@ -26,7 +26,6 @@ final class IoUring implements AutoCloseable {
 
     final int fd;
     final int features;
-    final int setupFlags;
     final int sqEntries;
     final int sqMask;
     final int cqEntries;
@@ -42,13 +41,12 @@ final class IoUring implements AutoCloseable {
     /** The SQE array. */
     final MemorySegment sqes;
 
-    final long sqHeadOff, sqTailOff, sqFlagsOff, sqArrayOff, sqDroppedOff;
-    final long cqHeadOff, cqTailOff, cqesOff, cqOverflowOff;
+    final long sqHeadOff, sqTailOff, sqFlagsOff;
+    final long cqHeadOff, cqTailOff, cqesOff;
 
     private IoUring(int fd, MemorySegment p, long ringAddr, long ringSize, long sqesAddr, long sqesSize) {
         this.fd = fd;
         this.features = p.get(ValueLayout.JAVA_INT, PARAMS_FEATURES);
-        this.setupFlags = p.get(ValueLayout.JAVA_INT, PARAMS_FLAGS);
         this.ringAddr = ringAddr;
         this.ringSize = ringSize;
         this.sqesAddr = sqesAddr;
@@ -59,11 +57,9 @@ final class IoUring implements AutoCloseable {
         sqHeadOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_HEAD));
         sqTailOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_TAIL));
         sqFlagsOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_FLAGS));
-        sqDroppedOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_DROPPED));
-        sqArrayOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_ARRAY));
+        long sqArrayOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_ARRAY));
         cqHeadOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, cq + CQOFF_HEAD));
         cqTailOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, cq + CQOFF_TAIL));
-        cqOverflowOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, cq + CQOFF_OVERFLOW));
         cqesOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, cq + CQOFF_CQES));
         // The kernel never changes masks and entries after setup: plain reads.
         sqMask = ring.get(ValueLayout.JAVA_INT, Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_RING_MASK)));

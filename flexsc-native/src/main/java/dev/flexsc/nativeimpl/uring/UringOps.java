@@ -2,7 +2,6 @@ package dev.flexsc.nativeimpl.uring;
 
 import dev.flexsc.abi.SyscallTable;
 
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -185,11 +184,6 @@ final class UringOps {
     /** The row for {@code nr}, or null if io_uring has no operation for it. */
     static Op lookup(int nr) {
         return nr >= 0 && nr < NR_LIMIT ? BY_NR[nr] : null;
-    }
-
-    /** Every row, in table order. */
-    static Map<Integer, Op> all() {
-        return Collections.unmodifiableMap(ALL);
     }
 
     /**
