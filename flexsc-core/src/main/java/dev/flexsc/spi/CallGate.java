@@ -5,6 +5,10 @@ import dev.flexsc.abi.SyscallTable;
 
 import java.io.IOException;
 import java.util.concurrent.atomic.LongAdder;
+import static dev.flexsc.Errno.EAGAIN;
+import static dev.flexsc.Errno.EOPNOTSUPP;
+import static dev.flexsc.MsgFlags.MSG_DONTWAIT;
+import static dev.flexsc.MsgFlags.MSG_WAITALL;
 
 /**
  * An engine's call policy applied to one call: at the top of the engine's data plane (its
@@ -25,9 +29,6 @@ public final class CallGate {
     /** {@link #tryDirect}'s answer when the engine must post the call: no system call returns it. */
     public static final long POST = Long.MIN_VALUE;
 
-    private static final int EAGAIN = 11, EOPNOTSUPP = 95;
-    /** recv/send flags (linux/socket.h): don't wait; (recv) wait for the full length. */
-    private static final long MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
 
     /** Whether the engine can take one more call now without waiting for a free entry. */
     @FunctionalInterface

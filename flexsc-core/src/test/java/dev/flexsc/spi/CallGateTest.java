@@ -8,13 +8,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.Errno.EAGAIN;
+import static dev.flexsc.Errno.EOPNOTSUPP;
 
 /**
  * The gate with a recording direct path (no native code): what each policy sends where,
  * from a platform thread, and how a read or write that may block is handled.
  */
 class CallGateTest {
-    private static final int EAGAIN = 11, EOPNOTSUPP = 95;
 
     /** Records calls; answers readWriteNowait from a script. */
     static final class FakeDirect implements DirectPath {

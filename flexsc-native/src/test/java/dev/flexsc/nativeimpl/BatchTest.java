@@ -27,10 +27,12 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.abi.SyscallTable;
 
 /** SyscallBatch over the page engine under test (SYSCALL_THREADS by default) and the direct baseline. */
 class BatchTest {
-    private static final int NR_GETTID = 186, MADV_WILLNEED = 3;
+    private static final int MADV_WILLNEED = 3;
 
     /** Every adder gives what the single call gives, on the engine and on the direct baseline. */
     @Test
@@ -143,8 +145,8 @@ class BatchTest {
             long before = engine.stats().submitted();
             try (SyscallBatch b = engine.syscalls().batch()) {
                 SyscallBatch.Result pid = b.getpid();
-                RefusedCallException e = assertThrows(RefusedCallException.class, () -> b.syscall(NR_GETTID));
-                assertEquals(NR_GETTID, e.number());
+                RefusedCallException e = assertThrows(RefusedCallException.class, () -> b.syscall(SyscallTable.GETTID));
+                assertEquals(SyscallTable.GETTID, e.number());
                 assertEquals(1, b.size());
                 b.submit();
                 assertEquals(DirectSyscalls.syscalls().getpid(), pid.get());

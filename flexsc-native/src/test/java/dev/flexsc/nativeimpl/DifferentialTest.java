@@ -22,6 +22,8 @@ import java.util.Random;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import static dev.flexsc.SocketConstants.*;
 
 /**
  * Every typed call through the engine against the same call made directly (FFM
@@ -218,7 +220,6 @@ public class DifferentialTest {
 
     @Test
     void socketCallsWorkEndToEnd() throws IOException {
-        final int AF_INET = 2, SOCK_STREAM = 1, SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3;
         Syscalls s = flexsc;
         try (Arena a = Arena.ofConfined()) {
             int srv = s.socket(AF_INET, SOCK_STREAM | O_CLOEXEC, 0);

@@ -16,6 +16,7 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
 
 /** Bad input gets a clear exception naming the call and the errno; refused calls never run. */
 class ErrorsTest {

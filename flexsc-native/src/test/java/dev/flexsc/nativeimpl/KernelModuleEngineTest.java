@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
 
 /**
  * What is specific to KERNEL_MODULE: availability reasons, SERVE threads, batching with

@@ -24,6 +24,9 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.Errno;
 
 /**
  * The call policies on real engines, from platform threads: which calls reach the syscall
@@ -32,7 +35,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class PolicyTest {
     private static final long PID = ProcessHandle.current().pid();
-    private static final int NR_GETTID = 186;
 
     private static FlexscConfig config(CallPolicy p) {
         return TestSupport.config().toBuilder().policy(p).build();
@@ -45,7 +47,7 @@ class PolicyTest {
             Syscalls s = e.syscalls();
             for (int i = 0; i < 100; i++) assertEquals(PID, s.getpid());
             // Refusals are unchanged: refused before the policy, counted nowhere.
-            assertThrows(RefusedCallException.class, () -> e.invoke(NR_GETTID, 0, 0, 0, 0, 0, 0));
+            assertThrows(RefusedCallException.class, () -> e.invoke(SyscallTable.GETTID, 0, 0, 0, 0, 0, 0));
             EngineStats st = e.stats();
             assertEquals(100, st.direct(), st::toString);
             assertEquals(0, st.posted(), st::toString);
@@ -198,8 +200,8 @@ class PolicyTest {
         try (Arena a = Arena.ofConfined()) {
             long r = DirectSyscalls.invoker().readWriteNowait(false, p[0], a.allocate(8).address(), 8);
             if (r != -11 && r != -95) throw new AssertionError("RWF_NOWAIT read of an empty pipe: " + r);
-            if (r == -95) System.out.println("this kernel's pipes lack RWF_NOWAIT (EOPNOTSUPP): ADAPTIVE posts pipe reads and writes");
-            return r == -11;
+            if (r == -Errno.EOPNOTSUPP) System.out.println("this kernel's pipes lack RWF_NOWAIT (EOPNOTSUPP): ADAPTIVE posts pipe reads and writes");
+            return r == -Errno.EAGAIN;
         } finally {
             closeDirect(p[0]);
             closeDirect(p[1]);

@@ -21,16 +21,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 
 /** Shared helpers for the engine tests. */
 public final class TestSupport {
     private TestSupport() {}
 
-    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_TRUNC = 01000, O_APPEND = 02000,
-            O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
-    public static final int O_NONBLOCK = 04000;
     public static final int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
-    public static final int NR_PIPE2 = 293;
 
     /** System property naming the page engine the engine tests run against (default SYSCALL_THREADS). */
     public static final String ENGINE_PROPERTY = "flexsc.test.engine";
@@ -97,21 +95,21 @@ public final class TestSupport {
 
     /** A pipe made by a direct call: {read fd, write fd}. */
     public static int[] pipe() {
-        return pipe(O_CLOEXEC);
+        return pipe(OpenFlags.O_CLOEXEC);
     }
 
     /** A pipe with pipe2 flags (O_NONBLOCK = 04000): {read fd, write fd}. */
     public static int[] pipe(int flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fds = a.allocate(8);
-            long r = DirectSyscalls.raw(NR_PIPE2, fds.address(), flags, 0, 0, 0, 0);
+            long r = DirectSyscalls.raw(SyscallTable.PIPE2, fds.address(), flags, 0, 0, 0, 0);
             if (r < 0) throw new IllegalStateException("pipe2: " + r);
             return new int[] {fds.get(ValueLayout.JAVA_INT, 0), fds.get(ValueLayout.JAVA_INT, 4)};
         }
     }
 
     public static void closeDirect(int fd) {
-        DirectSyscalls.raw(3, fd, 0, 0, 0, 0, 0);
+        DirectSyscalls.raw(SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
     }
 
     public static long count(Path dir) throws IOException {

@@ -21,10 +21,10 @@ import static dev.flexsc.nativeimpl.TestSupport.assertInterruptCancelsBlockingBa
 import static dev.flexsc.nativeimpl.TestSupport.batchRounds;
 import static dev.flexsc.nativeimpl.TestSupport.patterned;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
 
 /** SyscallBatch from green threads of the FlexSC scheduler: one park per batch, results never crossed. */
 class BatchGreenTest {
-    private static final int O_RDONLY = 0, O_CLOEXEC = 02000000;
 
     /** Runs {@code body(id)} on {@code threads} green threads of {@code rt}; waits for all, rethrows the first failure. */
     private static void onGreenThreads(FlexscRuntime rt, int threads, GreenBody body) throws InterruptedException {

@@ -7,12 +7,12 @@ import dev.flexsc.nativeimpl.DirectSyscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 
 /** Test helpers: pipes made and closed by direct calls, the test configuration. */
 final class Pipes {
     private Pipes() {}
-
-    private static final int NR_PIPE2 = 293, NR_CLOSE = 3, O_CLOEXEC = 02000000;
 
     /** The engine every test runtime uses: the portable one. */
     static FlexscConfig config() {
@@ -24,13 +24,13 @@ final class Pipes {
     static int[] pipe() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fds = a.allocate(8);
-            long r = DirectSyscalls.raw(NR_PIPE2, fds.address(), O_CLOEXEC, 0, 0, 0, 0);
+            long r = DirectSyscalls.raw(SyscallTable.PIPE2, fds.address(), OpenFlags.O_CLOEXEC, 0, 0, 0, 0);
             if (r < 0) throw new IllegalStateException("pipe2: errno " + -r);
             return new int[] {fds.get(ValueLayout.JAVA_INT, 0), fds.get(ValueLayout.JAVA_INT, 4)};
         }
     }
 
     static void close(int... fds) {
-        for (int fd : fds) DirectSyscalls.raw(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+        for (int fd : fds) DirectSyscalls.raw(SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
     }
 }

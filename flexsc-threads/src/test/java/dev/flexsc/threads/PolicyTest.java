@@ -402,7 +402,7 @@ class PolicyTest {
                 Path f = dir.resolve("f" + i);
                 ts.add(rt.threadFactory().newThread(() -> {
                     try {
-                        int fd = s.openat(Syscalls.AT_FDCWD, f.toString(), 02 | 0100 | 02000000, 0600);
+                        int fd = s.openat(Syscalls.AT_FDCWD, f.toString(), dev.flexsc.OpenFlags.O_RDWR | dev.flexsc.OpenFlags.O_CREAT | dev.flexsc.OpenFlags.O_CLOEXEC, 0600);
                         for (int k = 0; k < calls; k++) assertEquals(size, s.pwrite(fd, buf, (long) k * size));
                         s.close(fd);
                     } catch (Throwable t) {

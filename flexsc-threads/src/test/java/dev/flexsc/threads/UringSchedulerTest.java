@@ -32,6 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import static dev.flexsc.AtFlags.AT_FDCWD;
+import static dev.flexsc.OpenFlags.*;
+
 /**
  * The io_uring engines under the M:N scheduler: calls from green threads park and are
  * watched by their carrier, which submits what it collected in one io_uring_enter (IO_URING),
@@ -40,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class UringSchedulerTest {
     private static final long PID = ProcessHandle.current().pid();
-    private static final int O_RDWR = 2, O_CREAT = 0100, O_CLOEXEC = 02000000, AT_FDCWD = -100, SEEK_END = 2;
+    private static final int SEEK_END = 2;
     /** Carriers block for up to 10 s: a lost wake-up shows as a stall of seconds, not a slow test. */
     private static final IdlePolicy LONG_SLEEPS = new IdlePolicy(200, 2, TimeUnit.SECONDS.toNanos(10), 200_000L);
 

@@ -37,6 +37,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.flexsc.nativeimpl.uring.IoUring.INT;
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
+import static dev.flexsc.Errno.ETIME;
 
 /**
  * The io_uring engines: {@link Engine#IO_URING_SQPOLL} (a kernel thread polls the SQ on a
@@ -78,7 +79,6 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
 public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInvoker {
     private static final VarHandle CALLS = MethodHandles.arrayElementVarHandle(UringCall[].class);
     private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final int ETIME = 62;
     /** How long the completion thread sleeps in the kernel before re-checking its state. */
     private static final long REAPER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Yields of a waiting caller between its spin and its sleep. */

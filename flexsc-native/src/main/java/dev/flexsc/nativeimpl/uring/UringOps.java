@@ -7,6 +7,8 @@ import java.util.Map;
 
 import static dev.flexsc.abi.SyscallTable.*;
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
+import static dev.flexsc.MsgFlags.MSG_DONTWAIT;
+import static dev.flexsc.MsgFlags.MSG_WAITALL;
 
 /**
  * The one table that maps allow-listed system calls to io_uring operations (the shape of

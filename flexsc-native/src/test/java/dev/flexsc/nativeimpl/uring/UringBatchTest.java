@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
 
 /** SyscallBatch over the io_uring engines: one submission for the batch, ring and fallback calls mixed. */
 class UringBatchTest {

@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
 
 /** The io_uring engines' own contracts: wake-ups, overflow, fallback, interrupt, close, the scheduler hooks. */
 class UringEngineTest {
