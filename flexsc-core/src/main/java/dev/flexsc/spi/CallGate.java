@@ -197,7 +197,7 @@ public final class CallGate {
     private static boolean postFromHere(int nr, Room room) {
         // Platform threads call directly: nothing else runs on them while they wait.
         if (!Thread.currentThread().isVirtual()) return false;
-        CallCarrier carrier = PageEngine.currentCarrier();
+        CallCarrier carrier = GreenThreads.currentCarrier();
         // A virtual thread of another scheduler would wait the platform way, holding its
         // carrier: direct. A FlexSC green thread asks its carrier, then the engine.
         return carrier != null && carrier.postPays(nr) && room.available();

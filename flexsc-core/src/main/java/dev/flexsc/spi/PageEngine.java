@@ -283,14 +283,9 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     private long await(int g, int index, long e, SyscallTable.Call call, boolean woke) throws IOException {
-        CallCarrier.Locator locator;
-        // Volatile read of the locator; only virtual threads pay for it, platform threads
-        // take the path below unchanged.
-        if (Thread.currentThread().isVirtual() && (locator = carrierLocator) != null) {
-            CallCarrier carrier = locator.current();
-            if (carrier != null) {
-                return awaitOnCarrier(carrier, g, index, e, call, woke);
-            }
+        CallCarrier carrier = GreenThreads.currentCarrier(); // null at once on platform threads
+        if (carrier != null) {
+            return awaitOnCarrier(carrier, g, index, e, call, woke);
         }
         MemorySegment m = mapping;
         for (int i = 0; i < callerSpin; i++) {
@@ -339,38 +334,6 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     // ---- green threads: the caller parks, its carrier polls the entry (see CallCarrier) ----
-
-    /** Set once by the M:N scheduler; null while none is loaded. */
-    private static volatile CallCarrier.Locator carrierLocator;
-
-    /**
-     * Installs the scheduler hook through which calls from its green threads park instead
-     * of sleeping in the engine. Set once per JVM (later calls with another locator throw).
-     * Not for applications.
-     *
-     * @throws IllegalStateException if a different locator is already installed
-     */
-    public static synchronized void installCarrierLocator(CallCarrier.Locator locator) {
-        java.util.Objects.requireNonNull(locator, "locator");
-        if (carrierLocator != null && carrierLocator != locator) {
-            throw new IllegalStateException("a green-thread scheduler is already installed: " + carrierLocator);
-        }
-        carrierLocator = locator; // volatile: see await()
-    }
-
-    /**
-     * The carrier of the calling green thread, or null on a platform thread or while no
-     * scheduler is installed: for engines outside this class (io_uring) that hand their
-     * calls to the carrier the same way. Not for applications.
-     */
-    public static CallCarrier currentCarrier() {
-        CallCarrier.Locator locator;
-        // Volatile read of the locator, only on virtual threads (as in await()).
-        if (!Thread.currentThread().isVirtual() || (locator = carrierLocator) == null) {
-            return null;
-        }
-        return locator.current();
-    }
 
     /**
      * Waits for entry {@code index} on behalf of a green thread: a short spin while its
@@ -951,12 +914,9 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     private boolean awaitBatch(int g, CallBatch b, BatchState w) throws IOException {
         w.entriesBase = entriesOff[g];
         w.cursor = 0;
-        CallCarrier.Locator locator;
-        if (Thread.currentThread().isVirtual() && (locator = carrierLocator) != null) {
-            CallCarrier carrier = locator.current();
-            if (carrier != null) {
-                return awaitBatchOnCarrier(carrier, g, b, w);
-            }
+        CallCarrier carrier = GreenThreads.currentCarrier();
+        if (carrier != null) {
+            return awaitBatchOnCarrier(carrier, g, b, w);
         }
         for (int i = 0; i < callerSpin; i++) {
             if (batchSettled(w)) return false;

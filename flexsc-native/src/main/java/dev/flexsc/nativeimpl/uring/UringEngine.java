@@ -15,7 +15,7 @@ import dev.flexsc.nativeimpl.SyscallThreadsEngine;
 import dev.flexsc.spi.BatchInvoker;
 import dev.flexsc.spi.CallBatch;
 import dev.flexsc.spi.CallCarrier;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.GreenThreads;
 import dev.flexsc.spi.CallGate;
 import dev.flexsc.spi.SyscallInvoker;
 
@@ -1098,7 +1098,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /** Blocks the submitting thread until {@code c} completes; see {@link UringCall#await()}. */
     long await(UringCall c) throws IOException {
         if (c.owner == Thread.currentThread()) {
-            CallCarrier carrier = PageEngine.currentCarrier();
+            CallCarrier carrier = GreenThreads.currentCarrier();
             if (carrier != null) {
                 return awaitOnCarrier(carrier, c);
             }
