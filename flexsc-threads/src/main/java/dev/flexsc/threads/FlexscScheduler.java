@@ -199,7 +199,7 @@ public final class FlexscScheduler implements AutoCloseable {
     public SchedulerStats stats() {
         long[] sum = new long[5];
         for (CarrierThread c : carriers) {
-            long[] k = c.counters();
+            long[] k = c.stats().counters();
             for (int i = 0; i < sum.length; i++) sum[i] += k[i];
         }
         int pinned = 0;
