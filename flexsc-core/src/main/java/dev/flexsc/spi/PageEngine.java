@@ -662,10 +662,10 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     // ---- batches (BatchInvoker) ----
 
-    /** DIRECT never posts: its batches run one by one as direct calls. */
+    /** As the call policy says ({@link PostingRule#postsBatches()}). */
     @Override
     public boolean postsBatches() {
-        return config.policy() != dev.flexsc.CallPolicy.DIRECT;
+        return gate.postsBatches();
     }
 
     /**

@@ -139,7 +139,7 @@ class CallGateTest {
     @Test
     void anEngineCanTurnTheSocketTryOff() throws Exception {
         FakeDirect d = new FakeDirect();
-        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d, false);
+        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d, PostingRule.Post.RING_ENTRY);
         assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
         assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
         assertEquals(List.of(), d.log, "tried directly although the engine said not to");

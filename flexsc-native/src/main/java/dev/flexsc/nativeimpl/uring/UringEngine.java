@@ -16,6 +16,7 @@ import dev.flexsc.spi.BatchInvoker;
 import dev.flexsc.spi.CallBatch;
 import dev.flexsc.spi.CallCarrier;
 import dev.flexsc.spi.GreenThreads;
+import dev.flexsc.spi.PostingRule;
 import dev.flexsc.spi.CallGate;
 import dev.flexsc.spi.SyscallInvoker;
 
@@ -195,7 +196,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.callerSpin = config.callerSpin();
         // No direct try of recvfrom/sendto before posting them: here a post is one more SQE in
         // the carrier's next io_uring_enter (docs/io.md, point 6, has the measurements).
-        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), false);
+        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), PostingRule.Post.RING_ENTRY);
         this.slots = ring.sqEntries + ring.cqEntries;
         this.calls = new UringCall[slots];
         this.generation = new int[slots];
@@ -1228,10 +1229,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     // ---- batches (BatchInvoker) ----
 
-    /** DIRECT never posts: its batches run one by one as direct calls. */
+    /** As the call policy says ({@link dev.flexsc.spi.PostingRule#postsBatches()}). */
     @Override
     public boolean postsBatches() {
-        return config.policy() != dev.flexsc.CallPolicy.DIRECT;
+        return gate.postsBatches();
     }
 
     /**
