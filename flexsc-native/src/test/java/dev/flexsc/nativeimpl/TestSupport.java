@@ -194,7 +194,7 @@ public final class TestSupport {
                     long off = (id * 997L + r * 61L + i * 13L) % 8000;
                     rs[i] = b.pread(fd, bufs.asSlice(i * 64L, len), off);
                 }
-                b.submit();
+                b.submitAndWait();
                 for (int i = 0; i < per; i++) {
                     int len = 1 + (i + r + id) % 64;
                     long off = (id * 997L + r * 61L + i * 13L) % 8000;
@@ -253,7 +253,7 @@ public final class TestSupport {
                     dev.flexsc.SyscallBatch.Result rd = b.read(p[0], buf); // blocks: nobody writes
                     dev.flexsc.SyscallBatch.Result pid = b.getpid();
                     posted.countDown();
-                    b.submit();
+                    b.submitAndWait();
                     Object r;
                     try {
                         r = rd.get();

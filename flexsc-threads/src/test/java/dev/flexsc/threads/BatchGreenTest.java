@@ -126,7 +126,7 @@ class BatchGreenTest {
                         for (int i = 0; i < 32; i++) mine.add(b.getpid());
                         all.addAll(mine);
                         posted.countDown();
-                        b.submit();
+                        b.submitAndWait();
                     } catch (Throwable x) {
                         errors.add(x);
                     } finally {
