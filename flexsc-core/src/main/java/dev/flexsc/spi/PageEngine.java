@@ -388,7 +388,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     /**
      * A green thread's wait on group {@code group} of a page engine: the carrier sleeps on
-     * that group's completion sequence. Subclasses say when the wait is settled.
+     * that group's completion word (done_seq). Subclasses say when the wait is settled.
      */
     private abstract static class GroupPendingCall extends PendingCall {
         final PageEngine engine;
@@ -406,13 +406,13 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
 
         @Override
-        public final int completionSeq() {
-            return engine.completionSeq(group);
+        public final int completionWord() {
+            return engine.completionWord(group);
         }
 
         @Override
-        public final void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
-            engine.sleepUntilCompletion(group, seenSeq, timeoutNanos);
+        public final void sleepUntilCompletion(int seenWord, long timeoutNanos) {
+            engine.sleepUntilCompletion(group, seenWord, timeoutNanos);
         }
 
         @Override
@@ -489,7 +489,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     /** For PendingCall: group g's done_seq, read before a sleeper rechecks its work. */
-    int completionSeq(int g) {
+    int completionWord(int g) {
         try {
             // Acquire: completions published before this value are visible to the recheck.
             return (int) INT.getAcquire(mapping, groupOff[g] + GROUP_DONE_SEQ);

@@ -77,7 +77,7 @@ final class CarrierIdle {
         FlexscScheduler scheduler = carrier.scheduler();
         // Read before announcing SLEEPING: a completion or a waker's bump after this read
         // changes the word, so the futex wait below returns at once.
-        int word = on != null ? on.completionSeq() : 0;
+        int word = on != null ? on.completionWord() : 0;
         sleepingOn = on; // plain: published by the volatile store below
         STATE.setVolatile(this, SLEEPING);
         // Full fence: SLEEPING is visible before the rechecks below (pairs with the fence

@@ -93,7 +93,7 @@ final class PendingCalls {
         int from = 0;
         int word = 0;
         if (!mixedWords) {
-            word = pending[0].completionSeq(); // acquire
+            word = pending[0].completionWord(); // acquire
             if (scanValid && word == scanWord) from = scanned;
         }
         int fired = 0;

@@ -45,8 +45,8 @@ class PolicyTest {
         @Override public boolean isStarted() { return started; }
         @Override public boolean wokeExecutor() { return woke; }
         @Override public Object sleepKey() { return this; }
-        @Override public int completionSeq() { return 0; }
-        @Override public void sleepUntilCompletion(int seenSeq, long timeoutNanos) { }
+        @Override public int completionWord() { return 0; }
+        @Override public void sleepUntilCompletion(int seenWord, long timeoutNanos) { }
         @Override public void wakeSleepers() { }
         @Override public void flush() { flushes++; }
     }

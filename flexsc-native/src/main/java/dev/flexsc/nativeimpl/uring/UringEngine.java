@@ -762,7 +762,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /** For CarrierCall: the completion word, after reaping what is there. */
-    int carrierCompletionSeq() {
+    int carrierCompletionWord() {
         reapIfPending();
         return completionWord.get(); // volatile: read after the reap it may reflect
     }
@@ -908,13 +908,13 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
 
         @Override
-        public int completionSeq() {
-            return engine.carrierCompletionSeq();
+        public int completionWord() {
+            return engine.carrierCompletionWord();
         }
 
         @Override
-        public void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
-            engine.carrierSleep(seenSeq, timeoutNanos);
+        public void sleepUntilCompletion(int seenWord, long timeoutNanos) {
+            engine.carrierSleep(seenWord, timeoutNanos);
         }
 
         @Override
