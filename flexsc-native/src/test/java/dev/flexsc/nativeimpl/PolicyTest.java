@@ -31,7 +31,7 @@ import dev.flexsc.Errno;
 /**
  * The call policies on real engines, from platform threads: which calls reach the syscall
  * page (EngineStats.submitted/executed) and which are made directly (EngineStats.direct).
- * Green threads: flexsc-threads' PolicyTest.
+ * Green threads: flexsc-threads' AdaptivePolicyTest.
  */
 class PolicyTest {
     private static final long PID = ProcessHandle.current().pid();

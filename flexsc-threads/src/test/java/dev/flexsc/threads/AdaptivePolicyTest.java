@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@link AdaptivePolicy}) driven
  * step by step with scripted calls, and end to end on a runtime.
  */
-class PolicyTest {
+class AdaptivePolicyTest {
     private static final long PID = ProcessHandle.current().pid();
     private static final int NR = dev.flexsc.abi.SyscallTable.GETPID;
 
