@@ -247,7 +247,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     /** Wakes group g's executors if NEED_WAKEUP is set; true if this call woke them. */
-    private boolean wake(int g) throws IOException {
+    boolean wake(int g) throws IOException {
         long flagsOff = groupOff[g] + GROUP_FLAGS;
         int f = (int) INT.getVolatile(mapping, flagsOff);
         if (!submitterClearsNeedWakeup()) {
@@ -549,7 +549,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 + " its syscall thread did not stop; the result is lost");
     }
 
-    private long reap(int g, int index, long e) {
+    long reap(int g, int index, long e) {
         // Plain load: ordered after the acquire load of DONE by the caller.
         long ret = mapping.get(ValueLayout.JAVA_LONG, e + ENTRY_RET);
         // Release: the executor is done with the entry; FREE is for diagnostics only.
@@ -563,7 +563,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     /** Takes a free entry of group g, waiting while all are in flight. */
-    private int allocate(int g, SyscallTable.Call call) throws IOException {
+    int allocate(int g, SyscallTable.Call call) throws IOException {
         int index = tryAllocate(g);
         if (index < 0) {
             index = allocateSlow(g, call);
@@ -611,7 +611,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
     }
 
-    private void release(int g, int index) {
+    void release(int g, int index) {
         // Volatile RMW: the entry is free for the next allocate.
         FREE_WORD.getAndBitwiseOr(freeBits, g * FREE_STRIDE + (index >>> 6), 1L << (index & 63));
         if (entryWaiterCount.get() != 0) {
@@ -1147,47 +1147,11 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
     }
 
-    // ---- raw access for tests and tools ----
+    // ---- for test helpers in this package (raw entries: see the tests' RawEntries) ----
 
-    /**
-     * Writes an entry exactly as given (any status, any number) and sets its bit, bypassing
-     * the allow-list: for testing that executors validate the page. Returns the entry index.
-     * Not for applications.
-     */
-    public int debugPostRaw(int g, int status, int nr, long... args) throws IOException {
-        int index = allocate(g, SyscallTable.lookup(SyscallTable.GETPID));
-        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
-        mapping.set(ValueLayout.JAVA_INT, e + ENTRY_SYSNR, nr);
-        for (int i = 0; i < ARGS; i++) {
-            mapping.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8L * i, i < args.length ? args[i] : 0);
-        }
-        INT.setRelease(mapping, e + ENTRY_STATUS, status);
-        LONG.getAndBitwiseOr(mapping, groupOff[g] + GROUP_SUBMIT_BITS + (long) (index >>> 6) * 8, 1L << index);
-        wake(g);
-        return index;
-    }
-
-    /** Status of entry {@code index} of group g (tests). */
-    public int debugStatus(int g, int index) {
-        return (int) INT.getAcquire(mapping, entriesOff[g] + (long) index * ENTRY_SIZE + ENTRY_STATUS);
-    }
-
-    /** Waits for a raw entry to be DONE (up to timeoutMillis), reaps and returns ret; Long.MIN_VALUE on timeout. */
-    public long debugReapRaw(int g, int index, long timeoutMillis) {
-        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while ((int) INT.getAcquire(mapping, e + ENTRY_STATUS) != STATUS_DONE) {
-            if (System.nanoTime() > deadline) return Long.MIN_VALUE;
-            LockSupport.parkNanos(100_000L);
-        }
-        return reap(g, index, e);
-    }
-
-    /** Releases a raw entry that will never complete (tests). */
-    public void debugRelease(int g, int index) {
-        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
-        INT.setRelease(mapping, e + ENTRY_STATUS, STATUS_FREE);
-        release(g, index);
+    /** Offset of entry {@code index} of group g in the mapping. */
+    final long entryOffset(int g, int index) {
+        return entriesOff[g] + (long) index * ENTRY_SIZE;
     }
 
     /** Offset of group g's control block in the mapping (for engines). */

@@ -291,9 +291,7 @@ class PolicyTest {
     @Test
     @Timeout(30)
     void ioUringObeysThePolicyToo() throws Exception {
-        String why = UringAvailability.unavailabilityCause(Engine.IO_URING);
-        if (why != null) System.out.println("skipped: IO_URING unavailable: " + why);
-        Assumptions.assumeTrue(why == null, "IO_URING unavailable: " + why);
+        TestSupport.assumeAvailable(Engine.IO_URING);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment buf = a.allocate(64);
             int fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, "/dev/null", O_WRONLY | O_CLOEXEC, 0);

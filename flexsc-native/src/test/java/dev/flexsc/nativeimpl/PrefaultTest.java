@@ -47,11 +47,8 @@ class PrefaultTest {
     }
 
     private static FlexscEngine open(Engine kind) throws Exception {
-        String why = TestSupport.unavailabilityCause(kind);
-        if (why != null) System.out.println("skipped: " + kind + " unavailable: " + why);
-        Assumptions.assumeTrue(why == null, () -> kind + " unavailable: " + why);
-        return Flexsc.open(FlexscConfig.builder().engine(kind)
-                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build()); // tests the engine, not the call policy
+        // EXCEPTIONLESS (TestSupport.config): tests the engine, not the call policy
+        return TestSupport.openEngine(TestSupport.config(kind));
     }
 
     private static void assumePopulateWrite() {

@@ -4,6 +4,9 @@ import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscConfig;
+import dev.flexsc.FlexscEngine;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.spi.EngineProvider;
 import dev.flexsc.spi.PageEngine;
 import org.junit.jupiter.api.Assertions;
@@ -21,24 +24,45 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import dev.flexsc.OpenFlags;
-import dev.flexsc.abi.SyscallTable;
 
-/** Shared helpers for the engine tests. */
+/**
+ * The test fixture shared by every module's engine tests (flexsc-native's test-jar, which
+ * flexsc-threads' tests depend on): the engine under test and its configuration
+ * ({@value #ENGINE_PROPERTY}), the engines a contract test runs against
+ * ({@link #enginesUnderTest()}), opening an engine or skipping with the reason, pipes and
+ * files made by direct calls, and the batch scenarios. Direct calls go through
+ * {@link DirectSyscalls}, never through the engine under test.
+ */
 public final class TestSupport {
     private TestSupport() {}
 
     public static final int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 
-    /** System property naming the page engine the engine tests run against (default SYSCALL_THREADS). */
+    /**
+     * System property naming the engine the tests run against: the engine of
+     * {@link #config()} (default SYSCALL_THREADS), and the only one of
+     * {@link #enginesUnderTest()} when set.
+     */
     public static final String ENGINE_PROPERTY = "flexsc.test.engine";
     /** If true, an unavailable engine fails the tests instead of skipping them (the guest run sets it). */
     public static final String REQUIRED_PROPERTY = "flexsc.test.engineRequired";
     /** Percentage of the long loops' iterations to run (default 100; the TCG guest run lowers it). */
     public static final String SCALE_PROPERTY = "flexsc.test.scalePercent";
 
+    /** The engine named by {@value #ENGINE_PROPERTY}, SYSCALL_THREADS without it. */
     public static Engine engineUnderTest() {
         return Engine.valueOf(System.getProperty(ENGINE_PROPERTY, "SYSCALL_THREADS").trim().toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * The engines a contract test (one that every engine must pass, such as DifferentialTest)
+     * runs against: the one named by {@value #ENGINE_PROPERTY}, or without it every engine
+     * this build can run without a kernel module (SYSCALL_THREADS, IO_URING,
+     * IO_URING_SQPOLL). Each is skipped, with the reason printed, where it cannot run.
+     */
+    public static List<Engine> enginesUnderTest() {
+        if (System.getProperty(ENGINE_PROPERTY) != null) return List.of(engineUnderTest());
+        return List.of(Engine.SYSCALL_THREADS, Engine.IO_URING, Engine.IO_URING_SQPOLL);
     }
 
     /**
@@ -54,26 +78,52 @@ public final class TestSupport {
      * default ADAPTIVE policy would call directly.
      */
     public static FlexscConfig config() {
-        FlexscConfig.Builder b = FlexscConfig.builder().engine(engineUnderTest()).policy(CallPolicy.EXCEPTIONLESS);
+        return config(engineUnderTest());
+    }
+
+    /** {@link #config()} for engine {@code kind}. */
+    public static FlexscConfig config(Engine kind) {
+        FlexscConfig.Builder b = FlexscConfig.builder().engine(kind).policy(CallPolicy.EXCEPTIONLESS);
         Integer spin = Integer.getInteger(CALLER_SPIN_PROPERTY);
         if (spin != null) b.callerSpin(spin);
         return b.build();
     }
 
     /**
-     * Opens cfg's page engine through its ServiceLoader provider (as applications do). If the
-     * engine cannot run here the calling test is skipped with the provider's reason, printed,
-     * or fails when {@value #REQUIRED_PROPERTY} is set.
+     * Skips the calling test, printing the engine's reason, unless engine {@code kind} can
+     * run here; fails instead when {@value #REQUIRED_PROPERTY} is set and {@code kind} is the
+     * engine under test (the guest run must not skip the module).
+     */
+    public static void assumeAvailable(Engine kind) {
+        String why = unavailabilityCause(kind);
+        if (why == null) return;
+        String msg = kind + " unavailable: " + why;
+        if (Boolean.getBoolean(REQUIRED_PROPERTY) && kind == engineUnderTest()) Assertions.fail(msg);
+        System.out.println("skipped: " + msg);
+        Assumptions.abort(msg);
+    }
+
+    /**
+     * Opens cfg's engine through its ServiceLoader provider (as applications do), or skips
+     * the calling test as {@link #assumeAvailable} says.
+     */
+    public static FlexscEngine openEngine(FlexscConfig cfg) throws IOException {
+        assumeAvailable(cfg.engine());
+        return Flexsc.open(cfg);
+    }
+
+    /**
+     * {@link #openEngine} for a test of the syscall-page data plane: skips (printing why)
+     * if cfg's engine is not a page engine (io_uring under {@value #ENGINE_PROPERTY}).
      */
     public static PageEngine open(FlexscConfig cfg) throws IOException {
-        String why = unavailabilityCause(cfg.engine());
-        if (why != null) {
-            String msg = cfg.engine() + " unavailable: " + why;
-            if (Boolean.getBoolean(REQUIRED_PROPERTY)) Assertions.fail(msg);
-            System.out.println("skipped: " + msg);
-            Assumptions.abort(msg);
-        }
-        return (PageEngine) Flexsc.open(cfg);
+        FlexscEngine e = openEngine(cfg);
+        if (e instanceof PageEngine p) return p;
+        e.close();
+        String msg = cfg.engine() + " is not a syscall-page engine; this test needs one";
+        System.out.println("skipped: " + msg);
+        Assumptions.abort(msg);
+        throw new AssertionError("unreachable");
     }
 
     public static String unavailabilityCause(Engine engine) {
@@ -108,8 +158,9 @@ public final class TestSupport {
         }
     }
 
-    public static void closeDirect(int fd) {
-        DirectSyscalls.raw(SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
+    /** Closes descriptors with direct calls (errors ignored: cleanup). */
+    public static void closeDirect(int... fds) {
+        for (int fd : fds) DirectSyscalls.raw(SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
     }
 
     public static long count(Path dir) throws IOException {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import static org.junit.jupiter.api.Assertions.*;
+import dev.flexsc.nativeimpl.TestSupport;
 
 /**
  * ADAPTIVE on green threads: the carrier's decision ({@link CarrierThread#postPays(int)}, then
@@ -59,7 +60,7 @@ class AdaptivePolicyTest {
     @Test
     @Timeout(30)
     void theCarrierPostsWhileCallsOutlastTwoSwitchesAndCallsDirectlyOtherwise() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             // A carrier of that scheduler that never runs: the test plays its OS thread.
             CarrierThread c = new CarrierThread(s, 99, 0, IdlePolicy.DEFAULT, true);
             c.policy().trialClock = () -> 0L; // no time passes: a cost trial stays in its posting phase
@@ -172,7 +173,7 @@ class AdaptivePolicyTest {
     @Test
     @Timeout(30)
     void postingThatGetsLessDoneThanDirectCallsLosesItsTrial() throws Exception {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
             assertEquals(AdaptivePolicy.COST_UNKNOWN, c.policy().postCost(NR));
@@ -221,7 +222,7 @@ class AdaptivePolicyTest {
     @Test
     @Timeout(30)
     void postingThatGetsMoreDoneWinsItsTrialAndKeepsPosting() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
             // Posting phase: calls that complete; one decision with nothing queued reaps them
@@ -254,7 +255,7 @@ class AdaptivePolicyTest {
     @Test
     @Timeout(60)
     void aVerdictThatTrialsConfirmLivesLongerAndOneThatFlipsStartsShortAgain() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
             loseTrial(c, clock, false);
@@ -321,7 +322,7 @@ class AdaptivePolicyTest {
     @Test
     @Timeout(30)
     void aDirectDecisionSubmitsTheCallsHeldForTheFlush() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             CarrierThread c = new CarrierThread(s, 96, 0, IdlePolicy.DEFAULT, true);
             c.policy().trialClock = () -> 0L;
             c.pushLocal(() -> { });
@@ -343,7 +344,7 @@ class AdaptivePolicyTest {
     @Test
     @Timeout(30)
     void aTrialEndsWithoutVerdictWhenTheSamplesSayDirect() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
             assertTrue(c.postPays(NR));
@@ -368,7 +369,7 @@ class AdaptivePolicyTest {
     @Test
     @Timeout(60)
     void oneGreenThreadCallsDirectly() throws Exception {
-        FlexscConfig cfg = Pipes.config().toBuilder().policy(CallPolicy.ADAPTIVE).build();
+        FlexscConfig cfg = TestSupport.config().toBuilder().policy(CallPolicy.ADAPTIVE).build();
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {
             Syscalls s = rt.syscalls();
             long[] wrong = new long[1];
@@ -392,7 +393,7 @@ class AdaptivePolicyTest {
     @Test
     @Timeout(120)
     void busyGreenThreadsWithSlowCallsPost(@TempDir Path dir) throws Exception {
-        FlexscConfig cfg = Pipes.config().toBuilder().policy(CallPolicy.ADAPTIVE).build();
+        FlexscConfig cfg = TestSupport.config().toBuilder().policy(CallPolicy.ADAPTIVE).build();
         int threads = 8, calls = 40, size = 1 << 20; // 1 MiB pwrite: far longer than two thread switches
         try (FlexscRuntime rt = FlexscRuntime.open(cfg); Arena a = Arena.ofShared()) {
             Syscalls s = rt.syscalls();

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
+import dev.flexsc.nativeimpl.TestSupport;
 
 /**
  * The green-thread hook ({@link GreenThreads}) is installed by a scheduler that starts, not
@@ -22,7 +23,7 @@ class GreenThreadsInstallTest {
         public static void main(String[] args) throws Exception {
             Class.forName(FlexscScheduler.class.getName(), true, Child.class.getClassLoader());
             System.out.println("after class loading: installed=" + GreenThreads.isInstalled());
-            try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+            try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
                 System.out.println("after start: installed=" + GreenThreads.isInstalled());
                 CallCarrier[] seen = new CallCarrier[1];
                 Thread t = s.startVirtualThread(() -> seen[0] = GreenThreads.currentCarrier());

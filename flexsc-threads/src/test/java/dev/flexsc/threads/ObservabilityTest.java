@@ -166,9 +166,7 @@ class ObservabilityTest {
         // getpid has no ring operation: IO_URING hands it to its SYSCALL_THREADS fallback. It
         // was posted all the same (EngineStats.posted counts it), so CallsPosted counts it too.
         Engine kind = Engine.IO_URING;
-        String why = dev.flexsc.nativeimpl.uring.UringAvailability.unavailabilityCause(kind);
-        if (why != null) System.out.println("SKIP " + kind + ": " + why);
-        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, () -> kind + " unavailable: " + why);
+        dev.flexsc.nativeimpl.TestSupport.assumeAvailable(kind);
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         FlexscConfig cfg = FlexscConfig.builder().engine(kind).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {

@@ -1,5 +1,6 @@
 package dev.flexsc.nativeimpl.uring;
 
+import dev.flexsc.nativeimpl.TestSupport;
 import dev.flexsc.Engine;
 import dev.flexsc.EngineClosedException;
 import dev.flexsc.ErrnoException;
@@ -34,7 +35,7 @@ class UringBatchTest {
     Path dir;
 
     static UringEngine open(Engine kind, FlexscConfig cfg) throws IOException {
-        UringTestSupport.assumeAvailable(kind);
+        TestSupport.assumeAvailable(kind);
         return UringEngine.open(kind, cfg);
     }
 

@@ -1,5 +1,6 @@
 package dev.flexsc.nativeimpl.uring;
 
+import dev.flexsc.nativeimpl.TestSupport;
 import dev.flexsc.Engine;
 import dev.flexsc.ErrnoException;
 import dev.flexsc.FlexscConfig;
@@ -34,7 +35,7 @@ class UringSemanticsTest {
     private final Syscalls direct = DirectSyscalls.syscalls();
 
     static UringEngine open(Engine kind) throws IOException {
-        UringTestSupport.assumeAvailable(kind);
+        TestSupport.assumeAvailable(kind);
         return UringEngine.open(kind, FlexscConfig.builder().engine(kind)
                 .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build()); // tests the engine, not the call policy
     }
