@@ -10,14 +10,10 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -28,24 +24,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * src/test/c) prints each under its Java name, and every value must match, both ways.
  */
 class LinuxConstantsConformanceTest {
-    private static final Path HELPER = Path.of("target/test-bin/linux_constants");
     /** SyscallTable fields that are not system call numbers. */
     private static final Set<String> NOT_NUMBERS = Set.of("MAY_BLOCK", "NR_LIMIT");
-
-    private static Map<String, Long> header() throws Exception {
-        assertTrue(Files.isExecutable(HELPER), HELPER + " was not built (src/test/c, generate-test-resources)");
-        Process p = new ProcessBuilder(HELPER.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        Map<String, Long> m = new TreeMap<>();
-        for (String line : out.split("\n")) {
-            if (line.isBlank()) continue;
-            int eq = line.indexOf('=');
-            m.put(line.substring(0, eq), Long.parseLong(line.substring(eq + 1)));
-        }
-        return m;
-    }
 
     /** Every public static final int of {@code c}, as CLASS.NAME (numbers: the lower-case call name). */
     private static void put(Map<String, Long> m, Class<?> c) throws IllegalAccessException {
@@ -63,7 +43,7 @@ class LinuxConstantsConformanceTest {
 
     @Test
     void everyErrnoFlagAndSyscallNumberEqualsTheCHeaders() throws Exception {
-        Map<String, Long> c = header(), j = new TreeMap<>();
+        Map<String, Long> c = TestSupport.helperValues("linux_constants"), j = new TreeMap<>();
         for (Class<?> k : new Class<?>[] {Errno.class, OpenFlags.class, AtFlags.class, MsgFlags.class,
                 SocketConstants.class, SyscallTable.class}) {
             put(j, k);

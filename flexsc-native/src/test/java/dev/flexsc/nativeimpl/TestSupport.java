@@ -133,6 +133,26 @@ public final class TestSupport {
         return "no provider registered in META-INF/services";
     }
 
+    /**
+     * Runs a C helper the build compiled into target/test-bin (src/test/c) and returns the
+     * NAME=VALUE lines it prints: the C headers' values for a conformance test.
+     */
+    public static java.util.Map<String, Long> helperValues(String helper) throws Exception {
+        Path bin = Path.of("target/test-bin", helper);
+        Assertions.assertTrue(Files.isExecutable(bin), bin + " was not built (src/test/c, generate-test-resources)");
+        Process p = new ProcessBuilder(bin.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        Assertions.assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), bin + " did not finish");
+        Assertions.assertEquals(0, p.exitValue(), out);
+        java.util.Map<String, Long> m = new java.util.TreeMap<>();
+        for (String line : out.split("\n")) {
+            if (line.isBlank()) continue;
+            int eq = line.indexOf('=');
+            m.put(line.substring(0, eq), Long.parseLong(line.substring(eq + 1)));
+        }
+        return m;
+    }
+
     /** Name of the engine's syscall threads (native threads of libflexsc). */
     public static String syscallThreadName() {
         return engineUnderTest() == Engine.KERNEL_MODULE ? KernelModuleEngine.THREAD_NAME : "flexsc-exec";

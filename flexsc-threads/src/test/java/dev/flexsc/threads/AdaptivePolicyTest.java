@@ -69,14 +69,7 @@ class AdaptivePolicyTest {
             assertTrue(c.postPays(NR), "other work and no samples yet: post (FlexSC's premise)");
 
             // Calls that complete within two switches: after a few samples, direct.
-            int decisions = 0;
-            boolean post = true;
-            while (post && decisions < 100) {
-                post(c, true, false);
-                post = c.postPays(NR);
-                decisions++;
-            }
-            assertFalse(post, "still posting after 100 fast calls");
+            int decisions = decisionsUntilDirect(c);
             assertTrue(decisions <= 10, "took " + decisions + " decisions");
             assertTrue(c.policy().slowScore(NR) < AdaptivePolicy.SCORE_ONE / 2, "score " + c.policy().slowScore(NR));
 
@@ -143,6 +136,22 @@ class AdaptivePolicyTest {
             c.postPays(NR);
             assertEquals(n, c.policy().samples());
         }
+    }
+
+    /**
+     * Posts calls that complete within two switches, one per decision, until the carrier
+     * decides "direct"; returns the decisions it took (fails after 100).
+     */
+    private static int decisionsUntilDirect(CarrierThread c) {
+        int decisions = 0;
+        boolean post = true;
+        while (post && decisions < 100) {
+            post(c, true, false);
+            post = c.postPays(NR);
+            decisions++;
+        }
+        assertFalse(post, "still posting after " + decisions + " fast calls");
+        return decisions;
     }
 
     /** A carrier the test drives, with other work queued and a clock the test moves. */
@@ -351,14 +360,7 @@ class AdaptivePolicyTest {
             assertEquals(NR, c.policy().trialStats()[0]);
             // Calls done within two switches: the score falls, the number goes direct, and the
             // trial (which needs the samples' "post" to compare) is dropped without a verdict.
-            int decisions = 0;
-            boolean post = true;
-            while (post && decisions < 100) {
-                post(c, true, false);
-                post = c.postPays(NR);
-                decisions++;
-            }
-            assertFalse(post, "still posting after " + decisions + " fast calls");
+            decisionsUntilDirect(c);
             assertEquals(-1, c.policy().trialStats()[0]);
             assertEquals(AdaptivePolicy.COST_UNKNOWN, c.policy().postCost(NR));
             // The clock was never read past the trial's start: no phase ended.
