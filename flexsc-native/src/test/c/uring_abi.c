@@ -10,20 +10,11 @@
 #include <linux/time_types.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 
 #define P(name, value) printf("%s=%lld\n", name, (long long) (value))
 #define OFF(name, type, field) P(name, offsetof(type, field))
 
 int main(void) {
-    P("NR_IO_URING_SETUP", __NR_io_uring_setup);
-    P("NR_IO_URING_ENTER", __NR_io_uring_enter);
-    P("NR_IO_URING_REGISTER", __NR_io_uring_register);
-    P("NR_MMAP", __NR_mmap);
-    P("NR_MUNMAP", __NR_munmap);
-    P("NR_CLOSE", __NR_close);
-
     P("PARAMS_SIZE", sizeof(struct io_uring_params));
     OFF("PARAMS_SQ_ENTRIES", struct io_uring_params, sq_entries);
     OFF("PARAMS_CQ_ENTRIES", struct io_uring_params, cq_entries);
@@ -130,7 +121,5 @@ int main(void) {
     P("FSYNC_DATASYNC", IORING_FSYNC_DATASYNC);
     P("SPLICE_F_FD_IN_FIXED", SPLICE_F_FD_IN_FIXED);
     P("RWF_NOWAIT", RWF_NOWAIT);
-    P("MSG_DONTWAIT", MSG_DONTWAIT);
-    P("MSG_WAITALL", MSG_WAITALL);
     return 0;
 }

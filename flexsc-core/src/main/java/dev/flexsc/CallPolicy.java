@@ -12,7 +12,8 @@ import java.util.Locale;
  * policy is consulted.
  *
  * <p>See docs/io.md ("Call policies") for how {@link #ADAPTIVE} decides and what it was
- * measured to cost.
+ * measured to cost. The engines apply the policy through one rule,
+ * {@code dev.flexsc.spi.PostingRule}.
  */
 public enum CallPolicy {
     /**

@@ -122,7 +122,7 @@ public final class FlexscMemory {
                         lens[k] = len;
                         off += len;
                     }
-                    b.submit();
+                    b.submitAndWait();
                     for (int i = 0; i < k; i++) {
                         long r = rs[i].get(); // raw: -errno
                         if (r < 0) {

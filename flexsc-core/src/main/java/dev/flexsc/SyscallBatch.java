@@ -27,13 +27,13 @@ import static dev.flexsc.abi.SyscallTable.*;
  * try (SyscallBatch b = syscalls.batch()) {
  *     SyscallBatch.Result w = b.pwrite(fd, out, 0);
  *     SyscallBatch.Result r = b.pread(fd2, in, 4096);
- *     b.submit();
+ *     b.submitAndWait();
  *     long written = w.get(), read = r.get();
  * }
  * }</pre>
  *
  * <p><b>Adding.</b> Each adder records one call and returns its {@link Result} handle; nothing
- * runs before {@link #submit()}. The calls of one batch must be independent: the engine may
+ * runs before {@link #submitAndWait()}. The calls of one batch must be independent: the engine may
  * run them in any order and at the same time (two calls on one file position, such as two
  * {@code write}s to one descriptor, have no defined order). A call FlexSC never runs
  * exception-less ({@link #syscall} with a refused number) throws {@link RefusedCallException}
@@ -42,10 +42,10 @@ import static dev.flexsc.abi.SyscallTable.*;
  * {@link IllegalArgumentException} likewise.
  *
  * <p><b>Buffers.</b> Native segments are used in place: they must stay alive and untouched
- * until {@link #submit()} returns. Heap segments are copied through native memory the batch
+ * until {@link #submitAndWait()} returns. Heap segments are copied through native memory the batch
  * owns (a copy each way), as {@link Syscalls} does; paths likewise.
  *
- * <p><b>Submitting.</b> {@link #submit()} posts every call added since the last submit and
+ * <p><b>Submitting.</b> {@link #submitAndWait()} posts every call added since the last submit and
  * returns when each has a result. Engines built on syscall pages (SYSCALL_THREADS,
  * KERNEL_MODULE) post up to a group's free entries with one read-modify-write per 64
  * entries and at most one executor wake-up; a green thread of the FlexSC scheduler parks
@@ -60,19 +60,19 @@ import static dev.flexsc.abi.SyscallTable.*;
  * submitting thread. Under EXCEPTIONLESS and ADAPTIVE a batch is always posted: a caller
  * holding several independent calls is the case where posting pays.
  *
- * <p><b>Results.</b> After {@code submit()} every handle is done: {@link Result#get()}
+ * <p><b>Results.</b> After {@code submitAndWait()} every handle is done: {@link Result#get()}
  * returns what the single call in {@link Syscalls} returns, or throws the same exception:
  * {@link ErrnoException} naming the call, {@link java.io.InterruptedIOException} for a
  * blocking call cancelled by an interrupt of the submitting thread,
  * {@link EngineClosedException} if the engine closed before the call ran. Errors are per
- * handle: one failing call does not affect the others, and {@code submit()} does not throw
+ * handle: one failing call does not affect the others, and {@code submitAndWait()} does not throw
  * for them. {@link Result#future()} completes with the same outcome.
  *
  * <p><b>Interrupt.</b> As for single calls: interrupting the submitting thread cancels the
  * calls of the batch that may block without bound (a read on a pipe or socket, accept) and
  * are running; other calls complete first; the interrupt status stays set.
  *
- * <p><b>Reuse and close.</b> After {@code submit()} the batch is empty and takes new calls;
+ * <p><b>Reuse and close.</b> After {@code submitAndWait()} the batch is empty and takes new calls;
  * handles from earlier submits keep their results. {@link #close()} without a submit
  * discards the calls added since the last one: they never run, and their handles throw
  * {@link CancellationException}. Adding or submitting after {@code close()} throws
@@ -240,8 +240,8 @@ public final class SyscallBatch implements AutoCloseable {
      *         the handles not settled then fail with the same exception
      * @throws IllegalStateException if the batch is closed
      */
-    public void submit() throws IOException {
-        if (closed) throw new IllegalStateException("submit: the batch is closed");
+    public void submitAndWait() throws IOException {
+        if (closed) throw new IllegalStateException("submitAndWait: the batch is closed");
         int n = calls.size();
         if (n == 0) return;
         IOException machinery = null;
@@ -263,6 +263,16 @@ public final class SyscallBatch implements AutoCloseable {
         }
         publish(n);
         if (machinery != null) throw machinery;
+    }
+
+    /**
+     * {@link #submitAndWait()} under its old name, which hid that it waits.
+     *
+     * @deprecated use {@link #submitAndWait()}; same contract
+     */
+    @Deprecated(since = "0.1.0")
+    public void submit() throws IOException {
+        submitAndWait();
     }
 
     private void runOneByOne() {

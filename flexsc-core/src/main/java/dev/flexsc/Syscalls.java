@@ -36,8 +36,13 @@ import static dev.flexsc.abi.SyscallTable.*;
  * <p>Thread-safe.
  */
 public final class Syscalls {
-    /** The {@code dirfd} meaning "relative to the current directory". */
-    public static final int AT_FDCWD = -100;
+    /**
+     * The {@code dirfd} meaning "relative to the current directory"; the same value as
+     * {@link AtFlags#AT_FDCWD}, kept here for existing callers.
+     *
+     * @see AtFlags
+     */
+    public static final int AT_FDCWD = AtFlags.AT_FDCWD;
 
     private final SyscallInvoker invoker;
 

@@ -38,7 +38,7 @@ class SyscallBatchHandlesTest {
             SyscallBatch.Result m = b.madvise(buf, 4);
             SyscallBatch.Result raw = b.syscall(SyscallTable.PWRITE64, 999, buf.address(), 1, 0);
             SyscallBatch.Result ok = b.lseek(3, 0, 0);
-            b.submit();
+            b.submitAndWait();
             assertEquals(SyscallTable.GETPID, pid.get());
             assertEquals("getpid()", pid.describe());
             ErrnoException e = assertThrows(ErrnoException.class, w::get);
@@ -57,16 +57,29 @@ class SyscallBatchHandlesTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation")
+    void theDeprecatedSubmitIsSubmitAndWait() throws IOException {
+        try (SyscallBatch b = new SyscallBatch(SCRIPTED)) {
+            SyscallBatch.Result pid = b.getpid();
+            b.submit();
+            assertTrue(pid.isDone(), "submit() returned before the call had its result");
+            assertEquals(SyscallTable.GETPID, pid.get());
+            b.close();
+            assertThrows(IllegalStateException.class, b::submit);
+        }
+    }
+
+    @Test
     void handlesKeepTheirResultsAcrossLaterBatchesOfAnySize() throws IOException {
         try (SyscallBatch b = new SyscallBatch(SCRIPTED)) {
             List<SyscallBatch.Result> first = new ArrayList<>();
             for (int i = 0; i < 40; i++) first.add(b.lseek(i, 0, 0)); // grows past the initial 16
             CompletableFuture<Long> f = first.get(39).future();
-            b.submit();
+            b.submitAndWait();
             assertEquals(SyscallTable.LSEEK, f.join());
             List<SyscallBatch.Result> second = new ArrayList<>();
             for (int i = 0; i < 3; i++) second.add(b.fsync(999));
-            b.submit();
+            b.submitAndWait();
             for (SyscallBatch.Result r : first) assertEquals(SyscallTable.LSEEK, r.get());
             for (SyscallBatch.Result r : second) assertThrows(ErrnoException.class, r::get);
             SyscallBatch.Result never = b.getpid();

@@ -231,7 +231,7 @@ public final class BatchStudy {
                     for (int i = 0; i < batch; i++) {
                         rs[i] = call == CallKind.GETPID ? b.getpid() : b.pwrite(fd, buf, (i & 63) * 4096L);
                     }
-                    b.submit();
+                    b.submitAndWait();
                     for (int i = 0; i < batch; i++) rs[i].get(); // throws on an error
                 }
                 n += batch;
@@ -276,7 +276,7 @@ public final class BatchStudy {
                     for (int k = 0; k < 100; k++) {
                         SyscallBatch.Result[] rs = new SyscallBatch.Result[batch];
                         for (int i = 0; i < batch; i++) rs[i] = b.getpid();
-                        b.submit();
+                        b.submitAndWait();
                         for (int i = 0; i < batch; i++) rs[i].get(); // throws on an error
                     }
                     n += 100L * batch;

@@ -26,7 +26,8 @@ public final class PageFaultStudy {
     private PageFaultStudy() {}
 
     static final int PAGE = 4096;
-    private static final int NR_MMAP = 9, NR_MUNMAP = 11, NR_MADVISE = 28;
+    private static final int NR_MMAP = dev.flexsc.abi.SyscallTable.MMAP, NR_MUNMAP = dev.flexsc.abi.SyscallTable.MUNMAP,
+            NR_MADVISE = dev.flexsc.abi.SyscallTable.MADVISE;
     private static final int PROT_RW = 3, MAP_PRIVATE_ANON = 0x22, MAP_POPULATE = 0x8000;
     private static final int MADV_POPULATE_WRITE = 23;
 

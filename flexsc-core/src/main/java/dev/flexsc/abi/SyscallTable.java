@@ -13,6 +13,12 @@ import java.util.Map;
  *
  * <p>Only calls that behave the same from any thread of the process belong here.
  * Everything else is refused before submission, and refused again by the engines.
+ *
+ * <p>Also the one Java home of every other system call number the code uses: the calls
+ * FlexSC makes only directly (its control plane: mmap, fcntl, io_uring_setup...) and the
+ * refused calls it names in messages. They are not on the allow-list ({@link #lookup}
+ * returns null for them). {@code LinuxConstantsConformanceTest} checks every number against
+ * {@code <sys/syscall.h>}.
  */
 public final class SyscallTable {
     private SyscallTable() {}
@@ -35,6 +41,13 @@ public final class SyscallTable {
             GETDENTS64 = 217, FADVISE64 = 221, OPENAT = 257, MKDIRAT = 258, NEWFSTATAT = 262,
             UNLINKAT = 263, SPLICE = 275, FALLOCATE = 285, ACCEPT4 = 288, RENAMEAT2 = 316,
             GETRANDOM = 318, STATX = 332;
+
+    // Not allow-listed: made only directly, or refused (named in the refusal's message).
+    public static final int MMAP = 9, MUNMAP = 11, RT_SIGACTION = 13, RT_SIGPROCMASK = 14, RT_SIGRETURN = 15,
+            MINCORE = 27, GETSOCKNAME = 51, SOCKETPAIR = 53, CLONE = 56, FORK = 57, VFORK = 58, EXECVE = 59,
+            EXIT = 60, KILL = 62, FCNTL = 72, PRCTL = 157, ARCH_PRCTL = 158, GETTID = 186, TKILL = 200,
+            FUTEX = 202, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, TGKILL = 234, PIPE2 = 293,
+            IO_URING_SETUP = 425, IO_URING_ENTER = 426, IO_URING_REGISTER = 427, CLONE3 = 435;
 
     /** Highest allow-listed number + 1 (FLEXSC_NR_LIMIT). */
     public static final int NR_LIMIT = 333;
@@ -95,13 +108,13 @@ public final class SyscallTable {
 
     /** Well-known refused calls, for messages that say why. */
     private static final Map<Integer, String> REFUSED_NAMES = Map.ofEntries(
-            Map.entry(9, "mmap"), Map.entry(11, "munmap"), Map.entry(13, "rt_sigaction"),
-            Map.entry(14, "rt_sigprocmask"), Map.entry(15, "rt_sigreturn"), Map.entry(56, "clone"),
-            Map.entry(57, "fork"), Map.entry(58, "vfork"), Map.entry(59, "execve"), Map.entry(60, "exit"),
-            Map.entry(62, "kill"), Map.entry(157, "prctl"), Map.entry(158, "arch_prctl"),
-            Map.entry(186, "gettid"), Map.entry(200, "tkill"), Map.entry(202, "futex"),
-            Map.entry(218, "set_tid_address"), Map.entry(231, "exit_group"), Map.entry(234, "tgkill"),
-            Map.entry(435, "clone3"));
+            Map.entry(MMAP, "mmap"), Map.entry(MUNMAP, "munmap"), Map.entry(RT_SIGACTION, "rt_sigaction"),
+            Map.entry(RT_SIGPROCMASK, "rt_sigprocmask"), Map.entry(RT_SIGRETURN, "rt_sigreturn"),
+            Map.entry(CLONE, "clone"), Map.entry(FORK, "fork"), Map.entry(VFORK, "vfork"),
+            Map.entry(EXECVE, "execve"), Map.entry(EXIT, "exit"), Map.entry(KILL, "kill"),
+            Map.entry(PRCTL, "prctl"), Map.entry(ARCH_PRCTL, "arch_prctl"), Map.entry(GETTID, "gettid"),
+            Map.entry(TKILL, "tkill"), Map.entry(FUTEX, "futex"), Map.entry(SET_TID_ADDRESS, "set_tid_address"),
+            Map.entry(EXIT_GROUP, "exit_group"), Map.entry(TGKILL, "tgkill"), Map.entry(CLONE3, "clone3"));
 
     /** The allow-listed call with this number, or null. */
     public static Call lookup(int nr) {

@@ -1,11 +1,11 @@
 package dev.flexsc.spi;
 
 /**
- * The carrier (kernel-visible thread) of a green thread, as {@link PageEngine} sees it
+ * The carrier (kernel-visible thread) of a green thread, as an engine sees it
  * when that green thread makes a call: instead of sleeping until its completion, the
  * caller hands the outstanding call to its carrier and parks, and the carrier runs other
- * green threads meanwhile. Implemented by the M:N scheduler (flexsc-threads), installed
- * with {@link PageEngine#installCarrierLocator(Locator)}.
+ * green threads meanwhile. Implemented by the M:N scheduler (flexsc-threads), found
+ * through {@link GreenThreads}.
  *
  * <p>All methods are called only by a green thread mounted on this carrier, that is on
  * the carrier's own OS thread; implementations may keep carrier-private state without
@@ -38,14 +38,4 @@ public interface CallCarrier {
      * {@link PendingCall#owner()}. Must not park or block.
      */
     void watch(PendingCall call);
-
-    /** Finds the carrier of the calling thread. */
-    @FunctionalInterface
-    interface Locator {
-        /**
-         * The carrier the current thread is mounted on, or null if the current thread is
-         * not a green thread of the installing scheduler (it then waits the platform way).
-         */
-        CallCarrier current();
-    }
 }

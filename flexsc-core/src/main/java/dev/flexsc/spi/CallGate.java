@@ -5,29 +5,23 @@ import dev.flexsc.abi.SyscallTable;
 
 import java.io.IOException;
 import java.util.concurrent.atomic.LongAdder;
+import static dev.flexsc.Errno.EAGAIN;
+import static dev.flexsc.Errno.EOPNOTSUPP;
+import static dev.flexsc.MsgFlags.MSG_DONTWAIT;
+import static dev.flexsc.MsgFlags.MSG_WAITALL;
 
 /**
  * An engine's call policy applied to one call: at the top of the engine's data plane (its
- * {@code invoke}), after the allow-list check, {@link #tryDirect} either runs the call
- * directly on the calling thread and returns its result, or returns {@link #POST} and the
- * engine posts it. Counts both for {@link dev.flexsc.EngineStats}. Thread-safe.
- *
- * <p>How {@link CallPolicy#ADAPTIVE} decides (docs/io.md, "Call policies"): a platform
- * thread, or a virtual thread not run by the FlexSC scheduler, calls directly; a green
- * thread asks its carrier ({@link CallCarrier#postPays(int)}) and posts only if the carrier
- * says so and the engine has room for the call without waiting. A call that may block
- * without bound is never made in a way that could block: a read or write is tried with
- * {@code RWF_NOWAIT}, a recvfrom or sendto with {@code MSG_DONTWAIT} (on engines where a
- * post is a hand-off, see the constructor), and posted if it would wait; the others are
- * always posted.
+ * {@code invoke}), after the allow-list check, {@link #tryDirect} asks the engine's
+ * {@link PostingRule} what to do with the call, then either runs it directly on the calling
+ * thread and returns its result, or returns {@link #POST} and the engine posts it. A call
+ * the rule says to try without waiting ({@link PostingRule.Decision#TRY_NOWAIT}) is made here
+ * with {@code RWF_NOWAIT} (read, write) or {@code MSG_DONTWAIT} (recvfrom, sendto), and
+ * posted if it would wait. Counts both for {@link dev.flexsc.EngineStats}. Thread-safe.
  */
 public final class CallGate {
     /** {@link #tryDirect}'s answer when the engine must post the call: no system call returns it. */
     public static final long POST = Long.MIN_VALUE;
-
-    private static final int EAGAIN = 11, EOPNOTSUPP = 95;
-    /** recv/send flags (linux/socket.h): don't wait; (recv) wait for the full length. */
-    private static final long MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
 
     /** Whether the engine can take one more call now without waiting for a free entry. */
     @FunctionalInterface
@@ -35,42 +29,44 @@ public final class CallGate {
         boolean available();
     }
 
-    private final CallPolicy policy;
+    private final PostingRule rule;
     private final DirectPath direct;
     private final LongAdder posted = new LongAdder();
     private final LongAdder directCalls = new LongAdder();
-    private final boolean socketsWithoutWaiting;
 
     /**
+     * A gate on an engine where a post is a hand-off to another thread
+     * ({@link PostingRule.Post#HAND_OFF}).
+     *
      * @param direct how to make a call directly; may be null only for
      *        {@link CallPolicy#EXCEPTIONLESS}
      * @throws IllegalArgumentException if {@code direct} is null and the policy needs it
      */
     public CallGate(CallPolicy policy, DirectPath direct) {
-        this(policy, direct, true);
+        this(policy, direct, PostingRule.Post.HAND_OFF);
     }
 
     /**
      * @param direct how to make a call directly; may be null only for
      *        {@link CallPolicy#EXCEPTIONLESS}
-     * @param socketsWithoutWaiting whether ADAPTIVE tries {@code recvfrom} and {@code sendto}
-     *        directly with {@code MSG_DONTWAIT} before posting them (true for engines where a
-     *        post is a hand-off to another thread; an io_uring engine passes false: there a
-     *        posted socket call is one more SQE in the carrier's next {@code io_uring_enter},
-     *        and a direct try first only adds a kernel entry per call)
+     * @param post what a post costs on this engine, the {@link PostingRule}'s input
      * @throws IllegalArgumentException if {@code direct} is null and the policy needs it
      */
-    public CallGate(CallPolicy policy, DirectPath direct, boolean socketsWithoutWaiting) {
-        this.policy = java.util.Objects.requireNonNull(policy, "policy");
+    public CallGate(CallPolicy policy, DirectPath direct, PostingRule.Post post) {
+        this.rule = new PostingRule(policy, post);
         if (direct == null && policy != CallPolicy.EXCEPTIONLESS) {
             throw new IllegalArgumentException(policy + " needs a direct path; this engine has none");
         }
         this.direct = direct;
-        this.socketsWithoutWaiting = socketsWithoutWaiting;
     }
 
     public CallPolicy policy() {
-        return policy;
+        return rule.policy();
+    }
+
+    /** The engine's answer to {@link BatchInvoker#postsBatches()} (see {@link PostingRule#postsBatches()}). */
+    public boolean postsBatches() {
+        return rule.postsBatches();
     }
 
     /** Calls sent down the exception-less path so far. */
@@ -84,7 +80,7 @@ public final class CallGate {
     }
 
     /**
-     * Runs allow-listed {@code call} directly if the policy says so.
+     * Runs allow-listed {@code call} directly if the engine's {@link PostingRule} says so.
      *
      * @param room whether the engine has a free entry (ADAPTIVE posts only then)
      * @param self the engine, for the rest of a write the kernel took only in part without
@@ -93,37 +89,17 @@ public final class CallGate {
      */
     public long tryDirect(SyscallTable.Call call, Room room, SyscallInvoker self,
                           long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
-        switch (policy) {
-            case EXCEPTIONLESS -> {
-                posted.increment();
-                return POST;
-            }
-            case DIRECT -> {
-                directCalls.increment();
-                return direct.invoke(call.nr(), a0, a1, a2, a3, a4, a5);
-            }
-            default -> {
-                return adaptive(call, room, self, a0, a1, a2, a3, a4, a5);
-            }
-        }
-    }
-
-    private long adaptive(SyscallTable.Call call, Room room, SyscallInvoker self,
-                          long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         int nr = call.nr();
-        if (postFromHere(nr, room)) {
+        PostingRule.Decision d = rule.decide(call, room);
+        if (d == PostingRule.Decision.POST) {
             posted.increment();
             return POST;
         }
-        if (call.mayBlock()) {
+        if (d == PostingRule.Decision.TRY_NOWAIT) {
             // Never block the caller's OS thread (for a green thread: its carrier and every
             // thread queued on it; and interrupt() must still cancel a blocked call).
-            if (socketsWithoutWaiting && (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO)) {
+            if (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO) {
                 return socketNowait(nr, self, a0, a1, a2, a3, a4, a5);
-            }
-            if (nr != SyscallTable.READ && nr != SyscallTable.WRITE) {
-                posted.increment();
-                return POST;
             }
             boolean write = nr == SyscallTable.WRITE;
             long r = direct.readWriteNowait(write, a0, a1, a2);
@@ -190,15 +166,5 @@ public final class CallGate {
             done += r;
         }
         return done;
-    }
-
-    /** ADAPTIVE: true if the calling thread should post. */
-    private static boolean postFromHere(int nr, Room room) {
-        // Platform threads call directly: nothing else runs on them while they wait.
-        if (!Thread.currentThread().isVirtual()) return false;
-        CallCarrier carrier = PageEngine.currentCarrier();
-        // A virtual thread of another scheduler would wait the platform way, holding its
-        // carrier: direct. A FlexSC green thread asks its carrier, then the engine.
-        return carrier != null && carrier.postPays(nr) && room.available();
     }
 }

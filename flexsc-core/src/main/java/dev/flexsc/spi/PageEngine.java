@@ -247,7 +247,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     /** Wakes group g's executors if NEED_WAKEUP is set; true if this call woke them. */
-    private boolean wake(int g) throws IOException {
+    boolean wake(int g) throws IOException {
         long flagsOff = groupOff[g] + GROUP_FLAGS;
         int f = (int) INT.getVolatile(mapping, flagsOff);
         if (!submitterClearsNeedWakeup()) {
@@ -283,14 +283,9 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     private long await(int g, int index, long e, SyscallTable.Call call, boolean woke) throws IOException {
-        CallCarrier.Locator locator;
-        // Volatile read of the locator; only virtual threads pay for it, platform threads
-        // take the path below unchanged.
-        if (Thread.currentThread().isVirtual() && (locator = carrierLocator) != null) {
-            CallCarrier carrier = locator.current();
-            if (carrier != null) {
-                return awaitOnCarrier(carrier, g, index, e, call, woke);
-            }
+        CallCarrier carrier = GreenThreads.currentCarrier(); // null at once on platform threads
+        if (carrier != null) {
+            return awaitOnCarrier(carrier, g, index, e, call, woke);
         }
         MemorySegment m = mapping;
         for (int i = 0; i < callerSpin; i++) {
@@ -339,38 +334,6 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     // ---- green threads: the caller parks, its carrier polls the entry (see CallCarrier) ----
-
-    /** Set once by the M:N scheduler; null while none is loaded. */
-    private static volatile CallCarrier.Locator carrierLocator;
-
-    /**
-     * Installs the scheduler hook through which calls from its green threads park instead
-     * of sleeping in the engine. Set once per JVM (later calls with another locator throw).
-     * Not for applications.
-     *
-     * @throws IllegalStateException if a different locator is already installed
-     */
-    public static synchronized void installCarrierLocator(CallCarrier.Locator locator) {
-        java.util.Objects.requireNonNull(locator, "locator");
-        if (carrierLocator != null && carrierLocator != locator) {
-            throw new IllegalStateException("a green-thread scheduler is already installed: " + carrierLocator);
-        }
-        carrierLocator = locator; // volatile: see await()
-    }
-
-    /**
-     * The carrier of the calling green thread, or null on a platform thread or while no
-     * scheduler is installed: for engines outside this class (io_uring) that hand their
-     * calls to the carrier the same way. Not for applications.
-     */
-    public static CallCarrier currentCarrier() {
-        CallCarrier.Locator locator;
-        // Volatile read of the locator, only on virtual threads (as in await()).
-        if (!Thread.currentThread().isVirtual() || (locator = carrierLocator) == null) {
-            return null;
-        }
-        return locator.current();
-    }
 
     /**
      * Waits for entry {@code index} on behalf of a green thread: a short spin while its
@@ -425,7 +388,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     /**
      * A green thread's wait on group {@code group} of a page engine: the carrier sleeps on
-     * that group's completion sequence. Subclasses say when the wait is settled.
+     * that group's completion word (done_seq). Subclasses say when the wait is settled.
      */
     private abstract static class GroupPendingCall extends PendingCall {
         final PageEngine engine;
@@ -443,13 +406,13 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
 
         @Override
-        public final int completionSeq() {
-            return engine.completionSeq(group);
+        public final int completionWord() {
+            return engine.completionWord(group);
         }
 
         @Override
-        public final void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
-            engine.sleepUntilCompletion(group, seenSeq, timeoutNanos);
+        public final void sleepUntilCompletion(int seenWord, long timeoutNanos) {
+            engine.sleepUntilCompletion(group, seenWord, timeoutNanos);
         }
 
         @Override
@@ -526,7 +489,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     /** For PendingCall: group g's done_seq, read before a sleeper rechecks its work. */
-    int completionSeq(int g) {
+    int completionWord(int g) {
         try {
             // Acquire: completions published before this value are visible to the recheck.
             return (int) INT.getAcquire(mapping, groupOff[g] + GROUP_DONE_SEQ);
@@ -586,7 +549,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 + " its syscall thread did not stop; the result is lost");
     }
 
-    private long reap(int g, int index, long e) {
+    long reap(int g, int index, long e) {
         // Plain load: ordered after the acquire load of DONE by the caller.
         long ret = mapping.get(ValueLayout.JAVA_LONG, e + ENTRY_RET);
         // Release: the executor is done with the entry; FREE is for diagnostics only.
@@ -600,7 +563,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     /** Takes a free entry of group g, waiting while all are in flight. */
-    private int allocate(int g, SyscallTable.Call call) throws IOException {
+    int allocate(int g, SyscallTable.Call call) throws IOException {
         int index = tryAllocate(g);
         if (index < 0) {
             index = allocateSlow(g, call);
@@ -648,7 +611,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
     }
 
-    private void release(int g, int index) {
+    void release(int g, int index) {
         // Volatile RMW: the entry is free for the next allocate.
         FREE_WORD.getAndBitwiseOr(freeBits, g * FREE_STRIDE + (index >>> 6), 1L << (index & 63));
         if (entryWaiterCount.get() != 0) {
@@ -699,6 +662,12 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     // ---- batches (BatchInvoker) ----
 
+    /** As the call policy says ({@link PostingRule#postsBatches()}). */
+    @Override
+    public boolean postsBatches() {
+        return gate.postsBatches();
+    }
+
     /**
      * Posts the batch's calls to the calling thread's group and waits once for them. Per
      * part: the entries are taken with one CAS per free-bitmap word, each is written and
@@ -708,12 +677,6 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
      * posted as are free. The batch never holds an entry it has not posted, so any number of
      * batches (and single calls) share a group without deadlock.
      */
-    /** DIRECT never posts: its batches run one by one as direct calls. */
-    @Override
-    public boolean postsBatches() {
-        return config.policy() != dev.flexsc.CallPolicy.DIRECT;
-    }
-
     @Override
     public final void invokeBatch(CallBatch b) throws IOException {
         int n = b.size();
@@ -951,12 +914,9 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     private boolean awaitBatch(int g, CallBatch b, BatchState w) throws IOException {
         w.entriesBase = entriesOff[g];
         w.cursor = 0;
-        CallCarrier.Locator locator;
-        if (Thread.currentThread().isVirtual() && (locator = carrierLocator) != null) {
-            CallCarrier carrier = locator.current();
-            if (carrier != null) {
-                return awaitBatchOnCarrier(carrier, g, b, w);
-            }
+        CallCarrier carrier = GreenThreads.currentCarrier();
+        if (carrier != null) {
+            return awaitBatchOnCarrier(carrier, g, b, w);
         }
         for (int i = 0; i < callerSpin; i++) {
             if (batchSettled(w)) return false;
@@ -1187,47 +1147,11 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
     }
 
-    // ---- raw access for tests and tools ----
+    // ---- for test helpers in this package (raw entries: see the tests' RawEntries) ----
 
-    /**
-     * Writes an entry exactly as given (any status, any number) and sets its bit, bypassing
-     * the allow-list: for testing that executors validate the page. Returns the entry index.
-     * Not for applications.
-     */
-    public int debugPostRaw(int g, int status, int nr, long... args) throws IOException {
-        int index = allocate(g, SyscallTable.lookup(SyscallTable.GETPID));
-        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
-        mapping.set(ValueLayout.JAVA_INT, e + ENTRY_SYSNR, nr);
-        for (int i = 0; i < ARGS; i++) {
-            mapping.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8L * i, i < args.length ? args[i] : 0);
-        }
-        INT.setRelease(mapping, e + ENTRY_STATUS, status);
-        LONG.getAndBitwiseOr(mapping, groupOff[g] + GROUP_SUBMIT_BITS + (long) (index >>> 6) * 8, 1L << index);
-        wake(g);
-        return index;
-    }
-
-    /** Status of entry {@code index} of group g (tests). */
-    public int debugStatus(int g, int index) {
-        return (int) INT.getAcquire(mapping, entriesOff[g] + (long) index * ENTRY_SIZE + ENTRY_STATUS);
-    }
-
-    /** Waits for a raw entry to be DONE (up to timeoutMillis), reaps and returns ret; Long.MIN_VALUE on timeout. */
-    public long debugReapRaw(int g, int index, long timeoutMillis) {
-        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while ((int) INT.getAcquire(mapping, e + ENTRY_STATUS) != STATUS_DONE) {
-            if (System.nanoTime() > deadline) return Long.MIN_VALUE;
-            LockSupport.parkNanos(100_000L);
-        }
-        return reap(g, index, e);
-    }
-
-    /** Releases a raw entry that will never complete (tests). */
-    public void debugRelease(int g, int index) {
-        long e = entriesOff[g] + (long) index * ENTRY_SIZE;
-        INT.setRelease(mapping, e + ENTRY_STATUS, STATUS_FREE);
-        release(g, index);
+    /** Offset of entry {@code index} of group g in the mapping. */
+    final long entryOffset(int g, int index) {
+        return entriesOff[g] + (long) index * ENTRY_SIZE;
     }
 
     /** Offset of group g's control block in the mapping (for engines). */

@@ -11,10 +11,10 @@ import java.lang.invoke.VarHandle;
  * miss, and spurious unparks are harmless.
  *
  * <p>Each engine supplies a subclass that knows where its completion shows. The carrier
- * also uses it to sleep when it has nothing to run: {@link #completionSeq()},
+ * also uses it to sleep when it has nothing to run: {@link #completionWord()},
  * {@link #sleepUntilCompletion(int, long)} and, from a thread that gives the carrier new
  * work, {@link #wakeSleepers()}. Calls with equal {@link #sleepKey()}s complete on the
- * same word: one sequence read and one sleep cover them all.
+ * same word: one read of the word and one sleep cover them all.
  */
 public abstract class PendingCall {
     private static final VarHandle STATE;
@@ -69,16 +69,19 @@ public abstract class PendingCall {
      */
     public abstract Object sleepKey();
 
-    /** Carrier: a snapshot of the completion sequence, taken before deciding to sleep. */
-    public abstract int completionSeq();
+    /**
+     * Carrier: the value of the completion word, a counter its engine increments after
+     * completions (and {@link #wakeSleepers()}); read before deciding to sleep.
+     */
+    public abstract int completionWord();
 
     /**
-     * Carrier: sleeps until a completion is published after {@code seenSeq} was read,
+     * Carrier: sleeps until a completion is published after {@code seenWord} was read,
      * {@link #wakeSleepers()} is called, or the timeout passes (spurious returns
-     * possible). The caller rechecks its work after {@code seenSeq} was read and before
+     * possible). The caller rechecks its work after {@code seenWord} was read and before
      * this call.
      */
-    public abstract void sleepUntilCompletion(int seenSeq, long timeoutNanos);
+    public abstract void sleepUntilCompletion(int seenWord, long timeoutNanos);
 
     /** Any thread: wakes every thread sleeping in {@link #sleepUntilCompletion} on this key. */
     public abstract void wakeSleepers();

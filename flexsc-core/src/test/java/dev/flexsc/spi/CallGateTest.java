@@ -8,13 +8,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.Errno.EAGAIN;
+import static dev.flexsc.Errno.EOPNOTSUPP;
 
 /**
  * The gate with a recording direct path (no native code): what each policy sends where,
  * from a platform thread, and how a read or write that may block is handled.
  */
 class CallGateTest {
-    private static final int EAGAIN = 11, EOPNOTSUPP = 95;
 
     /** Records calls; answers readWriteNowait from a script. */
     static final class FakeDirect implements DirectPath {
@@ -138,7 +139,7 @@ class CallGateTest {
     @Test
     void anEngineCanTurnTheSocketTryOff() throws Exception {
         FakeDirect d = new FakeDirect();
-        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d, false);
+        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d, PostingRule.Post.RING_ENTRY);
         assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
         assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
         assertEquals(List.of(), d.log, "tried directly although the engine said not to");

@@ -15,6 +15,12 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 import static dev.flexsc.abi.SyscallPageDescriptor.*;
+import static dev.flexsc.Errno.ENODEV;
+import static dev.flexsc.Errno.ENOTTY;
+import static dev.flexsc.Errno.ENXIO;
+import static dev.flexsc.Errno.EPROTO;
+import static dev.flexsc.Errno.ESHUTDOWN;
+import static dev.flexsc.Errno.ETIMEDOUT;
 
 /**
  * KERNEL_MODULE: the faithful FlexSC. The pages are registered with {@code /dev/flexsc}
@@ -45,7 +51,6 @@ public final class KernelModuleEngine extends PageEngine {
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final int EPROTO = 71, ENXIO = 6, ENODEV = 19, ENOTTY = 25, ESHUTDOWN = 108, ETIMEDOUT = 110;
 
     private final Pointer handle;
     private final Arena arena;

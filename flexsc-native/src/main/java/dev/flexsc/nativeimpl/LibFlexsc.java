@@ -62,11 +62,9 @@ public final class LibFlexsc {
     public static native int flexsc_st_stop(Pointer st, long timeoutNs);
     public static native void flexsc_st_free(Pointer st);
     public static native int flexsc_st_cancel(Pointer st, int g, int idx);
-    public static native int flexsc_st_execute_pending(Pointer st, int g);
     public static native int flexsc_futex_wait(Pointer addr, int expected, long timeoutNs);
     public static native int flexsc_futex_wake(Pointer addr, int count);
     public static native int flexsc_pin_self(int cpu);
-    public static native int flexsc_gettid();
     public static native long flexsc_raw(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
     public static native int flexsc_abi_describe(byte[] buf, int len);
     public static native int flexsc_calls_describe(byte[] buf, int len);

@@ -101,12 +101,4 @@ public final class SyscallThreadsEngine extends PageEngine {
     protected int executorThreads() {
         return LibFlexsc.flexsc_st_threads(handle);
     }
-
-    /**
-     * Runs every pending entry of group g on the calling thread (same-core batching: one
-     * pass for the whole batch). Returns the number executed.
-     */
-    public int executePending(int g) {
-        return LibFlexsc.flexsc_st_execute_pending(handle, g);
-    }
 }

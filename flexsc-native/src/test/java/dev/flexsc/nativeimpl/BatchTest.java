@@ -27,10 +27,12 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.abi.SyscallTable;
 
 /** SyscallBatch over the page engine under test (SYSCALL_THREADS by default) and the direct baseline. */
 class BatchTest {
-    private static final int NR_GETTID = 186, MADV_WILLNEED = 3;
+    private static final int MADV_WILLNEED = 3;
 
     /** Every adder gives what the single call gives, on the engine and on the direct baseline. */
     @Test
@@ -66,7 +68,7 @@ class BatchTest {
                 assertEquals(10, b.size());
                 assertFalse(pid.isDone());
                 assertThrows(IllegalStateException.class, pid::get);
-                b.submit();
+                b.submitAndWait();
                 assertEquals(0, b.size());
                 assertEquals(d.getpid(), pid.get());
                 assertEquals(d.getpid(), raw.get());
@@ -86,7 +88,7 @@ class BatchTest {
                 // Reuse: the batch takes new calls; old handles keep their results.
                 SyscallBatch.Result rd = b.read(fd2, in2);
                 SyscallBatch.Result seek = b.lseek(fd, 123, SEEK_SET);
-                b.submit();
+                b.submitAndWait();
                 assertEquals(50, rd.get());
                 for (int i = 0; i < 50; i++) assertEquals((byte) (i * 31 + 7), in2.get(ValueLayout.JAVA_BYTE, i));
                 assertEquals(123, seek.get());
@@ -94,7 +96,7 @@ class BatchTest {
 
                 SyscallBatch.Result wr = b.write(fd, bytes(a, "at 123"));
                 SyscallBatch.Result cl = b.close(fd2);
-                b.submit();
+                b.submitAndWait();
                 assertEquals(6, wr.get());
                 assertEquals(0, cl.get());
             }
@@ -122,7 +124,7 @@ class BatchTest {
                 SyscallBatch.Result ok = b.getpid();
                 SyscallBatch.Result noFile = b.openat(Syscalls.AT_FDCWD, missing, O_RDONLY, 0);
                 SyscallBatch.Result raw = b.syscall(17, 999, buf.address(), 16, 0);
-                b.submit();
+                b.submitAndWait();
                 ErrnoException e = assertThrows(ErrnoException.class, bad::get);
                 assertEquals(single.getMessage(), e.getMessage());
                 assertEquals("pread64(fd=999): EBADF, bad file descriptor", e.getMessage());
@@ -143,10 +145,10 @@ class BatchTest {
             long before = engine.stats().submitted();
             try (SyscallBatch b = engine.syscalls().batch()) {
                 SyscallBatch.Result pid = b.getpid();
-                RefusedCallException e = assertThrows(RefusedCallException.class, () -> b.syscall(NR_GETTID));
-                assertEquals(NR_GETTID, e.number());
+                RefusedCallException e = assertThrows(RefusedCallException.class, () -> b.syscall(SyscallTable.GETTID));
+                assertEquals(SyscallTable.GETTID, e.number());
                 assertEquals(1, b.size());
-                b.submit();
+                b.submitAndWait();
                 assertEquals(DirectSyscalls.syscalls().getpid(), pid.get());
             }
             assertEquals(before + 1, engine.stats().submitted());
@@ -172,7 +174,7 @@ class BatchTest {
             assertThrows(CancellationException.class, w::get);
             assertTrue(fut.isCancelled());
             assertThrows(IllegalStateException.class, b::getpid);
-            assertThrows(IllegalStateException.class, b::submit);
+            assertThrows(IllegalStateException.class, b::submitAndWait);
             assertEquals(before, engine.stats().submitted());
             assertEquals(0, Files.size(f));
             closeDirect(fd);
@@ -197,7 +199,7 @@ class BatchTest {
                     // Length and offset unique per call: a swapped completion shows.
                     rs.add(b.pread(fd, bufs.asSlice(i * 64L, 1 + i % 64), i * 7L));
                 }
-                b.submit();
+                b.submitAndWait();
             }
             for (int i = 0; i < n; i++) {
                 assertEquals(1 + i % 64, rs.get(i).get(), "call " + i);
@@ -264,7 +266,7 @@ class BatchTest {
                             if (round == 3) mine.add(b.read(p[0], buf.asSlice(id * 16L, 16))); // never completes
                             for (int i = 0; i < 64; i++) mine.add(b.getpid());
                             if (round == 3) started.countDown();
-                            b.submit();
+                            b.submitAndWait();
                             if (!engine.isOpen()) return;
                         }
                     } catch (Throwable x) {
@@ -313,7 +315,7 @@ class BatchTest {
         engine.close();
         try (SyscallBatch b = s.batch()) {
             SyscallBatch.Result x = b.getpid(), y = b.getpid();
-            b.submit();
+            b.submitAndWait();
             assertThrows(EngineClosedException.class, x::get);
             assertThrows(EngineClosedException.class, y::get);
         }
@@ -329,11 +331,11 @@ class BatchTest {
             try (SyscallBatch b = engine.syscalls().batch()) {
                 for (int r = 0; r < rounds; r++) {
                     for (int i = 0; i < 64; i++) b.getpid();
-                    b.submit();
+                    b.submitAndWait();
                 }
             }
             long parks = engine.stats().callerParks() - parks0;
-            // callerSpin 0: a sleep whenever the batch is not done at once. A completion-word
+            // callerSpin 0: a sleep whenever the batch is not done at once. A completion word
             // bump or the 20 ms safety timeout (a starved syscall thread on a loaded machine)
             // can add sleeps, but per batch, not per call: one per call would be 12,800.
             System.out.println(rounds + " platform batches of 64: " + parks + " sleeps");

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.Errno;
 
 /** The race windows: sleep/wake-up, many callers, blocking calls, interrupt, close in flight, leaks. */
 class ConcurrencyTest {
@@ -207,7 +209,7 @@ class ConcurrencyTest {
         assertEquals(6, outcomes.size());
         for (Throwable x : outcomes) {
             boolean clear = x instanceof EngineClosedException
-                    || (x instanceof ErrnoException ee && ee.errno() == 4 /* EINTR: cancelled by close */)
+                    || (x instanceof ErrnoException ee && ee.errno() == Errno.EINTR /* cancelled by close */)
                     || x instanceof IllegalStateException && x.getMessage().contains("closed");
             assertTrue(clear, "unclear failure after close: " + x);
         }

@@ -1,12 +1,15 @@
 package dev.flexsc.nativeimpl;
 
+import dev.flexsc.Engine;
 import dev.flexsc.FlexscEngine;
 import dev.flexsc.Stat;
 import dev.flexsc.Syscalls;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -22,35 +25,41 @@ import java.util.Random;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import static dev.flexsc.SocketConstants.*;
 
 /**
  * Every typed call through the engine against the same call made directly (FFM
- * downcall on the calling thread): equal results and equal side effects. Runs against
- * SYSCALL_THREADS here; subclasses run the same suite against other engines.
+ * downcall on the calling thread): equal results and equal side effects. A contract every
+ * engine must meet: the suite runs once per engine of {@link TestSupport#enginesUnderTest()}
+ * (the one named by -Dflexsc.test.engine, else SYSCALL_THREADS, IO_URING and
+ * IO_URING_SQPOLL), each skipped with the reason where it cannot run.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public class DifferentialTest {
-    protected FlexscEngine engine;
-    protected Syscalls flexsc;
-    protected static final Syscalls direct = DirectSyscalls.syscalls();
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.flexsc.nativeimpl.TestSupport#enginesUnderTest")
+class DifferentialTest {
+    /** The engine of the current invocation, opened before its tests and closed after them. */
+    private static FlexscEngine engine;
+    private static Syscalls flexsc;
+    private static final Syscalls direct = DirectSyscalls.syscalls();
+
+    @Parameter
+    Engine kind;
 
     @TempDir
     Path dir;
 
-    /** The engine under test: the page engine named by -Dflexsc.test.engine (default SYSCALL_THREADS). */
-    protected FlexscEngine openEngine() throws IOException {
-        return TestSupport.open(config());
-    }
-
-    @BeforeAll
-    void open() throws IOException {
-        engine = openEngine();
+    @BeforeParameterizedClassInvocation
+    static void open(Engine kind) throws IOException {
+        engine = TestSupport.openEngine(config(kind));
         flexsc = engine.syscalls();
     }
 
-    @AfterAll
-    void close() {
+    @AfterParameterizedClassInvocation
+    static void close() {
         if (engine != null) engine.close();
+        engine = null;
+        flexsc = null;
     }
 
     @Test
@@ -218,7 +227,6 @@ public class DifferentialTest {
 
     @Test
     void socketCallsWorkEndToEnd() throws IOException {
-        final int AF_INET = 2, SOCK_STREAM = 1, SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3;
         Syscalls s = flexsc;
         try (Arena a = Arena.ofConfined()) {
             int srv = s.socket(AF_INET, SOCK_STREAM | O_CLOEXEC, 0);

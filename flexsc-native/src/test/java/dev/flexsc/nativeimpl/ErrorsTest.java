@@ -16,6 +16,9 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.spi.RawEntries;
+import dev.flexsc.abi.SyscallTable;
 
 /** Bad input gets a clear exception naming the call and the errno; refused calls never run. */
 class ErrorsTest {
@@ -98,9 +101,9 @@ class ErrorsTest {
         long refusedBefore = engine.stats().refused();
         // gettid, exit and clone written straight into an entry: the executors must refuse them
         // (exit would end the executor thread, clone would fork it): -ENOSYS, and nothing runs.
-        for (int nr : new int[] {186, 60, 56, 435, 100000, -7}) {
-            int idx = assertDoesNotThrow(() -> engine.debugPostRaw(0, SyscallPageDescriptor.STATUS_SUBMITTED, nr));
-            assertEquals(-Errno.ENOSYS, engine.debugReapRaw(0, idx, 5000), "syscall " + nr);
+        for (int nr : new int[] {SyscallTable.GETTID, SyscallTable.EXIT, SyscallTable.CLONE, SyscallTable.CLONE3, 100000, -7}) {
+            int idx = assertDoesNotThrow(() -> RawEntries.post(engine, 0, SyscallPageDescriptor.STATUS_SUBMITTED, nr));
+            assertEquals(-Errno.ENOSYS, RawEntries.reap(engine, 0, idx, 5000), "syscall " + nr);
         }
         assertEquals(refusedBefore + 6, engine.stats().refused());
         assertTrue(engine.stats().executorThreads() >= 1, "executor still alive");
@@ -109,13 +112,13 @@ class ErrorsTest {
     @Test
     void malformedEntriesAreIgnored() throws IOException {
         // A bit set for an entry that is not SUBMITTED (here BUSY and FREE) must not run.
-        int busy = engine.debugPostRaw(0, SyscallPageDescriptor.STATUS_BUSY, 39);
-        int free = engine.debugPostRaw(0, SyscallPageDescriptor.STATUS_FREE, 39);
-        assertEquals(Long.MIN_VALUE, engine.debugReapRaw(0, busy, 200), "a BUSY entry was completed");
-        assertEquals(SyscallPageDescriptor.STATUS_BUSY, engine.debugStatus(0, busy));
-        assertEquals(SyscallPageDescriptor.STATUS_FREE, engine.debugStatus(0, free));
-        engine.debugRelease(0, busy);
-        engine.debugRelease(0, free);
+        int busy = RawEntries.post(engine, 0, SyscallPageDescriptor.STATUS_BUSY, SyscallTable.GETPID);
+        int free = RawEntries.post(engine, 0, SyscallPageDescriptor.STATUS_FREE, SyscallTable.GETPID);
+        assertEquals(Long.MIN_VALUE, RawEntries.reap(engine, 0, busy, 200), "a BUSY entry was completed");
+        assertEquals(SyscallPageDescriptor.STATUS_BUSY, RawEntries.status(engine, 0, busy));
+        assertEquals(SyscallPageDescriptor.STATUS_FREE, RawEntries.status(engine, 0, free));
+        RawEntries.release(engine, 0, busy);
+        RawEntries.release(engine, 0, free);
         assertEquals(ProcessHandle.current().pid(), s.getpid(), "the engine still works");
     }
 

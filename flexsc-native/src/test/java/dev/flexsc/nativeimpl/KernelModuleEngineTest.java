@@ -19,6 +19,9 @@ import java.util.stream.Stream;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.spi.RawEntries;
+import dev.flexsc.abi.SyscallTable;
 
 /**
  * What is specific to KERNEL_MODULE: availability reasons, SERVE threads, batching with
@@ -112,7 +115,7 @@ class KernelModuleEngineTest {
             int n = 48;
             int[] idx = new int[n];
             long executedBefore = e.stats().executed();
-            for (int i = 0; i < n; i++) idx[i] = e.debugPostRaw(0, SyscallPageDescriptor.STATUS_SUBMITTED, 39 /* getpid */);
+            for (int i = 0; i < n; i++) idx[i] = RawEntries.post(e, 0, SyscallPageDescriptor.STATUS_SUBMITTED, SyscallTable.GETPID);
             int mine = 0;
             for (int round = 0; round < 1000 && mine < n; round++) {
                 int k = e.executePending(0);
@@ -120,7 +123,7 @@ class KernelModuleEngineTest {
                 mine += k;
                 if (k == 0) break; // the SERVE threads took the rest
             }
-            for (int i = 0; i < n; i++) assertEquals(pid, e.debugReapRaw(0, idx[i], 5000), "entry " + idx[i]);
+            for (int i = 0; i < n; i++) assertEquals(pid, RawEntries.reap(e, 0, idx[i], 5000), "entry " + idx[i]);
             assertEquals(executedBefore + n, statsOnceExecuted(e, executedBefore + n).executed(), "each entry executed exactly once");
             System.out.printf("executePending: %d of %d entries ran in the caller's thread%n", mine, n);
             assertEquals(0, e.executePending(0), "nothing left");

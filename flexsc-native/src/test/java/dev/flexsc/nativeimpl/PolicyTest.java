@@ -24,15 +24,17 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.Errno;
 
 /**
  * The call policies on real engines, from platform threads: which calls reach the syscall
  * page (EngineStats.submitted/executed) and which are made directly (EngineStats.direct).
- * Green threads: flexsc-threads' PolicyTest.
+ * Green threads: flexsc-threads' AdaptivePolicyTest.
  */
 class PolicyTest {
     private static final long PID = ProcessHandle.current().pid();
-    private static final int NR_GETTID = 186;
 
     private static FlexscConfig config(CallPolicy p) {
         return TestSupport.config().toBuilder().policy(p).build();
@@ -45,7 +47,7 @@ class PolicyTest {
             Syscalls s = e.syscalls();
             for (int i = 0; i < 100; i++) assertEquals(PID, s.getpid());
             // Refusals are unchanged: refused before the policy, counted nowhere.
-            assertThrows(RefusedCallException.class, () -> e.invoke(NR_GETTID, 0, 0, 0, 0, 0, 0));
+            assertThrows(RefusedCallException.class, () -> e.invoke(SyscallTable.GETTID, 0, 0, 0, 0, 0, 0));
             EngineStats st = e.stats();
             assertEquals(100, st.direct(), st::toString);
             assertEquals(0, st.posted(), st::toString);
@@ -198,8 +200,8 @@ class PolicyTest {
         try (Arena a = Arena.ofConfined()) {
             long r = DirectSyscalls.invoker().readWriteNowait(false, p[0], a.allocate(8).address(), 8);
             if (r != -11 && r != -95) throw new AssertionError("RWF_NOWAIT read of an empty pipe: " + r);
-            if (r == -95) System.out.println("this kernel's pipes lack RWF_NOWAIT (EOPNOTSUPP): ADAPTIVE posts pipe reads and writes");
-            return r == -11;
+            if (r == -Errno.EOPNOTSUPP) System.out.println("this kernel's pipes lack RWF_NOWAIT (EOPNOTSUPP): ADAPTIVE posts pipe reads and writes");
+            return r == -Errno.EAGAIN;
         } finally {
             closeDirect(p[0]);
             closeDirect(p[1]);
@@ -289,9 +291,7 @@ class PolicyTest {
     @Test
     @Timeout(30)
     void ioUringObeysThePolicyToo() throws Exception {
-        String why = UringAvailability.unavailabilityCause(Engine.IO_URING);
-        if (why != null) System.out.println("skipped: IO_URING unavailable: " + why);
-        Assumptions.assumeTrue(why == null, "IO_URING unavailable: " + why);
+        TestSupport.assumeAvailable(Engine.IO_URING);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment buf = a.allocate(64);
             int fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, "/dev/null", O_WRONLY | O_CLOEXEC, 0);

@@ -20,6 +20,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
 
 /**
  * Many platform-thread callers making calls that may block (64-byte writes to /dev/null:

@@ -18,15 +18,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.abi.SyscallTable.MINCORE;
+import static dev.flexsc.abi.SyscallTable.MMAP;
+import static dev.flexsc.abi.SyscallTable.MUNMAP;
 
 /** FlexscMemory.prefault: pages resident and zero afterwards, cancel, and the errors. */
 class PrefaultTest {
-    private static final int NR_MMAP = 9, NR_MUNMAP = 11, NR_MINCORE = 27;
     private static final int PROT_RW = 3, MAP_PRIVATE_ANON = 0x22;
     private static final long PAGE = 4096;
 
     private static long mmap(long bytes) {
-        long addr = DirectSyscalls.raw(NR_MMAP, 0, bytes, PROT_RW, MAP_PRIVATE_ANON, -1, 0);
+        long addr = DirectSyscalls.raw(MMAP, 0, bytes, PROT_RW, MAP_PRIVATE_ANON, -1, 0);
         assertTrue(addr > 0 || addr < -4096, "mmap: errno " + -addr);
         return addr;
     }
@@ -36,7 +38,7 @@ class PrefaultTest {
         long pages = bytes / PAGE;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment vec = a.allocate(pages);
-            long r = DirectSyscalls.raw(NR_MINCORE, addr, bytes, vec.address(), 0, 0, 0);
+            long r = DirectSyscalls.raw(MINCORE, addr, bytes, vec.address(), 0, 0, 0);
             assertEquals(0, r, "mincore");
             long n = 0;
             for (long p = 0; p < pages; p++) n += vec.get(ValueLayout.JAVA_BYTE, p) & 1;
@@ -45,17 +47,14 @@ class PrefaultTest {
     }
 
     private static FlexscEngine open(Engine kind) throws Exception {
-        String why = TestSupport.unavailabilityCause(kind);
-        if (why != null) System.out.println("skipped: " + kind + " unavailable: " + why);
-        Assumptions.assumeTrue(why == null, () -> kind + " unavailable: " + why);
-        return Flexsc.open(FlexscConfig.builder().engine(kind)
-                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build()); // tests the engine, not the call policy
+        // EXCEPTIONLESS (TestSupport.config): tests the engine, not the call policy
+        return TestSupport.openEngine(TestSupport.config(kind));
     }
 
     private static void assumePopulateWrite() {
         long addr = mmap(PAGE);
         long r = DirectSyscalls.raw(28, addr, PAGE, FlexscMemory.MADV_POPULATE_WRITE, 0, 0, 0);
-        DirectSyscalls.raw(NR_MUNMAP, addr, PAGE, 0, 0, 0, 0);
+        DirectSyscalls.raw(MUNMAP, addr, PAGE, 0, 0, 0, 0);
         if (r != 0) System.out.println("skipped: madvise(MADV_POPULATE_WRITE) returned " + r + " (Linux 5.14+)");
         Assumptions.assumeTrue(r == 0, "kernel lacks MADV_POPULATE_WRITE");
     }
@@ -79,7 +78,7 @@ class PrefaultTest {
                 for (long off = 0; off < bytes; off += 512) assertEquals(0L, m.get(ValueLayout.JAVA_LONG, off));
                 assertEquals(bytes, p.future().get());
             } finally {
-                DirectSyscalls.raw(NR_MUNMAP, addr, bytes, 0, 0, 0, 0);
+                DirectSyscalls.raw(MUNMAP, addr, bytes, 0, 0, 0, 0);
             }
         }
     }
@@ -97,7 +96,7 @@ class PrefaultTest {
                 assertEquals(11 * PAGE, p.await());
                 assertEquals(11, resident(addr, bytes));
             } finally {
-                DirectSyscalls.raw(NR_MUNMAP, addr, bytes, 0, 0, 0, 0);
+                DirectSyscalls.raw(MUNMAP, addr, bytes, 0, 0, 0, 0);
             }
         }
     }
@@ -118,7 +117,7 @@ class PrefaultTest {
                 assertTrue(got < bytes, "populated " + got + " of " + bytes + " after an immediate cancel");
                 assertEquals(got / PAGE, resident(addr, bytes));
             } finally {
-                DirectSyscalls.raw(NR_MUNMAP, addr, bytes, 0, 0, 0, 0);
+                DirectSyscalls.raw(MUNMAP, addr, bytes, 0, 0, 0, 0);
             }
         }
     }
@@ -140,7 +139,7 @@ class PrefaultTest {
                 assertThrows(IllegalArgumentException.class, () -> FlexscMemory.prefault(e.syscalls(), ok, 4 * PAGE, 100));
                 assertThrows(IllegalArgumentException.class, () -> FlexscMemory.prefault(e.syscalls(), ok, 5 * PAGE, PAGE));
             } finally {
-                DirectSyscalls.raw(NR_MUNMAP, addr, 4 * PAGE, 0, 0, 0, 0);
+                DirectSyscalls.raw(MUNMAP, addr, 4 * PAGE, 0, 0, 0, 0);
             }
         }
     }
@@ -154,7 +153,7 @@ class PrefaultTest {
             long bytes = 64 * PAGE;
             long addr = mmap(bytes);
             try {
-                DirectSyscalls.raw(NR_MUNMAP, addr + 40 * PAGE, 8 * PAGE, 0, 0, 0, 0); // the hole
+                DirectSyscalls.raw(MUNMAP, addr + 40 * PAGE, 8 * PAGE, 0, 0, 0, 0); // the hole
                 MemorySegment m = MemorySegment.ofAddress(addr).reinterpret(bytes);
                 FlexscMemory.Prefault p = FlexscMemory.prefault(e.syscalls(), m, bytes, 8 * PAGE);
                 ErrnoException x = assertThrows(ErrnoException.class, p::await);
@@ -162,7 +161,7 @@ class PrefaultTest {
                 assertTrue(x.getMessage().startsWith("madvise(addr=0x" + Long.toHexString(addr + 40 * PAGE)), x.getMessage());
                 assertEquals(40 * PAGE, p.bytesPopulated());
             } finally {
-                DirectSyscalls.raw(NR_MUNMAP, addr, bytes, 0, 0, 0, 0);
+                DirectSyscalls.raw(MUNMAP, addr, bytes, 0, 0, 0, 0);
             }
         }
     }
@@ -187,7 +186,7 @@ class PrefaultTest {
             }
         } finally {
             e.close();
-            DirectSyscalls.raw(NR_MUNMAP, addr, bytes, 0, 0, 0, 0);
+            DirectSyscalls.raw(MUNMAP, addr, bytes, 0, 0, 0, 0);
         }
     }
 }

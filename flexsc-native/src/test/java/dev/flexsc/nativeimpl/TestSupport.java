@@ -4,6 +4,9 @@ import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscConfig;
+import dev.flexsc.FlexscEngine;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.spi.EngineProvider;
 import dev.flexsc.spi.PageEngine;
 import org.junit.jupiter.api.Assertions;
@@ -22,25 +25,44 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
-/** Shared helpers for the engine tests. */
+/**
+ * The test fixture shared by every module's engine tests (flexsc-native's test-jar, which
+ * flexsc-threads' tests depend on): the engine under test and its configuration
+ * ({@value #ENGINE_PROPERTY}), the engines a contract test runs against
+ * ({@link #enginesUnderTest()}), opening an engine or skipping with the reason, pipes and
+ * files made by direct calls, and the batch scenarios. Direct calls go through
+ * {@link DirectSyscalls}, never through the engine under test.
+ */
 public final class TestSupport {
     private TestSupport() {}
 
-    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_TRUNC = 01000, O_APPEND = 02000,
-            O_DIRECTORY = 0200000, O_CLOEXEC = 02000000;
-    public static final int O_NONBLOCK = 04000;
     public static final int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
-    public static final int NR_PIPE2 = 293;
 
-    /** System property naming the page engine the engine tests run against (default SYSCALL_THREADS). */
+    /**
+     * System property naming the engine the tests run against: the engine of
+     * {@link #config()} (default SYSCALL_THREADS), and the only one of
+     * {@link #enginesUnderTest()} when set.
+     */
     public static final String ENGINE_PROPERTY = "flexsc.test.engine";
     /** If true, an unavailable engine fails the tests instead of skipping them (the guest run sets it). */
     public static final String REQUIRED_PROPERTY = "flexsc.test.engineRequired";
     /** Percentage of the long loops' iterations to run (default 100; the TCG guest run lowers it). */
     public static final String SCALE_PROPERTY = "flexsc.test.scalePercent";
 
+    /** The engine named by {@value #ENGINE_PROPERTY}, SYSCALL_THREADS without it. */
     public static Engine engineUnderTest() {
         return Engine.valueOf(System.getProperty(ENGINE_PROPERTY, "SYSCALL_THREADS").trim().toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * The engines a contract test (one that every engine must pass, such as DifferentialTest)
+     * runs against: the one named by {@value #ENGINE_PROPERTY}, or without it every engine
+     * this build can run without a kernel module (SYSCALL_THREADS, IO_URING,
+     * IO_URING_SQPOLL). Each is skipped, with the reason printed, where it cannot run.
+     */
+    public static List<Engine> enginesUnderTest() {
+        if (System.getProperty(ENGINE_PROPERTY) != null) return List.of(engineUnderTest());
+        return List.of(Engine.SYSCALL_THREADS, Engine.IO_URING, Engine.IO_URING_SQPOLL);
     }
 
     /**
@@ -56,26 +78,52 @@ public final class TestSupport {
      * default ADAPTIVE policy would call directly.
      */
     public static FlexscConfig config() {
-        FlexscConfig.Builder b = FlexscConfig.builder().engine(engineUnderTest()).policy(CallPolicy.EXCEPTIONLESS);
+        return config(engineUnderTest());
+    }
+
+    /** {@link #config()} for engine {@code kind}. */
+    public static FlexscConfig config(Engine kind) {
+        FlexscConfig.Builder b = FlexscConfig.builder().engine(kind).policy(CallPolicy.EXCEPTIONLESS);
         Integer spin = Integer.getInteger(CALLER_SPIN_PROPERTY);
         if (spin != null) b.callerSpin(spin);
         return b.build();
     }
 
     /**
-     * Opens cfg's page engine through its ServiceLoader provider (as applications do). If the
-     * engine cannot run here the calling test is skipped with the provider's reason, printed,
-     * or fails when {@value #REQUIRED_PROPERTY} is set.
+     * Skips the calling test, printing the engine's reason, unless engine {@code kind} can
+     * run here; fails instead when {@value #REQUIRED_PROPERTY} is set and {@code kind} is the
+     * engine under test (the guest run must not skip the module).
+     */
+    public static void assumeAvailable(Engine kind) {
+        String why = unavailabilityCause(kind);
+        if (why == null) return;
+        String msg = kind + " unavailable: " + why;
+        if (Boolean.getBoolean(REQUIRED_PROPERTY) && kind == engineUnderTest()) Assertions.fail(msg);
+        System.out.println("skipped: " + msg);
+        Assumptions.abort(msg);
+    }
+
+    /**
+     * Opens cfg's engine through its ServiceLoader provider (as applications do), or skips
+     * the calling test as {@link #assumeAvailable} says.
+     */
+    public static FlexscEngine openEngine(FlexscConfig cfg) throws IOException {
+        assumeAvailable(cfg.engine());
+        return Flexsc.open(cfg);
+    }
+
+    /**
+     * {@link #openEngine} for a test of the syscall-page data plane: skips (printing why)
+     * if cfg's engine is not a page engine (io_uring under {@value #ENGINE_PROPERTY}).
      */
     public static PageEngine open(FlexscConfig cfg) throws IOException {
-        String why = unavailabilityCause(cfg.engine());
-        if (why != null) {
-            String msg = cfg.engine() + " unavailable: " + why;
-            if (Boolean.getBoolean(REQUIRED_PROPERTY)) Assertions.fail(msg);
-            System.out.println("skipped: " + msg);
-            Assumptions.abort(msg);
-        }
-        return (PageEngine) Flexsc.open(cfg);
+        FlexscEngine e = openEngine(cfg);
+        if (e instanceof PageEngine p) return p;
+        e.close();
+        String msg = cfg.engine() + " is not a syscall-page engine; this test needs one";
+        System.out.println("skipped: " + msg);
+        Assumptions.abort(msg);
+        throw new AssertionError("unreachable");
     }
 
     public static String unavailabilityCause(Engine engine) {
@@ -83,6 +131,26 @@ public final class TestSupport {
             if (p.engine() == engine) return p.unavailabilityCause();
         }
         return "no provider registered in META-INF/services";
+    }
+
+    /**
+     * Runs a C helper the build compiled into target/test-bin (src/test/c) and returns the
+     * NAME=VALUE lines it prints: the C headers' values for a conformance test.
+     */
+    public static java.util.Map<String, Long> helperValues(String helper) throws Exception {
+        Path bin = Path.of("target/test-bin", helper);
+        Assertions.assertTrue(Files.isExecutable(bin), bin + " was not built (src/test/c, generate-test-resources)");
+        Process p = new ProcessBuilder(bin.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        Assertions.assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), bin + " did not finish");
+        Assertions.assertEquals(0, p.exitValue(), out);
+        java.util.Map<String, Long> m = new java.util.TreeMap<>();
+        for (String line : out.split("\n")) {
+            if (line.isBlank()) continue;
+            int eq = line.indexOf('=');
+            m.put(line.substring(0, eq), Long.parseLong(line.substring(eq + 1)));
+        }
+        return m;
     }
 
     /** Name of the engine's syscall threads (native threads of libflexsc). */
@@ -97,21 +165,22 @@ public final class TestSupport {
 
     /** A pipe made by a direct call: {read fd, write fd}. */
     public static int[] pipe() {
-        return pipe(O_CLOEXEC);
+        return pipe(OpenFlags.O_CLOEXEC);
     }
 
     /** A pipe with pipe2 flags (O_NONBLOCK = 04000): {read fd, write fd}. */
     public static int[] pipe(int flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fds = a.allocate(8);
-            long r = DirectSyscalls.raw(NR_PIPE2, fds.address(), flags, 0, 0, 0, 0);
+            long r = DirectSyscalls.raw(SyscallTable.PIPE2, fds.address(), flags, 0, 0, 0, 0);
             if (r < 0) throw new IllegalStateException("pipe2: " + r);
             return new int[] {fds.get(ValueLayout.JAVA_INT, 0), fds.get(ValueLayout.JAVA_INT, 4)};
         }
     }
 
-    public static void closeDirect(int fd) {
-        DirectSyscalls.raw(3, fd, 0, 0, 0, 0, 0);
+    /** Closes descriptors with direct calls (errors ignored: cleanup). */
+    public static void closeDirect(int... fds) {
+        for (int fd : fds) DirectSyscalls.raw(SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
     }
 
     public static long count(Path dir) throws IOException {
@@ -196,7 +265,7 @@ public final class TestSupport {
                     long off = (id * 997L + r * 61L + i * 13L) % 8000;
                     rs[i] = b.pread(fd, bufs.asSlice(i * 64L, len), off);
                 }
-                b.submit();
+                b.submitAndWait();
                 for (int i = 0; i < per; i++) {
                     int len = 1 + (i + r + id) % 64;
                     long off = (id * 997L + r * 61L + i * 13L) % 8000;
@@ -255,7 +324,7 @@ public final class TestSupport {
                     dev.flexsc.SyscallBatch.Result rd = b.read(p[0], buf); // blocks: nobody writes
                     dev.flexsc.SyscallBatch.Result pid = b.getpid();
                     posted.countDown();
-                    b.submit();
+                    b.submitAndWait();
                     Object r;
                     try {
                         r = rd.get();

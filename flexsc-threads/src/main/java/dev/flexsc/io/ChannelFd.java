@@ -130,7 +130,7 @@ final class ChannelFd {
         long others = closeAndHold();
         if (others < 0) return;
         try {
-            if (others > 0) syscalls.shutdown(fd, Sockaddr.SHUT_RDWR);
+            if (others > 0) syscalls.shutdown(fd, dev.flexsc.SocketConstants.SHUT_RDWR);
         } catch (IOException ignored) {
             // ENOTCONN: never connected, or not listening yet; nobody is blocked in the kernel
         } finally {

@@ -37,6 +37,9 @@ import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 
+import static dev.flexsc.AtFlags.AT_REMOVEDIR;
+import static dev.flexsc.AtFlags.AT_SYMLINK_NOFOLLOW;
+
 /**
  * The file methods of {@link java.nio.file.Files}, with the same signatures and
  * contracts, whose I/O goes through {@link FlexscFileChannel} (FlexSC calls through
@@ -53,7 +56,6 @@ import java.util.Set;
 public final class FlexscFiles {
     private FlexscFiles() {}
 
-    private static final int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
     private static final int CHUNK = NativeBuffers.MAX_POOLED;
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.flexsc.io.Sockaddr.*;
+import static dev.flexsc.SocketConstants.*;
 
 /**
  * A listening TCP {@link ServerSocketChannel} whose operations are FlexSC system calls, in

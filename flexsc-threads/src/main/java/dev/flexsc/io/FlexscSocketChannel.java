@@ -31,6 +31,8 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.flexsc.io.Sockaddr.*;
+import static dev.flexsc.SocketConstants.*;
+import static dev.flexsc.MsgFlags.MSG_NOSIGNAL;
 
 /**
  * A TCP {@link SocketChannel} whose operations are FlexSC system calls, in blocking mode.

@@ -16,14 +16,14 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.Objects;
 import java.util.Set;
 
+import static dev.flexsc.OpenFlags.*;
+
 /**
  * {@link OpenOption}s to openat(2) flags, the way the JDK's Unix file channel factory
  * maps them (so both accept and refuse the same combinations), and errno to the
  * {@link FileSystemException} subclasses the JDK throws for a path.
  */
 record OpenFlags(int flags, int mode, boolean readable, boolean writable, boolean append, boolean deleteOnClose) {
-    static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_EXCL = 0200, O_TRUNC = 01000,
-            O_APPEND = 02000, O_DSYNC = 010000, O_SYNC = 04010000, O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000;
     /** rw-rw-rw- before the umask: what the JDK creates files with. */
     static final int DEFAULT_MODE = 0666;
 
@@ -106,7 +106,7 @@ record OpenFlags(int flags, int mode, boolean readable, boolean writable, boolea
             case Errno.ENOENT -> new NoSuchFileException(f, null, reason);
             case Errno.EEXIST -> new FileAlreadyExistsException(f, null, reason);
             case Errno.EACCES, Errno.EPERM -> new AccessDeniedException(f, null, reason);
-            case 40 /* ELOOP */ -> new FileSystemException(f, null, reason + " (a symbolic link, and NOFOLLOW_LINKS or DELETE_ON_CLOSE was given)");
+            case Errno.ELOOP -> new FileSystemException(f, null, reason + " (a symbolic link, and NOFOLLOW_LINKS or DELETE_ON_CLOSE was given)");
             default -> new FileSystemException(f, null, reason);
         };
         x.initCause(e);

@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Set;
 
 import static dev.flexsc.io.Sockaddr.*;
+import static dev.flexsc.SocketConstants.*;
 
 /** The socket options the channels support, as setsockopt(2)/getsockopt(2) through FlexSC. */
 final class SockOpts {

@@ -18,21 +18,15 @@ import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
 
+import static dev.flexsc.SocketConstants.*;
+
 /**
- * {@code struct sockaddr_in} / {@code sockaddr_in6} in native memory, and the Linux socket
- * constants the channels use (x86-64 values).
+ * {@code struct sockaddr_in} / {@code sockaddr_in6} in native memory (the socket constants
+ * the channels use are {@link dev.flexsc.SocketConstants} and {@link dev.flexsc.MsgFlags}).
  */
 final class Sockaddr {
     private Sockaddr() {}
 
-    static final int AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_CLOEXEC = 02000000;
-    static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9,
-            SO_LINGER = 13, SO_REUSEPORT = 15;
-    static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
-    static final int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
-    static final int MSG_NOSIGNAL = 0x4000;
-    /** Not on FlexSC's allow-list (cheap, never blocking): made directly. */
-    static final int NR_GETSOCKNAME = 51;
     /** Large enough for sockaddr_in6. */
     static final int MAX_LEN = 28;
 
@@ -123,7 +117,7 @@ final class Sockaddr {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(MAX_LEN, 8);
             MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, MAX_LEN);
-            long r = DirectSyscalls.raw(NR_GETSOCKNAME, fd, s.address(), len.address(), 0, 0, 0);
+            long r = DirectSyscalls.raw(dev.flexsc.abi.SyscallTable.GETSOCKNAME, fd, s.address(), len.address(), 0, 0, 0);
             if (r < 0) throw new dev.flexsc.ErrnoException("getsockname(fd=" + fd + ")", (int) -r);
             return decode(s);
         }

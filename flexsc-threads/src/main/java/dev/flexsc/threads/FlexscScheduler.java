@@ -2,7 +2,7 @@ package dev.flexsc.threads;
 
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.spi.CallCarrier;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.GreenThreads;
 
 import java.util.Arrays;
 import java.util.List;
@@ -42,12 +42,8 @@ public final class FlexscScheduler implements AutoCloseable {
     private static final AtomicInteger SCHEDULERS = new AtomicInteger();
     private static volatile FlexscScheduler defaultScheduler;
 
-    static {
-        if (VirtualThreads.unavailabilityCause() == null) {
-            // Calls from our virtual threads park and are reaped by their carrier.
-            PageEngine.installCarrierLocator(FlexscScheduler::currentCarrier);
-        }
-    }
+    /** How engines find a green thread's carrier; installed by the first scheduler that starts. */
+    private static final GreenThreads.Locator LOCATOR = FlexscScheduler::currentCarrier;
 
     private final String name;
     private final FlexscConfig config;
@@ -69,6 +65,8 @@ public final class FlexscScheduler implements AutoCloseable {
 
     private FlexscScheduler(String name, FlexscConfig config, IdlePolicy idle) {
         VirtualThreads.ensureAvailable();
+        // From now on, FlexSC calls from our virtual threads park and are reaped by their carrier.
+        GreenThreads.install(LOCATOR);
         this.name = name;
         this.config = config;
         int[] cpus = config.userCpus();
@@ -223,7 +221,7 @@ public final class FlexscScheduler implements AutoCloseable {
     public SchedulerStats stats() {
         long[] sum = new long[5];
         for (CarrierThread c : carriers) {
-            long[] k = c.counters();
+            long[] k = c.stats().counters();
             for (int i = 0; i < sum.length; i++) sum[i] += k[i];
         }
         int pinned = 0;
@@ -372,7 +370,7 @@ public final class FlexscScheduler implements AutoCloseable {
         LOG.log(System.Logger.Level.ERROR, name + ": a continuation failed on " + c.getName(), t);
     }
 
-    /** The Locator installed in PageEngine: the carrier of the current virtual thread, if ours. */
+    /** The Locator installed in GreenThreads: the carrier of the current virtual thread, if ours. */
     private static CallCarrier currentCarrier() {
         return VirtualThreads.currentCarrier() instanceof CarrierThread c ? c : null;
     }

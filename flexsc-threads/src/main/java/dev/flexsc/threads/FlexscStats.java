@@ -102,9 +102,9 @@ final class FlexscStats implements FlexscStatsMXBean {
     }
 
     private long[] reap() {
-        long[] sum = new long[2 + CarrierThread.REAP_BUCKETS];
+        long[] sum = new long[2 + CarrierStats.REAP_BUCKETS];
         for (CarrierThread c : scheduler.carrierArray()) {
-            long[] k = c.reapCounters();
+            long[] k = c.stats().reapCounters();
             for (int i = 0; i < sum.length; i++) sum[i] += k[i];
         }
         return sum;
@@ -141,7 +141,7 @@ final class FlexscStats implements FlexscStatsMXBean {
     static long[] adaptiveTrials(CarrierThread[] carriers) {
         long[] sum = new long[2];
         for (CarrierThread c : carriers) {
-            long[] t = c.trialStats(); // {number under trial, finished, lost}
+            long[] t = c.policy().trialStats(); // {number under trial, finished, lost}
             sum[0] += t[1];
             sum[1] += t[2];
         }
@@ -153,7 +153,7 @@ final class FlexscStats implements FlexscStatsMXBean {
         java.util.TreeSet<String> names = new java.util.TreeSet<>();
         for (int nr = 0; nr < dev.flexsc.abi.SyscallTable.NR_LIMIT; nr++) {
             for (CarrierThread c : carriers) {
-                if (c.postCost(nr) == CarrierThread.COST_LOSES) {
+                if (c.policy().postCost(nr) == AdaptivePolicy.COST_LOSES) {
                     names.add(dev.flexsc.abi.SyscallTable.name(nr));
                     break;
                 }
@@ -174,7 +174,7 @@ final class FlexscStats implements FlexscStatsMXBean {
 
     @Override
     public long[] getReapBatchSizeHistogram() {
-        return java.util.Arrays.copyOfRange(reap(), 2, 2 + CarrierThread.REAP_BUCKETS);
+        return java.util.Arrays.copyOfRange(reap(), 2, 2 + CarrierStats.REAP_BUCKETS);
     }
 
     @Override public long getCarrierSleeps() { return scheduler.stats().sleeps(); }

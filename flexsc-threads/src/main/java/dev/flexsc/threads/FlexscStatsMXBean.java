@@ -42,16 +42,19 @@ public interface FlexscStatsMXBean {
     /** Entries the engine refused (not allow-listed or malformed). */
     long getCallsRefused();
 
-    /** Batches the syscall side claimed (SYSCALL_THREADS: bitmap words with at least one call). */
+    /**
+     * Batches the syscall side claimed (page engines: bitmap words with at least one call;
+     * io_uring: {@code io_uring_enter} calls that submitted; see {@link dev.flexsc.EngineStats}).
+     */
     long getExecutorBatches();
 
     /** Calls executed per claimed batch (0 before the first). */
     double getMeanExecutorBatchSize();
 
-    /** Times a syscall thread went to sleep for lack of work. */
+    /** Times a syscall thread went to sleep for lack of work (io_uring SQPOLL: times a submitter found the polling thread asleep). */
     long getExecutorSleeps();
 
-    /** Wake-ups submitters sent to sleeping syscall threads. */
+    /** Wake-ups submitters sent to sleeping syscall threads (io_uring SQPOLL: {@code IORING_ENTER_SQ_WAKEUP} calls). */
     long getWakeups();
 
     /** Times a caller stopped spinning and parked (green threads) or slept (platform threads). */

@@ -1,12 +1,10 @@
 package dev.flexsc.io;
 
-import dev.flexsc.Engine;
-import dev.flexsc.FlexscConfig;
+import dev.flexsc.nativeimpl.TestSupport;
 import dev.flexsc.threads.FlexscRuntime;
 
 import java.io.IOException;
 import java.nio.file.FileSystemException;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -17,15 +15,13 @@ import java.util.concurrent.Future;
 final class IoTestSupport {
     private IoTestSupport() {}
 
-    /** The engine the I/O tests use: {@code -Dflexsc.test.engine=...}, SYSCALL_THREADS by default. */
-    static FlexscConfig config() {
-        String e = System.getProperty("flexsc.test.engine", "SYSCALL_THREADS").trim().toUpperCase(Locale.ROOT);
-        return FlexscConfig.builder().engine(Engine.valueOf(e))
-                .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build(); // tests the engine, not the call policy
-    }
-
+    /**
+     * The runtime the I/O tests use: the shared fixture's configuration (the engine named by
+     * {@code -Dflexsc.test.engine}, SYSCALL_THREADS by default; EXCEPTIONLESS: the tests test
+     * the engine, not the call policy).
+     */
     static FlexscRuntime openRuntime() throws IOException {
-        return FlexscRuntime.open(config());
+        return FlexscRuntime.open(TestSupport.config());
     }
 
     /** Where a test body runs. */

@@ -21,10 +21,11 @@ import static dev.flexsc.nativeimpl.TestSupport.assertInterruptCancelsBlockingBa
 import static dev.flexsc.nativeimpl.TestSupport.batchRounds;
 import static dev.flexsc.nativeimpl.TestSupport.patterned;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.nativeimpl.TestSupport;
 
 /** SyscallBatch from green threads of the FlexSC scheduler: one park per batch, results never crossed. */
 class BatchGreenTest {
-    private static final int O_RDONLY = 0, O_CLOEXEC = 02000000;
 
     /** Runs {@code body(id)} on {@code threads} green threads of {@code rt}; waits for all, rethrows the first failure. */
     private static void onGreenThreads(FlexscRuntime rt, int threads, GreenBody body) throws InterruptedException {
@@ -56,7 +57,7 @@ class BatchGreenTest {
     @Timeout(120)
     void batchesFromManyGreenThreadsGetTheirOwnResults(@TempDir Path dir) throws Exception {
         int threads = 64, rounds = 40, per = 64;
-        try (FlexscRuntime rt = FlexscRuntime.open(Pipes.config())) {
+        try (FlexscRuntime rt = FlexscRuntime.open(TestSupport.config())) {
             Path f = patterned(dir);
             int fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, f.toString(), O_RDONLY | O_CLOEXEC, 0);
             long parks0 = rt.engine().stats().callerParks();
@@ -81,7 +82,7 @@ class BatchGreenTest {
     @Test
     @Timeout(120)
     void batchesLargerThanTheGroupFromGreenThreads(@TempDir Path dir) throws Exception {
-        try (FlexscRuntime rt = FlexscRuntime.open(Pipes.config().toBuilder().pages(1).build())) {
+        try (FlexscRuntime rt = FlexscRuntime.open(TestSupport.config().toBuilder().pages(1).build())) {
             Path f = patterned(dir);
             int fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, f.toString(), O_RDONLY | O_CLOEXEC, 0);
             try {
@@ -97,7 +98,7 @@ class BatchGreenTest {
     @Test
     @Timeout(30)
     void anInterruptCancelsTheBlockingCallOfAGreenBatch() throws Exception {
-        try (FlexscRuntime rt = FlexscRuntime.open(Pipes.config())) {
+        try (FlexscRuntime rt = FlexscRuntime.open(TestSupport.config())) {
             assertInterruptCancelsBlockingBatchRead(rt.syscalls(), r -> {
                 Thread t = rt.threadFactory().newThread(r);
                 t.start();
@@ -110,8 +111,8 @@ class BatchGreenTest {
     @Test
     @Timeout(60)
     void closingTheEngineUnderParkedGreenBatches() throws Exception {
-        FlexscRuntime rt = FlexscRuntime.open(Pipes.config().toBuilder().closeTimeoutMillis(2000).build());
-        int[] p = Pipes.pipe();
+        FlexscRuntime rt = FlexscRuntime.open(TestSupport.config().toBuilder().closeTimeoutMillis(2000).build());
+        int[] p = TestSupport.pipe();
         List<SyscallBatch.Result> all = new java.util.concurrent.CopyOnWriteArrayList<>();
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         CountDownLatch posted = new CountDownLatch(4), done = new CountDownLatch(4);
@@ -126,7 +127,7 @@ class BatchGreenTest {
                         for (int i = 0; i < 32; i++) mine.add(b.getpid());
                         all.addAll(mine);
                         posted.countDown();
-                        b.submit();
+                        b.submitAndWait();
                     } catch (Throwable x) {
                         errors.add(x);
                     } finally {
@@ -155,7 +156,7 @@ class BatchGreenTest {
             assertEquals(4, failedReads);
         } finally {
             rt.close();
-            Pipes.close(p);
+            TestSupport.closeDirect(p);
         }
     }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static org.junit.jupiter.api.Assertions.*;
+import dev.flexsc.nativeimpl.TestSupport;
 
 /** JDK blocking inside FlexSC threads, mixed with FlexSC calls; interrupting a blocked FlexSC call. */
 class BlockingTest {
@@ -34,7 +35,7 @@ class BlockingTest {
 
     @BeforeAll
     static void open() throws IOException {
-        rt = FlexscRuntime.open(Pipes.config());
+        rt = FlexscRuntime.open(TestSupport.config());
     }
 
     @AfterAll
@@ -238,7 +239,7 @@ class BlockingTest {
     @Test
     @Timeout(30)
     void interruptCancelsAReadBlockedOnAnEmptyPipe() throws Exception {
-        int[] p = Pipes.pipe();
+        int[] p = TestSupport.pipe();
         try {
             BlockedCalls.assertInterruptCancels(rt.threadFactory(), "read", () -> rt.syscalls().read(p[0], new byte[16]));
             // The pipe and the engine still work afterwards.
@@ -256,7 +257,7 @@ class BlockingTest {
             after.join(5000);
             assertFalse(after.isAlive());
         } finally {
-            Pipes.close(p);
+            TestSupport.closeDirect(p);
         }
     }
 

@@ -30,6 +30,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
+import dev.flexsc.nativeimpl.TestSupport;
 
 /** The ExecutorService contract of every FlexscExecutors factory, on the default scheduler. */
 class FlexscExecutorsTest {
@@ -160,7 +161,7 @@ class FlexscExecutorsTest {
     @MethodSource("factories")
     @Timeout(30)
     void shutdownNowInterruptsATaskBlockedInAFlexscRead(Factory f) throws Exception {
-        int[] p = Pipes.pipe();
+        int[] p = TestSupport.pipe();
         try {
             ExecutorService ex = f.make().get();
             CountDownLatch started = new CountDownLatch(1);
@@ -180,7 +181,7 @@ class FlexscExecutorsTest {
             assertTrue(ex.awaitTermination(10, TimeUnit.SECONDS), "shutdownNow did not end the blocked task");
             assertInstanceOf(InterruptedIOException.class, outcome.get());
         } finally {
-            Pipes.close(p);
+            TestSupport.closeDirect(p);
         }
     }
 
@@ -188,7 +189,7 @@ class FlexscExecutorsTest {
     @MethodSource("factories")
     @Timeout(30)
     void cancelTrueInterruptsAndCancelFalseDoesNot(Factory f) throws Exception {
-        int[] p = Pipes.pipe();
+        int[] p = TestSupport.pipe();
         try (ExecutorService ex = f.make().get()) {
             CountDownLatch started = new CountDownLatch(2);
             AtomicReference<Throwable> interrupted = new AtomicReference<>();
@@ -227,7 +228,7 @@ class FlexscExecutorsTest {
                 release.countDown();
             }
         } finally {
-            Pipes.close(p);
+            TestSupport.closeDirect(p);
         }
     }
 

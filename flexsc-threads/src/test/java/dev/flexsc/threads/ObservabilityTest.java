@@ -166,16 +166,14 @@ class ObservabilityTest {
         // getpid has no ring operation: IO_URING hands it to its SYSCALL_THREADS fallback. It
         // was posted all the same (EngineStats.posted counts it), so CallsPosted counts it too.
         Engine kind = Engine.IO_URING;
-        String why = dev.flexsc.nativeimpl.uring.UringAvailability.unavailabilityCause(kind);
-        if (why != null) System.out.println("SKIP " + kind + ": " + why);
-        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, () -> kind + " unavailable: " + why);
+        dev.flexsc.nativeimpl.TestSupport.assumeAvailable(kind);
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         FlexscConfig cfg = FlexscConfig.builder().engine(kind).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {
             ObjectName name = rt.scheduler().statsObjectName();
             run(rt); // THREADS x CALLS getpid, all on the fallback
             int fd = rt.syscalls().openat(dev.flexsc.Syscalls.AT_FDCWD, dir.resolve("f").toString(),
-                    0102 /* O_RDWR|O_CREAT */, 0600);
+                    dev.flexsc.OpenFlags.O_RDWR | dev.flexsc.OpenFlags.O_CREAT, 0600);
             int writes = 50;
             Thread w = rt.scheduler().startVirtualThread(() -> {
                 try {
@@ -212,7 +210,7 @@ class ObservabilityTest {
         dev.flexsc.FlexscEngine e = dev.flexsc.Flexsc.defaultEngineIfOpen();
         assertNotNull(e, "Flexsc.syscalls() opened the default engine");
         long before = (Long) server.getAttribute(name, "CallsPosted") + (Long) server.getAttribute(name, "CallsDirect");
-        int fd = sys.openat(dev.flexsc.Syscalls.AT_FDCWD, dir.resolve("f").toString(), 0102 /* O_RDWR|O_CREAT */, 0600);
+        int fd = sys.openat(dev.flexsc.Syscalls.AT_FDCWD, dir.resolve("f").toString(), dev.flexsc.OpenFlags.O_RDWR | dev.flexsc.OpenFlags.O_CREAT, 0600);
         java.util.concurrent.ExecutorService pool = FlexscExecutors.newFixedThreadPool(4);
         try {
             List<java.util.concurrent.Future<Long>> fs = new ArrayList<>();

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.*;
+import dev.flexsc.nativeimpl.TestSupport;
 
 /** The scheduler and the call path: many green threads, results, lifecycle, the add-opens check. */
 class SchedulerTest {
@@ -29,7 +30,7 @@ class SchedulerTest {
     @Test
     @Timeout(60)
     void hundredThousandGreenThreadsEachGetTheirOwnResults() throws Exception {
-        try (FlexscRuntime rt = FlexscRuntime.open(Pipes.config())) {
+        try (FlexscRuntime rt = FlexscRuntime.open(TestSupport.config())) {
             Syscalls s = rt.syscalls();
             int n = 100_000;
             AtomicLong wrong = new AtomicLong();
@@ -82,11 +83,11 @@ class SchedulerTest {
     void pipeRoundTripsBetweenGreenThreadsKeepTheirData() throws Exception {
         // Each reader may hold one syscall thread blocked in read(2): keep them fewer than the
         // pool so the writers' calls always find a free one.
-        try (FlexscRuntime rt = FlexscRuntime.open(Pipes.config().toBuilder().poolThreads(64).build())) {
+        try (FlexscRuntime rt = FlexscRuntime.open(TestSupport.config().toBuilder().poolThreads(64).build())) {
             Syscalls s = rt.syscalls();
             int pairs = 48, messages = 200;
             List<int[]> pipes = new ArrayList<>();
-            for (int i = 0; i < pairs; i++) pipes.add(Pipes.pipe());
+            for (int i = 0; i < pairs; i++) pipes.add(TestSupport.pipe());
             ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
             try (ExecutorService ex = Executors.newThreadPerTaskExecutor(rt.threadFactory())) {
                 for (int i = 0; i < pairs; i++) {
@@ -116,7 +117,7 @@ class SchedulerTest {
                     });
                 }
             } finally {
-                for (int[] p : pipes) Pipes.close(p);
+                for (int[] p : pipes) TestSupport.closeDirect(p);
             }
             assertTrue(failures.isEmpty(), () -> failures.size() + " failures, first: " + failures.peek());
         }
@@ -125,7 +126,7 @@ class SchedulerTest {
     @Test
     @Timeout(60)
     void twoCarriersShareTheWorkAndCallsComplete() throws Exception {
-        FlexscConfig cfg = Pipes.config().toBuilder().userCpus(0, 1).build();
+        FlexscConfig cfg = TestSupport.config().toBuilder().userCpus(0, 1).build();
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {
             Syscalls s = rt.syscalls();
             AtomicLong wrong = new AtomicLong();
@@ -156,7 +157,7 @@ class SchedulerTest {
     @Test
     @Timeout(30)
     void carriersArePinnedToTheUserCpus() throws Exception {
-        try (FlexscScheduler sched = FlexscScheduler.open(Pipes.config().toBuilder().userCpus(0).build())) {
+        try (FlexscScheduler sched = FlexscScheduler.open(TestSupport.config().toBuilder().userCpus(0).build())) {
             // The carrier applies its affinity as it starts: run one thread so it has.
             sched.startVirtualThread(() -> {}).join();
             assertEquals(1, sched.stats().pinned(), sched.stats()::toString);
@@ -168,7 +169,7 @@ class SchedulerTest {
     @Test
     @Timeout(30)
     void noCarrierIsLeftRunningAfterTheRuntimeCloses() throws Exception {
-        FlexscRuntime rt = FlexscRuntime.open(Pipes.config().toBuilder().userCpus(0, 1).build());
+        FlexscRuntime rt = FlexscRuntime.open(TestSupport.config().toBuilder().userCpus(0, 1).build());
         List<Thread> carriers = rt.scheduler().carrierThreads();
         CountDownLatch ran = new CountDownLatch(100);
         ThreadFactory f = rt.threadFactory();
@@ -196,7 +197,7 @@ class SchedulerTest {
     @Test
     @Timeout(30)
     void closeWaitsForRunningThreadsAndRefusesClosingFromInside() throws Exception {
-        FlexscScheduler sched = FlexscScheduler.open(Pipes.config());
+        FlexscScheduler sched = FlexscScheduler.open(TestSupport.config());
         AtomicInteger finished = new AtomicInteger();
         Throwable[] fromInside = new Throwable[1];
         sched.startVirtualThread(() -> {

@@ -14,6 +14,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 
 /**
  * The figures of docs/threads.md, in one run: the cost of a virtual-thread switch
@@ -27,7 +29,6 @@ import java.util.concurrent.locks.LockSupport;
  * </pre>
  */
 public final class ThreadsMeasurement {
-    private static final int NR_GETPID = 39, NR_WRITE = 1, NR_OPENAT = 257, O_WRONLY = 1;
 
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 1.0;
@@ -61,7 +62,7 @@ public final class ThreadsMeasurement {
             MemorySegment buf = Arena.global().allocate(64);
             int devNull;
             try (Arena a = Arena.ofConfined()) {
-                devNull = direct.openat(Syscalls.AT_FDCWD, "/dev/null", O_WRONLY, 0);
+                devNull = direct.openat(Syscalls.AT_FDCWD, "/dev/null", OpenFlags.O_WRONLY, 0);
             }
             System.out.println();
             System.out.printf("== throughput, million calls/s (%.1f s per point after %.1f s warm-up) ==%n", seconds, seconds / 3);

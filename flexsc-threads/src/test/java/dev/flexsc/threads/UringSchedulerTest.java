@@ -32,6 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import static dev.flexsc.AtFlags.AT_FDCWD;
+import static dev.flexsc.OpenFlags.*;
+import dev.flexsc.nativeimpl.TestSupport;
+
 /**
  * The io_uring engines under the M:N scheduler: calls from green threads park and are
  * watched by their carrier, which submits what it collected in one io_uring_enter (IO_URING),
@@ -40,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class UringSchedulerTest {
     private static final long PID = ProcessHandle.current().pid();
-    private static final int O_RDWR = 2, O_CREAT = 0100, O_CLOEXEC = 02000000, AT_FDCWD = -100, SEEK_END = 2;
+    private static final int SEEK_END = 2;
     /** Carriers block for up to 10 s: a lost wake-up shows as a stall of seconds, not a slow test. */
     private static final IdlePolicy LONG_SLEEPS = new IdlePolicy(200, 2, TimeUnit.SECONDS.toNanos(10), 200_000L);
 
@@ -53,9 +57,7 @@ class UringSchedulerTest {
         final FlexscScheduler scheduler;
 
         Runtime(Engine kind, IdlePolicy idle) throws IOException {
-            String why = UringAvailability.unavailabilityCause(kind);
-            if (why != null) System.out.println("SKIP " + kind + ": " + why);
-            Assumptions.assumeTrue(why == null, () -> kind + " unavailable: " + why);
+            TestSupport.assumeAvailable(kind);
             FlexscConfig cfg = FlexscConfig.builder().engine(kind).userCpus(0)
                     .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build(); // tests the ring, not the call policy
             FlexscEngine e = Flexsc.open(cfg);
@@ -111,8 +113,8 @@ class UringSchedulerTest {
         int cycles = 200;
         try (Runtime rt = new Runtime(Engine.IO_URING, LONG_SLEEPS)) {
             Syscalls s = rt.syscalls();
-            int[] hold = Pipes.pipe();
-            int[] p = Pipes.pipe();
+            int[] hold = TestSupport.pipe();
+            int[] p = TestSupport.pipe();
             try {
                 Thread platform = Thread.ofPlatform().start(() -> {
                     try {
@@ -155,8 +157,8 @@ class UringSchedulerTest {
                 platform.join(5000);
                 assertFalse(platform.isAlive());
             } finally {
-                Pipes.close(hold);
-                Pipes.close(p);
+                TestSupport.closeDirect(hold);
+                TestSupport.closeDirect(p);
             }
         }
     }
@@ -234,7 +236,7 @@ class UringSchedulerTest {
     @Timeout(60)
     void interruptCancelsAGreenThreadBlockedOnAnEmptyPipe(Engine kind) throws Exception {
         try (Runtime rt = new Runtime(kind, IdlePolicy.DEFAULT)) {
-            int[] p = Pipes.pipe();
+            int[] p = TestSupport.pipe();
             try {
                 BlockedCalls.assertInterruptCancels(rt.scheduler.threadFactory(), "read",
                         () -> rt.syscalls().read(p[0], new byte[16]));
@@ -253,7 +255,7 @@ class UringSchedulerTest {
                 next.join(5000);
                 assertEquals(42, one[0]);
             } finally {
-                Pipes.close(p);
+                TestSupport.closeDirect(p);
             }
         }
     }
@@ -275,7 +277,7 @@ class UringSchedulerTest {
                         () -> rt.syscalls().accept4(l, null, O_CLOEXEC));
                 assertEquals(1L, rt.engine.uringStats().ringCalls().get("accept4"), "accept4 did not run on the ring");
             } finally {
-                Pipes.close(l);
+                TestSupport.closeDirect(l);
             }
         }
     }
@@ -292,8 +294,8 @@ class UringSchedulerTest {
         int cycles = 300;
         try (Runtime rt = new Runtime(kind, LONG_SLEEPS); Arena a = Arena.ofShared()) {
             Syscalls s = rt.syscalls();
-            int[] hold = Pipes.pipe();
-            int[] p = Pipes.pipe();
+            int[] hold = TestSupport.pipe();
+            int[] p = TestSupport.pipe();
             int fd = s.openat(AT_FDCWD, dir.resolve("w").toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
             try {
                 Thread holder = rt.scheduler.threadFactory().newThread(() -> {
@@ -359,8 +361,8 @@ class UringSchedulerTest {
                 assertFalse(holder.isAlive());
             } finally {
                 s.close(fd);
-                Pipes.close(hold);
-                Pipes.close(p);
+                TestSupport.closeDirect(hold);
+                TestSupport.closeDirect(p);
             }
         }
     }
@@ -379,7 +381,7 @@ class UringSchedulerTest {
         try {
             CountDownLatch started = new CountDownLatch(readers + writers);
             for (int i = 0; i < readers; i++) {
-                int[] p = Pipes.pipe();
+                int[] p = TestSupport.pipe();
                 pipes.add(p);
                 threads.add(rt.scheduler.threadFactory().newThread(() -> {
                     started.countDown();
@@ -419,7 +421,7 @@ class UringSchedulerTest {
             assertFalse(rt.engine.isOpen());
         } finally {
             rt.close();
-            for (int[] p : pipes) Pipes.close(p);
+            for (int[] p : pipes) TestSupport.closeDirect(p);
             DirectSyscalls.raw(3, fd, 0, 0, 0, 0, 0);
         }
     }

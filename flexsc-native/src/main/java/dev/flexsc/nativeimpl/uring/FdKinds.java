@@ -5,6 +5,8 @@ import dev.flexsc.nativeimpl.DirectSyscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 
 /**
  * What the io_uring engines must know about a descriptor where io_uring would not behave as
@@ -14,8 +16,7 @@ import java.lang.foreign.ValueLayout;
 final class FdKinds {
     private FdKinds() {}
 
-    private static final int NR_LSEEK = 8, NR_FSTAT = 5, NR_FCNTL = 72;
-    private static final int SEEK_CUR = 1, F_GETFL = 3, O_NONBLOCK = 04000;
+    private static final int SEEK_CUR = 1, F_GETFL = 3;
     private static final int STAT_SIZE = 144, STAT_MODE = 24;
     private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFBLK = 0060000;
 
@@ -26,13 +27,13 @@ final class FdKinds {
      * fallback then returns the syscall's own errno: ESPIPE, EBADF).
      */
     static boolean seekable(long fd) {
-        return fd >= 0 && fd <= Integer.MAX_VALUE && DirectSyscalls.raw(NR_LSEEK, fd, 0, SEEK_CUR, 0, 0, 0) >= 0;
+        return fd >= 0 && fd <= Integer.MAX_VALUE && DirectSyscalls.raw(SyscallTable.LSEEK, fd, 0, SEEK_CUR, 0, 0, 0) >= 0;
     }
 
     /** True if {@code fd} has O_NONBLOCK set (false if it cannot be asked: the call then reports the error). */
     static boolean nonBlocking(long fd) {
-        long fl = DirectSyscalls.raw(NR_FCNTL, fd, F_GETFL, 0, 0, 0, 0);
-        return fl >= 0 && (fl & O_NONBLOCK) != 0;
+        long fl = DirectSyscalls.raw(SyscallTable.FCNTL, fd, F_GETFL, 0, 0, 0, 0);
+        return fl >= 0 && (fl & OpenFlags.O_NONBLOCK) != 0;
     }
 
     /**
@@ -53,7 +54,7 @@ final class FdKinds {
     static boolean regularOrBlock(long fd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STAT_SIZE, 8);
-            if (DirectSyscalls.raw(NR_FSTAT, fd, st.address(), 0, 0, 0, 0) < 0) return true;
+            if (DirectSyscalls.raw(SyscallTable.FSTAT, fd, st.address(), 0, 0, 0, 0) < 0) return true;
             int type = st.get(ValueLayout.JAVA_INT, STAT_MODE) & S_IFMT;
             return type == S_IFREG || type == S_IFBLK;
         }

@@ -9,6 +9,12 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
+import static dev.flexsc.abi.SyscallTable.CLOSE;
+import static dev.flexsc.abi.SyscallTable.IO_URING_ENTER;
+import static dev.flexsc.abi.SyscallTable.IO_URING_REGISTER;
+import static dev.flexsc.abi.SyscallTable.IO_URING_SETUP;
+import static dev.flexsc.abi.SyscallTable.MMAP;
+import static dev.flexsc.abi.SyscallTable.MUNMAP;
 
 /**
  * One io_uring instance: the control plane (io_uring_setup, mmap, io_uring_enter,
@@ -26,7 +32,6 @@ final class IoUring implements AutoCloseable {
 
     final int fd;
     final int features;
-    final int setupFlags;
     final int sqEntries;
     final int sqMask;
     final int cqEntries;
@@ -42,13 +47,12 @@ final class IoUring implements AutoCloseable {
     /** The SQE array. */
     final MemorySegment sqes;
 
-    final long sqHeadOff, sqTailOff, sqFlagsOff, sqArrayOff, sqDroppedOff;
-    final long cqHeadOff, cqTailOff, cqesOff, cqOverflowOff;
+    final long sqHeadOff, sqTailOff, sqFlagsOff;
+    final long cqHeadOff, cqTailOff, cqesOff;
 
     private IoUring(int fd, MemorySegment p, long ringAddr, long ringSize, long sqesAddr, long sqesSize) {
         this.fd = fd;
         this.features = p.get(ValueLayout.JAVA_INT, PARAMS_FEATURES);
-        this.setupFlags = p.get(ValueLayout.JAVA_INT, PARAMS_FLAGS);
         this.ringAddr = ringAddr;
         this.ringSize = ringSize;
         this.sqesAddr = sqesAddr;
@@ -59,11 +63,9 @@ final class IoUring implements AutoCloseable {
         sqHeadOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_HEAD));
         sqTailOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_TAIL));
         sqFlagsOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_FLAGS));
-        sqDroppedOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_DROPPED));
-        sqArrayOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_ARRAY));
+        long sqArrayOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_ARRAY));
         cqHeadOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, cq + CQOFF_HEAD));
         cqTailOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, cq + CQOFF_TAIL));
-        cqOverflowOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, cq + CQOFF_OVERFLOW));
         cqesOff = Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, cq + CQOFF_CQES));
         // The kernel never changes masks and entries after setup: plain reads.
         sqMask = ring.get(ValueLayout.JAVA_INT, Integer.toUnsignedLong(p.get(ValueLayout.JAVA_INT, sq + SQOFF_RING_MASK)));
@@ -96,7 +98,7 @@ final class IoUring implements AutoCloseable {
             p.set(ValueLayout.JAVA_INT, PARAMS_CQ_ENTRIES, cqEntries);
             p.set(ValueLayout.JAVA_INT, PARAMS_SQ_THREAD_CPU, sqThreadCpu);
             p.set(ValueLayout.JAVA_INT, PARAMS_SQ_THREAD_IDLE, sqThreadIdleMillis);
-            long r = DirectSyscalls.raw(NR_IO_URING_SETUP, sqEntries, p.address(), 0, 0, 0, 0);
+            long r = DirectSyscalls.raw(IO_URING_SETUP, sqEntries, p.address(), 0, 0, 0, 0);
             if (r < 0) {
                 throw new ErrnoException("io_uring_setup(entries=" + sqEntries + ", flags=0x" + Integer.toHexString(f) + ")",
                         (int) -r);
@@ -104,7 +106,7 @@ final class IoUring implements AutoCloseable {
             int fd = (int) r;
             int features = p.get(ValueLayout.JAVA_INT, PARAMS_FEATURES);
             if ((features & FEAT_SINGLE_MMAP) == 0) {
-                DirectSyscalls.raw(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+                DirectSyscalls.raw(CLOSE, fd, 0, 0, 0, 0, 0);
                 throw new ErrnoException("io_uring_setup: kernel without IORING_FEAT_SINGLE_MMAP (Linux < 5.4)", 95);
             }
             int sqN = p.get(ValueLayout.JAVA_INT, PARAMS_SQ_ENTRIES), cqN = p.get(ValueLayout.JAVA_INT, PARAMS_CQ_ENTRIES);
@@ -114,13 +116,13 @@ final class IoUring implements AutoCloseable {
             long sqesSize = (long) SQE_SIZE * sqN;
             long ringAddr = mmap(fd, ringSize, OFF_SQ_RING);
             if (ringAddr < 0) {
-                DirectSyscalls.raw(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+                DirectSyscalls.raw(CLOSE, fd, 0, 0, 0, 0, 0);
                 throw new ErrnoException("mmap(io_uring rings, " + ringSize + " bytes)", (int) -ringAddr);
             }
             long sqesAddr = mmap(fd, sqesSize, OFF_SQES);
             if (sqesAddr < 0) {
-                DirectSyscalls.raw(NR_MUNMAP, ringAddr, ringSize, 0, 0, 0, 0);
-                DirectSyscalls.raw(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+                DirectSyscalls.raw(MUNMAP, ringAddr, ringSize, 0, 0, 0, 0);
+                DirectSyscalls.raw(CLOSE, fd, 0, 0, 0, 0, 0);
                 throw new ErrnoException("mmap(io_uring SQEs, " + sqesSize + " bytes)", (int) -sqesAddr);
             }
             return new IoUring(fd, p, ringAddr, ringSize, sqesAddr, sqesSize);
@@ -129,12 +131,12 @@ final class IoUring implements AutoCloseable {
 
     private static long mmap(int fd, long size, long offset) {
         final int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_POPULATE = 0x8000;
-        return DirectSyscalls.raw(NR_MMAP, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
+        return DirectSyscalls.raw(MMAP, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
     }
 
     /** io_uring_enter without an extended argument: the raw result (count or -errno). */
     long enter(int toSubmit, int minComplete, int flags) {
-        return DirectSyscalls.raw(NR_IO_URING_ENTER, fd, toSubmit, minComplete, flags, 0, 0);
+        return DirectSyscalls.raw(IO_URING_ENTER, fd, toSubmit, minComplete, flags, 0, 0);
     }
 
     /**
@@ -150,7 +152,7 @@ final class IoUring implements AutoCloseable {
         scratch.set(ValueLayout.JAVA_LONG, 0, 0L);
         scratch.set(ValueLayout.JAVA_LONG, 8, 0L);
         scratch.set(ValueLayout.JAVA_LONG, GETEVENTS_ARG_TS, ts.address());
-        return DirectSyscalls.raw(NR_IO_URING_ENTER, fd, toSubmit, minComplete,
+        return DirectSyscalls.raw(IO_URING_ENTER, fd, toSubmit, minComplete,
                 ENTER_GETEVENTS | ENTER_EXT_ARG, scratch.address(), GETEVENTS_ARG_SIZE);
     }
 
@@ -165,7 +167,7 @@ final class IoUring implements AutoCloseable {
     boolean[] probeOpcodes() throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment probe = a.allocate(PROBE_HEADER_SIZE + (long) PROBE_OP_SIZE * PROBE_OPS, 8);
-            long r = DirectSyscalls.raw(NR_IO_URING_REGISTER, fd, REGISTER_PROBE, probe.address(), PROBE_OPS, 0, 0);
+            long r = DirectSyscalls.raw(IO_URING_REGISTER, fd, REGISTER_PROBE, probe.address(), PROBE_OPS, 0, 0);
             if (r < 0) throw new ErrnoException("io_uring_register(IORING_REGISTER_PROBE)", (int) -r);
             int last = Byte.toUnsignedInt(probe.get(ValueLayout.JAVA_BYTE, PROBE_LAST_OP));
             boolean[] supported = new boolean[PROBE_OPS];
@@ -191,7 +193,7 @@ final class IoUring implements AutoCloseable {
                 long w = set.get(ValueLayout.JAVA_LONG, (c >>> 6) * 8L);
                 set.set(ValueLayout.JAVA_LONG, (c >>> 6) * 8L, w | (1L << (c & 63)));
             }
-            return DirectSyscalls.raw(NR_IO_URING_REGISTER, fd, REGISTER_IOWQ_AFF, set.address(), set.byteSize(), 0, 0);
+            return DirectSyscalls.raw(IO_URING_REGISTER, fd, REGISTER_IOWQ_AFF, set.address(), set.byteSize(), 0, 0);
         }
     }
 
@@ -203,8 +205,8 @@ final class IoUring implements AutoCloseable {
     @Override
     public void close() {
         arena.close(); // stale accesses now throw instead of touching unmapped memory
-        DirectSyscalls.raw(NR_MUNMAP, sqesAddr, sqesSize, 0, 0, 0, 0);
-        DirectSyscalls.raw(NR_MUNMAP, ringAddr, ringSize, 0, 0, 0, 0);
-        DirectSyscalls.raw(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+        DirectSyscalls.raw(MUNMAP, sqesAddr, sqesSize, 0, 0, 0, 0);
+        DirectSyscalls.raw(MUNMAP, ringAddr, ringSize, 0, 0, 0, 0);
+        DirectSyscalls.raw(CLOSE, fd, 0, 0, 0, 0, 0);
     }
 }

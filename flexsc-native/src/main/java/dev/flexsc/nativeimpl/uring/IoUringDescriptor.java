@@ -2,10 +2,11 @@ package dev.flexsc.nativeimpl.uring;
 
 /**
  * The io_uring ABI as this package uses it (x86-64, {@code <linux/io_uring.h>}): struct
- * layouts, opcodes, flags, syscall numbers. The one place that knows an io_uring offset.
- * The values were checked by hand against Debian 12's {@code <linux/io_uring.h>} (opcodes up
- * to SENDMSG_ZC) and upstream's (FTRUNCATE, BIND, LISTEN); an automated check against the
- * build machine's header is still to be written.
+ * layouts, opcodes, flags. The one place that knows an io_uring offset; the system call
+ * numbers are in {@link dev.flexsc.abi.SyscallTable}, the msg_flags in
+ * {@link dev.flexsc.MsgFlags}. {@code IoUringDescriptorConformanceTest} checks every value
+ * against the build machine's {@code <linux/io_uring.h>} (FTRUNCATE, BIND, LISTEN and
+ * ACCEPT_DONTWAIT only where that header is new enough to have them).
  *
  * <pre>
  * io_uring_params (120 B): sq_entries 0 | cq_entries 4 | flags 8 | sq_thread_cpu 12 | sq_thread_idle 16
@@ -17,14 +18,6 @@ package dev.flexsc.nativeimpl.uring;
  */
 public final class IoUringDescriptor {
     private IoUringDescriptor() {}
-
-    // ---- system calls (x86-64) ----
-    public static final int NR_IO_URING_SETUP = 425;
-    public static final int NR_IO_URING_ENTER = 426;
-    public static final int NR_IO_URING_REGISTER = 427;
-    public static final int NR_MMAP = 9;
-    public static final int NR_MUNMAP = 11;
-    public static final int NR_CLOSE = 3;
 
     // ---- struct io_uring_params ----
     public static final int PARAMS_SIZE = 120;
@@ -160,10 +153,6 @@ public final class IoUringDescriptor {
     public static final int FSYNC_DATASYNC = 1;
     /** rw_flags (RWF_NOWAIT, linux/fs.h): fail with EAGAIN rather than wait. */
     public static final int RWF_NOWAIT = 0x8;
-    /** msg_flags (MSG_DONTWAIT, linux/socket.h). */
-    public static final int MSG_DONTWAIT = 0x40;
-    /** msg_flags (MSG_WAITALL, linux/socket.h). */
-    public static final int MSG_WAITALL = 0x100;
     /** Accept flags, in the SQE's ioprio: IORING_ACCEPT_DONTWAIT (Linux 6.10). */
     public static final int ACCEPT_DONTWAIT = 1 << 1;
     /** splice_flags bit: fd_in is a registered file (never set by us: the syscall has no such flag). */

@@ -15,7 +15,8 @@ import dev.flexsc.nativeimpl.SyscallThreadsEngine;
 import dev.flexsc.spi.BatchInvoker;
 import dev.flexsc.spi.CallBatch;
 import dev.flexsc.spi.CallCarrier;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.GreenThreads;
+import dev.flexsc.spi.PostingRule;
 import dev.flexsc.spi.CallGate;
 import dev.flexsc.spi.SyscallInvoker;
 
@@ -37,6 +38,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.flexsc.nativeimpl.uring.IoUring.INT;
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
+import static dev.flexsc.Errno.ETIME;
 
 /**
  * The io_uring engines: {@link Engine#IO_URING_SQPOLL} (a kernel thread polls the SQ on a
@@ -78,12 +80,11 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
 public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInvoker {
     private static final VarHandle CALLS = MethodHandles.arrayElementVarHandle(UringCall[].class);
     private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final int ETIME = 62;
     /** How long the completion thread sleeps in the kernel before re-checking its state. */
     private static final long REAPER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
-    /** How often a call whose cancel did not take yet is cancelled again. */
     /** Yields of a waiting caller between its spin and its sleep. */
     private static final int CALLER_YIELDS = 64;
+    /** How often a call whose cancel did not take yet is cancelled again. */
     private static final long RECANCEL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** user_data of the engine's wake-up NOPs: no slot, never matched to a call. */
     static final long WAKE_USER_DATA = -1L;
@@ -195,7 +196,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.callerSpin = config.callerSpin();
         // No direct try of recvfrom/sendto before posting them: here a post is one more SQE in
         // the carrier's next io_uring_enter (docs/io.md, point 6, has the measurements).
-        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), false);
+        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), PostingRule.Post.RING_ENTRY);
         this.slots = ring.sqEntries + ring.cqEntries;
         this.calls = new UringCall[slots];
         this.generation = new int[slots];
@@ -268,8 +269,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             boolean[] supported = ring.probeOpcodes();
             if ((flags & SETUP_SQ_AFF) != 0) {
                 // Keep the io-wq workers (blocking work) off the polling thread's CPU: there
-                // they would wait for the busy poller to be preempted (hundreds of microseconds
-                // per call measured on two cores). Best effort: Linux < 5.15 has no such knob.
+                // they would wait for the busy poller to be preempted, for every call that
+                // blocks. Best effort: Linux < 5.15 has no such knob.
                 int[] others = java.util.stream.IntStream.range(0, Runtime.getRuntime().availableProcessors())
                         .filter(c -> c != cpu0(config)).toArray();
                 if (others.length > 0) ring.registerIoWqAffinity(others);
@@ -463,9 +464,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      * except on a machine of at most {@link Engine#FEW_CPUS} CPUs, where they sleep at once.
      * There the spinning executor takes the CPU that the ring's completion thread, the JIT,
      * the GC and the rest of the machine share, for the few calls the ring does not run
-     * (fstat, sendfile, getpid...). Measured with the HTTP server of docs/benchmarks.md on 2
-     * CPUs, spinning took 1.37x the CPU per request at 100 connections and served 0.79x the
-     * requests at one (docs/engines.md, "AUTO on few CPUs").
+     * (fstat, sendfile, getpid...), and a call handed to a sleeping executor costs only a
+     * futex wake-up (docs/engines.md, "AUTO on few CPUs", has the measurements).
      */
     static int fallbackSpin(int configured, int cpus) {
         return cpus <= Engine.FEW_CPUS ? 0 : configured;
@@ -762,7 +762,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /** For CarrierCall: the completion word, after reaping what is there. */
-    int carrierCompletionSeq() {
+    int carrierCompletionWord() {
         reapIfPending();
         return completionWord.get(); // volatile: read after the reap it may reflect
     }
@@ -908,13 +908,13 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
 
         @Override
-        public int completionSeq() {
-            return engine.carrierCompletionSeq();
+        public int completionWord() {
+            return engine.carrierCompletionWord();
         }
 
         @Override
-        public void sleepUntilCompletion(int seenSeq, long timeoutNanos) {
-            engine.carrierSleep(seenSeq, timeoutNanos);
+        public void sleepUntilCompletion(int seenWord, long timeoutNanos) {
+            engine.carrierSleep(seenWord, timeoutNanos);
         }
 
         @Override
@@ -1099,7 +1099,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /** Blocks the submitting thread until {@code c} completes; see {@link UringCall#await()}. */
     long await(UringCall c) throws IOException {
         if (c.owner == Thread.currentThread()) {
-            CallCarrier carrier = PageEngine.currentCarrier();
+            CallCarrier carrier = GreenThreads.currentCarrier();
             if (carrier != null) {
                 return awaitOnCarrier(carrier, c);
             }
@@ -1208,8 +1208,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                     // A carrier holds the CQ (it sleeps in io_uring_enter as the leader, or
                     // drains): it reaps every CQE and unparks their owners, sleeping callers
                     // included. Waiting in the kernel meanwhile would return at once for each
-                    // CQE it has not drained yet, over and over (measured: 500 enters per HTTP
-                    // request at one connection); park until it lets go (releaseCq) instead.
+                    // CQE it has not drained yet, over and over (docs/engines.md); park until
+                    // it lets go (releaseCq) instead.
                     reaperWaitsForCq = true;
                     // Volatile store above, volatile load here (Dekker with releaseCq).
                     if (cqBusy.get() && !reaperStop) LockSupport.parkNanos(this, REAPER_WAIT_NANOS);
@@ -1229,6 +1229,12 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     // ---- batches (BatchInvoker) ----
 
+    /** As the call policy says ({@link dev.flexsc.spi.PostingRule#postsBatches()}). */
+    @Override
+    public boolean postsBatches() {
+        return gate.postsBatches();
+    }
+
     /**
      * Fills one SQE per ring call of the batch and hands them to the kernel together: one
      * release of the SQ tail (more only if the SQ fills up), then one {@code io_uring_enter}
@@ -1238,12 +1244,6 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      * count to zero unparks it); short writes and kernel-side cancellations are then
      * continued one by one exactly as for single calls.
      */
-    /** DIRECT never posts: its batches run one by one as direct calls. */
-    @Override
-    public boolean postsBatches() {
-        return config.policy() != dev.flexsc.CallPolicy.DIRECT;
-    }
-
     @Override
     public void invokeBatch(CallBatch b) throws IOException {
         int n = b.size();

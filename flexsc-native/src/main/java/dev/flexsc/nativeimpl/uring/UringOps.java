@@ -2,12 +2,13 @@ package dev.flexsc.nativeimpl.uring;
 
 import dev.flexsc.abi.SyscallTable;
 
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static dev.flexsc.abi.SyscallTable.*;
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
+import static dev.flexsc.MsgFlags.MSG_DONTWAIT;
+import static dev.flexsc.MsgFlags.MSG_WAITALL;
 
 /**
  * The one table that maps allow-listed system calls to io_uring operations (the shape of
@@ -185,11 +186,6 @@ final class UringOps {
     /** The row for {@code nr}, or null if io_uring has no operation for it. */
     static Op lookup(int nr) {
         return nr >= 0 && nr < NR_LIMIT ? BY_NR[nr] : null;
-    }
-
-    /** Every row, in table order. */
-    static Map<Integer, Op> all() {
-        return Collections.unmodifiableMap(ALL);
     }
 
     /**

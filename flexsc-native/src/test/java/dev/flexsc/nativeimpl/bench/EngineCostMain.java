@@ -19,6 +19,8 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
+import static dev.flexsc.OpenFlags.*;
+
 /**
  * Cost per call of each engine against direct calls, in one run: calls/s and the CPU time
  * the application threads spend per call (ThreadMXBean, so syscall threads, the SQ polling
@@ -33,7 +35,6 @@ import java.util.concurrent.atomic.LongAdder;
 public final class EngineCostMain {
     private EngineCostMain() {}
 
-    private static final int O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_CLOEXEC = 02000000;
 
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 1.0;

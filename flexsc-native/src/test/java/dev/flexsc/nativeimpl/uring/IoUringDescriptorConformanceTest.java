@@ -1,16 +1,13 @@
 package dev.flexsc.nativeimpl.uring;
 
+import dev.flexsc.nativeimpl.TestSupport;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -20,7 +17,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * struct offset, size, opcode and flag the engines use, under the Java constant's name.
  */
 class IoUringDescriptorConformanceTest {
-    private static final Path HELPER = Path.of("target/test-bin/uring_abi");
     /** Not a kernel value: how many probe entries we ask for. */
     private static final Set<String> OURS = Set.of("PROBE_OPS");
     /**
@@ -28,21 +24,6 @@ class IoUringDescriptorConformanceTest {
      * installed header has them, else listed as unchecked.
      */
     private static final Set<String> NEWER = Set.of("OP_FTRUNCATE", "OP_BIND", "OP_LISTEN", "ACCEPT_DONTWAIT");
-
-    private static Map<String, Long> header() throws Exception {
-        assertTrue(Files.isExecutable(HELPER), HELPER + " was not built (src/test/c, generate-test-resources)");
-        Process p = new ProcessBuilder(HELPER.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        Map<String, Long> m = new TreeMap<>();
-        for (String line : out.split("\n")) {
-            if (line.isBlank()) continue;
-            int eq = line.indexOf('=');
-            m.put(line.substring(0, eq), Long.parseLong(line.substring(eq + 1)));
-        }
-        return m;
-    }
 
     private static Map<String, Long> java() throws IllegalAccessException {
         Map<String, Long> m = new TreeMap<>();
@@ -57,7 +38,7 @@ class IoUringDescriptorConformanceTest {
 
     @Test
     void everyOffsetSizeOpcodeAndFlagEqualsTheKernelHeader() throws Exception {
-        Map<String, Long> c = header(), j = java();
+        Map<String, Long> c = TestSupport.helperValues("uring_abi"), j = java();
         long headerOps = c.remove("HEADER_OP_LAST");
         StringBuilder unchecked = new StringBuilder();
         for (var e : j.entrySet()) {

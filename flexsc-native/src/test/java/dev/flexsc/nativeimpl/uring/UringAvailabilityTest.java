@@ -1,5 +1,6 @@
 package dev.flexsc.nativeimpl.uring;
 
+import dev.flexsc.nativeimpl.TestSupport;
 import dev.flexsc.Engine;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
@@ -27,7 +28,7 @@ class UringAvailabilityTest {
     @CsvSource({"1, EPERM", "38, ENOSYS"})
     @Timeout(60)
     void aSeccompFilterMakesBothEnginesUnavailableAndAutoFallsBack(int errno, String symbol) throws Exception {
-        UringTestSupport.assumeAvailable(Engine.IO_URING); // else there is nothing to take away
+        TestSupport.assumeAvailable(Engine.IO_URING); // else there is nothing to take away
         Assumptions.assumeTrue(Files.isExecutable(HELPER), "seccomp helper not built: " + HELPER.toAbsolutePath());
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(HELPER.toString(), String.valueOf(errno), java,
@@ -56,8 +57,8 @@ class UringAvailabilityTest {
     @CsvSource({"1, IO_URING", "2, IO_URING", "3, IO_URING_SQPOLL", "16, IO_URING_SQPOLL"})
     @Timeout(60)
     void autoLeavesTheSqPollerOutOnTwoCpusOrFewer(int cpus, Engine expected) throws Exception {
-        UringTestSupport.assumeAvailable(Engine.IO_URING);
-        UringTestSupport.assumeAvailable(Engine.IO_URING_SQPOLL);
+        TestSupport.assumeAvailable(Engine.IO_URING);
+        TestSupport.assumeAvailable(Engine.IO_URING_SQPOLL);
         Assumptions.assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs 2 CPUs (one for the SQ poller)");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // The child JVM sees `cpus` CPUs (Runtime.availableProcessors), as in a container limited

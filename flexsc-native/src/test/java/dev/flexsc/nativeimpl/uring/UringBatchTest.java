@@ -1,5 +1,6 @@
 package dev.flexsc.nativeimpl.uring;
 
+import dev.flexsc.nativeimpl.TestSupport;
 import dev.flexsc.Engine;
 import dev.flexsc.EngineClosedException;
 import dev.flexsc.ErrnoException;
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
 
 /** SyscallBatch over the io_uring engines: one submission for the batch, ring and fallback calls mixed. */
 class UringBatchTest {
@@ -33,7 +35,7 @@ class UringBatchTest {
     Path dir;
 
     static UringEngine open(Engine kind, FlexscConfig cfg) throws IOException {
-        UringTestSupport.assumeAvailable(kind);
+        TestSupport.assumeAvailable(kind);
         return UringEngine.open(kind, cfg);
     }
 
@@ -57,7 +59,7 @@ class UringBatchTest {
                 SyscallBatch.Result bad = b.pread(9999, in, 0);
                 SyscallBatch.Result seek = b.lseek(fd, 42, SEEK_SET);
                 SyscallBatch.Result fs = b.fsync(fd);
-                b.submit();
+                b.submitAndWait();
                 assertEquals(d.getpid(), pid.get());
                 assertEquals(16, w.get());
                 assertEquals("pread64(fd=9999): EBADF, bad file descriptor",
@@ -65,7 +67,7 @@ class UringBatchTest {
                 assertEquals(42, seek.get());
                 assertEquals(0, fs.get());
                 SyscallBatch.Result r = b.pread(fd, in, 100);
-                b.submit();
+                b.submitAndWait();
                 assertEquals(16, r.get());
                 assertArrayEquals("0123456789abcdef".getBytes(), in.toArray(ValueLayout.JAVA_BYTE));
             }
@@ -89,7 +91,7 @@ class UringBatchTest {
             List<SyscallBatch.Result> rs = new ArrayList<>();
             try (SyscallBatch b = e.syscalls().batch()) {
                 for (int i = 0; i < 32; i++) rs.add(b.pwrite(fd, buf.asSlice(i * 8L, 8), i * 8L));
-                b.submit();
+                b.submitAndWait();
             }
             assertEquals(1, e.stats().batches() - enters0, "io_uring_enter calls that submitted");
             for (SyscallBatch.Result r : rs) assertEquals(8, r.get());
@@ -144,7 +146,7 @@ class UringBatchTest {
                     List<SyscallBatch.Result> pids = new ArrayList<>();
                     for (int i = 0; i < 8; i++) pids.add(b.getpid());
                     posted.countDown();
-                    b.submit();
+                    b.submitAndWait();
                     for (SyscallBatch.Result r : pids) assertEquals(DirectSyscalls.syscalls().getpid(), r.get());
                     out.set(assertThrows(EngineClosedException.class, rd::get));
                 } catch (Throwable x) {

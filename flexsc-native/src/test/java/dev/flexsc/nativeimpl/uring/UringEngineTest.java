@@ -1,5 +1,6 @@
 package dev.flexsc.nativeimpl.uring;
 
+import dev.flexsc.nativeimpl.TestSupport;
 import dev.flexsc.Engine;
 import dev.flexsc.EngineAvailability;
 import dev.flexsc.EngineClosedException;
@@ -33,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
 
 /** The io_uring engines' own contracts: wake-ups, overflow, fallback, interrupt, close, the scheduler hooks. */
 class UringEngineTest {
@@ -44,7 +46,7 @@ class UringEngineTest {
     }
 
     static UringEngine open(Engine kind, FlexscConfig cfg) throws IOException {
-        UringTestSupport.assumeAvailable(kind);
+        TestSupport.assumeAvailable(kind);
         return UringEngine.open(kind, cfg);
     }
 
@@ -251,7 +253,7 @@ class UringEngineTest {
     @EnumSource(names = {"IO_URING_SQPOLL", "IO_URING"})
     @Timeout(60)
     void closeWithCallsInFlight(Engine kind) throws Exception {
-        UringTestSupport.assumeAvailable(kind);
+        TestSupport.assumeAvailable(kind);
         // warm up (class loading, the fallback's first threads) before counting
         try (UringEngine w = UringEngine.open(kind, config(kind))) {
             w.syscalls().getpid();

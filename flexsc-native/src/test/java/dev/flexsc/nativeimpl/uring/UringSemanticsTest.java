@@ -1,5 +1,6 @@
 package dev.flexsc.nativeimpl.uring;
 
+import dev.flexsc.nativeimpl.TestSupport;
 import dev.flexsc.Engine;
 import dev.flexsc.ErrnoException;
 import dev.flexsc.FlexscConfig;
@@ -19,6 +20,9 @@ import java.util.List;
 
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.OpenFlags.*;
+import static dev.flexsc.SocketConstants.*;
+import static dev.flexsc.MsgFlags.MSG_DONTWAIT;
 
 /**
  * Differential tests, direct syscall against each io_uring engine, for the cases where a
@@ -27,14 +31,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * EINPROGRESS), MSG_DONTWAIT, and that blocking descriptors still wait.
  */
 class UringSemanticsTest {
-    private static final int AF_UNIX = 1, AF_INET = 2, SOCK_STREAM = 1, SOCK_NONBLOCK = 04000;
-    private static final int NR_SOCKETPAIR = 53, NR_GETSOCKNAME = 51;
-    private static final int MSG_DONTWAIT = 0x40;
 
     private final Syscalls direct = DirectSyscalls.syscalls();
 
     static UringEngine open(Engine kind) throws IOException {
-        UringTestSupport.assumeAvailable(kind);
+        TestSupport.assumeAvailable(kind);
         return UringEngine.open(kind, FlexscConfig.builder().engine(kind)
                 .policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build()); // tests the engine, not the call policy
     }
@@ -58,7 +59,7 @@ class UringSemanticsTest {
     private static int[] socketpair(int typeFlags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sv = a.allocate(8);
-            long r = DirectSyscalls.raw(NR_SOCKETPAIR, AF_UNIX, SOCK_STREAM | O_CLOEXEC | typeFlags, 0, sv.address(), 0, 0);
+            long r = DirectSyscalls.raw(SyscallTable.SOCKETPAIR, AF_UNIX, SOCK_STREAM | O_CLOEXEC | typeFlags, 0, sv.address(), 0, 0);
             if (r < 0) throw new IllegalStateException("socketpair: " + r);
             return new int[] {sv.get(ValueLayout.JAVA_INT, 0), sv.get(ValueLayout.JAVA_INT, 4)};
         }
@@ -81,7 +82,7 @@ class UringSemanticsTest {
         direct.listen(fd, 16);
         MemorySegment sa = a.allocate(16), len = a.allocate(4);
         len.set(ValueLayout.JAVA_INT, 0, 16);
-        assertEquals(0, DirectSyscalls.raw(NR_GETSOCKNAME, fd, sa.address(), len.address(), 0, 0, 0));
+        assertEquals(0, DirectSyscalls.raw(SyscallTable.GETSOCKNAME, fd, sa.address(), len.address(), 0, 0, 0));
         int port = (Byte.toUnsignedInt(sa.get(ValueLayout.JAVA_BYTE, 2)) << 8) | Byte.toUnsignedInt(sa.get(ValueLayout.JAVA_BYTE, 3));
         return new int[] {fd, port};
     }

@@ -17,12 +17,14 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import static org.junit.jupiter.api.Assertions.*;
+import dev.flexsc.nativeimpl.TestSupport;
 
 /**
- * ADAPTIVE on green threads: the carrier's decision ({@link CarrierThread#postPays(int)}) driven
+ * ADAPTIVE on green threads: the carrier's decision ({@link CarrierThread#postPays(int)}, then
+ * {@link AdaptivePolicy}) driven
  * step by step with scripted calls, and end to end on a runtime.
  */
-class PolicyTest {
+class AdaptivePolicyTest {
     private static final long PID = ProcessHandle.current().pid();
     private static final int NR = dev.flexsc.abi.SyscallTable.GETPID;
 
@@ -44,8 +46,8 @@ class PolicyTest {
         @Override public boolean isStarted() { return started; }
         @Override public boolean wokeExecutor() { return woke; }
         @Override public Object sleepKey() { return this; }
-        @Override public int completionSeq() { return 0; }
-        @Override public void sleepUntilCompletion(int seenSeq, long timeoutNanos) { }
+        @Override public int completionWord() { return 0; }
+        @Override public void sleepUntilCompletion(int seenWord, long timeoutNanos) { }
         @Override public void wakeSleepers() { }
         @Override public void flush() { flushes++; }
     }
@@ -58,46 +60,39 @@ class PolicyTest {
     @Test
     @Timeout(30)
     void theCarrierPostsWhileCallsOutlastTwoSwitchesAndCallsDirectlyOtherwise() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             // A carrier of that scheduler that never runs: the test plays its OS thread.
             CarrierThread c = new CarrierThread(s, 99, 0, IdlePolicy.DEFAULT, true);
-            c.trialClock = () -> 0L; // no time passes: a cost trial stays in its posting phase
+            c.policy().trialClock = () -> 0L; // no time passes: a cost trial stays in its posting phase
             assertFalse(c.postPays(NR), "nothing else to run: direct");
             c.pushLocal(() -> { });
             assertTrue(c.postPays(NR), "other work and no samples yet: post (FlexSC's premise)");
 
             // Calls that complete within two switches: after a few samples, direct.
-            int decisions = 0;
-            boolean post = true;
-            while (post && decisions < 100) {
-                post(c, true, false);
-                post = c.postPays(NR);
-                decisions++;
-            }
-            assertFalse(post, "still posting after 100 fast calls");
+            int decisions = decisionsUntilDirect(c);
             assertTrue(decisions <= 10, "took " + decisions + " decisions");
-            assertTrue(c.slowScore(NR) < CarrierThread.SCORE_ONE / 2, "score " + c.slowScore(NR));
+            assertTrue(c.policy().slowScore(NR) < AdaptivePolicy.SCORE_ONE / 2, "score " + c.policy().slowScore(NR));
 
             // Direct until a probe: PROBE_POSTS posts in a row every PROBE_PERIOD decisions (the
             // first direct decision, above, counts).
             int direct = 1;
             while (!c.postPays(NR)) direct++;
-            assertEquals(CarrierThread.PROBE_PERIOD - 1, direct);
+            assertEquals(AdaptivePolicy.PROBE_PERIOD - 1, direct);
             post(c, false, false); // the probe's first call, still running two switches later
             assertTrue(c.postPays(NR));
             post(c, false, false);
-            long samples = c.adaptiveSamples();
-            int before = c.slowScore(NR);
-            assertTrue(c.postPays(NR) || c.slowScore(NR) > before, "the probe samples its first call");
-            assertEquals(samples + 1, c.adaptiveSamples());
-            assertTrue(c.slowScore(NR) > before);
+            long samples = c.policy().samples();
+            int before = c.policy().slowScore(NR);
+            assertTrue(c.postPays(NR) || c.policy().slowScore(NR) > before, "the probe samples its first call");
+            assertEquals(samples + 1, c.policy().samples());
+            assertTrue(c.policy().slowScore(NR) > before);
 
             // Calls that keep running: the score climbs back over one half and the carrier posts.
             for (int i = 0; i < 20; i++) {
                 post(c, false, false);
                 c.postPays(NR);
             }
-            assertTrue(c.postPays(NR), "slow calls: post; score " + c.slowScore(NR));
+            assertTrue(c.postPays(NR), "slow calls: post; score " + c.policy().slowScore(NR));
 
             // Calls still queued two switches later measure the syscall side's backlog, not the
             // call: no sample.
@@ -109,44 +104,60 @@ class PolicyTest {
                 c.watch(q);
                 assertTrue(c.postPays(NR)); // the first samples the call before the queued ones
                 if (i == 0) {
-                    high = c.slowScore(NR);
-                    before2 = c.adaptiveSamples();
+                    high = c.policy().slowScore(NR);
+                    before2 = c.policy().samples();
                 }
             }
-            assertEquals(high, c.slowScore(NR));
-            assertEquals(before2, c.adaptiveSamples(), "queued calls were sampled");
+            assertEquals(high, c.policy().slowScore(NR));
+            assertEquals(before2, c.policy().samples(), "queued calls were sampled");
 
             // A post that woke a sleeping executor: the next samples are discarded.
-            int score = c.slowScore(NR);
-            long n = c.adaptiveSamples();
+            int score = c.policy().slowScore(NR);
+            long n = c.policy().samples();
             post(c, true, true);
             c.postPays(NR);
             post(c, true, false);
             c.postPays(NR);
             post(c, true, false);
             c.postPays(NR);
-            assertEquals(n, c.adaptiveSamples(), "samples taken across a wake-up");
-            assertEquals(score, c.slowScore(NR));
+            assertEquals(n, c.policy().samples(), "samples taken across a wake-up");
+            assertEquals(score, c.policy().slowScore(NR));
 
             // Scores are per call number: getpid's say nothing about pwrite64's.
-            assertEquals(CarrierThread.SCORE_ONE, c.slowScore(dev.flexsc.abi.SyscallTable.PWRITE64));
+            assertEquals(AdaptivePolicy.SCORE_ONE, c.policy().slowScore(dev.flexsc.abi.SyscallTable.PWRITE64));
 
             // A direct call between two posts breaks the pair: no sample from it.
             c.local.clear();
-            n = c.adaptiveSamples();
+            n = c.policy().samples();
             post(c, true, false);
             assertFalse(c.postPays(NR), "no queued work: direct"); // and the pending scripted calls were reaped
             c.pushLocal(() -> { });
             post(c, true, false);
             c.postPays(NR);
-            assertEquals(n, c.adaptiveSamples());
+            assertEquals(n, c.policy().samples());
         }
+    }
+
+    /**
+     * Posts calls that complete within two switches, one per decision, until the carrier
+     * decides "direct"; returns the decisions it took (fails after 100).
+     */
+    private static int decisionsUntilDirect(CarrierThread c) {
+        int decisions = 0;
+        boolean post = true;
+        while (post && decisions < 100) {
+            post(c, true, false);
+            post = c.postPays(NR);
+            decisions++;
+        }
+        assertFalse(post, "still posting after " + decisions + " fast calls");
+        return decisions;
     }
 
     /** A carrier the test drives, with other work queued and a clock the test moves. */
     private static CarrierThread trialCarrier(FlexscScheduler s, long[] clock) {
         CarrierThread c = new CarrierThread(s, 98, 0, IdlePolicy.DEFAULT, true);
-        c.trialClock = () -> clock[0];
+        c.policy().trialClock = () -> clock[0];
         c.pushLocal(() -> { });
         return c;
     }
@@ -158,8 +169,8 @@ class PolicyTest {
      */
     private static int postingPhase(CarrierThread c, long[] clock, boolean settle) {
         int posts = 0;
-        for (int i = 0; i <= CarrierThread.TRIAL_CHECK; i++) {
-            if (i == CarrierThread.TRIAL_CHECK) clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+        for (int i = 0; i <= AdaptivePolicy.TRIAL_CHECK; i++) {
+            if (i == AdaptivePolicy.TRIAL_CHECK) clock[0] += AdaptivePolicy.TRIAL_PHASE_NANOS;
             if (c.postPays(NR)) {
                 posts++;
                 post(c, settle, false);
@@ -171,24 +182,24 @@ class PolicyTest {
     @Test
     @Timeout(30)
     void postingThatGetsLessDoneThanDirectCallsLosesItsTrial() throws Exception {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
-            assertEquals(CarrierThread.COST_UNKNOWN, c.postCost(NR));
+            assertEquals(AdaptivePolicy.COST_UNKNOWN, c.policy().postCost(NR));
             // Posted calls that stay running (slow by the samples: the score stays high) and
             // whose completions never come back within the phase: nothing done while posting.
-            assertEquals(CarrierThread.TRIAL_CHECK, postingPhase(c, clock, false),
+            assertEquals(AdaptivePolicy.TRIAL_CHECK, postingPhase(c, clock, false),
                     "the posting phase posts until its last decision, which ends it and is direct");
-            assertEquals(NR, c.trialStats()[0], "trial running");
-            assertTrue(c.slowScore(NR) >= CarrierThread.SCORE_ONE / 2, "score " + c.slowScore(NR));
+            assertEquals(NR, c.policy().trialStats()[0], "trial running");
+            assertTrue(c.policy().slowScore(NR) >= AdaptivePolicy.SCORE_ONE / 2, "score " + c.policy().slowScore(NR));
             // The direct phase: every decision is a call made directly, i.e. work done.
-            for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) {
+            for (int i = 0; i < AdaptivePolicy.TRIAL_CHECK - 1; i++) {
                 assertFalse(c.postPays(NR), "direct phase, decision " + i);
             }
-            clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+            clock[0] += AdaptivePolicy.TRIAL_PHASE_NANOS;
             assertFalse(c.postPays(NR), "the trial ends: posting lost");
-            assertEquals(CarrierThread.COST_LOSES, c.postCost(NR));
-            assertArrayEquals(new long[] {-1, 1, 1}, c.trialStats());
+            assertEquals(AdaptivePolicy.COST_LOSES, c.policy().postCost(NR));
+            assertArrayEquals(new long[] {-1, 1, 1}, c.policy().trialStats());
             // What FlexscStats reports over carriers (this test carrier is not one of s's, whose
             // MXBean has no trial to show: the attributes are there, at zero).
             CarrierThread[] carriers = {c};
@@ -200,27 +211,27 @@ class PolicyTest {
             assertEquals(0L, server.getAttribute(bean, "AdaptiveTrialsLost"));
             assertArrayEquals(new String[0], (String[]) server.getAttribute(bean, "AdaptiveDirectCalls"));
             // The samples still say "post" (no sample since), the verdict says direct...
-            assertTrue(c.slowScore(NR) >= CarrierThread.SCORE_ONE / 2);
-            long before = c.adaptiveSamples();
+            assertTrue(c.policy().slowScore(NR) >= AdaptivePolicy.SCORE_ONE / 2);
+            long before = c.policy().samples();
             for (int i = 0; i < 1000; i++) assertFalse(c.postPays(NR), "verdict: direct, decision " + i);
-            assertEquals(before, c.adaptiveSamples());
+            assertEquals(before, c.policy().samples());
             // ...and no other number is judged by it.
             assertTrue(c.postPays(dev.flexsc.abi.SyscallTable.PWRITE64), "pwrite64 has its own trial");
-            assertEquals(dev.flexsc.abi.SyscallTable.PWRITE64, c.trialStats()[0]);
+            assertEquals(dev.flexsc.abi.SyscallTable.PWRITE64, c.policy().trialStats()[0]);
             // The verdict expires: NR is tried again (a new trial starts with posting) once the
             // running trial of pwrite64 is abandoned for lack of calls.
             int n = 0;
             while (!c.postPays(NR)) n++;
-            assertEquals(CarrierThread.FIRST_VERDICT_LIFE - 1000 - 1 + CarrierThread.TRIAL_PATIENCE - 1, n,
+            assertEquals(AdaptivePolicy.FIRST_VERDICT_LIFE - 1000 - 1 + AdaptivePolicy.TRIAL_PATIENCE - 1, n,
                     "direct decisions before the new trial");
-            assertEquals(NR, c.trialStats()[0]);
+            assertEquals(NR, c.policy().trialStats()[0]);
         }
     }
 
     @Test
     @Timeout(30)
     void postingThatGetsMoreDoneWinsItsTrialAndKeepsPosting() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
             // Posting phase: calls that complete; one decision with nothing queued reaps them
@@ -229,7 +240,7 @@ class PolicyTest {
             assertFalse(c.postPays(NR), "nothing queued: direct");
             c.pushLocal(() -> { });
             winTrial(c, clock, 0);
-            assertArrayEquals(new long[] {-1, 1, 0}, c.trialStats());
+            assertArrayEquals(new long[] {-1, 1, 0}, c.policy().trialStats());
             post(c, false, false);
             assertTrue(c.postPays(NR), "verdict and samples: post");
         }
@@ -241,42 +252,42 @@ class PolicyTest {
      * started the trial was already taken (it posted).
      */
     private static void loseTrial(CarrierThread c, long[] clock, boolean started) {
-        for (int i = started ? 1 : 0; i <= CarrierThread.TRIAL_CHECK; i++) {
-            if (i == CarrierThread.TRIAL_CHECK) clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+        for (int i = started ? 1 : 0; i <= AdaptivePolicy.TRIAL_CHECK; i++) {
+            if (i == AdaptivePolicy.TRIAL_CHECK) clock[0] += AdaptivePolicy.TRIAL_PHASE_NANOS;
             if (c.postPays(NR)) post(c, false, false);
         }
-        for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR), "direct phase");
-        clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
+        for (int i = 0; i < AdaptivePolicy.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR), "direct phase");
+        clock[0] += AdaptivePolicy.TRIAL_PHASE_NANOS;
         assertFalse(c.postPays(NR), "the trial ends: posting lost");
     }
 
     @Test
     @Timeout(60)
     void aVerdictThatTrialsConfirmLivesLongerAndOneThatFlipsStartsShortAgain() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
             loseTrial(c, clock, false);
-            assertEquals(CarrierThread.COST_LOSES, c.postCost(NR));
-            int life = CarrierThread.FIRST_VERDICT_LIFE;
-            assertEquals(life, c.verdictLife(NR), "a first verdict is short: it was likely taken while warming up");
+            assertEquals(AdaptivePolicy.COST_LOSES, c.policy().postCost(NR));
+            int life = AdaptivePolicy.FIRST_VERDICT_LIFE;
+            assertEquals(life, c.policy().verdictLife(NR), "a first verdict is short: it was likely taken while warming up");
             // Each trial that confirms "posting loses" doubles the verdict's life, up to VERDICT_LIFE.
-            for (int trial = 2; life < CarrierThread.VERDICT_LIFE; trial++) {
+            for (int trial = 2; life < AdaptivePolicy.VERDICT_LIFE; trial++) {
                 int n = 0;
                 while (!c.postPays(NR)) n++;
                 assertEquals(life - 1, n, "direct decisions before trial " + trial);
                 loseTrial(c, clock, true);
-                life = Math.min(CarrierThread.VERDICT_LIFE, life * 2);
-                assertEquals(life, c.verdictLife(NR), "after trial " + trial);
-                assertEquals(trial, c.trialStats()[2], "trials lost");
+                life = Math.min(AdaptivePolicy.VERDICT_LIFE, life * 2);
+                assertEquals(life, c.policy().verdictLife(NR), "after trial " + trial);
+                assertEquals(trial, c.policy().trialStats()[2], "trials lost");
             }
             assertTrue(startNext(c));
             loseTrial(c, clock, true);
-            assertEquals(CarrierThread.VERDICT_LIFE, c.verdictLife(NR), "capped");
+            assertEquals(AdaptivePolicy.VERDICT_LIFE, c.policy().verdictLife(NR), "capped");
             // A trial that reverses the verdict (posting now pays) starts its life short again.
             assertTrue(startNext(c), "the next trial's first decision posts");
             winTrial(c, clock, 1);
-            assertEquals(CarrierThread.FIRST_VERDICT_LIFE, c.verdictLife(NR), "a reversed verdict starts short");
+            assertEquals(AdaptivePolicy.FIRST_VERDICT_LIFE, c.policy().verdictLife(NR), "a reversed verdict starts short");
         }
     }
 
@@ -293,22 +304,22 @@ class PolicyTest {
             c.watch(done);
             done.settled = true; // then done
         }
-        assertEquals(NR, c.trialStats()[0]);
+        assertEquals(NR, c.policy().trialStats()[0]);
         c.local.clear();
         assertFalse(c.postPays(NR), "nothing queued: direct, and the five are reaped");
         c.pushLocal(() -> { });
         // The rest of the phase: TRIAL_CHECK decisions after the first, the last one reads
         // the clock (a phase's time has passed) and starts the direct phase.
-        clock[0] += CarrierThread.TRIAL_PHASE_NANOS;
-        for (int i = 5; i < CarrierThread.TRIAL_CHECK; i++) {
+        clock[0] += AdaptivePolicy.TRIAL_PHASE_NANOS;
+        for (int i = 5; i < AdaptivePolicy.TRIAL_CHECK; i++) {
             assertTrue(c.postPays(NR), "posting phase, decision " + i);
             post(c, false, false);
         }
         assertFalse(c.postPays(NR), "the posting phase is over");
-        for (int i = 0; i < CarrierThread.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR));
-        clock[0] += 1000 * CarrierThread.TRIAL_PHASE_NANOS;
+        for (int i = 0; i < AdaptivePolicy.TRIAL_CHECK - 1; i++) assertFalse(c.postPays(NR));
+        clock[0] += 1000 * AdaptivePolicy.TRIAL_PHASE_NANOS;
         assertTrue(c.postPays(NR), "the trial ends: posting paid");
-        assertEquals(CarrierThread.COST_PAYS, c.postCost(NR));
+        assertEquals(AdaptivePolicy.COST_PAYS, c.policy().postCost(NR));
     }
 
     /** Decides NR directly until its verdict expires; true once the decision that starts the next trial posted. */
@@ -320,9 +331,9 @@ class PolicyTest {
     @Test
     @Timeout(30)
     void aDirectDecisionSubmitsTheCallsHeldForTheFlush() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             CarrierThread c = new CarrierThread(s, 96, 0, IdlePolicy.DEFAULT, true);
-            c.trialClock = () -> 0L;
+            c.policy().trialClock = () -> 0L;
             c.pushLocal(() -> { });
             assertTrue(c.postPays(NR));
             ScriptedCall held = new ScriptedCall(false, false); // an engine that holds posts for the flush
@@ -342,32 +353,25 @@ class PolicyTest {
     @Test
     @Timeout(30)
     void aTrialEndsWithoutVerdictWhenTheSamplesSayDirect() {
-        try (FlexscScheduler s = FlexscScheduler.open(Pipes.config())) {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
             long[] clock = {1_000_000L};
             CarrierThread c = trialCarrier(s, clock);
             assertTrue(c.postPays(NR));
-            assertEquals(NR, c.trialStats()[0]);
+            assertEquals(NR, c.policy().trialStats()[0]);
             // Calls done within two switches: the score falls, the number goes direct, and the
             // trial (which needs the samples' "post" to compare) is dropped without a verdict.
-            int decisions = 0;
-            boolean post = true;
-            while (post && decisions < 100) {
-                post(c, true, false);
-                post = c.postPays(NR);
-                decisions++;
-            }
-            assertFalse(post, "still posting after " + decisions + " fast calls");
-            assertEquals(-1, c.trialStats()[0]);
-            assertEquals(CarrierThread.COST_UNKNOWN, c.postCost(NR));
+            decisionsUntilDirect(c);
+            assertEquals(-1, c.policy().trialStats()[0]);
+            assertEquals(AdaptivePolicy.COST_UNKNOWN, c.policy().postCost(NR));
             // The clock was never read past the trial's start: no phase ended.
-            assertEquals(0, c.trialStats()[1]);
+            assertEquals(0, c.policy().trialStats()[1]);
         }
     }
 
     @Test
     @Timeout(60)
     void oneGreenThreadCallsDirectly() throws Exception {
-        FlexscConfig cfg = Pipes.config().toBuilder().policy(CallPolicy.ADAPTIVE).build();
+        FlexscConfig cfg = TestSupport.config().toBuilder().policy(CallPolicy.ADAPTIVE).build();
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {
             Syscalls s = rt.syscalls();
             long[] wrong = new long[1];
@@ -391,7 +395,7 @@ class PolicyTest {
     @Test
     @Timeout(120)
     void busyGreenThreadsWithSlowCallsPost(@TempDir Path dir) throws Exception {
-        FlexscConfig cfg = Pipes.config().toBuilder().policy(CallPolicy.ADAPTIVE).build();
+        FlexscConfig cfg = TestSupport.config().toBuilder().policy(CallPolicy.ADAPTIVE).build();
         int threads = 8, calls = 40, size = 1 << 20; // 1 MiB pwrite: far longer than two thread switches
         try (FlexscRuntime rt = FlexscRuntime.open(cfg); Arena a = Arena.ofShared()) {
             Syscalls s = rt.syscalls();
@@ -402,7 +406,7 @@ class PolicyTest {
                 Path f = dir.resolve("f" + i);
                 ts.add(rt.threadFactory().newThread(() -> {
                     try {
-                        int fd = s.openat(Syscalls.AT_FDCWD, f.toString(), 02 | 0100 | 02000000, 0600);
+                        int fd = s.openat(Syscalls.AT_FDCWD, f.toString(), dev.flexsc.OpenFlags.O_RDWR | dev.flexsc.OpenFlags.O_CREAT | dev.flexsc.OpenFlags.O_CLOEXEC, 0600);
                         for (int k = 0; k < calls; k++) assertEquals(size, s.pwrite(fd, buf, (long) k * size));
                         s.close(fd);
                     } catch (Throwable t) {
