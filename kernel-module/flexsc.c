@@ -41,8 +41,8 @@
 #include <asm/ptrace.h>
 #include <asm/segment.h>
 
-#include "flexsc_abi.h"
-#include "flexsc_calls.h"
+#include "flexsc/flexsc_abi.h"
+#include "flexsc/flexsc_calls.h"
 
 #ifndef CONFIG_X86_64
 #error "flexsc.ko executes x86-64 system call numbers: build it for x86-64"

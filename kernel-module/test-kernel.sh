@@ -21,7 +21,7 @@ KVER=$FLEXSC_KVER
 KPKG=linux-image-$KVER
 KPKG_VERSION=$FLEXSC_KPKG_VERSION
 CACHE=$HERE/.cache
-INCLUDE=$ROOT/flexsc-native/src/main/c/include
+INCLUDE=$ROOT/include
 HEADERS=/usr/src/linux-headers-$KVER
 
 if_tools=0
@@ -115,7 +115,7 @@ mkdir -p "$BIN"
 for src in "$HERE"/tests/*.c; do
   t=$(basename "$src" .c)
   if [ ! -x "$BIN/$t" ] || [ "$src" -nt "$BIN/$t" ] || [ "$HERE/tests/ft.h" -nt "$BIN/$t" ] \
-     || [ "$INCLUDE/flexsc_abi.h" -nt "$BIN/$t" ] || [ "$INCLUDE/flexsc_calls.h" -nt "$BIN/$t" ]; then
+     || [ "$INCLUDE/flexsc/flexsc_abi.h" -nt "$BIN/$t" ] || [ "$INCLUDE/flexsc/flexsc_calls.h" -nt "$BIN/$t" ]; then
     gcc -static -O2 -g -Wall -Wextra -Wno-unused-result -pthread -I"$INCLUDE" -o "$BIN/$t" "$src" \
       || die "gcc -static $src failed"
   fi

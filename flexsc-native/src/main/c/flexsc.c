@@ -17,7 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "flexsc.h"
-#include "include/flexsc_calls.h"
+#include "flexsc/flexsc_calls.h"
 
 #include <errno.h>
 #include <limits.h>

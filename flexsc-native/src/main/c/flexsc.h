@@ -9,7 +9,7 @@
 #define FLEXSC_H
 
 #include <stdint.h>
-#include "include/flexsc_abi.h"
+#include "flexsc/flexsc_abi.h"
 
 struct flexsc_st;
 
