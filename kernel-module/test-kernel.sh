@@ -198,7 +198,7 @@ if [ ${#cmd[@]} -gt 0 ] || [ -f "$IR/java.cmd" ]; then
            drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci.ko fs/netfs/netfs.ko \
            fs/fscache/fscache.ko net/9p/9pnet.ko net/9p/9pnet_virtio.ko fs/9p/9p.ko; do
     f=$KDIR/modules/kernel/$m
-    [ -f "$f" ] || f=$(ls "$f".* 2>/dev/null | head -1)
+    [ -f "$f" ] || f=$(ls "$f".* 2>/dev/null | head -1 || true)
     [ -n "$f" ] && [ -f "$f" ] || die "$KPKG has no $m (needed for the 9p root share)"
     case $f in *.xz) xz -dc "$f" >"$IR/lib/modules/$(basename "$m")";; *.zst) zstd -dcq "$f" >"$IR/lib/modules/$(basename "$m")";; *) cp "$f" "$IR/lib/modules/";; esac
     basename "$m" >>"$IR/lib/modules/order"

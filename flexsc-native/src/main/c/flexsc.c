@@ -735,6 +735,12 @@ int flexsc_abi_describe(char *buf, int len)
 	D("CTRL_GROUPS", offsetof(struct flexsc_ctrl, groups));
 	D("CTRL_PAGES", offsetof(struct flexsc_ctrl, pages));
 	D("CTRL_ENTRIES", offsetof(struct flexsc_ctrl, entries));
+	D("CTRL_STOP_REASON", offsetof(struct flexsc_ctrl, stop_reason));
+	D("STOP_NONE", FLEXSC_STOP_NONE);
+	D("STOP_IOCTL", FLEXSC_STOP_IOCTL);
+	D("STOP_CLOSE", FLEXSC_STOP_CLOSE);
+	D("STOP_SECCOMP", FLEXSC_STOP_SECCOMP);
+	D("STOP_AUDIT", FLEXSC_STOP_AUDIT);
 	D("CTRL_GROUP0", offsetof(struct flexsc_ctrl, group));
 	D("CTRL_SIZE_1", FLEXSC_CTRL_SIZE(1));
 	D("CTRL_SIZE_60", FLEXSC_CTRL_SIZE(60));
