@@ -16,7 +16,8 @@
 # Environment: FLEXSC_GUEST_TIMEOUT (seconds, default 280 for the suites,
 # 900 with the Java tests, 600 for a command), FLEXSC_GUEST_PIN=0|1 (taskset 1
 # for the command; default: only when it is a java launcher), FLEXSC_KEEP_LOG=path,
-# FLEXSC_KERNELS (the series, default from versions.env), FLEXSC_FUZZ_SECONDS.
+# FLEXSC_KERNELS (the series, default from versions.env), FLEXSC_FUZZ_SECONDS,
+# FLEXSC_GUEST_JAVA_CLASSES (the JUnit classes run in the guest).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -188,7 +189,7 @@ done
 # The suites run also run the foundation's engine tests (JUnit, precompiled by
 # mvn install) against KERNEL_MODULE in the guest, through the JUnit console
 # launcher; without the classes, a JDK or the launcher they are one SKIP line.
-JAVA_CLASSES="DifferentialTest ErrorsTest ConcurrencyTest KernelModuleEngineTest BatchTest PolicyTest"
+JAVA_CLASSES=${FLEXSC_GUEST_JAVA_CLASSES:-"DifferentialTest ErrorsTest ConcurrencyTest KernelModuleEngineTest BatchTest PolicyTest"}
 JUNIT_VERSION=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' "$ROOT/pom.xml")
 PLATFORM_VERSION=1.${JUNIT_VERSION#5.}   # JUnit 5.x.y ships platform 1.x.y
 JUNIT_JAR=$CACHE/java/junit-platform-console-standalone-$PLATFORM_VERSION.jar
