@@ -54,14 +54,21 @@ static const char *memcg_setup(void)
 	return NULL;
 }
 
+/* Move the calling process into the test cgroup. */
+static int join_cgroup(void)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return write_str(CG "/flexsc_t/cgroup.procs", pid);
+}
+
 /* In a child inside the cgroup: 0 pass, 20 not charged, 21 not returned. */
 static int charged_child(void)
 {
-	char pid[32];
 	struct ft_reg R;
 
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_str(CG "/flexsc_t/cgroup.procs", pid))
+	if (join_cgroup())
 		return 10;
 	long size = (long)FLEXSC_MAPPING_SIZE(BIG_GROUPS, BIG_PAGES);
 	long before = read_long(CG "/flexsc_t/memory.current");
@@ -86,8 +93,7 @@ static int limited_child(void)
 	char v[32];
 	struct ft_reg R;
 
-	snprintf(v, sizeof(v), "%d", getpid());
-	if (write_str(CG "/flexsc_t/cgroup.procs", v))
+	if (join_cgroup())
 		return 10;
 	long cur = read_long(CG "/flexsc_t/memory.current");
 	snprintf(v, sizeof(v), "%ld", cur + 512 * 1024);

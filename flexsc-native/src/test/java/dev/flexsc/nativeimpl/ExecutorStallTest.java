@@ -82,6 +82,41 @@ class ExecutorStallTest {
     }
 
     /**
+     * {@code stuck} lingering closes posted on a pool of 2, then a getpid: returns how long the
+     * getpid took, after checking that the closes really blocked (the stand-in worked).
+     */
+    private static long getpidBehindStuckCloses(int stuck) throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0), 8);
+             Arena a = Arena.ofShared();
+             PageEngine e = open(config(2))) {
+            int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+            List<CompletableFuture<Long>> closes = new ArrayList<>();
+            for (int i = 0; i < stuck; i++) {
+                int fd = lingeringSocket(a, port);
+                closes.add(CompletableFuture.supplyAsync(() -> {
+                    long t0 = System.nanoTime();
+                    try {
+                        e.syscalls().close(fd);
+                    } catch (Exception x) {
+                        throw new RuntimeException(x);
+                    }
+                    return (System.nanoTime() - t0) / 1_000_000;
+                }));
+            }
+            Thread.sleep(300); // the closes are inside the kernel now
+            long t0 = System.nanoTime();
+            assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            for (CompletableFuture<Long> c : closes) {
+                long closeMs = c.get();
+                assertTrue(closeMs >= 1000, "a close did not block (" + closeMs + " ms): the stand-in did not work");
+            }
+            System.out.println("stall: getpid behind " + stuck + " stuck close(s) took " + ms + " ms");
+            return ms;
+        }
+    }
+
+    /**
      * One executor stuck in a call the allow-list does not flag (close with a lingering
      * socket): a getpid posted behind it must not wait for it. Before the stall monitor the
      * group's only executor held the group (counted as running, so no submitter woke another)
@@ -90,61 +125,20 @@ class ExecutorStallTest {
     @Test
     @Timeout(60)
     void aCallStuckOutsideTheMayBlockFlagDoesNotStallTheGroup() throws Exception {
-        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0), 8);
-             Arena a = Arena.ofShared();
-             PageEngine e = open(config(2))) {
-            int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-            int fd = lingeringSocket(a, port);
-            CompletableFuture<Long> closed = CompletableFuture.supplyAsync(() -> {
-                long t0 = System.nanoTime();
-                try {
-                    e.syscalls().close(fd);
-                } catch (Exception x) {
-                    throw new RuntimeException(x);
-                }
-                return (System.nanoTime() - t0) / 1_000_000;
-            });
-            Thread.sleep(200); // the close is inside the kernel now
-            long t0 = System.nanoTime();
-            assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid());
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            long closeMs = closed.get();
-            System.out.println("stall: getpid behind a stuck close took " + ms + " ms; the close took " + closeMs + " ms");
-            assertTrue(closeMs >= 1000, "the close did not block (" + closeMs + " ms): the stand-in did not work");
-            assertTrue(ms < 1500, "getpid waited " + ms + " ms behind a call stuck in close()");
-        }
+        long ms = getpidBehindStuckCloses(1);
+        assertTrue(ms < 1500, "getpid waited " + ms + " ms behind a call stuck in close()");
     }
 
     /**
-     * Calls stuck at the pool's cap: poolThreads lingering closes, then a getpid. The monitor
-     * brings in executors beyond poolThreads (up to 4 x), so the getpid is not stuck behind them.
+     * Calls stuck at the pool's size: poolThreads (2) lingering closes, then a getpid. The
+     * monitor brings in executors beyond poolThreads (up to 4 x), so the getpid is not stuck
+     * behind them.
      */
     @Test
     @Timeout(60)
     void poolThreadsStuckCallsDoNotDeadlockTheNextCall() throws Exception {
-        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0), 8);
-             Arena a = Arena.ofShared();
-             PageEngine e = open(config(2))) {
-            int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-            List<CompletableFuture<Void>> stuck = new ArrayList<>();
-            for (int i = 0; i < 2; i++) {
-                int fd = lingeringSocket(a, port);
-                stuck.add(CompletableFuture.runAsync(() -> {
-                    try {
-                        e.syscalls().close(fd);
-                    } catch (Exception x) {
-                        throw new RuntimeException(x);
-                    }
-                }));
-            }
-            Thread.sleep(300);
-            long t0 = System.nanoTime();
-            assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid());
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            System.out.println("stall: getpid behind " + stuck.size() + " stuck closes took " + ms + " ms");
-            assertTrue(ms < 1500, "getpid waited " + ms + " ms behind poolThreads stuck calls");
-            for (CompletableFuture<Void> f : stuck) f.get();
-        }
+        long ms = getpidBehindStuckCloses(2);
+        assertTrue(ms < 1500, "getpid waited " + ms + " ms behind poolThreads stuck calls");
     }
 
     /**
