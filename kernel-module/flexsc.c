@@ -50,6 +50,9 @@
 #include "flexsc/flexsc_abi.h"
 #include "flexsc/flexsc_calls.h"
 
+#define CREATE_TRACE_POINTS
+#include "flexsc_trace.h"
+
 #ifndef CONFIG_X86_64
 #error "flexsc.ko executes x86-64 system call numbers: build it for x86-64"
 #endif
@@ -536,7 +539,9 @@ static int flexsc_execute_entry(struct flexsc_grp *g, struct flexsc_exec *e, uns
 		flexsc_task_work_run();
 
 	e->executed++;
-	flexsc_complete(g, ent, flexsc_fix_restart(ret));
+	ret = flexsc_fix_restart(ret);
+	trace_flexsc_call(g - g->ctx->grp, idx, nr, args, ret);
+	flexsc_complete(g, ent, ret);
 	return 1;
 }
 

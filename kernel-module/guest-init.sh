@@ -98,6 +98,7 @@ run 60 /tests/t_uaf
 run 60 /tests/t_seccomp
 run 60 /tests/t_dofork
 run 60 /tests/t_memory
+run 60 /tests/t_trace
 # ./flexsc test: 6 s (FLEXSC_FUZZ_SECONDS or test-kernel.sh --fuzz N for longer); the seed is printed.
 fs=$(cat /fuzz_seconds 2>/dev/null || echo 6)
 run $((fs * 2 + 60)) /tests/t_fuzz "" "$fs"
