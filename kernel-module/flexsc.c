@@ -94,6 +94,7 @@ static flexsc_x64_sys_call_fn flexsc_x64_sys_call;   /* 6.9+, and 6.1.85+ stable
 static const flexsc_sys_call_fn *flexsc_sys_call_table;
 static void (*flexsc_task_work_run)(void);
 static int (*flexsc_wake_up_state)(struct task_struct *p, unsigned int state);
+static const int *flexsc_audit_n_rules;                 /* a variable, read only; NULL without AUDITSYSCALL */
 
 static unsigned long (*flexsc_kallsyms_lookup_name)(const char *name);
 
@@ -147,6 +148,7 @@ static int flexsc_resolve_symbols(void)
 	if (!flexsc_x64_sys_call)
 		flexsc_sys_call_table = (void *)flexsc_kallsyms_lookup_name("sys_call_table");
 	flexsc_task_work_run = (void *)flexsc_kallsyms_lookup_name("task_work_run");
+	flexsc_audit_n_rules = (const int *)flexsc_kallsyms_lookup_name("audit_n_rules");
 	flexsc_wake_up_state = (void *)flexsc_kallsyms_lookup_name("wake_up_state");
 	if (!flexsc_x64_sys_call && !flexsc_sys_call_table) {
 		pr_err("neither x64_sys_call nor sys_call_table is in kallsyms: cannot reach the system call implementations\n");
@@ -360,6 +362,17 @@ static bool flexsc_audited(void)
 	return audit_enabled && !audit_dummy_context();
 }
 
+/*
+ * Whether audit rules appeared while this ioctl runs: its audit context stays
+ * dummy until it returns, so the calls it executes would escape the new rules.
+ * An executor that finds rules (and an audit context: a task without one is
+ * never audited) stops the registration, as for a seccomp filter.
+ */
+static bool flexsc_audit_began(void)
+{
+	return flexsc_audit_n_rules && audit_context() && audit_enabled && READ_ONCE(*flexsc_audit_n_rules);
+}
+
 /* FLEXSC_STOP_NONE, or why the calling thread may not execute entries. */
 static u32 flexsc_unguarded(void)
 {
@@ -378,7 +391,7 @@ static long flexsc_refusal(const char *what, u32 why)
 				    what, task_tgid_nr(current), task_pid_nr(current));
 		return -EPERM;
 	}
-	pr_warn_ratelimited("%s refused (pid %d, tid %d): syscall audit rules apply to the thread, and calls executed through /dev/flexsc would all fall into one audit record (getname() reuse across calls); remove the rules (auditctl -D), exclude the process from auditing, or use the IO_URING or SYSCALL_THREADS engine\n",
+	pr_warn_ratelimited("%s refused (pid %d, tid %d): syscall audit rules apply to the thread, and calls executed through /dev/flexsc are not audited as system calls (inside one ioctl they would share its audit context: getname() reuse across calls); remove the rules (auditctl -D), exclude the process from auditing, or use the IO_URING or SYSCALL_THREADS engine\n",
 			    what, task_tgid_nr(current), task_pid_nr(current));
 	return -EOPNOTSUPP;
 }
@@ -566,6 +579,7 @@ static void flexsc_flush_stats(struct flexsc_grp *g, struct flexsc_exec *e)
 static unsigned int flexsc_run_pending(struct flexsc_grp *g, struct flexsc_exec *e)
 {
 	unsigned int w, done = 0, routed = 0;
+	u32 why;
 
 	for (w = 0; w < FLEXSC_BITMAP_WORDS; w++) {
 		u64 bits;
@@ -585,13 +599,16 @@ static unsigned int flexsc_run_pending(struct flexsc_grp *g, struct flexsc_exec 
 		 * A seccomp filter (TSYNC) installed before a submitter set one
 		 * of these bits is visible now: the xchg above is fully ordered
 		 * after that submitter's OR, which followed its filter install
-		 * in program order. Fail closed: the entries stay SUBMITTED for
-		 * their owners, who see STOPPING and stop_reason.
+		 * in program order. Audit rules added since this ioctl began
+		 * would not see the calls either. Fail closed: the entries stay
+		 * SUBMITTED for their owners, who see STOPPING and stop_reason.
 		 */
-		if (unlikely(flexsc_filtered())) {
+		why = unlikely(flexsc_filtered()) ? FLEXSC_STOP_SECCOMP :
+		      unlikely(flexsc_audit_began()) ? FLEXSC_STOP_AUDIT : FLEXSC_STOP_NONE;
+		if (why) {
 			flexsc_give_back(g, w, bits);
-			flexsc_refusal("executing entries", FLEXSC_STOP_SECCOMP);
-			flexsc_stop(g->ctx, FLEXSC_STOP_SECCOMP);
+			flexsc_refusal("executing entries", why);
+			flexsc_stop(g->ctx, why);
 			goto out;
 		}
 		e->batches++;

@@ -104,25 +104,41 @@ static int register_refused(void)
 	return 20;
 }
 
-/* Registered before the rule: SERVE (a new syscall, now audited) is refused and stops it. */
+/*
+ * Registered before the rule. R runs a SERVE thread from before the rule: its
+ * ioctl is not audited, so the first entry it claims after the rule stops R
+ * (FLEXSC_STOP_AUDIT) instead of running unaudited. Q's SERVE starts after the
+ * rule (a new, audited syscall): refused, and Q stops.
+ */
 static int pipe_go[2], pipe_ready[2];
 static int serve_refused_after_rule(void)
 {
-	struct ft_reg R;
+	struct ft_reg R, Q;
 	char c;
 
-	if (ft_open(&R, 1, 1))
+	if (ft_open(&R, 1, 1) || ft_open(&Q, 1, 1))
 		return 10;
+	ft_pool_start(&R, 0, 1);
+	if (ft_call(&R, 0, 0, SYS_getpid, 0, 0, 0, 0, 0, 0) != getpid())
+		return 12;
 	if (write(pipe_ready[1], "r", 1) != 1 || read(pipe_go[0], &c, 1) != 1)
 		return 11;
+	ft_submit(&R, 0, 1, SYS_getpid, 0, 0, 0, 0, 0, 0);
+	long got = ft_reap(&R, 0, 1, 2000);
+	if (got != FT_TIMEOUT) {
+		printf("# the running SERVE thread executed getpid (%ld) after the audit rule was added\n", got);
+		return 22;
+	}
+	if (!ft_pool_join(&R, 3000) || R.pool_rc[0] != 0 || R.ctrl->stop_reason != FLEXSC_STOP_AUDIT)
+		return 23;
 	unsigned int g = 0;
-	long r = ioctl(R.fd, FLEXSC_IOC_SERVE, &g);
+	long r = ioctl(Q.fd, FLEXSC_IOC_SERVE, &g);
 	if (r != -1 || errno != EOPNOTSUPP) {
 		printf("# SERVE returned %ld (%s)\n", r, r ? strerror(errno) : "ok");
 		return 20;
 	}
-	if (!(__atomic_load_n(&ft_group(&R, 0)->flags, __ATOMIC_ACQUIRE) & FLEXSC_GROUP_STOPPING) ||
-	    R.ctrl->stop_reason != FLEXSC_STOP_AUDIT)
+	if (!(__atomic_load_n(&ft_group(&Q, 0)->flags, __ATOMIC_ACQUIRE) & FLEXSC_GROUP_STOPPING) ||
+	    Q.ctrl->stop_reason != FLEXSC_STOP_AUDIT)
 		return 21;
 	return 0;
 }
@@ -176,7 +192,8 @@ int main(void)
 	int rc = wait_child(late);
 	ft_check(rc == 0, "audit.serve_refused_after_rule_added",
 		 "child status %d (10: REGISTER failed before the rule, 20: SERVE not refused with EOPNOTSUPP, 21: no stop"
-		 " with FLEXSC_STOP_AUDIT, 124: SERVE was not refused and stayed)", rc);
+		 " with FLEXSC_STOP_AUDIT, 22: a SERVE thread from before the rule ran a call after it, 23: it did not"
+		 " stop with FLEXSC_STOP_AUDIT, 124: SERVE was not refused and stayed)", rc);
 	fflush(stdout);
 	pid_t p = fork();
 	if (p == 0)
