@@ -169,15 +169,18 @@ public final class KernelModuleEngine extends PageEngine {
     }
 
     /**
-     * True if the module stopped the registration while this engine is open (a close of its
-     * descriptor, a seccomp filter, audit): then the engine closes itself from another thread
-     * (close waits for the entries in flight, the caller's own among them), and the calls that
-     * never ran fail with EngineClosedException naming the reason ({@link #stopCause()}).
+     * True if the registration is stopped (no ioctl may go to it any more: after a close of
+     * its descriptor the number may belong to another file). If the module stopped it while
+     * this engine is open (a close of its descriptor, a seccomp filter, audit), the engine
+     * closes itself from another thread (close waits for the entries in flight, the caller's
+     * own among them), and the calls that never ran fail with EngineClosedException naming
+     * the reason ({@link #stopCause()}).
      */
     private boolean stoppedByModule(int g) {
         // Acquire: stop_reason is written before STOPPING (pairs with the module's barrier).
         int flags = (int) INT.getAcquire(mapping, groupControlOffset(g) + GROUP_FLAGS);
-        if ((flags & GROUP_STOPPING) == 0 || !isOpen()) return false;
+        if ((flags & GROUP_STOPPING) == 0) return false;
+        if (!isOpen()) return true; // our own close() stopped it, or the self-close below runs
         int reason = mapping.get(ValueLayout.JAVA_INT, CTRL_STOP_REASON);
         if (closingAfterStop.compareAndSet(false, true)) {
             stopCause = stopReason(reason);
@@ -189,6 +192,15 @@ public final class KernelModuleEngine extends PageEngine {
     @Override
     protected String stopCause() {
         return stopCause;
+    }
+
+    /**
+     * An ioctl failed with EBADF or ENOTTY: the engine's descriptor was closed (and maybe its
+     * number reused) by this process. close() removes the number before the module's flush
+     * stops the registration, so the stop follows at once: the caller re-checks.
+     */
+    private static boolean descriptorGone(int r) {
+        return r == -Errno.EBADF || r == -ENOTTY;
     }
 
     /** The registration's descriptor, for tests that close it from outside the engine. */
@@ -210,7 +222,7 @@ public final class KernelModuleEngine extends PageEngine {
         // The module wakes one sleeping SERVE thread; it takes the group's run token and
         // rescans submit_bits, so the bit published before our flags load is seen.
         int r = LibFlexsc.flexsc_km_wake(handle, g);
-        if (r < 0 && r != -ESHUTDOWN && !stoppedByModule(g)) {
+        if (r < 0 && r != -ESHUTDOWN && !descriptorGone(r) && !stoppedByModule(g)) {
             throw new IllegalStateException("FLEXSC_IOC_WAKE(group " + g + "): " + Errno.symbol(-r));
         }
     }
@@ -234,9 +246,9 @@ public final class KernelModuleEngine extends PageEngine {
             // recoveryWakes() so that tests make it visible.
             recoveryWakes.increment();
             wakeExecutors(g);
-        } else if (r == -ESHUTDOWN) {
-            // Stopped, and PageEngine has not yet seen stopExecutors return: WAIT would return
-            // at once again, so do not spin on it.
+        } else if (r == -ESHUTDOWN || descriptorGone(r)) {
+            // Stopped (or about to be), and PageEngine has not yet seen stopExecutors return:
+            // WAIT would return at once again, so do not spin on it.
             stoppedByModule(g);
             LockSupport.parkNanos(100_000L);
         } else if (r < 0 && r != -Errno.EINTR && r != -ETIMEDOUT) {
@@ -306,7 +318,7 @@ public final class KernelModuleEngine extends PageEngine {
         int seq = (int) INT.getAcquire(mapping, groupControlOffset(g) + GROUP_DONE_SEQ);
         int[] executed = new int[1];
         int r = LibFlexsc.flexsc_km_wait(handle, g, WAIT_EXECUTE, 0, seq, executed);
-        if (r == -ESHUTDOWN || r == -Errno.EPERM || r == -EOPNOTSUPP) {
+        if (r == -ESHUTDOWN || r == -Errno.EPERM || r == -EOPNOTSUPP || descriptorGone(r)) {
             // Stopped, or refused in this thread (seccomp, audit), which stops the registration.
             stoppedByModule(g);
             return 0;
