@@ -24,8 +24,9 @@ import java.util.Locale;
  *                                                  SyscallBatch: app CPU per call, batches of 1, 8, 64, 256
  * ./flexsc bench --study batchloop [--batch 64] [--reps 8] [--seconds 0.7] [--warmup 3]
  *                                                  the batch mechanism alone in steady state (no-op engine)
- * ./flexsc bench --study http [--conns 10,100,1000] [--seconds 5] [--engines E,..] [--policies EXCEPTIONLESS,ADAPTIVE]
- *                                                  the HTTP server under wrk: baselines against FlexscExecutors per engine and policy
+ * ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--servers syscall,jdkhttp,jetty] [--trace] ...
+ *                                                  the HTTP servers under wrk, each in its own JVM pinned to a server CPU
+ *                                                  (wrk on another): see {@link dev.flexsc.bench.http.HttpStudy}
  * ./flexsc bench --study policy [--engine SYSCALL_THREADS] [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
  *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
@@ -144,64 +145,8 @@ public final class Main {
                 BatchStudy.mechanismLoop(batch, reps, seconds, warmup, System.out::println);
             }
             case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
-            case "http" -> httpStudy(Arrays.copyOfRange(args, 1, args.length));
+            case "http" -> dev.flexsc.bench.http.HttpStudy.main(Arrays.copyOfRange(args, 1, args.length));
             default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, batch, batchloop, policy, http)");
-        }
-    }
-
-    /**
-     * {@code --study http}: the HTTP benchmark's baselines against the FlexSC server on the
-     * chosen engines and call policies (default: every engine available here, EXCEPTIONLESS and
-     * ADAPTIVE), wrk on loopback; prints the table.
-     */
-    private static void httpStudy(String[] args) throws Exception {
-        int seconds = 5;
-        int[] conns = {10, 100, 1000};
-        List<dev.flexsc.Engine> engines = null;
-        List<dev.flexsc.CallPolicy> policies = List.of(dev.flexsc.CallPolicy.EXCEPTIONLESS, dev.flexsc.CallPolicy.ADAPTIVE);
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--conns" -> conns = ints(args[++i]);
-                case "--engines" -> engines = enums(dev.flexsc.Engine.class, args[++i]);
-                case "--policies" -> policies = enums(dev.flexsc.CallPolicy.class, args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--seconds S, --conns 10,100,1000, --engines E1,E2, --policies P1,P2)");
-            }
-        }
-        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause();
-        if (noWrk != null) {
-            System.out.println("http study: skipped, " + noWrk);
-            return;
-        }
-        if (engines == null) {
-            engines = new ArrayList<>();
-            for (EngineAvailability a : Flexsc.probe()) {
-                if (a.available() && a.engine() != dev.flexsc.Engine.AUTO) engines.add(a.engine());
-            }
-        }
-        for (EngineAvailability a : Flexsc.probe()) {
-            if (!a.available() && engines.contains(a.engine())) {
-                System.out.println("  " + a.engine() + ": skipped, " + a.reason());
-            }
-        }
-        List<dev.flexsc.Engine> usable = new ArrayList<>();
-        for (dev.flexsc.Engine e : engines) {
-            if (e == dev.flexsc.Engine.AUTO || Flexsc.probe().stream().anyMatch(a -> a.engine() == e && a.available())) usable.add(e);
-        }
-        System.out.println("http study: wrk on loopback, 16 KiB file, keep-alive, " + seconds + " s per cell, "
-                + Runtime.getRuntime().availableProcessors() + " CPUs, JDK " + Runtime.version());
-        java.nio.file.Path root = java.nio.file.Files.createTempDirectory("flexsc-http");
-        try {
-            dev.flexsc.bench.http.StaticFiles.create(root);
-            List<dev.flexsc.bench.http.HttpBench.Row> rows = dev.flexsc.bench.http.HttpBench.run(
-                    HttpServers.studyKinds(usable, policies), conns, seconds, "16k.bin", root, System.err::println);
-            System.out.println(dev.flexsc.bench.http.HttpBench.table(rows));
-        } finally {
-            try (var files = java.nio.file.Files.list(root)) {
-                for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) java.nio.file.Files.delete(f);
-            }
-            java.nio.file.Files.delete(root);
         }
     }
 

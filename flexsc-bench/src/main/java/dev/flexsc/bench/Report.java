@@ -30,6 +30,24 @@ public final class Report {
         }
     }
 
+    /** How the HTTP rows are measured: the report's and docs/benchmarks.md's description. */
+    static final String HTTP_METHOD = "Every server runs in a JVM of its own, pinned with taskset to the server CPU (CPU 0"
+            + " by default) while wrk runs pinned to another (CPU 1), as the published measurements of the same problem do;"
+            + " the server JVM gets -Djdk.virtualThreadScheduler.parallelism and maxPoolSize equal to its CPU count (one"
+            + " JDK carrier per server CPU), and FlexSC's defaults, which divide the CPUs the process may use, give it one"
+            + " carrier there with the syscall side on the same CPU. *CPU us/request* is the server JVM's user + system"
+            + " time over the window (getrusage in the child, so threads that exited count) divided by the requests the"
+            + " server answered in that window; *switches/req* is its voluntary + involuntary context switches over the"
+            + " same window, per request; *busy %* is each CPU's busy share over the window from /proc/stat (the server's"
+            + " CPU first). The JDK HttpServer rows run with -Dsun.net.httpserver.nodelay=true; the real servers' handlers"
+            + " read the file whole (Files or FlexscFiles) and write it. One task per connection in the servers written"
+            + " here.";
+
+    /** Whether an HTTP row's server runs on FlexSC (its label names FlexSC or one of its classes). */
+    static boolean flexscServer(String label) {
+        return label.toLowerCase(Locale.ROOT).contains("flexsc");
+    }
+
     private record SummaryRow(String benchmark, String flexsc, String baseline, double ratio, String why) {}
 
     /** One sentence on why FlexSC's best microbenchmark row wins or loses, from the measured figures. */
@@ -177,20 +195,24 @@ public final class Report {
 
         // 5. HTTP
         body.append("## HTTP static files under wrk\n\n");
-        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause();
+        dev.flexsc.bench.http.HttpBench.Options httpOptions = dev.flexsc.bench.http.HttpBench.Options.defaults();
+        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause(httpOptions.pinning());
         if (noWrk != null) {
             body.append("Skipped: ").append(noWrk).append(".\n\n");
             progress.accept("http: skipped, " + noWrk);
         } else {
             Path root = Files.createTempDirectory("flexsc-http");
             dev.flexsc.bench.http.StaticFiles.create(root);
-            List<dev.flexsc.bench.http.HttpBench.Row> http = dev.flexsc.bench.http.HttpBench.run(
-                    HttpServers.kinds(), plan.httpConnections(), plan.httpSeconds(), "16k.bin", root, progress);
-            body.append("wrk (Debian's package) on loopback, ").append(plan.httpSeconds()).append(" s per cell, 16 KiB")
-                    .append(" file, keep-alive; the servers run in the benchmark's JVM and *CPU us/request* is that")
-                    .append(" process's CPU time per request. One task per connection in every server. The latency")
-                    .append(" columns at one connection do not add up (by hand: 22,523 requests in 3 s on one connection,")
-                    .append(" which wrk timed at 1.88 ms on average): read requests/s there, not p50/p99.\n\n```\n")
+            List<dev.flexsc.bench.http.HttpBench.Row> http;
+            try {
+                http = dev.flexsc.bench.http.HttpBench.run(dev.flexsc.bench.http.HttpServers.kinds(), plan.httpConnections(),
+                        plan.httpSeconds(), "16k.bin", root, httpOptions, progress);
+            } finally {
+                dev.flexsc.bench.http.StaticFiles.delete(root);
+            }
+            body.append("wrk (Debian's package) on loopback, ").append(plan.httpSeconds()).append(" s per cell after a ")
+                    .append(httpOptions.warmupSeconds()).append(" s warm-up per server, 16 KiB file, keep-alive. ")
+                    .append(HTTP_METHOD).append("\n\n```\n")
                     .append(dev.flexsc.bench.http.HttpBench.table(http)).append("```\n\n");
             Map<String, double[][]> series = new LinkedHashMap<>();
             for (dev.flexsc.bench.http.HttpBench.Row r : http) series.putIfAbsent(r.server(), null);
@@ -210,9 +232,9 @@ public final class Report {
             Plots.lines(docs.resolve("bench-http-p99.png"), "HTTP 16 KiB: p99 latency against connections", "connections",
                     "p99 latency (ms)", p99);
             body.append("![HTTP throughput](bench-http.png)\n\n![HTTP p99](bench-http-p99.png)\n\n");
-            var bestF = http.stream().filter(r -> r.server().startsWith("FlexSC"))
+            var bestF = http.stream().filter(r -> flexscServer(r.server()))
                     .max(Comparator.comparingDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec)).orElseThrow();
-            var bestB = http.stream().filter(r -> !r.server().startsWith("FlexSC"))
+            var bestB = http.stream().filter(r -> !flexscServer(r.server()))
                     .max(Comparator.comparingDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec)).orElseThrow();
             double ratio = bestF.requestsPerSec() / bestB.requestsPerSec();
             summary.add(new SummaryRow("HTTP 16 KiB (requests/s)", bestF.server() + ", " + bestF.connections() + " conns",

@@ -18,7 +18,8 @@ public final class HttpTestClient {
 
     /**
      * Sends {@code GET path} (with {@code Connection: close} if asked) and reads the response:
-     * the body of a 200, or null for a 404.
+     * the body of a 200, or null for a 404 or a 400 (Jetty refuses a path out of the root as
+     * a bad request, where the servers written here answer 404).
      *
      * @throws IOException if the connection closed in the head, or for any other status
      */
@@ -38,14 +39,16 @@ public final class HttpTestClient {
         byte[] body = new byte[len];
         new DataInputStream(in).readFully(body);
         if (h.startsWith("HTTP/1.1 200")) return body;
-        if (h.startsWith("HTTP/1.1 404")) return null;
+        if (h.startsWith("HTTP/1.1 404") || h.startsWith("HTTP/1.1 400")) return null;
         throw new IOException("unexpected response: " + h);
     }
 
     /**
      * One connection to {@code port}: every file of {@link StaticFiles} under {@code dir} three
-     * times over keep-alive, byte-exact; two 404s (a missing file, a path out of the root); then
-     * a request with {@code Connection: close}, after which the server must close. 15 requests.
+     * times over keep-alive, byte-exact; a 404 for a missing file; then a request with
+     * {@code Connection: close}, after which the server must close. And a second connection
+     * asking for a path out of the root, which must not be served (Jetty answers 400 and
+     * closes, the servers written here 404). 15 requests.
      */
     public static void exercise(Path dir, int port) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
@@ -57,9 +60,11 @@ public final class HttpTestClient {
                 }
             }
             assertNull(get(in, out, "/missing.bin", false));
-            assertNull(get(in, out, "/../etc/passwd", false));
             assertArrayEquals(Files.readAllBytes(dir.resolve("1k.bin")), get(in, out, "/1k.bin", true));
             assertEquals(-1, in.read(), "the server did not close after Connection: close");
+        }
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            assertNull(get(s.getInputStream(), s.getOutputStream(), "/../etc/passwd", false));
         }
     }
 }
