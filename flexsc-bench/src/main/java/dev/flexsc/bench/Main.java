@@ -27,6 +27,9 @@ import java.util.Locale;
  * ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--servers syscall,jdkhttp,jetty] [--trace] ...
  *                                                  the HTTP servers under wrk, each in its own JVM pinned to a server CPU
  *                                                  (wrk on another): see {@link dev.flexsc.bench.http.HttpStudy}
+ * ./flexsc bench --study coldread [--file PATH] [--size-mib 2048] [--threads 16,256,1000] [--seconds 2] ...
+ *                                                  random 4 KiB reads with the page cache dropped: FlexSC, stock
+ *                                                  virtual threads, platform pools, fio (see {@link dev.flexsc.bench.io.ColdReadStudy})
  * ./flexsc bench --study policy [--engine SYSCALL_THREADS] [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
  *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
@@ -99,7 +102,7 @@ public final class Main {
     }
 
     private static void study(String[] args) throws Exception {
-        if (args.length == 0) throw new IllegalArgumentException("--study needs pagefault, cost or batch");
+        if (args.length == 0) throw new IllegalArgumentException("--study needs one of pagefault, cost, batch, batchloop, policy, http, coldread");
         switch (args[0]) {
             case "pagefault" -> {
                 long mib = 1024;
@@ -146,7 +149,9 @@ public final class Main {
             }
             case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
             case "http" -> dev.flexsc.bench.http.HttpStudy.main(Arrays.copyOfRange(args, 1, args.length));
-            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, batch, batchloop, policy, http)");
+            case "coldread" -> dev.flexsc.bench.io.ColdReadStudy.main(Arrays.copyOfRange(args, 1, args.length));
+            default -> throw new IllegalArgumentException("unknown study " + args[0]
+                    + " (pagefault, cost, batch, batchloop, policy, http, coldread)");
         }
     }
 
