@@ -13,9 +13,12 @@ import java.util.Locale;
  *
  * <pre>
  * ./flexsc bench [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
- *                [--variants DIRECT_FFM,SYSCALL_THREADS,FLEXSC_GREEN,IO_URING,IO_URING_GREEN,...]
- *     defaults: getpid and write64, every variant (engines this machine lacks print a skip line),
- *     1/16/256/1024 threads, 0.4 s warm-up and 0.8 s measured per row (about 2 minutes on 2 cores)
+ *                [--variants all | DIRECT_FFM,FLEXSC_GREEN_ADAPTIVE,IO_URING_GREEN,...] [--no-multicore]
+ *     defaults: getpid, write64 and pwrite4k; Variant.QUICK: direct FFM from platform and stock virtual
+ *     threads, and per engine FlexSC green threads under ADAPTIVE (the default policy) and EXCEPTIONLESS
+ *     (engines this machine lacks print a skip line), each row with its ratio to direct FFM; 1/16/256/1024
+ *     threads, 0.4 s warm-up and 0.8 s measured per row; then the multi-core table (MultiCoreTable).
+ *     About 2 minutes on 2 cores.
  * ./flexsc bench --jmh [JMH options]     the JMH microbenchmarks with JMH's own output
  * ./flexsc bench --full [--docs DIR]     everything; writes DIR/benchmarks.md (default docs/) and PNG plots
  * ./flexsc bench --study pagefault [--size-mib N]   the page-fault study (default 1024 MiB)
@@ -55,18 +58,23 @@ public final class Main {
         }
         double seconds = 0.8, warmup = 0.4;
         int[] threads = {1, 16, 256, 1024};
-        List<CallKind> calls = List.of(CallKind.GETPID, CallKind.WRITE64);
-        List<Variant> variants = List.of(Variant.values());
+        List<CallKind> calls = List.of(CallKind.values());
+        List<Variant> variants = Variant.QUICK;
+        boolean multiCore = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--threads" -> threads = ints(args[++i]);
                 case "--calls" -> calls = enums(CallKind.class, args[++i]);
-                case "--variants" -> variants = enums(Variant.class, args[++i]);
+                case "--variants" -> {
+                    String v = args[++i];
+                    variants = v.equalsIgnoreCase("all") ? List.of(Variant.values()) : enums(Variant.class, v);
+                }
+                case "--no-multicore" -> multiCore = false;
                 default -> {
                     System.err.println("unknown option " + args[i]
-                            + "; usage: ./flexsc bench [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k] [--variants DIRECT_FFM,IO_URING,...] | --jmh ...");
+                            + "; usage: ./flexsc bench [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k] [--variants all|DIRECT_FFM,IO_URING,...] [--no-multicore] | --jmh ...");
                     System.exit(2);
                 }
             }
@@ -81,6 +89,7 @@ public final class Main {
             }
         }
         System.out.println(table(rows));
+        if (multiCore) System.out.println(MultiCoreTable.table(MultiCoreTable.run(warmup, seconds)));
     }
 
     /** The line that heads a run (machine, JDK, timing per row), then each engine's availability. */
