@@ -112,8 +112,8 @@ public final class Report {
                 [--no-hog] [--fio-depth 64] [--engine E] [--policy P]
             ```
 
-            A 2 GiB file of random bytes, created once at `java.io.tmpdir`/flexsc-coldread.dat (`/tmp` here; about
-            10 s to write) and reused while its size matches and it is not sparse; put it on a disk, not tmpfs.
+            A 2 GiB file of random bytes, created once at `java.io.tmpdir`/flexsc-coldread.dat (`/tmp` here; written on
+            first use) and reused while its size matches and it is not sparse; put it on a disk, not tmpfs.
             Before each window the page cache is dropped: `echo 1 > /proc/sys/vm/drop_caches` where that is writable
             (root), else `posix_fadvise(POSIX_FADV_DONTNEED)` on the file, which drops the same pages of that file
             for any user (the output says which). *cached % b/a* is the file's share in the page cache at the start

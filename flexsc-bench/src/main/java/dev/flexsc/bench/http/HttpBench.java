@@ -1,5 +1,7 @@
 package dev.flexsc.bench.http;
 
+import dev.flexsc.bench.ExternalTool;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -7,7 +9,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -96,25 +97,14 @@ public final class HttpBench {
 
     /** Null if wrk and the pinning's taskset can run here, else why not. */
     public static String unavailabilityCause(Pinning pinning) {
-        if (exit("wrk", "--version") == Integer.MIN_VALUE) return "wrk is not installed (apt-get install wrk)";
+        if (ExternalTool.status("wrk", "--version") == Integer.MIN_VALUE) return "wrk is not installed (apt-get install wrk)";
         if (pinning.pinned()) {
             String cpus = Pinning.list(pinning.serverCpus()) + "," + Pinning.list(pinning.clientCpus());
-            if (exit("taskset", "-c", cpus, "true") != 0) {
+            if (ExternalTool.status("taskset", "-c", cpus, "true") != 0) {
                 return "taskset -c " + cpus + " does not run here (util-linux missing, or a CPU outside this process's set)";
             }
         }
         return null;
-    }
-
-    /** The exit status of {@code cmd}, or Integer.MIN_VALUE if it cannot be started or does not end in 10 s. */
-    private static int exit(String... cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) ? p.exitValue() : Integer.MIN_VALUE;
-        } catch (IOException | InterruptedException e) {
-            return Integer.MIN_VALUE;
-        }
     }
 
     /** Runs wrk against every kind at every connection count; {@code file} is the path requested. */
@@ -162,19 +152,11 @@ public final class HttpBench {
     }
 
     /** Runs wrk (pinned to the client CPUs) for {@code seconds} and returns its output. */
-    private static String wrk(int port, int connections, int seconds, String file, Pinning pinning) throws IOException,
-            InterruptedException {
+    private static String wrk(int port, int connections, int seconds, String file, Pinning pinning) throws IOException {
         List<String> cmd = new ArrayList<>(pinning.clientPrefix());
         cmd.addAll(List.of("wrk", "-t" + pinning.wrkThreads(connections), "-c" + connections, "-d" + seconds + "s",
                 "--latency", "--timeout", "5s", "http://127.0.0.1:" + port + "/" + file));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(seconds + 30L, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("wrk did not finish");
-        }
-        if (p.exitValue() != 0) throw new IOException("wrk failed: " + out);
-        return out;
+        return ExternalTool.output(cmd, seconds + 30L);
     }
 
     private static long errors(String out) {

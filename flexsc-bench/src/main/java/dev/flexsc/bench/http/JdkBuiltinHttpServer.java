@@ -10,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -81,14 +80,6 @@ public final class JdkBuiltinHttpServer implements HttpBench.Server {
     @Override
     public void close() throws IOException {
         server.stop(0);
-        executor.shutdownNow();
-        try {
-            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
-                throw new IOException("JDK HttpServer: handlers still running 10 s after stop");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while stopping the JDK HttpServer");
-        }
+        HandlerThreads.stop(executor, "JDK HttpServer");
     }
 }

@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -133,15 +132,7 @@ public final class JettyServer implements HttpBench.Server {
         } catch (Exception e) {
             throw new IOException("Jetty did not stop: " + e, e);
         } finally {
-            executor.shutdownNow();
-        }
-        try {
-            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
-                throw new IOException("Jetty: handlers still running 10 s after stop");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while stopping Jetty");
+            HandlerThreads.stop(executor, "Jetty");
         }
     }
 }

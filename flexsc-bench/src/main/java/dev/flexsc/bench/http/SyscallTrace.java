@@ -1,9 +1,12 @@
 package dev.flexsc.bench.http;
 
+import dev.flexsc.bench.ExternalTool;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -36,26 +39,14 @@ public final class SyscallTrace implements AutoCloseable {
     public static String unavailabilityCause() {
         try {
             if (!Files.isDirectory(Path.of("/sys/kernel/tracing/events"))) {
-                run("mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing");
+                ExternalTool.run(List.of("mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"), 30);
             }
-            String out = run("perf", "trace", "-s", "--", "true");
+            String out = ExternalTool.run(List.of("perf", "trace", "-s", "--", "true"), 30).output();
             return out.contains("syscall") && out.contains("calls") ? null
                     : "perf trace gave no summary here: " + out.lines().filter(l -> !l.isBlank()).findFirst().orElse("(no output)");
         } catch (IOException e) {
             return "perf is not installed (apt-get install linux-perf): " + e.getMessage();
         }
-    }
-
-    private static String run(String... cmd) throws IOException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        try {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly();
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        return out;
     }
 
     /** Attaches to every thread of {@code pid}; the window runs until {@link #stop()}. */

@@ -1,10 +1,11 @@
 package dev.flexsc.bench.io;
 
+import dev.flexsc.bench.ExternalTool;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -21,28 +22,17 @@ public final class Fio {
 
     /** Null if fio runs here, else why not. */
     public static String unavailabilityCause() {
-        try {
-            Process p = new ProcessBuilder("fio", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? null : "fio --version failed";
-        } catch (IOException | InterruptedException e) {
-            return "fio is not installed (apt-get install fio)";
-        }
+        int status = ExternalTool.status("fio", "--version");
+        return status == 0 ? null : status == Integer.MIN_VALUE ? "fio is not installed (apt-get install fio)"
+                : "fio --version failed (status " + status + ")";
     }
 
     /** Runs fio on {@code file} for {@code seconds}: randread, bs 4k, ioengine io_uring, iodepth {@code depth}. */
-    public static Result run(Path file, long size, boolean direct, int depth, int seconds) throws IOException, InterruptedException {
+    public static Result run(Path file, long size, boolean direct, int depth, int seconds) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("fio", "--name=coldread", "--filename=" + file, "--readonly",
                 "--rw=randread", "--bs=4k", "--ioengine=io_uring", "--iodepth=" + depth, "--direct=" + (direct ? 1 : 0),
                 "--size=" + size, "--norandommap", "--time_based", "--runtime=" + seconds, "--output-format=json"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(seconds + 60L, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("fio did not finish");
-        }
-        if (p.exitValue() != 0) throw new IOException("fio failed: " + out);
-        return parse(out);
+        return parse(ExternalTool.output(cmd, seconds + 60L));
     }
 
     /** The figures of fio's JSON output (its first job's read section). */
