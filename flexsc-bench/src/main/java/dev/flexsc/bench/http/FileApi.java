@@ -27,4 +27,18 @@ public enum FileApi {
     public byte[] readAllBytes(Path file) throws IOException {
         return this == FILES ? Files.readAllBytes(file) : FlexscFiles.readAllBytes(file);
     }
+
+    /**
+     * The file a request path names under {@code root}, whole, or null when the path names no
+     * file there (a directory part, "..", or no such file): what the real servers' handlers serve.
+     */
+    public byte[] serve(Path root, String requestPath) throws IOException {
+        String name = HttpRequests.fileName(requestPath);
+        if (name == null) return null;
+        try {
+            return readAllBytes(root.resolve(name));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
+    }
 }

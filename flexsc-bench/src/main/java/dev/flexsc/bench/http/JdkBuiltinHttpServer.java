@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,13 +39,7 @@ public final class JdkBuiltinHttpServer implements HttpBench.Server {
 
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
-            String name = HttpRequests.fileName(ex.getRequestURI().getRawPath());
-            byte[] body;
-            try {
-                body = name == null ? null : files.readAllBytes(root.resolve(name));
-            } catch (NoSuchFileException e) {
-                body = null;
-            }
+            byte[] body = files.serve(root, ex.getRequestURI().getRawPath());
             if (body == null) {
                 ex.sendResponseHeaders(404, -1);
             } else {

@@ -14,7 +14,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
@@ -90,13 +89,7 @@ public final class JettyServer implements HttpBench.Server {
 
         @Override
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
-            String name = HttpRequests.fileName(Request.getPathInContext(request));
-            byte[] body;
-            try {
-                body = name == null ? null : files.readAllBytes(root.resolve(name));
-            } catch (NoSuchFileException e) {
-                body = null;
-            }
+            byte[] body = files.serve(root, Request.getPathInContext(request));
             if (body == null) {
                 Response.writeError(request, response, callback, HttpStatus.NOT_FOUND_404);
                 return true;
