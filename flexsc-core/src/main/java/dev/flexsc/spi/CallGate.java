@@ -26,6 +26,11 @@ public final class CallGate {
     public static final long POST = Long.MIN_VALUE;
 
     private static final int EAGAIN = 11, EOPNOTSUPP = 95;
+    /**
+     * The most read(2), write(2) and the socket calls move in one call (include/linux/fs.h):
+     * a blocking write of more returns this count, so a write continued here stops there too.
+     */
+    private static final long MAX_RW_COUNT = 0x7ffff000L;
     /** recv/send flags (linux/socket.h): don't wait; (recv) wait for the full length. */
     private static final long MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
 
@@ -132,7 +137,8 @@ public final class CallGate {
                 return POST;
             }
             directCalls.increment();
-            if (!write || r <= 0 || r >= a2) {
+            long whole = Math.min(a2, MAX_RW_COUNT); // what one blocking write(2) moves at most
+            if (!write || r <= 0 || r >= whole) {
                 return r; // a read returns what there is, as a blocking read does once data came
             }
             // Part written without waiting. A blocking write goes on until all is written, and
@@ -140,10 +146,10 @@ public final class CallGate {
             // (self: its gate finds it would wait and posts it, one level deep). An error after
             // a partial write is dropped for the count, as the kernel does.
             long done = r;
-            while (done < a2) {
-                r = direct.readWriteNowait(true, a0, a1 + done, a2 - done);
+            while (done < whole) {
+                r = direct.readWriteNowait(true, a0, a1 + done, whole - done);
                 if (r == -EAGAIN || r == -EOPNOTSUPP) {
-                    long rest = self.invoke(nr, a0, a1 + done, a2 - done, 0, 0, 0);
+                    long rest = self.invoke(nr, a0, a1 + done, whole - done, 0, 0, 0);
                     return rest > 0 ? done + rest : done;
                 }
                 if (r <= 0) return done;
@@ -178,12 +184,13 @@ public final class CallGate {
             return POST;
         }
         directCalls.increment();
-        if (nr == SyscallTable.RECVFROM || callerNowait || r <= 0 || r >= a2) return r;
+        long whole = Math.min(a2, MAX_RW_COUNT); // what one blocking send moves at most
+        if (nr == SyscallTable.RECVFROM || callerNowait || r <= 0 || r >= whole) return r;
         long done = r; // part sent without waiting: the rest, as a blocking send would
-        while (done < a2) {
-            r = direct.invoke(nr, a0, a1 + done, a2 - done, a3 | MSG_DONTWAIT, a4, a5);
+        while (done < whole) {
+            r = direct.invoke(nr, a0, a1 + done, whole - done, a3 | MSG_DONTWAIT, a4, a5);
             if (r == -EAGAIN) {
-                long rest = self.invoke(nr, a0, a1 + done, a2 - done, a3, a4, a5);
+                long rest = self.invoke(nr, a0, a1 + done, whole - done, a3, a4, a5);
                 return rest > 0 ? done + rest : done;
             }
             if (r <= 0) return done; // an error after a partial send is dropped for the count
