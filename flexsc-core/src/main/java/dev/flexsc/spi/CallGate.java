@@ -130,6 +130,12 @@ public final class CallGate {
                 posted.increment();
                 return POST;
             }
+            if (a2 == 0) {
+                // Moves nothing, so it cannot wait; and preadv2/pwritev2 return 0 for a zero
+                // length before read(2)/write(2) check the file (EISDIR for a directory).
+                directCalls.increment();
+                return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+            }
             boolean write = nr == SyscallTable.WRITE;
             long r = direct.readWriteNowait(write, a0, a1, a2);
             if (r == -EAGAIN || r == -EOPNOTSUPP) {
