@@ -423,6 +423,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private long awaitResult(UringCall c) throws IOException {
         long total = 0;
         int blocking = -1; // -1 not checked yet, 0 O_NONBLOCK, 1 blocking
+        int readKind = -1; // -1 not checked yet, else FdKinds.shortReads of the descriptor
         while (true) {
             long r = await(c);
             if (c.nowaitProbe && r == -Errno.EOPNOTSUPP) {
@@ -445,18 +446,25 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                     continue;
                 }
             }
-            if (c.nowaitProbe && c.opcode == OP_READ && r > 0 && r < c.len && !c.cancelRequested
-                    && FdKinds.regularOrBlock(c.fd)) {
-                // RWF_NOWAIT stops a buffered read at the first page not in the cache; the
-                // syscall reads on (blocking for the disk) to the end of the range or the file.
-                total += r;
-                c.addr += r;
-                c.len -= (int) r;
-                c.clearNowait();
-                c.rearm();
-                resubmits.increment();
-                enqueue(c);
-                continue;
+            if (c.opcode == OP_READ && r > 0 && r < c.len && !c.cancelRequested) {
+                // A read that may not wait stops early where read(2) reads on: RWF_NOWAIT (the
+                // probe of read) at a buffered file's first page not in the cache; any read the
+                // ring tries without waiting, at each page of /dev/zero or /dev/urandom when a
+                // reschedule is due. Go on from where it stopped: a file once (without the probe
+                // io_uring reads it to the end), a memory device until it is all read.
+                if (readKind < 0) readKind = FdKinds.shortReads(c.fd);
+                boolean onFile = readKind == FdKinds.PAGE_CACHE && c.nowaitProbe;
+                if (onFile || readKind == FdKinds.MEMORY_DEVICE) {
+                    total += r;
+                    c.addr += r;
+                    c.len -= (int) r;
+                    if (c.off >= 0) c.off += r; // pread64: the next bytes
+                    c.clearNowait();
+                    c.rearm();
+                    resubmits.increment();
+                    enqueue(c);
+                    continue;
+                }
             }
             if ((c.opcode == OP_WRITE || c.opcode == OP_SEND) && r > 0 && r < c.len && !c.cancelRequested) {
                 if (blocking < 0) blocking = FdKinds.waitsWhenNotReady(c.fd) ? 1 : 0;

@@ -32,6 +32,8 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * <li>splice with offset pointers: io_uring takes the offset by value and does not write the
  *     advanced offset back; reading the caller's pointer from Java could fault.</li>
  * <li>sendto/recvfrom with an address: the plain SEND/RECV ops have no address on older kernels.</li>
+ * <li>read/write/pread64/pwrite64 of zero bytes: the syscalls still check the file (EISDIR
+ *     for a directory), io_uring returns 0 without looking.</li>
  * <li>fadvise64/madvise with lengths above 2^32-1 (32-bit SQE length before Linux 6.11);
  *     ftruncate with a negative length (the syscall checks it before the descriptor).</li>
  * </ul>
@@ -71,13 +73,13 @@ final class UringOps {
         // read is prepared with RWF_NOWAIT: the engine learns "would block" and then asks
         // O_NONBLOCK whether the syscall would fail with EAGAIN or wait; a short read of a
         // regular file (part of it not cached) is continued (UringEngine.runOnRing).
-        op(READ, OP_READ, c -> c.a2 >= 0 && c.a2 <= MAX_RW_COUNT && rw(c, OP_READ, c.a0, c.a1, c.a2, -1)
+        op(READ, OP_READ, c -> c.a2 > 0 && c.a2 <= MAX_RW_COUNT && rw(c, OP_READ, c.a0, c.a1, c.a2, -1)
                 && nowait(c, RWF_NOWAIT, 0));
-        op(WRITE, OP_WRITE, c -> c.a2 >= 0 && c.a2 <= MAX_RW_COUNT && rw(c, OP_WRITE, c.a0, c.a1, c.a2, -1));
+        op(WRITE, OP_WRITE, c -> c.a2 > 0 && c.a2 <= MAX_RW_COUNT && rw(c, OP_WRITE, c.a0, c.a1, c.a2, -1));
         // pread64/pwrite64 only on a descriptor that can seek (else ESPIPE from the fallback).
-        op(PREAD64, OP_READ, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_RW_COUNT && FdKinds.seekable(c.a0)
+        op(PREAD64, OP_READ, c -> c.a3 >= 0 && c.a2 > 0 && c.a2 <= MAX_RW_COUNT && FdKinds.seekable(c.a0)
                 && rw(c, OP_READ, c.a0, c.a1, c.a2, c.a3));
-        op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_RW_COUNT && FdKinds.seekable(c.a0)
+        op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 > 0 && c.a2 <= MAX_RW_COUNT && FdKinds.seekable(c.a0)
                 && rw(c, OP_WRITE, c.a0, c.a1, c.a2, c.a3));
         // readv(fd, iov, iovcnt): the kernel checks iovcnt against UIO_MAXIOV as the syscall does.
         // readv is not probed: continuing a short vectored read would mean rewriting the

@@ -263,4 +263,63 @@ class UringSafetyTest {
             }
         }
     }
+
+    /**
+     * read(2) of /dev/zero (or /dev/urandom) never comes back short; the kernel's read of those
+     * devices stops after a page when a reschedule is due and the read may not wait (as
+     * io_uring's read is, and the engine's RWF_NOWAIT probe), so on the ring a long read could
+     * return a page (found by the differential fuzzer on IO_URING_SQPOLL, whose polling
+     * thread is due for a reschedule often).
+     */
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"IO_URING", "IO_URING_SQPOLL"})
+    @Timeout(120)
+    void aReadOfDevZeroIsNeverShort(Engine kind) throws Exception {
+        try (UringEngine e = open(kind); Arena a = Arena.ofConfined()) {
+            Syscalls s = e.syscalls();
+            int zero = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, "/dev/zero", O_RDONLY | O_CLOEXEC, 0);
+            int urandom = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, "/dev/urandom", O_RDONLY | O_CLOEXEC, 0);
+            try {
+                MemorySegment buf = a.allocate(256 * 1024);
+                // Load on the other CPU makes the reschedule checks fire, as the fuzzer's runs had it.
+                Thread load = Thread.ofPlatform().daemon().start(() -> {
+                    long x = 0;
+                    while (!Thread.currentThread().isInterrupted()) x += System.nanoTime() & 1;
+                });
+                try {
+                    for (int i = 0; i < 400; i++) {
+                        long len = 4097 + (i * 4099L) % (buf.byteSize() - 4097);
+                        assertEquals(len, s.read(zero, buf.asSlice(0, len)), "read of /dev/zero, " + len + " bytes, round " + i);
+                        assertEquals(len, s.read(urandom, buf.asSlice(0, len)), "read of /dev/urandom, " + len + " bytes, round " + i);
+                    }
+                } finally {
+                    load.interrupt();
+                }
+            } finally {
+                closeDirect(zero);
+                closeDirect(urandom);
+            }
+        }
+    }
+
+    /**
+     * A read of zero bytes: read(2) and pread64(2) still check the file (EISDIR for a
+     * directory), io_uring's read returns 0 without looking. Found by the differential fuzzer.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"IO_URING", "IO_URING_SQPOLL"})
+    void aZeroLengthReadOfADirectoryIsEisdirAsFromTheSyscall(Engine kind) throws Exception {
+        try (UringEngine e = open(kind); Arena a = Arena.ofConfined()) {
+            int dir = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+            try {
+                MemorySegment empty = a.allocate(0);
+                assertEquals(dev.flexsc.Errno.EISDIR, assertThrows(dev.flexsc.ErrnoException.class,
+                        () -> e.syscalls().read(dir, empty)).errno());
+                assertEquals(dev.flexsc.Errno.EISDIR, assertThrows(dev.flexsc.ErrnoException.class,
+                        () -> e.syscalls().pread(dir, empty, 0)).errno());
+            } finally {
+                closeDirect(dir);
+            }
+        }
+    }
 }
