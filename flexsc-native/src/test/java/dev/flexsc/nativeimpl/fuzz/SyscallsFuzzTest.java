@@ -148,13 +148,13 @@ class SyscallsFuzzTest {
             List<String> violations = new ArrayList<>();
             boolean ring = kind == Engine.IO_URING || kind == Engine.IO_URING_SQPOLL;
             for (FuzzOp op : program) {
-                if (ring && op.waitsOnTheRing(a)) continue; // documented: io_uring waits where the syscall says EAGAIN
+                if (ring && op.differsOnTheRing(a)) continue; // documented in docs/engines.md ("Left as they are")
                 boolean ownFd = own >= 0 && op.usesSlot() && (op.slot() == FuzzOp.OWN || op.slot2() == FuzzOp.OWN);
                 String ra = watched(op, () -> op.run(flexsc, a, own, foreign, violations));
                 if (ownFd) {
                     // The direct calls have no engine descriptor to refuse; the engine must refuse it.
                     if (usesOwnInAnFdArgument(op)) {
-                        assertTrue(ra.contains("RefusedCallException"), () -> op + " on the engine's own descriptor "
+                        assertTrue(refusedBeforeTheKernel(op, ra), () -> op + " on the engine's own descriptor "
                                 + own + " gave " + ra);
                     }
                     assertTrue(new java.io.File("/proc/self/fd/" + own).exists(), "the engine's descriptor was closed");
@@ -165,6 +165,10 @@ class SyscallsFuzzTest {
                 java.util.Set<String> refusals = op.refusals();
                 if (refusals != null) {
                     assertTrue(refusals.contains(ra), () -> op + " must be refused with one of " + refusals + ", got " + ra);
+                }
+                if (ring && op.call() == FuzzOp.Call.RENAMEAT && op.path2() == FuzzOp.PathKind.LONG
+                        && ra.equals("ErrnoException ENAMETOOLONG") && rb.startsWith("ErrnoException")) {
+                    continue; // documented: io_uring copies both names before it resolves the old one
                 }
                 assertEquals(rb, ra, () -> kind + (posted ? " posted" : " adaptive") + ": " + op + " differs from the direct call");
             }
@@ -192,18 +196,19 @@ class SyscallsFuzzTest {
 
     /** Whether op passes the OWN slot where its call takes a descriptor (else it is just a number). */
     private static boolean usesOwnInAnFdArgument(FuzzOp op) {
-        boolean first = op.slot() == FuzzOp.OWN;
-        boolean second = op.slot2() == FuzzOp.OWN
-                && (op.call() == FuzzOp.Call.SPLICE || op.call() == FuzzOp.Call.SENDFILE || op.call() == FuzzOp.Call.BATCH);
-        if (!first && !second) return false;
-        // A buffer rule (a closed or foreign segment, a read-only one for a read...) may refuse the call first.
-        return switch (op.buf()) {
-            case CLOSED, FOREIGN -> op.call() == FuzzOp.Call.CLOSE || op.call() == FuzzOp.Call.LSEEK
-                    || op.call() == FuzzOp.Call.FSTAT || op.call() == FuzzOp.Call.FSYNC || op.call() == FuzzOp.Call.FTRUNCATE
-                    || op.call() == FuzzOp.Call.FALLOCATE || op.call() == FuzzOp.Call.FADVISE || op.call() == FuzzOp.Call.SPLICE
-                    || op.call() == FuzzOp.Call.SENDFILE;
-            default -> op.call() != FuzzOp.Call.BATCH || first;
-        };
+        return op.slot() == FuzzOp.OWN || (op.slot2() == FuzzOp.OWN
+                && (op.call() == FuzzOp.Call.SPLICE || op.call() == FuzzOp.Call.SENDFILE || op.call() == FuzzOp.Call.BATCH));
+    }
+
+    /**
+     * A call naming the engine's descriptor never reaches the kernel: it is refused
+     * (RefusedCallException), or an argument check refuses it first (a heap segment where a
+     * native one is needed, a closed or another thread's segment). A batch's adder refuses it.
+     */
+    private static boolean refusedBeforeTheKernel(FuzzOp op, String outcome) {
+        if (op.call() == FuzzOp.Call.BATCH) return outcome.contains("adder ");
+        return java.util.Set.of("RefusedCallException", "IllegalArgumentException", "IllegalStateException",
+                "WrongThreadException").contains(outcome);
     }
 
     @Provide
@@ -227,7 +232,15 @@ class SyscallsFuzzTest {
         Arbitrary<FuzzOp> op = Combinators.combine(call, slot, slot, buf, size, offset, flags, path)
                 .flatAs((c, s1, s2, b, sz, off, fl, p) -> Combinators.combine(path, huge, fill)
                         .as((p2, h, f) -> new FuzzOp(c, s1, s2, b, sz, off, fl, p, p2, h, f)));
-        return op.list().ofMinSize(1).ofMaxSize(8);
+        // Lengths at and past what one read or write moves, on the descriptors where the kernel
+        // touches only what it must: /dev/null, /dev/zero, the files, the pipe and sockets.
+        Arbitrary<FuzzOp> hugeOp = Combinators.combine(
+                Arbitraries.of(FuzzOp.Call.WRITE, FuzzOp.Call.PWRITE, FuzzOp.Call.READ, FuzzOp.Call.PREAD,
+                        FuzzOp.Call.SENDTO, FuzzOp.Call.RECVFROM, FuzzOp.Call.GETRANDOM),
+                Arbitraries.of(Sandbox.NULL, Sandbox.ZERO, Sandbox.F0, Sandbox.PIPE_W, Sandbox.SOCK_B),
+                Arbitraries.longs().between(0, 9000), huge, fill)
+                .as((c, sl, off, h, f) -> new FuzzOp(c, sl, sl, HUGE, 0, off, 0, FuzzOp.PathKind.F0, FuzzOp.PathKind.F0, h, f));
+        return Arbitraries.frequencyOf(Tuple.of(4, op), Tuple.of(1, hugeOp)).list().ofMinSize(1).ofMaxSize(8);
     }
 
     // ---- interrupts and closes of blocked reads, per engine ----
