@@ -507,7 +507,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                     }
                     LockSupport.parkNanos(this, 1_000_000L);
                 } else {
-                    parkUntilFired(pending, call.mayBlock());
+                    pending.parkUntilFired(this, call.mayBlock());
                 }
             }
         } finally {
@@ -661,25 +661,6 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             }
         } catch (IllegalStateException | IOException closedOrFailed) {
             // closed: nobody sleeps on this group any more
-        }
-    }
-
-    /**
-     * A green thread's park until its carrier fires the call: without a timeout; for a call
-     * that may block, in a {@link CancelScope}, the thread registers so that a cancel unparks
-     * it (the caller's loop then cancels the call). Other calls just wait for their result.
-     */
-    private void parkUntilFired(PendingCall pending, boolean cancellable) {
-        CancelScope scope = cancellable ? CancelScope.parking() : null;
-        if (scope == null) {
-            LockSupport.park(this); // the carrier unparks us after fire()
-            return;
-        }
-        try {
-            // Volatile loads after the registration (Dekker with CancelScope.cancel()).
-            if (!scope.isCancelled() && !pending.isFired()) LockSupport.park(this);
-        } finally {
-            scope.unparked();
         }
     }
 

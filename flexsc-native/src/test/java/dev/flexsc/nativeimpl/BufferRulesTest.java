@@ -144,13 +144,7 @@ class BufferRulesTest {
 
     /** Starts {@code call} on a platform thread; the result (or what it threw) lands in {@code out}. */
     private static Thread start(AtomicReference<Object> out, Callable<Object> call) {
-        return Thread.ofPlatform().start(() -> {
-            try {
-                out.set(call.call());
-            } catch (Throwable x) {
-                out.set(x);
-            }
-        });
+        return StuckCallTest.caller(out, call);
     }
 
     /** An automatic arena's segment; {@code freed} is set once the GC has freed its memory. */
@@ -189,31 +183,10 @@ class BufferRulesTest {
     @Timeout(60)
     void anAutomaticArenaStaysAllocatedUntilItsCallCompleted(Where w) throws Exception {
         try (Calls c = open(w)) {
-            int[] p = pipe();
-            try {
-                AtomicBoolean freed = new AtomicBoolean();
-                AtomicReference<Object> out = new AtomicReference<>();
-                warmUp(c.sys());
-                // The segment is only an argument: once read() has taken its address, nothing
-                // but the call's own frame could keep it alive.
-                Thread t = start(out, () -> c.sys().read(p[0], tracked(freed))); // blocks: nobody writes yet
-                Thread.sleep(200);
-                assertNull(out.get(), "the read did not block");
-                collect(freed, 1500);
-                boolean freedInFlight = freed.get();
-                if (freedInFlight) {
-                    closeDirect(p[1]); // end the read without writing into freed memory
-                    p[1] = -1;
-                } else {
-                    assertEquals(3, DirectSyscalls.raw(1, p[1], TestSupport.bytes(Arena.global(), "abc").address(), 3, 0, 0, 0));
-                }
-                t.join(10_000);
-                assertFalse(freedInFlight, "the GC freed the buffer of a read that was still in flight");
-                assertEquals(3L, out.get());
-            } finally {
-                closeDirect(p[0]);
-                if (p[1] >= 0) closeDirect(p[1]);
-            }
+            warmUp(c.sys());
+            // The segment is only an argument: once read() has taken its address, nothing but
+            // the call's own frame could keep it alive.
+            assertStaysAllocatedWhileBlocked((fd, freed) -> () -> c.sys().read(fd, tracked(freed)));
         }
     }
 
@@ -222,37 +195,49 @@ class BufferRulesTest {
     @Timeout(60)
     void aBatchKeepsItsAutomaticSegmentsUntilTheyAreReaped(Where w) throws Exception {
         try (Calls c = open(w)) {
-            int[] p = pipe();
-            try {
-                AtomicBoolean freed = new AtomicBoolean();
-                AtomicReference<Object> out = new AtomicReference<>();
-                Thread t = start(out, () -> {
-                    try (SyscallBatch b = c.sys().batch()) {
-                        MemorySegment buf = Arena.ofAuto().allocate(64);
-                        CLEANER.register(buf.scope(), () -> freed.set(true));
-                        SyscallBatch.Result r = b.read(p[0], buf);
-                        buf = null;
-                        b.submit();
-                        return r.get();
-                    }
-                });
-                Thread.sleep(200);
-                assertNull(out.get(), "the read did not block");
-                collect(freed, 1500);
-                boolean freedInFlight = freed.get();
-                if (freedInFlight) {
-                    closeDirect(p[1]);
-                    p[1] = -1;
-                } else {
-                    assertEquals(2, DirectSyscalls.raw(1, p[1], TestSupport.bytes(Arena.global(), "ab").address(), 2, 0, 0, 0));
+            assertStaysAllocatedWhileBlocked((fd, freed) -> () -> {
+                try (SyscallBatch b = c.sys().batch()) {
+                    SyscallBatch.Result r = b.read(fd, tracked(freed)); // only the batch references it
+                    b.submit();
+                    return r.get();
                 }
-                t.join(10_000);
-                assertFalse(freedInFlight, "the GC freed the buffer of a batched read that was still in flight");
-                assertEquals(2L, out.get());
-            } finally {
-                closeDirect(p[0]);
-                if (p[1] >= 0) closeDirect(p[1]);
+            });
+        }
+    }
+
+    /** A read into an automatic arena's segment, given the pipe's read end and the flag its freeing sets. */
+    @FunctionalInterface
+    private interface TrackedRead {
+        Callable<Object> on(int fd, AtomicBoolean freed);
+    }
+
+    /**
+     * Starts {@code read} on an empty pipe, collects garbage while it is blocked, then
+     * writes three bytes: the buffer must not have been freed before the read returned them.
+     * If it was, the pipe is closed instead, so that nothing writes into freed memory.
+     */
+    private static void assertStaysAllocatedWhileBlocked(TrackedRead read) throws Exception {
+        int[] p = pipe();
+        try {
+            AtomicBoolean freed = new AtomicBoolean();
+            AtomicReference<Object> out = new AtomicReference<>();
+            Thread t = start(out, read.on(p[0], freed)); // blocks: nobody writes yet
+            Thread.sleep(200);
+            assertNull(out.get(), "the read did not block");
+            collect(freed, 1500);
+            boolean freedInFlight = freed.get();
+            if (freedInFlight) {
+                closeDirect(p[1]); // end the read without writing into freed memory
+                p[1] = -1;
+            } else {
+                assertEquals(3, DirectSyscalls.raw(1, p[1], TestSupport.bytes(Arena.global(), "abc").address(), 3, 0, 0, 0));
             }
+            t.join(10_000);
+            assertFalse(freedInFlight, "the GC freed the buffer of a read that was still in flight");
+            assertEquals(3L, out.get());
+        } finally {
+            closeDirect(p[0]);
+            if (p[1] >= 0) closeDirect(p[1]);
         }
     }
 

@@ -31,8 +31,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * SIGKILL ends (madvise(MADV_POPULATE_WRITE) over userfaultfd memory).
  */
 class StuckCallTest {
-    /** What the caller's thread ended with: its value, or what it threw; null while it runs. */
-    private static Thread caller(AtomicReference<Object> out, Callable<Object> call) {
+    /** Runs {@code call} on a new platform thread; {@code out} gets its value or what it threw (null while it runs). */
+    static Thread caller(AtomicReference<Object> out, Callable<Object> call) {
         return Thread.ofPlatform().start(() -> {
             try {
                 out.set(call.call());
@@ -40,6 +40,19 @@ class StuckCallTest {
                 out.set(t);
             }
         });
+    }
+
+    /**
+     * Waits for {@code e} to hold a call, closes the engine (which gives up on the call after
+     * its close timeout) and checks that the caller has not got its call back 300 ms later.
+     */
+    private static HeldPageEngine.Held closeWhileHeld(HeldPageEngine e, AtomicReference<Object> out, String what) throws Exception {
+        HeldPageEngine.Held h = e.awaitHeld(5000);
+        assertNotNull(h, "the call was not posted");
+        e.close();
+        Thread.sleep(300);
+        assertNull(out.get(), what + " (it returned " + out.get() + ")");
+        return h;
     }
 
     /** The held call's buffer argument (args[1]) as the kernel would see it. */
@@ -54,12 +67,8 @@ class StuckCallTest {
         byte[] heap = new byte[64];
         AtomicReference<Object> out = new AtomicReference<>();
         Thread t = caller(out, () -> e.syscalls().read(1000, heap));
-        HeldPageEngine.Held h = e.awaitHeld(5000);
-        assertNotNull(h, "the read was not posted");
-        e.close(); // gives up on the held call after 200 ms
-        Thread.sleep(300);
-        assertNull(out.get(), "the caller got its call back while the call may still write the"
-                + " native copy of its heap buffer (freed when the call returns): " + out.get());
+        HeldPageEngine.Held h = closeWhileHeld(e, out, "the caller got its call back while the call may"
+                + " still write the native copy of its heap buffer (freed when the call returns)");
         kernelView(h, 64).fill((byte) 7); // the stuck read completes at last
         e.complete(h, 64);
         t.join(5000);
@@ -76,11 +85,7 @@ class StuckCallTest {
         MemorySegment buf = Arena.global().allocate(32); // the caller's own, used in place
         AtomicReference<Object> out = new AtomicReference<>();
         Thread t = caller(out, () -> e.syscalls().pread(1000, buf, 0));
-        HeldPageEngine.Held h = e.awaitHeld(5000);
-        assertNotNull(h);
-        e.close();
-        Thread.sleep(300);
-        assertNull(out.get(), "the call returned to its caller while the kernel may still write its buffer");
+        HeldPageEngine.Held h = closeWhileHeld(e, out, "the call returned to its caller while the kernel may still write its buffer");
         kernelView(h, 32).fill((byte) 3);
         e.complete(h, 32);
         t.join(5000);
@@ -102,11 +107,8 @@ class StuckCallTest {
                 return new long[] {r.get(), pid.get()};
             }
         });
-        HeldPageEngine.Held h = e.awaitHeld(5000);
-        assertNotNull(h);
-        e.close();
-        Thread.sleep(300);
-        assertNull(out.get(), "submit returned while a call of the batch may still write the batch's native copy");
+        HeldPageEngine.Held h = closeWhileHeld(e, out, "submit returned while a call of the batch may still write"
+                + " the batch's native copy");
         kernelView(h, 16).fill((byte) 5);
         e.complete(h, 16);
         t.join(5000);

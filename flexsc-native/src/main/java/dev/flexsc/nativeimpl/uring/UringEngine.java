@@ -774,7 +774,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 if (cancelWanted) {
                     LockSupport.parkNanos(this, 2_000_000L); // re-cancel until the call completes
                 } else {
-                    parkUntilFired(pending, mayBlock);
+                    pending.parkUntilFired(this, mayBlock);
                 }
             }
             if (!c.isDone()) { // fired because close() gave up on the call: it may still run
@@ -784,25 +784,6 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             if (interrupted) Thread.currentThread().interrupt();
         }
         return finish(c, interrupted);
-    }
-
-    /**
-     * A green thread's park until its carrier fires the call: without a timeout; for a call
-     * that may block, in a {@link CancelScope}, the thread registers so that a cancel unparks
-     * it (the caller's loop then cancels the call). Other calls just wait for their result.
-     */
-    private void parkUntilFired(CarrierCall pending, boolean cancellable) {
-        CancelScope scope = cancellable ? CancelScope.parking() : null;
-        if (scope == null) {
-            LockSupport.park(this); // the carrier unparks us after fire()
-            return;
-        }
-        try {
-            // Volatile loads after the registration (Dekker with CancelScope.cancel()).
-            if (!scope.isCancelled() && !pending.isFired()) LockSupport.park(this);
-        } finally {
-            scope.unparked();
-        }
     }
 
     /**
