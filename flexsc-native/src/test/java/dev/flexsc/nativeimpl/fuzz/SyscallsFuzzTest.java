@@ -149,14 +149,12 @@ class SyscallsFuzzTest {
             boolean ring = kind == Engine.IO_URING || kind == Engine.IO_URING_SQPOLL;
             for (FuzzOp op : program) {
                 if (ring && op.differsOnTheRing(a)) continue; // documented in docs/engines.md ("Left as they are")
-                boolean ownFd = own >= 0 && op.usesSlot() && (op.slot() == FuzzOp.OWN || op.slot2() == FuzzOp.OWN);
+                // The engine's descriptor where the call takes a descriptor: the direct calls have
+                // nothing to refuse, so only the engine runs it, and must refuse it.
+                boolean ownFd = own >= 0 && op.usesSlot() && usesOwnInAnFdArgument(op);
                 String ra = watched(op, () -> op.run(flexsc, a, own, foreign, violations));
                 if (ownFd) {
-                    // The direct calls have no engine descriptor to refuse; the engine must refuse it.
-                    if (usesOwnInAnFdArgument(op)) {
-                        assertTrue(refusedBeforeTheKernel(op, ra), () -> op + " on the engine's own descriptor "
-                                + own + " gave " + ra);
-                    }
+                    assertTrue(refusedBeforeTheKernel(op, ra), () -> op + " on the engine's own descriptor " + own + " gave " + ra);
                     assertTrue(new java.io.File("/proc/self/fd/" + own).exists(), "the engine's descriptor was closed");
                     continue;
                 }
