@@ -367,12 +367,12 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             for (int i = 0; i < callerSpin; i++) {
                 // Acquire: pairs with the executor's release store of DONE, so ret is visible.
                 if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
-                    return closedIfInterruptedByClose(call, reap(g, index, e));
+                    return closedIfInterruptedByClose(call, reap(g, index, e), false);
                 }
                 Thread.onSpinWait();
             }
         } catch (IllegalStateException released) {
-            return awaitAfterStop(g, index, e, call);
+            return awaitAfterStop(g, index, e, call, false);
         }
         boolean interrupted = false;
         long doneSeqOff = groupOff[g] + GROUP_DONE_SEQ;
@@ -383,13 +383,13 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 try {
                     s = (int) INT.getAcquire(m, e + ENTRY_STATUS);
                     if (s == STATUS_DONE) {
-                        return closedIfInterruptedByClose(call, reap(g, index, e));
+                        return closedIfInterruptedByClose(call, reap(g, index, e), interrupted);
                     }
                 } catch (IllegalStateException released) {
-                    return awaitAfterStop(g, index, e, call); // close released the mapping under us
+                    return awaitAfterStop(g, index, e, call, interrupted); // close released the mapping under us
                 }
                 if (executorsStopped) {
-                    return awaitAfterStop(g, index, e, call);
+                    return awaitAfterStop(g, index, e, call, interrupted);
                 }
                 if (Thread.interrupted()) {
                     interrupted = true;
@@ -415,7 +415,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                         INT.getAndAdd(m, waitersOff, -1);
                     }
                 } catch (IllegalStateException released) {
-                    return awaitAfterStop(g, index, e, call);
+                    return awaitAfterStop(g, index, e, call, interrupted);
                 }
             }
         } finally {
@@ -472,12 +472,12 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
                 // Acquire: pairs with the executor's release store of DONE, so ret is visible.
                 if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
-                    return closedIfInterruptedByClose(call, reap(g, index, e));
+                    return closedIfInterruptedByClose(call, reap(g, index, e), false);
                 }
                 Thread.onSpinWait();
             }
         } catch (IllegalStateException released) {
-            return awaitAfterStop(g, index, e, call);
+            return awaitAfterStop(g, index, e, call, false);
         }
         PendingCall pending = new PagePendingCall(this, g, e, Thread.currentThread(), woke);
         carrier.watch(pending);
@@ -489,12 +489,12 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                     try {
                         // Acquire: the carrier saw DONE (or the engine stopped); ret is visible.
                         if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
-                            return closedIfInterruptedByClose(call, reap(g, index, e));
+                            return closedIfInterruptedByClose(call, reap(g, index, e), interrupted);
                         }
                     } catch (IllegalStateException released) {
                         // close released the mapping: the entry is read through the stuck view
                     }
-                    return awaitAfterStop(g, index, e, call); // fired before DONE: the executors stopped
+                    return awaitAfterStop(g, index, e, call, interrupted); // fired before DONE: the executors stopped
                 }
                 if (Thread.interrupted()) {
                     interrupted = true;
@@ -668,10 +668,12 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
      * A call's result as its caller gets it: a blocking call that close() knocked out of the
      * kernel (stopping an executor signals it: the call ends with EINTR) fails with
      * EngineClosedException, as the contract of {@link FlexscEngine#close()} says, unless its
-     * own thread was interrupted or its scope cancelled (then EINTR is what it asked for).
+     * own thread was interrupted (the wait loops clear the flag while they wait: {@code
+     * interrupted} says they did) or its scope cancelled: then EINTR is what it asked for.
      */
-    private long closedIfInterruptedByClose(SyscallTable.Call call, long ret) throws EngineClosedException {
-        if (ret == -EINTR && closed && call.mayBlock() && !Thread.currentThread().isInterrupted()
+    private long closedIfInterruptedByClose(SyscallTable.Call call, long ret, boolean interrupted)
+            throws EngineClosedException {
+        if (ret == -EINTR && closed && call.mayBlock() && !interrupted && !Thread.currentThread().isInterrupted()
                 && !CancelScope.requested()) { // volatile read of closed: set before the executors are stopped
             throw new EngineClosedException(call.name() + ": the engine was closed while the call was blocked;"
                     + " it was interrupted and did not complete");
@@ -695,14 +697,15 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
      * waiting for it, polling the stuck view, and gets its result when it ends. The memory the
      * call was given is never handed back while the kernel may still use it.
      */
-    private long awaitAfterStop(int g, int index, long e, SyscallTable.Call call) throws IOException {
+    private long awaitAfterStop(int g, int index, long e, SyscallTable.Call call, boolean interruptedBefore)
+            throws IOException {
         MemorySegment m = pagesAfterStop();
         // CAS: the entry is ours again only if no executor claimed it.
         if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
             release(g, index);
             throw new EngineClosedException(call.name() + ": the engine was closed before the call ran");
         }
-        boolean interrupted = false;
+        boolean interrupted = interruptedBefore; // the caller cleared the flag while it waited
         long pause = 1_000_000L;
         try {
             // Acquire: pairs with the executor's release store of DONE, so ret is visible.
@@ -717,9 +720,9 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             // Release: the executor is done with the entry; FREE is for diagnostics only.
             INT.setRelease(m, e + ENTRY_STATUS, STATUS_FREE);
             release(g, index);
-            return closedIfInterruptedByClose(call, ret);
+            return closedIfInterruptedByClose(call, ret, interrupted);
         } finally {
-            if (interrupted) Thread.currentThread().interrupt();
+            if (interrupted && !interruptedBefore) Thread.currentThread().interrupt(); // the caller restores its own
         }
     }
 

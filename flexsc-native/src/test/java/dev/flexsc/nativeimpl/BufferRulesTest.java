@@ -38,7 +38,7 @@ class BufferRulesTest {
     private static final int NR_MMAP = 9;
     private static final byte CANARY = (byte) 0xA5;
 
-    enum Where { DIRECT, SYSCALL_THREADS, IO_URING, IO_URING_SQPOLL }
+    enum Where { DIRECT, SYSCALL_THREADS, IO_URING, IO_URING_SQPOLL, KERNEL_MODULE }
 
     /** The calls of {@code w} and the engine to close (null for the direct baseline). */
     private record Calls(Syscalls sys, FlexscEngine engine) implements AutoCloseable {
@@ -179,7 +179,7 @@ class BufferRulesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Where.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL"})
+    @EnumSource(value = Where.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL", "KERNEL_MODULE"})
     @Timeout(60)
     void anAutomaticArenaStaysAllocatedUntilItsCallCompleted(Where w) throws Exception {
         try (Calls c = open(w)) {
@@ -191,7 +191,7 @@ class BufferRulesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Where.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL"})
+    @EnumSource(value = Where.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL", "KERNEL_MODULE"})
     @Timeout(60)
     void aBatchKeepsItsAutomaticSegmentsUntilTheyAreReaped(Where w) throws Exception {
         try (Calls c = open(w)) {
@@ -242,7 +242,7 @@ class BufferRulesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Where.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL"})
+    @EnumSource(value = Where.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL", "KERNEL_MODULE"})
     @Timeout(60)
     void aSharedArenaClosedByAnotherThreadDuringTheCallIsNeverWritten(Where w) throws Exception {
         try (Calls c = open(w)) {

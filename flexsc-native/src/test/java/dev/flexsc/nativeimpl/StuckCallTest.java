@@ -156,7 +156,7 @@ class StuckCallTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Engine.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL"})
+    @EnumSource(value = Engine.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL", "KERNEL_MODULE"})
     @Timeout(60)
     void aRealCallThatNothingCancelsIsWaitedForAfterClose(Engine kind) throws Exception {
         String[] why = new String[1];
