@@ -207,8 +207,18 @@ public final class FlexscFileChannel extends FileChannel {
      * call has returned. Returns -1 only if end() is about to throw.
      */
     private long io(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
+        if (uninterruptible) {
+            return ioInBracket(call, completedAtLeast, false);
+        }
+        try {
+            return ioInBracket(call, completedAtLeast, true);
+        } catch (IOException e) {
+            throw ChannelIo.afterInterrupt(this, e); // an interrupt that got there before the JDK's interruptor
+        }
+    }
+
+    private long ioInBracket(ChannelIo.FdCall call, long completedAtLeast, boolean interruptible) throws IOException {
         boolean completed = false;
-        boolean interruptible = !uninterruptible;
         if (interruptible) begin();
         try {
             long r = calls.run(() -> fd.run(this, call)); // -1 if closed before or under the call: end() reports it

@@ -175,6 +175,14 @@ public final class FlexscSocketChannel extends SocketChannel {
     // ---- the bracket around every call (see FlexscFileChannel.io) ----
 
     private long io(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
+        try {
+            return ioInBracket(call, completedAtLeast);
+        } catch (IOException e) {
+            throw ChannelIo.afterInterrupt(this, e); // an interrupt that got there before the JDK's interruptor
+        }
+    }
+
+    private long ioInBracket(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
         boolean completed = false;
         begin();
         try {

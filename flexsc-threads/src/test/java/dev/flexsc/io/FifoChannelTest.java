@@ -86,10 +86,23 @@ class FifoChannelTest {
         return seen.get();
     }
 
+    /** How the blocked reader is woken, and what it must then throw and keep as interrupt status. */
+    private enum How {
+        CLOSE(AsynchronousCloseException.class, false), INTERRUPT(ClosedByInterruptException.class, true);
+
+        final Class<?> thrown;
+        final boolean interruptStatus;
+
+        How(Class<?> thrown, boolean interruptStatus) {
+            this.thrown = thrown;
+            this.interruptStatus = interruptStatus;
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Engine.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL"})
     @Timeout(120)
-    void closeWakesAReadBlockedOnAFifo(Engine kind) throws Exception {
+    void closeOrInterruptWakesAReadBlockedOnAFifo(Engine kind) throws Exception {
         Path fifo = fifo();
         Thread[] reader = new Thread[1];
         // The JDK, on a platform thread (READ and WRITE: O_RDWR, so open does not wait for a writer).
@@ -98,34 +111,20 @@ class FifoChannelTest {
             assertEquals(AsynchronousCloseException.class, ((Throwable) s[0]).getClass());
         }
         try (FlexscRuntime rt = runtime(kind, CallPolicy.EXCEPTIONLESS)) {
-            for (On on : On.values()) {
-                for (boolean direct : new boolean[] {false, true}) {
-                    FlexscFileChannel ch = FlexscFileChannel.open(rt.syscalls(), fifo, READ, WRITE);
-                    ByteBuffer bb = direct ? ByteBuffer.allocateDirect(16) : ByteBuffer.allocate(16);
-                    Object[] s = blockedThen(on, rt, () -> ch.read(bb), () -> close(ch), reader);
-                    String where = kind + " " + on + (direct ? " direct" : " heap");
-                    assertNotNull(s[0], where + ": the read returned normally");
-                    assertEquals(AsynchronousCloseException.class, ((Throwable) s[0]).getClass(), where + ": " + s[0]);
-                    assertEquals(false, s[1], where + ": interrupt status");
-                    assertFalse(ch.isOpen());
+            for (How how : How.values()) {
+                for (On on : On.values()) {
+                    for (boolean direct : new boolean[] {false, true}) {
+                        FlexscFileChannel ch = FlexscFileChannel.open(rt.syscalls(), fifo, READ, WRITE);
+                        ByteBuffer bb = direct ? ByteBuffer.allocateDirect(16) : ByteBuffer.allocate(16);
+                        Runnable wake = how == How.CLOSE ? () -> close(ch) : () -> reader[0].interrupt();
+                        Object[] s = blockedThen(on, rt, () -> ch.read(bb), wake, reader);
+                        String where = kind + " " + how + " " + on + (direct ? " direct" : " heap");
+                        assertNotNull(s[0], where + ": the read returned normally");
+                        assertEquals(how.thrown, s[0].getClass(), where + ": " + s[0]);
+                        assertEquals(how.interruptStatus, s[1], where + ": interrupt status");
+                        assertFalse(ch.isOpen());
+                    }
                 }
-            }
-        }
-    }
-
-    @ParameterizedTest
-    @EnumSource(value = Engine.class, names = {"SYSCALL_THREADS", "IO_URING", "IO_URING_SQPOLL"})
-    @Timeout(120)
-    void anInterruptWakesAReadBlockedOnAFifo(Engine kind) throws Exception {
-        Path fifo = fifo();
-        try (FlexscRuntime rt = runtime(kind, CallPolicy.EXCEPTIONLESS)) {
-            for (On on : On.values()) {
-                FlexscFileChannel ch = FlexscFileChannel.open(rt.syscalls(), fifo, READ, WRITE);
-                Thread[] reader = new Thread[1];
-                Object[] s = blockedThen(on, rt, () -> ch.read(ByteBuffer.allocate(16)), () -> reader[0].interrupt(), reader);
-                assertEquals(ClosedByInterruptException.class, ((Throwable) s[0]).getClass(), kind + " " + on + ": " + s[0]);
-                assertEquals(true, s[1]);
-                assertFalse(ch.isOpen());
             }
         }
     }
