@@ -33,7 +33,8 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  *     advanced offset back; reading the caller's pointer from Java could fault.</li>
  * <li>sendto/recvfrom with an address: the plain SEND/RECV ops have no address on older kernels.</li>
  * <li>read/write/pread64/pwrite64 of zero bytes: the syscalls still check the file (EISDIR
- *     for a directory), io_uring returns 0 without looking.</li>
+ *     for a directory), io_uring returns 0 without looking; splice of zero bytes: the syscall
+ *     returns 0 before it looks at the descriptors, io_uring checks them.</li>
  * <li>fadvise64/madvise with lengths above 2^32-1 (32-bit SQE length before Linux 6.11);
  *     ftruncate with a negative length (the syscall checks it before the descriptor).</li>
  * </ul>
@@ -104,7 +105,7 @@ final class UringOps {
         // renameat2(olddirfd, oldpath, newdirfd, newpath, flags): len = newdirfd, addr2 = newpath.
         op(RENAMEAT2, OP_RENAMEAT, c -> sqe(c, OP_RENAMEAT, c.a0, c.a3, c.a1, c.a2, (int) c.a4));
         // splice(fd_in, NULL, fd_out, NULL, len, flags) only: -1 = "use the file position".
-        op(SPLICE, OP_SPLICE, c -> c.a1 == 0 && c.a3 == 0 && c.a4 >= 0 && c.a4 <= MAX_U32
+        op(SPLICE, OP_SPLICE, c -> c.a1 == 0 && c.a3 == 0 && c.a4 > 0 && c.a4 <= MAX_U32
                 && (c.a5 & SPLICE_F_FD_IN_FIXED) == 0 && splice(c));
         // accept4(fd, addr, addrlen*, flags): addr2 = addrlen pointer.
         // With IORING_ACCEPT_DONTWAIT (6.10) as a probe; without it, an O_NONBLOCK listener

@@ -299,8 +299,9 @@ class UringSafetyTest {
     }
 
     /**
-     * A read of zero bytes: read(2) and pread64(2) still check the file (EISDIR for a
-     * directory), io_uring's read returns 0 without looking. Found by the differential fuzzer.
+     * Calls of zero bytes: read(2) and pread64(2) still check the file (EISDIR for a
+     * directory), io_uring's read returns 0 without looking; splice(2) returns 0 before it
+     * checks the descriptors, io_uring's splice checks them first. Found by the fuzzer.
      */
     @ParameterizedTest
     @EnumSource(value = Engine.class, names = {"IO_URING", "IO_URING_SQPOLL"})
@@ -313,6 +314,9 @@ class UringSafetyTest {
                         () -> e.syscalls().read(dir, empty)).errno());
                 assertEquals(dev.flexsc.Errno.EISDIR, assertThrows(dev.flexsc.ErrnoException.class,
                         () -> e.syscalls().pread(dir, empty, 0)).errno());
+                // splice(2) of zero bytes returns 0 before it looks at the descriptors; io_uring's checks them.
+                assertEquals(0, DirectSyscalls.syscalls().splice(dir, -1, -1, -1, 0, 0));
+                assertEquals(0, e.syscalls().splice(dir, -1, -1, -1, 0, 0));
             } finally {
                 closeDirect(dir);
             }
