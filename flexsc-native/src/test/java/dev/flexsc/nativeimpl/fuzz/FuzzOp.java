@@ -72,7 +72,7 @@ record FuzzOp(Call call, int slot, int slot2, FuzzBuffer.Kind buf, int size, lon
      */
     boolean differsOnTheRing(Sandbox box) {
         if (buf == FuzzBuffer.Kind.HUGE && (slot == Sandbox.F0 || slot == Sandbox.F1 || slot >= Sandbox.FIXED)
-                && (call == Call.READ || call == Call.WRITE)) {
+                && (call == Call.READ || call == Call.WRITE || call == Call.READV || call == Call.WRITEV)) {
             return true;
         }
         return switch (call) {
