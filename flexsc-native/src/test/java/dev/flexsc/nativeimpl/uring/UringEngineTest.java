@@ -193,7 +193,7 @@ class UringEngineTest {
             assertTrue(e.routing().contains("getpid"), e.routing());
             EngineAvailability probe = Flexsc.probe().stream().filter(x -> x.engine() == kind).findFirst().orElseThrow();
             assertTrue(probe.available());
-            assertTrue(probe.routing().contains("pwrite64") && probe.routing().contains("fallback for: fstat lseek getpid"),
+            assertTrue(probe.routing().contains("pwrite64") && probe.routing().contains("fallback for: fstat poll lseek getpid"),
                     probe.toString());
         }
     }
