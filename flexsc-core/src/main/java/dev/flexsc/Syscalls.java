@@ -133,6 +133,14 @@ public final class Syscalls {
         return CallMemory.inPlace(seg, "usableInPlace");
     }
 
+    /**
+     * The same calls through the same engine, each one counted in {@code calls} (also
+     * readiness waits and each call of a batch): what a provider reports as the calls it made.
+     */
+    public Syscalls counting(java.util.concurrent.atomic.LongAdder calls) {
+        return new Syscalls(new CountingInvoker(invoker, Objects.requireNonNull(calls, "calls")));
+    }
+
     // ---- batches ----
 
     /**
