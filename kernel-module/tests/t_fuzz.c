@@ -15,6 +15,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -418,11 +419,16 @@ static int prog_run_one(uint64_t seed, int kill_after_ms)
 	if (pid == 0)
 		prog_child(seed);
 	int st = -1;
-	for (int i = 0; i < kill_after_ms + 5000; i++) {
+	/* Wall-clock deadlines: a usleep(1000) can take tens of ms on a loaded TCG host. */
+	uint64_t kill_at = ft_now_ns() + (uint64_t)kill_after_ms * 1000000, give_up = kill_at + 5000000000ull;
+	bool killed = false;
+	while (ft_now_ns() < give_up) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return 0;
-		if (i == kill_after_ms)
+		if (!killed && ft_now_ns() >= kill_at) {
 			kill(pid, SIGKILL);
+			killed = true;
+		}
 		usleep(1000);
 	}
 	printf("# fuzz program seed %#llx did not die in 5 s after SIGKILL (rerun: t_fuzz prog %#llx)\n",
@@ -432,12 +438,16 @@ static int prog_run_one(uint64_t seed, int kill_after_ms)
 	return -1;
 }
 
+/* Programs and scribbling processes each phase runs at the least (coverage, not time). */
+#define MIN_RUNS 3
+
 static void prog_fuzz(uint64_t ns)
 {
 	uint64_t end = ft_now_ns() + ns;
 	int programs = 0, stuck = 0;
 
-	while (ft_now_ns() < end) {
+	/* At least MIN_RUNS programs however slow the host: the budget bounds the extra ones. */
+	while (programs < MIN_RUNS || ft_now_ns() < end) {
 		uint64_t seed = rnd() | 1;
 		if (prog_run_one(seed, 20 + (int)(rnd() % 300)))
 			stuck++;
@@ -445,7 +455,6 @@ static void prog_fuzz(uint64_t ns)
 	}
 	printf("# fuzz: %d programs\n", programs);
 	ft_check(stuck == 0, "fuzz.programs_die_on_kill", "%d of %d programs hung after SIGKILL (seeds above)", stuck, programs);
-	ft_check(programs >= 3, "fuzz.programs_ran", "%d programs", programs);
 }
 
 int main(int argc, char **argv)
@@ -474,7 +483,7 @@ int main(int argc, char **argv)
 
 	uint64_t end = ft_now_ns() + (uint64_t)(secs / 2 * 1e9);
 	int children = 0, stuck = 0, bad = 0;
-	while (ft_now_ns() < end) {
+	while (children < MIN_RUNS || ft_now_ns() < end) {
 		uint64_t cseed = rnd() | 1;
 		fflush(stdout);
 		pid_t pid = fork();
@@ -483,7 +492,7 @@ int main(int argc, char **argv)
 		usleep(50000 + rnd() % 400000);
 		kill(pid, SIGKILL);
 		int st = -1;
-		for (int i = 0; i < 5000; i++) {
+		for (uint64_t give_up = ft_now_ns() + 5000000000ull; ft_now_ns() < give_up;) {
 			if (waitpid(pid, &st, WNOHANG) == pid)
 				break;
 			usleep(1000);
@@ -500,7 +509,7 @@ int main(int argc, char **argv)
 	}
 	printf("# fuzz: %d scribbling processes\n", children);
 	ft_check(stuck == 0, "fuzz.scribbled_processes_die_on_kill", "%d of %d children hung after SIGKILL", stuck, children);
-	ft_check(bad == 0 && children >= 3, "fuzz.scribbled_processes_ran", "%d of %d children failed to register", bad, children);
+	ft_check(bad == 0, "fuzz.scribbled_processes_ran", "%d of %d children failed to register", bad, children);
 
 	struct ft_reg R;
 	int e = ft_open(&R, 1, 1);
