@@ -171,56 +171,12 @@ final class LimitPhases {
         ThreadLimit limit = ThreadLimit.apply(why);
         if (limit == null) {
             log.printf("SOAK-INFO SKIP thread-creation failure: no way to limit threads here: %s%n", why[0]);
-            steady.stopAndJoin(Run.CALL_BOUND_NANOS);
-            rt.close();
-            return;
-        }
-        try {
-            Object probe = attempt(run, "Thread.start under the limit", () -> {
-                Thread x = Thread.ofPlatform().start(() -> { });
-                x.join();
-                return x;
-            });
-            if (!(probe instanceof OutOfMemoryError)) {
-                log.printf("SOAK-INFO SKIP thread-creation failure: %s did not stop Thread.start (%s)%n", limit.how(), probe);
-                return;
+        } else {
+            try {
+                underLimit(run, rt, t, config, kind, limit, log);
+            } finally {
+                limit.close();
             }
-            log.printf("SOAK-INFO threads limited by %s%n", limit.how());
-            int fds = openFds();
-            refused(run, log, kind, "Flexsc.open(" + kind + ")", () -> {
-                FlexscEngine e = Flexsc.open(config);
-                try {
-                    return "opened, and getpid through it returned " + e.syscalls().getpid();
-                } finally {
-                    e.close();
-                }
-            });
-            int leaked = openFds() - fds;
-            if (leaked > 0 && !run.known.skips(Known.Issue.URING_OPEN_LEAKS_RING, kind)) {
-                run.ledger.violation(Ledger.Count.ERRORS, "Flexsc.open(" + kind + ") under the thread limit left " + leaked
-                        + " more descriptor(s) open than before it");
-            }
-            refused(run, log, kind, "FlexscScheduler.open", () -> {
-                FlexscScheduler s = FlexscScheduler.open(config);
-                s.close();
-                return s;
-            });
-            refused(run, log, kind, "FlexscExecutors.newFixedThreadPool(1).submit(getpid)", () -> {
-                ExecutorService p = FlexscExecutors.newFixedThreadPool(1);
-                try {
-                    Future<Long> f = p.submit(() -> t.sys.getpid());
-                    return f.get(Run.CALL_BOUND_NANOS, TimeUnit.NANOSECONDS);
-                } finally {
-                    p.shutdownNow();
-                }
-            });
-            // A green thread of the running scheduler needs no new OS thread: it runs.
-            Crew green = new Crew(rt, "under-limit");
-            green.green(new Worker(run, t, "late-green").only(Worker.Kind.GETPID, Worker.Kind.PREAD), 20);
-            green.join(Run.CALL_BOUND_NANOS);
-            Thread.sleep(500); // the steady workers go on meanwhile: their engine needs no new thread
-        } finally {
-            limit.close();
         }
         Object after = attempt(run, "Flexsc.open after the limit", () -> {
             try (FlexscEngine e = Flexsc.open(config)) {
@@ -232,6 +188,66 @@ final class LimitPhases {
         }
         steady.stopAndJoin(Run.CALL_BOUND_NANOS);
         rt.close();
+    }
+
+    /** The thread-limit checks, with the limit on. */
+    private static void underLimit(Run run, FlexscRuntime rt, Target t, FlexscConfig config, Engine kind, ThreadLimit limit,
+                                   PrintStream log) throws Exception {
+        Object probe = attempt(run, "Thread.start under the limit", () -> {
+            Thread x = Thread.ofPlatform().start(() -> { });
+            x.join();
+            return x;
+        });
+        if (!(probe instanceof OutOfMemoryError)) {
+            log.printf("SOAK-INFO SKIP thread-creation failure: %s did not stop Thread.start (%s)%n", limit.how(), probe);
+            return;
+        }
+        log.printf("SOAK-INFO threads limited by %s%n", limit.how());
+        int fds = openFds();
+        refused(run, log, kind, "Flexsc.open(" + kind + ")", () -> {
+            FlexscEngine e = Flexsc.open(config);
+            try {
+                return "opened, and getpid through it returned " + e.syscalls().getpid();
+            } finally {
+                e.close();
+            }
+        });
+        int leaked = openFds() - fds;
+        if (leaked > 0 && !run.known.skips(Known.Issue.URING_OPEN_LEAKS_RING, kind)) {
+            run.ledger.violation(Ledger.Count.ERRORS, "Flexsc.open(" + kind + ") under the thread limit left " + leaked
+                    + " more descriptor(s) open than before it");
+        }
+        refused(run, log, kind, "FlexscScheduler.open", () -> {
+            FlexscScheduler s = FlexscScheduler.open(config);
+            s.close();
+            return s;
+        });
+        refused(run, log, kind, "FlexscExecutors.newFixedThreadPool(1).submit(getpid)", () -> {
+            ExecutorService p = FlexscExecutors.newFixedThreadPool(1);
+            try {
+                Future<Long> f = p.submit(() -> t.sys.getpid());
+                return f.get(Run.CALL_BOUND_NANOS, TimeUnit.NANOSECONDS);
+            } finally {
+                p.shutdownNow();
+            }
+        });
+        // A green thread of the running scheduler needs no new OS thread: it runs, and one
+        // that sleeps (a timed park: the JDK's timer thread wakes it) wakes up.
+        Crew green = new Crew(rt, "under-limit");
+        green.green(new Worker(run, t, "late-green").only(Worker.Kind.GETPID, Worker.Kind.PREAD), 20);
+        green.join(Run.CALL_BOUND_NANOS);
+        Thread sleeper = rt.scheduler().threadFactory("sleeper-").newThread(() -> {
+            Op op = run.ledger.begin("Thread.sleep(20) on a green thread under the thread limit", Run.CALL_BOUND_NANOS);
+            try {
+                Thread.sleep(20);
+                op.ok();
+            } catch (InterruptedException e) {
+                op.error(e);
+            }
+        });
+        sleeper.start();
+        sleeper.join(java.time.Duration.ofNanos(Run.CALL_BOUND_NANOS));
+        Thread.sleep(500); // the steady workers go on meanwhile: their engine needs no new thread
     }
 
     /** Descriptors open in this process now. */

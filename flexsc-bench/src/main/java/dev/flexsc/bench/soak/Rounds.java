@@ -30,7 +30,7 @@ final class Rounds {
     /** How long close() waits for calls before giving up on them (the victims' closeTimeoutMillis). */
     static final long CLOSE_TIMEOUT_MILLIS = 200;
     /** Liveness bound of a close: its timeout, the executors' stop, and generous slack. */
-    static final long CLOSE_BOUND_NANOS = (4 * CLOSE_TIMEOUT_MILLIS + 10_000) * 1_000_000L;
+    static final long CLOSE_BOUND_NANOS = 4 * CLOSE_TIMEOUT_MILLIS * 1_000_000L + Run.CALL_BOUND_NANOS;
     /** Holders of entries in the exhaustion round. */
     static final int HOLDERS = 48;
     /** How long the whole crowd waits for entries before the holders are let go. */
@@ -76,7 +76,7 @@ final class Rounds {
         Target t = open(base.toBuilder().pages(1).policy(policy));
         if (t == null) return;
         Crew crew = new Crew(runtime, t.name);
-        boolean blocked = !run.known.skips(Known.Issue.SYSCALL_THREADS_CLOSE_EINTR, kind);
+        boolean blocked = !run.known.skips(Known.Issue.PAGE_ENGINE_CLOSE_EINTR, kind);
         boolean stuck = run.stuck.hasUffd() && !run.known.skips(Known.Issue.CLOSE_RETURNS_STUCK_CALLS, kind);
         for (int i = 0; i < 8; i++) {
             Worker w = worker(t, (i < 2 ? "posted" : "parked") + i);
@@ -155,7 +155,7 @@ final class Rounds {
         long t0 = System.nanoTime();
         // A call of the crowd may wait for every call queued before it: its bound allows the
         // whole crowd's calls at 10,000 calls per second on top of the usual bound.
-        long bound = Run.CALL_BOUND_NANOS + crowd * 3 * 100_000L;
+        long bound = Run.CALL_BOUND_NANOS + crowd * 3 * 100_000L * Run.BOUND_SCALE;
         for (int i = 0; i < crowd; i++) crowdCrew.green(worker(t, "c" + i).only(Worker.Kind.GETPID).bound(bound), 3);
         run.ledger.fault(Ledger.Fault.ENTRY_EXHAUSTION_THREADS, crowd);
         sleep(CROWD_WAIT_MILLIS);

@@ -8,8 +8,14 @@ import java.util.SplittableRandom;
  * stuck-call machinery, and which faults this run injects.
  */
 final class Run implements AutoCloseable {
+    /**
+     * How much slower than a loaded 2-CPU machine this one is allowed to be: every liveness
+     * bound is multiplied by it ({@code -Dflexsc.soak.boundScale}, from {@code --slow N}; the
+     * QEMU guest under TCG needs about 5).
+     */
+    static final long BOUND_SCALE = Math.max(1, Long.getLong("flexsc.soak.boundScale", 1));
     /** Liveness bound of a call that nothing makes wait: generous for a loaded 2-CPU machine. */
-    static final long CALL_BOUND_NANOS = 10_000_000_000L;
+    static final long CALL_BOUND_NANOS = 10_000_000_000L * BOUND_SCALE;
 
     final Ledger ledger = new Ledger();
     final Buffers buffers = new Buffers(ledger);

@@ -28,10 +28,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * ./flexsc bench --study soak [--seconds 10] [--engines SYSCALL_THREADS,IO_URING,...] [--phases mixed,fds,threads]
- *                             [--seed N] [--known run|skip] [--crowd 2000]
+ *                             [--seed N] [--known run|skip] [--crowd 2000] [--slow N]
  *     --seconds  the mixed phase per engine (its rounds run at least once each, whatever the time)
  *     --known    run (default) or leave out the scenarios of the known issues of {@link Known}
  *     --crowd    green threads in the entry-exhaustion round (--phases exhaustion runs that round alone)
+ *     --slow     every liveness bound N times longer (a machine N times slower: the QEMU guest under TCG)
  * </pre>
  *
  * Exit status 0 if every child exited 0 with no violation.
@@ -47,7 +48,8 @@ public final class SoakStudy {
     static final long CHILD_SLACK_SECONDS = 120;
 
     /** What to run. */
-    record Options(double seconds, List<Engine> engines, List<String> phases, long seed, boolean skipKnown, int crowd) {
+    record Options(double seconds, List<Engine> engines, List<String> phases, long seed, boolean skipKnown, int crowd,
+                   int slow) {
         static Options parse(String[] args) {
             double seconds = 10;
             List<Engine> engines = null;
@@ -55,6 +57,7 @@ public final class SoakStudy {
             long seed = System.nanoTime();
             boolean skipKnown = false;
             int crowd = 2000;
+            int slow = 1;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--seconds" -> seconds = Double.parseDouble(args[++i]);
@@ -68,14 +71,15 @@ public final class SoakStudy {
                         default -> throw new IllegalArgumentException("--known run|skip, was " + args[i]);
                     };
                     case "--crowd" -> crowd = Integer.parseInt(args[++i]);
+                    case "--slow" -> slow = Integer.parseInt(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--seconds S,"
-                            + " --engines E1,E2, --phases mixed,fds,threads, --seed N, --known run|skip, --crowd N)");
+                            + " --engines E1,E2, --phases mixed,fds,threads, --seed N, --known run|skip, --crowd N, --slow N)");
                 }
             }
             for (String p : phases) {
                 if (!PHASES.contains(p) && !EXTRA_PHASES.contains(p)) throw new IllegalArgumentException("unknown phase " + p);
             }
-            return new Options(seconds, engines == null ? Engine.AUTO_ORDER : engines, phases, seed, skipKnown, crowd);
+            return new Options(seconds, engines == null ? Engine.AUTO_ORDER : engines, phases, seed, skipKnown, crowd, slow);
         }
     }
 
@@ -146,7 +150,7 @@ public final class SoakStudy {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Xss1m",
-                "-XX:+UseSerialGC", "-Dflexsc.engine=" + e, "-cp", System.getProperty("java.class.path"),
+                "-XX:+UseSerialGC", "-Dflexsc.engine=" + e, "-Dflexsc.soak.boundScale=" + o.slow, "-cp", System.getProperty("java.class.path"),
                 SoakChild.class.getName(), e.name(), phase, Double.toString(phase.equals("mixed") ? o.seconds : 1),
                 Long.toString(o.seed ^ (e.ordinal() * 31L + phase.hashCode())), dir.toString(), o.skipKnown ? "skip" : "run",
                 Integer.toString(o.crowd)));
@@ -174,8 +178,8 @@ public final class SoakStudy {
                 // the child is gone: its exit status says how
             }
         });
-        long bound = (long) (phase.equals("mixed") ? o.seconds : 0) + CHILD_SLACK_SECONDS
-                + (phase.equals("exhaustion") ? o.crowd * 3L / 1000 : 0);
+        long bound = (long) (phase.equals("mixed") ? o.seconds : 0) + CHILD_SLACK_SECONDS * o.slow
+                + (phase.equals("exhaustion") ? o.crowd * 3L / 1000 * o.slow : 0);
         String exit;
         if (p.waitFor(bound, TimeUnit.SECONDS)) {
             int s = p.exitValue();

@@ -49,7 +49,9 @@ final class ThreadLimit implements AutoCloseable {
         }
         long[] nproc = Sys.getrlimit(Sys.RLIMIT_NPROC);
         long r = Sys.setSoftLimit(Sys.RLIMIT_NPROC, 1);
-        if (r == 0) return new ThreadLimit("RLIMIT_NPROC=1", null, null, nproc[0]);
+        if (r == 0) {
+            return new ThreadLimit("RLIMIT_NPROC=1" + (tried.isEmpty() ? "" : " (" + tried + ")"), null, null, nproc[0]);
+        }
         tried.append("; RLIMIT_NPROC: ").append(dev.flexsc.Errno.symbol((int) -r));
         why[0] = tried.toString();
         return null;
@@ -81,11 +83,6 @@ final class ThreadLimit implements AutoCloseable {
      */
     private static Path cgroup2Root(StringBuilder tried) {
         try {
-            String self = Files.readString(Path.of("/proc/self/cgroup"));
-            if (!self.lines().anyMatch(l -> l.equals("0::/"))) {
-                tried.append(tried.isEmpty() ? "" : "; ").append("cgroup v2: this process is not in a hierarchy's root");
-                return null;
-            }
             Path root = null;
             for (String l : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
                 String[] f = l.split(" ");
@@ -103,6 +100,12 @@ final class ThreadLimit implements AutoCloseable {
                     }
                 }
                 root = m;
+            }
+            String pid = Long.toString(ProcessHandle.current().pid());
+            if (Files.readAllLines(root.resolve("cgroup.procs")).stream().noneMatch(pid::equals)) {
+                tried.append(tried.isEmpty() ? "" : "; ").append("cgroup v2 at ").append(root)
+                        .append(": this process is not in its root group");
+                return null;
             }
             if (!Files.readString(root.resolve("cgroup.controllers")).contains("pids")) {
                 tried.append(tried.isEmpty() ? "" : "; ").append("cgroup v2 at ").append(root).append(": no pids controller");

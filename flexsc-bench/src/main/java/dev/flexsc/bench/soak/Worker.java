@@ -279,6 +279,13 @@ final class Worker {
         return false;
     }
 
+    /** {@link #failed(Op, Throwable, boolean, boolean)} for a call with a guarded buffer, which is kept for the final audit. */
+    private void failed(Op op, GuardedBuffer gb, Throwable e, boolean blocking) {
+        gb.returned(op.toString());
+        run.buffers.keep(gb);
+        failed(op, e, blocking, false);
+    }
+
     private Op begin(String what) {
         return run.ledger.begin(what + "@" + target.name, bound);
     }
@@ -320,9 +327,7 @@ final class Worker {
             gb.returned(op.toString());
             pool.giveBack(gb);
         } catch (IOException | RuntimeException e) {
-            gb.returned(op.toString());
-            run.buffers.keep(gb);
-            failed(op, e, false, false);
+            failed(op, gb, e, false);
         }
     }
 
@@ -390,9 +395,7 @@ final class Worker {
             }
             pool.giveBack(gb);
         } catch (IOException | RuntimeException e) {
-            gb.returned(op.toString());
-            run.buffers.keep(gb);
-            failed(op, e, false, false);
+            failed(op, gb, e, false);
         }
     }
 
@@ -550,11 +553,8 @@ final class Worker {
                 pool.giveBack(gb);
             }
         } catch (IOException | RuntimeException e) {
-            if (direct) {
-                gb.returned(op.toString());
-                run.buffers.keep(gb);
-            }
-            failed(op, e, true, false);
+            if (direct) failed(op, gb, e, true);
+            else failed(op, e, true, false);
             closeQuietly(channel);
             channel = null;
         }

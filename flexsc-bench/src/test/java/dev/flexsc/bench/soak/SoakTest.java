@@ -26,7 +26,7 @@ class SoakTest {
     @Timeout(600)
     void everyEngineSurvivesTheFaultsWithNoViolation() throws Exception {
         long seed = Long.getLong("flexsc.soak.seed", System.nanoTime());
-        SoakStudy.Options o = new SoakStudy.Options(SECONDS, Engine.AUTO_ORDER, SoakStudy.PHASES, seed, true, 2000);
+        SoakStudy.Options o = new SoakStudy.Options(SECONDS, Engine.AUTO_ORDER, SoakStudy.PHASES, seed, true, 2000, 1);
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream tee = new PrintStream(new java.io.OutputStream() {
             @Override
