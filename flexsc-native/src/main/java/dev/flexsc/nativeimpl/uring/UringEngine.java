@@ -15,7 +15,9 @@ import dev.flexsc.nativeimpl.SyscallThreadsEngine;
 import dev.flexsc.spi.BatchInvoker;
 import dev.flexsc.spi.CallBatch;
 import dev.flexsc.spi.CallCarrier;
+import dev.flexsc.spi.CancelScope;
 import dev.flexsc.spi.GreenThreads;
+import dev.flexsc.spi.OwnedFds;
 import dev.flexsc.spi.PostingRule;
 import dev.flexsc.spi.CallGate;
 import dev.flexsc.spi.SyscallInvoker;
@@ -68,6 +70,14 @@ import static dev.flexsc.Errno.ETIME;
  * ({@link CallGate}): a call made directly never reaches the ring. {@link #submit} always
  * posts.
  *
+ * <p><b>Calls in flight are waited for.</b> Once a call's SQE is in the ring, its caller
+ * gets it back only with its CQE: an {@code io_uring_enter} that fails (submitting, or
+ * waking the SQ polling thread) is counted and retried while the caller waits, never
+ * thrown past the wait, since the kernel may take the SQE at any time; and when close gives
+ * up on calls still in flight, their callers go on waiting (reaping the CQ themselves; the
+ * rings then stay mapped) and get each call's result when it ends. So the memory a call
+ * was given stays the caller's until the kernel is done with it (docs/engines.md).
+ *
  * <p><b>Green threads</b> of the M:N scheduler hand their calls to their carrier
  * ({@link dev.flexsc.spi.PendingCall}): the carrier submits what it collected in one
  * io_uring_enter when it runs out of runnable threads, reaps, and idles in the kernel
@@ -93,6 +103,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final boolean sqpoll;
     private final FlexscConfig config;
     private final IoUring ring;
+    /** The ring descriptor, refused as an argument of calls through this engine. */
+    private final OwnedFds ownedFds;
     private final boolean[] onRing;
     private final String routing;
     private final Syscalls syscalls;
@@ -183,6 +195,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final LongAdder sqFullWaits = new LongAdder();
     private final LongAdder cancels = new LongAdder();
     private final LongAdder resubmits = new LongAdder();
+    /** io_uring_enter calls that failed while a call's SQE was in the ring (retried while it waited). */
+    private final LongAdder machineryFailures = new LongAdder();
     private final LongAdder[] ringCalls = new LongAdder[SyscallTable.NR_LIMIT];
     private final LongAdder[] fallbackCalls = new LongAdder[SyscallTable.NR_LIMIT];
 
@@ -191,6 +205,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.sqpoll = kind == Engine.IO_URING_SQPOLL;
         this.config = config;
         this.ring = ring;
+        this.ownedFds = OwnedFds.of("the io_uring ring of this " + kind + " engine", ring.fd);
         this.onRing = UringOps.route(supported);
         this.routing = UringOps.describe(onRing);
         this.callerSpin = config.callerSpin();
@@ -308,6 +323,16 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         return !closed;
     }
 
+    @Override
+    public OwnedFds ownedFds() {
+        return ownedFds;
+    }
+
+    /** io_uring_enter calls that failed while a call's SQE was in the ring; the callers waited on. */
+    public long machineryFailures() {
+        return machineryFailures.sum();
+    }
+
     /** SQ entries of the ring (as the kernel sized it). */
     public int sqEntries() {
         return ring.sqEntries;
@@ -399,8 +424,19 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private long awaitResult(UringCall c) throws IOException {
         long total = 0;
         int blocking = -1; // -1 not checked yet, 0 O_NONBLOCK, 1 blocking
+        int readKind = -1; // -1 not checked yet, else FdKinds.shortReads of the descriptor
         while (true) {
             long r = await(c);
+            if (c.nowaitProbe && r == -Errno.EOPNOTSUPP) {
+                // The file refuses the probe itself (RWF_NOWAIT on a FIFO opened with open(2)
+                // on this kernel): the syscall has no such flag and would wait, or fail with
+                // EAGAIN if O_NONBLOCK, exactly what io_uring does without it.
+                c.clearNowait();
+                c.rearm();
+                resubmits.increment();
+                enqueue(c);
+                continue;
+            }
             if (c.nowaitProbe && r == -Errno.EAGAIN) {
                 if (blocking < 0) blocking = FdKinds.waitsWhenNotReady(c.fd) ? 1 : 0;
                 if (blocking == 1) {
@@ -411,18 +447,25 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                     continue;
                 }
             }
-            if (c.nowaitProbe && c.opcode == OP_READ && r > 0 && r < c.len && !c.cancelRequested
-                    && FdKinds.regularOrBlock(c.fd)) {
-                // RWF_NOWAIT stops a buffered read at the first page not in the cache; the
-                // syscall reads on (blocking for the disk) to the end of the range or the file.
-                total += r;
-                c.addr += r;
-                c.len -= (int) r;
-                c.clearNowait();
-                c.rearm();
-                resubmits.increment();
-                enqueue(c);
-                continue;
+            if (c.opcode == OP_READ && r > 0 && r < c.len && !c.cancelRequested) {
+                // A read that may not wait stops early where read(2) reads on: RWF_NOWAIT (the
+                // probe of read) at a buffered file's first page not in the cache; any read the
+                // ring tries without waiting, at each page of /dev/zero or /dev/urandom when a
+                // reschedule is due. Go on from where it stopped: a file once (without the probe
+                // io_uring reads it to the end), a memory device until it is all read.
+                if (readKind < 0) readKind = FdKinds.shortReads(c.fd);
+                boolean onFile = readKind == FdKinds.PAGE_CACHE && c.nowaitProbe;
+                if (onFile || readKind == FdKinds.MEMORY_DEVICE) {
+                    total += r;
+                    c.addr += r;
+                    c.len -= (int) r;
+                    if (c.off >= 0) c.off += r; // pread64: the next bytes
+                    c.clearNowait();
+                    c.rearm();
+                    resubmits.increment();
+                    enqueue(c);
+                    continue;
+                }
             }
             if ((c.opcode == OP_WRITE || c.opcode == OP_SEND) && r > 0 && r < c.len && !c.cancelRequested) {
                 if (blocking < 0) blocking = FdKinds.waitsWhenNotReady(c.fd) ? 1 : 0;
@@ -511,11 +554,13 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      *
      * <p>Blocks only while every slot of the ring is in flight ({@link #maxInFlight()}).
      *
-     * @throws dev.flexsc.RefusedCallException if {@code nr} is not allow-listed
+     * @throws dev.flexsc.RefusedCallException if {@code nr} is not allow-listed, or names the
+     *         ring descriptor as a descriptor argument
      * @throws EngineClosedException if the engine is closed
      */
     public UringCall submit(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr);
+        ownedFds.check(call, a0, a1, a2, a3, a4, a5);
         UringCall c = prepare(call, a0, a1, a2, a3, a4, a5);
         if (c == null) {
             return UringCall.completed(this, call, runOnFallback(call, a0, a1, a2, a3, a4, a5));
@@ -705,7 +750,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      */
     private long awaitOnCarrier(CallCarrier carrier, UringCall c) throws IOException {
         if (!carrier.hasOtherWork()) {
-            if (!sqpoll) flush();
+            if (!sqpoll) kick();
             for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
                 if (c.isDone()) return finish(c, false);
                 if ((i & 7) == 0) reapCompletions();
@@ -719,24 +764,48 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         try {
             while (!pending.isFired()) { // acquire: pairs with the carrier's fire()
                 if (Thread.interrupted()) interrupted = true;
-                if (interrupted && c.call != null && c.call.mayBlock() && !c.isDone()
+                // A cancel for an interrupt, or for a channel's close (CancelScope).
+                boolean mayBlock = c.call != null && c.call.mayBlock();
+                boolean cancelWanted = mayBlock && (interrupted || CancelScope.requested());
+                if (cancelWanted && !c.isDone()
                         && (!c.cancelRequested || System.nanoTime() - c.lastCancelNanos > RECANCEL_NANOS)) {
-                    cancel(c); // submits the cancel at once, also with IO_URING
+                    cancelQuietly(c); // submits the cancel at once, also with IO_URING
                 }
-                if (interrupted) {
+                if (cancelWanted) {
                     LockSupport.parkNanos(this, 2_000_000L); // re-cancel until the call completes
                 } else {
-                    LockSupport.park(this); // the carrier unparks us after fire()
+                    pending.parkUntilFired(this, mayBlock);
                 }
             }
-            if (!c.isDone()) { // fired because close() gave up on the call
-                throw new EngineClosedException(c.name() + ": the engine was closed while the call was in"
-                        + " flight and the kernel did not complete it in time; the result is lost");
+            if (!c.isDone()) { // fired because close() gave up on the call: it may still run
+                interrupted |= awaitAbandoned(c);
             }
         } finally {
             if (interrupted) Thread.currentThread().interrupt();
         }
         return finish(c, interrupted);
+    }
+
+    /**
+     * Waits for a call that close() gave up on (its carrier no longer watches it): the call
+     * may still be running in the kernel, so its memory stays the caller's until its CQE is
+     * reaped, here, since the completion thread has stopped. Returns true if interrupted.
+     */
+    private boolean awaitAbandoned(UringCall c) {
+        boolean interrupted = false;
+        long pause = 1_000_000L;
+        while (true) {
+            reapCompletions();
+            if (c.isDone()) return interrupted;
+            if (Thread.interrupted()) interrupted = true;
+            if ((interrupted || CancelScope.requested()) && c.call != null && c.call.mayBlock()
+                    && (!c.cancelRequested || System.nanoTime() - c.lastCancelNanos > RECANCEL_NANOS)) {
+                cancelQuietly(c);
+            }
+            kick();
+            LockSupport.parkNanos(this, pause);
+            pause = Math.min(pause * 2, 50_000_000L);
+        }
     }
 
     /** For CarrierCall: complete, or never will be (close gave up); reaps what the CQ holds first. */
@@ -959,8 +1028,14 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
     }
 
-    /** Copies the SQE into the ring and releases the tail; waits while the SQ is full. */
+    /**
+     * Copies the SQE into the ring and releases the tail; waits while the SQ is full. Once the
+     * tail is released the SQE is the kernel's: nothing after that throws. Before, a full SQ
+     * that cannot be drained (io_uring_enter failing) is retried until close gives up, and
+     * then the call fails unsubmitted (its slot is freed).
+     */
     private void pushSqe(UringCall c) throws IOException {
+        long pause = 0;
         while (true) {
             sqLock.lock();
             try {
@@ -982,6 +1057,23 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             }
             // SQ full: every slot of the ring holds an SQE the kernel has not consumed yet.
             sqFullWaits.increment();
+            pause = drainFullSq(pause);
+            if (pause < 0) {
+                if (c.slot >= 0) releaseSlot(c.slot); // never in the ring: no completion will come
+                throw new EngineClosedException(c.name() + ": the engine was closed while its submission queue was full");
+            }
+        }
+        if (sqpoll) kick();
+    }
+
+    /**
+     * One round of waiting for room in a full SQ: SQPOLL wakes the polling thread, IO_URING
+     * submits what is queued. An io_uring_enter that fails is retried after a pause that
+     * grows (returned, for the next round) up to 10 ms; once close gave up on the calls in
+     * flight ({@code abandoned}), returns -1: the caller gives up on an SQE not yet in the ring.
+     */
+    private long drainFullSq(long pause) {
+        try {
             if (sqpoll) {
                 wakeSqThreadIfNeeded();
                 reapCompletions(); // an overflow backlog stops the polling thread on old kernels
@@ -989,8 +1081,14 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             } else {
                 flush();
             }
+            return 0;
+        } catch (IOException | RuntimeException failed) {
+            machineryFailures.increment();
+            if (abandoned) return -1; // volatile read
+            long p = Math.min(Math.max(pause * 2, 100_000L), 10_000_000L);
+            LockSupport.parkNanos(this, p);
+            return p;
         }
-        if (sqpoll) wakeSqThreadIfNeeded();
     }
 
     private void writeSqe(UringCall c, int index) {
@@ -1104,7 +1202,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 return awaitOnCarrier(carrier, c);
             }
         }
-        if (!sqpoll) flush(); // IO_URING: a platform thread submits its own call
+        if (!sqpoll) kick(); // IO_URING: a platform thread submits its own call
         for (int i = 0; i < callerSpin; i++) {
             if (c.isDone()) return finish(c, false);
             if ((i & 7) == 0) reapCompletions();
@@ -1122,27 +1220,31 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         try {
             while (!c.isDone()) {
                 if (reaperIdle) LockSupport.unpark(reaper);
-                reapCompletions();
+                reapCompletions(); // also after close gave up on the call: nobody else reaps then
                 if (c.isDone()) break;
                 if (Thread.interrupted()) interrupted = true;
-                if (abandoned) {
-                    throw new EngineClosedException(c.name() + ": the engine was closed while the call was in"
-                            + " flight and the kernel did not complete it in time; the result is lost");
-                }
-                if (interrupted && c.call != null && c.call.mayBlock()
-                        && (!c.cancelRequested || System.nanoTime() - c.lastCancelNanos > RECANCEL_NANOS)) {
+                // A cancel for an interrupt, or for a channel's close (CancelScope).
+                boolean mayBlock = c.call != null && c.call.mayBlock();
+                boolean cancelWanted = mayBlock && (interrupted || CancelScope.requested());
+                if (cancelWanted && (!c.cancelRequested || System.nanoTime() - c.lastCancelNanos > RECANCEL_NANOS)) {
                     c.cancelRequested = true;
-                    cancel(c);
+                    cancelQuietly(c);
                 }
+                kick(); // an enter that failed earlier: the SQE is in the ring, hand it over again
                 c.setParked(true);
+                CancelScope scope = mayBlock ? CancelScope.parking() : null;
                 try {
-                    // Re-check after announcing the sleep: complete() stores DONE then reads parked.
+                    // Re-check after announcing the sleep: complete() stores DONE then reads parked;
+                    // and the scope's flag after registering (Dekker with CancelScope.cancel()).
                     if (!c.isDone()) {
                         callerParks.increment();
-                        LockSupport.parkNanos(this, interrupted ? 2_000_000L : 100_000_000L);
+                        boolean soon = cancelWanted || (scope != null && scope.isCancelled());
+                        // Volatile read of abandoned: close gave up and the completion thread stopped.
+                        LockSupport.parkNanos(this, soon ? 2_000_000L : abandoned ? 10_000_000L : 100_000_000L);
                     }
                 } finally {
                     c.setParked(false);
+                    if (scope != null) scope.unparked();
                 }
             }
         } finally {
@@ -1158,8 +1260,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             if (c.cancelledByClose) {
                 throw new EngineClosedException(c.name() + ": cancelled because the engine was closed");
             }
-            if (interrupted || Thread.currentThread().isInterrupted()) {
-                return -Errno.EINTR; // Syscalls turns this into InterruptedIOException, as with SYSCALL_THREADS
+            if (interrupted || Thread.currentThread().isInterrupted() || CancelScope.requested()) {
+                // Syscalls turns this into InterruptedIOException (or, for a channel's close,
+                // the channel into AsynchronousCloseException), as with SYSCALL_THREADS.
+                return -Errno.EINTR;
             }
             if (!c.cancelRequested && !closed) {
                 // Cancelled by the kernel, not by us (the io-wq of a thread that submitted it
@@ -1171,6 +1275,34 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             }
         }
         return r;
+    }
+
+    /** {@link #cancel} from a wait: a failure is counted, not thrown (the wait cancels again later). */
+    private void cancelQuietly(UringCall target) {
+        try {
+            cancel(target);
+        } catch (IOException | RuntimeException failed) {
+            machineryFailures.increment();
+        }
+    }
+
+    /**
+     * Hands the SQEs in the ring to the kernel, from a caller whose SQE is in it: IO_URING
+     * submits (one io_uring_enter if any SQE waits), SQPOLL wakes the polling thread if it
+     * sleeps while SQEs wait. A failure is counted, not thrown: the kernel may take the SQEs
+     * at any time, so the caller must go on waiting, and calls this again.
+     */
+    private void kick() {
+        try {
+            if (!sqpoll) {
+                flush();
+            } else if (publishedTail != (int) INT.getAcquire(ring.ring, ring.sqHeadOff)) {
+                // Acquire load of the kernel's sq head (pairs with its release): SQEs wait.
+                wakeSqThreadIfNeeded();
+            }
+        } catch (IOException | RuntimeException failed) {
+            if (!ringClosed) machineryFailures.increment();
+        }
     }
 
     /** Submits IORING_OP_ASYNC_CANCEL for {@code target}. */
@@ -1263,7 +1395,18 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
         BatchLatch latch = new BatchLatch(Thread.currentThread());
         postBatch(b, onRingCalls, latch);
-        if (fbCount > 0) runBatchOnFallback(b, fbPos, fbCount);
+        if (fbCount > 0) {
+            try {
+                runBatchOnFallback(b, fbPos, fbCount);
+            } catch (IOException | RuntimeException failed) {
+                // The ring's calls are posted: wait for them whatever happened to the others.
+                IOException e = failed instanceof IOException io ? io
+                        : new IOException("the SYSCALL_THREADS fallback failed: " + failed, failed);
+                for (int k = 0; k < fbCount; k++) {
+                    if (!b.isSettled(fbPos[k])) b.fail(fbPos[k], e);
+                }
+            }
+        }
         awaitBatch(b, onRingCalls, latch);
         for (int i = 0; i < n; i++) {
             UringCall c = onRingCalls[i];
@@ -1290,7 +1433,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 // Never wait for a slot while holding SQEs that are not in the ring: push them first.
                 pushSqes(unpushed, count);
                 count = 0;
-                if (!sqpoll) flush();
+                if (!sqpoll) kick();
             }
             c.batch = latch; // plain: published by the volatile store of the call into the table
             latch.add();
@@ -1306,13 +1449,18 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             unpushed[count++] = c;
         }
         pushSqes(unpushed, count);
-        if (!sqpoll) flush();
+        if (!sqpoll) kick();
         latch.countDown(); // the guard count: completions may now bring it to zero
     }
 
-    /** Copies SQEs into the ring; one release of the tail per lock hold; waits while the SQ is full. */
-    private void pushSqes(UringCall[] cs, int count) throws IOException {
+    /**
+     * Copies SQEs into the ring; one release of the tail per lock hold; waits while the SQ is
+     * full (as {@link #pushSqe}: the calls that never get into the ring because close gave up
+     * complete as cancelled by close).
+     */
+    private void pushSqes(UringCall[] cs, int count) {
         int i = 0;
+        long pause = 0;
         while (i < count) {
             sqLock.lock();
             try {
@@ -1336,17 +1484,21 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             }
             if (i < count) {
                 sqFullWaits.increment();
-                if (sqpoll) {
-                    wakeSqThreadIfNeeded();
-                    reapCompletions();
-                    Thread.yield();
-                } else {
-                    flush();
+                pause = drainFullSq(pause);
+                if (pause < 0) {
+                    // Never in the ring: their calls complete with -ECANCELED as cancelled by close.
+                    for (int j = i; j < count; j++) {
+                        UringCall c = cs[j];
+                        c.cancelledByClose = true;
+                        releaseSlot(c.slot);
+                        c.complete(-Errno.ECANCELED);
+                    }
+                    break;
                 }
             }
         }
         java.util.Arrays.fill(cs, 0, count, null);
-        if (sqpoll && count > 0) wakeSqThreadIfNeeded();
+        if (sqpoll && count > 0) kick();
     }
 
     private void runBatchOnFallback(CallBatch b, int[] pos, int count) throws IOException {
@@ -1377,9 +1529,9 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         boolean interrupted = false;
         sleepers.incrementAndGet(); // volatile RMW: pairs with the reaper's idle check (reapLoop)
         try {
-            while (!latch.isDone() && !abandoned) {
+            while (!latch.isDone()) {
                 if (reaperIdle) LockSupport.unpark(reaper);
-                reapCompletions();
+                reapCompletions(); // also after close gave up on calls: nobody else reaps then
                 if (latch.isDone()) break;
                 if (Thread.interrupted()) interrupted = true;
                 if (interrupted) {
@@ -1387,16 +1539,18 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                     for (UringCall c : cs) {
                         if (c != null && c.call.mayBlock() && !c.isDone()
                                 && (!c.cancelRequested || now - c.lastCancelNanos > RECANCEL_NANOS)) {
-                            cancel(c);
+                            cancelQuietly(c);
                         }
                     }
                 }
+                kick(); // an enter that failed while posting: the SQEs are in the ring
                 latch.setParked(true);
                 try {
                     // Re-check after announcing the sleep: countDown() decrements then reads parked.
                     if (!latch.isDone()) {
                         callerParks.increment();
-                        LockSupport.parkNanos(this, interrupted ? 2_000_000L : 100_000_000L);
+                        // Volatile read of abandoned: close gave up and the completion thread stopped.
+                        LockSupport.parkNanos(this, interrupted ? 2_000_000L : abandoned ? 10_000_000L : 100_000_000L);
                     }
                 } finally {
                     latch.setParked(false);
@@ -1463,10 +1617,14 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             // (the shared arena), which reapCompletions swallows once ringClosed is set.
             ringClosed = true;
             while (!cqBusy.compareAndSet(false, true)) Thread.onSpinWait();
+            // waitLock: a scheduler in awaitCompletions passes waitScratch to io_uring_enter
+            // under it; it returns within its timeout (the ring's close would also end it).
+            waitLock.lock();
             try {
                 ring.close();
                 reaperArena.close();
             } finally {
+                waitLock.unlock();
                 cqBusy.set(false);
             }
         }
