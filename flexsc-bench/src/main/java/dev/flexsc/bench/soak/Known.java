@@ -15,42 +15,31 @@ import java.util.Set;
  * fixed. Remove an entry with its fix.
  */
 final class Known {
-    private static final Set<Engine> ALL = EnumSet.of(Engine.SYSCALL_THREADS, Engine.IO_URING, Engine.IO_URING_SQPOLL,
-            Engine.KERNEL_MODULE);
     private static final Set<Engine> RINGS = EnumSet.of(Engine.IO_URING, Engine.IO_URING_SQPOLL);
 
     enum Issue {
         /**
-         * IO_URING: a read whose buffer page faults into a sleep (userfaultfd here; a mapped file
-         * on a hung FUSE or NFS server in life) runs inline in the submitter's io_uring_enter,
-         * which holds the ring's lock while it sleeps: every other submitter, and close(),
-         * sleep on that lock (uninterruptibly) until the fault is resolved; submitted by a
-         * carrier, the carrier and every green thread on it stop too.
+         * io_uring engines: a read whose buffer page faults into a sleep (userfaultfd here; a
+         * mapped file on a hung FUSE or NFS server in life) runs inline: on IO_URING in the
+         * submitter's io_uring_enter, which holds the ring's lock while it sleeps, so every
+         * other submitter and close() sleep on that lock (uninterruptibly), and when a carrier
+         * submitted it the carrier and every green thread on it stop too; on IO_URING_SQPOLL in
+         * the SQ thread, so no other call of the ring is consumed, and close() spins in
+         * drainFullSq (ignoring its timeout) to post a cancel once the SQ is full.
          */
-        URING_INLINE_FAULT_STALLS_RING(EnumSet.of(Engine.IO_URING),
-                "stuck reads (a read into a page whose fault sleeps runs inline in io_uring_enter under the ring's"
-                        + " lock: every other submitter, close() and, when a carrier submitted it, every green thread of"
-                        + " that carrier wait for it; reproducer: flexsc-native UringStuckSubmitterTest, @Disabled,"
-                        + " issue 12)"),
+        URING_INLINE_FAULT_STALLS_RING(RINGS,
+                "stuck reads (a read into a page whose fault sleeps runs inline, in io_uring_enter under the ring's lock"
+                        + " or in the SQ thread: every other call of the ring, close() and, when a carrier submitted it,"
+                        + " every green thread of that carrier wait for it; reproducer: flexsc-native"
+                        + " UringStuckSubmitterTest, @Disabled, issue 12)"),
         /**
-         * Every engine: close() gives up on a call stuck in the kernel after closeTimeoutMillis and
-         * returns it to its caller (EngineClosedException, "the result is lost"), so the kernel
-         * later writes into a buffer the caller got back; a page engine's caller racing the
-         * release gets IllegalStateException ("Already closed"). Fixed on branch java-safety
-         * (callers wait until the kernel is done with their memory).
+         * KERNEL_MODULE: a blocking call that close() knocks out of the kernel fails with
+         * ErrnoException(EINTR) instead of EngineClosedException (seen in the 6.1 guest before
+         * java-safety's fix of the same for SYSCALL_THREADS was merged; to be checked again).
          */
-        CLOSE_RETURNS_STUCK_CALLS(ALL,
-                "stuck calls in flight at close() (close returns them to their callers while the kernel still"
-                        + " runs them: late writes into their buffers; fixed on branch java-safety, issue 12)"),
-        /**
-         * Page engines: a blocking call that close() knocks out of the kernel (SYSCALL_THREADS: the
-         * stop signal; KERNEL_MODULE: the module's stop) fails with ErrnoException(EINTR) instead
-         * of EngineClosedException. Fixed on branch java-safety for SYSCALL_THREADS; seen on
-         * KERNEL_MODULE in the 6.1 guest.
-         */
-        PAGE_ENGINE_CLOSE_EINTR(EnumSet.of(Engine.SYSCALL_THREADS, Engine.KERNEL_MODULE),
-                "blocked calls in flight at close() (they fail with EINTR, not EngineClosedException; fixed on"
-                        + " branch java-safety for SYSCALL_THREADS, issue 12)"),
+        PAGE_ENGINE_CLOSE_EINTR(EnumSet.of(Engine.KERNEL_MODULE),
+                "blocked calls in flight at close() (they failed with EINTR, not EngineClosedException, in the 6.1"
+                        + " guest; issue 12)"),
         /**
          * io_uring engines: Flexsc.open whose completion thread cannot start (no thread left)
          * throws the OutOfMemoryError of Thread.start and leaves the ring open: its descriptor
@@ -59,7 +48,16 @@ final class Known {
          */
         URING_OPEN_LEAKS_RING(RINGS,
                 "the descriptor count after an open refused for want of a thread (the ring is left open; reproducer:"
-                        + " ./flexsc bench --study soak --engines IO_URING --phases threads, issue 12)");
+                        + " ./flexsc bench --study soak --engines IO_URING --phases threads, issue 12)"),
+        /**
+         * io_uring engines: a closed engine still refuses its ring's old descriptor number as a
+         * call argument (RefusedCallException "descriptor N is the io_uring ring"), though the ring
+         * is closed and the number may now be another file's; the call should fail with
+         * EngineClosedException as every call on a closed engine does.
+         */
+        URING_CLOSED_RING_FD_REFUSED(RINGS,
+                "blocked calls begun after close() (their fresh pipe may get the ring's old number; reproducer:"
+                        + " flexsc-native UringClosedRingFdTest, @Disabled, issue 12)");
 
         final Set<Engine> engines;
         final String leftOut;

@@ -77,7 +77,7 @@ final class Rounds {
         if (t == null) return;
         Crew crew = new Crew(runtime, t.name);
         boolean blocked = !run.known.skips(Known.Issue.PAGE_ENGINE_CLOSE_EINTR, kind);
-        boolean stuck = run.stuck.hasUffd() && !run.known.skips(Known.Issue.CLOSE_RETURNS_STUCK_CALLS, kind);
+        boolean stuck = run.stuck.hasUffd();
         for (int i = 0; i < 8; i++) {
             Worker w = worker(t, (i < 2 ? "posted" : "parked") + i);
             if (!blocked) w.without(Worker.Kind.BLOCKED);
