@@ -202,7 +202,9 @@ final class StuckCalls implements AutoCloseable {
 
         /**
          * The call returned to its caller; {@code read} says whether it was the read (else the
-         * populate). Returns whether B was filled by then (only then is the buffer readable).
+         * populate). Returns whether B was filled by then: only then may the caller read the
+         * buffer, and it must call {@link #done()} when it has (until then the slot is not
+         * audited, so B cannot be made missing again under the caller's reads).
          */
         boolean returned(boolean read, String by) {
             synchronized (this) {
@@ -211,9 +213,17 @@ final class StuckCalls implements AutoCloseable {
                 returnedBeforeFill = !filled;
                 MemorySegment both = MemorySegment.ofAddress(a).reinterpret(filled ? 2 * Sys.PAGE : Sys.PAGE);
                 snapshot = read ? both.toArray(ValueLayout.JAVA_BYTE) : null;
-                if (filled) due.add(new Task(System.nanoTime() + Buffers.QUIET_NANOS, this::auditAndFree, false));
                 return filled;
             }
+        }
+
+        /** The caller is done with the buffer: a slot filled before its call returned is audited, then freed. */
+        void done() {
+            boolean auditNow;
+            synchronized (this) {
+                auditNow = !returnedBeforeFill; // else the fill schedules the audit
+            }
+            if (auditNow) due.add(new Task(System.nanoTime() + Buffers.QUIET_NANOS, this::auditAndFree, false));
         }
 
         /** After the fill and a quiet time: nothing changed since the return; then the slot is free again. */

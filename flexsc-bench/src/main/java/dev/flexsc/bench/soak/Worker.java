@@ -664,6 +664,7 @@ final class Worker {
         } catch (Setup e) {
             slot.fillAfter(0); // unused: back to the free slots after its audit
             slot.returned(false, "an unused slot");
+            slot.done();
             throw e;
         }
         // Let go after the delay, or (releaseMax < 0) when the round releases every stuck call.
@@ -682,7 +683,7 @@ final class Worker {
                 op.wrong("returned " + n + " before its page was filled: the kernel cannot have finished it");
             } else if (read && n != StuckCalls.READ_LENGTH) {
                 op.wrong("returned " + n + ", expected " + StuckCalls.READ_LENGTH);
-            } else if (read && DataFile.mismatch(seg, off, n) >= 0) {
+            } else if (read && DataFile.mismatch(seg, off, n) >= 0) { // B is filled, and stays so until done()
                 op.wrong("not the file's bytes: another call's data");
             } else {
                 op.ok();
@@ -690,6 +691,8 @@ final class Worker {
         } catch (IOException | RuntimeException e) {
             slot.returned(read, op.toString());
             failed(op, e, false, false);
+        } finally {
+            slot.done();
         }
     }
 
