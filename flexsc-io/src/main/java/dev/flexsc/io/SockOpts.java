@@ -129,6 +129,10 @@ final class SockOpts {
             }
             int v = option == StandardSocketOptions.IP_TOS && family == AF_INET6
                     ? sys.getsockoptInt(f, IPPROTO_IPV6, IPV6_TCLASS) : sys.getsockoptInt(f, k.level, k.name);
+            // Linux doubles a SO_SNDBUF/SO_RCVBUF it is given (room for its bookkeeping) and
+            // getsockopt(2) returns the doubled size; the JDK halves it, so that getOption
+            // returns what setOption set: so do we.
+            if (option == StandardSocketOptions.SO_SNDBUF || option == StandardSocketOptions.SO_RCVBUF) v /= 2;
             return option.type() == Boolean.class ? (T) Boolean.valueOf(v != 0) : (T) Integer.valueOf(v);
         });
     }
