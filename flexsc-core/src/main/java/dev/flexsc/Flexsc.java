@@ -1,5 +1,6 @@
 package dev.flexsc;
 
+import dev.flexsc.spi.Bootstrapping;
 import dev.flexsc.spi.EngineProvider;
 
 import java.io.IOException;
@@ -42,6 +43,12 @@ public final class Flexsc {
      *         providers could not be read from the class path (no file descriptor left)
      */
     public static FlexscEngine open(FlexscConfig config) throws IOException {
+        try (Bootstrapping.Mark starting = Bootstrapping.enter()) {
+            return openEngine(config);
+        }
+    }
+
+    private static FlexscEngine openEngine(FlexscConfig config) throws IOException {
         Map<Engine, EngineProvider> providers;
         try {
             providers = providers();
@@ -75,6 +82,12 @@ public final class Flexsc {
      * from the class path, every engine is unavailable with that reason.
      */
     public static List<EngineAvailability> probe() {
+        try (Bootstrapping.Mark starting = Bootstrapping.enter()) {
+            return probeEngines();
+        }
+    }
+
+    private static List<EngineAvailability> probeEngines() {
         Map<Engine, EngineProvider> providers;
         String failed = null;
         try {
@@ -105,7 +118,9 @@ public final class Flexsc {
             synchronized (Flexsc.class) {
                 e = defaultEngine;
                 if (e == null) {
-                    try {
+                    // marked from the configuration on: a file it reads must not open the
+                    // default engine again, from inside this block
+                    try (Bootstrapping.Mark starting = Bootstrapping.enter()) {
                         e = new SharedEngine(open(FlexscConfig.fromSystemProperties()));
                     } catch (IOException ex) {
                         throw new UncheckedIOException("cannot open the default FlexSC engine", ex);

@@ -15,9 +15,9 @@ import javax.management.ObjectName;
  *
  * <p><b>Turning it on.</b> Start the JVM with the flags of {@link #JVM_FLAGS}, most simply as
  * a JDK argument file: {@code java -cp <flexsc-io and its dependencies> dev.flexsc.io.FlexscProviders > flexsc.args}
- * writes it (the jar also carries it as {@code META-INF/flexsc/providers.args}), then
- * {@code java @flexsc.args -cp ... your.Main}, or {@code JDK_JAVA_OPTIONS=@flexsc.args} for a
- * launcher you cannot edit. The two providers can only be named by system properties read
+ * writes it, then {@code java @flexsc.args -cp ... your.Main}, or
+ * {@code JDK_JAVA_OPTIONS=@flexsc.args} for a launcher script you cannot edit (the java
+ * launcher expands an argument file there too). The two providers can only be named by system properties read
  * when the JVM first uses NIO, so they are command-line flags; an argument file keeps them
  * together with the module flags FlexSC needs, and the launcher expands it itself.
  * <ul>
@@ -32,7 +32,10 @@ import javax.management.ObjectName;
  * <li>{@code --enable-native-access=ALL-UNNAMED} (FFM and JNA), {@code --add-opens
  *     java.base/java.lang=ALL-UNNAMED} (the M:N scheduler, for FlexscExecutors), {@code
  *     --add-exports java.base/sun.nio.ch=ALL-UNNAMED} (what the selector provider leaves to
- *     the JDK's: UNIX-domain sockets, datagram channels).</li>
+ *     the JDK's: UNIX-domain sockets, datagram channels), {@code --add-exports
+ *     java.base/jdk.internal.misc=ALL-UNNAMED} (a virtual thread of the JDK's scheduler that
+ *     waits for a socket gives its scheduler a spare carrier meanwhile, as the JDK's own file
+ *     I/O does).</li>
  * </ul>
  * Without the properties nothing changes: the jar declares no service, so the JDK's providers
  * stay the JVM's.
@@ -57,7 +60,8 @@ public final class FlexscProviders {
             "-D" + FILE_SYSTEM_PROVIDER_PROPERTY + "=" + FILE_SYSTEM_PROVIDER_CLASS,
             "--enable-native-access=ALL-UNNAMED",
             "--add-opens=java.base/java.lang=ALL-UNNAMED",
-            "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
+            "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
 
     /** The MXBean's name. */
     public static final String OBJECT_NAME = "dev.flexsc:type=FlexscProviders";

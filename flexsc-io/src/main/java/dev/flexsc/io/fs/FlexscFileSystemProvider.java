@@ -2,6 +2,7 @@ package dev.flexsc.io.fs;
 
 import dev.flexsc.Flexsc;
 import dev.flexsc.Syscalls;
+import dev.flexsc.spi.Bootstrapping;
 import dev.flexsc.io.FlexscFileChannel;
 import dev.flexsc.io.FlexscFiles;
 import dev.flexsc.io.FlexscProviders;
@@ -51,9 +52,10 @@ import java.util.concurrent.atomic.LongAdder;
  * <p><b>What stays the JDK's when opening:</b> options FlexSC's channel does not take
  * ({@code ExtendedOpenOption.DIRECT} and others not in {@link StandardOpenOption} or
  * {@code NOFOLLOW_LINKS}) and initial attributes other than permissions go to the JDK's
- * provider, as do calls made while FlexSC's default engine is being opened by the same thread
- * (the engine reads {@code /proc} files as it starts) and every call after the engine failed
- * to open (logged once).
+ * provider, as do calls made by a thread that is starting FlexSC ({@link Bootstrapping}: an
+ * engine reads {@code /proc} files as it opens), opens made from a static initializer before
+ * FlexSC started ({@link #inStaticInitializer}), and every call after the engine failed to
+ * open (logged once).
  *
  * <p>Thread-safe.
  */
@@ -68,8 +70,6 @@ public final class FlexscFileSystemProvider extends FileSystemProvider {
     private volatile Syscalls syscalls;
     /** Why FlexSC's engine could not be opened; null while it could be or has not been tried. */
     private volatile Throwable unavailable;
-    /** Set while this thread opens the engine: its own file reads go to the JDK's provider. */
-    private static final ThreadLocal<Boolean> OPENING = new ThreadLocal<>();
 
     /**
      * The JDK calls this when {@code java.nio.file.spi.DefaultFileSystemProvider} names this
@@ -114,14 +114,15 @@ public final class FlexscFileSystemProvider extends FileSystemProvider {
 
     /**
      * FlexSC's calls (counted), or null where the file must be opened by the JDK's provider:
-     * this thread is opening FlexSC's engine, or the engine could not be opened.
+     * this thread is starting FlexSC ({@link Bootstrapping}: opening an engine), runs a static
+     * initializer before FlexSC started ({@link #inStaticInitializer}), or the engine could not
+     * be opened.
      */
     private Syscalls syscalls() {
         Syscalls s = syscalls;
         if (s != null) return s;
-        if (unavailable != null || OPENING.get() != null) return null;
-        OPENING.set(Boolean.TRUE);
-        try {
+        if (unavailable != null || Bootstrapping.onThisThread() || inStaticInitializer()) return null;
+        try (Bootstrapping.Mark starting = Bootstrapping.enter()) {
             synchronized (this) {
                 s = syscalls;
                 if (s == null) {
@@ -136,9 +137,20 @@ public final class FlexscFileSystemProvider extends FileSystemProvider {
             System.getLogger(FlexscFileSystemProvider.class.getName()).log(System.Logger.Level.WARNING,
                     "FlexSC's engine cannot be opened: files are opened by the JDK's provider", e);
             return null;
-        } finally {
-            OPENING.remove();
         }
+    }
+
+    /**
+     * True if this thread runs a static initializer. Starting FlexSC initializes classes
+     * (libflexsc's loader, JNA, which seeds a SecureRandom, so the JDK's security providers)
+     * and waits for the engine's threads: from inside an initializer it could need the very
+     * class in progress (the JDK's {@code Security} reads its properties file through this
+     * provider while it initializes: the first temporary file an application makes gets here
+     * so). Such an open goes to the JDK's provider, and a later one starts FlexSC. Walked only
+     * until FlexSC has started.
+     */
+    private static boolean inStaticInitializer() {
+        return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("<clinit>")));
     }
 
     private Path unwrap(Path p) {
