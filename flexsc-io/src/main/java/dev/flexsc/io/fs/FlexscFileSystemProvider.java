@@ -2,7 +2,6 @@ package dev.flexsc.io.fs;
 
 import dev.flexsc.Flexsc;
 import dev.flexsc.Syscalls;
-import dev.flexsc.spi.Bootstrapping;
 import dev.flexsc.io.FlexscFileChannel;
 import dev.flexsc.io.FlexscFiles;
 import dev.flexsc.io.FlexscProviders;
@@ -52,7 +51,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p><b>What stays the JDK's when opening:</b> options FlexSC's channel does not take
  * ({@code ExtendedOpenOption.DIRECT} and others not in {@link StandardOpenOption} or
  * {@code NOFOLLOW_LINKS}) and initial attributes other than permissions go to the JDK's
- * provider, as do calls made by a thread that is starting FlexSC ({@link Bootstrapping}: an
+ * provider, as do calls made by a thread that is starting FlexSC ({@link Flexsc#startingOnThisThread()}: an
  * engine reads {@code /proc} files as it opens), opens made from a static initializer before
  * FlexSC started ({@link #inStaticInitializer}), and every call after the engine failed to
  * open (logged once).
@@ -114,15 +113,15 @@ public final class FlexscFileSystemProvider extends FileSystemProvider {
 
     /**
      * FlexSC's calls (counted), or null where the file must be opened by the JDK's provider:
-     * this thread is starting FlexSC ({@link Bootstrapping}: opening an engine), runs a static
-     * initializer before FlexSC started ({@link #inStaticInitializer}), or the engine could not
-     * be opened.
+     * this thread is starting FlexSC ({@link Flexsc#startingOnThisThread()}: opening an
+     * engine), runs a static initializer before FlexSC started ({@link #inStaticInitializer}),
+     * or the engine could not be opened.
      */
     private Syscalls syscalls() {
         Syscalls s = syscalls;
         if (s != null) return s;
-        if (unavailable != null || Bootstrapping.onThisThread() || inStaticInitializer()) return null;
-        try (Bootstrapping.Mark starting = Bootstrapping.enter()) {
+        if (unavailable != null || Flexsc.startingOnThisThread() || inStaticInitializer()) return null;
+        try {
             synchronized (this) {
                 s = syscalls;
                 if (s == null) {
