@@ -86,6 +86,8 @@ public final class HeldPageEngine extends PageEngine {
         private final Map<Integer, Held> held = new ConcurrentHashMap<>();
         private final AtomicInteger cancels = new AtomicInteger();
         private final Thread executor;
+        /** The monitor callers sleep on until done_seq moves. */
+        private final Object sleepers = new Object();
         /** Set by close: the executor leaves once no call is held. */
         private volatile boolean stop;
 
@@ -133,6 +135,7 @@ public final class HeldPageEngine extends PageEngine {
             m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, ret);
             INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
             INT.getAndAdd(m, doneSeqOff, 1);
+            wakeCallers(0);
         }
 
         Held awaitHeld(long millis) {
@@ -157,15 +160,26 @@ public final class HeldPageEngine extends PageEngine {
         @Override
         public void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
             long deadline = System.nanoTime() + timeoutNanos;
-            // Acquire: a completion published before done_seq moved is visible to the recheck.
-            while ((int) INT.getAcquire(pages, doneSeqOff) == seenDoneSeq && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(100_000L);
+            synchronized (sleepers) {
+                // Acquire: a completion published before done_seq moved is visible to the recheck;
+                // finish() bumps done_seq, then notifies under this monitor: no lost wake-up.
+                long left;
+                while ((int) INT.getAcquire(pages, doneSeqOff) == seenDoneSeq && (left = deadline - System.nanoTime()) > 0) {
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(sleepers, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt(); // the caller's wait sees it
+                        return;
+                    }
+                }
             }
         }
 
         @Override
         public void wakeCallers(int g) {
-            // callers poll done_seq
+            synchronized (sleepers) {
+                sleepers.notifyAll();
+            }
         }
 
         @Override

@@ -9,7 +9,22 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Which entries of each group are free, Java-side: one bit per entry in padded bitmaps
  * (the page's status words say the rest), taken with a CAS and given back with a volatile
- * OR. A caller that finds its group full waits for an entry ({@link #allocate}).
+ * OR.
+ *
+ * <p><b>Waiting for an entry.</b> A caller that finds its group full queues up (one FIFO
+ * queue per group) and parks with no timeout. A release unparks exactly one waiter, the
+ * first in its group's queue; that waiter takes an entry (a caller that never waited may
+ * have taken it first: the waiter then parks again, still first), and when it leaves with
+ * one while entries are free and others wait, it unparks the next: the turn passes on, so
+ * several releases that woke the same first waiter are not lost. No waiter polls, so any
+ * number of them cost nothing while they wait.
+ *
+ * <p><b>No lost wake-up</b> (a Dekker pairing): a waiter enqueues, adds itself to its
+ * group's waiting count (a volatile read-modify-write, a full fence), then tries the bitmap
+ * again before it parks; a releaser ORs the entry into the bitmap (a volatile RMW, a full
+ * fence), then reads the waiting count. Either the waiter's retry sees the entry, or the
+ * releaser sees the count and unparks the first waiter (whose node the queue already holds).
+ * An unpark that comes before the park makes the park return at once.
  */
 final class EntryAllocator {
     private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
@@ -21,17 +36,32 @@ final class EntryAllocator {
     private final int words;
     /** 1 bit = entry free. */
     private final long[] freeBits;
-    private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger waiterCount = new AtomicInteger();
+    /** Per group: the callers waiting for an entry, first come first. */
+    private final ConcurrentLinkedQueue<Waiter>[] queues;
+    /** Per group: how many wait (read by every release: a volatile load while nobody waits). */
+    private final AtomicInteger[] waiting;
     private volatile boolean closed;
+
+    /** A caller waiting for an entry. */
+    private static final class Waiter {
+        final Thread thread = Thread.currentThread();
+        /** Set (volatile) when the waiter leaves: releasers skip it and drop it from the queue. */
+        volatile boolean gone;
+    }
 
     EntryAllocator(int groups, int entriesPerGroup) {
         this.groups = groups;
         this.entriesPerGroup = entriesPerGroup;
         this.words = (entriesPerGroup + 63) / 64;
         this.freeBits = new long[groups * FREE_STRIDE];
+        @SuppressWarnings("unchecked")
+        ConcurrentLinkedQueue<Waiter>[] q = new ConcurrentLinkedQueue[groups];
+        this.queues = q;
+        this.waiting = new AtomicInteger[groups];
         for (int g = 0; g < groups; g++) {
             for (int w = 0; w < words; w++) freeBits[g * FREE_STRIDE + w] = allBits(w);
+            queues[g] = new ConcurrentLinkedQueue<>();
+            waiting[g] = new AtomicInteger();
         }
     }
 
@@ -116,27 +146,37 @@ final class EntryAllocator {
     }
 
     private int allocateSlow(int g) {
-        Thread me = Thread.currentThread();
-        waiters.add(me);
-        waiterCount.incrementAndGet(); // volatile: pairs with the check in release()
+        Waiter me = new Waiter();
+        queues[g].add(me);
+        // Volatile RMW (full fence): registered before the retry below loads the bitmap; pairs
+        // with release(): its OR of the bitmap, then its load of this count.
+        waiting[g].incrementAndGet();
+        boolean interrupted = false;
         try {
             while (true) {
                 int index = tryAllocate(g);
                 if (index >= 0) return index;
-                if (closed) return -1;
-                LockSupport.parkNanos(this, 1_000_000L);
+                if (closed) return -1; // volatile: close() sets it, then unparks every waiter
+                LockSupport.park(this); // no timeout: a release (or close) unparks us
+                // An interrupt is the call's business once it is posted (the wait cancels a
+                // call that may block); here it would only make park return at once.
+                if (Thread.interrupted()) interrupted = true;
             }
         } finally {
-            waiters.remove(me);
-            waiterCount.decrementAndGet();
+            me.gone = true;
+            waiting[g].decrementAndGet(); // full fence: ordered before the loads of wakeNext's check
+            // Pass the turn on: releases that unparked us while we took an entry were meant
+            // for the queue, not for us alone.
+            if (waiting[g].get() != 0 && hasFree(g)) wakeNext(g);
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 
     /** Gives entry {@code index} of group g back. */
     void release(int g, int index) {
-        // Volatile RMW: the entry is free for the next allocate.
+        // Volatile RMW (full fence): the entry is free, then the load of the waiting count.
         FREE_WORD.getAndBitwiseOr(freeBits, g * FREE_STRIDE + (index >>> 6), 1L << (index & 63));
-        wakeWaiter();
+        if (waiting[g].get() != 0) wakeNext(g);
     }
 
     /** Gives back the entries of group g set in {@code mask} (one word per 64 entries), with one OR per word; clears mask. */
@@ -144,20 +184,21 @@ final class EntryAllocator {
         boolean freed = false;
         for (int word = 0; word < mask.length; word++) {
             if (mask[word] != 0) {
-                // Volatile RMW: the entries are free for the next allocation.
+                // Volatile RMW (full fence): the entries are free, then the load of the count below.
                 FREE_WORD.getAndBitwiseOr(freeBits, g * FREE_STRIDE + word, mask[word]);
                 mask[word] = 0;
                 freed = true;
             }
         }
-        if (freed) wakeWaiter();
+        if (freed && waiting[g].get() != 0) wakeNext(g);
     }
 
-    private void wakeWaiter() {
-        if (waiterCount.get() != 0) {
-            Thread t = waiters.peek();
-            if (t != null) LockSupport.unpark(t);
-        }
+    /** Unparks the first waiter of group g that has not left, dropping those that have from the queue's head. */
+    private void wakeNext(int g) {
+        ConcurrentLinkedQueue<Waiter> q = queues[g];
+        Waiter w;
+        while ((w = q.peek()) != null && w.gone) q.remove(w); // the head: found at once
+        if (w != null) LockSupport.unpark(w.thread);
     }
 
     /** A free entry in group g now (volatile reads: a hint, an allocation may still have to wait). */
@@ -182,6 +223,8 @@ final class EntryAllocator {
     /** From now on {@link #allocate} returns -1 instead of waiting; wakes every waiter. */
     void close() {
         closed = true; // volatile: read by waiters after they wake
-        for (Thread t : waiters) LockSupport.unpark(t);
+        for (ConcurrentLinkedQueue<Waiter> q : queues) {
+            for (Waiter w : q) LockSupport.unpark(w.thread);
+        }
     }
 }
