@@ -7,9 +7,9 @@ import dev.flexsc.spi.CallerWait;
 import dev.flexsc.spi.GreenThreads;
 
 import java.io.IOException;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
+import static dev.flexsc.Errno.EINTR;
 import static dev.flexsc.abi.SyscallPageDescriptor.ENTRY_SIZE;
 import static dev.flexsc.abi.SyscallPageDescriptor.STATUS_BUSY;
 import static dev.flexsc.abi.SyscallPageDescriptor.STATUS_DONE;
@@ -139,22 +139,18 @@ final class PageBatch implements CallerWait.Waitable {
             for (int j = 0; j < k; j++) engine.entries().release(g, t[j]);
             return -1;
         }
-        SyscallPage p = pages;
         long[] m = mask;
         int[] ps = pos, held = index;
         int c = count;
-        // Two passes: the plain stores of every entry first, with no barrier among them (the
-        // JIT keeps the arrays and checks out of the loop), then the release stores.
         for (int j = 0; j < k; j++) {
             int i = t[j];
-            p.write(p.entry(g, i), b, from + j);
             m[i >>> 6] |= 1L << i;
             ps[c] = from + j;
             held[c] = i;
             c++;
         }
         count = c;
-        for (int j = 0; j < k; j++) p.submit(p.entry(g, t[j]));
+        pages.post(entriesBase, t, k, b, from);
         engine.submitter().expose(g, m, k);
         return k;
     }
@@ -187,22 +183,16 @@ final class PageBatch implements CallerWait.Waitable {
     }
 
     private boolean allDone() {
-        SyscallPage p = pages;
-        long base = entriesBase;
-        int c = cursor, n = count;
-        int[] held = index; // in locals: the acquire loads below would make the JIT reload fields
-        // Acquire loads: pair with the executors' release stores of DONE. Entries before the
-        // cursor were seen DONE already; they stay DONE until their owner (us) frees them.
-        while (c < n && p.status(base + (long) held[c] * ENTRY_SIZE) == STATUS_DONE) c++;
+        // Entries before the cursor were seen DONE already; they stay DONE until their owner
+        // (us) frees them.
+        int n = count;
+        int c = pages.firstNotDone(entriesBase, index, cursor, n);
         cursor = c;
         return c == n;
     }
 
     private boolean anyDone() {
-        for (int j = 0; j < count; j++) {
-            if (pages.status(entriesBase + (long) index[j] * ENTRY_SIZE) == STATUS_DONE) return true; // acquire
-        }
-        return false;
+        return pages.anyDone(entriesBase, index, count);
     }
 
     @Override
@@ -286,23 +276,17 @@ final class PageBatch implements CallerWait.Waitable {
         boolean allSeen = all && cursor == n;
         try {
             // Three passes, so no barrier sits among the plain accesses of the second: which
-            // entries are DONE (opaque loads), one acquire fence, their results (plain loads),
-            // then FREE (release stores).
+            // entries are DONE (opaque loads and one acquire fence), their results (plain
+            // loads, ordered by it), then FREE (release stores).
             if (allSeen) {
                 d = n;
             } else {
-                for (int j = 0; j < n; j++) {
-                    if (p.statusOpaque(base + (long) held[j] * ENTRY_SIZE) == STATUS_DONE) done[d++] = j;
-                }
+                d = p.collectDone(base, held, n, done);
                 if (d == 0) return;
-                // Acquire fence: every DONE load above is ordered before every ret load below,
-                // so with the executors' release stores of DONE each ret read is the one they
-                // stored (an acquire load per entry, with one fence).
-                VarHandle.acquireFence();
             }
             for (int k = 0; k < d; k++) {
-                int i = held[allSeen ? k : done[k]];
-                settle(b, ps[allSeen ? k : done[k]], p.ret(base + (long) i * ENTRY_SIZE)); // plain: ordered above
+                int j = allSeen ? k : done[k], i = held[j];
+                settle(b, ps[j], p.ret(base + (long) i * ENTRY_SIZE));
                 free[i >>> 6] |= 1L << i;
             }
         } catch (IllegalStateException x) {
@@ -310,7 +294,7 @@ final class PageBatch implements CallerWait.Waitable {
             reapAfterStop(); // close released the pages: the view after stop has the entries
             return;
         }
-        for (int k = 0; k < d; k++) p.free(base + (long) held[allSeen ? k : done[k]] * ENTRY_SIZE);
+        p.freeAll(base, held, allSeen ? null : done, d);
         keepUnsettled(done, d);
         engine.entries().release(group, free);
     }
@@ -334,7 +318,7 @@ final class PageBatch implements CallerWait.Waitable {
 
     /** A batch position's result, as {@link PageEngine#result} has it for single calls. */
     private void settle(CallBatch b, int p, long ret) {
-        if (engine.closedByClose(b.call(p), ret, interrupted)) {
+        if (ret == -EINTR && engine.closedByClose(b.call(p), ret, interrupted)) {
             b.fail(p, new EngineClosedException(b.call(p).name() + PageEngine.BLOCKED_AT_CLOSE));
         } else {
             b.complete(p, ret);

@@ -81,15 +81,6 @@ final class SyscallPage {
         s.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 40, a5);
     }
 
-    /** Writes position {@code p} of a batch into entry {@code e}: plain stores, published by {@link #submit}. */
-    void write(long e, CallBatch b, int p) {
-        // One slice per entry: a single bounds check here, then the constant offsets below
-        // fall inside its constant size and the JIT drops their checks.
-        MemorySegment s = m.asSlice(e, ENTRY_SIZE);
-        s.set(ValueLayout.JAVA_INT, ENTRY_SYSNR, b.nr(p));
-        b.copyArgs(p, s, ENTRY_ARGS);
-    }
-
     /**
      * Release store of SUBMITTED: the entry's sysnr and args (stored before) are visible
      * before it; pairs with the executor's acquiring CAS SUBMITTED -> BUSY.
@@ -139,6 +130,76 @@ final class SyscallPage {
     /** CAS SUBMITTED -> FREE: the entry is its owner's again only if no executor claimed it. */
     boolean takeBack(long e) {
         return INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE);
+    }
+
+    // ---- many entries of one group (a batch): each loop keeps the segment in a local, so no
+    // ordering point inside it makes the JIT reload this object's fields per entry ----
+
+    /**
+     * Writes batch positions {@code from .. from+k-1} into entries {@code idx[0..k)} of the
+     * group whose entries start at {@code base}, then releases each SUBMITTED. Two passes: the
+     * plain stores of every entry first, with no barrier among them, then the release stores
+     * (each orders its entry's stores before it; pairs with the executor's acquiring CAS).
+     */
+    void post(long base, int[] idx, int k, CallBatch b, int from) {
+        MemorySegment s = m;
+        for (int j = 0; j < k; j++) {
+            // One slice per entry: a single bounds check, then the constant offsets below
+            // fall inside its constant size and the JIT drops their checks.
+            MemorySegment e = s.asSlice(base + (long) idx[j] * ENTRY_SIZE, ENTRY_SIZE);
+            e.set(ValueLayout.JAVA_INT, ENTRY_SYSNR, b.nr(from + j));
+            b.copyArgs(from + j, e, ENTRY_ARGS);
+        }
+        for (int j = 0; j < k; j++) {
+            INT.setRelease(s, base + (long) idx[j] * ENTRY_SIZE + ENTRY_STATUS, STATUS_SUBMITTED);
+        }
+    }
+
+    /**
+     * The first of entries {@code idx[c..n)} that is not DONE, or {@code n}: acquire loads,
+     * each pairing with the executor's release store of DONE (so the results up to it are
+     * visible).
+     */
+    int firstNotDone(long base, int[] idx, int c, int n) {
+        MemorySegment s = m;
+        while (c < n && (int) INT.getAcquire(s, base + (long) idx[c] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) c++;
+        return c;
+    }
+
+    /** True if any of entries {@code idx[0..n)} is DONE (acquire loads). */
+    boolean anyDone(long base, int[] idx, int n) {
+        MemorySegment s = m;
+        for (int j = 0; j < n; j++) {
+            if ((int) INT.getAcquire(s, base + (long) idx[j] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) return true;
+        }
+        return false;
+    }
+
+    /**
+     * Puts into {@code done} the positions {@code j} of entries {@code idx[0..n)} that are DONE
+     * and returns how many: opaque loads, then one acquire fence, which orders every one of
+     * them before the caller's loads of their results (an acquire per entry, with one fence).
+     */
+    int collectDone(long base, int[] idx, int n, int[] done) {
+        MemorySegment s = m;
+        int d = 0;
+        for (int j = 0; j < n; j++) {
+            if ((int) INT.getOpaque(s, base + (long) idx[j] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_DONE) done[d++] = j;
+        }
+        if (d > 0) VarHandle.acquireFence();
+        return d;
+    }
+
+    /**
+     * Release stores of FREE into entries {@code idx[which[k]]} for {@code k < d}
+     * ({@code which} null: {@code idx[0..d)}); the owner read their results before.
+     */
+    void freeAll(long base, int[] idx, int[] which, int d) {
+        MemorySegment s = m;
+        for (int k = 0; k < d; k++) {
+            int i = idx[which == null ? k : which[k]];
+            INT.setRelease(s, base + (long) i * ENTRY_SIZE + ENTRY_STATUS, STATUS_FREE);
+        }
     }
 
     // ---- group control words ----
