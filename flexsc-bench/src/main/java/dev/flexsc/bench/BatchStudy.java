@@ -225,8 +225,8 @@ public final class BatchStudy {
                     // A fresh array per batch, as code holding its handles in locals or a
                     // per-batch list does: an array kept across batches ends up in the old
                     // generation, and each store of a new handle into it takes G1's
-                    // card-marking slow path (about 2.6 ns per call at batch 64 here,
-                    // measured with batchloop), which is the harness's cost, not the batch's.
+                    // card-marking slow path, a cost of the harness, not of the batch
+                    // (docs/batch.md has the figures).
                     SyscallBatch.Result[] rs = new SyscallBatch.Result[batch];
                     for (int i = 0; i < batch; i++) {
                         rs[i] = call == CallKind.GETPID ? b.getpid() : b.pwrite(fd, buf, (i & 63) * 4096L);
