@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * automatic module, JCTools), runs in its own JVM with only a module path. It finds the engines
  * through the {@code provides}/{@code uses} pair, opens one and makes calls, reads a file on a
  * green thread through {@code dev.flexsc.io}, and sees that the engines' package is not exported
- * to it; the JVM prints no warning.
+ * to it; the JVM prints no warning. Launched without {@code --add-opens}, the scheduler's reason
+ * names the flag with the module's name.
  */
 class ModulePathTest {
     private static final String MODULE_INFO = """
@@ -49,6 +50,10 @@ class ModulePathTest {
 
             public final class Main {
                 public static void main(String[] args) throws Exception {
+                    if (args.length > 1) { // launched without the scheduler's flag
+                        System.out.println("scheduler: " + dev.flexsc.threads.FlexscScheduler.unavailabilityCause());
+                        return;
+                    }
                     for (EngineAvailability a : Flexsc.probe()) System.out.println("probe " + a.engine() + " " + a.available());
                     FlexscConfig cfg = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).build();
                     try (FlexscEngine e = Flexsc.open(cfg)) {
@@ -119,5 +124,20 @@ class ModulePathTest {
         assertTrue(stdout.contains("module dev.flexsc.nativeimpl exports its engines to us: false"), both);
         assertFalse(stderr.contains("WARNING"), "the JVM warned: " + both);
         assertEquals("through the module path", Files.readString(file));
+
+        // Without --add-opens, the scheduler's reason names the flag as the module path spells it.
+        Process q = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--module-path", out + java.io.File.pathSeparator + modulePath,
+                "--enable-native-access=dev.flexsc,dev.flexsc.nativeimpl,com.sun.jna",
+                "-m", "flexsc.smoke/smoke.Main", file.toString(), "no-add-opens")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("stdout2").toFile()).start();
+        if (!q.waitFor(120, TimeUnit.SECONDS)) {
+            q.destroyForcibly();
+            fail("the module-path application without --add-opens did not finish in 120 s");
+        }
+        String out2 = Files.readString(dir.resolve("stdout2"));
+        assertEquals(0, q.exitValue(), out2);
+        assertTrue(out2.contains("scheduler: FlexSC threads need the JVM flag --add-opens java.base/java.lang=dev.flexsc.threads"),
+                out2);
     }
 }
