@@ -37,7 +37,9 @@ import javax.management.ObjectName;
  *     waits for a socket gives its scheduler a spare carrier meanwhile, as the JDK's own file
  *     I/O does).</li>
  * </ul>
- * Without the properties nothing changes: the jar declares no service, so the JDK's providers
+ * These are the class path's spellings; on the module path each {@code ALL-UNNAMED} names the
+ * modules instead ({@code --add-exports java.base/jdk.internal.misc=dev.flexsc.io} and so on,
+ * as docs/io.md shows). Without the properties nothing changes: the jar declares no service, so the JDK's providers
  * stay the JVM's.
  *
  * <p><b>Seeing that it is on.</b> {@link #status()}, and the platform MXBean
