@@ -160,6 +160,29 @@ class ChannelsDifferentialTest {
         return out;
     }
 
+    /** The channels of one provider, on which a program runs. */
+    interface World<O> extends AutoCloseable {
+        List<Outcome> run(List<O> program);
+    }
+
+    /** Makes a world of a provider's channels. */
+    @FunctionalInterface
+    interface WorldOf<O> {
+        World<O> open(SelectorProvider p) throws IOException;
+    }
+
+    /** Runs {@code program} on a world of the JDK's provider and on one of FlexSC's, and compares them step by step. */
+    private static <O> void differential(List<O> program, WorldOf<O> world) throws Exception {
+        List<Outcome> jdk, mine;
+        try (World<O> w = world.open(SelectorProvider.provider())) {
+            jdk = w.run(program);
+        }
+        try (World<O> w = world.open(flexsc())) {
+            mine = w.run(program);
+        }
+        compare(program, jdk, mine);
+    }
+
     private static void compare(List<?> program, List<Outcome> jdk, List<Outcome> mine) {
         for (int i = 0; i < Math.min(jdk.size(), mine.size()); i++) {
             if (!mine.get(i).sameAs(jdk.get(i))) {
@@ -205,18 +228,11 @@ class ChannelsDifferentialTest {
     @Property
     @OnEngine(value = Engine.SYSCALL_THREADS, triesDivisor = 2)
     void socketChannelsAsTheJdks(@ForAll("socketPrograms") List<SockOp> program, @ForAll boolean aIsServer) throws Exception {
-        List<Outcome> jdk, mine;
-        try (SockWorld w = new SockWorld(SelectorProvider.provider(), aIsServer)) {
-            jdk = w.run(program);
-        }
-        try (SockWorld w = new SockWorld(flexsc(), aIsServer)) {
-            mine = w.run(program);
-        }
-        compare(program, jdk, mine);
+        differential(program, p -> new SockWorld(p, aIsServer));
     }
 
     /** A listener, a connected pair A/B of one provider's channels, a selector. */
-    static final class SockWorld implements AutoCloseable {
+    static final class SockWorld implements World<SockOp> {
         private static final List<SocketOption<?>> OPTIONS = List.of(StandardSocketOptions.TCP_NODELAY,
                 StandardSocketOptions.SO_KEEPALIVE, StandardSocketOptions.SO_LINGER, StandardSocketOptions.SO_RCVBUF,
                 StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_REUSEADDR, StandardSocketOptions.SO_REUSEPORT,
@@ -246,7 +262,8 @@ class ChannelsDifferentialTest {
             sel = p.openSelector();
         }
 
-        List<Outcome> run(List<SockOp> program) {
+        @Override
+        public List<Outcome> run(List<SockOp> program) {
             return runSteps(program, this::step, this);
         }
 
@@ -473,18 +490,11 @@ class ChannelsDifferentialTest {
     @Property
     @OnEngine(value = Engine.SYSCALL_THREADS)
     void selectorsAsTheJdks(@ForAll("selectorPrograms") List<SelOp> program) throws Exception {
-        List<Outcome> jdk, mine;
-        try (SelWorld w = new SelWorld(SelectorProvider.provider())) {
-            jdk = w.run(program);
-        }
-        try (SelWorld w = new SelWorld(flexsc())) {
-            mine = w.run(program);
-        }
-        compare(program, jdk, mine);
+        differential(program, SelWorld::new);
     }
 
     /** Three pipes and a selector of one provider. */
-    static final class SelWorld implements AutoCloseable {
+    static final class SelWorld implements World<SelOp> {
         final Selector sel;
         final Pipe[] pipes = new Pipe[3];
         /** Bytes written into each pipe and not drained. */
@@ -513,7 +523,8 @@ class ChannelsDifferentialTest {
             return names.toString();
         }
 
-        List<Outcome> run(List<SelOp> program) {
+        @Override
+        public List<Outcome> run(List<SelOp> program) {
             return runSteps(program, op -> step(op) + " | keys " + keys(sel.keys()) + " selected " + keys(sel.selectedKeys()),
                     this);
         }
