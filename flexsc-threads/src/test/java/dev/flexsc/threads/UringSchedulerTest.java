@@ -9,6 +9,7 @@ import dev.flexsc.Syscalls;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 import dev.flexsc.nativeimpl.uring.UringAvailability;
 import dev.flexsc.nativeimpl.uring.UringEngine;
+import dev.flexsc.nativeimpl.uring.UringStats;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -222,7 +223,7 @@ class UringSchedulerTest {
                     s.close(fd);                                        // ring
                 }
             });
-            UringEngine.UringStats st = rt.engine.uringStats();
+            UringStats st = rt.engine.uringStats();
             assertEquals(400L, st.fallbackCalls().get("getpid"), st.toString());
             assertEquals(800L, st.fallbackCalls().get("lseek"), st.toString());
             for (String c : List.of("openat", "write", "pwrite64", "pread64", "close")) {
@@ -346,7 +347,7 @@ class UringSchedulerTest {
                     worst = Math.max(worst, System.nanoTime() - t0);
                 }
                 long sleeps = rt.scheduler.stats().sleeps() - sleepsBefore;
-                UringEngine.UringStats st = rt.engine.uringStats();
+                UringStats st = rt.engine.uringStats();
                 System.out.printf("%s: %d wake cycles, %d carrier sleeps, %d wake NOPs, %d waiting enters, worst %d us%n",
                         kind, cycles, sleeps, st.wakeNops(), st.waitEnters(), worst / 1000);
                 assertEquals(cycles, done.get());

@@ -23,20 +23,14 @@ import dev.flexsc.spi.SyscallInvoker;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.LinkedHashMap;
-import java.util.Map;
+
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
-import static dev.flexsc.nativeimpl.uring.IoUring.INT;
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
 import static dev.flexsc.Errno.ETIME;
 
@@ -78,8 +72,6 @@ import static dev.flexsc.Errno.ETIME;
  * <p>Thread-safe.
  */
 public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInvoker {
-    private static final VarHandle CALLS = MethodHandles.arrayElementVarHandle(UringCall[].class);
-    private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
     /** How long the completion thread sleeps in the kernel before re-checking its state. */
     private static final long REAPER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Yields of a waiting caller between its spin and its sleep. */
@@ -100,25 +92,15 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /** The call policy, applied first in {@link #invoke}. */
     private final CallGate gate;
     /** ADAPTIVE posts only while a request slot is free (a hint: the volatile count of calls in flight). */
-    private final CallGate.Room room = this::hasFreeSlot;
+    private final CallGate.Room room;
 
-    // ---- request table: slot -> call in flight ----
+    // ---- the ring's roles ----
+    private final UringCounters counters = new UringCounters();
+    private final RequestTable table;
+    private final SubmissionQueue sq;
+    private final CompletionQueue cq;
+    /** The table's capacity (SQ + CQ entries). */
     private final int slots;
-    private final UringCall[] calls;
-    private final int[] generation;
-    /** 1 bit = slot free. */
-    private final long[] freeSlots;
-    private final AtomicInteger inFlight = new AtomicInteger();
-
-    // ---- SQ producer (guarded by sqLock) ----
-    private final ReentrantLock sqLock = new ReentrantLock();
-    private int sqTail;
-    /** The tail last released to the kernel (volatile copy for flush and diagnostics). */
-    private volatile int publishedTail;
-
-    // ---- CQ consumer (guarded by cqBusy) ----
-    private final AtomicBoolean cqBusy = new AtomicBoolean();
-    private int cqHead;
 
     // ---- completion thread ----
     private final Thread reaper;
@@ -126,7 +108,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private volatile boolean reaperIdle;
     /**
      * Set by the completion thread while it parks because another thread holds the CQ
-     * ({@code cqBusy}); whoever lets go of the CQ then unparks it ({@link #releaseCq()}).
+     * ({@link CompletionQueue#tryAcquire}); whoever lets go of the CQ then unparks it ({@link #releaseCq()}).
      */
     private volatile boolean reaperWaitsForCq;
     private volatile boolean reaperStop;
@@ -146,16 +128,14 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final ConcurrentLinkedQueue<Thread> wordSleepers = new ConcurrentLinkedQueue<>();
     private final AtomicInteger wordSleeperCount = new AtomicInteger();
     /**
-     * IO_URING: a carrier sleeps in io_uring_enter(GETEVENTS) while holding the CQ
-     * ({@code cqBusy}), so the CQ head cannot move under its wait; a waker then posts
+     * IO_URING: a carrier sleeps in io_uring_enter(GETEVENTS) while holding the CQ, so the CQ head cannot move under its wait; a waker then posts
      * {@link #wakeNop}, whose CQE ends the wait.
      */
     private volatile boolean leaderSleeping;
-    /** The leader's io_getevents_arg + timespec (one leader at a time: it holds cqBusy). */
+    /** The leader's io_getevents_arg + timespec (one leader at a time: it holds the CQ). */
     private final MemorySegment leaderScratch;
     /** A prebuilt IORING_OP_NOP whose CQE carries {@link #WAKE_USER_DATA} (ignored by dispatch). */
     private final UringCall wakeNop;
-    private final LongAdder wakeNops = new LongAdder();
     /** Linux 6.10+: IORING_ACCEPT_DONTWAIT (probed at open). */
     private final boolean acceptDontwait;
 
@@ -171,21 +151,6 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /** Set just before the rings are unmapped: nothing touches them after. */
     private volatile boolean ringClosed;
 
-    // ---- statistics ----
-    private final LongAdder submitted = new LongAdder();
-    private final LongAdder completed = new LongAdder();
-    private final LongAdder submitEnters = new LongAdder();
-    private final LongAdder waitEnters = new LongAdder();
-    private final LongAdder sqThreadSleeps = new LongAdder();
-    private final LongAdder sqWakeups = new LongAdder();
-    private final LongAdder callerParks = new LongAdder();
-    private final LongAdder overflowFlushes = new LongAdder();
-    private final LongAdder sqFullWaits = new LongAdder();
-    private final LongAdder cancels = new LongAdder();
-    private final LongAdder resubmits = new LongAdder();
-    private final LongAdder[] ringCalls = new LongAdder[SyscallTable.NR_LIMIT];
-    private final LongAdder[] fallbackCalls = new LongAdder[SyscallTable.NR_LIMIT];
-
     private UringEngine(Engine kind, FlexscConfig config, IoUring ring, boolean[] supported) {
         this.kind = kind;
         this.sqpoll = kind == Engine.IO_URING_SQPOLL;
@@ -198,17 +163,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         // the carrier's next io_uring_enter (docs/io.md, point 6, has the measurements).
         this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), PostingRule.Post.RING_ENTRY);
         this.slots = ring.sqEntries + ring.cqEntries;
-        this.calls = new UringCall[slots];
-        this.generation = new int[slots];
-        this.freeSlots = new long[(slots + 63) / 64];
-        for (int w = 0; w < freeSlots.length; w++) {
-            int n = Math.min(64, slots - w * 64);
-            freeSlots[w] = n == 64 ? -1L : (1L << n) - 1;
-        }
-        for (SyscallTable.Call c : SyscallTable.all().values()) {
-            ringCalls[c.nr()] = new LongAdder();
-            fallbackCalls[c.nr()] = new LongAdder();
-        }
+        this.table = new RequestTable(slots);
+        this.sq = new SubmissionQueue(ring, sqpoll, counters);
+        this.cq = new CompletionQueue(ring, counters);
+        this.room = table::hasFreeSlot;
         this.syscalls = new Syscalls(this);
         this.leaderScratch = reaperArena.allocate(IoUring.WAIT_SCRATCH_SIZE, 8);
         this.wakeNop = new UringCall(this, null, null, 0, 0, 0, 0, 0, 0);
@@ -348,22 +306,18 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     public EngineStats stats() {
         SyscallThreadsEngine fb = fallback;
         int threads = (sqpoll && !closed ? 1 : 0) + (fb != null && fb.isOpen() ? fb.stats().executorThreads() : 0);
-        return new EngineStats(kind, submitted.sum(), completed.sum(), 0, submitEnters.sum(), sqThreadSleeps.sum(),
-                sqWakeups.sum(), callerParks.sum(), threads, gate.posted(), gate.direct());
+        UringCounters k = counters;
+        return new EngineStats(kind, k.submitted.sum(), k.completed.sum(), 0, k.submitEnters.sum(), k.sqThreadSleeps.sum(),
+                k.sqWakeups.sum(), k.callerParks.sum(), threads, gate.posted(), gate.direct());
     }
 
     /** Engine-specific counters, with which calls ran on the ring and which on the fallback. */
     public UringStats uringStats() {
-        Map<String, Long> ring = new LinkedHashMap<>(), fb = new LinkedHashMap<>();
-        for (SyscallTable.Call c : SyscallTable.all().values()) {
-            long r = ringCalls[c.nr()].sum(), f = fallbackCalls[c.nr()].sum();
-            if (r > 0) ring.put(c.name(), r);
-            if (f > 0) fb.put(c.name(), f);
-        }
+        UringCounters k = counters;
         SyscallThreadsEngine f = fallback;
-        return new UringStats(kind, ring, fb, submitEnters.sum() + waitEnters.sum() + sqWakeups.sum(),
-                overflowFlushes.sum(), sqFullWaits.sum(), cancels.sum(), resubmits.sum(), inFlight.get(),
-                f == null ? null : f.stats(), submitEnters.sum(), waitEnters.sum(), wakeNops.sum());
+        return new UringStats(kind, k.ringCalls(), k.fallbackCalls(), k.submitEnters.sum() + k.waitEnters.sum()
+                + k.sqWakeups.sum(), k.overflowFlushes.sum(), k.sqFullWaits.sum(), k.cancels.sum(), k.resubmits.sum(),
+                table.inFlight(), f == null ? null : f.stats(), k.submitEnters.sum(), k.waitEnters.sum(), k.wakeNops.sum());
     }
 
     // ---- the blocking call (SyscallInvoker) ----
@@ -382,66 +336,32 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /**
-     * Submits a prepared call and waits for it, continuing where the syscall would: a short
-     * write or send on a blocking descriptor is continued until the whole buffer is written
-     * or an error, as the blocking syscall does (the error after a partial write is dropped
-     * in favour of the count, as the kernel does); on an O_NONBLOCK descriptor the short
-     * count is returned. A call prepared with a "do not wait" probe (see {@link UringOps})
-     * that got EAGAIN is returned as is only if the descriptor is O_NONBLOCK (the syscall
-     * would have failed too); otherwise it is submitted again to wait for readiness.
+     * Submits a prepared call and waits for it, continuing it where the syscall would
+     * ({@link TransferRules}: probes, short reads and writes).
      */
     private long runOnRing(UringCall c) throws IOException {
         enqueue(c);
         return awaitResult(c);
     }
 
-    /** Waits for a submitted call's result, continuing it where the syscall would (see runOnRing). */
+    /** Waits for a submitted call's result, continuing it where the syscall would ({@link TransferRules}). */
     private long awaitResult(UringCall c) throws IOException {
-        long total = 0;
-        int blocking = -1; // -1 not checked yet, 0 O_NONBLOCK, 1 blocking
-        while (true) {
-            long r = await(c);
-            if (c.nowaitProbe && r == -Errno.EAGAIN) {
-                if (blocking < 0) blocking = FdKinds.waitsWhenNotReady(c.fd) ? 1 : 0;
-                if (blocking == 1) {
-                    c.clearNowait(); // the syscall would wait: so do we (io_uring arms a poll)
-                    c.rearm();
-                    resubmits.increment();
-                    enqueue(c);
-                    continue;
-                }
-            }
-            if (c.nowaitProbe && c.opcode == OP_READ && r > 0 && r < c.len && !c.cancelRequested
-                    && FdKinds.regularOrBlock(c.fd)) {
-                // RWF_NOWAIT stops a buffered read at the first page not in the cache; the
-                // syscall reads on (blocking for the disk) to the end of the range or the file.
-                total += r;
-                c.addr += r;
-                c.len -= (int) r;
-                c.clearNowait();
-                c.rearm();
-                resubmits.increment();
-                enqueue(c);
-                continue;
-            }
-            if ((c.opcode == OP_WRITE || c.opcode == OP_SEND) && r > 0 && r < c.len && !c.cancelRequested) {
-                if (blocking < 0) blocking = FdKinds.waitsWhenNotReady(c.fd) ? 1 : 0;
-                if (blocking == 1) {
-                    total += r;
-                    c.addr += r;
-                    c.len -= (int) r;
-                    if (c.off >= 0 && c.opcode == OP_WRITE) c.off += r;
-                    c.clearNowait();
-                    c.rearm();
-                    resubmits.increment();
-                    enqueue(c);
-                    continue;
-                }
-            }
-            if (total > 0) return r > 0 ? total + r : total;
-            return r;
-        }
+        return TransferRules.awaitWhole(c, rules);
     }
+
+    /** What {@link TransferRules} needs of this engine: the wait, and a resubmission. */
+    private final TransferRules.Ring rules = new TransferRules.Ring() {
+        @Override
+        public long await(UringCall c) throws IOException {
+            return UringEngine.this.await(c);
+        }
+
+        @Override
+        public void resubmit(UringCall c) throws IOException {
+            counters.resubmits.increment();
+            enqueue(c);
+        }
+    };
 
     /** Fills a UringCall's SQE; null if the call goes to the fallback. */
     private UringCall prepare(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) {
@@ -455,7 +375,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private long runOnFallback(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
             throws IOException {
         if (closed) throw new EngineClosedException(call.name() + ": the engine is closed");
-        fallbackCalls[call.nr()].increment();
+        counters.ranOnFallback(call.nr());
         return fallback().invoke(call.nr(), a0, a1, a2, a3, a4, a5);
     }
 
@@ -546,15 +466,14 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         while (true) {
             int pending;
             try {
-                // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
-                pending = publishedTail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
+                pending = sq.unconsumed();
             } catch (IllegalStateException unmapped) {
                 if (ringClosed) return 0;
                 throw unmapped;
             }
             if (pending <= 0) return 0;
             long r = ring.enter(pending, 0, 0);
-            submitEnters.increment();
+            counters.submitEnters.increment();
             if (r >= 0) return (int) r;
             if (r == -Errno.EINTR) continue;
             if (r == -Errno.EBUSY || r == -Errno.EAGAIN) {
@@ -575,7 +494,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      * @return completions reaped
      */
     public int reapCompletions() {
-        if (!cqBusy.compareAndSet(false, true)) return 0;
+        if (!cq.tryAcquire()) return 0;
         int n;
         try {
             n = drainLocked();
@@ -587,60 +506,29 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /**
-     * Lets go of the CQ ({@code cqBusy}) and unparks the completion thread if it waits for
-     * that. Volatile store of cqBusy, then volatile load of reaperWaitsForCq; the completion
-     * thread stores reaperWaitsForCq, then loads cqBusy: one of the two sees the other, so
+     * Lets go of the CQ and unparks the completion thread if it waits for that. Volatile
+     * store of the CQ's busy flag, then volatile load of reaperWaitsForCq; the completion
+     * thread stores reaperWaitsForCq, then loads the busy flag: one of the two sees the other, so
      * the completion thread never parks on a CQ that nobody holds.
      */
     private void releaseCq() {
-        cqBusy.set(false);
+        cq.release();
         if (reaperWaitsForCq) LockSupport.unpark(reaper);
     }
 
-    /** Drains the CQ; the caller holds {@code cqBusy}. Returns the CQEs reaped. */
+    /** Drains the CQ; the caller holds it. Returns the CQEs reaped. */
     private int drainLocked() {
-        int n = 0;
         try {
             if (ringClosed) return 0;
-            MemorySegment r = ring.ring;
-            while (true) {
-                // Acquire load of the CQ tail: pairs with the kernel's release store after it
-                // wrote the CQEs, so the CQE fields read below are the complete ones.
-                int tail = (int) INT.getAcquire(r, ring.cqTailOff);
-                int head = cqHead;
-                if (head == tail) {
-                    // Overflowed CQEs (IORING_FEAT_NODROP keeps them in the kernel) come back only
-                    // with io_uring_enter(GETEVENTS): flush them now that the CQ has room.
-                    // Acquire load of sq flags: the kernel sets CQ_OVERFLOW with a plain store
-                    // under its lock; acquire keeps our later CQ reads after it.
-                    if (((int) INT.getAcquire(r, ring.sqFlagsOff) & SQ_CQ_OVERFLOW) != 0) {
-                        overflowFlushes.increment();
-                        ring.enter(0, 0, ENTER_GETEVENTS);
-                        if ((int) INT.getAcquire(r, ring.cqTailOff) != head) continue;
-                    }
-                    break;
-                }
-                while (head != tail) {
-                    long e = ring.cqesOff + (long) (head & ring.cqMask) * CQE_SIZE;
-                    long ud = r.get(ValueLayout.JAVA_LONG, e + CQE_USER_DATA);
-                    int res = r.get(ValueLayout.JAVA_INT, e + CQE_RES);
-                    head++;
-                    dispatch(ud, res);
-                    n++;
-                }
-                cqHead = head;
-                // Release store of the CQ head: our reads of those CQEs happen before the kernel
-                // may reuse their slots (it reads the head with acquire before posting).
-                INT.setRelease(r, ring.cqHeadOff, head);
-            }
+            return cq.drain(this::dispatch);
         } catch (IllegalStateException unmapped) {
             if (!ringClosed) throw unmapped; // else: close() unmapped the rings under a late reaper
+            return 0;
         }
-        return n;
     }
 
     /**
-     * After a drain, with {@code cqBusy} released: publishes completions to the carriers
+     * After a drain, with the CQ released: publishes completions to the carriers
      * (the completion word) and lets parked carriers in, one of which may now hold the CQ.
      */
     private void afterReap(int n) {
@@ -650,7 +538,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             // then re-read of the word: one of the two sees the other).
             completionWord.incrementAndGet();
         }
-        // Volatile load after the volatile store releasing cqBusy: a follower that saw the CQ
+        // Volatile load after the volatile store releasing the CQ: a follower that saw the CQ
         // held registered first, so it is counted here and unparked to take the CQ over.
         if (wordSleeperCount.get() > 0) unparkWordSleepers();
     }
@@ -677,7 +565,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         try {
             if (ringClosed) return 0;
             long r = ring.enterWait(0, 1, Math.max(1, timeoutNanos), waitScratch);
-            waitEnters.increment();
+            counters.waitEnters.increment();
             if (r < 0 && r != -ETIME && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN) {
                 throw new ErrnoException("io_uring_enter(GETEVENTS)", (int) -r);
             }
@@ -714,7 +602,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
         CarrierCall pending = new CarrierCall(this, c);
         carrier.watch(pending);
-        callerParks.increment();
+        counters.callerParks.increment();
         boolean interrupted = false;
         try {
             while (!pending.isFired()) { // acquire: pairs with the carrier's fire()
@@ -750,12 +638,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private void reapIfPending() {
         if (ringClosed) return;
         try {
-            MemorySegment r = ring.ring;
-            // Acquire loads of the kernel's CQ tail and our released head: a difference means
-            // CQEs to reap (a stale answer only delays them to the next look).
-            if ((int) INT.getAcquire(r, ring.cqTailOff) != (int) INT.getAcquire(r, ring.cqHeadOff)) {
-                reapCompletions();
-            }
+            if (cq.hasCqes()) reapCompletions();
         } catch (IllegalStateException unmapped) {
             // closed meanwhile: the calls are settled through `abandoned` or their CQEs
         }
@@ -781,7 +664,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      * For CarrierCall: a carrier with nothing to run sleeps until a completion is published
      * after {@code seenSeq} was read, {@link #wakeCarrierSleepers()}, or the timeout.
      *
-     * <p>IO_URING: the first carrier takes the CQ ({@code cqBusy}), drains it, and unless
+     * <p>IO_URING: the first carrier takes the CQ, drains it, and unless
      * the word moved, announces itself ({@code leaderSleeping}) and sleeps in one
      * io_uring_enter that submits what is queued and waits for one CQE (GETEVENTS). While it
      * holds the CQ nobody else moves the CQ head, so the kernel's wait ("one CQE beyond the
@@ -798,7 +681,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             LockSupport.parkNanos(this, Math.min(timeoutNanos, 1_000_000L));
             return;
         }
-        if (!sqpoll && cqBusy.compareAndSet(false, true)) {
+        if (!sqpoll && cq.tryAcquire()) {
             int n = 0;
             try {
                 n = drainLocked();
@@ -808,11 +691,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                         // Volatile load after the volatile store above (Dekker with
                         // wakeCarrierSleepers: increment of the word, then load of leaderSleeping).
                         if (completionWord.get() == seenSeq && !closed) {
-                            // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
-                            int toSubmit = publishedTail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
+                            int toSubmit = sq.unconsumed();
                             long r = ring.enterWait(Math.max(0, toSubmit), 1, Math.max(1, timeoutNanos), leaderScratch);
-                            if (toSubmit > 0) submitEnters.increment();
-                            waitEnters.increment();
+                            if (toSubmit > 0) counters.submitEnters.increment();
+                            counters.waitEnters.increment();
                             if (r < 0 && r != -ETIME && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN) {
                                 LockSupport.parkNanos(this, 1_000_000L); // unexpected: do not spin on it
                             }
@@ -842,7 +724,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         // afterReap and wakeCarrierSleepers (word, then count).
         wordSleeperCount.incrementAndGet();
         try {
-            if (completionWord.get() == seenSeq && !closed && (sqpoll || cqBusy.get())) {
+            if (completionWord.get() == seenSeq && !closed && (sqpoll || cq.isHeld())) {
                 // IO_URING: someone holds the CQ and unparks us when it lets go (afterReap).
                 LockSupport.parkNanos(this, timeoutNanos);
             }
@@ -870,7 +752,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private void postWakeNop() {
         if (ringClosed) return;
         try {
-            wakeNops.increment();
+            counters.wakeNops.increment();
             pushSqe(wakeNop);
             flush(); // IO_URING: submits it with everything queued before it (FIFO)
         } catch (IOException | RuntimeException closedOrFull) {
@@ -938,102 +820,42 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     /** Enters {@code c} in the request table under {@code slot} (taken by the caller). */
     private void register(UringCall c, int slot) throws IOException {
-        int gen = ++generation[slot]; // the slot is ours: plain, published by the lock below
-        c.slot = slot;
-        c.userData = ((long) gen << 32) | slot;
-        // Release store of the call into the table: a reaper that finds this slot sees the
-        // fully built call. Volatile, so the load of `closed` below cannot move before it:
+        table.register(c, slot);
+        // The table's volatile store of the call orders the load of `closed` below after it:
         // close() writes closed then scans the table, so it sees the call or we see closed.
-        CALLS.setVolatile(calls, slot, c);
-        inFlight.incrementAndGet();
         if (closed && c.call != null) {
-            releaseSlot(slot);
+            table.release(slot);
             throw new EngineClosedException(c.name() + ": the engine is closed");
         }
         if (c.call != null) {
             if (!c.counted) { // a call once, however many SQEs it takes (probe, short write)
                 c.counted = true;
-                ringCalls[c.call.nr()].increment();
+                counters.ranOnRing(c.call.nr());
             }
-            submitted.increment();
+            counters.submitted.increment();
         }
     }
 
     /** Copies the SQE into the ring and releases the tail; waits while the SQ is full. */
     private void pushSqe(UringCall c) throws IOException {
-        while (true) {
-            sqLock.lock();
-            try {
-                MemorySegment r = ring.ring;
-                // Acquire load of the kernel's sq head: the kernel has finished reading every
-                // SQE before it, so those slots may be overwritten (pairs with its release).
-                int head = (int) INT.getAcquire(r, ring.sqHeadOff);
-                if (sqTail - head < ring.sqEntries) {
-                    writeSqe(c, sqTail & ring.sqMask);
-                    sqTail++;
-                    // Release store of the SQ tail: the SQE stores above are visible before the
-                    // tail that exposes them; pairs with the kernel's acquire load of the tail.
-                    INT.setRelease(r, ring.sqTailOff, sqTail);
-                    publishedTail = sqTail;
-                    break;
-                }
-            } finally {
-                sqLock.unlock();
-            }
-            // SQ full: every slot of the ring holds an SQE the kernel has not consumed yet.
-            sqFullWaits.increment();
-            if (sqpoll) {
-                wakeSqThreadIfNeeded();
-                reapCompletions(); // an overflow backlog stops the polling thread on old kernels
-                Thread.yield();
-            } else {
-                flush();
-            }
+        sq.push(c, this::makeRoomInSq);
+    }
+
+    /** A producer's round while the SQ is full: IO_URING submits; SQPOLL wakes the poller, reaps and yields. */
+    private void makeRoomInSq() throws IOException {
+        if (sqpoll) {
+            wakeSqThreadIfNeeded();
+            reapCompletions(); // an overflow backlog stops the polling thread on old kernels
+            Thread.yield();
+        } else {
+            flush();
         }
-        if (sqpoll) wakeSqThreadIfNeeded();
     }
 
-    private void writeSqe(UringCall c, int index) {
-        MemorySegment s = ring.sqes;
-        long e = (long) index * SQE_SIZE;
-        // Plain stores: published by the release store of the tail in pushSqe.
-        s.set(ValueLayout.JAVA_BYTE, e + SQE_OPCODE, c.opcode);
-        s.set(ValueLayout.JAVA_BYTE, e + SQE_FLAGS, (byte) 0);
-        s.set(ValueLayout.JAVA_SHORT, e + SQE_IOPRIO, c.ioprio);
-        s.set(ValueLayout.JAVA_INT, e + SQE_FD, c.fd);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_OFF, c.off);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR, c.addr);
-        s.set(ValueLayout.JAVA_INT, e + SQE_LEN, c.len);
-        s.set(ValueLayout.JAVA_INT, e + SQE_OP_FLAGS, c.opFlags);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_USER_DATA, c.userData);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_BUF_INDEX, 0L); // buf_index, personality
-        s.set(ValueLayout.JAVA_INT, e + SQE_SPLICE_FD_IN, c.spliceFdIn);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR3, 0L);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR3 + 8, 0L);
-    }
-
-    /**
-     * SQPOLL: wake the polling thread if it went to sleep. The full fence orders our release
-     * store of the SQ tail before the load of the flags; the kernel thread sets NEED_WAKEUP,
-     * issues a full barrier and re-reads the tail before sleeping. So either it sees our
-     * tail, or we see its flag (liburing's sq_ring_needs_enter does the same).
-     */
+    /** SQPOLL: wake the polling thread if it went to sleep (see {@link SubmissionQueue#wakeSqThreadIfNeeded}). */
     private void wakeSqThreadIfNeeded() throws ErrnoException {
         if (ringClosed) return;
-        VarHandle.fullFence();
-        int flags;
-        try {
-            flags = (int) INT.getVolatile(ring.ring, ring.sqFlagsOff);
-        } catch (IllegalStateException unmapped) {
-            if (ringClosed) return;
-            throw unmapped;
-        }
-        if ((flags & SQ_NEED_WAKEUP) != 0) {
-            sqThreadSleeps.increment();
-            long r = ring.enter(0, 0, ENTER_SQ_WAKEUP);
-            sqWakeups.increment();
-            if (r < 0 && r != -Errno.EINTR) throw new ErrnoException("io_uring_enter(IORING_ENTER_SQ_WAKEUP)", (int) -r);
-        }
+        sq.wakeSqThreadIfNeeded();
     }
 
     // ---- slots ----
@@ -1041,7 +863,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private int allocateSlot(UringCall c) throws IOException {
         for (int spins = 0; ; spins++) {
             if (closed && c.call != null) throw new EngineClosedException(c.name() + ": the engine is closed");
-            int s = tryAllocateSlot();
+            int s = table.tryTake();
             if (s >= 0) return s;
             // Every slot in flight: completions free them; reap, and push queued SQEs out.
             reapCompletions();
@@ -1052,45 +874,12 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
     }
 
-    private boolean hasFreeSlot() {
-        return inFlight.get() < slots;
-    }
-
-    private int tryAllocateSlot() {
-        int words = freeSlots.length;
-        int start = words == 1 ? 0 : (int) (Thread.currentThread().threadId() % words);
-        for (int k = 0; k < words; k++) {
-            int w = (start + k) % words;
-            long v = (long) FREE_WORD.getVolatile(freeSlots, w);
-            while (v != 0) {
-                long bit = Long.lowestOneBit(v);
-                // CAS: exactly one thread takes the bit.
-                if (FREE_WORD.compareAndSet(freeSlots, w, v, v & ~bit)) {
-                    return w * 64 + Long.numberOfTrailingZeros(bit);
-                }
-                v = (long) FREE_WORD.getVolatile(freeSlots, w);
-            }
-        }
-        return -1;
-    }
-
-    private void releaseSlot(int slot) {
-        CALLS.setRelease(calls, slot, null);
-        inFlight.decrementAndGet();
-        // Volatile RMW: the slot is free for the next allocation.
-        FREE_WORD.getAndBitwiseOr(freeSlots, slot >>> 6, 1L << (slot & 63));
-    }
-
     /** One CQE: find the call by slot and generation, free the slot, publish the result. */
     private void dispatch(long userData, int res) {
         if (userData == WAKE_USER_DATA) return; // a carrier wake-up: its work is in completionWord
-        int slot = (int) userData;
-        if (slot < 0 || slot >= slots) return; // not ours (cannot happen: we write every user_data)
-        // Acquire: pairs with the volatile store in enqueue, so the call's fields are visible.
-        UringCall c = (UringCall) CALLS.getAcquire(calls, slot);
-        if (c == null || c.userData != userData) return; // a stale CQE of an abandoned slot
-        releaseSlot(slot);
-        if (c.call != null) completed.increment();
+        UringCall c = table.complete(userData);
+        if (c == null) return; // a stale CQE of an abandoned slot
+        if (c.call != null) counters.completed.increment();
         c.complete(res);
     }
 
@@ -1138,7 +927,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 try {
                     // Re-check after announcing the sleep: complete() stores DONE then reads parked.
                     if (!c.isDone()) {
-                        callerParks.increment();
+                        counters.callerParks.increment();
                         LockSupport.parkNanos(this, interrupted ? 2_000_000L : 100_000_000L);
                     }
                 } finally {
@@ -1164,7 +953,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             if (!c.cancelRequested && !closed) {
                 // Cancelled by the kernel, not by us (the io-wq of a thread that submitted it
                 // exited): the operation did not run; submit it again.
-                resubmits.increment();
+                counters.resubmits.increment();
                 c.rearm();
                 enqueue(c);
                 return await(c);
@@ -1182,7 +971,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         k.opcode = (byte) OP_ASYNC_CANCEL;
         k.fd = -1;
         k.addr = target.userData;
-        cancels.increment();
+        counters.cancels.increment();
         enqueue(k);
         if (!sqpoll) flush();
     }
@@ -1204,7 +993,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                     reaperIdle = false;
                     continue;
                 }
-                if (cqBusy.get()) {
+                if (cq.isHeld()) {
                     // A carrier holds the CQ (it sleeps in io_uring_enter as the leader, or
                     // drains): it reaps every CQE and unparks their owners, sleeping callers
                     // included. Waiting in the kernel meanwhile would return at once for each
@@ -1212,12 +1001,12 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                     // it lets go (releaseCq) instead.
                     reaperWaitsForCq = true;
                     // Volatile store above, volatile load here (Dekker with releaseCq).
-                    if (cqBusy.get() && !reaperStop) LockSupport.parkNanos(this, REAPER_WAIT_NANOS);
+                    if (cq.isHeld() && !reaperStop) LockSupport.parkNanos(this, REAPER_WAIT_NANOS);
                     reaperWaitsForCq = false;
                     continue;
                 }
                 long r = ring.enterWait(0, 1, REAPER_WAIT_NANOS, reaperScratch);
-                waitEnters.increment();
+                counters.waitEnters.increment();
                 if (r < 0 && r != -ETIME && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN) {
                     LockSupport.parkNanos(1_000_000L); // unexpected: do not spin on it
                 }
@@ -1285,7 +1074,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         for (int i = 0; i < cs.length; i++) {
             UringCall c = cs[i];
             if (c == null) continue;
-            int slot = tryAllocateSlot();
+            int slot = table.tryTake();
             if (slot < 0 || count == unpushed.length) {
                 // Never wait for a slot while holding SQEs that are not in the ring: push them first.
                 pushSqes(unpushed, count);
@@ -1312,41 +1101,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     /** Copies SQEs into the ring; one release of the tail per lock hold; waits while the SQ is full. */
     private void pushSqes(UringCall[] cs, int count) throws IOException {
-        int i = 0;
-        while (i < count) {
-            sqLock.lock();
-            try {
-                MemorySegment r = ring.ring;
-                // Acquire load of the kernel's sq head: pairs with its release after consuming
-                // SQEs; the slots before it may be overwritten.
-                int head = (int) INT.getAcquire(r, ring.sqHeadOff);
-                int start = i;
-                while (i < count && sqTail - head < ring.sqEntries) {
-                    writeSqe(cs[i++], sqTail & ring.sqMask);
-                    sqTail++;
-                }
-                if (i > start) {
-                    // Release store of the SQ tail, once for all the SQEs written above: they are
-                    // visible before the tail that exposes them (pairs with the kernel's acquire).
-                    INT.setRelease(r, ring.sqTailOff, sqTail);
-                    publishedTail = sqTail;
-                }
-            } finally {
-                sqLock.unlock();
-            }
-            if (i < count) {
-                sqFullWaits.increment();
-                if (sqpoll) {
-                    wakeSqThreadIfNeeded();
-                    reapCompletions();
-                    Thread.yield();
-                } else {
-                    flush();
-                }
-            }
-        }
-        java.util.Arrays.fill(cs, 0, count, null);
-        if (sqpoll && count > 0) wakeSqThreadIfNeeded();
+        sq.pushAll(cs, count, this::makeRoomInSq);
     }
 
     private void runBatchOnFallback(CallBatch b, int[] pos, int count) throws IOException {
@@ -1359,7 +1114,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             for (int k = 0; k < count; k++) b.fail(pos[k], new EngineClosedException(b.call(pos[k]).name() + ": the engine is closed"));
             return;
         }
-        for (int k = 0; k < count; k++) fallbackCalls[b.call(pos[k]).nr()].increment();
+        for (int k = 0; k < count; k++) counters.ranOnFallback(b.call(pos[k]).nr());
         fallback().invokeBatch(sub);
         for (int k = 0; k < count; k++) {
             if (sub.failure(k) != null) b.fail(pos[k], sub.failure(k));
@@ -1395,7 +1150,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 try {
                     // Re-check after announcing the sleep: countDown() decrements then reads parked.
                     if (!latch.isDone()) {
-                        callerParks.increment();
+                        counters.callerParks.increment();
                         LockSupport.parkNanos(this, interrupted ? 2_000_000L : 100_000_000L);
                     }
                 } finally {
@@ -1425,7 +1180,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.closeTimeoutMillis());
         try {
             for (int s = 0; s < slots; s++) {
-                UringCall c = (UringCall) CALLS.getAcquire(calls, s);
+                UringCall c = table.at(s);
                 if (c != null && c.call != null && c.call.mayBlock() && !c.isDone()) {
                     c.cancelledByClose = true;
                     try {
@@ -1435,16 +1190,16 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                     }
                 }
             }
-            while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            while (table.inFlight() > 0 && System.nanoTime() < deadline) {
                 if (!sqpoll) flush();
                 else wakeSqThreadIfNeeded();
                 reapCompletions();
-                if (inFlight.get() > 0) LockSupport.parkNanos(200_000L);
+                if (table.inFlight() > 0) LockSupport.parkNanos(200_000L);
             }
         } catch (IOException | RuntimeException ignored) {
             // fall through to the teardown
         }
-        boolean clean = inFlight.get() == 0;
+        boolean clean = table.inFlight() == 0;
         if (!clean) abandoned = true;
         reaperStop = true;
         LockSupport.unpark(reaper);
@@ -1454,7 +1209,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             Thread.currentThread().interrupt();
         }
         for (int s = 0; s < slots; s++) {
-            UringCall c = (UringCall) CALLS.getAcquire(calls, s);
+            UringCall c = table.at(s);
             if (c != null) LockSupport.unpark(c.owner); // they see `abandoned` and fail
         }
         if (clean && !reaper.isAlive()) {
@@ -1462,12 +1217,13 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             // ringClosed, and an access racing with the unmap throws IllegalStateException
             // (the shared arena), which reapCompletions swallows once ringClosed is set.
             ringClosed = true;
-            while (!cqBusy.compareAndSet(false, true)) Thread.onSpinWait();
+            sq.markClosed();
+            cq.acquire();
             try {
                 ring.close();
                 reaperArena.close();
             } finally {
-                cqBusy.set(false);
+                cq.release();
             }
         }
         SyscallThreadsEngine f;
@@ -1475,18 +1231,5 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             f = fallback;
         }
         if (f != null) f.close();
-    }
-
-    /**
-     * Counters of one io_uring engine; see {@link #uringStats()}.
-     *
-     * @param submitEnters io_uring_enter calls that submitted SQEs (IO_URING; a carrier's sleep that also submitted counts)
-     * @param waitEnters   io_uring_enter calls that waited for completions (the completion thread, sleeping carriers)
-     * @param wakeNops     NOPs posted to wake a carrier sleeping in io_uring_enter (IO_URING)
-     */
-    public record UringStats(Engine engine, Map<String, Long> ringCalls, Map<String, Long> fallbackCalls,
-                             long enterCalls, long cqOverflowFlushes, long sqFullWaits, long cancels,
-                             long resubmits, int inFlight, EngineStats fallback, long submitEnters,
-                             long waitEnters, long wakeNops) {
     }
 }

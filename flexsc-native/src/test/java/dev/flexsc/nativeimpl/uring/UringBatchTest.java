@@ -71,7 +71,7 @@ class UringBatchTest {
                 assertEquals(16, r.get());
                 assertArrayEquals("0123456789abcdef".getBytes(), in.toArray(ValueLayout.JAVA_BYTE));
             }
-            UringEngine.UringStats st = e.uringStats();
+            UringStats st = e.uringStats();
             assertTrue(st.fallbackCalls().getOrDefault("getpid", 0L) >= 1, st.toString());
             assertTrue(st.ringCalls().getOrDefault("pwrite64", 0L) >= 1, st.toString());
             d.close(fd);

@@ -134,7 +134,7 @@ class UringEngineTest {
                 assertEquals(1, reads.get(i).await(), "read " + i);
                 assertEquals((byte) i, bufs.get(ValueLayout.JAVA_BYTE, i * 8L), "read " + i + " got another's byte");
             }
-            UringEngine.UringStats st = e.uringStats();
+            UringStats st = e.uringStats();
             System.out.println(kind + " overflow: " + st);
             assertTrue(st.cqOverflowFlushes() > 0, "the CQ never overflowed: " + st);
             if (kind == Engine.IO_URING) assertTrue(st.sqFullWaits() > 0, "the SQ never filled: " + st);
@@ -183,7 +183,7 @@ class UringEngineTest {
             }
             for (Thread t : ts) t.join();
             assertTrue(failures.isEmpty(), () -> failures.peek().toString());
-            UringEngine.UringStats st = e.uringStats();
+            UringStats st = e.uringStats();
             System.out.println(kind + " mixed: " + st);
             assertEquals((long) threads * calls, st.ringCalls().get("pwrite64"));
             assertEquals((long) threads * calls, st.ringCalls().get("pread64"));
