@@ -25,11 +25,27 @@ public final class SyscallTable {
 
     /** Flag: the call may block without bound (pipes, sockets, FIFOs). */
     public static final int MAY_BLOCK = 1;
+    /**
+     * Flag: the call returns without waiting for anything (no I/O, no other task), so posting
+     * it can only cost more than making it: the default call policy always makes it directly
+     * (getrandom only without {@link #GRND_RANDOM}, see {@link Call#neverBlocks(long)}).
+     */
+    public static final int NEVER_BLOCKS = 2;
+    /** getrandom's flag for the blocking pool: such a call may wait (the {@link #NEVER_BLOCKS} exception). */
+    public static final int GRND_RANDOM = 2;
 
     /** One allow-listed call. */
     public record Call(int nr, String name, int flags) {
         public boolean mayBlock() {
             return (flags & MAY_BLOCK) != 0;
+        }
+
+        /**
+         * True if this call, with {@code a2} its third argument, returns without waiting for
+         * anything ({@link #NEVER_BLOCKS}; getrandom only without {@link #GRND_RANDOM}).
+         */
+        public boolean neverBlocks(long a2) {
+            return (flags & NEVER_BLOCKS) != 0 && (nr != GETRANDOM || (a2 & GRND_RANDOM) == 0);
         }
     }
 
@@ -47,7 +63,7 @@ public final class SyscallTable {
             MINCORE = 27, GETSOCKNAME = 51, SOCKETPAIR = 53, CLONE = 56, FORK = 57, VFORK = 58, EXECVE = 59,
             EXIT = 60, KILL = 62, FCNTL = 72, PRCTL = 157, ARCH_PRCTL = 158, GETTID = 186, TKILL = 200,
             FUTEX = 202, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, TGKILL = 234, PIPE2 = 293,
-            IO_URING_SETUP = 425, IO_URING_ENTER = 426, IO_URING_REGISTER = 427, CLONE3 = 435;
+            EVENTFD2 = 290, IO_URING_SETUP = 425, IO_URING_ENTER = 426, IO_URING_REGISTER = 427, CLONE3 = 435;
 
     /** Highest allow-listed number + 1 (FLEXSC_NR_LIMIT). */
     public static final int NR_LIMIT = 333;
@@ -65,33 +81,33 @@ public final class SyscallTable {
         c(READ, "read", MAY_BLOCK);
         c(WRITE, "write", MAY_BLOCK);
         c(CLOSE, "close", 0);
-        c(FSTAT, "fstat", 0);
-        c(LSEEK, "lseek", 0);
+        c(FSTAT, "fstat", NEVER_BLOCKS);
+        c(LSEEK, "lseek", NEVER_BLOCKS);
         c(PREAD64, "pread64", 0);
         c(PWRITE64, "pwrite64", 0);
         c(READV, "readv", MAY_BLOCK);
         c(WRITEV, "writev", MAY_BLOCK);
         c(MADVISE, "madvise", 0);
-        c(GETPID, "getpid", 0);
+        c(GETPID, "getpid", NEVER_BLOCKS);
         c(SENDFILE, "sendfile", MAY_BLOCK);
-        c(SOCKET, "socket", 0);
+        c(SOCKET, "socket", NEVER_BLOCKS);
         c(CONNECT, "connect", MAY_BLOCK);
         c(SENDTO, "sendto", MAY_BLOCK);
         c(RECVFROM, "recvfrom", MAY_BLOCK);
         c(SENDMSG, "sendmsg", MAY_BLOCK);
         c(RECVMSG, "recvmsg", MAY_BLOCK);
-        c(SHUTDOWN, "shutdown", 0);
-        c(BIND, "bind", 0);
-        c(LISTEN, "listen", 0);
-        c(SETSOCKOPT, "setsockopt", 0);
-        c(GETSOCKOPT, "getsockopt", 0);
-        c(UNAME, "uname", 0);
+        c(SHUTDOWN, "shutdown", NEVER_BLOCKS);
+        c(BIND, "bind", NEVER_BLOCKS);
+        c(LISTEN, "listen", NEVER_BLOCKS);
+        c(SETSOCKOPT, "setsockopt", NEVER_BLOCKS);
+        c(GETSOCKOPT, "getsockopt", NEVER_BLOCKS);
+        c(UNAME, "uname", NEVER_BLOCKS);
         c(FSYNC, "fsync", 0);
         c(FDATASYNC, "fdatasync", 0);
         c(FTRUNCATE, "ftruncate", 0);
-        c(GETUID, "getuid", 0);
-        c(GETGID, "getgid", 0);
-        c(GETPPID, "getppid", 0);
+        c(GETUID, "getuid", NEVER_BLOCKS);
+        c(GETGID, "getgid", NEVER_BLOCKS);
+        c(GETPPID, "getppid", NEVER_BLOCKS);
         c(GETDENTS64, "getdents64", 0);
         c(FADVISE64, "fadvise64", 0);
         c(OPENAT, "openat", MAY_BLOCK);
@@ -102,7 +118,7 @@ public final class SyscallTable {
         c(FALLOCATE, "fallocate", 0);
         c(ACCEPT4, "accept4", MAY_BLOCK);
         c(RENAMEAT2, "renameat2", 0);
-        c(GETRANDOM, "getrandom", 0);
+        c(GETRANDOM, "getrandom", NEVER_BLOCKS);
         c(STATX, "statx", 0);
     }
 
