@@ -22,6 +22,17 @@ import static dev.flexsc.MsgFlags.MSG_WAITALL;
 public final class CallGate {
     /** {@link #tryDirect}'s answer when the engine must post the call: no system call returns it. */
     public static final long POST = Long.MIN_VALUE;
+    /**
+     * {@link #tryDirect}'s answer when the engine must post the call and the gate already
+     * tried it without waiting: it would wait now (EAGAIN), so the engine need not probe it
+     * again. An engine that makes no use of the fact treats it as {@link #POST}.
+     */
+    public static final long WOULD_WAIT = Long.MIN_VALUE + 1;
+
+    /** True if {@code r}, an answer of {@link #tryDirect}, tells the engine to post the call. */
+    public static boolean posts(long r) {
+        return r <= WOULD_WAIT;
+    }
 
     /** Whether the engine can take one more call now without waiting for a free entry. */
     @FunctionalInterface
@@ -85,12 +96,12 @@ public final class CallGate {
      * @param room whether the engine has a free entry (ADAPTIVE posts only then)
      * @param self the engine, for the rest of a write the kernel took only in part without
      *        waiting (it goes through this gate again, and is posted if it would wait)
-     * @return the raw kernel result, or {@link #POST}: the caller posts the call
+     * @return the raw kernel result, or {@link #POST} or {@link #WOULD_WAIT}: the caller posts the call
      */
     public long tryDirect(SyscallTable.Call call, Room room, SyscallInvoker self,
                           long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         int nr = call.nr();
-        PostingRule.Decision d = rule.decide(call, room);
+        PostingRule.Decision d = rule.decide(call, a2, room);
         if (d == PostingRule.Decision.POST) {
             posted.increment();
             return POST;
@@ -105,7 +116,7 @@ public final class CallGate {
             long r = direct.readWriteNowait(write, a0, a1, a2);
             if (r == -EAGAIN || r == -EOPNOTSUPP) {
                 posted.increment(); // it would wait (or cannot tell): the engine waits for it
-                return POST;
+                return r == -EAGAIN ? WOULD_WAIT : POST;
             }
             directCalls.increment();
             if (!write || r <= 0 || r >= a2) {
@@ -151,7 +162,7 @@ public final class CallGate {
         long r = direct.invoke(nr, a0, a1, a2, a3 | MSG_DONTWAIT, a4, a5);
         if (r == -EAGAIN && !callerNowait) {
             posted.increment(); // it would wait: the engine waits for it
-            return POST;
+            return WOULD_WAIT;
         }
         directCalls.increment();
         if (nr == SyscallTable.RECVFROM || callerNowait || r <= 0 || r >= a2) return r;

@@ -205,7 +205,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             throw new EngineClosedException(call.name() + ": the engine is closed");
         }
         long direct = gate.tryDirect(call, room, this, a0, a1, a2, a3, a4, a5); // the call policy
-        if (direct != CallGate.POST) {
+        if (!CallGate.posts(direct)) {
             return direct;
         }
         int g = groupOf(Thread.currentThread());

@@ -2,6 +2,7 @@ package dev.flexsc.threads;
 
 import dev.flexsc.nativeimpl.LibFlexsc;
 import dev.flexsc.spi.CallCarrier;
+import dev.flexsc.spi.CarrierContext;
 import dev.flexsc.spi.PendingCall;
 import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
@@ -10,11 +11,14 @@ import java.lang.invoke.VarHandle;
 
 /**
  * One kernel-visible thread of the M:N scheduler, pinned to one user CPU. It runs the
- * continuations of virtual threads; when none is runnable it reaps the completions of the
- * FlexSC calls its threads wait for and unparks their owners; then it idles. This class is
- * the loop and its queues; the loop's other jobs have a file each: the calls its threads
- * wait for ({@link PendingCalls}), idling and being woken ({@link CarrierIdle}), ADAPTIVE's
- * decision ({@link AdaptivePolicy}), counters and events ({@link CarrierStats}).
+ * continuations of virtual threads; it submits the FlexSC calls its threads posted and reaps
+ * their completions itself (its own {@link CarrierContext}s: an io_uring ring of its own),
+ * unparking their owners onto its own queue, while it has work (on a budget) and whenever it
+ * runs out; with nothing to run it sleeps in the kernel in its primary context. This class
+ * is the loop and its queues; the loop's other jobs have a file each: its contexts
+ * ({@link CarrierContexts}), the page engines' calls its threads wait for
+ * ({@link PendingCalls}), idling and being woken ({@link CarrierIdle}), ADAPTIVE's decision
+ * on the page engines ({@link AdaptivePolicy}), counters and events ({@link CarrierStats}).
  *
  * <p>Queues. {@code local}: single producer (this carrier's OS thread: the carrier itself
  * or a virtual thread mounted on it), many consumers (this carrier, and idle carriers
@@ -28,8 +32,22 @@ import java.lang.invoke.VarHandle;
  */
 final class CarrierThread extends Thread implements CallCarrier {
     private static final int LOCAL_CAPACITY = 1 << 13;
-    /** Every 64 dispatches the carrier also looks at its inbox and its pending calls (fairness). */
-    private static final int FAIRNESS_MASK = 63;
+    /**
+     * The poll budget, in dispatches: every 64 the carrier also submits and reaps its calls
+     * and looks at its inbox, so that a steady stream of runnable threads cannot hold back
+     * the calls their predecessors posted, nor completions and external work. (64: the
+     * batches of 64 calls per io_uring_enter measured in docs/engines.md; fewer dispatches
+     * per poll cost batching, more cost latency.)
+     */
+    static final int POLL_EVERY_DISPATCHES = 64;
+    /**
+     * The poll budget, in time: a carrier whose threads run long between parks polls once this
+     * much has passed since its last poll, whatever the dispatch count, so that its own I/O
+     * waits at most about this long behind them.
+     */
+    static final long POLL_EVERY_NANOS = 250_000L;
+    /** Dispatches between two reads of the clock for {@link #POLL_EVERY_NANOS} (a power of two). */
+    static final int CLOCK_EVERY_DISPATCHES = 4;
     /** Inbox items moved to the stealable local queue at a time. */
     private static final int INBOX_BATCH = 32;
 
@@ -38,11 +56,14 @@ final class CarrierThread extends Thread implements CallCarrier {
     final SpmcVarHandleArrayQueue<Runnable> local = new SpmcVarHandleArrayQueue<>(LOCAL_CAPACITY);
     final MpscUnboundedVarHandleArrayQueue<Runnable> inbox = new MpscUnboundedVarHandleArrayQueue<>(1024);
     private final CarrierStats stats;
+    private final CarrierContexts contexts;
     private final PendingCalls pending;
     private final CarrierIdle idle;
     private final AdaptivePolicy policy;
-    /** Loop iterations that looked for work (carrier-private): the fairness tick and the steal start. */
+    /** Loop iterations that looked for work (carrier-private): the poll budget's tick and the steal start. */
     private long ticks;
+    /** When the carrier last polled its calls (carrier-private; read every CLOCK_EVERY_DISPATCHES ticks). */
+    private long lastPollNanos;
     private int pinResult = Integer.MIN_VALUE;
 
     CarrierThread(FlexscScheduler scheduler, int index, int cpu, IdlePolicy idlePolicy, boolean daemon) {
@@ -50,8 +71,9 @@ final class CarrierThread extends Thread implements CallCarrier {
         this.scheduler = scheduler;
         this.cpu = cpu;
         this.stats = new CarrierStats(scheduler);
+        this.contexts = new CarrierContexts(this);
         this.pending = new PendingCalls(stats);
-        this.idle = new CarrierIdle(this, idlePolicy, pending, stats);
+        this.idle = new CarrierIdle(this, idlePolicy, contexts, pending, stats);
         this.policy = new AdaptivePolicy(stats);
         setDaemon(daemon);
     }
@@ -64,7 +86,7 @@ final class CarrierThread extends Thread implements CallCarrier {
         // on a call counts as other work: were the caller to spin instead, and its calls kept
         // completing within the spin, it would never give the carrier back to reap theirs.
         // The queue checks are volatile index loads in JCTools; a hint, stale is fine.
-        return pending.size() > 0 || hasQueuedWork();
+        return pending.size() > 0 || contexts.hasCalls() || hasQueuedWork();
     }
 
     /** Runnable work queued on this carrier (not counting parked callers). */
@@ -93,13 +115,7 @@ final class CarrierThread extends Thread implements CallCarrier {
             pending.reap();
             if (!hasQueuedWork()) {
                 // Nothing could run while our call is out: the carrier would idle, so the call
-                // is made directly, and this thread keeps the carrier until it parks. Calls
-                // the carrier holds for its flush (IO_URING) would wait for that as long, which
-                // a thread making only direct calls never does: submit them now, as the carrier
-                // would on running out of threads. Only here: with other threads queued, this
-                // thread's direct call is soon followed by a park, and a flush per direct call
-                // would undo the batch (docs/io.md).
-                if (pending.hasUnflushed()) pending.flush();
+                // is made directly, and this thread keeps the carrier until it parks.
                 return policy.direct();
             }
         }
@@ -110,6 +126,11 @@ final class CarrierThread extends Thread implements CallCarrier {
     public void watch(PendingCall call) {
         policy.watched(call);
         pending.add(call);
+    }
+
+    @Override
+    public CarrierContext context(CarrierContext.Provider provider) {
+        return contexts.context(provider);
     }
 
     // ---- scheduling: called by FlexscScheduler.execute ----
@@ -159,25 +180,60 @@ final class CarrierThread extends Thread implements CallCarrier {
                 }
                 continue;
             }
-            round = idle.round(round);
+            try {
+                round = idle.round(round);
+            } catch (Throwable t) {
+                // A failure of the carrier's own machinery (its ring, its queues) is a bug, but
+                // the carrier must keep running the threads that depend on it.
+                scheduler.reportCarrierError(this, t);
+                round = 0;
+            }
         }
+        // Calls its threads posted here must not outlive the carrier's rings unnoticed: cancel
+        // what may block, wait (bounded) for the rest, release the rings.
+        contexts.closeAll(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(scheduler.config().closeTimeoutMillis()));
         scheduler.carrierExited(this);
     }
 
     private Runnable next() {
-        if ((++ticks & FAIRNESS_MASK) == 0) {
-            // Under a steady stream of local work, still let completions and external work in
-            // (and submit the calls collected meanwhile, so none waits for the stream to end).
-            if (pending.hasUnflushed()) pending.flush();
-            pending.reap();
+        long tick = ++ticks;
+        if ((tick & (POLL_EVERY_DISPATCHES - 1)) == 0 || ((tick & (CLOCK_EVERY_DISPATCHES - 1)) == 0 && pollDue())) {
+            // Under a steady stream of local work, still submit the calls collected meanwhile
+            // (so none waits for the stream to end), and let completions and external work in.
+            pollCalls();
             refillFromInbox();
         }
         Runnable t = local.relaxedPoll();
         if (t != null) return t;
         if (refillFromInbox() > 0 && (t = local.relaxedPoll()) != null) return t;
-        if (pending.hasUnflushed()) pending.flush(); // out of runnable threads: submit the batch
-        if (pending.size() > 0 && pending.reap() > 0 && (t = local.relaxedPoll()) != null) return t;
+        // Out of runnable threads: submit the round's calls and reap, in one kernel entry.
+        if (pollCalls() > 0 && (t = local.relaxedPoll()) != null) return t;
         return steal();
+    }
+
+    /** True once {@link #POLL_EVERY_NANOS} passed since the last poll (one clock read). */
+    private boolean pollDue() {
+        return System.nanoTime() - lastPollNanos >= POLL_EVERY_NANOS;
+    }
+
+    /**
+     * Submits what this carrier's threads posted and reaps what completed, on its own contexts
+     * and on the page engines' calls it watches; the owners go to the local queue. Returns the
+     * calls completed.
+     */
+    int pollCalls() {
+        lastPollNanos = System.nanoTime();
+        int n = 0;
+        if (contexts.size() > 0) {
+            try {
+                n = contexts.poll();
+            } catch (RuntimeException | Error t) {
+                scheduler.reportCarrierError(this, t); // see run(): the carrier goes on
+            }
+            if (n > 0) stats.contextReaped(n);
+        }
+        if (pending.size() > 0) n += pending.reap();
+        return n;
     }
 
     private int refillFromInbox() {
@@ -214,6 +270,11 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** This carrier's counters (racy reads from other threads: statistics only). */
     CarrierStats stats() {
         return stats;
+    }
+
+    /** This carrier's contexts (carrier-private). */
+    CarrierContexts contexts() {
+        return contexts;
     }
 
     /** This carrier's ADAPTIVE state (racy reads from other threads: statistics only). */

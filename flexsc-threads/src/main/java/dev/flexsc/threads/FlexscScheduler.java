@@ -306,11 +306,14 @@ public final class FlexscScheduler implements AutoCloseable {
      * preferring one that sleeps, which is woken.
      */
     private void execute(Runnable continuation) {
-        if (stopping) { // volatile read
-            throw new RejectedExecutionException(name + " is closed");
-        }
         Thread t = Thread.currentThread();
         Thread carrier = t.isVirtual() ? VirtualThreads.currentCarrier() : t;
+        if (stopping) { // volatile read
+            // A carrier closing its rings as it stops completes the calls of threads that close()
+            // abandoned: they never run again.
+            if (carrier instanceof CarrierThread c && c.scheduler() == this) return;
+            throw new RejectedExecutionException(name + " is closed");
+        }
         if (carrier instanceof CarrierThread c && c.scheduler() == this) {
             c.pushLocal(continuation);
             if (sleepers.get() > 0) { // volatile read: only with several carriers

@@ -2,15 +2,16 @@ package dev.flexsc.nativeimpl.uring;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.flexsc.nativeimpl.uring.IoUring.INT;
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
 
 /**
  * The consumer side of one ring's completion queue: reads the CQEs the kernel posted and
- * releases the head. One consumer at a time: whoever {@linkplain #tryAcquire takes} the CQ
- * drains it; the others leave the CQEs to it.
+ * releases the head.
+ *
+ * <p>Confined to the ring's owner: plain fields; only the ring words shared with the kernel
+ * need ordering (the acquire of its tail, the release of our head).
  */
 final class CompletionQueue {
     /** Receives each CQE drained. */
@@ -21,48 +22,27 @@ final class CompletionQueue {
 
     private final IoUring ring;
     private final UringCounters counters;
-    private final AtomicBoolean busy = new AtomicBoolean();
-    /** Guarded by busy. */
+    /** Our head (plain: we are the only consumer); released to the kernel after each drain. */
     private int head;
 
     CompletionQueue(IoUring ring, UringCounters counters) {
         this.ring = ring;
         this.counters = counters;
-    }
-
-    /** Takes the CQ for draining; false if another thread holds it. */
-    boolean tryAcquire() {
-        return busy.compareAndSet(false, true);
-    }
-
-    /** Lets go of the CQ (volatile store). */
-    void release() {
-        busy.set(false);
-    }
-
-    /** True while some thread holds the CQ (volatile load). */
-    boolean isHeld() {
-        return busy.get();
-    }
-
-    /** Waits until the CQ is free and takes it (close). */
-    void acquire() {
-        while (!tryAcquire()) Thread.onSpinWait();
+        this.head = (int) INT.get(ring.ring, ring.cqHeadOff);
     }
 
     /**
-     * True if the CQ holds CQEs not yet drained: acquire loads of the kernel's CQ tail and
-     * our released head (a stale answer only delays them to the next look).
+     * True if the CQ holds CQEs not yet drained: an acquire load of the kernel's CQ tail (a
+     * stale answer only delays them to the next look).
      */
     boolean hasCqes() {
-        MemorySegment r = ring.ring;
-        return (int) INT.getAcquire(r, ring.cqTailOff) != (int) INT.getAcquire(r, ring.cqHeadOff);
+        return (int) INT.getAcquire(ring.ring, ring.cqTailOff) != head;
     }
 
     /**
-     * Drains the CQ, handing each CQE to {@code d}; the caller holds it. Overflowed CQEs
-     * (IORING_FEAT_NODROP keeps them in the kernel) are brought back with
-     * io_uring_enter(GETEVENTS) once the CQ has room. Returns the CQEs drained.
+     * Drains the CQ, handing each CQE to {@code d}. Overflowed CQEs (IORING_FEAT_NODROP keeps
+     * them in the kernel) are brought back with io_uring_enter(GETEVENTS) once the CQ has
+     * room. Returns the CQEs drained.
      */
     int drain(Dispatcher d) {
         int n = 0;
@@ -73,9 +53,7 @@ final class CompletionQueue {
             int tail = (int) INT.getAcquire(r, ring.cqTailOff);
             int h = head;
             if (h == tail) {
-                // Acquire load of sq flags: the kernel sets CQ_OVERFLOW with a plain store
-                // under its lock; acquire keeps our later CQ reads after it.
-                if (((int) INT.getAcquire(r, ring.sqFlagsOff) & SQ_CQ_OVERFLOW) != 0) {
+                if ((ring.sqFlags() & SQ_CQ_OVERFLOW) != 0) {
                     counters.overflowFlushes.increment();
                     ring.enter(0, 0, ENTER_GETEVENTS);
                     if ((int) INT.getAcquire(r, ring.cqTailOff) != h) continue;

@@ -1,159 +1,91 @@
 package dev.flexsc.nativeimpl.uring;
 
-import dev.flexsc.Errno;
-import dev.flexsc.ErrnoException;
-
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.flexsc.nativeimpl.uring.IoUring.INT;
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
 
 /**
- * The producer side of one ring's submission queue: copies a call's SQE into the ring and
- * releases the tail that exposes it to the kernel. Producers serialise on a short lock
- * (64 bytes of stores and one release). With SQPOLL, it also wakes the polling thread when
- * it went to sleep.
+ * The producer side of one ring's submission queue: writes a call's SQE into the ring and
+ * releases the tail that exposes it to the kernel, and counts the SQEs written since the
+ * owner last submitted.
+ *
+ * <p>Confined to the ring's owner: plain fields; only the ring words shared with the kernel
+ * need ordering (the acquire of the kernel's head, the release of our tail).
  */
 final class SubmissionQueue {
-    /** What a producer does while the SQ is full (IO_URING submits, SQPOLL wakes the poller and reaps). */
-    @FunctionalInterface
-    interface WhenFull {
-        void makeRoom() throws IOException;
-    }
-
     private final IoUring ring;
-    private final boolean sqpoll;
-    private final UringCounters counters;
-    private final ReentrantLock lock = new ReentrantLock();
-    /** Guarded by lock. */
+    /** Our tail (plain: we are the only producer); released to the kernel after each SQE. */
     private int tail;
-    /** The tail last released to the kernel (volatile copy for submitters and diagnostics). */
-    private volatile int publishedTail;
-    /** Set just before the ring is unmapped: no wake-up touches it after. */
-    private volatile boolean closed;
+    /** SQEs written since the owner's last submitting io_uring_enter (IO_URING). */
+    private int queued;
 
-    SubmissionQueue(IoUring ring, boolean sqpoll, UringCounters counters) {
+    SubmissionQueue(IoUring ring) {
         this.ring = ring;
-        this.sqpoll = sqpoll;
-        this.counters = counters;
+        this.tail = (int) INT.get(ring.ring, ring.sqTailOff);
     }
 
-    /** The ring is about to be unmapped: wake-ups of the polling thread stop. */
-    void markClosed() {
-        closed = true;
+    /** SQEs written and not yet handed to the kernel by an io_uring_enter (IO_URING). */
+    int queued() {
+        return queued;
+    }
+
+    /** After the owner's io_uring_enter: what the kernel has not taken yet stays queued. */
+    void syncQueued() {
+        queued = unconsumed();
     }
 
     /** SQEs released to the kernel that it has not consumed yet. */
     int unconsumed() {
         // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
-        return publishedTail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
+        return tail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
     }
 
-    /** Copies the SQE into the ring and releases the tail; waits while the SQ is full. */
-    void push(UringCall c, WhenFull whenFull) throws IOException {
-        while (true) {
-            lock.lock();
-            try {
-                MemorySegment r = ring.ring;
-                // Acquire load of the kernel's sq head: the kernel has finished reading every
-                // SQE before it, so those slots may be overwritten (pairs with its release).
-                int head = (int) INT.getAcquire(r, ring.sqHeadOff);
-                if (tail - head < ring.sqEntries) {
-                    writeSqe(c, tail & ring.sqMask);
-                    tail++;
-                    // Release store of the SQ tail: the SQE stores above are visible before the
-                    // tail that exposes them; pairs with the kernel's acquire load of the tail.
-                    INT.setRelease(r, ring.sqTailOff, tail);
-                    publishedTail = tail;
-                    break;
-                }
-            } finally {
-                lock.unlock();
-            }
-            // SQ full: every slot of the ring holds an SQE the kernel has not consumed yet.
-            counters.sqFullWaits.increment();
-            whenFull.makeRoom();
-        }
-        if (sqpoll) wakeSqThreadIfNeeded();
-    }
-
-    /** Copies SQEs into the ring; one release of the tail per lock hold; waits while the SQ is full. */
-    void pushAll(UringCall[] cs, int count, WhenFull whenFull) throws IOException {
-        int i = 0;
-        while (i < count) {
-            lock.lock();
-            try {
-                MemorySegment r = ring.ring;
-                // Acquire load of the kernel's sq head: pairs with its release after consuming
-                // SQEs; the slots before it may be overwritten.
-                int head = (int) INT.getAcquire(r, ring.sqHeadOff);
-                int start = i;
-                while (i < count && tail - head < ring.sqEntries) {
-                    writeSqe(cs[i++], tail & ring.sqMask);
-                    tail++;
-                }
-                if (i > start) {
-                    // Release store of the SQ tail, once for all the SQEs written above: they are
-                    // visible before the tail that exposes them (pairs with the kernel's acquire).
-                    INT.setRelease(r, ring.sqTailOff, tail);
-                    publishedTail = tail;
-                }
-            } finally {
-                lock.unlock();
-            }
-            if (i < count) {
-                counters.sqFullWaits.increment();
-                whenFull.makeRoom();
-            }
-        }
-        java.util.Arrays.fill(cs, 0, count, null);
-        if (sqpoll && count > 0) wakeSqThreadIfNeeded();
-    }
-
-    private void writeSqe(UringCall c, int index) {
-        MemorySegment s = ring.sqes;
-        long e = (long) index * SQE_SIZE;
-        // Plain stores: published by the release store of the tail in push.
-        s.set(ValueLayout.JAVA_BYTE, e + SQE_OPCODE, c.opcode);
-        s.set(ValueLayout.JAVA_BYTE, e + SQE_FLAGS, (byte) 0);
-        s.set(ValueLayout.JAVA_SHORT, e + SQE_IOPRIO, c.ioprio);
-        s.set(ValueLayout.JAVA_INT, e + SQE_FD, c.fd);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_OFF, c.off);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR, c.addr);
-        s.set(ValueLayout.JAVA_INT, e + SQE_LEN, c.len);
-        s.set(ValueLayout.JAVA_INT, e + SQE_OP_FLAGS, c.opFlags);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_USER_DATA, c.userData);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_BUF_INDEX, 0L); // buf_index, personality
-        s.set(ValueLayout.JAVA_INT, e + SQE_SPLICE_FD_IN, c.spliceFdIn);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR3, 0L);
-        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR3 + 8, 0L);
+    /** True if the ring has room for one more SQE. */
+    boolean hasRoom() {
+        // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
+        return tail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff) < ring.sqEntries;
     }
 
     /**
-     * SQPOLL: wake the polling thread if it went to sleep. The full fence orders our release
-     * store of the SQ tail before the load of the flags; the kernel thread sets NEED_WAKEUP,
-     * issues a full barrier and re-reads the tail before sleeping. So either it sees our
-     * tail, or we see its flag (liburing's sq_ring_needs_enter does the same).
+     * Writes the SQE of {@code c} (opcode and fields from the call, its user_data) and
+     * releases the tail; false if the SQ is full (the owner then submits and retries).
      */
-    void wakeSqThreadIfNeeded() throws ErrnoException {
-        if (closed) return;
-        VarHandle.fullFence();
-        int flags;
-        try {
-            flags = (int) INT.getVolatile(ring.ring, ring.sqFlagsOff);
-        } catch (IllegalStateException unmapped) {
-            if (closed) return;
-            throw unmapped;
-        }
-        if ((flags & SQ_NEED_WAKEUP) != 0) {
-            counters.sqThreadSleeps.increment();
-            long r = ring.enter(0, 0, ENTER_SQ_WAKEUP);
-            counters.sqWakeups.increment();
-            if (r < 0 && r != -Errno.EINTR) throw new ErrnoException("io_uring_enter(IORING_ENTER_SQ_WAKEUP)", (int) -r);
-        }
+    boolean offer(UringCall c) {
+        return offer(c.opcode, c.ioprio, c.fd, c.off, c.addr, c.len, c.opFlags, c.userData, c.spliceFdIn);
+    }
+
+    /** Writes one SQE from its fields and releases the tail; false if the SQ is full. */
+    boolean offer(byte opcode, short ioprio, int fd, long off, long addr, int len, int opFlags, long userData,
+                  int spliceFdIn) {
+        MemorySegment r = ring.ring;
+        // Acquire load of the kernel's sq head: the kernel has finished reading every SQE
+        // before it, so those slots may be overwritten (pairs with its release).
+        int head = (int) INT.getAcquire(r, ring.sqHeadOff);
+        if (tail - head >= ring.sqEntries) return false;
+        MemorySegment s = ring.sqes;
+        long e = (long) (tail & ring.sqMask) * SQE_SIZE;
+        // Plain stores: published by the release store of the tail below.
+        s.set(ValueLayout.JAVA_BYTE, e + SQE_OPCODE, opcode);
+        s.set(ValueLayout.JAVA_BYTE, e + SQE_FLAGS, (byte) 0);
+        s.set(ValueLayout.JAVA_SHORT, e + SQE_IOPRIO, ioprio);
+        s.set(ValueLayout.JAVA_INT, e + SQE_FD, fd);
+        s.set(ValueLayout.JAVA_LONG, e + SQE_OFF, off);
+        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR, addr);
+        s.set(ValueLayout.JAVA_INT, e + SQE_LEN, len);
+        s.set(ValueLayout.JAVA_INT, e + SQE_OP_FLAGS, opFlags);
+        s.set(ValueLayout.JAVA_LONG, e + SQE_USER_DATA, userData);
+        s.set(ValueLayout.JAVA_LONG, e + SQE_BUF_INDEX, 0L); // buf_index, personality
+        s.set(ValueLayout.JAVA_INT, e + SQE_SPLICE_FD_IN, spliceFdIn);
+        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR3, 0L);
+        s.set(ValueLayout.JAVA_LONG, e + SQE_ADDR3 + 8, 0L);
+        tail++;
+        queued++;
+        // Release store of the SQ tail: the SQE stores above are visible before the tail that
+        // exposes them; pairs with the kernel's acquire load of the tail (a polling thread's,
+        // or our own io_uring_enter's).
+        INT.setRelease(r, ring.sqTailOff, tail);
+        return true;
     }
 }

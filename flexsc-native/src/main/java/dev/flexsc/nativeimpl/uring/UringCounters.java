@@ -19,7 +19,14 @@ final class UringCounters {
     final LongAdder sqFullWaits = new LongAdder();
     final LongAdder cancels = new LongAdder();
     final LongAdder resubmits = new LongAdder();
-    final LongAdder wakeNops = new LongAdder();
+    /** Eventfd writes that woke a sleeping carrier (or its next sleep). */
+    final LongAdder carrierWakes = new LongAdder();
+    /** io_uring_enter calls that failed unexpectedly (the SQEs stay queued and go with the next entry). */
+    final LongAdder machineryFailures = new LongAdder();
+    /** Calls with no ring operation (or whose shape the ring would not run as the syscall) made directly. */
+    private final LongAdder[] directCalls = new LongAdder[SyscallTable.NR_LIMIT];
+    /** The sum of {@link #directCalls}: posted by the call policy, made directly by the engine. */
+    final LongAdder directTotal = new LongAdder();
     private final LongAdder[] ringCalls = new LongAdder[SyscallTable.NR_LIMIT];
     private final LongAdder[] fallbackCalls = new LongAdder[SyscallTable.NR_LIMIT];
 
@@ -27,6 +34,7 @@ final class UringCounters {
         for (SyscallTable.Call c : SyscallTable.all().values()) {
             ringCalls[c.nr()] = new LongAdder();
             fallbackCalls[c.nr()] = new LongAdder();
+            directCalls[c.nr()] = new LongAdder();
         }
     }
 
@@ -38,6 +46,17 @@ final class UringCounters {
     /** A call ran on the SYSCALL_THREADS fallback. */
     void ranOnFallback(int nr) {
         fallbackCalls[nr].increment();
+    }
+
+    /** A call the ring has no operation for (or would not run as the syscall) was made directly. */
+    void ranDirectly(int nr) {
+        directCalls[nr].increment();
+        directTotal.increment();
+    }
+
+    /** Per call name, calls the engine made directly instead of posting them (no ring operation). */
+    Map<String, Long> directCalls() {
+        return byName(directCalls);
     }
 
     /** Per call name, calls that ran on the ring. */
