@@ -7,7 +7,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$HERE/versions.env"
 
-pkgs=(qemu-system-x86 busybox-static cpio kmod "linux-headers-$FLEXSC_KVER" gcc make libc6-dev xz-utils zstd)
+# Both pinned series' headers (6.12's from bookworm-security, in Debian's default sources;
+# its kbuild needs pahole from dwarves). The kernel images are fetched by test-kernel.sh.
+pkgs=(qemu-system-x86 busybox-static cpio kmod "linux-headers-$FLEXSC_KVER" "linux-headers-$FLEXSC_KVER_612" dwarves
+      gcc make libc6-dev xz-utils zstd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -35,7 +38,7 @@ echo "ci-deps: installing ${missing[*]}"
 if ! timeout 600 $SUDO apt-get install -y --no-install-recommends -o Acquire::Retries=2 "${missing[@]}"; then
   for p in "${missing[@]}"; do
     has_candidate "$p" ||
-      echo "ci-deps: $p is not in the configured Debian mirror (kernel pinned in kernel-module/versions.env: FLEXSC_KVER=$FLEXSC_KVER)" >&2
+      echo "ci-deps: $p is not in the configured Debian mirror (kernels pinned in kernel-module/versions.env: FLEXSC_KVER=$FLEXSC_KVER, FLEXSC_KVER_612=$FLEXSC_KVER_612; 6.12 comes from bookworm-security or bookworm-backports)" >&2
   done
   echo "ci-deps: apt-get install failed" >&2
   exit 1

@@ -36,13 +36,22 @@
 #include <linux/nospec.h>
 #include <linux/ktime.h>
 #include <linux/seccomp.h>
+#include <linux/audit.h>
 #include <linux/task_work.h>
 #include <linux/version.h>
+#include <linux/cred.h>
+#include <linux/capability.h>
+#include <linux/sched/user.h>
+#include <linux/file.h>
 #include <asm/ptrace.h>
 #include <asm/segment.h>
+#include <asm/cpufeature.h>
 
-#include "flexsc_abi.h"
-#include "flexsc_calls.h"
+#include "flexsc/flexsc_abi.h"
+#include "flexsc/flexsc_calls.h"
+
+#define CREATE_TRACE_POINTS
+#include "flexsc_trace.h"
 
 #ifndef CONFIG_X86_64
 #error "flexsc.ko executes x86-64 system call numbers: build it for x86-64"
@@ -85,6 +94,7 @@ static flexsc_x64_sys_call_fn flexsc_x64_sys_call;   /* 6.9+, and 6.1.85+ stable
 static const flexsc_sys_call_fn *flexsc_sys_call_table;
 static void (*flexsc_task_work_run)(void);
 static int (*flexsc_wake_up_state)(struct task_struct *p, unsigned int state);
+static const int *flexsc_audit_n_rules;                 /* a variable, read only; NULL without AUDITSYSCALL */
 
 static unsigned long (*flexsc_kallsyms_lookup_name)(const char *name);
 
@@ -104,6 +114,30 @@ static int flexsc_find_kallsyms(void)
 	return flexsc_kallsyms_lookup_name ? 0 : -ENOENT;
 }
 
+/*
+ * The module calls kallsyms_lookup_name (its address from a kprobe, which
+ * points past the ENDBR on IBT kernels), x64_sys_call, task_work_run and
+ * wake_up_state through addresses found in kallsyms. Where Intel IBT is
+ * enforced those targets have no ENDBR (objtool seals functions whose address
+ * is never taken) and the first call raises #CP; with clang kCFI the call
+ * sites check a type hash the targets were not built for. Refuse to load on
+ * such kernels rather than oops at the first call.
+ */
+static int flexsc_check_indirect_calls(void)
+{
+	if (IS_ENABLED(CONFIG_CFI_CLANG)) {
+		pr_err("refusing to load: the kernel enforces kCFI (CONFIG_CFI_CLANG), which traps the module's calls through kallsyms addresses; use the IO_URING or SYSCALL_THREADS engine\n");
+		return -EOPNOTSUPP;
+	}
+#ifdef CONFIG_X86_KERNEL_IBT
+	if (cpu_feature_enabled(X86_FEATURE_IBT)) {
+		pr_err("refusing to load: Intel IBT is enforced (CONFIG_X86_KERNEL_IBT on a CPU with IBT), which traps the module's calls through kallsyms addresses; boot with ibt=off, or use the IO_URING or SYSCALL_THREADS engine\n");
+		return -EOPNOTSUPP;
+	}
+#endif
+	return 0;
+}
+
 static int flexsc_resolve_symbols(void)
 {
 	int ret = flexsc_find_kallsyms();
@@ -114,6 +148,7 @@ static int flexsc_resolve_symbols(void)
 	if (!flexsc_x64_sys_call)
 		flexsc_sys_call_table = (void *)flexsc_kallsyms_lookup_name("sys_call_table");
 	flexsc_task_work_run = (void *)flexsc_kallsyms_lookup_name("task_work_run");
+	flexsc_audit_n_rules = (const int *)flexsc_kallsyms_lookup_name("audit_n_rules");
 	flexsc_wake_up_state = (void *)flexsc_kallsyms_lookup_name("wake_up_state");
 	if (!flexsc_x64_sys_call && !flexsc_sys_call_table) {
 		pr_err("neither x64_sys_call nor sys_call_table is in kallsyms: cannot reach the system call implementations\n");
@@ -150,9 +185,14 @@ struct flexsc_ctx {
 	bool stopped;                   /* STOP, close or release: never cleared */
 	struct mm_struct *mm;           /* the owner's mm (mmgrab'ed: stable address) */
 	struct pid *tgid;               /* the owner's thread group */
+	u32 stop_reason;                /* FLEXSC_STOP_*, the first one (lock) */
 	u32 groups, pages, entries;
-	void *map;                      /* vmalloc_user, FLEXSC_MAPPING_SIZE bytes */
+	void *map;                      /* vmap of pages[], FLEXSC_MAPPING_SIZE bytes */
 	size_t map_size;
+	struct page **page;             /* the mapping's pages, charged to the owner's memcg */
+	unsigned long npages;
+	const struct cred *cred;        /* the registering task's: keeps cred->user for unaccounting */
+	unsigned long locked_pages;     /* charged to cred->user->locked_vm (0 with CAP_IPC_LOCK) */
 	struct flexsc_grp *grp;
 	spinlock_t lock;                /* protects execs, and stopped against attach */
 	struct list_head execs;         /* threads inside SERVE or WAIT(EXECUTE) */
@@ -287,6 +327,76 @@ static struct preempt_ops flexsc_preempt_ops = {
 	.sched_out = flexsc_sched_out,
 };
 #endif
+
+/* ------------------------------------------------------------------------ */
+/* Who may execute entries: seccomp and audit                               */
+
+/*
+ * Entries are not system call entries: a seccomp filter never sees them, and
+ * syscall audit would fold every entry into the audit context of the one long
+ * ioctl (getname() reuses an earlier call's struct filename found by the same
+ * user pointer through audit_reusename(), and names pile up until the ioctl
+ * returns). So the module executes entries only in a thread that has no
+ * seccomp filter and whose ioctl is not audited.
+ */
+static bool flexsc_filtered(void)
+{
+#ifdef CONFIG_SECCOMP
+	return READ_ONCE(current->seccomp.mode) != SECCOMP_MODE_DISABLED;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Whether this ioctl collects audit names. The audit context's "dummy" flag is
+ * set at the ioctl's own syscall entry (no audit rule applies) and does not
+ * change until it returns, so the answer at the start of SERVE or
+ * WAIT(EXECUTE) holds for the whole ioctl. While audit is disabled the syscall
+ * entry leaves the context unused (nothing is collected) and does not refresh
+ * the flag, which may then be stale: hence audit_enabled first, as io_uring's
+ * audit_uring_entry() does.
+ */
+static bool flexsc_audited(void)
+{
+	return audit_enabled && !audit_dummy_context();
+}
+
+/*
+ * Whether audit rules appeared while this ioctl runs: its audit context stays
+ * dummy until it returns, so the calls it executes would escape the new rules.
+ * An executor that finds rules (and an audit context: a task without one is
+ * never audited) stops the registration, as for a seccomp filter.
+ */
+static bool flexsc_audit_began(void)
+{
+	return flexsc_audit_n_rules && audit_context() && audit_enabled && READ_ONCE(*flexsc_audit_n_rules);
+}
+
+/* FLEXSC_STOP_NONE, or why the calling thread may not execute entries. */
+static u32 flexsc_unguarded(void)
+{
+	if (flexsc_filtered())
+		return FLEXSC_STOP_SECCOMP;
+	if (flexsc_audited())
+		return FLEXSC_STOP_AUDIT;
+	return FLEXSC_STOP_NONE;
+}
+
+/* The errno of a refusal: EPERM for seccomp, EOPNOTSUPP for audit. */
+static long flexsc_refusal(const char *what, u32 why)
+{
+	if (why == FLEXSC_STOP_SECCOMP) {
+		pr_warn_ratelimited("%s refused (pid %d, tid %d): the thread runs under a seccomp filter, which calls executed through /dev/flexsc would bypass; run without the filter, or use the SYSCALL_THREADS engine (its calls are real system calls the filter sees)\n",
+				    what, task_tgid_nr(current), task_pid_nr(current));
+		return -EPERM;
+	}
+	pr_warn_ratelimited("%s refused (pid %d, tid %d): syscall audit rules apply to the thread, and calls executed through /dev/flexsc are not audited as system calls (inside one ioctl they would share its audit context: getname() reuse across calls); remove the rules (auditctl -D), exclude the process from auditing, or use the IO_URING or SYSCALL_THREADS engine\n",
+			    what, task_tgid_nr(current), task_pid_nr(current));
+	return -EOPNOTSUPP;
+}
+
+static void flexsc_stop(struct flexsc_ctx *c, u32 reason);
 
 /* ------------------------------------------------------------------------ */
 /* Executing one entry                                                      */
@@ -442,7 +552,9 @@ static int flexsc_execute_entry(struct flexsc_grp *g, struct flexsc_exec *e, uns
 		flexsc_task_work_run();
 
 	e->executed++;
-	flexsc_complete(g, ent, flexsc_fix_restart(ret));
+	ret = flexsc_fix_restart(ret);
+	trace_flexsc_call(g - g->ctx->grp, idx, nr, args, ret);
+	flexsc_complete(g, ent, ret);
 	return 1;
 }
 
@@ -467,6 +579,7 @@ static void flexsc_flush_stats(struct flexsc_grp *g, struct flexsc_exec *e)
 static unsigned int flexsc_run_pending(struct flexsc_grp *g, struct flexsc_exec *e)
 {
 	unsigned int w, done = 0, routed = 0;
+	u32 why;
 
 	for (w = 0; w < FLEXSC_BITMAP_WORDS; w++) {
 		u64 bits;
@@ -482,6 +595,22 @@ static unsigned int flexsc_run_pending(struct flexsc_grp *g, struct flexsc_exec 
 		bits = xchg(&g->pg->submit_bits[w], 0);
 		if (!bits)
 			continue;
+		/*
+		 * A seccomp filter (TSYNC) installed before a submitter set one
+		 * of these bits is visible now: the xchg above is fully ordered
+		 * after that submitter's OR, which followed its filter install
+		 * in program order. Audit rules added since this ioctl began
+		 * would not see the calls either. Fail closed: the entries stay
+		 * SUBMITTED for their owners, who see STOPPING and stop_reason.
+		 */
+		why = unlikely(flexsc_filtered()) ? FLEXSC_STOP_SECCOMP :
+		      unlikely(flexsc_audit_began()) ? FLEXSC_STOP_AUDIT : FLEXSC_STOP_NONE;
+		if (why) {
+			flexsc_give_back(g, w, bits);
+			flexsc_refusal("executing entries", why);
+			flexsc_stop(g->ctx, why);
+			goto out;
+		}
 		e->batches++;
 		while (bits) {
 			unsigned int b = __ffs64(bits);
@@ -554,12 +683,15 @@ static void flexsc_detach(struct flexsc_ctx *c, struct flexsc_exec *e)
  * signal_pending() true, so interruptible sleeps end (the call completes
  * with -EINTR); the flag is consumed on the way back to user space.
  */
-static void flexsc_stop(struct flexsc_ctx *c)
+static void flexsc_stop(struct flexsc_ctx *c, u32 reason)
 {
 	struct flexsc_exec *e;
 	u32 i;
 
 	spin_lock(&c->lock);
+	if (!c->stop_reason)
+		c->stop_reason = reason;        /* the first reason wins */
+	reason = c->stop_reason;
 	WRITE_ONCE(c->stopped, true);
 	list_for_each_entry(e, &c->execs, node) {
 		if (!test_and_set_tsk_thread_flag(e->task, TIF_NOTIFY_SIGNAL) &&
@@ -569,6 +701,13 @@ static void flexsc_stop(struct flexsc_ctx *c)
 	spin_unlock(&c->lock);
 	if (!smp_load_acquire(&c->registered))
 		return;
+	WRITE_ONCE(((struct flexsc_ctrl *)c->map)->stop_reason, reason);
+	/*
+	 * Orders the stop_reason store before the STOPPING stores; pairs with
+	 * the owner's acquire load of flags that sees STOPPING before it reads
+	 * stop_reason.
+	 */
+	smp_mb__before_atomic();
 	for (i = 0; i < c->groups; i++) {
 		atomic_or(FLEXSC_GROUP_STOPPING, flexsc_flags(&c->grp[i]));
 		wake_up_all(&c->grp[i].exec_wq);
@@ -604,10 +743,15 @@ static bool flexsc_idle_spin(struct flexsc_grp *g, struct flexsc_exec *e)
 static long flexsc_serve(struct flexsc_ctx *c, struct flexsc_grp *g)
 {
 	struct flexsc_exec e = { .task = current, .g = g, .serve = true, .call_idx = -1 };
+	u32 why = flexsc_unguarded();
 	long ret;
 
 	spin_lock_init(&e.call_lock);
-
+	if (why) {
+		ret = flexsc_refusal("FLEXSC_IOC_SERVE", why);
+		flexsc_stop(c, why);
+		return ret;
+	}
 	if (!flexsc_attach(c, &e))
 		return 0;               /* already stopped: the thread just ends */
 	WRITE_ONCE(g->pg->executors, atomic_inc_return(&g->executors));
@@ -670,10 +814,11 @@ static bool flexsc_done_changed(struct flexsc_grp *g, u32 seen)
 	return READ_ONCE(g->pg->done_seq) != seen || READ_ONCE(g->ctx->stopped);
 }
 
-static long flexsc_wait(struct flexsc_ctx *c, struct flexsc_wait __user *uw)
+static long flexsc_wait(struct file *file, struct flexsc_ctx *c, struct flexsc_wait __user *uw)
 {
 	struct flexsc_wait w;
 	struct flexsc_grp *g;
+	bool held = false;
 	long ret = 0;
 
 	if (copy_from_user(&w, uw, sizeof(w)))
@@ -687,10 +832,19 @@ static long flexsc_wait(struct flexsc_ctx *c, struct flexsc_wait __user *uw)
 
 	if (w.flags & FLEXSC_WAIT_EXECUTE) {
 		struct flexsc_exec e = { .task = current, .g = g, .call_idx = -1 };
+		u32 why = flexsc_unguarded();
 
+		if (why) {
+			ret = flexsc_refusal("FLEXSC_IOC_WAIT(EXECUTE)", why);
+			flexsc_stop(c, why);
+			return ret;
+		}
 		spin_lock_init(&e.call_lock);
 		if (!flexsc_attach(c, &e))
 			return -ESHUTDOWN;
+		/* Our own reference, as SERVE's (see flexsc_ioctl): an executed close() must not free c. */
+		get_file(file);
+		held = true;
 		w.executed = flexsc_run_pending(g, &e);
 		flexsc_detach(c, &e);
 	}
@@ -713,7 +867,9 @@ static long flexsc_wait(struct flexsc_ctx *c, struct flexsc_wait __user *uw)
 			ret = -ESHUTDOWN;
 	}
 	if (put_user(w.executed, &uw->executed))
-		return -EFAULT;
+		ret = -EFAULT;
+	if (held)
+		fput(file);     /* if it was the last reference, release runs on return to user */
 	return ret;
 }
 
@@ -762,14 +918,95 @@ static long flexsc_cancel(struct flexsc_ctx *c, struct flexsc_cancel __user *uc)
 /* ------------------------------------------------------------------------ */
 /* REGISTER                                                                 */
 
+/*
+ * Charge npages to the registering user's locked memory, as io_uring charges
+ * its rings: the pages are pinned in the kernel for the registration's life,
+ * so they count against RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK.
+ * c->cred holds the user_struct until release unaccounts it.
+ */
+static long flexsc_account(struct flexsc_ctx *c, unsigned long npages)
+{
+	struct user_struct *user = c->cred->user;
+	unsigned long limit, cur, next;
+
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		next = cur + npages;
+		if (next > limit) {
+			pr_info_ratelimited("FLEXSC_IOC_REGISTER refused (pid %d): %lu KiB of syscall pages would exceed RLIMIT_MEMLOCK (%lu KiB, %lu KiB already locked by this user); raise the limit (ulimit -l), register fewer groups or pages, or grant CAP_IPC_LOCK\n",
+					    task_tgid_nr(current), npages << (PAGE_SHIFT - 10),
+					    limit << (PAGE_SHIFT - 10), cur << (PAGE_SHIFT - 10));
+			return -ENOMEM;
+		}
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, next));
+	c->locked_pages = npages;
+	return 0;
+}
+
+static void flexsc_unaccount(struct flexsc_ctx *c)
+{
+	if (c->locked_pages)
+		atomic_long_sub(c->locked_pages, &c->cred->user->locked_vm);
+	c->locked_pages = 0;
+}
+
+/*
+ * The mapping: order-0 zeroed pages charged to the caller's memory cgroup
+ * (__GFP_ACCOUNT), one kernel view of them (vmap), inserted into each user
+ * mapping by flexsc_mmap. /proc/vmallocinfo names this function for the
+ * kernel view: the guest suite checks that none is left after the suites.
+ * __GFP_RETRY_MAYFAIL: over the cgroup's memory.max REGISTER fails with
+ * ENOMEM instead of invoking the memcg OOM killer on the caller.
+ */
+#define FLEXSC_GFP (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+static noinline long flexsc_alloc_map(struct flexsc_ctx *c, size_t size)
+{
+	unsigned long i, n = size >> PAGE_SHIFT;
+	struct page **pages;
+
+	pages = kvcalloc(n, sizeof(*pages), FLEXSC_GFP);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(FLEXSC_GFP | __GFP_ZERO);
+		if (!pages[i])
+			goto fail;
+	}
+	c->map = vmap(pages, n, VM_MAP, PAGE_KERNEL);
+	if (!c->map)
+		goto fail;
+	c->page = pages;
+	c->npages = n;
+	return 0;
+fail:
+	while (i--)
+		__free_page(pages[i]);
+	kvfree(pages);
+	return -ENOMEM;
+}
+
+static void flexsc_free_map(struct flexsc_ctx *c)
+{
+	unsigned long i;
+
+	vunmap(c->map);
+	for (i = 0; i < c->npages; i++)
+		__free_page(c->page[i]);
+	kvfree(c->page);
+	c->map = NULL;
+	c->page = NULL;
+}
+
 static long flexsc_register(struct flexsc_ctx *c, struct flexsc_register __user *ur)
 {
 	struct flexsc_register r;
 	struct flexsc_grp *grp;
 	struct flexsc_ctrl *ctrl;
 	size_t size;
-	void *map;
-	u32 i;
+	u32 i, why;
 	long ret;
 
 	if (copy_from_user(&r, ur, sizeof(r)))
@@ -781,11 +1018,10 @@ static long flexsc_register(struct flexsc_ctx *c, struct flexsc_register __user 
 		return -EINVAL;
 	if (!current->mm)
 		return -EINVAL;
-#ifdef CONFIG_SECCOMP
-	/* Entries would bypass the process's seccomp filter: refuse. */
-	if (READ_ONCE(current->seccomp.mode) != SECCOMP_MODE_DISABLED)
-		return -EPERM;
-#endif
+	/* Entries would bypass the caller's seccomp filter or audit: refuse (flexsc_unguarded). */
+	why = flexsc_unguarded();
+	if (why)
+		return flexsc_refusal("FLEXSC_IOC_REGISTER", why);
 	size = FLEXSC_MAPPING_SIZE(r.groups, r.pages);
 	r.mapping_size = size;
 
@@ -796,16 +1032,18 @@ static long flexsc_register(struct flexsc_ctx *c, struct flexsc_register __user 
 	ret = -EFAULT;
 	if (copy_to_user(ur, &r, sizeof(r)))
 		goto out;
+	c->cred = get_current_cred();
+	ret = flexsc_account(c, size >> PAGE_SHIFT);
+	if (ret)
+		goto out_cred;
+	ret = flexsc_alloc_map(c, size);
+	if (ret)
+		goto out_unaccount;
 	ret = -ENOMEM;
-	map = vmalloc_user(size);       /* zeroed */
-	if (!map)
-		goto out;
-	grp = kcalloc(r.groups, sizeof(*grp), GFP_KERNEL);
-	if (!grp) {
-		vfree(map);
-		goto out;
-	}
-	ctrl = map;
+	grp = kcalloc(r.groups, sizeof(*grp), GFP_KERNEL_ACCOUNT);
+	if (!grp)
+		goto out_map;
+	ctrl = c->map;
 	ctrl->magic = FLEXSC_MAGIC;
 	ctrl->abi_version = FLEXSC_ABI_VERSION;
 	ctrl->groups = r.groups;
@@ -814,7 +1052,7 @@ static long flexsc_register(struct flexsc_ctx *c, struct flexsc_register __user 
 	for (i = 0; i < r.groups; i++) {
 		grp[i].ctx = c;
 		grp[i].pg = &ctrl->group[i];
-		grp[i].entries = map + FLEXSC_GROUP_PAGES_OFFSET(r.groups, r.pages, i);
+		grp[i].entries = c->map + FLEXSC_GROUP_PAGES_OFFSET(r.groups, r.pages, i);
 		init_waitqueue_head(&grp[i].exec_wq);
 		init_waitqueue_head(&grp[i].done_wq);
 		/* No executor yet: submitters must call WAKE (the token invariant). */
@@ -823,7 +1061,6 @@ static long flexsc_register(struct flexsc_ctx *c, struct flexsc_register __user 
 	c->groups = r.groups;
 	c->pages = r.pages;
 	c->entries = r.pages * FLEXSC_ENTRIES_PER_PAGE;
-	c->map = map;
 	c->map_size = size;
 	c->grp = grp;
 	c->mm = current->mm;
@@ -834,7 +1071,16 @@ static long flexsc_register(struct flexsc_ctx *c, struct flexsc_register __user 
 	 * the load-acquire in flexsc_owned().
 	 */
 	smp_store_release(&c->registered, true);
-	ret = 0;
+	mutex_unlock(&c->reg_lock);
+	return 0;
+
+out_map:
+	flexsc_free_map(c);
+out_unaccount:
+	flexsc_unaccount(c);
+out_cred:
+	put_cred(c->cred);
+	c->cred = NULL;
 out:
 	mutex_unlock(&c->reg_lock);
 	return ret;
@@ -892,9 +1138,23 @@ static long flexsc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case FLEXSC_IOC_SERVE:
 		err = flexsc_group_arg(c, arg, &g);
-		return err ? err : flexsc_serve(c, g);
+		if (err)
+			return err;
+		/*
+		 * SERVE and WAIT(EXECUTE) hold their own reference to the file
+		 * while they run entries. The ioctl's fdget() takes none when the
+		 * fd table is not shared (a single-threaded process, or a thread
+		 * after unshare(CLONE_FILES)), so an executed close() of this very
+		 * descriptor would drop the last reference, and the task_work_run()
+		 * after the call would free c under us (flexsc_release). With our
+		 * reference, the final fput is queued for our return to user space.
+		 */
+		get_file(file);
+		err = flexsc_serve(c, g);
+		fput(file);
+		return err;
 	case FLEXSC_IOC_WAIT:
-		return flexsc_wait(c, (void __user *)arg);
+		return flexsc_wait(file, c, (void __user *)arg);
 	case FLEXSC_IOC_WAKE:
 		err = flexsc_group_arg(c, arg, &g);
 		if (err)
@@ -902,7 +1162,7 @@ static long flexsc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		wake_up(&g->exec_wq);   /* one sleeper: it takes the token */
 		return 0;
 	case FLEXSC_IOC_STOP:
-		flexsc_stop(c);
+		flexsc_stop(c, FLEXSC_STOP_IOCTL);
 		return 0;
 	case FLEXSC_IOC_CANCEL:
 		return flexsc_cancel(c, (void __user *)arg);
@@ -916,6 +1176,7 @@ static long flexsc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int flexsc_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct flexsc_ctx *c;
+	unsigned long n;
 	long err;
 
 	c = flexsc_owned(file, &err);
@@ -925,14 +1186,23 @@ static int flexsc_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & VM_EXEC))
 		return -EINVAL;
-	/* Not executable, and not inherited by fork: a child must not scribble on it. */
+	/*
+	 * Not executable, and not inherited by fork: a child must not post
+	 * calls that our syscall threads would run with our credentials.
+	 * VM_IO makes madvise(MADV_DOFORK) fail with EINVAL, so VM_DONTCOPY
+	 * cannot be cleared (directly or by a posted madvise). It also keeps
+	 * get_user_pages() off the pages (ptrace peeks, process_vm_readv,
+	 * O_DIRECT into them fail): nothing of the ABI needs that.
+	 * VM_DONTEXPAND: mremap cannot grow it past the pages.
+	 */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_mod(vma, VM_DONTCOPY, VM_MAYEXEC);
+	vm_flags_mod(vma, VM_DONTCOPY | VM_IO | VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
 #else
-	vma->vm_flags |= VM_DONTCOPY;
+	vma->vm_flags |= VM_DONTCOPY | VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_flags &= ~VM_MAYEXEC;
 #endif
-	return remap_vmalloc_range(vma, c->map, 0);
+	n = c->npages;
+	return vm_insert_pages(vma, vma->vm_start, c->page, &n);
 }
 
 static int flexsc_open(struct inode *inode, struct file *file)
@@ -958,7 +1228,7 @@ static int flexsc_flush(struct file *file, fl_owner_t id)
 	struct flexsc_ctx *c = file->private_data;
 
 	if (smp_load_acquire(&c->registered) && task_tgid(current) == c->tgid)
-		flexsc_stop(c);
+		flexsc_stop(c, FLEXSC_STOP_CLOSE);
 	return 0;
 }
 
@@ -967,11 +1237,13 @@ static int flexsc_release(struct inode *inode, struct file *file)
 {
 	struct flexsc_ctx *c = file->private_data;
 
-	flexsc_stop(c);
+	flexsc_stop(c, FLEXSC_STOP_NONE);
 	WARN_ON_ONCE(!list_empty(&c->execs));
 	if (c->registered) {
 		kfree(c->grp);
-		vfree(c->map);
+		flexsc_free_map(c);
+		flexsc_unaccount(c);
+		put_cred(c->cred);
 		mmdrop(c->mm);
 		put_pid(c->tgid);
 	}
@@ -1006,6 +1278,9 @@ static int __init flexsc_init(void)
 	BUILD_BUG_ON(FLEXSC_BITMAP_WORDS * 64 != FLEXSC_MAX_ENTRIES);
 	BUILD_BUG_ON(FLEXSC_CTRL_SIZE(FLEXSC_MAX_GROUPS) > 4 * FLEXSC_PAGE_SIZE);
 
+	ret = flexsc_check_indirect_calls();
+	if (ret)
+		return ret;
 	ret = flexsc_resolve_symbols();
 	if (ret)
 		return ret;
@@ -1020,9 +1295,10 @@ static int __init flexsc_init(void)
 #endif
 		return ret;
 	}
-	pr_info("ready: /dev/flexsc, ABI %u, calls via %s, takeover %s\n", FLEXSC_ABI_VERSION,
+	pr_info("ready: /dev/flexsc, ABI %u, calls via %s, takeover %s, IBT %s\n", FLEXSC_ABI_VERSION,
 		flexsc_x64_sys_call ? "x64_sys_call" : "sys_call_table",
-		takeover ? "on sleep (preempt notifier)" : "before FLEXSC_MAY_BLOCK calls");
+		takeover ? "on sleep (preempt notifier)" : "before FLEXSC_MAY_BLOCK calls",
+		IS_ENABLED(CONFIG_X86_KERNEL_IBT) ? "built in, not enforced" : "not built in");
 	return 0;
 }
 

@@ -69,14 +69,21 @@ run() {  # run TIMEOUT PROGRAM ARGS...
   esac
   echo "# $(basename $1) $2: rc=$rc, $(( $(date +%s) - start ))s" >&2
 }
-leakcheck() {  # no registration may outlive its file
-  n=$(grep -c flexsc_register /proc/vmallocinfo)
+leakcheck() {  # no registration may outlive its file (flexsc_alloc_map's vmap)
+  n=$(grep -c '\[flexsc\]' /proc/vmallocinfo)
   if [ "$n" = 0 ]; then echo "PASS leak.$1: no flexsc mapping left in /proc/vmallocinfo"
   else echo "FAIL leak.$1: $n flexsc mappings left in /proc/vmallocinfo"; grep flexsc /proc/vmallocinfo | head -3; fi
 }
 
 echo
 dmesg | grep 'flexsc: ready' | sed 's/^/# /'
+# Intel IBT: the module must refuse to load where it is enforced (CPU feature on).
+if grep -qw ibt /proc/cpuinfo; then
+  echo "FAIL module.ibt_enforced_refuses: the CPU has IBT and the module loaded"
+else
+  echo "PASS module.loads_where_ibt_is_not_enforced: $(dmesg | sed -n 's/.*flexsc: ready: .*, IBT \(.*\)$/IBT \1/p')"
+  echo "SKIP module.ibt_enforced_refuses: this CPU (QEMU TCG) has no IBT, so the refusal path cannot run here"
+fi
 run 60 /tests/t_register
 run 120 /tests/t_calls serve
 run 120 /tests/t_calls wait
@@ -87,7 +94,16 @@ run 60 /tests/t_wait
 run 120 /tests/t_race
 run 90 /tests/t_close
 run 60 /tests/t_foreign
-run 60 /tests/t_fuzz
+run 60 /tests/t_uaf
+run 60 /tests/t_seccomp
+run 60 /tests/t_dofork
+run 60 /tests/t_memory
+run 60 /tests/t_trace
+# ./flexsc test: 6 s (FLEXSC_FUZZ_SECONDS or test-kernel.sh --fuzz N for longer); the seed is printed.
+fs=$(cat /fuzz_seconds 2>/dev/null || echo 6)
+run $((fs * 2 + 60)) /tests/t_fuzz "" "$fs"
+# Last of the C suites: enabling audit once gives every later process an audit context.
+run 60 /tests/t_audit
 if [ -f /java.cmd ]; then
   # The Java engine tests against KERNEL_MODULE (JVM pinned: see test-kernel.sh).
   mount_host

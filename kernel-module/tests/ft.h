@@ -26,8 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flexsc_abi.h"
-#include "flexsc_calls.h"
+#include "flexsc/flexsc_abi.h"
+#include "flexsc/flexsc_calls.h"
 
 static int ft_failures;
 

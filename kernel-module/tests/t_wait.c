@@ -109,7 +109,7 @@ int main(void)
 
 	/* done_waiters is visible while someone sleeps. */
 	l.idx = 10;
-	l.delay = 300000;
+	l.delay = 2000000;      /* the completion comes well after the waiter is asleep, even on a slow host */
 	seq = g->done_seq;
 	pthread_create(&s, NULL, submit_later, &l);
 	struct flexsc_wait w2 = { .group = 0, .timeout_ns = 5000000000ll, .done_seq = seq };
@@ -117,7 +117,9 @@ int main(void)
 	struct targ { int fd; struct flexsc_wait *w; } ta = { R.fd, &w2 };
 	void *wait_thread(void *p) { struct targ *t = p; ioctl(t->fd, FLEXSC_IOC_WAIT, t->w); return NULL; }
 	pthread_create(&waiter, NULL, wait_thread, &ta);
-	usleep(150000);
+	/* Poll for the waiter to go to sleep (a loaded host may take a while to run it). */
+	for (int i = 0; i < 1500 && __atomic_load_n(&g->done_waiters, __ATOMIC_RELAXED) != 1; i++)
+		usleep(1000);
 	ft_check(g->done_waiters == 1, "wait.done_waiters_counts_sleeper", "done_waiters %u", g->done_waiters);
 	pthread_join(s, NULL);
 	pthread_join(waiter, NULL);

@@ -17,7 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "flexsc.h"
-#include "include/flexsc_calls.h"
+#include "flexsc/flexsc_calls.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -44,10 +44,29 @@ _Static_assert(offsetof(struct flexsc_group, flags) == 64, "executor line starts
 _Static_assert(offsetof(struct flexsc_group, done_seq) == 128, "completion line starts at 128");
 _Static_assert(offsetof(struct flexsc_group, stat_executed) == 192, "stats line starts at 192");
 
-#define CANCEL_ALL (-2)
-
 /* Signal used to knock an executor out of a blocking call (close, cancel). */
 #define FLEXSC_SIG (SIGRTMIN + 6)
+
+/*
+ * The stall monitor (monitor_main). A group whose done_seq has not moved for
+ * STALL_TICKS ticks of STALL_TICK_NS while entries wait is stalled: every
+ * executor sits in a call that has not returned (a read on an empty pipe, or a
+ * call the allow-list does not flag as may-block, such as fsync or statx on a
+ * hung NFS or FUSE mount). 50 ms is far above any call that does not wait
+ * (microseconds) and short enough that a call queued behind a stuck one is not
+ * noticeably late. The monitor then hands the stuck executors' unrun bits back
+ * and wakes or starts another executor, beyond poolThreads if need be, up to
+ * STALL_POOL_FACTOR x poolThreads (at most STALL_POOL_MAX): the call that would
+ * unblock the others (the write to that pipe) must get a thread, but a dead
+ * server must not make the pool start a thread per tick without bound. At the
+ * cap the waiting calls run when a stuck one returns, and libflexsc says so
+ * once per group on stderr.
+ */
+#define STALL_TICK_NS 10000000LL
+#define STALL_TICKS 5
+#define STALL_IDLE_TICK_NS 100000000LL   /* nothing in flight: look ten times a second */
+#define STALL_POOL_FACTOR 4
+#define STALL_POOL_MAX 1024
 
 /* The allow-list, indexed by number: 0 = refused, 1 = allowed, 2 = allowed, may block. */
 static const uint8_t allow_table[FLEXSC_NR_LIMIT] = {
@@ -70,9 +89,13 @@ struct executor {
 	struct flexsc_st *st;
 	int group;
 	pthread_t thread;
-	_Atomic int in_call;   /* 1 while inside syscall(2): close signals it */
+	_Atomic int in_call;   /* 1 while inside syscall(2): close and cancel signal it */
 	_Atomic int current;   /* entry index being executed, -1 if none */
-	_Atomic int cancel;    /* entry index to cancel, -1 none, CANCEL_ALL on stop */
+	_Atomic int call_lock; /* spinlock: a signal for a call is sent before the call's end passes it */
+	_Atomic uint64_t sigs_sent; /* FLEXSC_SIG sent to this executor (call_lock) */
+	_Atomic uint64_t sigs_seen; /* ... and handled by it (the handler counts, through si_value) */
+	_Atomic uint64_t rest; /* claimed bits of submit_bits[rest_word] not yet run: the monitor may take them */
+	int rest_word;
 	_Atomic int exited;
 	struct executor *next;
 };
@@ -86,6 +109,10 @@ struct group_state {
 	_Atomic uint64_t blocking_calls; /* MAY_BLOCK calls started, ever */
 	_Atomic int cursor;            /* entry index after the last one run: where scans start */
 	int cpu;
+	/* stall monitor state (monitor thread only) */
+	uint32_t mon_done_seq;
+	int mon_quiet_ticks;
+	int mon_warned;
 } __attribute__((aligned(64)));
 
 /* A watcher re-checks the group this often while calls that may block are running. */
@@ -96,10 +123,13 @@ struct group_state {
 struct flexsc_st {
 	void *base;
 	size_t size;
-	int groups, pages, entries, pool_max, spin_iters;
+	int groups, pages, entries, pool_max, pool_hard_max, spin_iters;
 	_Atomic int stopping;
 	_Atomic int threads;
 	struct group_state *gs;
+	pthread_t monitor;
+	int monitor_started;
+	uint32_t monitor_seq;          /* futex word: stop wakes the monitor */
 };
 
 static inline struct flexsc_ctrl *ctrl(struct flexsc_st *st) { return st->base; }
@@ -140,17 +170,73 @@ int flexsc_pin_self(int cpu)
 
 int flexsc_gettid(void) { return (int)syscall(SYS_gettid); }
 
-static void on_flexsc_sig(int sig) { (void)sig; /* only interrupts the call */ }
+/* Interrupts the call; counts the delivery for the executor named in si_value (signal_call). */
+static void on_flexsc_sig(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si && si->si_code == SI_QUEUE && si->si_value.sival_ptr)
+		atomic_fetch_add(&((struct executor *)si->si_value.sival_ptr)->sigs_seen, 1);
+}
 
 static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
 static void install_sig(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_flexsc_sig;
+	sa.sa_sigaction = on_flexsc_sig;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: a blocked call returns EINTR */
+	sa.sa_flags = SA_SIGINFO; /* no SA_RESTART: a blocked call returns EINTR */
 	sigaction(FLEXSC_SIG, &sa, NULL);
+}
+
+static void call_lock(struct executor *ex)
+{
+	/* Acquire: the critical sections of executor and signaller are ordered. */
+	while (atomic_exchange_explicit(&ex->call_lock, 1, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static void call_unlock(struct executor *ex)
+{
+	atomic_store_explicit(&ex->call_lock, 0, memory_order_release);
+}
+
+/*
+ * Interrupt ex's call if it is entry idx's (idx < 0: whatever call it is in).
+ * Sent under call_lock, which the executor takes when its call has returned:
+ * so every signal is sent while its call is in the kernel or about to return,
+ * and the executor waits for its delivery before the next call (end_call), so
+ * a late cancel can never interrupt another entry's call. Returns 1 if sent.
+ */
+static int signal_call(struct executor *ex, int idx)
+{
+	int sent = 0;
+
+	call_lock(ex);
+	if (atomic_load(&ex->in_call) && (idx < 0 || atomic_load(&ex->current) == idx)) {
+		union sigval v = { .sival_ptr = ex };
+
+		if (pthread_sigqueue(ex->thread, FLEXSC_SIG, v) == 0) {
+			atomic_fetch_add(&ex->sigs_sent, 1);
+			sent = 1;
+		}
+	}
+	call_unlock(ex);
+	return sent;
+}
+
+/* The call of ex returned: no signal can target it any more; consume those sent for it. */
+static void end_call(struct executor *ex)
+{
+	call_lock(ex);
+	atomic_store(&ex->in_call, 0);
+	atomic_store(&ex->current, -1);
+	uint64_t sent = atomic_load(&ex->sigs_sent);
+	call_unlock(ex);
+	/* A signal pending on this thread is handled when the next system call returns. */
+	while (atomic_load(&ex->sigs_seen) < sent)
+		sched_yield();
 }
 
 /* Publish completions: bump done_seq and wake completion waiters if any. */
@@ -182,27 +268,20 @@ static void execute_entry(struct flexsc_st *st, struct executor *ex, struct flex
 		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_refused, 1);
 	} else {
 		if (ex) {
-			if (!atomic_load(&st->stopping))
-				atomic_store(&ex->cancel, -1);
 			atomic_store(&ex->current, idx);
 			atomic_store(&ex->in_call, 1);
 		}
-		for (;;) {
-			r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-			if (r == -1)
-				r = -errno;
-			/* EINTR from a signal meant for another entry (the cancel raced
-			 * with the end of that call): restart, as SA_RESTART would. */
-			if (r != -EINTR || !ex)
-				break;
-			int c = atomic_load(&ex->cancel);
-			if (c == idx || c == CANCEL_ALL)
-				break;
-		}
-		if (ex) {
-			atomic_store(&ex->in_call, 0);
-			atomic_store(&ex->current, -1);
-		}
+		/*
+		 * Never retried: EINTR can only come from a FLEXSC_SIG sent for this
+		 * very call (cancel or stop; signal_call and end_call keep a late one
+		 * off the next call), and a call such as close, renameat2 or connect
+		 * may have taken effect before it was interrupted.
+		 */
+		r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (r == -1)
+			r = -errno;
+		if (ex)
+			end_call(ex);
 		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_executed, 1);
 	}
 	(void)may_block;
@@ -233,11 +312,11 @@ static int any_submitted(struct flexsc_st *st, struct flexsc_group *gr)
 static void *executor_main(void *arg);
 
 /* Start one more executor for group g (lock held). 0 or -errno. */
-static int spawn_executor(struct flexsc_st *st, int g)
+static int spawn_executor(struct flexsc_st *st, int g, int limit)
 {
 	struct group_state *gs = &st->gs[g];
 	struct flexsc_group *gr = grp(st, g);
-	if ((int)atomic_load((_Atomic uint32_t *)&gr->executors) >= st->pool_max)
+	if ((int)atomic_load((_Atomic uint32_t *)&gr->executors) >= limit)
 		return -EAGAIN;
 	struct executor *ex = calloc(1, sizeof(*ex));
 	if (!ex)
@@ -245,7 +324,6 @@ static int spawn_executor(struct flexsc_st *st, int g)
 	ex->st = st;
 	ex->group = g;
 	ex->current = -1;
-	ex->cancel = -1;
 	/* Counted as running from birth: it scans before it may sleep. */
 	atomic_fetch_add((_Atomic uint32_t *)&gr->running, 1);
 	atomic_fetch_add((_Atomic uint32_t *)&gr->executors, 1);
@@ -292,7 +370,7 @@ static void enter_blocking(struct flexsc_st *st, int g)
 	} else if (still_running == 0) {
 		pthread_mutex_lock(&gs->lock);
 		if (atomic_load(&gs->idle) == 0 && !atomic_load(&st->stopping))
-			spawn_executor(st, g);
+			spawn_executor(st, g, st->pool_max);
 		pthread_mutex_unlock(&gs->lock);
 	}
 }
@@ -345,9 +423,23 @@ static int run_pending(struct flexsc_st *st, struct executor *ex, int g)
 			continue;
 		atomic_fetch_add((_Atomic uint64_t *)&gr->stat_batches, 1);
 		int ran = 0;
+		if (ex) {
+			ex->rest_word = w;
+			/* Release: rest_word is visible to a monitor that takes these bits. */
+			atomic_store_explicit(&ex->rest, bits, memory_order_release);
+		}
 		while (bits) {
 			int b = __builtin_ctzll(bits);
-			bits &= bits - 1;
+			if (ex) {
+				/* Take the bit from rest; if the stall monitor handed the rest
+				 * back (another executor runs it now), stop. */
+				uint64_t old = atomic_fetch_and(&ex->rest, ~(1ULL << b));
+				if (!(old & (1ULL << b)))
+					break;
+				bits = old & ~(1ULL << b);
+			} else {
+				bits &= bits - 1;
+			}
 			int idx = w * 64 + b;
 			if (idx >= st->entries)
 				continue; /* scribbled bit beyond the group: ignore */
@@ -358,12 +450,13 @@ static int run_pending(struct flexsc_st *st, struct executor *ex, int g)
 			int may_block = 0;
 			flexsc_call_allowed(e->sysnr, &may_block);
 			if (may_block && ex) {
-				if (bits) {
+				uint64_t back = atomic_exchange(&ex->rest, 0);
+				if (back) {
 					/* seq_cst: the handed-back bits are visible before we
 					 * drop out of `running`. */
-					atomic_fetch_or(word, bits);
-					bits = 0;
+					atomic_fetch_or(word, back);
 				}
+				bits = 0;
 				/* Completions so far are published at the end of the word,
 				 * or by a watcher if this call really blocks (it sees no
 				 * progress): no futex wake per call here. */
@@ -392,14 +485,11 @@ int flexsc_st_cancel(struct flexsc_st *st, int g, int idx)
 		return -EINVAL;
 	int found = 0;
 	struct group_state *gs = &st->gs[g];
+	if (idx < 0)
+		return -EINVAL;
 	pthread_mutex_lock(&gs->lock);
-	for (struct executor *ex = gs->executors; ex; ex = ex->next) {
-		if (atomic_load(&ex->current) == idx && atomic_load(&ex->in_call)) {
-			atomic_store(&ex->cancel, idx);
-			pthread_kill(ex->thread, FLEXSC_SIG);
-			found = 1;
-		}
-	}
+	for (struct executor *ex = gs->executors; ex; ex = ex->next)
+		found |= signal_call(ex, idx);
 	pthread_mutex_unlock(&gs->lock);
 	return found;
 }
@@ -560,6 +650,77 @@ static void *executor_main(void *arg)
 	return NULL;
 }
 
+/*
+ * One group's tick of the stall monitor: see STALL_TICK_NS. Returns 1 if the
+ * group has calls in flight or waiting (the monitor keeps ticking fast).
+ */
+static int monitor_group(struct flexsc_st *st, int g)
+{
+	struct flexsc_group *gr = grp(st, g);
+	struct group_state *gs = &st->gs[g];
+	int in_call = 0, stranded = 0, n = 0;
+
+	pthread_mutex_lock(&gs->lock);
+	for (struct executor *ex = gs->executors; ex; ex = ex->next) {
+		n++;
+		in_call |= atomic_load_explicit(&ex->in_call, memory_order_relaxed);
+		stranded |= atomic_load_explicit(&ex->rest, memory_order_relaxed) != 0;
+	}
+	pthread_mutex_unlock(&gs->lock);
+	int waiting = stranded || any_submitted(st, gr);
+	/* Acquire: pairs with publish_done's add (progress is judged by it alone). */
+	uint32_t done = atomic_load_explicit((_Atomic uint32_t *)&gr->done_seq, memory_order_acquire);
+	if (!waiting || done != gs->mon_done_seq) {
+		gs->mon_done_seq = done;
+		gs->mon_quiet_ticks = 0;
+		return in_call || waiting;
+	}
+	if (++gs->mon_quiet_ticks < STALL_TICKS)
+		return 1;
+	gs->mon_quiet_ticks = 0;
+	/* Stalled. The stuck executors' unrun bits go back to the group... */
+	pthread_mutex_lock(&gs->lock);
+	for (struct executor *ex = gs->executors; ex; ex = ex->next) {
+		/* acq_rel: rest_word (stored before rest, release) is read after. */
+		uint64_t back = atomic_exchange(&ex->rest, 0);
+		if (back)
+			atomic_fetch_or((_Atomic uint64_t *)&gr->submit_bits[ex->rest_word], back);
+	}
+	/* ...and another executor runs them: a sleeping one, or a new one. */
+	if (atomic_load(&gs->idle) > 0) {
+		atomic_fetch_add((_Atomic uint32_t *)&gr->wake_seq, 1);
+		flexsc_futex_wake(&gr->wake_seq, 1);
+	} else if (!atomic_load(&st->stopping) && spawn_executor(st, g, st->pool_hard_max) == -EAGAIN &&
+		   !gs->mon_warned) {
+		gs->mon_warned = 1;
+		fprintf(stderr, "libflexsc: SYSCALL_THREADS group %d: all %d executors are inside calls that have not"
+			" returned for %lld ms and the pool is at its cap (%d = %d x poolThreads, at most %d); the calls"
+			" waiting behind them run when one of those returns\n", g, n,
+			STALL_TICK_NS * STALL_TICKS / 1000000, st->pool_hard_max, STALL_POOL_FACTOR, STALL_POOL_MAX);
+	}
+	pthread_mutex_unlock(&gs->lock);
+	return 1;
+}
+
+static void *monitor_main(void *arg)
+{
+	struct flexsc_st *st = arg;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_setname_np(pthread_self(), "flexsc-watch");
+	int busy = 0;
+	while (!atomic_load_explicit(&st->stopping, memory_order_acquire)) {
+		uint32_t seq = atomic_load((_Atomic uint32_t *)&st->monitor_seq);
+		flexsc_futex_wait(&st->monitor_seq, seq, busy ? STALL_TICK_NS : STALL_IDLE_TICK_NS);
+		busy = 0;
+		for (int g = 0; g < st->groups; g++)
+			busy |= monitor_group(st, g);
+	}
+	return NULL;
+}
+
 struct flexsc_st *flexsc_st_create(int groups, const int *cpus, int pages,
 				   int pool_max, int spin_iters, int *err)
 {
@@ -578,6 +739,9 @@ struct flexsc_st *flexsc_st_create(int groups, const int *cpus, int pages,
 	st->pages = pages;
 	st->entries = pages * (int)FLEXSC_ENTRIES_PER_PAGE;
 	st->pool_max = pool_max;
+	st->pool_hard_max = pool_max * STALL_POOL_FACTOR < STALL_POOL_MAX ? pool_max * STALL_POOL_FACTOR : STALL_POOL_MAX;
+	if (st->pool_hard_max < pool_max)
+		st->pool_hard_max = pool_max;
 	st->spin_iters = spin_iters;
 	st->size = FLEXSC_MAPPING_SIZE(groups, pages);
 	st->base = mmap(NULL, st->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -602,7 +766,7 @@ struct flexsc_st *flexsc_st_create(int groups, const int *cpus, int pages,
 	}
 	for (int g = 0; g < groups; g++) {
 		pthread_mutex_lock(&st->gs[g].lock);
-		int rc = spawn_executor(st, g);
+		int rc = spawn_executor(st, g, st->pool_max);
 		pthread_mutex_unlock(&st->gs[g].lock);
 		if (rc) {
 			flexsc_st_stop(st, 1000000000LL);
@@ -611,6 +775,14 @@ struct flexsc_st *flexsc_st_create(int groups, const int *cpus, int pages,
 			return NULL;
 		}
 	}
+	int rc = pthread_create(&st->monitor, NULL, monitor_main, st);
+	if (rc) {
+		flexsc_st_stop(st, 1000000000LL);
+		flexsc_st_free(st);
+		*err = rc;
+		return NULL;
+	}
+	st->monitor_started = 1;
 	return st;
 }
 
@@ -628,8 +800,15 @@ static int64_t now_ns(void)
 int flexsc_st_stop(struct flexsc_st *st, int64_t timeout_ns)
 {
 	int64_t deadline = now_ns() + timeout_ns;
-	/* Release: executors that acquire-load `stopping` leave their loop. */
+	/* Release: executors and the monitor that acquire-load `stopping` leave their loop. */
 	atomic_store_explicit(&st->stopping, 1, memory_order_release);
+	if (st->monitor_started) {
+		atomic_fetch_add((_Atomic uint32_t *)&st->monitor_seq, 1);
+		flexsc_futex_wake(&st->monitor_seq, 1);
+		/* It ticks at most STALL_IDLE_TICK_NS and takes no lock an executor holds long. */
+		pthread_join(st->monitor, NULL);
+		st->monitor_started = 0;
+	}
 	for (int g = 0; g < st->groups; g++) {
 		struct flexsc_group *gr = grp(st, g);
 		atomic_fetch_or((_Atomic uint32_t *)&gr->flags, FLEXSC_GROUP_STOPPING);
@@ -650,9 +829,7 @@ int flexsc_st_stop(struct flexsc_st *st, int64_t timeout_ns)
 			 * leaves its loop. Repeat, since a signal that lands just before
 			 * the call starts is not seen by it. */
 			while (!atomic_load(&ex->exited) && now_ns() < deadline) {
-				atomic_store(&ex->cancel, CANCEL_ALL);
-				if (atomic_load(&ex->in_call))
-					pthread_kill(ex->thread, FLEXSC_SIG);
+				signal_call(ex, -1);
 				struct flexsc_group *gr = grp(st, g);
 				atomic_fetch_add((_Atomic uint32_t *)&gr->wake_seq, 1);
 				flexsc_futex_wake(&gr->wake_seq, INT_MAX);
@@ -735,6 +912,12 @@ int flexsc_abi_describe(char *buf, int len)
 	D("CTRL_GROUPS", offsetof(struct flexsc_ctrl, groups));
 	D("CTRL_PAGES", offsetof(struct flexsc_ctrl, pages));
 	D("CTRL_ENTRIES", offsetof(struct flexsc_ctrl, entries));
+	D("CTRL_STOP_REASON", offsetof(struct flexsc_ctrl, stop_reason));
+	D("STOP_NONE", FLEXSC_STOP_NONE);
+	D("STOP_IOCTL", FLEXSC_STOP_IOCTL);
+	D("STOP_CLOSE", FLEXSC_STOP_CLOSE);
+	D("STOP_SECCOMP", FLEXSC_STOP_SECCOMP);
+	D("STOP_AUDIT", FLEXSC_STOP_AUDIT);
 	D("CTRL_GROUP0", offsetof(struct flexsc_ctrl, group));
 	D("CTRL_SIZE_1", FLEXSC_CTRL_SIZE(1));
 	D("CTRL_SIZE_60", FLEXSC_CTRL_SIZE(60));

@@ -9,7 +9,7 @@
 #define FLEXSC_H
 
 #include <stdint.h>
-#include "include/flexsc_abi.h"
+#include "flexsc/flexsc_abi.h"
 
 struct flexsc_st;
 
@@ -108,5 +108,7 @@ int flexsc_km_cancel(struct flexsc_km *km, int g, int idx);
 int flexsc_km_stop(struct flexsc_km *km, int64_t timeout_ns);
 /* munmap, close, free; only after flexsc_km_stop returned 0. */
 void flexsc_km_free(struct flexsc_km *km);
+/* The registration's descriptor (for tests that close it from outside the engine). */
+int flexsc_km_fd(struct flexsc_km *km);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,9 @@ struct km_thread {
 
 struct flexsc_km {
 	int fd;
+	dev_t dev;              /* fstat identity of fd at open: st_dev, st_ino, st_rdev */
+	ino_t ino;
+	dev_t rdev;
 	void *base;
 	size_t size;
 	int groups, pages, nthreads;
@@ -114,6 +118,13 @@ struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, 
 	if (ioctl(km->fd, FLEXSC_IOC_REGISTER, &reg) < 0) {
 		*err = km_errno_at(stage, FLEXSC_KM_STAGE_REGISTER);
 		goto fail_fd;
+	}
+	struct stat st;
+
+	if (fstat(km->fd, &st) == 0) {
+		km->dev = st.st_dev;
+		km->ino = st.st_ino;
+		km->rdev = st.st_rdev;
 	}
 	km->size = reg.mapping_size;
 	km->base = mmap(NULL, km->size, PROT_READ | PROT_WRITE, MAP_SHARED, km->fd, 0);
@@ -228,14 +239,46 @@ static int64_t km_now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* The module stopped the registration by itself (a close of a descriptor, seccomp, audit). */
+static int km_stopped_by_module(struct flexsc_km *km)
+{
+	struct flexsc_ctrl *c = km->base;
+
+	/* Acquire: stop_reason (read by the caller after this) is written before STOPPING. */
+	return (__atomic_load_n(&c->group[0].flags, __ATOMIC_ACQUIRE) & FLEXSC_GROUP_STOPPING) &&
+	       c->stop_reason != FLEXSC_STOP_IOCTL;
+}
+
+/*
+ * Whether km->fd still is the descriptor open() returned. After the module stopped
+ * the registration because a descriptor of it was closed, km->fd may be that very
+ * descriptor, its number since reused by another file: never issue an ioctl on it
+ * or close it then.
+ */
+static int km_fd_is_ours(struct flexsc_km *km)
+{
+	struct stat st;
+
+	if (!km_stopped_by_module(km) || km->base == NULL)
+		return 1;
+	if (__atomic_load_n(&((struct flexsc_ctrl *)km->base)->stop_reason, __ATOMIC_RELAXED) != FLEXSC_STOP_CLOSE)
+		return 1;
+	return fstat(km->fd, &st) == 0 && st.st_dev == km->dev && st.st_ino == km->ino && st.st_rdev == km->rdev;
+}
+
 int flexsc_km_stop(struct flexsc_km *km, int64_t timeout_ns)
 {
 	int64_t deadline = km_now_ns() + timeout_ns;
 	int stuck = 0;
 
 	atomic_store(&km->stopping, 1);
-	/* For good: SERVE threads return 0 (a call blocked in one completes with -EINTR), WAIT returns ESHUTDOWN. */
-	ioctl(km->fd, FLEXSC_IOC_STOP);
+	/*
+	 * For good: SERVE threads return 0 (a call blocked in one completes with -EINTR),
+	 * WAIT returns ESHUTDOWN. Not needed (and not safe: see km_fd_is_ours) when the
+	 * module already stopped it.
+	 */
+	if (!km_stopped_by_module(km))
+		ioctl(km->fd, FLEXSC_IOC_STOP);
 	for (int i = 0; i < km->nthreads; i++) {
 		struct km_thread *t = &km->threads[i];
 
@@ -262,8 +305,14 @@ void flexsc_km_free(struct flexsc_km *km)
 {
 	if (!km)
 		return;
+	int ours = km_fd_is_ours(km);
+
 	munmap(km->base, km->size);
-	close(km->fd);  /* the module frees the pages with the last reference */
+	/* The module frees the pages with the last reference; a stranger's file is left alone. */
+	if (ours)
+		close(km->fd);
 	free(km->threads);
 	free(km);
 }
+
+int flexsc_km_fd(struct flexsc_km *km) { return km->fd; }

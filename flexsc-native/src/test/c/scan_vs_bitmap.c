@@ -8,7 +8,7 @@
  * Build and run: gcc -O2 -pthread -I../../main/c scan_vs_bitmap.c -o /tmp/svb && /tmp/svb
  */
 #define _GNU_SOURCE
-#include "include/flexsc_abi.h"
+#include "flexsc/flexsc_abi.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>

@@ -189,14 +189,20 @@ public final class Harness {
                             java.util.function.IntUnaryOperator pinCpu, double warmupSeconds, double measureSeconds,
                             CpuClock syscallCpu, java.util.function.Supplier<EngineStats> stats) throws Exception {
         return runWindow(threads, ops, factory, pinCpu, warmupSeconds, measureSeconds, syscallCpu, stats,
-                STOP_TIMEOUT_MILLIS);
+                STOP_TIMEOUT_MILLIS, null);
     }
 
-    /** {@link #runWindow} with the bound on how long workers may take to stop (stuck after that). */
+    /**
+     * {@link #runWindow} with the bound on how long workers may take to stop (stuck after
+     * that), and {@code afterStop} (or null), run once right after the stop is published:
+     * for workers whose op waits on one another (a parked worker whose partner already left
+     * needs a last unpark).
+     */
     static Window runWindow(int threads, java.util.function.IntFunction<Op> ops,
                             java.util.function.BiFunction<Runnable, Integer, Thread> factory,
                             java.util.function.IntUnaryOperator pinCpu, double warmupSeconds, double measureSeconds,
-                            CpuClock syscallCpu, java.util.function.Supplier<EngineStats> stats, long stopTimeoutMillis)
+                            CpuClock syscallCpu, java.util.function.Supplier<EngineStats> stats, long stopTimeoutMillis,
+                            Runnable afterStop)
             throws Exception {
         long[] count = new long[threads * STRIDE];
         // phase: 0 running, 1 stop. One volatile read per call (a few ns, the same for every variant).
@@ -263,6 +269,7 @@ public final class Harness {
             EngineStats e1 = stats.get();
             if (n1 == lastN) maxStall = Math.max(maxStall, t1 - lastProgress);
             PHASE.setVolatile(phase, 0, 1);
+            if (afterStop != null) afterStop.run();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stopTimeoutMillis);
             int stuck = 0;
             for (Thread w : workers) {

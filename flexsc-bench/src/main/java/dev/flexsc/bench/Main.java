@@ -13,9 +13,12 @@ import java.util.Locale;
  *
  * <pre>
  * ./flexsc bench [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
- *                [--variants DIRECT_FFM,SYSCALL_THREADS,FLEXSC_GREEN,IO_URING,IO_URING_GREEN,...]
- *     defaults: getpid and write64, every variant (engines this machine lacks print a skip line),
- *     1/16/256/1024 threads, 0.4 s warm-up and 0.8 s measured per row (about 2 minutes on 2 cores)
+ *                [--variants all | DIRECT_FFM,FLEXSC_GREEN_ADAPTIVE,IO_URING_GREEN,...] [--no-multicore]
+ *     defaults: getpid, write64 and pwrite4k; Variant.QUICK: direct FFM from platform and stock virtual
+ *     threads, and per engine FlexSC green threads under ADAPTIVE (the default policy) and EXCEPTIONLESS
+ *     (engines this machine lacks print a skip line), each row with its ratio to direct FFM; 1/16/256/1024
+ *     threads, 0.4 s warm-up and 0.8 s measured per row; then the multi-core table (MultiCoreTable).
+ *     About 2 minutes on 2 cores.
  * ./flexsc bench --jmh [JMH options]     the JMH microbenchmarks with JMH's own output
  * ./flexsc bench --full [--docs DIR]     everything; writes DIR/benchmarks.md (default docs/) and PNG plots
  * ./flexsc bench --study pagefault [--size-mib N]   the page-fault study (default 1024 MiB)
@@ -24,8 +27,12 @@ import java.util.Locale;
  *                                                  SyscallBatch: app CPU per call, batches of 1, 8, 64, 256
  * ./flexsc bench --study batchloop [--batch 64] [--reps 8] [--seconds 0.7] [--warmup 3]
  *                                                  the batch mechanism alone in steady state (no-op engine)
- * ./flexsc bench --study http [--conns 10,100,1000] [--seconds 5] [--engines E,..] [--policies EXCEPTIONLESS,ADAPTIVE]
- *                                                  the HTTP server under wrk: baselines against FlexscExecutors per engine and policy
+ * ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--servers syscall,jdkhttp,jetty] [--trace] ...
+ *                                                  the HTTP servers under wrk, each in its own JVM pinned to a server CPU
+ *                                                  (wrk on another): see {@link dev.flexsc.bench.http.HttpStudy}
+ * ./flexsc bench --study coldread [--file PATH] [--size-mib 2048] [--threads 16,256,1000] [--seconds 2] ...
+ *                                                  random 4 KiB reads with the page cache dropped: FlexSC, stock
+ *                                                  virtual threads, platform pools, fio (see {@link dev.flexsc.bench.io.ColdReadStudy})
  * ./flexsc bench --study policy [--engine SYSCALL_THREADS] [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
  *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
@@ -51,18 +58,23 @@ public final class Main {
         }
         double seconds = 0.8, warmup = 0.4;
         int[] threads = {1, 16, 256, 1024};
-        List<CallKind> calls = List.of(CallKind.GETPID, CallKind.WRITE64);
-        List<Variant> variants = List.of(Variant.values());
+        List<CallKind> calls = List.of(CallKind.values());
+        List<Variant> variants = Variant.QUICK;
+        boolean multiCore = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--threads" -> threads = ints(args[++i]);
                 case "--calls" -> calls = enums(CallKind.class, args[++i]);
-                case "--variants" -> variants = enums(Variant.class, args[++i]);
+                case "--variants" -> {
+                    String v = args[++i];
+                    variants = v.equalsIgnoreCase("all") ? List.of(Variant.values()) : enums(Variant.class, v);
+                }
+                case "--no-multicore" -> multiCore = false;
                 default -> {
                     System.err.println("unknown option " + args[i]
-                            + "; usage: ./flexsc bench [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k] [--variants DIRECT_FFM,IO_URING,...] | --jmh ...");
+                            + "; usage: ./flexsc bench [--seconds S] [--warmup S] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k] [--variants all|DIRECT_FFM,IO_URING,...] [--no-multicore] | --jmh ...");
                     System.exit(2);
                 }
             }
@@ -77,6 +89,7 @@ public final class Main {
             }
         }
         System.out.println(table(rows));
+        if (multiCore) System.out.println(MultiCoreTable.table(MultiCoreTable.run(warmup, seconds)));
     }
 
     /** The line that heads a run (machine, JDK, timing per row), then each engine's availability. */
@@ -98,7 +111,7 @@ public final class Main {
     }
 
     private static void study(String[] args) throws Exception {
-        if (args.length == 0) throw new IllegalArgumentException("--study needs pagefault, cost or batch");
+        if (args.length == 0) throw new IllegalArgumentException("--study needs one of pagefault, cost, batch, batchloop, policy, http, coldread");
         switch (args[0]) {
             case "pagefault" -> {
                 long mib = 1024;
@@ -144,64 +157,10 @@ public final class Main {
                 BatchStudy.mechanismLoop(batch, reps, seconds, warmup, System.out::println);
             }
             case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
-            case "http" -> httpStudy(Arrays.copyOfRange(args, 1, args.length));
-            default -> throw new IllegalArgumentException("unknown study " + args[0] + " (pagefault, cost, batch, batchloop, policy, http)");
-        }
-    }
-
-    /**
-     * {@code --study http}: the HTTP benchmark's baselines against the FlexSC server on the
-     * chosen engines and call policies (default: every engine available here, EXCEPTIONLESS and
-     * ADAPTIVE), wrk on loopback; prints the table.
-     */
-    private static void httpStudy(String[] args) throws Exception {
-        int seconds = 5;
-        int[] conns = {10, 100, 1000};
-        List<dev.flexsc.Engine> engines = null;
-        List<dev.flexsc.CallPolicy> policies = List.of(dev.flexsc.CallPolicy.EXCEPTIONLESS, dev.flexsc.CallPolicy.ADAPTIVE);
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--conns" -> conns = ints(args[++i]);
-                case "--engines" -> engines = enums(dev.flexsc.Engine.class, args[++i]);
-                case "--policies" -> policies = enums(dev.flexsc.CallPolicy.class, args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--seconds S, --conns 10,100,1000, --engines E1,E2, --policies P1,P2)");
-            }
-        }
-        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause();
-        if (noWrk != null) {
-            System.out.println("http study: skipped, " + noWrk);
-            return;
-        }
-        if (engines == null) {
-            engines = new ArrayList<>();
-            for (EngineAvailability a : Flexsc.probe()) {
-                if (a.available() && a.engine() != dev.flexsc.Engine.AUTO) engines.add(a.engine());
-            }
-        }
-        for (EngineAvailability a : Flexsc.probe()) {
-            if (!a.available() && engines.contains(a.engine())) {
-                System.out.println("  " + a.engine() + ": skipped, " + a.reason());
-            }
-        }
-        List<dev.flexsc.Engine> usable = new ArrayList<>();
-        for (dev.flexsc.Engine e : engines) {
-            if (e == dev.flexsc.Engine.AUTO || Flexsc.probe().stream().anyMatch(a -> a.engine() == e && a.available())) usable.add(e);
-        }
-        System.out.println("http study: wrk on loopback, 16 KiB file, keep-alive, " + seconds + " s per cell, "
-                + Runtime.getRuntime().availableProcessors() + " CPUs, JDK " + Runtime.version());
-        java.nio.file.Path root = java.nio.file.Files.createTempDirectory("flexsc-http");
-        try {
-            dev.flexsc.bench.http.StaticFiles.create(root);
-            List<dev.flexsc.bench.http.HttpBench.Row> rows = dev.flexsc.bench.http.HttpBench.run(
-                    HttpServers.studyKinds(usable, policies), conns, seconds, "16k.bin", root, System.err::println);
-            System.out.println(dev.flexsc.bench.http.HttpBench.table(rows));
-        } finally {
-            try (var files = java.nio.file.Files.list(root)) {
-                for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) java.nio.file.Files.delete(f);
-            }
-            java.nio.file.Files.delete(root);
+            case "http" -> dev.flexsc.bench.http.HttpStudy.main(Arrays.copyOfRange(args, 1, args.length));
+            case "coldread" -> dev.flexsc.bench.io.ColdReadStudy.main(Arrays.copyOfRange(args, 1, args.length));
+            default -> throw new IllegalArgumentException("unknown study " + args[0]
+                    + " (pagefault, cost, batch, batchloop, policy, http, coldread)");
         }
     }
 

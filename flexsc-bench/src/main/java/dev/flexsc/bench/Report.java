@@ -23,11 +23,125 @@ public final class Report {
     /** What --full runs; the smoke test shrinks it. */
     public record Plan(int[] threads, double warmup, double seconds, long pageFaultBytes, int[] workingSetsKiB,
                        double[] workMicros, double localitySeconds, boolean costStudy, int[] httpConnections,
-                       int httpSeconds) {
+                       int httpSeconds, int httpWarmupSeconds, List<dev.flexsc.bench.http.HttpBench.Kind> httpKinds) {
         public static Plan full() {
             return new Plan(new int[] {1, 16, 256, 1024}, 0.5, 1.5, 1L << 30, new int[] {8, 64, 1024},
-                    new double[] {0.1, 1, 20}, 1.5, true, new int[] {1, 10, 100, 1000}, 5);
+                    new double[] {0.1, 1, 20}, 1.5, true, new int[] {1, 10, 100, 1000}, 5, 2,
+                    dev.flexsc.bench.http.HttpServers.kinds());
         }
+    }
+
+    /** How the HTTP rows are measured: the report's and docs/benchmarks.md's description. */
+    static final String HTTP_METHOD = "Every server runs in a JVM of its own, pinned with taskset to the server CPU (CPU 0"
+            + " by default) while wrk runs pinned to another (CPU 1), as the published measurements of the same problem do;"
+            + " the server JVM gets -Djdk.virtualThreadScheduler.parallelism and maxPoolSize equal to its CPU count (one"
+            + " JDK carrier per server CPU), and FlexSC's defaults, which divide the CPUs the process may use, give it one"
+            + " carrier there with the syscall side on the same CPU. *CPU us/request* is the server JVM's user + system"
+            + " time over the window (getrusage in the child, so threads that exited count) divided by the requests the"
+            + " server answered in that window; *switches/req* is its voluntary + involuntary context switches over the"
+            + " same window, per request; *busy %* is each CPU's busy share over the window from /proc/stat (the server's"
+            + " CPU first). The JDK HttpServer rows run with -Dsun.net.httpserver.nodelay=true; the real servers' handlers"
+            + " read the file whole (Files or FlexscFiles) and write it. One task per connection in the servers written"
+            + " here.";
+
+    /**
+     * The closing section of docs/benchmarks.md: what each table's columns mean, where things
+     * run, and the commands of the studies that are not part of {@code --full}.
+     */
+    static final String STUDIES = """
+            ## The studies, their columns, and how to run them
+
+            ### `./flexsc bench`: the quick table
+
+            Direct FFM from platform and from stock virtual threads, and for every engine FlexSC green threads
+            under the default call policy (rows labelled `ADAPTIVE`) beside the same threads posting every call
+            (`EXCEPTIONLESS`, the rows without a policy in their label), for getpid, a 64-byte write to /dev/null and
+            a 4 KiB pwrite, at 1, 16, 256 and 1024 threads. *vs direct* is a row's calls/s over direct FFM from as many
+            platform threads in the same run (issue 14's goal: the default rows >= 0.95x); *vs best base* is over the
+            best baseline. `--variants all` measures every variant (JNA, FileChannel, FlexSC from platform threads).
+
+            Then the multi-core table: application CPU per 64-byte write from 256 green threads with every call
+            posted and executed on a syscall core (SYSCALL_THREADS' executors, IO_URING_SQPOLL's polling thread,
+            KERNEL_MODULE's SERVE threads where /dev/flexsc exists) against a direct write's from 256 platform
+            threads (*app vs direct*; the goal is <= 0.7x), and the scheduler's own floor under any posted call:
+            pairs of green threads that unpark each other and park, with no system call.
+
+            ### `--study http`: servers under wrk, one server core
+
+            ```
+            ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--warmup 2]
+                [--servers syscall,jdkhttp,jetty] [--engines E,..] [--policies EXCEPTIONLESS,ADAPTIVE]
+                [--server-cpus 0] [--client-cpus 1] [--no-pin] [--with 'SUFFIX=JVM ARGS'] [--trace]
+            ```
+
+            Each server runs in a JVM of its own (`ServerMain`), started with `taskset -c` on the server CPUs (default:
+            the first CPU this process may use, CPU 0 here) while wrk runs with `taskset -c` on the client CPUs (the
+            next one, CPU 1), one wrk thread per client CPU. The server JVM gets
+            `-Djdk.virtualThreadScheduler.parallelism` and `maxPoolSize` equal to its CPU count, and FlexSC's
+            defaults, which divide the CPUs the process may run on, give it one carrier on the server CPU with the
+            syscall side on the same CPU (the study prints `flexsc=USER/SYSCALL` per server). A 2 s wrk run warms
+            each server up before its cells. Columns: *requests/s*, *p50* and *p99* are wrk's; *CPU us/request* is
+            the server JVM's user + system time over the window (getrusage in the child, so threads that exited,
+            io_uring's io-wq workers among them, count) over the requests the server answered in that window;
+            *switches/req* is its voluntary + involuntary context switches over the same window, per request; *busy %*
+            is each CPU's busy share of the window from /proc/stat (the whole machine's view: a server waiting on its
+            own hand-offs shows an idle server CPU).
+
+            Servers: `syscall` is the paper's NPTL server (direct calls, a fixed pool), stock virtual threads with JDK
+            channels, and the FlexSC server (one green thread per connection) on each engine under each policy;
+            `jdkhttp` is the JDK's `com.sun.net.httpserver.HttpServer` (with `-Dsun.net.httpserver.nodelay=true`) and
+            `jetty` Jetty 12.1 with a plain handler, each on `Executors.newVirtualThreadPerTaskExecutor()` and on
+            `FlexscExecutors.newVirtualThreadPerTaskExecutor()` (FlexSC's defaults: AUTO, ADAPTIVE), the handler reading
+            the file with `Files.readAllBytes` or `FlexscFiles.readAllBytes`; and Jetty's `ResourceHandler` on each
+            executor (it caches the file's content and serves it without a blocking handler, so it measures Jetty
+            and the executor's hand-offs, not file reads). `--with 'providers=-Dx=y -Dz'` adds, for every server, a row
+            with those JVM arguments: a mode that is only JVM flags (FlexSC's SelectorProvider and FileSystemProvider,
+            when they exist) is measured that way.
+
+            `--trace` follows each measured window with one of the same length under `perf trace -s -p PID` (tracefs
+            mounted at /sys/kernel/tracing first where it is not; a printed skip where perf trace does not work) and
+            prints system calls per request, futex calls per request (a steady state without cross-thread wake-ups
+            makes none) and the most frequent calls by name. Calls FlexSC posts to io_uring do not appear by name:
+            the kernel runs them inside `io_uring_enter` (or the SQ polling thread), which is what the trace counts.
+
+            ### `--study coldread`: random 4 KiB reads, page cache dropped
+
+            ```
+            ./flexsc bench --study coldread [--file PATH] [--size-mib 2048] [--threads 16,256,1000] [--seconds 2]
+                [--modes buffered,direct] [--readers flexsc,vt,pool64,pool256] [--drop auto|drop_caches|fadvise]
+                [--no-hog] [--fio-depth 64] [--engine E] [--policy P]
+            ```
+
+            A 2 GiB file of random bytes, created once at `java.io.tmpdir`/flexsc-coldread.dat (`/tmp` here; written on
+            first use) and reused while its size matches and it is not sparse; put it on a disk, not tmpfs.
+            Before each window the page cache is dropped: `echo 1 > /proc/sys/vm/drop_caches` where that is writable
+            (root), else `posix_fadvise(POSIX_FADV_DONTNEED)` on the file, which drops the same pages of that file
+            for any user (the output says which). *cached % b/a* is the file's share in the page cache at the start
+            and the end of the window (mincore(2)): the reads' own misses fill it, so a small file warms up within a
+            window. Readers: FlexscExecutors' green threads making FlexSC preads (the shared runtime, or
+            `--engine`/`--policy`); stock virtual threads with `FileChannel.read(buf, position)`; fixed pools of 64
+            and 256 platform threads with FileChannel serving N request streams (a stream's latency includes its
+            wait for a pool thread). Each at N threads, buffered and O_DIRECT: *reads/s*, *p99 ms* and the process's
+            *CPU us/read*; then the same readers, cache dropped again, beside one CPU-bound thread of their kind that
+            never parks: *reads/s+hog* and *hog %*, its work rate against its rate alone (a carrier stuck in a read,
+            or held by the CPU-bound thread, runs nothing else). Then fio, one job, random 4 KiB reads through io_uring
+            at queue depth 64, buffered and direct, cache dropped (a printed skip where fio is not installed). The
+            last lines give FlexSC's reads/s against stock virtual threads' and fio's, and the CPU-bound thread's
+            progress: the terms of issue 14's goals. About 3 minutes with the defaults.
+
+            ### Final figures
+
+            Take them on a quiet machine (no builds or other benchmarks: they share the two CPUs with the server and
+            wrk): `./flexsc bench`, `./flexsc bench --study http --trace` (about 15 minutes with every server) and
+            `./flexsc bench --study coldread`; `./flexsc bench --full` regenerates this page. Figures quoted from
+            `--study http` before the study pinned its servers (docs/engines.md, docs/io.md) were taken with the server
+            in the benchmark's own JVM, unpinned, beside wrk on the same two CPUs; `--no-pin --servers syscall` is the
+            closest setting now.
+            """;
+
+    /** Whether an HTTP row's server runs on FlexSC (its label names FlexSC or one of its classes). */
+    static boolean flexscServer(String label) {
+        return label.toLowerCase(Locale.ROOT).contains("flexsc");
     }
 
     private record SummaryRow(String benchmark, String flexsc, String baseline, double ratio, String why) {}
@@ -177,20 +291,25 @@ public final class Report {
 
         // 5. HTTP
         body.append("## HTTP static files under wrk\n\n");
-        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause();
+        dev.flexsc.bench.http.HttpBench.Options httpOptions = new dev.flexsc.bench.http.HttpBench.Options(
+                dev.flexsc.bench.http.Pinning.defaults(), plan.httpWarmupSeconds(), false);
+        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause(httpOptions.pinning());
         if (noWrk != null) {
             body.append("Skipped: ").append(noWrk).append(".\n\n");
             progress.accept("http: skipped, " + noWrk);
         } else {
             Path root = Files.createTempDirectory("flexsc-http");
             dev.flexsc.bench.http.StaticFiles.create(root);
-            List<dev.flexsc.bench.http.HttpBench.Row> http = dev.flexsc.bench.http.HttpBench.run(
-                    HttpServers.kinds(), plan.httpConnections(), plan.httpSeconds(), "16k.bin", root, progress);
-            body.append("wrk (Debian's package) on loopback, ").append(plan.httpSeconds()).append(" s per cell, 16 KiB")
-                    .append(" file, keep-alive; the servers run in the benchmark's JVM and *CPU us/request* is that")
-                    .append(" process's CPU time per request. One task per connection in every server. The latency")
-                    .append(" columns at one connection do not add up (by hand: 22,523 requests in 3 s on one connection,")
-                    .append(" which wrk timed at 1.88 ms on average): read requests/s there, not p50/p99.\n\n```\n")
+            List<dev.flexsc.bench.http.HttpBench.Row> http;
+            try {
+                http = dev.flexsc.bench.http.HttpBench.run(plan.httpKinds(), plan.httpConnections(),
+                        plan.httpSeconds(), "16k.bin", root, httpOptions, progress);
+            } finally {
+                dev.flexsc.bench.http.StaticFiles.delete(root);
+            }
+            body.append("wrk (Debian's package) on loopback, ").append(plan.httpSeconds()).append(" s per cell after a ")
+                    .append(httpOptions.warmupSeconds()).append(" s warm-up per server, 16 KiB file, keep-alive. ")
+                    .append(HTTP_METHOD).append("\n\n```\n")
                     .append(dev.flexsc.bench.http.HttpBench.table(http)).append("```\n\n");
             Map<String, double[][]> series = new LinkedHashMap<>();
             for (dev.flexsc.bench.http.HttpBench.Row r : http) series.putIfAbsent(r.server(), null);
@@ -210,9 +329,9 @@ public final class Report {
             Plots.lines(docs.resolve("bench-http-p99.png"), "HTTP 16 KiB: p99 latency against connections", "connections",
                     "p99 latency (ms)", p99);
             body.append("![HTTP throughput](bench-http.png)\n\n![HTTP p99](bench-http-p99.png)\n\n");
-            var bestF = http.stream().filter(r -> r.server().startsWith("FlexSC"))
+            var bestF = http.stream().filter(r -> flexscServer(r.server()))
                     .max(Comparator.comparingDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec)).orElseThrow();
-            var bestB = http.stream().filter(r -> !r.server().startsWith("FlexSC"))
+            var bestB = http.stream().filter(r -> !flexscServer(r.server()))
                     .max(Comparator.comparingDouble(dev.flexsc.bench.http.HttpBench.Row::requestsPerSec)).orElseThrow();
             double ratio = bestF.requestsPerSec() / bestB.requestsPerSec();
             summary.add(new SummaryRow("HTTP 16 KiB (requests/s)", bestF.server() + ", " + bestF.connections() + " conns",
@@ -231,7 +350,7 @@ public final class Report {
             md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2fx | %s |%n", r.benchmark(), r.flexsc(),
                     r.baseline(), r.ratio(), r.why()));
         }
-        md.append("\n").append(body);
+        md.append("\n").append(body).append(STUDIES);
         Files.writeString(docs.resolve("benchmarks.md"), md.toString());
         progress.accept("wrote " + docs.resolve("benchmarks.md"));
     }

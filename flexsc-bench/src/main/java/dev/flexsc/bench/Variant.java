@@ -1,5 +1,6 @@
 package dev.flexsc.bench;
 
+import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.EngineAvailability;
 import dev.flexsc.Flexsc;
@@ -45,7 +46,28 @@ public enum Variant {
     /** FlexSC KERNEL_MODULE (in-kernel syscall threads from /dev/flexsc) from platform threads. */
     KERNEL_MODULE("FlexSC KERNEL_MODULE, platform threads", Threading.PLATFORM, Engine.KERNEL_MODULE),
     /** FlexSC KERNEL_MODULE from FlexSC green threads. */
-    KERNEL_MODULE_GREEN("FlexSC KERNEL_MODULE, FlexSC green threads", Threading.FLEXSC_GREEN, Engine.KERNEL_MODULE);
+    KERNEL_MODULE_GREEN("FlexSC KERNEL_MODULE, FlexSC green threads", Threading.FLEXSC_GREEN, Engine.KERNEL_MODULE),
+    /** SYSCALL_THREADS from FlexSC green threads under the default call policy: what an adopter gets. */
+    FLEXSC_GREEN_ADAPTIVE("FlexSC SYSCALL_THREADS, FlexSC green threads, ADAPTIVE", Threading.FLEXSC_GREEN,
+            Engine.SYSCALL_THREADS, CallPolicy.ADAPTIVE),
+    /** IO_URING from FlexSC green threads under the default call policy. */
+    IO_URING_GREEN_ADAPTIVE("FlexSC IO_URING, FlexSC green threads, ADAPTIVE", Threading.FLEXSC_GREEN, Engine.IO_URING,
+            CallPolicy.ADAPTIVE),
+    /** IO_URING_SQPOLL from FlexSC green threads under the default call policy. */
+    IO_URING_SQPOLL_GREEN_ADAPTIVE("FlexSC IO_URING_SQPOLL, FlexSC green threads, ADAPTIVE", Threading.FLEXSC_GREEN,
+            Engine.IO_URING_SQPOLL, CallPolicy.ADAPTIVE),
+    /** KERNEL_MODULE from FlexSC green threads under the default call policy. */
+    KERNEL_MODULE_GREEN_ADAPTIVE("FlexSC KERNEL_MODULE, FlexSC green threads, ADAPTIVE", Threading.FLEXSC_GREEN,
+            Engine.KERNEL_MODULE, CallPolicy.ADAPTIVE);
+
+    /**
+     * {@code ./flexsc bench}'s quick table: direct FFM from platform and stock virtual
+     * threads, and for every engine FlexSC green threads under the default policy (ADAPTIVE)
+     * beside the same under EXCEPTIONLESS (every call posted).
+     */
+    public static final java.util.List<Variant> QUICK = java.util.List.of(DIRECT_FFM, VT_FFM,
+            FLEXSC_GREEN_ADAPTIVE, FLEXSC_GREEN, IO_URING_GREEN_ADAPTIVE, IO_URING_GREEN,
+            IO_URING_SQPOLL_GREEN_ADAPTIVE, IO_URING_SQPOLL_GREEN, KERNEL_MODULE_GREEN_ADAPTIVE, KERNEL_MODULE_GREEN);
 
     /** How the calling threads are made. */
     public enum Threading { PLATFORM, VIRTUAL, FLEXSC_GREEN }
@@ -56,12 +78,22 @@ public enum Variant {
     public final Engine engine;
     /** True for FlexSC variants (an engine executes the calls). */
     public final boolean flexsc;
+    /**
+     * The call policy of a FlexSC variant: EXCEPTIONLESS unless its label names another (these
+     * rows measure the engine; PolicyStudy compares the policies); null for baselines.
+     */
+    public final CallPolicy policy;
 
     Variant(String label, Threading threading, Engine engine) {
+        this(label, threading, engine, engine == null ? null : CallPolicy.EXCEPTIONLESS);
+    }
+
+    Variant(String label, Threading threading, Engine engine, CallPolicy policy) {
         this.label = label;
         this.threading = threading;
         this.engine = engine;
         this.flexsc = engine != null;
+        this.policy = policy;
     }
 
     /** False where the variant has no such call (the JDK has no getpid system call). */
@@ -105,8 +137,7 @@ public enum Variant {
     /** This variant's engine configuration (the defaults: syscall CPU = the last CPU this process may run on). */
     public FlexscConfig config() {
         if (engine == null) throw new IllegalStateException(this + " has no engine");
-        // EXCEPTIONLESS: these variants measure the engine, not the call policy (PolicyStudy does).
-        return FlexscConfig.builder().engine(engine).policy(dev.flexsc.CallPolicy.EXCEPTIONLESS).build();
+        return FlexscConfig.builder().engine(engine).policy(policy).build();
     }
 
     /**

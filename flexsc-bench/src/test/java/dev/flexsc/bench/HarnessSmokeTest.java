@@ -51,12 +51,13 @@ class HarnessSmokeTest {
                 assertTrue(r.callsPerSecond() > 0 && Double.isFinite(r.callsPerSecond()), r.toString());
                 assertTrue(Double.isFinite(r.appCpuNsPerCall()), r.toString()); // process CPU minus syscall side: noisy, may dip below 0 on a tiny window
                 assertTrue(r.maxStallMillis() >= 0 && r.maxStallMillis() <= r.seconds() * 1000 + 1, r.toString());
-                // The syscall side runs every call on the page engines, and SQPOLL's polling thread
-                // submits its ring calls; IO_URING runs /dev/null writes inline in the caller's
-                // io_uring_enter, and both io_uring engines make getpid directly (no ring
-                // operation), so their syscall side may be idle.
-                boolean offCore = v.engine == Engine.SYSCALL_THREADS || v.engine == Engine.KERNEL_MODULE
-                        || (v.engine == Engine.IO_URING_SQPOLL && c != CallKind.GETPID);
+                // The syscall side runs every posted call on the page engines, and SQPOLL's
+                // polling thread submits its ring calls; IO_URING runs /dev/null writes inline in
+                // the caller's io_uring_enter, and both io_uring engines make getpid directly (no
+                // ring operation), so their syscall side may be idle. Only when every call is
+                // posted: under ADAPTIVE a lone green thread calls directly.
+                boolean offCore = v.policy == dev.flexsc.CallPolicy.EXCEPTIONLESS && (v.engine == Engine.SYSCALL_THREADS
+                        || v.engine == Engine.KERNEL_MODULE || (v.engine == Engine.IO_URING_SQPOLL && c != CallKind.GETPID));
                 if (offCore) assertTrue(r.syscallCpuNsPerCall() > 0, "syscall side's CPU not seen: " + r);
                 if (v.flexsc) {
                     assertNotNull(r.engineDelta(), r.toString());
@@ -69,11 +70,64 @@ class HarnessSmokeTest {
                 && table.contains("FlexSC IO_URING_SQPOLL, FlexSC green threads"), table);
         long skipped = rows.stream().filter(Harness.Result::skipped).map(Harness.Result::variant).distinct().count();
         long notes = rows.stream().filter(r -> r.variant().flexsc && !r.skipped()).map(r -> r.variant().engine).distinct().count();
-        assertEquals(rows.size() + 1 + skipped + notes, table.lines().count(), table);
+        // header, rows, a skip line per skipped variant, a note per engine measured, the policy note
+        assertEquals(rows.size() + 1 + skipped + notes + 1, table.lines().count(), table);
         for (Harness.Result r : rows) {
             if (r.skipped()) assertTrue(table.contains("skipped: " + r.variant().label + ": " + r.skipReason()), table);
         }
         System.out.println(table);
+    }
+
+    @Test
+    void quickTableShowsAdaptiveBesideExceptionlessWithTheRatioToDirect() throws Exception {
+        List<Harness.Result> rows = new ArrayList<>();
+        for (Variant v : Variant.QUICK) rows.add(measure(v, CallKind.WRITE64, 4));
+        String table = Main.table(rows);
+        System.out.println(table);
+        for (Variant v : Variant.QUICK) {
+            if (v.flexsc) assertTrue(v.policy == dev.flexsc.CallPolicy.ADAPTIVE || v.policy == dev.flexsc.CallPolicy.EXCEPTIONLESS, v.name());
+            String line = table.lines().filter(l -> l.contains(v.label + " ") && !l.startsWith("skipped")).findFirst().orElseThrow();
+            if (v.unavailabilityCause() != null) {
+                assertTrue(line.contains("skipped"), line);
+            } else if (v == Variant.DIRECT_FFM) {
+                assertTrue(line.contains(" 1.00x "), "direct FFM is the ratio's base: " + line);
+            } else {
+                assertTrue(line.matches(".*\\s\\d+\\.\\d\\dx\\s.*"), "no ratio to direct: " + line);
+            }
+        }
+        // every engine here has both policies' rows
+        for (Variant v : Variant.QUICK) {
+            if (v.flexsc && v.unavailabilityCause() == null) {
+                assertTrue(Variant.QUICK.stream().anyMatch(o -> o.engine == v.engine && o.policy != v.policy), v.name());
+            }
+        }
+        assertEquals(dev.flexsc.CallPolicy.ADAPTIVE, Variant.IO_URING_GREEN_ADAPTIVE.config().policy());
+        assertEquals(dev.flexsc.CallPolicy.EXCEPTIONLESS, Variant.IO_URING_GREEN.config().policy());
+    }
+
+    @Test
+    void multiCoreTableMeasuresPostedWritesAndTheParkUnparkFloor() throws Exception {
+        List<MultiCoreTable.Row> rows = MultiCoreTable.run(0.05, 0.1);
+        assertEquals(5, rows.size(), rows::toString);
+        MultiCoreTable.Row park = rows.getLast();
+        assertEquals(MultiCoreTable.PARK_UNPARK, park.what());
+        for (MultiCoreTable.Row r : rows) {
+            if (r.skip() != null) {
+                assertTrue(r.what().contains("KERNEL_MODULE") || r.what().contains("SQPOLL"), r.toString());
+                continue;
+            }
+            if (r.callsPerSecond() == 0 && r.what().startsWith("FlexSC") && !r.what().equals(MultiCoreTable.PARK_UNPARK)) {
+                // 256 posted writes through a polling thread can complete none in 0.1 s on a loaded 2-CPU machine
+                System.out.println("no call completed in the tiny window: " + r);
+                continue;
+            }
+            assertTrue(r.callsPerSecond() > 0 && Double.isFinite(r.appCpuNsPerCall()), r.toString());
+        }
+        assertTrue(park.callsPerSecond() > 0 && park.appCpuNsPerCall() > 0, park.toString());
+        assertTrue(rows.getFirst().callsPerSecond() > 0, "direct writes: " + rows.getFirst());
+        String t = MultiCoreTable.table(rows);
+        assertTrue(t.contains("app vs direct") && t.contains("park + unpark"), t);
+        System.out.println(t);
     }
 
     @Test

@@ -70,7 +70,7 @@ class HarnessWindowTest {
             }, HarnessWindowTest::platform, t -> -1, 0.05, 0.05, () -> {
                 flowing.set(false);
                 return 0;
-            }, () -> null, 200);
+            }, () -> null, 200, null);
         } finally {
             never.countDown();
         }

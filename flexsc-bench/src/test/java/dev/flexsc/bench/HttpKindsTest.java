@@ -2,6 +2,7 @@ package dev.flexsc.bench;
 
 import dev.flexsc.Engine;
 import dev.flexsc.bench.http.HttpBench;
+import dev.flexsc.bench.http.HttpServers;
 import dev.flexsc.bench.http.StaticFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,7 +39,7 @@ class HttpKindsTest {
         kinds.addAll(HttpServers.studyKinds(engines, List.of(dev.flexsc.CallPolicy.ADAPTIVE)).subList(2, 2 + engines.size()));
         List<String> labels = new ArrayList<>();
         for (HttpBench.Kind k : kinds) {
-            try (HttpBench.Server s = k.factory().start(dir, 8)) {
+            try (HttpBench.Server s = HttpServers.start(k.spec(), dir, 8)) {
                 List<Thread> clients = new ArrayList<>();
                 List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
                 for (int c = 0; c < 4; c++) {

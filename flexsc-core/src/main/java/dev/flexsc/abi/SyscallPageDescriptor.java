@@ -44,6 +44,15 @@ public final class SyscallPageDescriptor {
     public static final int GROUP_NEED_WAKEUP = 1;
     public static final int GROUP_STOPPING = 2;
 
+    // struct flexsc_ctrl.stop_reason: why the kernel module stopped the registration (the
+    // first reason wins; written before GROUP_STOPPING is set, so read it after an acquire
+    // load of a group's flags that shows STOPPING)
+    public static final int STOP_NONE = 0;
+    public static final int STOP_IOCTL = 1;
+    public static final int STOP_CLOSE = 2;
+    public static final int STOP_SECCOMP = 3;
+    public static final int STOP_AUDIT = 4;
+
     // struct flexsc_group: four cache lines, so submitter-written, executor-written and
     // statistics fields never share a line.
     public static final int GROUP_SIZE = 256;
@@ -66,6 +75,7 @@ public final class SyscallPageDescriptor {
     public static final int CTRL_GROUPS = 8;
     public static final int CTRL_PAGES = 12;
     public static final int CTRL_ENTRIES = 16;
+    public static final int CTRL_STOP_REASON = 20;
     public static final int CTRL_GROUP0 = 64;
 
     // struct flexsc_register and struct flexsc_wait (kernel module ioctls)

@@ -144,6 +144,21 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     /** Executor threads alive now. */
     protected abstract int executorThreads();
 
+    /**
+     * Why the executors stopped without {@link #close()} being called (for example the kernel
+     * module's stop reason), appended to the {@link EngineClosedException} messages of the calls
+     * that then fail; null (the default) when only close() stops them.
+     */
+    protected String stopCause() {
+        return null;
+    }
+
+    /** {@code what}, with the stop cause when the executors stopped on their own. */
+    private String closedWhy(String what) {
+        String cause = stopCause();
+        return cause == null ? what : what + " (" + cause + ")";
+    }
+
     // ---- FlexscEngine ----
 
     @Override
@@ -202,7 +217,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     public final long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the page
         if (closed) { // volatile read; the posted path checks again after taking an entry
-            throw new EngineClosedException(call.name() + ": the engine is closed");
+            throw new EngineClosedException(call.name() + ": " + closedWhy("the engine is closed"));
         }
         long direct = gate.tryDirect(call, room, this, a0, a1, a2, a3, a4, a5); // the call policy
         if (!CallGate.posts(direct)) {
@@ -538,7 +553,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         // CAS: the entry is ours again only if no executor claimed it.
         if (INT.compareAndSet(mapping, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
             release(g, index);
-            throw new EngineClosedException(call.name() + ": the engine was closed before the call ran");
+            throw new EngineClosedException(call.name() + ": " + closedWhy("the engine was closed before the call ran"));
         }
         if ((int) INT.getAcquire(mapping, e + ENTRY_STATUS) == STATUS_DONE) {
             return; // completed after all: the caller's loop reaps it
@@ -572,7 +587,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         // then scans the free bitmaps, so either it sees our entry or we see `closed`.
         if (closed) {
             release(g, index);
-            throw new EngineClosedException(call.name() + ": the engine is closed");
+            throw new EngineClosedException(call.name() + ": " + closedWhy("the engine is closed"));
         }
         return index;
     }
@@ -602,7 +617,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             while (true) {
                 int index = tryAllocate(g);
                 if (index >= 0) return index;
-                if (closed) throw new EngineClosedException(call.name() + ": the engine is closed");
+                if (closed) throw new EngineClosedException(call.name() + ": " + closedWhy("the engine is closed"));
                 LockSupport.parkNanos(this, 1_000_000L);
             }
         } finally {
@@ -702,7 +717,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 if (next < n) {
                     int posted = postPart(g, b, next, w, -1);
                     if (posted < 0) { // the engine closed: the rest never runs
-                        failFrom(b, next, "the engine is closed");
+                        failFrom(b, next, closedWhy("the engine is closed"));
                         next = n;
                     } else if (posted == 0 && w.count == 0) {
                         // Every entry of the group is held by other callers: wait for one
@@ -711,12 +726,12 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                         try {
                             index = allocate(g, b.call(next));
                         } catch (EngineClosedException closedNow) {
-                            failFrom(b, next, "the engine is closed");
+                            failFrom(b, next, closedWhy("the engine is closed"));
                             return;
                         }
                         int got = postPart(g, b, next, w, index);
                         if (got < 0) {
-                            failFrom(b, next, "the engine is closed");
+                            failFrom(b, next, closedWhy("the engine is closed"));
                             next = n;
                         } else {
                             next += got;
@@ -1106,7 +1121,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                     // CAS: the entry is ours again only if no executor claimed it.
                     if (INT.compareAndSet(e, (long) ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
                         free[index >>> 6] |= 1L << index;
-                        b.fail(p, new EngineClosedException(b.call(p).name() + ": the engine was closed before the call ran"));
+                        b.fail(p, new EngineClosedException(b.call(p).name() + ": "
+                                + closedWhy("the engine was closed before the call ran")));
                         continue;
                     }
                     s = (int) INT.getAcquire(e, (long) ENTRY_STATUS);

@@ -15,6 +15,8 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 import static dev.flexsc.abi.SyscallPageDescriptor.*;
+import static dev.flexsc.Errno.ENOMEM;
+import static dev.flexsc.Errno.EOPNOTSUPP;
 import static dev.flexsc.Errno.ENODEV;
 import static dev.flexsc.Errno.ENOTTY;
 import static dev.flexsc.Errno.ENXIO;
@@ -54,6 +56,9 @@ public final class KernelModuleEngine extends PageEngine {
 
     private final Pointer handle;
     private final Arena arena;
+    /** Why the module stopped the registration by itself; null while it runs or when close() stopped it. */
+    private volatile String stopCause;
+    private final java.util.concurrent.atomic.AtomicBoolean closingAfterStop = new java.util.concurrent.atomic.AtomicBoolean();
 
     private KernelModuleEngine(FlexscConfig config, Pointer handle, Arena arena, MemorySegment mapping, int groups) {
         super(Engine.KERNEL_MODULE, config, mapping, groups, config.pages(), DirectSyscalls.invoker());
@@ -135,14 +140,78 @@ public final class KernelModuleEngine extends PageEngine {
             };
         }
         return switch (err) {
-            case Errno.EPERM -> "the module refuses this process (FLEXSC_IOC_REGISTER: EPERM) because it runs under a"
-                    + " seccomp filter, which calls made through " + DEVICE + " would bypass; run it without the"
-                    + " filter or use SYSCALL_THREADS";
+            case Errno.EPERM -> "the module refuses this thread (FLEXSC_IOC_REGISTER: EPERM) because it runs under a"
+                    + " seccomp filter, which calls made through " + DEVICE + " would bypass; run without the"
+                    + " filter, or use SYSCALL_THREADS (its calls are system calls the filter sees)";
+            case EOPNOTSUPP -> "the module refuses this thread (FLEXSC_IOC_REGISTER: EOPNOTSUPP) because syscall audit"
+                    + " rules apply to it, and calls made through " + DEVICE + " would share one audit record; remove"
+                    + " the rules (auditctl -D), exclude the process from auditing, or use IO_URING or SYSCALL_THREADS";
+            case ENOMEM -> "FLEXSC_IOC_REGISTER on " + DEVICE + ": ENOMEM: out of memory, over the memory cgroup's"
+                    + " limit, or over RLIMIT_MEMLOCK (the syscall pages count as locked memory of this user): raise"
+                    + " ulimit -l, or configure fewer syscall CPUs or pages";
             case EPROTO -> "the loaded flexsc.ko speaks another syscall-page ABI (FLEXSC_IOC_REGISTER: EPROTO; this"
                     + " build has ABI " + ABI_VERSION + "): reload kernel-module/flexsc.ko built from this source tree";
             case ENOTTY -> DEVICE + " is not the FlexSC module (FLEXSC_IOC_REGISTER: ENOTTY)";
             default -> "FLEXSC_IOC_REGISTER on " + DEVICE + ": " + e;
         };
+    }
+
+    /**
+     * The sentence for the module's stop reason (struct flexsc_ctrl.stop_reason), read after an
+     * acquire load of a group's flags showed STOPPING.
+     */
+    static String stopReason(int reason) {
+        String m = "the kernel module stopped the registration";
+        return switch (reason) {
+            case STOP_CLOSE -> m + " because this process closed a descriptor of it (for example the engine's own "
+                    + DEVICE + " descriptor through Syscalls.close)";
+            case STOP_SECCOMP -> m + " because a thread executing its calls runs under a seccomp filter, which calls"
+                    + " made through " + DEVICE + " would bypass; use SYSCALL_THREADS under seccomp";
+            case STOP_AUDIT -> m + " because syscall audit rules apply to a thread executing its calls; remove the"
+                    + " rules or use IO_URING or SYSCALL_THREADS";
+            case STOP_IOCTL -> m + " because FLEXSC_IOC_STOP was called on it from outside the engine";
+            default -> m + " (stop reason " + reason + ")";
+        };
+    }
+
+    /**
+     * True if the registration is stopped (no ioctl may go to it any more: after a close of
+     * its descriptor the number may belong to another file). If the module stopped it while
+     * this engine is open (a close of its descriptor, a seccomp filter, audit), the engine
+     * closes itself from another thread (close waits for the entries in flight, the caller's
+     * own among them), and the calls that never ran fail with EngineClosedException naming
+     * the reason ({@link #stopCause()}).
+     */
+    private boolean stoppedByModule(int g) {
+        // Acquire: stop_reason is written before STOPPING (pairs with the module's barrier).
+        int flags = (int) INT.getAcquire(mapping, groupControlOffset(g) + GROUP_FLAGS);
+        if ((flags & GROUP_STOPPING) == 0) return false;
+        if (!isOpen()) return true; // our own close() stopped it, or the self-close below runs
+        int reason = mapping.get(ValueLayout.JAVA_INT, CTRL_STOP_REASON);
+        if (closingAfterStop.compareAndSet(false, true)) {
+            stopCause = stopReason(reason);
+            Thread.ofPlatform().daemon().name("flexsc-km-stopped").start(this::close);
+        }
+        return true;
+    }
+
+    @Override
+    protected String stopCause() {
+        return stopCause;
+    }
+
+    /**
+     * An ioctl failed with EBADF or ENOTTY: the engine's descriptor was closed (and maybe its
+     * number reused) by this process. close() removes the number before the module's flush
+     * stops the registration, so the stop follows at once: the caller re-checks.
+     */
+    private static boolean descriptorGone(int r) {
+        return r == -Errno.EBADF || r == -ENOTTY;
+    }
+
+    /** The registration's descriptor, for tests that close it from outside the engine. */
+    int deviceFd() {
+        return LibFlexsc.flexsc_km_fd(handle);
     }
 
     /** The module owns NEED_WAKEUP (set exactly while no SERVE thread holds the run token). */
@@ -153,16 +222,25 @@ public final class KernelModuleEngine extends PageEngine {
 
     @Override
     protected void wakeExecutors(int g) {
+        // No ioctl on a registration the module stopped (its descriptor may be closed, its
+        // number reused): the caller's wait finds the stop and fails its call.
+        if (stoppedByModule(g)) return;
         // The module wakes one sleeping SERVE thread; it takes the group's run token and
         // rescans submit_bits, so the bit published before our flags load is seen.
         int r = LibFlexsc.flexsc_km_wake(handle, g);
-        if (r < 0 && r != -ESHUTDOWN) {
+        if (r < 0 && r != -ESHUTDOWN && !descriptorGone(r) && !stoppedByModule(g)) {
             throw new IllegalStateException("FLEXSC_IOC_WAKE(group " + g + "): " + Errno.symbol(-r));
         }
     }
 
     @Override
     protected void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
+        if (stoppedByModule(g)) {
+            // No ioctl on a registration the module stopped: after a close its descriptor's
+            // number may belong to another file. close() (started above) wakes this caller.
+            LockSupport.parkNanos(100_000L);
+            return;
+        }
         // WAIT sleeps only while done_seq == seenDoneSeq (the module compares under its
         // waitqueue), so a DONE published after the caller's acquire load of done_seq
         // makes it return at once: no lost wake-up.
@@ -174,9 +252,10 @@ public final class KernelModuleEngine extends PageEngine {
             // recoveryWakes() so that tests make it visible.
             recoveryWakes.increment();
             wakeExecutors(g);
-        } else if (r == -ESHUTDOWN) {
-            // Stopped, and PageEngine has not yet seen stopExecutors return: WAIT would return
-            // at once again, so do not spin on it.
+        } else if (r == -ESHUTDOWN || descriptorGone(r)) {
+            // Stopped (or about to be), and PageEngine has not yet seen stopExecutors return:
+            // WAIT would return at once again, so do not spin on it.
+            stoppedByModule(g);
             LockSupport.parkNanos(100_000L);
         } else if (r < 0 && r != -Errno.EINTR && r != -ETIMEDOUT) {
             throw new IllegalStateException("FLEXSC_IOC_WAIT(group " + g + "): " + Errno.symbol(-r));
@@ -240,11 +319,17 @@ public final class KernelModuleEngine extends PageEngine {
     public int executePending(int g) {
         if (!isOpen()) return 0;
         if (g < 0 || g >= groups()) throw new IndexOutOfBoundsException("group " + g + " of " + groups());
+        if (stoppedByModule(g)) return 0;
         // Acquire: any value will do (timeout 0 never sleeps); read for the ABI's sake.
         int seq = (int) INT.getAcquire(mapping, groupControlOffset(g) + GROUP_DONE_SEQ);
         int[] executed = new int[1];
         int r = LibFlexsc.flexsc_km_wait(handle, g, WAIT_EXECUTE, 0, seq, executed);
-        if (r < 0 && r != -ESHUTDOWN && r != -Errno.EINTR && r != -ETIMEDOUT) {
+        if (r == -ESHUTDOWN || r == -Errno.EPERM || r == -EOPNOTSUPP || descriptorGone(r)) {
+            // Stopped, or refused in this thread (seccomp, audit), which stops the registration.
+            stoppedByModule(g);
+            return 0;
+        }
+        if (r < 0 && r != -Errno.EINTR && r != -ETIMEDOUT) {
             throw new IllegalStateException("FLEXSC_IOC_WAIT(group " + g + ", EXECUTE): " + Errno.symbol(-r));
         }
         return executed[0];

@@ -83,6 +83,7 @@ public final class LibFlexsc {
     public static native int flexsc_km_cancel(Pointer km, int g, int idx);
     public static native int flexsc_km_stop(Pointer km, long timeoutNs);
     public static native void flexsc_km_free(Pointer km);
+    public static native int flexsc_km_fd(Pointer km);
 
     /** flexsc_abi_describe as a string. */
     public static String abiDescription() {

@@ -66,6 +66,12 @@ class AbiConformanceTest {
         m.put("CTRL_GROUPS", (long) CTRL_GROUPS);
         m.put("CTRL_PAGES", (long) CTRL_PAGES);
         m.put("CTRL_ENTRIES", (long) CTRL_ENTRIES);
+        m.put("CTRL_STOP_REASON", (long) CTRL_STOP_REASON);
+        m.put("STOP_NONE", (long) STOP_NONE);
+        m.put("STOP_IOCTL", (long) STOP_IOCTL);
+        m.put("STOP_CLOSE", (long) STOP_CLOSE);
+        m.put("STOP_SECCOMP", (long) STOP_SECCOMP);
+        m.put("STOP_AUDIT", (long) STOP_AUDIT);
         m.put("CTRL_GROUP0", (long) CTRL_GROUP0);
         m.put("CTRL_SIZE_1", ctrlSize(1));
         m.put("CTRL_SIZE_60", ctrlSize(60));

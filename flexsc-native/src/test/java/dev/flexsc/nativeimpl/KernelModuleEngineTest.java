@@ -70,6 +70,10 @@ class KernelModuleEngineTest {
         String abi = KernelModuleEngine.describe(LibFlexsc.KM_STAGE_REGISTER, 71 /* EPROTO */);
         assertTrue(abi.contains("another syscall-page ABI") && abi.contains("ABI " + SyscallPageDescriptor.ABI_VERSION), abi);
         assertTrue(KernelModuleEngine.describe(LibFlexsc.KM_STAGE_REGISTER, 25 /* ENOTTY */).contains("not the FlexSC module"));
+        String audit = KernelModuleEngine.describe(LibFlexsc.KM_STAGE_REGISTER, 95 /* EOPNOTSUPP */);
+        assertTrue(audit.contains("audit") && audit.contains("auditctl -D"), audit);
+        String mem = KernelModuleEngine.describe(LibFlexsc.KM_STAGE_REGISTER, 12 /* ENOMEM */);
+        assertTrue(mem.contains("RLIMIT_MEMLOCK") && mem.contains("memory cgroup"), mem);
         assertEquals("/dev/flexsc not found (load kernel-module/flexsc.ko: see docs/kernel-module.md)",
                 KernelModuleEngine.describe(LibFlexsc.KM_STAGE_OPEN, Errno.ENOENT));
     }
@@ -129,6 +133,41 @@ class KernelModuleEngineTest {
             assertEquals(0, e.executePending(0), "nothing left");
             assertThrows(IndexOutOfBoundsException.class, () -> e.executePending(1));
         }
+    }
+
+    @Test
+    void eachStopReasonHasItsOwnSentence() {
+        assertTrue(KernelModuleEngine.stopReason(SyscallPageDescriptor.STOP_CLOSE).contains("closed a descriptor"));
+        assertTrue(KernelModuleEngine.stopReason(SyscallPageDescriptor.STOP_SECCOMP).contains("seccomp"));
+        assertTrue(KernelModuleEngine.stopReason(SyscallPageDescriptor.STOP_AUDIT).contains("audit"));
+        assertTrue(KernelModuleEngine.stopReason(SyscallPageDescriptor.STOP_IOCTL).contains("FLEXSC_IOC_STOP"));
+        assertTrue(KernelModuleEngine.stopReason(77).contains("77"));
+    }
+
+    /**
+     * The application closes the engine's own descriptor (a posted close: the module stops
+     * the registration, FLEXSC_STOP_CLOSE). The next call must fail with EngineClosedException
+     * naming that reason, instead of waiting forever for SERVE threads that have left, and the
+     * engine must close itself (no SERVE thread left, the mapping released).
+     */
+    @Test
+    @Timeout(60)
+    void closingTheEnginesOwnDescriptorFailsCallsWithTheReason() throws Exception {
+        requireModule();
+        KernelModuleEngine e = (KernelModuleEngine) open(kmConfig());
+        assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid());
+        e.syscalls().close(e.deviceFd());
+        EngineClosedException x = assertThrows(EngineClosedException.class, () -> e.syscalls().getpid());
+        assertTrue(x.getMessage().contains("closed a descriptor"), x.getMessage());
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while ((e.isOpen() || threadsNamed(KernelModuleEngine.THREAD_NAME) > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertFalse(e.isOpen(), "the engine did not close itself after the module stopped");
+        assertEquals(0, threadsNamed(KernelModuleEngine.THREAD_NAME), "SERVE threads left");
+        x = assertThrows(EngineClosedException.class, () -> e.syscalls().getpid());
+        assertTrue(x.getMessage().contains("closed a descriptor"), x.getMessage());
+        e.close(); // idempotent
     }
 
     @Test

@@ -1,19 +1,26 @@
 package dev.flexsc.bench.http;
 
+import dev.flexsc.bench.ExternalTool;
+
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
- * Drives the HTTP servers with wrk (Debian's package) on loopback: bounded duration, one
- * run per server and connection count; requests per second, p50 and p99 latency, and the
- * server process's CPU per request.
+ * Drives the HTTP servers with wrk (Debian's package) on loopback, each server in a JVM of
+ * its own ({@link ServerProcess}) pinned as {@link Pinning} says: bounded duration, one run
+ * per server and connection count. Each row: requests per second, p50 and p99 latency
+ * (wrk's), and over the same window, from the server JVM's getrusage, its CPU time and its
+ * context switches per request (divided by the requests the server answered in the window),
+ * and the busy share of each CPU from /proc/stat. With a trace, a second window of the same
+ * length under {@code perf trace} gives the system calls per request by name.
  */
 public final class HttpBench {
     private HttpBench() {}
@@ -22,73 +29,143 @@ public final class HttpBench {
     public interface Server extends AutoCloseable {
         int port() throws IOException;
 
+        /** Requests answered so far (every response, 404s included). */
+        long requests();
+
         @Override
         void close() throws Exception;
     }
 
-    /** Starts one kind of server; {@code maxConnections} sizes its pools. */
-    @FunctionalInterface
-    public interface ServerFactory {
-        Server start(Path root, int maxConnections) throws Exception;
-    }
+    /**
+     * One server of the study: its label, the {@link HttpServers} spec its JVM starts, and
+     * the extra JVM arguments that JVM gets on top of the pinning's ({@link Pinning#serverJvmArgs()}).
+     */
+    public record Kind(String label, String spec, List<String> jvmArgs) {
+        public Kind {
+            jvmArgs = List.copyOf(jvmArgs);
+        }
 
-    public record Kind(String label, ServerFactory factory) {}
-
-    public record Row(String server, int connections, double requestsPerSec, double p50Ms, double p99Ms,
-                      double cpuUsPerRequest, long errors) {}
-
-    private static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-
-    /** Null if wrk can run here, else why not. */
-    public static String unavailabilityCause() {
-        try {
-            Process p = new ProcessBuilder("wrk", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            p.waitFor(10, TimeUnit.SECONDS);
-            return null;
-        } catch (IOException | InterruptedException e) {
-            return "wrk is not installed (apt-get install wrk)";
+        /**
+         * The same server with {@code more} JVM arguments, labelled {@code label + ", " + suffix}:
+         * how a mode that is only JVM flags (FlexSC's providers, say) becomes one more row.
+         */
+        public Kind with(String suffix, List<String> more) {
+            List<String> args = new ArrayList<>(jvmArgs);
+            args.addAll(more);
+            return new Kind(label + ", " + suffix, spec, args);
         }
     }
 
+    /** How the study measures: where it pins, the warm-up per server, and whether it traces system calls. */
+    public record Options(Pinning pinning, int warmupSeconds, boolean trace) {
+        public static Options defaults() {
+            return new Options(Pinning.defaults(), 2, false);
+        }
+    }
+
+    /**
+     * System calls per request of one traced window.
+     *
+     * @param requests requests the server answered in the traced window
+     * @param calls calls by name, most frequent first
+     */
+    public record Trace(long requests, Map<String, Long> calls) {
+        public double perRequest(String name) {
+            return (double) calls.getOrDefault(name, 0L) / requests;
+        }
+
+        public double totalPerRequest() {
+            return (double) calls.values().stream().mapToLong(Long::longValue).sum() / requests;
+        }
+    }
+
+    /**
+     * One cell.
+     *
+     * @param requests requests the server answered inside the window (CPU and switches are per one of these)
+     * @param cpuBusy each CPU's busy share over the window (index = CPU number)
+     * @param trace the traced window's calls, or null
+     */
+    public record Row(String server, int connections, double requestsPerSec, double p50Ms, double p99Ms,
+                      double cpuUsPerRequest, double switchesPerRequest, long requests, double[] cpuBusy, long errors,
+                      Trace trace) {}
+
+    /** Null if wrk and (when pinning) taskset can run here, else why not. */
+    public static String unavailabilityCause() {
+        return unavailabilityCause(Pinning.NONE);
+    }
+
+    /** Null if wrk and the pinning's taskset can run here, else why not. */
+    public static String unavailabilityCause(Pinning pinning) {
+        if (ExternalTool.status("wrk", "--version") == Integer.MIN_VALUE) return "wrk is not installed (apt-get install wrk)";
+        if (pinning.pinned()) {
+            String cpus = Pinning.list(pinning.serverCpus()) + "," + Pinning.list(pinning.clientCpus());
+            if (ExternalTool.status("taskset", "-c", cpus, "true") != 0) {
+                return "taskset -c " + cpus + " does not run here (util-linux missing, or a CPU outside this process's set)";
+            }
+        }
+        return null;
+    }
+
     /** Runs wrk against every kind at every connection count; {@code file} is the path requested. */
-    public static List<Row> run(List<Kind> kinds, int[] connections, int seconds, String file, Path root,
+    public static List<Row> run(List<Kind> kinds, int[] connections, int seconds, String file, Path root, Options options,
                                 java.util.function.Consumer<String> progress) throws Exception {
         List<Row> rows = new ArrayList<>();
-        int max = java.util.Arrays.stream(connections).max().orElse(1);
+        int max = Arrays.stream(connections).max().orElse(1);
         for (Kind k : kinds) {
-            try (Server s = k.factory().start(root, max)) {
+            try (ServerProcess s = ServerProcess.start(k, root, max, options.pinning())) {
+                progress.accept(String.format(Locale.ROOT, "http: %s: server JVM %d (%s)", k.label(), s.pid(), s.where()));
+                if (options.warmupSeconds() > 0) {
+                    wrk(s.port(), Math.min(100, max), options.warmupSeconds(), file, options.pinning());
+                }
                 for (int c : connections) {
                     progress.accept(String.format(Locale.ROOT, "http: %s, %d connections, %d s", k.label(), c, seconds));
-                    rows.add(wrk(k.label(), s.port(), c, seconds, file));
+                    rows.add(cell(k.label(), s, c, seconds, file, options));
                 }
             }
         }
         return rows;
     }
 
-    private static Row wrk(String label, int port, int connections, int seconds, String file) throws Exception {
-        int threads = Math.max(1, Math.min(2, connections));
-        long cpu0 = OS.getProcessCpuTime();
-        Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency",
-                "--timeout", "5s", "http://127.0.0.1:" + port + "/" + file).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(seconds + 30L, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("wrk did not finish");
+    private static Row cell(String label, ServerProcess s, int connections, int seconds, String file, Options options)
+            throws Exception {
+        ServerProcess.Sample s0 = s.sample();
+        CpuTimes t0 = CpuTimes.read();
+        String out = wrk(s.port(), connections, seconds, file, options.pinning());
+        CpuTimes t1 = CpuTimes.read();
+        ServerProcess.Sample s1 = s.sample();
+        long requests = s1.requests() - s0.requests();
+        ProcessUsage used = s1.usage().minus(s0.usage());
+        Trace trace = null;
+        if (options.trace()) {
+            try (SyscallTrace tr = SyscallTrace.attach(s.pid())) {
+                long r0 = s.sample().requests();
+                wrk(s.port(), connections, seconds, file, options.pinning());
+                long r1 = s.sample().requests();
+                trace = new Trace(r1 - r0, tr.stop());
+            }
         }
-        long cpu1 = OS.getProcessCpuTime();
-        if (p.exitValue() != 0) throw new IOException("wrk failed: " + out);
-        double rps = number(out, "Requests/sec:\\s+([0-9.]+)");
-        long total = (long) number(out, "([0-9]+) requests in");
+        return new Row(label, connections, number(out, "Requests/sec:\\s+([0-9.]+)"), latencyMs(out, "50%"),
+                latencyMs(out, "99%"), requests == 0 ? Double.NaN : used.cpuNanos() / 1e3 / requests,
+                requests == 0 ? Double.NaN : (double) used.switches() / requests, requests, t0.busyShareUntil(t1),
+                errors(out), trace);
+    }
+
+    /** Runs wrk (pinned to the client CPUs) for {@code seconds} and returns its output. */
+    private static String wrk(int port, int connections, int seconds, String file, Pinning pinning) throws IOException {
+        List<String> cmd = new ArrayList<>(pinning.clientPrefix());
+        cmd.addAll(List.of("wrk", "-t" + pinning.wrkThreads(connections), "-c" + connections, "-d" + seconds + "s",
+                "--latency", "--timeout", "5s", "http://127.0.0.1:" + port + "/" + file));
+        return ExternalTool.output(cmd, seconds + 30L);
+    }
+
+    private static long errors(String out) {
         long errors = 0;
         Matcher m = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)").matcher(out);
         if (m.find()) for (int i = 1; i <= 4; i++) errors += Long.parseLong(m.group(i));
         Matcher non2xx = Pattern.compile("Non-2xx or 3xx responses: (\\d+)").matcher(out);
         if (non2xx.find()) errors += Long.parseLong(non2xx.group(1));
-        return new Row(label, connections, rps, latencyMs(out, "50%"), latencyMs(out, "99%"),
-                total == 0 ? Double.NaN : (cpu1 - cpu0) / 1e3 / total, errors);
+        return errors;
     }
 
     private static double number(String out, String regex) throws IOException {
@@ -108,15 +185,54 @@ public final class HttpBench {
         };
     }
 
+    /**
+     * The rows as a fixed-width table: requests/s, latency, the server's CPU and context
+     * switches per request, and each CPU's busy percentage over the window ("cpu0/cpu1").
+     */
     public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
         int w = Math.max(48, rows.stream().mapToInt(r -> r.server().length()).max().orElse(0));
-        String fmt = "%-" + w + "s %6s %12s %9s %9s %14s %7s%n";
-        sb.append(String.format(Locale.ROOT, fmt, "server", "conns", "requests/s", "p50 ms", "p99 ms", "CPU us/request", "errors"));
+        int cpus = rows.stream().mapToInt(r -> r.cpuBusy().length).max().orElse(0);
+        String busyHead = "busy % " + java.util.stream.IntStream.range(0, cpus).mapToObj(c -> "cpu" + c)
+                .collect(Collectors.joining("/"));
+        String fmt = "%-" + w + "s %6s %12s %9s %9s %14s %12s %" + Math.max(busyHead.length(), 9) + "s %7s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "server", "conns", "requests/s", "p50 ms", "p99 ms", "CPU us/request",
+                "switches/req", busyHead, "errors"));
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, fmt, r.server(), r.connections(), String.format(Locale.ROOT, "%,.0f", r.requestsPerSec()),
                     String.format(Locale.ROOT, "%.2f", r.p50Ms()), String.format(Locale.ROOT, "%.2f", r.p99Ms()),
-                    String.format(Locale.ROOT, "%.1f", r.cpuUsPerRequest()), r.errors()));
+                    String.format(Locale.ROOT, "%.1f", r.cpuUsPerRequest()), String.format(Locale.ROOT, "%.2f", r.switchesPerRequest()),
+                    Arrays.stream(r.cpuBusy()).mapToObj(b -> Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.0f", 100 * b))
+                            .collect(Collectors.joining("/")), r.errors()));
+        }
+        return sb.toString();
+    }
+
+    /** How many calls of each name the trace table shows, most frequent first. */
+    static final int TRACE_TOP = 8;
+
+    /**
+     * The traced rows: system calls per request in all, futex calls per request (the
+     * cross-thread wake-ups and sleeps a steady state should not need), and the most
+     * frequent calls per request by name.
+     */
+    public static String traceTable(List<Row> rows) {
+        StringBuilder sb = new StringBuilder();
+        int w = Math.max(48, rows.stream().mapToInt(r -> r.server().length()).max().orElse(0));
+        String fmt = "%-" + w + "s %6s %10s %10s %10s  %s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "server (traced window)", "conns", "requests", "calls/req", "futex/req",
+                "calls per request by name"));
+        for (Row r : rows) {
+            Trace t = r.trace();
+            if (t == null) continue;
+            if (t.requests() == 0) {
+                sb.append(String.format(Locale.ROOT, fmt, r.server(), r.connections(), 0, "-", "-", "no request in the traced window"));
+                continue;
+            }
+            String top = t.calls().keySet().stream().limit(TRACE_TOP)
+                    .map(n -> String.format(Locale.ROOT, "%s %.2f", n, t.perRequest(n))).collect(Collectors.joining(", "));
+            sb.append(String.format(Locale.ROOT, fmt, r.server(), r.connections(), t.requests(),
+                    String.format(Locale.ROOT, "%.2f", t.totalPerRequest()), String.format(Locale.ROOT, "%.2f", t.perRequest("futex")), top));
         }
         return sb.toString();
     }

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * uses sendfile), one task per connection: run on stock virtual threads it is what a user of
  * plain Loom would write.
  */
-public final class JdkHttpServer implements AutoCloseable {
+public final class JdkHttpServer implements HttpBench.Server {
     private final ServerSocketChannel server;
     private final ExecutorService pool;
     private final Path root;
@@ -35,10 +35,12 @@ public final class JdkHttpServer implements AutoCloseable {
         this.acceptor = Thread.ofPlatform().name("jdk-http-accept").start(this::acceptLoop);
     }
 
+    @Override
     public int port() throws IOException {
         return ((InetSocketAddress) server.getLocalAddress()).getPort();
     }
 
+    @Override
     public long requests() {
         return requests.get();
     }

@@ -25,4 +25,12 @@ public final class StaticFiles {
         }
         return dir;
     }
+
+    /** Deletes {@code dir} and the files in it (the document root holds no subdirectories). */
+    public static void delete(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) Files.delete(f);
+        }
+        Files.delete(dir);
+    }
 }

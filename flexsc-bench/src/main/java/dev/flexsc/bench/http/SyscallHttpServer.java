@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code Executors.newFixedThreadPool} it is the paper's NPTL baseline; with an engine's
  * calls on {@code FlexscExecutors} it is the FlexSC server. One task per connection.
  */
-public final class SyscallHttpServer implements AutoCloseable {
+public final class SyscallHttpServer implements HttpBench.Server {
     private static final int AF_INET = 2, SOCK_STREAM = 1, SOCK_CLOEXEC = 02000000, SOL_SOCKET = 1,
             SO_REUSEADDR = 2, O_RDONLY = 0, O_CLOEXEC = 02000000, SHUT_RDWR = 2, IPPROTO_TCP = 6, TCP_NODELAY = 1;
 
@@ -54,10 +54,12 @@ public final class SyscallHttpServer implements AutoCloseable {
         this.acceptor = Thread.ofPlatform().name("http-accept").start(this::acceptLoop);
     }
 
+    @Override
     public int port() {
         return port;
     }
 
+    @Override
     public long requests() {
         return requests.get();
     }

@@ -62,6 +62,18 @@ typedef uint64_t flexsc_u64;
 #define FLEXSC_GROUP_NEED_WAKEUP  1u  /* executors sleep: a submitter must wake them */
 #define FLEXSC_GROUP_STOPPING     2u  /* the engine is closing */
 
+/*
+ * struct flexsc_ctrl.stop_reason: why the kernel module stopped the
+ * registration (the first reason wins; written before FLEXSC_GROUP_STOPPING
+ * is set in any group, so a reader that sees STOPPING with acquire reads it).
+ * libflexsc's SYSCALL_THREADS engine leaves it FLEXSC_STOP_NONE.
+ */
+#define FLEXSC_STOP_NONE          0u  /* running, or stopped before REGISTER */
+#define FLEXSC_STOP_IOCTL         1u  /* FLEXSC_IOC_STOP */
+#define FLEXSC_STOP_CLOSE         2u  /* the owner closed a descriptor of the registration (or exited) */
+#define FLEXSC_STOP_SECCOMP       3u  /* an executing thread runs under a seccomp filter */
+#define FLEXSC_STOP_AUDIT         4u  /* an executing thread is audited (audit rules apply to it) */
+
 /* One syscall entry: one cache line. */
 struct flexsc_entry {
 	flexsc_u32 status;            /* FREE, SUBMITTED, BUSY, DONE */
@@ -103,7 +115,8 @@ struct flexsc_ctrl {
 	flexsc_u32 groups;            /* number of groups, 1..FLEXSC_MAX_GROUPS */
 	flexsc_u32 pages;             /* pages per group, 1..FLEXSC_MAX_PAGES */
 	flexsc_u32 entries;           /* entries per group = pages * 64 */
-	flexsc_u32 pad[11];
+	flexsc_u32 stop_reason;       /* FLEXSC_STOP_*: written by the module */
+	flexsc_u32 pad[10];
 	struct flexsc_group group[];  /* groups, from offset 64 */
 } __attribute__((aligned(64)));
 
