@@ -35,9 +35,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * close) are made or reaped by the one carrier that runs the request's thread, so no other
  * thread of the server is woken for it. Counted from the kernel, per thread: the voluntary
  * and involuntary context switches in /proc/self/task/TID/status over a window of keep-alive
- * requests, for the server's threads other than its carrier and the test's client threads.
- * A futex (or eventfd) wake-up of another thread per request (a completion thread, a
- * fallback executor, a second carrier) shows as at least one switch per request there.
+ * requests, for every thread but the server's carrier, the test's client threads and the
+ * JIT compiler's. A futex (or eventfd) wake-up of one other thread per request (a completion
+ * thread, a fallback executor, a second carrier) shows as at least one switch per request
+ * of that thread.
  */
 class SteadyStateSwitchesTest {
     @TempDir
@@ -111,7 +112,7 @@ class SteadyStateSwitchesTest {
             for (Thread t : ts) t.join();
             assertTrue(errors.isEmpty(), () -> errors.peek().toString());
             assertEquals((long) clients * measured, requests);
-            long carrier = 0, others = 0;
+            long carrier = 0, others = 0, worst = 0;
             // The kernel keeps 15 characters of a thread's name: "flexsc-7-carrier-0-cpu0" is "flexsc-7-carrie".
             String full = rt.scheduler().name() + "-carrier";
             String carrierComm = full.substring(0, Math.min(15, full.length()));
@@ -120,18 +121,21 @@ class SteadyStateSwitchesTest {
                 long d = e.getValue()[0] - before.getOrDefault(e.getKey(), new long[] {0})[0];
                 String comm = e.getKey().substring(e.getKey().indexOf(' ') + 1);
                 if (comm.startsWith("http-client")) continue; // the load, not the server
+                if (comm.contains("CompilerThre")) continue; // the JIT: its work follows time, not requests
                 if (comm.startsWith(carrierComm)) {
                     carrier += d;
                 } else {
                     others += d;
+                    worst = Math.max(worst, d);
                     if (d > requests / 100) busiest.append(' ').append(e.getKey()).append('=').append(d);
                 }
             }
             System.out.printf("%s: %d requests, carrier %.2f switches/request, all other server threads %.3f/request%s%n",
                     kind, requests, (double) carrier / requests, (double) others / requests, busiest);
-            // GC, JIT and the JVM's housekeeping switch a little; one wake-up per request would
-            // be at least 1.0 per request (a completion thread: 2).
-            assertTrue(others < requests / 10, "other threads switched " + others + " times for " + requests
+            // GC and the JVM's housekeeping switch a little, and idle carriers of other
+            // schedulers wake on their timeouts; a thread woken once per request switches at
+            // least once per request (a completion thread: twice).
+            assertTrue(worst < requests / 10, "a thread switched " + worst + " times for " + requests
                     + " requests:" + busiest);
         }
     }
