@@ -53,7 +53,13 @@ public final class FlexscMemory {
      * <p>The mapping must be private and writable (anonymous, or a file mapping) and stay
      * mapped until the prefault is done: unmapping it meanwhile makes the remaining chunks
      * fail with ENOMEM. The first failing chunk stops the prefault; its error is what
-     * {@link Prefault#await()} throws.
+     * {@link Prefault#await()} throws. The region follows {@link Syscalls}' buffer rules as
+     * far as they apply to memory that cannot be copied: a closed arena throws
+     * IllegalStateException and another thread's confined one WrongThreadException here;
+     * the prefault keeps the segment reachable until it is done, and stops with
+     * IllegalStateException before a batch if the region's arena was closed meanwhile
+     * (MADV_POPULATE_WRITE never changes contents, so a chunk already in flight then only
+     * faults pages in).
      *
      * @param chunkBytes bytes per madvise, a positive multiple of {@link #PAGE_SIZE}
      * @throws ErrnoException EINVAL, naming madvise, if the region's address is not page
@@ -69,6 +75,7 @@ public final class FlexscMemory {
         if (!region.isNative()) {
             throw new IllegalArgumentException("madvise(MADV_POPULATE_WRITE): needs a native segment (a mapping), got a heap segment");
         }
+        CallMemory.inPlace(region, "madvise(MADV_POPULATE_WRITE)"); // rules 1 and 2; the advice keeps contents
         if (bytes < 0 || bytes > region.byteSize()) {
             throw new IllegalArgumentException("prefault: " + bytes + " bytes of a region of " + region.byteSize());
         }
@@ -79,7 +86,7 @@ public final class FlexscMemory {
             throw new ErrnoException(describe(region.address(), bytes) + " (the address must be page aligned)", Errno.EINVAL);
         }
         long length = (bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
-        Prefault p = new Prefault(syscalls, region.address(), length, chunkBytes);
+        Prefault p = new Prefault(syscalls, region, length, chunkBytes);
         Thread.ofPlatform().daemon().name("flexsc-prefault").start(p::run);
         return p;
     }
@@ -93,6 +100,8 @@ public final class FlexscMemory {
      */
     public static final class Prefault {
         private final Syscalls syscalls;
+        /** The region: kept reachable (an automatic arena's) until the prefault is done. */
+        private final MemorySegment region;
         private final long address;
         private final long length;
         private final long chunk;
@@ -100,9 +109,10 @@ public final class FlexscMemory {
         private final CompletableFuture<Long> done = new CompletableFuture<>();
         private volatile boolean cancelled;
 
-        private Prefault(Syscalls syscalls, long address, long length, long chunk) {
+        private Prefault(Syscalls syscalls, MemorySegment region, long length, long chunk) {
             this.syscalls = syscalls;
-            this.address = address;
+            this.region = region;
+            this.address = region.address();
             this.length = length;
             this.chunk = chunk;
         }
@@ -113,6 +123,10 @@ public final class FlexscMemory {
                 long[] lens = new long[CHUNKS_PER_BATCH];
                 long off = 0;
                 while (off < length && !cancelled) { // volatile read: cancel() stops the next batch
+                    if (!region.scope().isAlive()) {
+                        throw new IllegalStateException(describe(address, length) + ": the region's arena was closed"
+                                + " after " + populated.get() + " bytes were populated");
+                    }
                     int k = 0;
                     for (; k < CHUNKS_PER_BATCH && off < length; k++) {
                         long len = Math.min(chunk, length - off);
@@ -136,6 +150,8 @@ public final class FlexscMemory {
                 done.complete(populated.get());
             } catch (IOException | RuntimeException e) {
                 done.completeExceptionally(e);
+            } finally {
+                java.lang.ref.Reference.reachabilityFence(region); // its address was in flight until here
             }
         }
 

@@ -3,7 +3,8 @@ package dev.flexsc;
 /**
  * A system call that FlexSC never runs exception-less: it is tied to the calling
  * thread or to the life of the process (gettid, exit, clone, execve, futex, signals,
- * prctl, ...), or the number is unknown. Thrown before anything is submitted.
+ * prctl, ...), the number is unknown, or it names one of the engine's own descriptors as
+ * an argument ({@link dev.flexsc.spi.OwnedFds}). Thrown before anything is submitted.
  */
 public class RefusedCallException extends IllegalArgumentException {
     private final int number;

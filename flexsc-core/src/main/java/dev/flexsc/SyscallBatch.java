@@ -3,14 +3,15 @@ package dev.flexsc;
 import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.spi.BatchInvoker;
 import dev.flexsc.spi.CallBatch;
+import dev.flexsc.spi.OwnedFds;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -41,9 +42,19 @@ import static dev.flexsc.abi.SyscallTable.*;
  * (a read-only buffer for a read, a {@code NUL} in a path) throw
  * {@link IllegalArgumentException} likewise.
  *
- * <p><b>Buffers.</b> Native segments are used in place: they must stay alive and untouched
- * until {@link #submitAndWait()} returns. Heap segments are copied through native memory the batch
- * owns (a copy each way), as {@link Syscalls} does; paths likewise.
+ * <p><b>Buffers</b> follow {@link Syscalls}' rules. A segment whose arena is closed throws
+ * {@link IllegalStateException} from the adder, one confined to another thread
+ * {@link WrongThreadException}. Native segments of confined, automatic and global arenas are
+ * used in place: the batch keeps them reachable until their results are reaped, and
+ * {@link #submitAndWait()} checks again that each is still alive and accessible to the submitting
+ * thread (IllegalStateException or WrongThreadException, nothing submitted); they must stay
+ * untouched until submitAndWait returns. Heap segments and segments of shared arenas are copied
+ * through native memory the batch owns when the call is added (a copy each way), as
+ * {@link Syscalls} does; paths likewise. If a shared arena was closed while its read ran,
+ * that handle's {@link Result#get()} throws IllegalStateException. The batch's memory is
+ * freed only after every call of the submit completed; if the engine's machinery failed
+ * during a submit, it is never freed (a call may still be running). A call naming one of
+ * the engine's own descriptors throws {@link RefusedCallException} from the adder.
  *
  * <p><b>Submitting.</b> {@link #submitAndWait()} posts every call added since the last submit and
  * returns when each has a result. Engines built on syscall pages (SYSCALL_THREADS,
@@ -100,6 +111,14 @@ public final class SyscallBatch implements AutoCloseable {
     private int copyBacks;
     /** Native memory for heap buffers and paths; created on demand, freed after each submit. */
     private Arena arena;
+    /**
+     * The segments used in place by the calls added since the last submit, with their calls'
+     * names: rechecked at submit, and kept reachable until the results are reaped (an
+     * automatic arena's memory would otherwise be freed by the GC under the kernel).
+     */
+    private MemorySegment[] inPlace;
+    private String[] inPlaceCall;
+    private int inPlaceCount;
     private boolean closed;
 
     SyscallBatch(SyscallInvoker invoker) {
@@ -133,24 +152,31 @@ public final class SyscallBatch implements AutoCloseable {
     /** read(2) into {@code buf} at the file position; the count (0 at end of file). */
     public Result read(int fd, MemorySegment buf) {
         checkWritable(buf);
-        if (!buf.isNative()) return heapRead(lookup(READ), fd, buf, 0);
-        return add(lookup(READ), fd, buf.address(), buf.byteSize(), 0, 0, 0, Result.FD, fd);
+        if (!usesInPlace(buf, "read")) return heapRead(lookup(READ), fd, buf, 0);
+        Result r = add(lookup(READ), fd, buf.address(), buf.byteSize(), 0, 0, 0, Result.FD, fd);
+        keep(buf, "read");
+        return r;
     }
 
     /** write(2) of {@code buf} at the file position; the count. */
     public Result write(int fd, MemorySegment buf) {
         checkOpen(lookup(WRITE));
-        return add(lookup(WRITE), fd, writeSource(buf), buf.byteSize(), 0, 0, 0, Result.FD, fd);
+        boolean inPlace = usesInPlace(buf, "write");
+        Result r = add(lookup(WRITE), fd, writeSource(buf, inPlace), buf.byteSize(), 0, 0, 0, Result.FD, fd);
+        if (inPlace) keep(buf, "write");
+        return r;
     }
 
     /** pread64(2) into {@code buf} at {@code offset}; the count. */
     public Result pread(int fd, MemorySegment buf, long offset) {
         checkWritable(buf);
-        if (!buf.isNative()) return heapRead(lookup(PREAD64), fd, buf, offset);
-        return add(lookup(PREAD64), fd, buf.address(), buf.byteSize(), offset, 0, 0, Result.FD, fd);
+        if (!usesInPlace(buf, "pread64")) return heapRead(lookup(PREAD64), fd, buf, offset);
+        Result r = add(lookup(PREAD64), fd, buf.address(), buf.byteSize(), offset, 0, 0, Result.FD, fd);
+        keep(buf, "pread64");
+        return r;
     }
 
-    /** A read into a heap segment: through a native copy, copied back after submit. */
+    /** A read into a heap or shared arena's segment: through a native copy, copied back after submit. */
     private Result heapRead(SyscallTable.Call c, int fd, MemorySegment buf, long offset) {
         checkOpen(c);
         MemorySegment tmp = arena().allocate(Math.max(1, buf.byteSize()));
@@ -162,7 +188,10 @@ public final class SyscallBatch implements AutoCloseable {
     /** pwrite64(2) of {@code buf} at {@code offset}; the count. */
     public Result pwrite(int fd, MemorySegment buf, long offset) {
         checkOpen(lookup(PWRITE64));
-        return add(lookup(PWRITE64), fd, writeSource(buf), buf.byteSize(), offset, 0, 0, Result.FD, fd);
+        boolean inPlace = usesInPlace(buf, "pwrite64");
+        Result r = add(lookup(PWRITE64), fd, writeSource(buf, inPlace), buf.byteSize(), offset, 0, 0, Result.FD, fd);
+        if (inPlace) keep(buf, "pwrite64");
+        return r;
     }
 
     /** fsync(2); the result is 0. */
@@ -185,24 +214,44 @@ public final class SyscallBatch implements AutoCloseable {
         return add(lookup(LSEEK), fd, offset, whence, 0, 0, 0, Result.FD, fd);
     }
 
-    /** openat(2); the new file descriptor. */
+    /**
+     * openat(2); the new file descriptor. The path is encoded as UTF-8, exactly.
+     *
+     * @throws IllegalArgumentException if the path holds NUL or a lone surrogate (not added)
+     */
     public Result openat(int dirfd, String path, int flags, int mode) {
         checkOpen(lookup(OPENAT));
-        Objects.requireNonNull(path, "path");
-        if (path.indexOf('\0') >= 0) throw new IllegalArgumentException("path contains a NUL character: " + path);
-        byte[] b = path.getBytes(StandardCharsets.UTF_8);
-        MemorySegment p = arena().allocate(b.length + 1L);
-        MemorySegment.copy(b, 0, p, ValueLayout.JAVA_BYTE, 0, b.length);
-        Result r = add(lookup(OPENAT), dirfd, p.address(), flags, mode, 0, 0, Result.PATH, 0);
+        byte[] b = CallMemory.utf8(path, "openat");
+        Result r = openat(dirfd, b, flags, mode);
         r.path = path;
         return r;
     }
 
-    /** madvise(2) over a native, page-aligned region; the result is 0. */
+    /** openat(2) of a path given as its bytes; the new file descriptor. */
+    public Result openat(int dirfd, byte[] path, int flags, int mode) {
+        checkOpen(lookup(OPENAT));
+        MemorySegment p = CallMemory.path(arena(), path, "openat");
+        Result r = add(lookup(OPENAT), dirfd, p.address(), flags, mode, 0, 0, Result.PATH, 0);
+        r.path = new String(path, StandardCharsets.UTF_8);
+        return r;
+    }
+
+    /**
+     * madvise(2) over a native, page-aligned region; the result is 0. As
+     * {@link Syscalls#madvise}: a shared arena's region only with advice that keeps contents.
+     */
     public Result madvise(MemorySegment region, int advice) {
         Objects.requireNonNull(region, "madvise");
         if (!region.isNative()) throw new IllegalArgumentException("madvise: needs a native segment (Arena.allocate), got a heap segment");
-        return add(lookup(MADVISE), region.address(), region.byteSize(), advice, 0, 0, 0, Result.ADDR, region.address());
+        boolean inPlace = CallMemory.inPlace(region, "madvise");
+        if (!inPlace && !CallMemory.keepsContents(advice)) {
+            throw new IllegalArgumentException("madvise(addr=0x" + Long.toHexString(region.address()) + ", advice="
+                    + advice + "): the region belongs to a shared arena, which another thread may close while the call"
+                    + " runs, and this advice changes its contents; use a confined, automatic or global arena's region");
+        }
+        Result r = add(lookup(MADVISE), region.address(), region.byteSize(), advice, 0, 0, 0, Result.ADDR, region.address());
+        if (inPlace) keep(region, "madvise");
+        return r;
     }
 
     /** Calls added since the last submit. */
@@ -213,6 +262,8 @@ public final class SyscallBatch implements AutoCloseable {
     private Result add(SyscallTable.Call c, long a0, long a1, long a2, long a3, long a4, long a5,
                        byte argKind, long mainArg) {
         checkOpen(c);
+        OwnedFds own = invoker.ownedFds();
+        if (own != OwnedFds.NONE) own.check(c, a0, a1, a2, a3, a4, a5);
         int i = calls.add(c, a0, a1, a2, a3, a4, a5);
         Result[] h = handles;
         if (h == null) {
@@ -244,6 +295,7 @@ public final class SyscallBatch implements AutoCloseable {
         if (closed) throw new IllegalStateException("submitAndWait: the batch is closed");
         int n = calls.size();
         if (n == 0) return;
+        for (int k = 0; k < inPlaceCount; k++) CallMemory.recheck(inPlace[k], inPlaceCall[k]);
         IOException machinery = null;
         try {
             if (batcher != null) {
@@ -256,10 +308,14 @@ public final class SyscallBatch implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 if (!calls.isSettled(i)) calls.fail(i, machinery);
             }
+            // Calls the engine had posted may still be running: their memory is never freed.
+            quarantineMemory();
             if (!(e instanceof IOException)) {
                 publish(n);
                 throw e;
             }
+        } finally {
+            Reference.reachabilityFence(inPlace); // the kernel used them until invokeBatch returned
         }
         publish(n);
         if (machinery != null) throw machinery;
@@ -288,14 +344,6 @@ public final class SyscallBatch implements AutoCloseable {
 
     /** Hands every result to its handle (on the submitting thread, so EINTR is judged here). */
     private void publish(int n) {
-        for (int k = 0; k < copyBacks; k++) {
-            int i = copyBackPos[k];
-            if (calls.failure(i) == null && calls.result(i) > 0) {
-                MemorySegment.copy(copyBackFrom[k], 0, copyBackTo[k], 0, Math.min(calls.result(i), copyBackTo[k].byteSize()));
-            }
-            copyBackFrom[k] = copyBackTo[k] = null;
-        }
-        copyBacks = 0;
         Result[] h = handles;
         // Outcomes first, plain stores with no barrier between handles; then one release
         // fence and the DONE stores: every value and error above is ordered before every
@@ -311,6 +359,19 @@ public final class SyscallBatch implements AutoCloseable {
                 else h[i].value = r;
             }
         }
+        for (int k = 0; k < copyBacks; k++) {
+            int i = copyBackPos[k];
+            if (h[i].error == null && calls.result(i) > 0) {
+                try {
+                    MemorySegment.copy(copyBackFrom[k], 0, copyBackTo[k], 0, Math.min(calls.result(i), copyBackTo[k].byteSize()));
+                } catch (IllegalStateException | WrongThreadException gone) {
+                    // A shared arena closed while the call ran: its bytes cannot be delivered.
+                    h[i].error = gone;
+                }
+            }
+            copyBackFrom[k] = copyBackTo[k] = null;
+        }
+        copyBacks = 0;
         VarHandle.releaseFence();
         for (int i = 0; i < n; i++) {
             h[i].markDone();
@@ -325,6 +386,7 @@ public final class SyscallBatch implements AutoCloseable {
         handles = null; // the next add starts a new array (see handles)
         handlesLength = Math.max(16, n);
         calls.clear();
+        dropInPlace();
         freeArena();
     }
 
@@ -349,6 +411,7 @@ public final class SyscallBatch implements AutoCloseable {
         calls.clear();
         for (int k = 0; k < copyBacks; k++) copyBackFrom[k] = copyBackTo[k] = null;
         copyBacks = 0;
+        dropInPlace();
         freeArena();
     }
 
@@ -366,11 +429,42 @@ public final class SyscallBatch implements AutoCloseable {
         }
     }
 
-    private long writeSource(MemorySegment buf) {
-        if (buf.isNative()) return buf.address();
-        MemorySegment tmp = arena().allocate(Math.max(1, buf.byteSize()));
-        MemorySegment.copy(buf, 0, tmp, 0, buf.byteSize());
-        return tmp.address();
+    private long writeSource(MemorySegment buf, boolean inPlace) {
+        return inPlace ? buf.address() : CallMemory.copyOf(arena(), buf).address();
+    }
+
+    /** The buffer rules for {@code buf} of {@code call} (see {@link CallMemory#inPlace}). */
+    private static boolean usesInPlace(MemorySegment buf, String call) {
+        return CallMemory.inPlace(buf, call);
+    }
+
+    /** Remembers a segment used in place by the call just added. */
+    private void keep(MemorySegment seg, String call) {
+        if (inPlace == null) {
+            inPlace = new MemorySegment[8];
+            inPlaceCall = new String[8];
+        } else if (inPlaceCount == inPlace.length) {
+            inPlace = Arrays.copyOf(inPlace, inPlaceCount * 2);
+            inPlaceCall = Arrays.copyOf(inPlaceCall, inPlaceCount * 2);
+        }
+        inPlace[inPlaceCount] = seg;
+        inPlaceCall[inPlaceCount] = call;
+        inPlaceCount++;
+    }
+
+    private void dropInPlace() {
+        if (inPlaceCount > 0) {
+            Arrays.fill(inPlace, 0, inPlaceCount, null);
+            inPlaceCount = 0;
+        }
+    }
+
+    /** Rule 4 of {@link CallMemory}: this submit's native memory and segments, kept for good. */
+    private void quarantineMemory() {
+        CallMemory.quarantine(arena);
+        arena = null;
+        if (inPlaceCount > 0) CallMemory.quarantine(Arrays.copyOf(inPlace, inPlaceCount));
+        for (int k = 0; k < copyBacks; k++) CallMemory.quarantine(copyBackTo[k]);
     }
 
     private void addCopyBack(int pos, MemorySegment from, MemorySegment to) {
@@ -429,7 +523,8 @@ public final class SyscallBatch implements AutoCloseable {
          * (publish()), read after an acquire load of DONE.
          */
         private long value;
-        private IOException error;
+        /** An IOException, or the IllegalStateException of a read whose shared arena closed while it ran. */
+        private Exception error;
         /**
          * PENDING, then DONE or DISCARDED once: DONE by an opaque store after a release fence
          * (publish()), DISCARDED by a release store; readers load it with acquire.
@@ -470,12 +565,14 @@ public final class SyscallBatch implements AutoCloseable {
          * @throws java.io.InterruptedIOException if an interrupt cancelled it
          * @throws EngineClosedException if the engine closed before it ran
          * @throws CancellationException if the batch was closed without submitting it
-         * @throws IllegalStateException if its batch has not been submitted yet
+         * @throws IllegalStateException if its batch has not been submitted yet, or its read's
+         *         segment (of a shared arena) was closed while the call ran
          */
         public long get() throws IOException {
             int s = (int) STATE.getAcquire(this); // acquire: value and error are visible
             if (s == DONE) {
-                if (error != null) throw error;
+                if (error instanceof IOException io) throw io;
+                if (error != null) throw (RuntimeException) error;
                 return value;
             }
             if (s == DISCARDED) throw discarded();

@@ -1,6 +1,7 @@
 package dev.flexsc;
 
 import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.spi.OwnedFds;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
@@ -8,7 +9,7 @@ import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
+import java.lang.ref.Reference;
 import java.util.Objects;
 
 import static dev.flexsc.abi.SyscallTable.*;
@@ -18,10 +19,37 @@ import static dev.flexsc.abi.SyscallTable.*;
  * after it, with the kernel's argument order; every engine (and the direct-call
  * baseline) runs them through the same code.
  *
- * <p><b>Buffers.</b> {@link MemorySegment} arguments that are native are used in place
- * (the kernel reads or writes them directly; they must stay alive until the call
- * returns). Heap segments and {@code byte[]} overloads are copied through temporary
- * native memory, which costs a copy and an allocation per call.
+ * <p><b>Buffers</b> (the same rules for every method and for {@link SyscallBatch}):
+ * <ul>
+ * <li>A segment whose arena is closed throws {@link IllegalStateException}; a segment
+ *     confined to another thread throws {@link WrongThreadException}; both before anything
+ *     is submitted.</li>
+ * <li>Native segments of a confined arena, of an automatic arena ({@link Arena#ofAuto()})
+ *     or of the global scope (including direct and mapped {@code ByteBuffer}s) are used in
+ *     place: the kernel reads or writes them directly, and they are kept reachable until the
+ *     call has completed, so the garbage collector cannot free them under the kernel.</li>
+ * <li>Heap segments, {@code byte[]} overloads and segments of a shared arena
+ *     ({@link Arena#ofShared()}, which another thread may close at any time) go through
+ *     native memory FlexSC owns: one copy each way. A read whose shared arena was closed
+ *     while it ran throws IllegalStateException when its bytes are copied back (the kernel
+ *     never wrote the closed memory).</li>
+ * <li>A method returns only when the kernel is done with every byte it was given: an engine
+ *     hands a call back only once it completed, also when it is interrupted or the engine
+ *     is closed (a call stuck in the kernel is waited for, however long). Only then are
+ *     the copies freed.</li>
+ * <li>Structures that hold pointers ({@code msghdr}, iovecs built by the caller) are passed
+ *     as given: the memory they point to is the caller's to keep alive until the call
+ *     returns. The typed {@link #readv}, {@link #writev} and {@link #sendmsg(int, int,
+ *     MemorySegment...)} apply the rules above to each buffer.</li>
+ * </ul>
+ *
+ * <p><b>Paths</b> given as a {@code String} are encoded as UTF-8, exactly: one that holds a
+ * NUL or a lone surrogate (which has no UTF-8 encoding) throws
+ * {@link IllegalArgumentException} before any call. The {@code byte[]} overloads pass a
+ * path's bytes as they are (file names need not be UTF-8 on Linux).
+ *
+ * <p><b>Descriptors</b> the engine owns (its device or ring: {@link SyscallInvoker#ownedFds()})
+ * are refused as descriptor arguments with {@link RefusedCallException}.
  *
  * <p><b>Errors.</b> A negative kernel result becomes an {@link ErrnoException} naming
  * the call, its main argument, the errno symbol and its meaning. A call that FlexSC never
@@ -51,13 +79,22 @@ public final class Syscalls {
         this.invoker = Objects.requireNonNull(invoker, "invoker");
     }
 
+    /** Runs allow-listed call {@code nr} after refusing the engine's own descriptors as arguments. */
+    private long call(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        OwnedFds own = invoker.ownedFds();
+        if (own != OwnedFds.NONE) own.check(SyscallTable.lookup(nr), a0, a1, a2, a3, a4, a5);
+        return invoker.invoke(nr, a0, a1, a2, a3, a4, a5);
+    }
+
     // ---- raw ----
 
     /**
-     * Runs allow-listed system call {@code nr} with up to six arguments.
+     * Runs allow-listed system call {@code nr} with up to six arguments. Pointer arguments
+     * are passed as given: the memory is the caller's to keep alive until this returns.
      *
      * @return the kernel's raw result: {@code >= 0} a value, {@code < 0} {@code -errno} (not thrown)
-     * @throws RefusedCallException if {@code nr} is not allow-listed (nothing is submitted)
+     * @throws RefusedCallException if {@code nr} is not allow-listed, or a descriptor argument
+     *         is one the engine owns (nothing is submitted)
      * @throws IllegalArgumentException if more than six arguments are given
      */
     public long syscall(int nr, long... args) throws IOException {
@@ -65,7 +102,7 @@ public final class Syscalls {
         if (args.length > 6) throw new IllegalArgumentException("a system call takes at most 6 arguments, got " + args.length);
         long[] a = new long[6];
         System.arraycopy(args, 0, a, 0, args.length);
-        return invoker.invoke(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
 
     // ---- batches ----
@@ -112,10 +149,17 @@ public final class Syscalls {
 
     /** getrandom(2): fills up to {@code buf.byteSize()} bytes, returns the count. */
     public long getrandom(MemorySegment buf, int flags) throws IOException {
-        if (buf.isNative()) return check(invoker.invoke(GETRANDOM, buf.address(), buf.byteSize(), flags, 0, 0, 0), "getrandom()");
+        checkWritable(buf);
+        if (CallMemory.inPlace(buf, "getrandom")) {
+            try {
+                return check(call(GETRANDOM, buf.address(), buf.byteSize(), flags, 0, 0, 0), "getrandom()");
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
+        }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment tmp = a.allocate(Math.max(1, buf.byteSize()));
-            long n = check(invoker.invoke(GETRANDOM, tmp.address(), buf.byteSize(), flags, 0, 0, 0), "getrandom()");
+            MemorySegment tmp = CallMemory.roomFor(a, buf);
+            long n = check(call(GETRANDOM, tmp.address(), buf.byteSize(), flags, 0, 0, 0), "getrandom()");
             MemorySegment.copy(tmp, 0, buf, 0, n);
             return n;
         }
@@ -126,23 +170,37 @@ public final class Syscalls {
     /** openat(2): returns the new file descriptor. */
     public int openat(int dirfd, String path, int flags, int mode) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = cString(a, path);
-            return (int) check(invoker.invoke(OPENAT, dirfd, p.address(), flags, mode, 0, 0), "openat", path);
+            MemorySegment p = CallMemory.path(a, path, "openat");
+            return (int) check(call(OPENAT, dirfd, p.address(), flags, mode, 0, 0), "openat", path);
+        }
+    }
+
+    /** openat(2) of a path given as its bytes (no NUL): returns the new file descriptor. */
+    public int openat(int dirfd, byte[] path, int flags, int mode) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = CallMemory.path(a, path, "openat");
+            return (int) check(call(OPENAT, dirfd, p.address(), flags, mode, 0, 0), "openat", path);
         }
     }
 
     /** close(2). */
     public void close(int fd) throws IOException {
-        check(invoker.invoke(CLOSE, fd, 0, 0, 0, 0, 0), "close", fd);
+        check(call(CLOSE, fd, 0, 0, 0, 0, 0), "close", fd);
     }
 
     /** read(2): up to {@code buf.byteSize()} bytes at the file position; returns the count (0 at end of file). */
     public long read(int fd, MemorySegment buf) throws IOException {
         checkWritable(buf);
-        if (buf.isNative()) return check(invoker.invoke(READ, fd, buf.address(), buf.byteSize(), 0, 0, 0), "read", fd);
+        if (CallMemory.inPlace(buf, "read")) {
+            try {
+                return check(call(READ, fd, buf.address(), buf.byteSize(), 0, 0, 0), "read", fd);
+            } finally {
+                Reference.reachabilityFence(buf); // the kernel wrote it until invoke returned
+            }
+        }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment tmp = a.allocate(Math.max(1, buf.byteSize()));
-            long n = check(invoker.invoke(READ, fd, tmp.address(), buf.byteSize(), 0, 0, 0), "read", fd);
+            MemorySegment tmp = CallMemory.roomFor(a, buf);
+            long n = check(call(READ, fd, tmp.address(), buf.byteSize(), 0, 0, 0), "read", fd);
             MemorySegment.copy(tmp, 0, buf, 0, n);
             return n;
         }
@@ -161,10 +219,16 @@ public final class Syscalls {
 
     /** write(2): up to {@code buf.byteSize()} bytes at the file position; returns the count. */
     public long write(int fd, MemorySegment buf) throws IOException {
-        if (buf.isNative()) return check(invoker.invoke(WRITE, fd, buf.address(), buf.byteSize(), 0, 0, 0), "write", fd);
+        if (CallMemory.inPlace(buf, "write")) {
+            try {
+                return check(call(WRITE, fd, buf.address(), buf.byteSize(), 0, 0, 0), "write", fd);
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
+        }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment tmp = copyIn(a, buf);
-            return check(invoker.invoke(WRITE, fd, tmp.address(), buf.byteSize(), 0, 0, 0), "write", fd);
+            MemorySegment tmp = CallMemory.copyOf(a, buf);
+            return check(call(WRITE, fd, tmp.address(), buf.byteSize(), 0, 0, 0), "write", fd);
         }
     }
 
@@ -182,10 +246,16 @@ public final class Syscalls {
     /** pread64(2): up to {@code buf.byteSize()} bytes at {@code offset}; the file position is unchanged. */
     public long pread(int fd, MemorySegment buf, long offset) throws IOException {
         checkWritable(buf);
-        if (buf.isNative()) return check(invoker.invoke(PREAD64, fd, buf.address(), buf.byteSize(), offset, 0, 0), "pread64", fd);
+        if (CallMemory.inPlace(buf, "pread64")) {
+            try {
+                return check(call(PREAD64, fd, buf.address(), buf.byteSize(), offset, 0, 0), "pread64", fd);
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
+        }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment tmp = a.allocate(Math.max(1, buf.byteSize()));
-            long n = check(invoker.invoke(PREAD64, fd, tmp.address(), buf.byteSize(), offset, 0, 0), "pread64", fd);
+            MemorySegment tmp = CallMemory.roomFor(a, buf);
+            long n = check(call(PREAD64, fd, tmp.address(), buf.byteSize(), offset, 0, 0), "pread64", fd);
             MemorySegment.copy(tmp, 0, buf, 0, n);
             return n;
         }
@@ -199,10 +269,16 @@ public final class Syscalls {
 
     /** pwrite64(2): up to {@code buf.byteSize()} bytes at {@code offset}; the file position is unchanged. */
     public long pwrite(int fd, MemorySegment buf, long offset) throws IOException {
-        if (buf.isNative()) return check(invoker.invoke(PWRITE64, fd, buf.address(), buf.byteSize(), offset, 0, 0), "pwrite64", fd);
+        if (CallMemory.inPlace(buf, "pwrite64")) {
+            try {
+                return check(call(PWRITE64, fd, buf.address(), buf.byteSize(), offset, 0, 0), "pwrite64", fd);
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
+        }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment tmp = copyIn(a, buf);
-            return check(invoker.invoke(PWRITE64, fd, tmp.address(), buf.byteSize(), offset, 0, 0), "pwrite64", fd);
+            MemorySegment tmp = CallMemory.copyOf(a, buf);
+            return check(call(PWRITE64, fd, tmp.address(), buf.byteSize(), offset, 0, 0), "pwrite64", fd);
         }
     }
 
@@ -217,8 +293,8 @@ public final class Syscalls {
         for (MemorySegment b : bufs) checkWritable(b);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment[] nat = new MemorySegment[bufs.length];
-            MemorySegment iov = iovec(a, bufs, nat, false);
-            long n = check(invoker.invoke(READV, fd, iov.address(), bufs.length, 0, 0, 0), "readv", fd);
+            MemorySegment iov = iovec(a, bufs, nat, false, "readv");
+            long n = check(call(READV, fd, iov.address(), bufs.length, 0, 0, 0), "readv", fd);
             long left = n;
             for (int i = 0; i < bufs.length && left > 0; i++) {
                 long k = Math.min(left, bufs[i].byteSize());
@@ -226,52 +302,56 @@ public final class Syscalls {
                 left -= k;
             }
             return n;
+        } finally {
+            Reference.reachabilityFence(bufs);
         }
     }
 
     /** writev(2): writes the buffers in order; returns the total count. */
     public long writev(int fd, MemorySegment... bufs) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment iov = iovec(a, bufs, new MemorySegment[bufs.length], true);
-            return check(invoker.invoke(WRITEV, fd, iov.address(), bufs.length, 0, 0, 0), "writev", fd);
+            MemorySegment iov = iovec(a, bufs, new MemorySegment[bufs.length], true, "writev");
+            return check(call(WRITEV, fd, iov.address(), bufs.length, 0, 0, 0), "writev", fd);
+        } finally {
+            Reference.reachabilityFence(bufs);
         }
     }
 
     /** lseek(2): returns the new file position. */
     public long lseek(int fd, long offset, int whence) throws IOException {
-        return check(invoker.invoke(LSEEK, fd, offset, whence, 0, 0, 0), "lseek", fd);
+        return check(call(LSEEK, fd, offset, whence, 0, 0, 0), "lseek", fd);
     }
 
     /** fsync(2). */
     public void fsync(int fd) throws IOException {
-        check(invoker.invoke(FSYNC, fd, 0, 0, 0, 0, 0), "fsync", fd);
+        check(call(FSYNC, fd, 0, 0, 0, 0, 0), "fsync", fd);
     }
 
     /** fdatasync(2). */
     public void fdatasync(int fd) throws IOException {
-        check(invoker.invoke(FDATASYNC, fd, 0, 0, 0, 0, 0), "fdatasync", fd);
+        check(call(FDATASYNC, fd, 0, 0, 0, 0, 0), "fdatasync", fd);
     }
 
     /** ftruncate(2). */
     public void ftruncate(int fd, long length) throws IOException {
-        check(invoker.invoke(FTRUNCATE, fd, length, 0, 0, 0, 0), "ftruncate", fd);
+        check(call(FTRUNCATE, fd, length, 0, 0, 0, 0), "ftruncate", fd);
     }
 
     /** fallocate(2). */
     public void fallocate(int fd, int mode, long offset, long length) throws IOException {
-        check(invoker.invoke(FALLOCATE, fd, mode, offset, length, 0, 0), "fallocate", fd);
+        check(call(FALLOCATE, fd, mode, offset, length, 0, 0), "fallocate", fd);
     }
 
     /** fadvise64(2) (posix_fadvise). */
     public void fadvise(int fd, long offset, long length, int advice) throws IOException {
-        check(invoker.invoke(FADVISE64, fd, offset, length, advice, 0, 0), "fadvise64", fd);
+        check(call(FADVISE64, fd, offset, length, advice, 0, 0), "fadvise64", fd);
     }
 
     /** fstat(2). */
     public Stat fstat(int fd) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(Stat.SIZE, 8);
-            check(invoker.invoke(FSTAT, fd, st.address(), 0, 0, 0, 0), "fstat", fd);
+            check(call(FSTAT, fd, st.address(), 0, 0, 0, 0), "fstat", fd);
             return Stat.from(st);
         }
     }
@@ -279,47 +359,98 @@ public final class Syscalls {
     /** newfstatat(2) (fstatat). */
     public Stat fstatat(int dirfd, String path, int flags) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = cString(a, path);
-            MemorySegment st = a.allocate(Stat.SIZE, 8);
-            check(invoker.invoke(NEWFSTATAT, dirfd, p.address(), st.address(), flags, 0, 0), "newfstatat", path);
-            return Stat.from(st);
+            return fstatat(a, dirfd, CallMemory.path(a, path, "newfstatat"), flags, path);
         }
+    }
+
+    /** newfstatat(2) (fstatat) of a path given as its bytes. */
+    public Stat fstatat(int dirfd, byte[] path, int flags) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            return fstatat(a, dirfd, CallMemory.path(a, path, "newfstatat"), flags, path);
+        }
+    }
+
+    private Stat fstatat(Arena a, int dirfd, MemorySegment p, int flags, Object path) throws IOException {
+        MemorySegment st = a.allocate(Stat.SIZE, 8);
+        check(call(NEWFSTATAT, dirfd, p.address(), st.address(), flags, 0, 0), "newfstatat", path);
+        return Stat.from(st);
     }
 
     /** statx(2) into {@code buf} (a native segment of at least 256 bytes: struct statx). */
     public void statx(int dirfd, String path, int flags, int mask, MemorySegment buf) throws IOException {
         requireNative(buf, 256, "statx");
+        checkWritable(buf);
+        boolean inPlace = CallMemory.inPlace(buf, "statx");
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = cString(a, path);
-            check(invoker.invoke(STATX, dirfd, p.address(), flags, mask, buf.address(), 0), "statx", path);
+            MemorySegment p = CallMemory.path(a, path, "statx");
+            MemorySegment dst = inPlace ? buf : CallMemory.roomFor(a, buf);
+            check(call(STATX, dirfd, p.address(), flags, mask, dst.address(), 0), "statx", path);
+            if (!inPlace) MemorySegment.copy(dst, 0, buf, 0, buf.byteSize());
+        } finally {
+            Reference.reachabilityFence(buf);
         }
     }
 
     /** getdents64(2) into a native buffer; returns bytes filled (0 at end of directory). */
     public long getdents64(int fd, MemorySegment buf) throws IOException {
         requireNative(buf, 1, "getdents64");
-        return check(invoker.invoke(GETDENTS64, fd, buf.address(), buf.byteSize(), 0, 0, 0), "getdents64", fd);
+        checkWritable(buf);
+        if (CallMemory.inPlace(buf, "getdents64")) {
+            try {
+                return check(call(GETDENTS64, fd, buf.address(), buf.byteSize(), 0, 0, 0), "getdents64", fd);
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment tmp = CallMemory.roomFor(a, buf);
+            long n = check(call(GETDENTS64, fd, tmp.address(), buf.byteSize(), 0, 0, 0), "getdents64", fd);
+            MemorySegment.copy(tmp, 0, buf, 0, n);
+            return n;
+        }
     }
 
     /** mkdirat(2). */
     public void mkdirat(int dirfd, String path, int mode) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            check(invoker.invoke(MKDIRAT, dirfd, cString(a, path).address(), mode, 0, 0, 0), "mkdirat", path);
+            check(call(MKDIRAT, dirfd, CallMemory.path(a, path, "mkdirat").address(), mode, 0, 0, 0), "mkdirat", path);
+        }
+    }
+
+    /** mkdirat(2) of a path given as its bytes. */
+    public void mkdirat(int dirfd, byte[] path, int mode) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            check(call(MKDIRAT, dirfd, CallMemory.path(a, path, "mkdirat").address(), mode, 0, 0, 0), "mkdirat", path);
         }
     }
 
     /** unlinkat(2) ({@code AT_REMOVEDIR} = 0x200 removes a directory). */
     public void unlinkat(int dirfd, String path, int flags) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            check(invoker.invoke(UNLINKAT, dirfd, cString(a, path).address(), flags, 0, 0, 0), "unlinkat", path);
+            check(call(UNLINKAT, dirfd, CallMemory.path(a, path, "unlinkat").address(), flags, 0, 0, 0), "unlinkat", path);
+        }
+    }
+
+    /** unlinkat(2) of a path given as its bytes. */
+    public void unlinkat(int dirfd, byte[] path, int flags) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            check(call(UNLINKAT, dirfd, CallMemory.path(a, path, "unlinkat").address(), flags, 0, 0, 0), "unlinkat", path);
         }
     }
 
     /** renameat2(2). */
     public void renameat2(int olddirfd, String oldpath, int newdirfd, String newpath, int flags) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            check(invoker.invoke(RENAMEAT2, olddirfd, cString(a, oldpath).address(), newdirfd,
-                    cString(a, newpath).address(), flags, 0), "renameat2", oldpath);
+            check(call(RENAMEAT2, olddirfd, CallMemory.path(a, oldpath, "renameat2").address(), newdirfd,
+                    CallMemory.path(a, newpath, "renameat2").address(), flags, 0), "renameat2", oldpath);
+        }
+    }
+
+    /** renameat2(2) of paths given as their bytes. */
+    public void renameat2(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            check(call(RENAMEAT2, olddirfd, CallMemory.path(a, oldpath, "renameat2").address(), newdirfd,
+                    CallMemory.path(a, newpath, "renameat2").address(), flags, 0), "renameat2", oldpath);
         }
     }
 
@@ -329,10 +460,10 @@ public final class Syscalls {
      * {@code offset} and leaves the position alone. Returns the count.
      */
     public long sendfile(int outFd, int inFd, long offset, long count) throws IOException {
-        if (offset < 0) return check(invoker.invoke(SENDFILE, outFd, inFd, 0, count, 0, 0), "sendfile", outFd);
+        if (offset < 0) return check(call(SENDFILE, outFd, inFd, 0, count, 0, 0), "sendfile", outFd);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment off = a.allocateFrom(ValueLayout.JAVA_LONG, offset);
-            return check(invoker.invoke(SENDFILE, outFd, inFd, off.address(), count, 0, 0), "sendfile", outFd);
+            return check(call(SENDFILE, outFd, inFd, off.address(), count, 0, 0), "sendfile", outFd);
         }
     }
 
@@ -341,14 +472,31 @@ public final class Syscalls {
         try (Arena a = Arena.ofConfined()) {
             long pin = offIn < 0 ? 0 : a.allocateFrom(ValueLayout.JAVA_LONG, offIn).address();
             long pout = offOut < 0 ? 0 : a.allocateFrom(ValueLayout.JAVA_LONG, offOut).address();
-            return check(invoker.invoke(SPLICE, fdIn, pin, fdOut, pout, len, flags), "splice", fdIn);
+            return check(call(SPLICE, fdIn, pin, fdOut, pout, len, flags), "splice", fdIn);
         }
     }
 
-    /** madvise(2) over a native region (page aligned). */
+    /**
+     * madvise(2) over a native region (page aligned). The region is used in place (advice is
+     * about the memory itself): one of a shared arena is accepted only for advice that keeps
+     * its contents (WILLNEED, POPULATE_READ/WRITE, ...), since another thread could close the
+     * arena and the kernel would then discard or zero memory the caller no longer owns.
+     *
+     * @throws IllegalArgumentException for a heap segment, or for a shared arena's region
+     *         with advice that changes contents (DONTNEED, FREE, REMOVE, ...)
+     */
     public void madvise(MemorySegment region, int advice) throws IOException {
         requireNative(region, 0, "madvise");
-        check(invoker.invoke(MADVISE, region.address(), region.byteSize(), advice, 0, 0, 0), "madvise", region.address());
+        if (!CallMemory.inPlace(region, "madvise") && !CallMemory.keepsContents(advice)) {
+            throw new IllegalArgumentException("madvise(addr=0x" + Long.toHexString(region.address()) + ", advice="
+                    + advice + "): the region belongs to a shared arena, which another thread may close while the call"
+                    + " runs, and this advice changes its contents; use a confined, automatic or global arena's region");
+        }
+        try {
+            check(call(MADVISE, region.address(), region.byteSize(), advice, 0, 0, 0), "madvise", region.address());
+        } finally {
+            Reference.reachabilityFence(region);
+        }
     }
 
     // ---- sockets ----
@@ -361,12 +509,17 @@ public final class Syscalls {
     /** bind(2) to a native {@code struct sockaddr}. */
     public void bind(int fd, MemorySegment addr) throws IOException {
         requireNative(addr, 2, "bind");
-        check(invoker.invoke(BIND, fd, addr.address(), addr.byteSize(), 0, 0, 0), "bind", fd);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment src = CallMemory.inPlace(addr, "bind") ? addr : CallMemory.copyOf(a, addr);
+            check(call(BIND, fd, src.address(), socklen(addr), 0, 0, 0), "bind", fd);
+        } finally {
+            Reference.reachabilityFence(addr);
+        }
     }
 
     /** listen(2). */
     public void listen(int fd, int backlog) throws IOException {
-        check(invoker.invoke(LISTEN, fd, backlog, 0, 0, 0, 0), "listen", fd);
+        check(call(LISTEN, fd, backlog, 0, 0, 0, 0), "listen", fd);
     }
 
     /**
@@ -375,74 +528,154 @@ public final class Syscalls {
      * cancelled by an interrupt.
      */
     public int accept4(int fd, MemorySegment addr, int flags) throws IOException {
-        if (addr == null) return (int) check(invoker.invoke(ACCEPT4, fd, 0, 0, flags, 0, 0), "accept4", fd);
+        if (addr == null) return (int) check(call(ACCEPT4, fd, 0, 0, flags, 0, 0), "accept4", fd);
         requireNative(addr, 2, "accept4");
+        checkWritable(addr);
+        boolean inPlace = CallMemory.inPlace(addr, "accept4");
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, (int) addr.byteSize());
-            return (int) check(invoker.invoke(ACCEPT4, fd, addr.address(), len.address(), flags, 0, 0), "accept4", fd);
+            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, socklen(addr));
+            MemorySegment dst = inPlace ? addr : CallMemory.roomFor(a, addr);
+            int r = (int) check(call(ACCEPT4, fd, dst.address(), len.address(), flags, 0, 0), "accept4", fd);
+            if (!inPlace) MemorySegment.copy(dst, 0, addr, 0, Math.min(addr.byteSize(), len.get(ValueLayout.JAVA_INT, 0)));
+            return r;
+        } finally {
+            Reference.reachabilityFence(addr);
         }
     }
 
     /** connect(2) to a native {@code struct sockaddr}. */
     public void connect(int fd, MemorySegment addr) throws IOException {
         requireNative(addr, 2, "connect");
-        check(invoker.invoke(CONNECT, fd, addr.address(), addr.byteSize(), 0, 0, 0), "connect", fd);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment src = CallMemory.inPlace(addr, "connect") ? addr : CallMemory.copyOf(a, addr);
+            check(call(CONNECT, fd, src.address(), socklen(addr), 0, 0, 0), "connect", fd);
+        } finally {
+            Reference.reachabilityFence(addr);
+        }
     }
 
     /** sendto(2); {@code dest} may be null (connected socket). Returns the count sent. */
     public long sendto(int fd, MemorySegment buf, int flags, MemorySegment dest) throws IOException {
-        long d = 0, dl = 0;
-        if (dest != null) {
-            requireNative(dest, 2, "sendto");
-            d = dest.address();
-            dl = dest.byteSize();
+        if (dest != null) requireNative(dest, 2, "sendto");
+        boolean inPlace = CallMemory.inPlace(buf, "sendto");
+        if (inPlace && dest == null) {
+            try {
+                return check(call(SENDTO, fd, buf.address(), buf.byteSize(), flags, 0, 0), "sendto", fd);
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
         }
-        if (buf.isNative()) return check(invoker.invoke(SENDTO, fd, buf.address(), buf.byteSize(), flags, d, dl), "sendto", fd);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment tmp = copyIn(a, buf);
-            return check(invoker.invoke(SENDTO, fd, tmp.address(), buf.byteSize(), flags, d, dl), "sendto", fd);
+            MemorySegment src = inPlace ? buf : CallMemory.copyOf(a, buf);
+            long d = 0, dl = 0;
+            if (dest != null) {
+                d = (CallMemory.inPlace(dest, "sendto") ? dest : CallMemory.copyOf(a, dest)).address();
+                dl = socklen(dest);
+            }
+            return check(call(SENDTO, fd, src.address(), buf.byteSize(), flags, d, dl), "sendto", fd);
+        } finally {
+            Reference.reachabilityFence(buf);
+            Reference.reachabilityFence(dest);
         }
     }
 
     /** recvfrom(2); {@code src} may be null. Returns the count received (0: orderly shutdown). */
     public long recvfrom(int fd, MemorySegment buf, int flags, MemorySegment src) throws IOException {
         checkWritable(buf);
+        boolean inPlace = CallMemory.inPlace(buf, "recvfrom");
+        if (inPlace && src == null) {
+            try {
+                return check(call(RECVFROM, fd, buf.address(), buf.byteSize(), flags, 0, 0), "recvfrom", fd);
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
+        }
         try (Arena a = Arena.ofConfined()) {
             long s = 0, sl = 0;
+            MemorySegment from = null, fromLen = null;
             if (src != null) {
                 requireNative(src, 2, "recvfrom");
-                s = src.address();
-                sl = a.allocateFrom(ValueLayout.JAVA_INT, (int) src.byteSize()).address();
+                checkWritable(src);
+                from = CallMemory.inPlace(src, "recvfrom") ? src : CallMemory.roomFor(a, src);
+                fromLen = a.allocateFrom(ValueLayout.JAVA_INT, socklen(src));
+                s = from.address();
+                sl = fromLen.address();
             }
-            if (buf.isNative()) return check(invoker.invoke(RECVFROM, fd, buf.address(), buf.byteSize(), flags, s, sl), "recvfrom", fd);
-            MemorySegment tmp = a.allocate(Math.max(1, buf.byteSize()));
-            long n = check(invoker.invoke(RECVFROM, fd, tmp.address(), buf.byteSize(), flags, s, sl), "recvfrom", fd);
-            MemorySegment.copy(tmp, 0, buf, 0, n);
+            MemorySegment dst = inPlace ? buf : CallMemory.roomFor(a, buf);
+            long n = check(call(RECVFROM, fd, dst.address(), buf.byteSize(), flags, s, sl), "recvfrom", fd);
+            if (!inPlace) MemorySegment.copy(dst, 0, buf, 0, n);
+            if (from != null && from != src) {
+                MemorySegment.copy(from, 0, src, 0, Math.min(src.byteSize(), fromLen.get(ValueLayout.JAVA_INT, 0)));
+            }
             return n;
+        } finally {
+            Reference.reachabilityFence(buf);
+            Reference.reachabilityFence(src);
         }
     }
 
-    /** sendmsg(2) with a native {@code struct msghdr}. */
+    /**
+     * sendmsg(2) with a native {@code struct msghdr}. The buffers and address it points to
+     * are passed as given (see the class comment); the struct itself follows the buffer rules.
+     */
     public long sendmsg(int fd, MemorySegment msghdr, int flags) throws IOException {
         requireNative(msghdr, 56, "sendmsg");
-        return check(invoker.invoke(SENDMSG, fd, msghdr.address(), flags, 0, 0, 0), "sendmsg", fd);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment m = CallMemory.inPlace(msghdr, "sendmsg") ? msghdr : CallMemory.copyOf(a, msghdr);
+            return check(call(SENDMSG, fd, m.address(), flags, 0, 0, 0), "sendmsg", fd);
+        } finally {
+            Reference.reachabilityFence(msghdr);
+        }
     }
 
-    /** recvmsg(2) with a native {@code struct msghdr}. */
+    /**
+     * sendmsg(2) of {@code bufs} in order, with no address and no control data: a gather
+     * send whose buffers follow the buffer rules (as {@link #writev}). Returns the count sent.
+     */
+    public long sendmsg(int fd, int flags, MemorySegment... bufs) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment iov = iovec(a, bufs, new MemorySegment[bufs.length], true, "sendmsg");
+            MemorySegment msg = a.allocate(56, 8); // struct msghdr, zeroed: no name, no control data
+            msg.set(ValueLayout.JAVA_LONG, 16, iov.address()); // msg_iov
+            msg.set(ValueLayout.JAVA_LONG, 24, bufs.length); // msg_iovlen
+            return check(call(SENDMSG, fd, msg.address(), flags, 0, 0, 0), "sendmsg", fd);
+        } finally {
+            Reference.reachabilityFence(bufs);
+        }
+    }
+
+    /**
+     * recvmsg(2) with a native {@code struct msghdr}. The buffers it points to are passed as
+     * given (see the class comment); the struct itself follows the buffer rules.
+     */
     public long recvmsg(int fd, MemorySegment msghdr, int flags) throws IOException {
         requireNative(msghdr, 56, "recvmsg");
-        return check(invoker.invoke(RECVMSG, fd, msghdr.address(), flags, 0, 0, 0), "recvmsg", fd);
+        checkWritable(msghdr);
+        boolean inPlace = CallMemory.inPlace(msghdr, "recvmsg");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment m = inPlace ? msghdr : CallMemory.copyOf(a, msghdr);
+            long n = check(call(RECVMSG, fd, m.address(), flags, 0, 0, 0), "recvmsg", fd);
+            if (!inPlace) MemorySegment.copy(m, 0, msghdr, 0, msghdr.byteSize()); // lengths and flags the kernel set
+            return n;
+        } finally {
+            Reference.reachabilityFence(msghdr);
+        }
     }
 
     /** shutdown(2). */
     public void shutdown(int fd, int how) throws IOException {
-        check(invoker.invoke(SHUTDOWN, fd, how, 0, 0, 0, 0), "shutdown", fd);
+        check(call(SHUTDOWN, fd, how, 0, 0, 0, 0), "shutdown", fd);
     }
 
     /** setsockopt(2) with a native value. */
     public void setsockopt(int fd, int level, int name, MemorySegment value) throws IOException {
         requireNative(value, 0, "setsockopt");
-        check(invoker.invoke(SETSOCKOPT, fd, level, name, value.address(), value.byteSize(), 0), "setsockopt", fd);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = CallMemory.inPlace(value, "setsockopt") ? value : CallMemory.copyOf(a, value);
+            check(call(SETSOCKOPT, fd, level, name, v.address(), socklen(value), 0), "setsockopt", fd);
+        } finally {
+            Reference.reachabilityFence(value);
+        }
     }
 
     /** setsockopt(2) with an int value. */
@@ -455,10 +688,17 @@ public final class Syscalls {
     /** getsockopt(2) into a native buffer; returns the option's length. */
     public int getsockopt(int fd, int level, int name, MemorySegment value) throws IOException {
         requireNative(value, 0, "getsockopt");
+        checkWritable(value);
+        boolean inPlace = CallMemory.inPlace(value, "getsockopt");
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, (int) value.byteSize());
-            check(invoker.invoke(GETSOCKOPT, fd, level, name, value.address(), len.address(), 0), "getsockopt", fd);
-            return len.get(ValueLayout.JAVA_INT, 0);
+            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, socklen(value));
+            MemorySegment dst = inPlace ? value : CallMemory.roomFor(a, value);
+            check(call(GETSOCKOPT, fd, level, name, dst.address(), len.address(), 0), "getsockopt", fd);
+            int n = len.get(ValueLayout.JAVA_INT, 0);
+            if (!inPlace) MemorySegment.copy(dst, 0, value, 0, Math.min(value.byteSize(), n));
+            return n;
+        } finally {
+            Reference.reachabilityFence(value);
         }
     }
 
@@ -472,6 +712,15 @@ public final class Syscalls {
     }
 
     // ---- helpers ----
+
+    /**
+     * A socket length for a segment of any size: the kernel's {@code socklen_t}/{@code int}
+     * lengths are 32 bits, and a segment of 2^31 bytes or more (cast, it would be negative or
+     * cut short) is at least as large as the kernel will ever use.
+     */
+    private static int socklen(MemorySegment s) {
+        return (int) Math.min(s.byteSize(), Integer.MAX_VALUE);
+    }
 
     private static long check(long r, String call) throws IOException {
         if (r < 0) throw error(call, r);
@@ -488,8 +737,12 @@ public final class Syscalls {
         return r;
     }
 
-    private static long check(long r, String name, String path) throws IOException {
-        if (r < 0) throw error(name + "(path=" + path + ")", r);
+    /** {@code path}: a String, or a byte[] path (decoded as UTF-8 for the message only). */
+    private static long check(long r, String name, Object path) throws IOException {
+        if (r < 0) {
+            String p = path instanceof byte[] b ? new String(b, java.nio.charset.StandardCharsets.UTF_8) : String.valueOf(path);
+            throw error(name + "(path=" + p + ")", r);
+        }
         return r;
     }
 
@@ -506,22 +759,8 @@ public final class Syscalls {
         return error(call, r);
     }
 
-    private static MemorySegment cString(Arena a, String s) {
-        Objects.requireNonNull(s, "path");
-        if (s.indexOf('\0') >= 0) throw new IllegalArgumentException("path contains a NUL character: " + s);
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        MemorySegment m = a.allocate(b.length + 1L);
-        MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 0, b.length);
-        return m;
-    }
-
-    private static MemorySegment copyIn(Arena a, MemorySegment heap) {
-        MemorySegment tmp = a.allocate(Math.max(1, heap.byteSize()));
-        MemorySegment.copy(heap, 0, tmp, 0, heap.byteSize());
-        return tmp;
-    }
-
     private static void checkWritable(MemorySegment buf) {
+        Objects.requireNonNull(buf, "buf");
         if (buf.isReadOnly()) throw new IllegalArgumentException("buffer is read-only");
     }
 
@@ -531,12 +770,16 @@ public final class Syscalls {
         if (s.byteSize() < min) throw new IllegalArgumentException(call + ": segment of " + s.byteSize() + " bytes, needs " + min);
     }
 
-    private static MemorySegment iovec(Arena a, MemorySegment[] bufs, MemorySegment[] nat, boolean copyIn) {
+    /**
+     * An iovec array over {@code bufs} in {@code a}: each buffer in place or through a copy
+     * ({@code nat[i]}, copied in when {@code copyIn}) as the buffer rules say.
+     */
+    private static MemorySegment iovec(Arena a, MemorySegment[] bufs, MemorySegment[] nat, boolean copyIn, String call) {
         if (bufs.length > 1024) throw new IllegalArgumentException("at most 1024 buffers (IOV_MAX), got " + bufs.length);
         MemorySegment iov = a.allocate(16L * Math.max(1, bufs.length), 8);
         for (int i = 0; i < bufs.length; i++) {
             MemorySegment b = bufs[i];
-            nat[i] = b.isNative() ? b : (copyIn ? copyIn(a, b) : a.allocate(Math.max(1, b.byteSize())));
+            nat[i] = CallMemory.inPlace(b, call) ? b : (copyIn ? CallMemory.copyOf(a, b) : CallMemory.roomFor(a, b));
             iov.set(ValueLayout.JAVA_LONG, 16L * i, nat[i].address());
             iov.set(ValueLayout.JAVA_LONG, 16L * i + 8, b.byteSize());
         }

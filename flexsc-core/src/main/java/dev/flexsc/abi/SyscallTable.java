@@ -34,8 +34,20 @@ public final class SyscallTable {
     /** getrandom's flag for the blocking pool: such a call may wait (the {@link #NEVER_BLOCKS} exception). */
     public static final int GRND_RANDOM = 2;
 
-    /** One allow-listed call. */
-    public record Call(int nr, String name, int flags) {
+    /**
+     * One allow-listed call.
+     *
+     * @param flags  {@link #MAY_BLOCK}, {@link #NEVER_BLOCKS}; shared with {@code flexsc_calls.h}
+     * @param fdArgs bit {@code i} set: argument {@code i} is a file descriptor (Java only: what
+     *               an engine checks against the descriptors it owns, see
+     *               {@link dev.flexsc.spi.OwnedFds})
+     */
+    public record Call(int nr, String name, int flags, int fdArgs) {
+        /** A call with no descriptor argument. */
+        public Call(int nr, String name, int flags) {
+            this(nr, name, flags, 0);
+        }
+
         public boolean mayBlock() {
             return (flags & MAY_BLOCK) != 0;
         }
@@ -47,7 +59,15 @@ public final class SyscallTable {
         public boolean neverBlocks(long a2) {
             return (flags & NEVER_BLOCKS) != 0 && (nr != GETRANDOM || (a2 & GRND_RANDOM) == 0);
         }
+
+        /** True if argument {@code i} (0..5) is a file descriptor. */
+        public boolean isFdArg(int i) {
+            return (fdArgs & (1 << i)) != 0;
+        }
     }
+
+    /** fdArgs: the first argument is a descriptor; the first and second; the first and third. */
+    private static final int FD0 = 1, FD01 = 3, FD02 = 5;
 
     public static final int READ = 0, WRITE = 1, CLOSE = 3, FSTAT = 5, LSEEK = 8, PREAD64 = 17,
             PWRITE64 = 18, READV = 19, WRITEV = 20, MADVISE = 28, GETPID = 39, SENDFILE = 40,
@@ -65,6 +85,12 @@ public final class SyscallTable {
             FUTEX = 202, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, TGKILL = 234, PIPE2 = 293,
             EVENTFD2 = 290, IO_URING_SETUP = 425, IO_URING_ENTER = 426, IO_URING_REGISTER = 427, CLONE3 = 435;
 
+    /**
+     * The most bytes read(2), write(2) and the socket calls move in one call (MAX_RW_COUNT in
+     * include/linux/fs.h: INT_MAX rounded down to a page): a longer request moves this many.
+     */
+    public static final long MAX_RW_COUNT = 0x7ffff000L;
+
     /** Highest allow-listed number + 1 (FLEXSC_NR_LIMIT). */
     public static final int NR_LIMIT = 333;
 
@@ -72,54 +98,58 @@ public final class SyscallTable {
     private static final Map<Integer, Call> ALL = new LinkedHashMap<>();
 
     private static void c(int nr, String name, int flags) {
-        Call call = new Call(nr, name, flags);
+        c(nr, name, flags, 0);
+    }
+
+    private static void c(int nr, String name, int flags, int fdArgs) {
+        Call call = new Call(nr, name, flags, fdArgs);
         BY_NR[nr] = call;
         ALL.put(nr, call);
     }
 
     static {
-        c(READ, "read", MAY_BLOCK);
-        c(WRITE, "write", MAY_BLOCK);
-        c(CLOSE, "close", 0);
-        c(FSTAT, "fstat", NEVER_BLOCKS);
-        c(LSEEK, "lseek", NEVER_BLOCKS);
-        c(PREAD64, "pread64", 0);
-        c(PWRITE64, "pwrite64", 0);
-        c(READV, "readv", MAY_BLOCK);
-        c(WRITEV, "writev", MAY_BLOCK);
+        c(READ, "read", MAY_BLOCK, FD0);
+        c(WRITE, "write", MAY_BLOCK, FD0);
+        c(CLOSE, "close", 0, FD0);
+        c(FSTAT, "fstat", NEVER_BLOCKS, FD0);
+        c(LSEEK, "lseek", NEVER_BLOCKS, FD0);
+        c(PREAD64, "pread64", 0, FD0);
+        c(PWRITE64, "pwrite64", 0, FD0);
+        c(READV, "readv", MAY_BLOCK, FD0);
+        c(WRITEV, "writev", MAY_BLOCK, FD0);
         c(MADVISE, "madvise", 0);
         c(GETPID, "getpid", NEVER_BLOCKS);
-        c(SENDFILE, "sendfile", MAY_BLOCK);
+        c(SENDFILE, "sendfile", MAY_BLOCK, FD01);
         c(SOCKET, "socket", NEVER_BLOCKS);
-        c(CONNECT, "connect", MAY_BLOCK);
-        c(SENDTO, "sendto", MAY_BLOCK);
-        c(RECVFROM, "recvfrom", MAY_BLOCK);
-        c(SENDMSG, "sendmsg", MAY_BLOCK);
-        c(RECVMSG, "recvmsg", MAY_BLOCK);
-        c(SHUTDOWN, "shutdown", NEVER_BLOCKS);
-        c(BIND, "bind", NEVER_BLOCKS);
-        c(LISTEN, "listen", NEVER_BLOCKS);
-        c(SETSOCKOPT, "setsockopt", NEVER_BLOCKS);
-        c(GETSOCKOPT, "getsockopt", NEVER_BLOCKS);
+        c(CONNECT, "connect", MAY_BLOCK, FD0);
+        c(SENDTO, "sendto", MAY_BLOCK, FD0);
+        c(RECVFROM, "recvfrom", MAY_BLOCK, FD0);
+        c(SENDMSG, "sendmsg", MAY_BLOCK, FD0);
+        c(RECVMSG, "recvmsg", MAY_BLOCK, FD0);
+        c(SHUTDOWN, "shutdown", NEVER_BLOCKS, FD0);
+        c(BIND, "bind", NEVER_BLOCKS, FD0);
+        c(LISTEN, "listen", NEVER_BLOCKS, FD0);
+        c(SETSOCKOPT, "setsockopt", NEVER_BLOCKS, FD0);
+        c(GETSOCKOPT, "getsockopt", NEVER_BLOCKS, FD0);
         c(UNAME, "uname", NEVER_BLOCKS);
-        c(FSYNC, "fsync", 0);
-        c(FDATASYNC, "fdatasync", 0);
-        c(FTRUNCATE, "ftruncate", 0);
+        c(FSYNC, "fsync", 0, FD0);
+        c(FDATASYNC, "fdatasync", 0, FD0);
+        c(FTRUNCATE, "ftruncate", 0, FD0);
         c(GETUID, "getuid", NEVER_BLOCKS);
         c(GETGID, "getgid", NEVER_BLOCKS);
         c(GETPPID, "getppid", NEVER_BLOCKS);
-        c(GETDENTS64, "getdents64", 0);
-        c(FADVISE64, "fadvise64", 0);
-        c(OPENAT, "openat", MAY_BLOCK);
-        c(MKDIRAT, "mkdirat", 0);
-        c(NEWFSTATAT, "newfstatat", 0);
-        c(UNLINKAT, "unlinkat", 0);
-        c(SPLICE, "splice", MAY_BLOCK);
-        c(FALLOCATE, "fallocate", 0);
-        c(ACCEPT4, "accept4", MAY_BLOCK);
-        c(RENAMEAT2, "renameat2", 0);
+        c(GETDENTS64, "getdents64", 0, FD0);
+        c(FADVISE64, "fadvise64", 0, FD0);
+        c(OPENAT, "openat", MAY_BLOCK, FD0);
+        c(MKDIRAT, "mkdirat", 0, FD0);
+        c(NEWFSTATAT, "newfstatat", 0, FD0);
+        c(UNLINKAT, "unlinkat", 0, FD0);
+        c(SPLICE, "splice", MAY_BLOCK, FD02);
+        c(FALLOCATE, "fallocate", 0, FD0);
+        c(ACCEPT4, "accept4", MAY_BLOCK, FD0);
+        c(RENAMEAT2, "renameat2", 0, FD02);
         c(GETRANDOM, "getrandom", NEVER_BLOCKS);
-        c(STATX, "statx", 0);
+        c(STATX, "statx", 0, FD0);
     }
 
     /** Well-known refused calls, for messages that say why. */

@@ -9,6 +9,7 @@ import static dev.flexsc.Errno.EAGAIN;
 import static dev.flexsc.Errno.EOPNOTSUPP;
 import static dev.flexsc.MsgFlags.MSG_DONTWAIT;
 import static dev.flexsc.MsgFlags.MSG_WAITALL;
+import static dev.flexsc.abi.SyscallTable.MAX_RW_COUNT;
 
 /**
  * An engine's call policy applied to one call: at the top of the engine's data plane (its
@@ -112,6 +113,12 @@ public final class CallGate {
             if (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO) {
                 return socketNowait(nr, self, a0, a1, a2, a3, a4, a5);
             }
+            if (a2 == 0) {
+                // Moves nothing, so it cannot wait; and preadv2/pwritev2 return 0 for a zero
+                // length before read(2)/write(2) check the file (EISDIR for a directory).
+                directCalls.increment();
+                return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+            }
             boolean write = nr == SyscallTable.WRITE;
             long r = direct.readWriteNowait(write, a0, a1, a2);
             if (r == -EAGAIN || r == -EOPNOTSUPP) {
@@ -119,7 +126,8 @@ public final class CallGate {
                 return r == -EAGAIN ? WOULD_WAIT : POST;
             }
             directCalls.increment();
-            if (!write || r <= 0 || r >= a2) {
+            long whole = Math.min(a2, MAX_RW_COUNT); // what one blocking write(2) moves at most
+            if (!write || r <= 0 || r >= whole) {
                 return r; // a read returns what there is, as a blocking read does once data came
             }
             // Part written without waiting. A blocking write goes on until all is written, and
@@ -127,10 +135,10 @@ public final class CallGate {
             // (self: its gate finds it would wait and posts it, one level deep). An error after
             // a partial write is dropped for the count, as the kernel does.
             long done = r;
-            while (done < a2) {
-                r = direct.readWriteNowait(true, a0, a1 + done, a2 - done);
+            while (done < whole) {
+                r = direct.readWriteNowait(true, a0, a1 + done, whole - done);
                 if (r == -EAGAIN || r == -EOPNOTSUPP) {
-                    long rest = self.invoke(nr, a0, a1 + done, a2 - done, 0, 0, 0);
+                    long rest = self.invoke(nr, a0, a1 + done, whole - done, 0, 0, 0);
                     return rest > 0 ? done + rest : done;
                 }
                 if (r <= 0) return done;
@@ -165,12 +173,13 @@ public final class CallGate {
             return WOULD_WAIT;
         }
         directCalls.increment();
-        if (nr == SyscallTable.RECVFROM || callerNowait || r <= 0 || r >= a2) return r;
+        long whole = Math.min(a2, MAX_RW_COUNT); // what one blocking send moves at most
+        if (nr == SyscallTable.RECVFROM || callerNowait || r <= 0 || r >= whole) return r;
         long done = r; // part sent without waiting: the rest, as a blocking send would
-        while (done < a2) {
-            r = direct.invoke(nr, a0, a1 + done, a2 - done, a3 | MSG_DONTWAIT, a4, a5);
+        while (done < whole) {
+            r = direct.invoke(nr, a0, a1 + done, whole - done, a3 | MSG_DONTWAIT, a4, a5);
             if (r == -EAGAIN) {
-                long rest = self.invoke(nr, a0, a1 + done, a2 - done, a3, a4, a5);
+                long rest = self.invoke(nr, a0, a1 + done, whole - done, a3, a4, a5);
                 return rest > 0 ? done + rest : done;
             }
             if (r <= 0) return done; // an error after a partial send is dropped for the count

@@ -32,6 +32,13 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * whether to post the call at all; a call made directly never touches the page and runs on
  * the caller's thread through the engine's {@link DirectPath}.
  *
+ * <p>Calls in flight are waited for (docs/engines.md): once an entry is posted, the caller
+ * gets it back only when it is DONE or was taken back unrun (SUBMITTED -> FREE after the
+ * executors stopped), never while an executor may still run it: not when a wake-up or a
+ * wait fails, not when close gives up on a call stuck in the kernel (the caller then goes
+ * on waiting on a view of the pages that close leaves mapped, and gets the call's result
+ * when it ends). So the memory a call was given stays the caller's until then.
+ *
  * <p>Memory ordering (see docs/abi.md). Accessors are named for their ordering:
  * {@code setRelease}/{@code getAcquire} pair one writer with one reader; volatile
  * read-modify-writes ({@code getAndBitwiseOr}, {@code getAndAdd}, {@code compareAndSet})
@@ -43,6 +50,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle FREE_WORD = MethodHandles.arrayElementVarHandle(long[].class);
     /** Java-side free bitmaps are padded to 16 longs (two cache lines) per group. */
+    private static final int EINTR = 4;
     private static final int FREE_STRIDE = 16;
 
     private final Engine kind;
@@ -68,6 +76,16 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     private volatile boolean closed;
     /** Set once stopExecutors returned: entries still SUBMITTED will never run. */
     private volatile boolean executorsStopped;
+    /**
+     * A view of the pages that no close invalidates, set by close() before executorsStopped:
+     * callers of calls still running after close use it (release(false) leaves the pages
+     * mapped; only the engine's own view, {@link #mapping}, is closed).
+     */
+    private volatile MemorySegment stuckView;
+    /** The descriptors this engine owns (see {@link #ownDescriptors}). */
+    private volatile OwnedFds ownedFds = OwnedFds.NONE;
+    /** Wake-ups or waits that failed after a call was posted (the callers waited on). */
+    private final LongAdder machineryFailures = new LongAdder();
 
     private final LongAdder submitted = new LongAdder();
     private final LongAdder wakeups = new LongAdder();
@@ -159,6 +177,28 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         return cause == null ? what : what + " (" + cause + ")";
     }
 
+    /**
+     * For an engine that owns file descriptors (KERNEL_MODULE: its {@code /dev/flexsc}
+     * descriptor): declares them, once, while it opens. {@link Syscalls} and
+     * {@link dev.flexsc.SyscallBatch} then refuse them as descriptor arguments
+     * ({@link OwnedFds}): a {@code close} of them through the engine would stop it.
+     *
+     * @param what what they are, for the refusal's message
+     */
+    protected final void ownDescriptors(String what, int... fds) {
+        ownedFds = OwnedFds.of(what, fds); // volatile: read by every caller after the engine is published
+    }
+
+    @Override
+    public final OwnedFds ownedFds() {
+        return ownedFds;
+    }
+
+    /** Wake-ups and waits that failed after a call was posted; their callers waited on. */
+    public long machineryFailures() {
+        return machineryFailures.sum();
+    }
+
     // ---- FlexscEngine ----
 
     @Override
@@ -245,9 +285,39 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         submitted.increment();
         boolean woke = false;
         if (((int) INT.getVolatile(m, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) {
-            woke = wake(g);
+            woke = wakeAfterPost(g);
         }
         return await(g, index, e, call, woke);
+    }
+
+    /**
+     * {@link #wake} for a call already posted: a failure is counted, not thrown (the caller
+     * must wait for the entry it posted; its wait wakes the group again while the entry is
+     * still SUBMITTED, see {@link #rewake}).
+     */
+    private boolean wakeAfterPost(int g) {
+        try {
+            return wake(g);
+        } catch (IOException | RuntimeException failed) {
+            machineryFailures.increment();
+            return false;
+        }
+    }
+
+    /** In a wait for an entry still SUBMITTED: wake the group if its executors sleep (a lost or failed wake-up). */
+    private void rewake(int g) {
+        // Volatile load of flags: one load when the executors are awake.
+        if (((int) INT.getVolatile(mapping, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) wakeAfterPost(g);
+    }
+
+    /** {@link #awaitCompletions} for a caller with a call posted: a failure is counted and slept off, not thrown. */
+    private void awaitPosted(int g, int seenDoneSeq, long timeoutNanos) {
+        try {
+            awaitCompletions(g, seenDoneSeq, timeoutNanos);
+        } catch (IOException | RuntimeException failed) {
+            machineryFailures.increment();
+            LockSupport.parkNanos(this, Math.min(timeoutNanos, 1_000_000L));
+        }
     }
 
     /**
@@ -303,42 +373,59 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             return awaitOnCarrier(carrier, g, index, e, call, woke);
         }
         MemorySegment m = mapping;
-        for (int i = 0; i < callerSpin; i++) {
-            // Acquire: pairs with the executor's release store of DONE, so ret is visible.
-            if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
-                return reap(g, index, e);
+        try {
+            for (int i = 0; i < callerSpin; i++) {
+                // Acquire: pairs with the executor's release store of DONE, so ret is visible.
+                if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                    return closedIfInterruptedByClose(call, reap(g, index, e), false);
+                }
+                Thread.onSpinWait();
             }
-            Thread.onSpinWait();
+        } catch (IllegalStateException released) {
+            return awaitAfterStop(g, index, e, call, false);
         }
         boolean interrupted = false;
         long doneSeqOff = groupOff[g] + GROUP_DONE_SEQ;
         long waitersOff = groupOff[g] + GROUP_DONE_WAITERS;
         try {
             while (true) {
-                int s = (int) INT.getAcquire(m, e + ENTRY_STATUS);
-                if (s == STATUS_DONE) {
-                    return reap(g, index, e);
+                int s;
+                try {
+                    s = (int) INT.getAcquire(m, e + ENTRY_STATUS);
+                    if (s == STATUS_DONE) {
+                        return closedIfInterruptedByClose(call, reap(g, index, e), interrupted);
+                    }
+                } catch (IllegalStateException released) {
+                    return awaitAfterStop(g, index, e, call, interrupted); // close released the mapping under us
                 }
                 if (executorsStopped) {
-                    failAfterStop(g, index, e, call);
+                    return awaitAfterStop(g, index, e, call, interrupted);
                 }
                 if (Thread.interrupted()) {
                     interrupted = true;
                 }
-                if (interrupted && call.mayBlock() && s == STATUS_BUSY) {
-                    cancel(g, index); // the call returns -EINTR; repeated until it does
+                // A cancel for an interrupt, or for a channel's close (CancelScope): the call
+                // returns -EINTR; repeated until it does. One that cannot be cancelled is waited for.
+                boolean cancelWanted = call.mayBlock() && (interrupted || CancelScope.requested());
+                if (cancelWanted && s == STATUS_BUSY) {
+                    cancel(g, index);
                 }
-                int seq = (int) INT.getAcquire(m, doneSeqOff);
-                // Volatile RMW (full fence): our registration is visible before we re-read the
-                // status; pairs with the executor's add to done_seq then load of done_waiters.
-                INT.getAndAdd(m, waitersOff, 1);
                 try {
-                    if ((int) INT.getAcquire(m, e + ENTRY_STATUS) != STATUS_DONE && !executorsStopped) {
-                        callerParks.increment();
-                        awaitCompletions(g, seq, interrupted ? 1_000_000L : 20_000_000L);
+                    if (s == STATUS_SUBMITTED) rewake(g);
+                    int seq = (int) INT.getAcquire(m, doneSeqOff);
+                    // Volatile RMW (full fence): our registration is visible before we re-read the
+                    // status; pairs with the executor's add to done_seq then load of done_waiters.
+                    INT.getAndAdd(m, waitersOff, 1);
+                    try {
+                        if ((int) INT.getAcquire(m, e + ENTRY_STATUS) != STATUS_DONE && !executorsStopped) {
+                            callerParks.increment();
+                            awaitPosted(g, seq, cancelWanted ? 1_000_000L : 20_000_000L);
+                        }
+                    } finally {
+                        INT.getAndAdd(m, waitersOff, -1);
                     }
-                } finally {
-                    INT.getAndAdd(m, waitersOff, -1);
+                } catch (IllegalStateException released) {
+                    return awaitAfterStop(g, index, e, call, interrupted);
                 }
             }
         } finally {
@@ -359,12 +446,16 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     private long awaitOnCarrier(CallCarrier carrier, int g, int index, long e, SyscallTable.Call call,
                                 boolean woke) throws IOException {
         MemorySegment m = mapping;
-        for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
-            // Acquire: pairs with the executor's release store of DONE, so ret is visible.
-            if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
-                return reap(g, index, e);
+        try {
+            for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
+                // Acquire: pairs with the executor's release store of DONE, so ret is visible.
+                if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                    return closedIfInterruptedByClose(call, reap(g, index, e), false);
+                }
+                Thread.onSpinWait();
             }
-            Thread.onSpinWait();
+        } catch (IllegalStateException released) {
+            return awaitAfterStop(g, index, e, call, false);
         }
         PendingCall pending = new PagePendingCall(this, g, e, Thread.currentThread(), woke);
         carrier.watch(pending);
@@ -373,17 +464,20 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         try {
             while (true) {
                 if (pending.isFired()) { // acquire: pairs with the carrier's fire()
-                    // Acquire: the carrier saw DONE (or the engine stopped); ret is visible.
-                    if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
-                        return reap(g, index, e);
+                    try {
+                        // Acquire: the carrier saw DONE (or the engine stopped); ret is visible.
+                        if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                            return closedIfInterruptedByClose(call, reap(g, index, e), interrupted);
+                        }
+                    } catch (IllegalStateException released) {
+                        // close released the mapping: the entry is read through the stuck view
                     }
-                    failAfterStop(g, index, e, call); // returns only if DONE meanwhile
-                    continue;
+                    return awaitAfterStop(g, index, e, call, interrupted); // fired before DONE: the executors stopped
                 }
                 if (Thread.interrupted()) {
                     interrupted = true;
                 }
-                if (interrupted && call.mayBlock()) {
+                if ((interrupted || CancelScope.requested()) && call.mayBlock()) {
                     // Acquire (a snapshot suffices): cancel only a call an executor is running;
                     // one still SUBMITTED is retried after the timed park, like the platform path.
                     if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_BUSY) {
@@ -391,7 +485,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                     }
                     LockSupport.parkNanos(this, 1_000_000L);
                 } else {
-                    LockSupport.park(this); // the carrier unparks us after fire()
+                    pending.parkUntilFired(this, call.mayBlock());
                 }
             }
         } finally {
@@ -548,20 +642,66 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
     }
 
-    /** The engine stopped with our entry not DONE: fail it without losing or duplicating it. */
-    private void failAfterStop(int g, int index, long e, SyscallTable.Call call) throws IOException {
+    /**
+     * A call's result as its caller gets it: a blocking call that close() knocked out of the
+     * kernel (stopping an executor signals it: the call ends with EINTR) fails with
+     * EngineClosedException, as the contract of {@link FlexscEngine#close()} says, unless its
+     * own thread was interrupted (the wait loops clear the flag while they wait: {@code
+     * interrupted} says they did) or its scope cancelled: then EINTR is what it asked for.
+     */
+    private long closedIfInterruptedByClose(SyscallTable.Call call, long ret, boolean interrupted)
+            throws EngineClosedException {
+        if (ret == -EINTR && closed && call.mayBlock() && !interrupted && !Thread.currentThread().isInterrupted()
+                && !CancelScope.requested()) { // volatile read of closed: set before the executors are stopped
+            throw new EngineClosedException(call.name() + ": the engine was closed while the call was blocked;"
+                    + " it was interrupted and did not complete");
+        }
+        return ret;
+    }
+
+    /** The pages for a caller after close stopped the executors (see {@link #stuckView}). */
+    private MemorySegment pagesAfterStop() {
+        MemorySegment v;
+        while ((v = stuckView) == null) { // volatile: close() sets it before anything else
+            Thread.onSpinWait();
+        }
+        return v;
+    }
+
+    /**
+     * The executors stopped with our entry not DONE. An entry still SUBMITTED is taken back
+     * (it never ran) and fails with EngineClosedException; one an executor claimed may still
+     * be running in the kernel (a call that nothing cancels, on FUSE or NFS): the caller keeps
+     * waiting for it, polling the stuck view, and gets its result when it ends. The memory the
+     * call was given is never handed back while the kernel may still use it.
+     */
+    private long awaitAfterStop(int g, int index, long e, SyscallTable.Call call, boolean interruptedBefore)
+            throws IOException {
+        MemorySegment m = pagesAfterStop();
         // CAS: the entry is ours again only if no executor claimed it.
-        if (INT.compareAndSet(mapping, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
+        if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
             release(g, index);
             throw new EngineClosedException(call.name() + ": " + closedWhy("the engine was closed before the call ran"));
         }
-        if ((int) INT.getAcquire(mapping, e + ENTRY_STATUS) == STATUS_DONE) {
-            return; // completed after all: the caller's loop reaps it
+        boolean interrupted = interruptedBefore; // the caller cleared the flag while it waited
+        long pause = 1_000_000L;
+        try {
+            // Acquire: pairs with the executor's release store of DONE, so ret is visible.
+            while ((int) INT.getAcquire(m, e + ENTRY_STATUS) != STATUS_DONE) {
+                if (Thread.interrupted()) interrupted = true;
+                if ((interrupted || CancelScope.requested()) && call.mayBlock()) cancel(g, index); // best effort
+                LockSupport.parkNanos(this, pause);
+                pause = Math.min(pause * 2, 50_000_000L);
+            }
+            // Plain load: ordered after the acquire load of DONE above.
+            long ret = m.get(ValueLayout.JAVA_LONG, e + ENTRY_RET);
+            // Release: the executor is done with the entry; FREE is for diagnostics only.
+            INT.setRelease(m, e + ENTRY_STATUS, STATUS_FREE);
+            release(g, index);
+            return closedIfInterruptedByClose(call, ret, interrupted);
+        } finally {
+            if (interrupted && !interruptedBefore) Thread.currentThread().interrupt(); // the caller restores its own
         }
-        // BUSY after the executors stopped: one is stuck in the kernel. The entry stays
-        // claimed (never reused) and the mapping is not freed under it.
-        throw new EngineClosedException(call.name() + ": the engine was closed while the call was running and"
-                + " its syscall thread did not stop; the result is lost");
     }
 
     long reap(int g, int index, long e) {
@@ -651,6 +791,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        // Before executorsStopped (volatile): whoever sees the executors stopped sees the view.
+        stuckView = MemorySegment.ofAddress(mapping.address()).reinterpret(mapping.byteSize());
         closed = true; // volatile: see allocate()
         for (Thread t : entryWaiters) LockSupport.unpark(t);
         long timeout = config.closeTimeoutMillis();
@@ -712,6 +854,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         int g = groupOf(Thread.currentThread());
         int next = 0;
         boolean interrupted = false;
+        w.interrupted = false;
+        long stuckPause = 500_000L;
         try {
             while (true) {
                 if (next < n) {
@@ -748,8 +892,16 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 // entries let the rest go out (a blocked call never holds the batch back).
                 w.all = next >= n;
                 interrupted |= awaitBatch(g, b, w);
+                w.interrupted = interrupted;
                 reapBatch(g, b, w);
                 if (w.count == 0 && next >= n) return;
+                if (executorsStopped && w.count > 0) {
+                    // Calls still running after close (stuck in the kernel): wait for them.
+                    stuckPause = Math.min(stuckPause * 2, 50_000_000L);
+                    LockSupport.parkNanos(this, stuckPause);
+                    if (Thread.interrupted()) interrupted = true;
+                    if (interrupted) cancelBlocked(g, b, w);
+                }
             }
         } finally {
             if (interrupted) {
@@ -780,6 +932,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         final long[] mask;
         /** Set once a carrier watched this state (then it is not reused). */
         boolean watched;
+        /** The submitting thread was interrupted (its EINTR results are its own, not close()'s). */
+        boolean interrupted;
 
         BatchState(PageEngine engine, int capacity, int words) {
             this.engine = engine;
@@ -849,7 +1003,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
         submitted.add(k);
         if (((int) INT.getVolatile(m, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) {
-            wake(g); // once for the whole part
+            wakeAfterPost(g); // once for the whole part; posted now, so a failure is waited out
         }
         return k;
     }
@@ -945,6 +1099,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             if (Thread.interrupted()) interrupted = true;
             if (interrupted) cancelBlocked(g, b, w);
             try {
+                rewake(g); // a wake-up that failed while posting
                 int seq = (int) INT.getAcquire(m, doneSeqOff);
                 // Volatile RMW (full fence): our registration is visible before we re-check the
                 // entries; pairs with the executor's add to done_seq then load of done_waiters.
@@ -952,13 +1107,13 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 try {
                     if (!batchSettled(w)) {
                         callerParks.increment();
-                        awaitCompletions(g, seq, interrupted ? 1_000_000L : 20_000_000L);
+                        awaitPosted(g, seq, interrupted ? 1_000_000L : 20_000_000L);
                     }
                 } finally {
                     INT.getAndAdd(m, waitersOff, -1);
                 }
             } catch (IllegalStateException released) {
-                break; // the engine closed and released the mapping: reapBatch fails what is left
+                break; // the engine closed and released the mapping: reapBatch goes on after the stop
             }
         }
         return interrupted;
@@ -991,10 +1146,11 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     /** Cancels the batch's running calls that may block without bound (they return -EINTR). */
     private void cancelBlocked(int g, CallBatch b, BatchState w) {
         try {
+            MemorySegment m = executorsStopped ? pagesAfterStop() : mapping; // volatile read
             for (int j = 0; j < w.count; j++) {
                 if (b.call(w.pos[j]).mayBlock()
                         // Acquire: cancel only a call an executor is running.
-                        && (int) INT.getAcquire(mapping, entriesOff[g] + (long) w.index[j] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_BUSY) {
+                        && (int) INT.getAcquire(m, entriesOff[g] + (long) w.index[j] * ENTRY_SIZE + ENTRY_STATUS) == STATUS_BUSY) {
                     cancel(g, w.index[j]);
                 }
             }
@@ -1006,7 +1162,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     /**
      * Reaps the batch's DONE entries (results into the batch, entries freed with one OR per
      * bitmap word) and keeps the others in flight; once the executors are stopped, settles
-     * the rest as {@link #failAfterStop} does for single calls ({@link #reapBatchAfterStop}).
+     * the rest as {@link #awaitAfterStop} does for single calls ({@link #reapBatchAfterStop}).
      */
     private void reapBatch(int g, CallBatch b, BatchState w) {
         if (executorsStopped) { // volatile
@@ -1043,7 +1199,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             for (int k = 0; k < d; k++) {
                 int j = allSeen ? k : done[k], index = held[j];
                 // Plain load: ordered after this entry's DONE by the fence above.
-                b.complete(pos[j], m.get(ValueLayout.JAVA_LONG, base + (long) index * ENTRY_SIZE + ENTRY_RET));
+                settle(b, pos[j], m.get(ValueLayout.JAVA_LONG, base + (long) index * ENTRY_SIZE + ENTRY_RET), w);
                 free[index >>> 6] |= 1L << index;
             }
             for (int k = 0; k < d; k++) {
@@ -1052,7 +1208,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 INT.setRelease(m, base + (long) held[allSeen ? k : done[k]] * ENTRY_SIZE + ENTRY_STATUS, STATUS_FREE);
             }
         } catch (IllegalStateException released) {
-            failReleased(b, w);
+            reapBatchAfterStop(g, b, w); // close released the mapping: the stuck view has the entries
             return;
         }
         int keep = 0;
@@ -1071,16 +1227,15 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         freeReaped(g, free);
     }
 
-    /** The mapping was released by close(): nothing in flight can be reaped any more. */
-    private static void failReleased(CallBatch b, BatchState w) {
-        for (int j = 0; j < w.count; j++) {
-            if (!b.isSettled(w.pos[j])) {
-                b.fail(w.pos[j], new EngineClosedException(b.call(w.pos[j]).name()
-                        + ": the engine was closed while the call was in flight; the result is lost"));
-            }
+    /** A batch position's result, as {@link #closedIfInterruptedByClose} has it for single calls. */
+    private void settle(CallBatch b, int p, long ret, BatchState w) {
+        // Volatile read of closed only for an EINTR result.
+        if (ret == -EINTR && closed && !w.interrupted && b.call(p).mayBlock()) {
+            b.fail(p, new EngineClosedException(b.call(p).name() + ": the engine was closed while the call was"
+                    + " blocked; it was interrupted and did not complete"));
+        } else {
+            b.complete(p, ret);
         }
-        java.util.Arrays.fill(w.mask, 0);
-        w.count = 0;
     }
 
     /** Frees the entries in {@code free} (cleared) with one OR per bitmap word; wakes an entry waiter. */
@@ -1102,46 +1257,42 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     /**
      * {@link #reapBatch} once the executors are stopped: DONE entries are reaped, an entry
-     * still SUBMITTED is taken back (CAS) and fails, one BUSY fails with its result lost.
+     * still SUBMITTED is taken back (CAS) and fails with EngineClosedException, one an
+     * executor claimed stays in flight (a call stuck in the kernel: the batch waits for it,
+     * see {@link #runBatch}). Reads the entries through the stuck view.
      */
     private void reapBatchAfterStop(int g, CallBatch b, BatchState w) {
         long base = entriesOff[g];
         long[] free = w.mask;
+        MemorySegment m = pagesAfterStop();
+        int[] pos = w.pos, held = w.index;
         int keep = 0;
-        try {
-            MemorySegment m = mapping;
-            int[] pos = w.pos, held = w.index;
-            for (int j = 0, count = w.count; j < count; j++) {
-                int index = held[j], p = pos[j];
-                // One slice per entry: one bounds check, the constant offsets below need none.
-                MemorySegment e = m.asSlice(base + (long) index * ENTRY_SIZE, ENTRY_SIZE);
-                // Acquire: pairs with the executor's release store of DONE, so ret is visible.
-                int s = (int) INT.getAcquire(e, (long) ENTRY_STATUS);
-                if (s != STATUS_DONE) {
-                    // CAS: the entry is ours again only if no executor claimed it.
-                    if (INT.compareAndSet(e, (long) ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
-                        free[index >>> 6] |= 1L << index;
-                        b.fail(p, new EngineClosedException(b.call(p).name() + ": "
-                                + closedWhy("the engine was closed before the call ran")));
-                        continue;
-                    }
-                    s = (int) INT.getAcquire(e, (long) ENTRY_STATUS);
-                    if (s != STATUS_DONE) {
-                        // BUSY after the executors stopped: the entry stays claimed, never reused.
-                        b.fail(p, new EngineClosedException(b.call(p).name() + ": the engine was closed while the"
-                                + " call was running and its syscall thread did not stop; the result is lost"));
-                        continue;
-                    }
+        for (int j = 0, count = w.count; j < count; j++) {
+            int index = held[j], p = pos[j];
+            // One slice per entry: one bounds check, the constant offsets below need none.
+            MemorySegment e = m.asSlice(base + (long) index * ENTRY_SIZE, ENTRY_SIZE);
+            // Acquire: pairs with the executor's release store of DONE, so ret is visible.
+            int s = (int) INT.getAcquire(e, (long) ENTRY_STATUS);
+            if (s != STATUS_DONE) {
+                // CAS: the entry is ours again only if no executor claimed it.
+                if (INT.compareAndSet(e, (long) ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
+                    free[index >>> 6] |= 1L << index;
+                    b.fail(p, new EngineClosedException(b.call(p).name() + ": "
+                            + closedWhy("the engine was closed before the call ran")));
+                    continue;
                 }
-                // Plain load: ordered after the acquire load of DONE above.
-                b.complete(p, e.get(ValueLayout.JAVA_LONG, ENTRY_RET));
-                // Release: the executor is done with the entry; FREE is for diagnostics only.
-                INT.setRelease(e, (long) ENTRY_STATUS, STATUS_FREE);
-                free[index >>> 6] |= 1L << index;
+                if ((int) INT.getAcquire(e, (long) ENTRY_STATUS) != STATUS_DONE) {
+                    pos[keep] = p; // claimed and still running: kept in flight, in order
+                    held[keep] = index;
+                    keep++;
+                    continue;
+                }
             }
-        } catch (IllegalStateException released) {
-            failReleased(b, w);
-            return;
+            // Plain load: ordered after the acquire load of DONE above.
+            settle(b, p, e.get(ValueLayout.JAVA_LONG, ENTRY_RET), w);
+            // Release: the executor is done with the entry; FREE is for diagnostics only.
+            INT.setRelease(e, (long) ENTRY_STATUS, STATUS_FREE);
+            free[index >>> 6] |= 1L << index;
         }
         w.count = keep;
         freeReaped(g, free);

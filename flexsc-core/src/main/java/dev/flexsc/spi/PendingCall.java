@@ -64,6 +64,26 @@ public abstract class PendingCall {
     }
 
     /**
+     * Owner: parks until the carrier fires this call (or a spurious wake-up; the caller
+     * loops on {@link #isFired()}). For a call that may block, run in a {@link CancelScope},
+     * the owner registers with the scope first so that a cancel unparks it, and does not park
+     * once the scope is cancelled (the caller's loop then cancels the call).
+     */
+    public final void parkUntilFired(Object blocker, boolean cancellable) {
+        CancelScope scope = cancellable ? CancelScope.parking() : null;
+        if (scope == null) {
+            java.util.concurrent.locks.LockSupport.park(blocker); // the carrier unparks us after fire()
+            return;
+        }
+        try {
+            // Volatile loads after the registration (Dekker with CancelScope.cancel()).
+            if (!scope.isCancelled() && !isFired()) java.util.concurrent.locks.LockSupport.park(blocker);
+        } finally {
+            scope.unparked();
+        }
+    }
+
+    /**
      * Identifies what {@link #sleepUntilCompletion} sleeps on (for page engines, the
      * engine and the group): calls with equal keys wake the same sleepers.
      */

@@ -17,4 +17,13 @@ public interface SyscallInvoker {
      * @throws dev.flexsc.EngineClosedException if the engine closed before the call ran
      */
     long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException;
+
+    /**
+     * The file descriptors this engine owns, which {@link dev.flexsc.Syscalls} and
+     * {@link dev.flexsc.SyscallBatch} refuse as descriptor arguments ({@link OwnedFds}).
+     * None by default. Called on every call with a descriptor argument: return a field.
+     */
+    default OwnedFds ownedFds() {
+        return OwnedFds.NONE;
+    }
 }

@@ -64,6 +64,8 @@ public final class KernelModuleEngine extends PageEngine {
         super(Engine.KERNEL_MODULE, config, mapping, groups, config.pages(), DirectSyscalls.invoker());
         this.handle = handle;
         this.arena = arena;
+        // A close of the registration's descriptor through the engine would stop it: refused.
+        ownDescriptors("the engine's /dev/flexsc registration", LibFlexsc.flexsc_km_fd(handle));
     }
 
     /**

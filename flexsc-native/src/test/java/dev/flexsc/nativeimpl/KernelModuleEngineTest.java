@@ -3,6 +3,7 @@ package dev.flexsc.nativeimpl;
 import dev.flexsc.Engine;
 import dev.flexsc.EngineAvailability;
 import dev.flexsc.EngineClosedException;
+import dev.flexsc.RefusedCallException;
 import dev.flexsc.Errno;
 import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscConfig;
@@ -156,7 +157,9 @@ class KernelModuleEngineTest {
         requireModule();
         KernelModuleEngine e = (KernelModuleEngine) open(kmConfig());
         assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid());
-        e.syscalls().close(e.deviceFd());
+        // Through the engine the descriptor is refused (the next test); the application can
+        // still close it behind the engine's back, and the module then stops the registration.
+        assertEquals(0, DirectSyscalls.raw(SyscallTable.CLOSE, e.deviceFd(), 0, 0, 0, 0, 0));
         EngineClosedException x = assertThrows(EngineClosedException.class, () -> e.syscalls().getpid());
         assertTrue(x.getMessage().contains("closed a descriptor"), x.getMessage());
         long deadline = System.nanoTime() + 20_000_000_000L;
@@ -168,6 +171,17 @@ class KernelModuleEngineTest {
         x = assertThrows(EngineClosedException.class, () -> e.syscalls().getpid());
         assertTrue(x.getMessage().contains("closed a descriptor"), x.getMessage());
         e.close(); // idempotent
+    }
+
+    @Test
+    @Timeout(60)
+    void theEnginesOwnDescriptorIsRefusedAsAnArgument() throws Exception {
+        requireModule();
+        try (KernelModuleEngine e = (KernelModuleEngine) open(kmConfig())) {
+            RefusedCallException x = assertThrows(RefusedCallException.class, () -> e.syscalls().close(e.deviceFd()));
+            assertTrue(x.getMessage().contains("/dev/flexsc"), x.getMessage());
+            assertEquals(ProcessHandle.current().pid(), e.syscalls().getpid(), "the engine still runs");
+        }
     }
 
     @Test

@@ -312,4 +312,26 @@ class PolicyTest {
             }
         }
     }
+
+    /**
+     * ADAPTIVE tries a read or write that may block with preadv2/pwritev2(RWF_NOWAIT), which
+     * return 0 for a zero length before looking at the file; read(2) of a directory says
+     * EISDIR whatever the length. A zero-length call moves nothing and cannot wait: it is made
+     * as the plain call. (Found by the differential fuzzer.)
+     */
+    @Test
+    @Timeout(30)
+    void aZeroLengthReadGivesTheSyscallsErrno() throws Exception {
+        try (PageEngine e = open(config(CallPolicy.ADAPTIVE)); Arena a = Arena.ofConfined()) {
+            int dir = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+            try {
+                ErrnoException direct = assertThrows(ErrnoException.class, () -> DirectSyscalls.syscalls().read(dir, a.allocate(0)));
+                ErrnoException adaptive = assertThrows(ErrnoException.class, () -> e.syscalls().read(dir, a.allocate(0)));
+                assertEquals(direct.errno(), adaptive.errno());
+                assertEquals(dev.flexsc.Errno.EISDIR, adaptive.errno());
+            } finally {
+                closeDirect(dir);
+            }
+        }
+    }
 }

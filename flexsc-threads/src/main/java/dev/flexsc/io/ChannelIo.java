@@ -136,6 +136,28 @@ final class ChannelIo {
         MemorySegment.copy(from, 0, MemorySegment.ofBuffer(dst), 0, n);
     }
 
+    /**
+     * What an operation that failed with {@code e} throws, by the InterruptibleChannel contract:
+     * if an interrupt of the calling thread ended it, the channel is closed and the thread gets
+     * ClosedByInterruptException (its interrupt status stays set). The engine cancels a call as
+     * soon as it sees the interrupt status, and Thread.interrupt() sets the status before the
+     * JDK's interruptor closes the channel: the call can then fail with InterruptedIOException
+     * (or AsynchronousCloseException) first, and the channel be left open. This closes it
+     * (close is idempotent) and gives the contract's exception. Anything else is returned as is.
+     */
+    static IOException afterInterrupt(java.nio.channels.Channel ch, IOException e) {
+        if (e instanceof java.nio.channels.ClosedByInterruptException || !Thread.currentThread().isInterrupted()) return e;
+        if (!(e instanceof java.io.InterruptedIOException || e instanceof AsynchronousCloseException)) return e;
+        try {
+            ch.close();
+        } catch (IOException alreadyGoing) {
+            e.addSuppressed(alreadyGoing);
+        }
+        java.nio.channels.ClosedByInterruptException x = new java.nio.channels.ClosedByInterruptException();
+        x.initCause(e);
+        return x;
+    }
+
     /** The runner returns a negative value only when end() did not throw for a closed channel: say so. */
     private static long checked(long n) throws AsynchronousCloseException {
         if (n < 0) throw new AsynchronousCloseException();

@@ -59,10 +59,16 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Close and interrupt</b> follow {@link java.nio.channels.InterruptibleChannel}:
  * closing the channel makes a thread blocked in it throw
- * {@link java.nio.channels.AsynchronousCloseException}; interrupting a thread blocked in it
- * (or calling it with the interrupt status set) closes the channel and throws
- * {@link java.nio.channels.ClosedByInterruptException} with the interrupt status set. The
- * descriptor is closed when the last operation using it has returned, never under it.
+ * {@link java.nio.channels.AsynchronousCloseException} (a read or write blocked on a FIFO
+ * included: close cancels the channel's calls that may block, as an interrupt does);
+ * interrupting a thread blocked in it (or calling it with the interrupt status set) closes
+ * the channel and throws {@link java.nio.channels.ClosedByInterruptException} with the
+ * interrupt status set. A call that cannot be cancelled (stuck in the kernel on FUSE or
+ * NFS) is waited for, as the JDK's channel waits for it. The descriptor is closed when the
+ * last operation using it has returned, never under it.
+ *
+ * <p><b>Paths</b> reach the kernel as the JDK's own bytes for them (the file
+ * {@link java.nio.file.Files} would open), whatever the JVM's file-name encoding.
  *
  * <p><b>Locks and mapping</b> are delegated to a JDK {@code FileChannel} opened on
  * {@code /proc/self/fd/N} (this channel's descriptor; the same inode, with this channel's
@@ -89,6 +95,11 @@ public final class FlexscFileChannel extends FileChannel {
     /** The JDK channel that locks and maps; null until first needed. Guarded by delegateLock. */
     private FileChannel delegate;
     private final ChannelIo.Runner runner = this::io;
+    /**
+     * The channel's calls run in this scope: close() cancels it, which makes a call blocked
+     * in the kernel (a read on a FIFO) end as an interrupt would, without the interrupt.
+     */
+    private final dev.flexsc.spi.CancelScope calls = new dev.flexsc.spi.CancelScope();
     /** Set once before the channel is shared (FlexscFiles' streams); volatile for safety. */
     private volatile boolean uninterruptible;
 
@@ -147,7 +158,7 @@ public final class FlexscFileChannel extends FileChannel {
                     + path.getFileSystem().provider().getScheme() + ": " + path);
         }
         OpenFlags f = OpenFlags.of(options, attrs);
-        String name = path.toString();
+        byte[] name = PathBytes.of(path); // the JDK's bytes for the path, not toString() encoded again
         int fd;
         try {
             fd = syscalls.openat(Syscalls.AT_FDCWD, name, f.flags(), f.mode());
@@ -196,11 +207,21 @@ public final class FlexscFileChannel extends FileChannel {
      * call has returned. Returns -1 only if end() is about to throw.
      */
     private long io(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
+        if (uninterruptible) {
+            return ioInBracket(call, completedAtLeast, false);
+        }
+        try {
+            return ioInBracket(call, completedAtLeast, true);
+        } catch (IOException e) {
+            throw ChannelIo.afterInterrupt(this, e); // an interrupt that got there before the JDK's interruptor
+        }
+    }
+
+    private long ioInBracket(ChannelIo.FdCall call, long completedAtLeast, boolean interruptible) throws IOException {
         boolean completed = false;
-        boolean interruptible = !uninterruptible;
         if (interruptible) begin();
         try {
-            long r = fd.run(this, call); // -1 if closed before or under the call: end() reports it
+            long r = calls.run(() -> fd.run(this, call)); // -1 if closed before or under the call: end() reports it
             completed = r >= completedAtLeast;
             return r;
         } finally {
@@ -557,6 +578,9 @@ public final class FlexscFileChannel extends FileChannel {
         // Marks the fd closed first: delegate() takes an fd reference under delegateLock, so
         // after this no new JDK channel can be opened, and one being opened is seen below.
         long others = fd.closeAndHold();
+        // Wakes the operations blocked in the kernel (a FIFO): their calls are cancelled and
+        // return EINTR, which io() turns into AsynchronousCloseException (the channel is closed).
+        if (others > 0) calls.cancel();
         try {
             FileChannel d;
             delegateLock.lock();

@@ -270,7 +270,7 @@ public final class FlexscFiles {
                 }
             } catch (IOException | RuntimeException e) {
                 try {
-                    s.unlinkat(Syscalls.AT_FDCWD, target.toString(), 0);
+                    s.unlinkat(Syscalls.AT_FDCWD, PathBytes.of(target), 0);
                 } catch (IOException x) {
                     e.addSuppressed(x);
                 }
@@ -296,7 +296,7 @@ public final class FlexscFiles {
     /** newfstatat(2); null if the path does not exist. */
     private static Stat stat(Syscalls s, Path p, boolean noFollow) throws IOException {
         try {
-            return s.fstatat(Syscalls.AT_FDCWD, p.toString(), noFollow ? AT_SYMLINK_NOFOLLOW : 0);
+            return s.fstatat(Syscalls.AT_FDCWD, PathBytes.of(p), noFollow ? AT_SYMLINK_NOFOLLOW : 0);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.ENOENT) return null;
             throw OpenFlags.translate(e, p);
@@ -306,7 +306,7 @@ public final class FlexscFiles {
     /** unlinkat(2) of a file or an empty directory. */
     private static void delete(Syscalls s, Path p, boolean directory) throws IOException {
         try {
-            s.unlinkat(Syscalls.AT_FDCWD, p.toString(), directory ? AT_REMOVEDIR : 0);
+            s.unlinkat(Syscalls.AT_FDCWD, PathBytes.of(p), directory ? AT_REMOVEDIR : 0);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.ENOTEMPTY || e.errno() == Errno.EEXIST) {
                 throw (DirectoryNotEmptyException) new DirectoryNotEmptyException(p.toString()).initCause(e);

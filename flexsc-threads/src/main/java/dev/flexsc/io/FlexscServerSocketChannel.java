@@ -96,6 +96,14 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel {
 
     /** The bracket around a call that may block (see FlexscFileChannel.io). */
     private long io(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
+        try {
+            return ioInBracket(call, completedAtLeast);
+        } catch (IOException e) {
+            throw ChannelIo.afterInterrupt(this, e); // an interrupt that got there before the JDK's interruptor
+        }
+    }
+
+    private long ioInBracket(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
         boolean completed = false;
         begin();
         try {

@@ -8,7 +8,6 @@ import dev.flexsc.Syscalls;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
@@ -178,6 +177,14 @@ public final class FlexscSocketChannel extends SocketChannel {
     // ---- the bracket around every call (see FlexscFileChannel.io) ----
 
     private long io(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
+        try {
+            return ioInBracket(call, completedAtLeast);
+        } catch (IOException e) {
+            throw ChannelIo.afterInterrupt(this, e); // an interrupt that got there before the JDK's interruptor
+        }
+    }
+
+    private long ioInBracket(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
         boolean completed = false;
         begin();
         try {
@@ -441,17 +448,7 @@ public final class FlexscSocketChannel extends SocketChannel {
     }
 
     private long sendmsg(int f, MemorySegment[] bufs) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment iov = a.allocate(16L * bufs.length, 8);
-            for (int i = 0; i < bufs.length; i++) {
-                iov.set(ValueLayout.JAVA_LONG, 16L * i, bufs[i].address());
-                iov.set(ValueLayout.JAVA_LONG, 16L * i + 8, bufs[i].byteSize());
-            }
-            MemorySegment msg = a.allocate(56, 8); // struct msghdr, zeroed: no name, no control data
-            msg.set(ValueLayout.JAVA_LONG, 16, iov.address());
-            msg.set(ValueLayout.JAVA_LONG, 24, bufs.length);
-            return sys.sendmsg(f, msg, MSG_NOSIGNAL);
-        }
+        return sys.sendmsg(f, MSG_NOSIGNAL, bufs); // a gather send: each buffer under the buffer rules
     }
 
     // ---- options ----

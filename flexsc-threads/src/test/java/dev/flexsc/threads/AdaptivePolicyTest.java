@@ -375,9 +375,11 @@ class AdaptivePolicyTest {
         int last = FlexscConfig.defaults().syscallCpus()[0];
         FlexscConfig cfg = TestSupport.config().toBuilder().policy(CallPolicy.ADAPTIVE).syscallCpus(last).build();
         int threads = 8, calls = 40, size = 1 << 20; // 1 MiB pwrite: far longer than two thread switches
-        try (FlexscRuntime rt = FlexscRuntime.open(cfg); Arena a = Arena.ofShared()) {
+        try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {
             Syscalls s = rt.syscalls();
-            MemorySegment buf = a.allocate(size);
+            // An automatic arena: shared by the eight threads and used in place (a shared
+            // arena's segment would be copied for every call: docs/io.md, "Buffers").
+            MemorySegment buf = Arena.ofAuto().allocate(size);
             ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
             List<Thread> ts = new ArrayList<>();
             for (int i = 0; i < threads; i++) {

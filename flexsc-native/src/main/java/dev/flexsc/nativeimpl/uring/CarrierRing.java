@@ -226,16 +226,32 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
     private void finishClose() {
         if (closed) return;
         closed = true;
-        // No new wake-up from here on; wait for the ones inside their write.
+        stopWakeUps();
+        release(); // closing the ring cancels the wake-up read still armed
+        DirectSyscalls.raw(SyscallTable.CLOSE, eventfd, 0, 0, 0, 0, 0);
+        arena.close();
+        engine.ringClosed(this);
+    }
+
+    /** No new wake-up from here on; waits for the ones inside their eventfd write. */
+    private void stopWakeUps() {
         int w;
         do {
             w = (int) WAKERS.getVolatile(this);
         } while ((w & WAKE_CLOSED) == 0 && !WAKERS.compareAndSet(this, w, w | WAKE_CLOSED));
         while (((int) WAKERS.getVolatile(this) & ~WAKE_CLOSED) != 0) Thread.onSpinWait();
-        release(); // closing the ring cancels the wake-up read still armed
-        DirectSyscalls.raw(SyscallTable.CLOSE, eventfd, 0, 0, 0, 0, 0);
-        arena.close();
-        engine.ringClosed(this);
+    }
+
+    /**
+     * Gives the ring up with calls still in flight (its carrier stopped, and they did not
+     * complete in time even when cancelled): the kernel may still complete them into their
+     * callers' memory, so the ring stays mapped and open, and its descriptors owned, for the
+     * life of the process; nobody reaps it any more.
+     */
+    private void abandon() {
+        closed = true;
+        stopWakeUps();
+        engine.ringAbandoned(this, table.inFlight());
     }
 
     @Override
@@ -249,9 +265,10 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
             submitAndWait(Math.min(left, 10_000_000L));
             reap();
         }
-        // Calls still in flight belong to green threads that will never run again; closing
-        // the ring has the kernel cancel them.
-        finishClose();
+        // Calls still in flight belong to green threads that will never run again; but the
+        // kernel may still write into their memory: then the ring is left to it.
+        if (table.inFlight() > 0) abandon();
+        else finishClose();
     }
 
     /**
@@ -259,6 +276,8 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
      * gone, so nothing else touches the ring): releases it.
      */
     void closeOrphan() {
-        if (!carrier.isAlive() && !closed) finishClose();
+        if (carrier.isAlive() || closed) return;
+        if (table.inFlight() > 0) abandon();
+        else finishClose();
     }
 }

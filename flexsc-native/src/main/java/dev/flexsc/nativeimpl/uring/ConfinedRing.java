@@ -38,8 +38,8 @@ class ConfinedRing {
     /** io_uring_getevents_arg + timespec of the owner's waits (one owner at a time). */
     private final MemorySegment waitScratch = arena.allocate(IoUring.WAIT_SCRATCH_SIZE, 8);
     private final CompletionQueue.Dispatcher dispatcher = this::dispatch;
-    /** Set once the ring is unmapped (owner only, or after the owner is gone). */
-    private boolean released;
+    /** Set once the ring is unmapped (by its owner, or after the owner is gone); volatile for the engine's list of its descriptors. */
+    private volatile boolean released;
 
     ConfinedRing(IoUring ring, boolean sqpoll, boolean taskrunFlag, UringCounters counters) {
         this.ring = ring;
@@ -115,15 +115,22 @@ class ConfinedRing {
     /**
      * Submits what is queued and waits in the kernel until at least one completion is in the
      * CQ, or {@code timeoutNanos} pass, in one {@code io_uring_enter} (IO_URING; SQPOLL only
-     * waits, after waking the polling thread if SQEs wait for it).
+     * waits, after waking the polling thread if SQEs wait for it). An entry the kernel
+     * refuses (the queued SQEs stay queued for the next one) returns after a pause of
+     * {@link #FAILED_ENTER_PAUSE_NANOS} at most, so that a waiter never spins on it.
      */
     final void submitAndWait(long timeoutNanos) {
         int queued = sqpoll ? 0 : sq.queued();
         int wake = sqpoll ? sqpollWakeFlag() : 0;
         long r = ring.enterWait(queued, 1, Math.max(1, timeoutNanos), waitScratch, wake);
         counters.waitEnters.increment();
-        entered(queued, r, true);
+        if (!entered(queued, r, true)) {
+            java.util.concurrent.locks.LockSupport.parkNanos(this, Math.min(timeoutNanos, FAILED_ENTER_PAUSE_NANOS));
+        }
     }
+
+    /** The pause after a waiting io_uring_enter the kernel refused (EBUSY, or a descriptor that is no longer the ring). */
+    static final long FAILED_ENTER_PAUSE_NANOS = 1_000_000L;
 
     /** Books an io_uring_enter's result: what it took from the SQ, and unexpected failures. */
     private boolean entered(int queued, long r, boolean waited) {

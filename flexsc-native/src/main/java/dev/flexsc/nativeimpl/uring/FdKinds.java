@@ -17,8 +17,10 @@ final class FdKinds {
     private FdKinds() {}
 
     private static final int SEEK_CUR = 1, F_GETFL = 3;
-    private static final int STAT_SIZE = 144, STAT_MODE = 24;
-    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFBLK = 0060000;
+    private static final int STAT_SIZE = 144, STAT_MODE = 24, STAT_RDEV = 40;
+    private static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFBLK = 0060000, S_IFCHR = 0020000;
+    /** The memory devices (major 1) whose read(2) never returns less than asked: zero, full, random, urandom. */
+    private static final int MEM_MAJOR = 1, ZERO = 5, FULL = 7, RANDOM = 8, URANDOM = 9;
 
     /**
      * True if pread64/pwrite64 on {@code fd} takes its offset, as the syscalls check it
@@ -52,11 +54,38 @@ final class FdKinds {
      * fails: the caller then takes the syscall's own path.
      */
     static boolean regularOrBlock(long fd) {
+        long[] st = typeAndRdev(fd);
+        return st == null || st[0] == S_IFREG || st[0] == S_IFBLK;
+    }
+
+    /** What {@link #shortReads} says: another file; a regular file or block device; a memory device. */
+    static final int OTHER = 0, PAGE_CACHE = 1, MEMORY_DEVICE = 2;
+
+    /**
+     * Where read(2) of {@code fd} returns less than asked only at the end of the data, while a
+     * read that may not wait (RWF_NOWAIT, io_uring's first try) stops early:
+     * {@link #PAGE_CACHE} for a regular file or block device (at a page not in the cache;
+     * also if fstat fails: the caller then takes the syscall's own path), and
+     * {@link #MEMORY_DEVICE} for /dev/zero, /dev/full, /dev/random and /dev/urandom (after a
+     * page when a reschedule is due, every time). {@link #OTHER}: a short read is the answer.
+     */
+    static int shortReads(long fd) {
+        long[] st = typeAndRdev(fd);
+        if (st == null || st[0] == S_IFREG || st[0] == S_IFBLK) return PAGE_CACHE;
+        if (st[0] != S_IFCHR) return OTHER;
+        long rdev = st[1];
+        long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
+        long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
+        boolean mem = major == MEM_MAJOR && (minor == ZERO || minor == FULL || minor == RANDOM || minor == URANDOM);
+        return mem ? MEMORY_DEVICE : OTHER;
+    }
+
+    /** fstat(2): {file type bits, st_rdev}, or null if it fails. */
+    private static long[] typeAndRdev(long fd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STAT_SIZE, 8);
-            if (DirectSyscalls.raw(SyscallTable.FSTAT, fd, st.address(), 0, 0, 0, 0) < 0) return true;
-            int type = st.get(ValueLayout.JAVA_INT, STAT_MODE) & S_IFMT;
-            return type == S_IFREG || type == S_IFBLK;
+            if (DirectSyscalls.raw(SyscallTable.FSTAT, fd, st.address(), 0, 0, 0, 0) < 0) return null;
+            return new long[] {st.get(ValueLayout.JAVA_INT, STAT_MODE) & S_IFMT, st.get(ValueLayout.JAVA_LONG, STAT_RDEV)};
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.flexsc.nativeimpl.uring;
 
 import dev.flexsc.EngineClosedException;
 import dev.flexsc.Errno;
+import dev.flexsc.spi.CancelScope;
 
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -18,11 +19,12 @@ import java.util.concurrent.locks.LockSupport;
  *     reaping first, since the polling thread submits for it), in slices of
  *     {@link #PLATFORM_WAIT_SLICE_NANOS}.</li>
  * </ul>
- * Either way an interrupt of a call that may block without bound cancels it
- * (IORING_OP_ASYNC_CANCEL, repeated every {@link #RECANCEL_NANOS} until the call completes;
- * a green thread that resumed on another carrier asks the call's carrier to), and the call
- * then returns -EINTR, which {@link dev.flexsc.Syscalls} turns into
- * {@link java.io.InterruptedIOException}. A call the engine's close cancelled fails with
+ * Either way an interrupt of a call that may block without bound, or the cancel of the
+ * {@link CancelScope} it runs in (a channel's close), cancels it (IORING_OP_ASYNC_CANCEL,
+ * repeated every {@link #RECANCEL_NANOS} until the call completes; a green thread that
+ * resumed on another carrier asks the call's carrier to), and the call then returns
+ * -EINTR, which {@link dev.flexsc.Syscalls} turns into {@link java.io.InterruptedIOException}
+ * (a channel into {@link java.nio.channels.AsynchronousCloseException}). A call the engine's close cancelled fails with
  * {@link EngineClosedException}. A call whose SQE is in a ring is always waited for to its
  * CQE: the memory it was given stays the caller's until the kernel is done with it.
  */
@@ -30,10 +32,10 @@ final class RingWaits {
     /** How often a call whose cancel did not take yet is cancelled again. */
     static final long RECANCEL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /**
-     * How long a platform thread waits in the kernel before it looks at its interrupt status
-     * and the engine's close: a platform thread's interrupt cannot end an io_uring_enter, so
-     * this bounds how late it is noticed. 50 ms: 20 kernel entries a second for a thread
-     * blocked in a read, a tenth of the 2 s that the interrupt tests allow.
+     * How long a platform thread waits in the kernel before it looks at its interrupt status,
+     * its {@link CancelScope} and the engine's close: none of them can end an io_uring_enter,
+     * so this bounds how late they are noticed. 50 ms: 20 kernel entries a second for a
+     * thread blocked in a read, a tenth of the 2 s that the interrupt tests allow.
      */
     static final long PLATFORM_WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** A waiter's park while its cancel has not taken yet (it cancels again after RECANCEL_NANOS). */
@@ -110,18 +112,23 @@ final class RingWaits {
             while (true) {
                 while (!c.isDone()) { // acquire: pairs with the release in complete()
                     if (Thread.interrupted()) interrupted = true;
-                    boolean cancelling = interrupted && mayBlock(c);
+                    boolean mayBlock = mayBlock(c);
+                    boolean cancelling = mayBlock && (interrupted || CancelScope.requested());
                     if (cancelling) cancel(c);
                     c.setParked(true);
+                    CancelScope scope = mayBlock && !cancelling ? CancelScope.parking() : null;
                     try {
-                        // Re-check after announcing the park: complete() stores DONE, then reads parked.
+                        // Re-check after announcing the park: complete() stores DONE, then reads
+                        // parked; and the scope's flag after registering with it (Dekker with
+                        // CancelScope.cancel(), which sets it, then unparks the registered).
                         if (!c.isDone()) {
                             counters.callerParks.increment();
                             if (cancelling) LockSupport.parkNanos(this, CANCELLING_PARK_NANOS);
-                            else LockSupport.park(this);
+                            else if (scope == null || !scope.isCancelled()) LockSupport.park(this);
                         }
                     } finally {
                         c.setParked(false);
+                        if (scope != null) scope.unparked();
                     }
                 }
                 long r = settled(c, interrupted);
@@ -201,9 +208,10 @@ final class RingWaits {
                 }
                 while (!c.isDone()) {
                     if (Thread.interrupted()) interrupted = true;
-                    boolean cancelling = (interrupted || engine.isClosed()) && mayBlock(c);
+                    boolean scoped = CancelScope.requested();
+                    boolean cancelling = (interrupted || scoped || engine.isClosed()) && mayBlock(c);
                     if (cancelling) {
-                        if (!interrupted) c.cancelledByClose = true;
+                        if (!interrupted && !scoped) c.cancelledByClose = true;
                         cancel(c);
                     }
                     counters.callerParks.increment();
@@ -224,11 +232,12 @@ final class RingWaits {
         boolean interrupted = false;
         while (r.inFlight() > 0) {
             if (Thread.interrupted()) interrupted = true;
-            boolean cancelAll = interrupted || engine.isClosed();
+            boolean scoped = CancelScope.requested();
+            boolean cancelAll = interrupted || scoped || engine.isClosed();
             if (cancelAll) {
                 for (UringCall c : cs) {
                     if (c != null && c.ring == r && mayBlock(c) && !c.isDone()) {
-                        if (!interrupted) c.cancelledByClose = true;
+                        if (!interrupted && !scoped) c.cancelledByClose = true;
                         cancel(c);
                     }
                 }
@@ -257,8 +266,10 @@ final class RingWaits {
             if (c.cancelledByClose) {
                 throw new EngineClosedException(c.name() + ": cancelled because the engine was closed");
             }
-            if (interrupted || Thread.currentThread().isInterrupted()) {
-                return -Errno.EINTR; // Syscalls turns this into InterruptedIOException, as with SYSCALL_THREADS
+            if (interrupted || Thread.currentThread().isInterrupted() || CancelScope.requested()) {
+                // Syscalls turns this into InterruptedIOException (or, for a channel's close,
+                // the channel into AsynchronousCloseException), as with SYSCALL_THREADS.
+                return -Errno.EINTR;
             }
             if (!c.cancelRequested && !engine.isClosed()) {
                 counters.resubmits.increment();

@@ -40,7 +40,8 @@ final class UringBatch {
             if (c != null) {
                 ring[i] = c;
                 ringCount++;
-            } else if (engine.routesToRing(call.nr()) && UringOps.declinedMayWait(call.nr())) {
+            } else if (engine.routesToRing(call.nr())
+                    && UringOps.declinedMayWait(call, b.arg(i, 1), b.arg(i, 2), b.arg(i, 3), b.arg(i, 4), b.arg(i, 5))) {
                 if (fbPos == null) fbPos = new int[n - i];
                 fbPos[fbCount++] = i;
             }
@@ -139,7 +140,7 @@ final class UringBatch {
         boolean interrupted = false;
         while (!latch.isDone()) {
             if (Thread.interrupted()) interrupted = true;
-            if (interrupted) {
+            if (interrupted || dev.flexsc.spi.CancelScope.requested()) {
                 for (UringCall c : ring) {
                     if (c != null && RingWaits.mayBlock(c) && !c.isDone()) waits.cancel(c);
                 }

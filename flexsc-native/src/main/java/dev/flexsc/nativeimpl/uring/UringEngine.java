@@ -18,6 +18,7 @@ import dev.flexsc.spi.CallCarrier;
 import dev.flexsc.spi.CallGate;
 import dev.flexsc.spi.CarrierContext;
 import dev.flexsc.spi.GreenThreads;
+import dev.flexsc.spi.OwnedFds;
 import dev.flexsc.spi.PostingRule;
 import dev.flexsc.spi.SyscallInvoker;
 
@@ -79,6 +80,13 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final CallGate gate;
     private final UringCounters counters = new UringCounters();
     private final Set<CarrierRing> carrierRings = ConcurrentHashMap.newKeySet();
+    /** Every ring of this engine that is set up now: carriers', platform, the first (for {@link #ownedFds}). */
+    private final Set<ConfinedRing> allRings = ConcurrentHashMap.newKeySet();
+    /**
+     * The descriptors this engine owns (its rings and the carriers' eventfds), refused as
+     * arguments of calls through it: replaced (volatile) whenever a ring is set up or released.
+     */
+    private volatile OwnedFds ownedFds = OwnedFds.NONE;
     private final PlatformRings platform;
     private final RingWaits waits;
     private final UringBatch batches;
@@ -108,6 +116,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.platform = new PlatformRings(this::newPlatformRing);
         this.waits = new RingWaits(this, platform, config.callerSpin());
         this.batches = new UringBatch(this, waits, platform);
+        updateOwnedFds();
     }
 
     /**
@@ -201,6 +210,46 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     @Override
     public boolean isOpen() {
         return !closed;
+    }
+
+    /**
+     * The rings' descriptors and the carriers' eventfds: a call through {@link Syscalls} or a
+     * batch that names one of them is refused ({@link OwnedFds}). A volatile read.
+     */
+    @Override
+    public OwnedFds ownedFds() {
+        return ownedFds;
+    }
+
+    /** io_uring_enter calls that failed unexpectedly; their SQEs went with a later entry and their callers waited on. */
+    public long machineryFailures() {
+        return counters.machineryFailures.sum();
+    }
+
+    /** A ring was set up or released: the owned descriptors are taken again. */
+    private synchronized void updateOwnedFds() {
+        java.util.List<Integer> fds = new java.util.ArrayList<>();
+        if (base != null) fds.add(base.fd);
+        for (ConfinedRing r : allRings) {
+            if (r.isReleased()) continue;
+            fds.add(r.ring.fd);
+            if (r instanceof CarrierRing c) fds.add(c.wakeFd());
+        }
+        ownedFds = fds.isEmpty() ? OwnedFds.NONE
+                : OwnedFds.of("an io_uring ring of this " + kind + " engine (or one of its carriers' wake-up eventfds)",
+                        fds.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** A ring of this engine was set up. */
+    void ringOpened(ConfinedRing r) {
+        allRings.add(r);
+        updateOwnedFds();
+    }
+
+    /** A ring of this engine was released (or left to the kernel). */
+    void ringReleased(ConfinedRing r) {
+        allRings.remove(r);
+        updateOwnedFds();
     }
 
     /** SQ entries of each carrier's ring (before the kernel rounds them up to a power of two). */
@@ -301,7 +350,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      */
     long elsewhere(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         int nr = call.nr();
-        if (onRing[nr] && UringOps.declinedMayWait(nr)) return runOnFallback(call, a0, a1, a2, a3, a4, a5);
+        if (onRing[nr] && UringOps.declinedMayWait(call, a1, a2, a3, a4, a5)) return runOnFallback(call, a0, a1, a2, a3, a4, a5);
         counters.ranDirectly(nr);
         return DirectSyscalls.raw(nr, a0, a1, a2, a3, a4, a5);
     }
@@ -373,10 +422,24 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                 config.sqThreadIdleMillis(), sqpoll ? base.fd : -1);
         CarrierRing ring = CarrierRing.open(this, r, sqpoll, setup.taskrunFlag());
         carrierRings.add(ring);
+        ringOpened(ring);
         // Volatile read after the add: close() sets closed, then asks every ring it finds to
         // close; a ring added after its scan sees closed here and is asked by us.
         if (closed) ring.requestClose();
         return ring;
+    }
+
+    /**
+     * The descriptor of a platform ring, set up now if none is idle; the next platform-thread
+     * call gets this ring (tests that must name the ring a call will use).
+     */
+    int platformRingFd() throws IOException {
+        ConfinedRing r = platform.borrow("platformRingFd");
+        try {
+            return r.ring.fd;
+        } finally {
+            platform.giveBack(r);
+        }
     }
 
     /** The calling green thread's carrier's ring for this engine, or null (a platform thread, or none could be opened). */
@@ -386,9 +449,22 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         return carrier != null && carrier.context(this) instanceof CarrierRing r ? r : null;
     }
 
+    /**
+     * A carrier's ring was given up with {@code inFlight} calls still in flight (see
+     * {@link CarrierRing}): it stays mapped and its descriptors owned; the engine stops
+     * waiting for it.
+     */
+    void ringAbandoned(CarrierRing r, int inFlight) {
+        carrierRings.remove(r);
+        System.getLogger(UringEngine.class.getName()).log(System.Logger.Level.WARNING,
+                "{0}: a carrier''s ring was given up with {1} call(s) still in flight in the kernel;"
+                        + " it stays mapped so that they may complete", kind, inFlight);
+    }
+
     /** A carrier's ring closed itself: forget it. */
     void ringClosed(CarrierRing r) {
         carrierRings.remove(r);
+        ringReleased(r);
     }
 
     /** One more ring for the platform pool (not SINGLE_ISSUER: its borrowers change). */
@@ -396,7 +472,15 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         try {
             int flags = setup.platformFlags() | (sqpoll ? SETUP_SQPOLL | SETUP_ATTACH_WQ : 0);
             IoUring r = IoUring.setup(PLATFORM_SQ_ENTRIES, 0, flags, 0, config.sqThreadIdleMillis(), sqpoll ? base.fd : -1);
-            return new ConfinedRing(r, sqpoll, (flags & SETUP_TASKRUN_FLAG) != 0, counters);
+            ConfinedRing ring = new ConfinedRing(r, sqpoll, (flags & SETUP_TASKRUN_FLAG) != 0, counters) {
+                @Override
+                void release() {
+                    super.release();
+                    ringReleased(this);
+                }
+            };
+            ringOpened(ring);
+            return ring;
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
         }

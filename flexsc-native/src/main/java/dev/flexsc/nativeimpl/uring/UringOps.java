@@ -26,10 +26,17 @@ import static dev.flexsc.MsgFlags.MSG_WAITALL;
  *     tty: lseek fails): the syscall fails with ESPIPE, io_uring ignores the offset.</li>
  * <li>connect on an O_NONBLOCK socket (EINPROGRESS from the syscall, io_uring waits), and
  *     accept4 on an O_NONBLOCK listener on kernels without IORING_ACCEPT_DONTWAIT.</li>
- * <li>read/write/... lengths above 2^31-1: the SQE length is 32 bits.</li>
+ * <li>read/write/pread64/pwrite64/sendto/recvfrom lengths above MAX_RW_COUNT (0x7ffff000):
+ *     the syscalls clamp their count to it (after checking the whole range with access_ok),
+ *     io_uring clamps too but the engine would then continue the "short" write or read as
+ *     the blocking syscall continues a partial transfer; and above 2^32-1 the 32-bit SQE
+ *     length could not hold it at all. The syscall itself gives the exact result.</li>
  * <li>splice with offset pointers: io_uring takes the offset by value and does not write the
  *     advanced offset back; reading the caller's pointer from Java could fault.</li>
  * <li>sendto/recvfrom with an address: the plain SEND/RECV ops have no address on older kernels.</li>
+ * <li>read/write/pread64/pwrite64 of zero bytes: the syscalls still check the file (EISDIR
+ *     for a directory), io_uring returns 0 without looking; splice of zero bytes: the syscall
+ *     returns 0 before it looks at the descriptors, io_uring checks them.</li>
  * <li>fadvise64/madvise with lengths above 2^32-1 (32-bit SQE length before Linux 6.11);
  *     ftruncate with a negative length (the syscall checks it before the descriptor).</li>
  * </ul>
@@ -51,7 +58,6 @@ final class UringOps {
     private static final Op[] BY_NR = new Op[NR_LIMIT];
     private static final Map<Integer, Op> ALL = new LinkedHashMap<>();
 
-    private static final long MAX_LEN = Integer.MAX_VALUE;
     private static final long MAX_U32 = 0xFFFF_FFFFL;
 
     private static void op(int nr, int opcode, Prep prep) {
@@ -65,13 +71,13 @@ final class UringOps {
         // read is prepared with RWF_NOWAIT: the engine learns "would block" and then asks
         // O_NONBLOCK whether the syscall would fail with EAGAIN or wait; a short read of a
         // regular file (part of it not cached) is continued (UringEngine.runOnRing).
-        op(READ, OP_READ, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_READ, c.a0, c.a1, c.a2, -1)
+        op(READ, OP_READ, c -> c.a2 > 0 && c.a2 <= MAX_RW_COUNT && rw(c, OP_READ, c.a0, c.a1, c.a2, -1)
                 && (c.waits || nowait(c, RWF_NOWAIT, 0)));
-        op(WRITE, OP_WRITE, c -> c.a2 >= 0 && c.a2 <= MAX_LEN && rw(c, OP_WRITE, c.a0, c.a1, c.a2, -1));
+        op(WRITE, OP_WRITE, c -> c.a2 > 0 && c.a2 <= MAX_RW_COUNT && rw(c, OP_WRITE, c.a0, c.a1, c.a2, -1));
         // pread64/pwrite64 only on a descriptor that can seek (else ESPIPE from the direct call).
-        op(PREAD64, OP_READ, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && FdKinds.seekable(c.a0)
+        op(PREAD64, OP_READ, c -> c.a3 >= 0 && c.a2 > 0 && c.a2 <= MAX_RW_COUNT && FdKinds.seekable(c.a0)
                 && rw(c, OP_READ, c.a0, c.a1, c.a2, c.a3));
-        op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 >= 0 && c.a2 <= MAX_LEN && FdKinds.seekable(c.a0)
+        op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 > 0 && c.a2 <= MAX_RW_COUNT && FdKinds.seekable(c.a0)
                 && rw(c, OP_WRITE, c.a0, c.a1, c.a2, c.a3));
         // readv(fd, iov, iovcnt): the kernel checks iovcnt against UIO_MAXIOV as the syscall does.
         // readv is not probed: continuing a short vectored read would mean rewriting the
@@ -96,7 +102,7 @@ final class UringOps {
         // renameat2(olddirfd, oldpath, newdirfd, newpath, flags): len = newdirfd, addr2 = newpath.
         op(RENAMEAT2, OP_RENAMEAT, c -> sqe(c, OP_RENAMEAT, c.a0, c.a3, c.a1, c.a2, (int) c.a4));
         // splice(fd_in, NULL, fd_out, NULL, len, flags) only: -1 = "use the file position".
-        op(SPLICE, OP_SPLICE, c -> c.a1 == 0 && c.a3 == 0 && c.a4 >= 0 && c.a4 <= MAX_U32
+        op(SPLICE, OP_SPLICE, c -> c.a1 == 0 && c.a3 == 0 && c.a4 > 0 && c.a4 <= MAX_U32
                 && (c.a5 & SPLICE_F_FD_IN_FIXED) == 0 && splice(c));
         // accept4(fd, addr, addrlen*, flags): addr2 = addrlen pointer.
         // With IORING_ACCEPT_DONTWAIT (6.10) as a probe; without it, an O_NONBLOCK listener
@@ -111,11 +117,11 @@ final class UringOps {
         // sendto and the receives get MSG_DONTWAIT as the probe, unless the caller asked for it
         // (then EAGAIN is the answer, as from the syscall) or for MSG_WAITALL (which a probe
         // would cut short); sendmsg is not probed (a short send could not be continued).
-        op(SENDTO, OP_SEND, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
+        op(SENDTO, OP_SEND, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_RW_COUNT
                 && sqe(c, OP_SEND, c.a0, 0, c.a1, c.a2, (int) c.a3) && (c.waits || dontwait(c)));
         // recvfrom asks O_NONBLOCK first instead (recvWaits): a server's receive usually finds
         // no data yet, so the probe came back EAGAIN and went round the ring twice.
-        op(RECVFROM, OP_RECV, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_LEN
+        op(RECVFROM, OP_RECV, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_RW_COUNT
                 && sqe(c, OP_RECV, c.a0, 0, c.a1, c.a2, (int) c.a3) && recvWaits(c));
         op(SENDMSG, OP_SENDMSG, c -> sqe(c, OP_SENDMSG, c.a0, 0, c.a1, 0, (int) c.a2));
         op(RECVMSG, OP_RECVMSG, c -> sqe(c, OP_RECVMSG, c.a0, 0, c.a1, 0, (int) c.a2) && dontwait(c));
@@ -186,14 +192,19 @@ final class UringOps {
 
     /**
      * For a call that has an operation on this kernel but that the preparation declined: true
-     * if the call may then wait without bound (a read, write, send or receive of more than
-     * the SQE's 32-bit length, a send or receive with an address, a splice with offset
-     * pointers), so that it must not be made on a carrier's thread; it goes to the
-     * SYSCALL_THREADS fallback. Every other declined shape returns at once from the syscall
-     * (ESPIPE, EINVAL, EINPROGRESS, EAGAIN on O_NONBLOCK) and is made directly.
+     * if the syscall may then wait without bound (a read, write, send or receive of more than
+     * MAX_RW_COUNT bytes, a send or receive with an address, a splice with offset pointers or
+     * of more than 2^32-1 bytes), so that it must not be made on a carrier's thread; it goes to
+     * the SYSCALL_THREADS fallback. Every other declined shape returns at once from the
+     * syscall (ESPIPE, EINVAL, EINPROGRESS, EAGAIN on O_NONBLOCK, a zero-length transfer) and
+     * is made directly.
      */
-    static boolean declinedMayWait(int nr) {
-        return nr == READ || nr == WRITE || nr == SENDTO || nr == RECVFROM || nr == SPLICE;
+    static boolean declinedMayWait(SyscallTable.Call call, long a1, long a2, long a3, long a4, long a5) {
+        int nr = call.nr();
+        if (nr == READ || nr == WRITE) return a2 < 0 || a2 > MAX_RW_COUNT;
+        if (nr == SENDTO || nr == RECVFROM) return a4 != 0 || a5 != 0 || a2 < 0 || a2 > MAX_RW_COUNT;
+        if (nr == SPLICE) return a4 != 0 && (a1 != 0 || a3 != 0 || a4 < 0 || a4 > MAX_U32);
+        return false;
     }
 
     /** The row for {@code nr}, or null if io_uring has no operation for it. */

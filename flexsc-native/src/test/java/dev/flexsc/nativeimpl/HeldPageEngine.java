@@ -1,0 +1,170 @@
+package dev.flexsc.nativeimpl;
+
+import dev.flexsc.CallPolicy;
+import dev.flexsc.Engine;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.spi.PageEngine;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntPredicate;
+
+import static dev.flexsc.abi.SyscallPageDescriptor.*;
+
+/**
+ * A page engine whose executor is a Java thread under the test's control: it claims every
+ * entry as libflexsc does (exchange of the submit word, CAS SUBMITTED -> BUSY) and runs it
+ * directly ({@link DirectSyscalls#raw}), except the calls {@code hold} selects: those stay
+ * BUSY until the test {@linkplain #complete completes} them, and nothing cancels them (a
+ * call stuck in the kernel that a signal cannot end, as on FUSE or NFS). Closing the engine
+ * while a call is held cannot stop its executor. For the buffer-lifetime tests.
+ */
+public final class HeldPageEngine extends PageEngine {
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    /** A call the executor holds: its number and arguments as posted. */
+    public record Held(int index, int nr, long[] args) {}
+
+    private final Arena arena;
+    /** The pages, never freed (as a native engine leaks pages an executor may still use). */
+    private final MemorySegment pages;
+    private final IntPredicate hold;
+    private final long entriesOff, bitsOff, doneSeqOff;
+    private final int words;
+    private final Map<Integer, Held> held = new ConcurrentHashMap<>();
+    private final AtomicInteger cancels = new AtomicInteger();
+    private final Thread executor;
+    /** Set by close: the executor leaves once no call is held. */
+    private volatile boolean stop;
+
+    private HeldPageEngine(FlexscConfig config, Arena arena, MemorySegment pages, MemorySegment mapping, IntPredicate hold) {
+        super(Engine.SYSCALL_THREADS, config, mapping, 1, config.pages());
+        this.arena = arena;
+        this.pages = pages;
+        this.hold = hold;
+        this.entriesOff = groupPagesOffset(1, config.pages(), 0);
+        this.bitsOff = groupControlOffset(0) + GROUP_SUBMIT_BITS;
+        this.doneSeqOff = groupControlOffset(0) + GROUP_DONE_SEQ;
+        this.words = entries(config.pages()) / 64;
+        this.executor = Thread.ofPlatform().daemon().name("held-executor").start(this::run);
+    }
+
+    /**
+     * An engine that holds the calls whose number {@code hold} accepts; every call is posted
+     * (EXCEPTIONLESS) and close gives up after {@code closeTimeoutMillis}.
+     */
+    public static HeldPageEngine open(IntPredicate hold, long closeTimeoutMillis) {
+        FlexscConfig config = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(CallPolicy.EXCEPTIONLESS)
+                .pages(1).callerSpin(0).closeTimeoutMillis(closeTimeoutMillis).build();
+        long size = mappingSize(1, config.pages());
+        MemorySegment pages = Arena.global().allocate(size, PAGE_SIZE);
+        // The engine's view closes with the engine (later Java accesses throw), the pages stay.
+        Arena arena = Arena.ofShared();
+        return new HeldPageEngine(config, arena, pages, pages.reinterpret(arena, null), hold);
+    }
+
+    private void run() {
+        MemorySegment m = pages;
+        while (!stop || !held.isEmpty()) {
+            boolean any = false;
+            for (int w = 0; w < words; w++) {
+                // Acquire exchange: claims the word's submissions; pairs with the submitter's OR.
+                long v = (long) LONG.getAndSetAcquire(m, bitsOff + w * 8L, 0L);
+                while (v != 0) {
+                    int index = w * 64 + Long.numberOfTrailingZeros(v);
+                    v &= v - 1;
+                    long e = entriesOff + (long) index * ENTRY_SIZE;
+                    if (!INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_BUSY)) continue;
+                    int nr = m.get(ValueLayout.JAVA_INT, e + ENTRY_SYSNR);
+                    long[] a = new long[ARGS];
+                    for (int i = 0; i < ARGS; i++) a[i] = m.get(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8L * i);
+                    if (hold.test(nr)) {
+                        held.put(index, new Held(index, nr, a));
+                        continue;
+                    }
+                    finish(index, DirectSyscalls.raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+                    any = true;
+                }
+            }
+            if (!any) LockSupport.parkNanos(200_000L);
+        }
+    }
+
+    private void finish(int index, long ret) {
+        long e = entriesOff + (long) index * ENTRY_SIZE;
+        MemorySegment m = pages; // not the engine's view: that one closes with the engine
+        m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, ret);
+        INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
+        INT.getAndAdd(m, doneSeqOff, 1);
+    }
+
+    /** Waits until a call is held (up to {@code millis}); null if none came. */
+    public Held awaitHeld(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (System.nanoTime() < deadline) {
+            for (Held h : held.values()) return h;
+            LockSupport.parkNanos(1_000_000L);
+        }
+        return null;
+    }
+
+    /** Completes a held call with {@code ret}, as its stuck syscall returning at last. */
+    public void complete(Held h, long ret) {
+        if (held.remove(h.index()) == null) throw new IllegalStateException("not held: " + h);
+        finish(h.index(), ret);
+    }
+
+    /** Cancels asked for so far (none of them has any effect). */
+    public int cancels() {
+        return cancels.get();
+    }
+
+    @Override
+    protected void wakeExecutors(int g) {
+        LockSupport.unpark(executor);
+    }
+
+    @Override
+    protected void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        // Acquire: a completion published before done_seq moved is visible to the recheck.
+        while ((int) INT.getAcquire(pages, doneSeqOff) == seenDoneSeq && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(100_000L);
+        }
+    }
+
+    @Override
+    protected void wakeCallers(int g) {
+        // callers poll done_seq
+    }
+
+    @Override
+    protected void cancel(int g, int index) {
+        cancels.incrementAndGet(); // a call stuck in the kernel: nothing to do
+    }
+
+    @Override
+    protected boolean stopExecutors(long timeoutMillis) {
+        stop = true;
+        LockSupport.unpark(executor);
+        return held.isEmpty(); // a held call does not let its executor stop
+    }
+
+    @Override
+    protected void release(boolean safe) {
+        arena.close(); // the pages stay: see `pages`
+    }
+
+    @Override
+    protected int executorThreads() {
+        return executor.isAlive() ? 1 : 0;
+    }
+}
