@@ -116,14 +116,27 @@ final class CallMemory {
 
     /** A copy of {@code src} in {@code a} (at least one byte, so that its address is a real one). */
     static MemorySegment copyOf(Arena a, MemorySegment src) {
-        MemorySegment tmp = a.allocate(Math.max(1, src.byteSize()), 8);
+        MemorySegment tmp = a.allocate(Math.max(1, src.byteSize()), alignmentOf(src));
         MemorySegment.copy(src, 0, tmp, 0, src.byteSize());
         return tmp;
     }
 
     /** Room in {@code a} for what the kernel writes in place of {@code dst}. */
     static MemorySegment roomFor(Arena a, MemorySegment dst) {
-        return a.allocate(Math.max(1, dst.byteSize()), 8);
+        return a.allocate(Math.max(1, dst.byteSize()), alignmentOf(dst));
+    }
+
+    /** The largest alignment a copy may need to behave as the original does. */
+    private static final long MAX_COPY_ALIGNMENT = 4096;
+
+    /**
+     * The alignment of a copy of {@code s}: its address's own, up to a page, at least 8. A copy
+     * must keep the caller's alignment: O_DIRECT reads and writes fail with EINVAL on a buffer
+     * that is not aligned to the device's logical block (512 bytes to a page).
+     */
+    private static long alignmentOf(MemorySegment s) {
+        if (!s.isNative() || s.address() == 0) return 8;
+        return Math.max(8, Math.min(MAX_COPY_ALIGNMENT, Long.lowestOneBit(s.address())));
     }
 
     /** Rule 4: keeps {@code memory} (an arena, segments) reachable and unfreed for good. */

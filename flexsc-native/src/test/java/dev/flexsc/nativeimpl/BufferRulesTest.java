@@ -2,6 +2,7 @@ package dev.flexsc.nativeimpl;
 
 import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
+import dev.flexsc.ErrnoException;
 import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.FlexscEngine;
@@ -16,6 +17,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
+import java.nio.file.Path;
+import java.nio.file.Files;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -286,6 +289,40 @@ class BufferRulesTest {
             } finally {
                 closeDirect(zero);
             }
+        }
+    }
+
+    /**
+     * A shared arena's segment goes through a copy; the copy keeps the segment's alignment, or
+     * an O_DIRECT read into a page-aligned buffer would fail with EINVAL where the direct call
+     * succeeds (seen in the cold-read study).
+     */
+    @ParameterizedTest
+    @EnumSource(Where.class)
+    void aCopiedSegmentKeepsItsAlignmentForODirect(Where w) throws Exception {
+        Path file = Files.createTempFile(Path.of(System.getProperty("java.io.tmpdir")), "odirect", ".dat");
+        try (Calls c = open(w); Arena shared = Arena.ofShared()) {
+            byte[] data = new byte[8192];
+            for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 7);
+            Files.write(file, data);
+            int fd;
+            try {
+                fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, file.toString(), O_RDONLY | O_DIRECT | O_CLOEXEC, 0);
+            } catch (ErrnoException e) {
+                Assumptions.assumeTrue(false, "O_DIRECT unsupported on " + file + ": " + e.getMessage());
+                return;
+            }
+            try {
+                MemorySegment buf = shared.allocate(4096, 4096);
+                assertEquals(4096, c.sys().pread(fd, buf, 4096));
+                for (int i = 0; i < 4096; i++) {
+                    assertEquals(data[4096 + i], buf.get(ValueLayout.JAVA_BYTE, i), "byte " + i);
+                }
+            } finally {
+                closeDirect(fd);
+            }
+        } finally {
+            Files.deleteIfExists(file);
         }
     }
 }
