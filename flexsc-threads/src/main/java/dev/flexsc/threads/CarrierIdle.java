@@ -101,7 +101,8 @@ final class CarrierIdle {
         VarHandle.fullFence();
         scheduler.sleepers.incrementAndGet();
         try {
-            if (!carrier.hasQueuedWork() && !pending.anySettled(word) && !scheduler.isStopping()) {
+            if (!carrier.hasQueuedWork() && !carrier.heldInboxWaiting() && !pending.anySettled(word)
+                    && !scheduler.isStopping()) {
                 long t0 = stats.sleepBegins();
                 if (in != null) {
                     // In the kernel, submitting the round's calls in the same entry; with page

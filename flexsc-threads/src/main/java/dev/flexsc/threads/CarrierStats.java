@@ -106,6 +106,11 @@ final class CarrierStats {
         reapSizes[Math.min(REAP_BUCKETS - 1, 31 - Integer.numberOfLeadingZeros(n))]++; // log2 buckets
     }
 
+    /** Continuations run so far (racy plain read from other threads: the monitor's hint). */
+    long dispatchCount() {
+        return dispatches;
+    }
+
     /** A snapshot: dispatches, reaped, sleeps, steals, spin wakes (racy plain reads). */
     long[] counters() {
         long slept = (long) SLEEPS.getAcquire(this); // pairs with the release in sleepBegins()

@@ -7,6 +7,7 @@ import dev.flexsc.spi.PendingCall;
 import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
 
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -31,6 +32,18 @@ import java.lang.invoke.VarHandle;
  * {@link CallCarrier} methods), never concurrently, so it needs no synchronisation.
  */
 final class CarrierThread extends Thread implements CallCarrier {
+    private static final VarHandle RUNNING_TASK, INBOX_LOCK;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            RUNNING_TASK = l.findVarHandle(CarrierThread.class, "runningTask", int.class);
+            INBOX_LOCK = l.findVarHandle(CarrierThread.class, "inboxLock", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private static final int LOCAL_CAPACITY = 1 << 13;
     /**
      * The poll budget, in dispatches: every 64 the carrier also submits and reaps its calls
@@ -64,12 +77,54 @@ final class CarrierThread extends Thread implements CallCarrier {
     private long ticks;
     /** When the carrier last polled its calls (carrier-private; read every CLOCK_EVERY_DISPATCHES ticks). */
     private long lastPollNanos;
+    /**
+     * 1 while the carrier runs a continuation, 0 otherwise: opaque stores by the carrier (no
+     * fence on the dispatch path), opaque loads by the {@link CarrierMonitor}, which with the
+     * dispatch count tells a carrier held by one thread.
+     */
+    @SuppressWarnings("unused")
+    private int runningTask;
+    /**
+     * Set (volatile) by the monitor while one green thread holds this carrier beyond
+     * {@link CarrierMonitor#HELD_BOUND_NANOS}: new external work goes elsewhere and a
+     * compensating carrier takes the inbox. Cleared by the carrier when the thread gives it back.
+     */
+    volatile boolean held;
+    /** The held carrier this one compensates for, or null for a carrier of the scheduler's own. */
+    final CarrierThread compensates;
+    /** Set once a compensator's held carrier came back: it takes no new work and exits when it has none. */
+    volatile boolean retiring;
+    /**
+     * The compensator of this carrier while it is held (set by the monitor before the
+     * compensator starts, volatile): a thread that pushes into this carrier's inbox wakes it.
+     */
+    volatile CarrierThread compensator;
+    /**
+     * Set (volatile) by a compensator as it leaves its loop: from then on a thread that still
+     * picked it for external work moves the work on itself ({@link #rehomeInbox}).
+     */
+    private volatile boolean exited;
+    /**
+     * 1 while a thread consumes the inbox (the carrier, or its compensator while it is held):
+     * the inbox has one consumer at a time. CAS to take, release store to give back.
+     */
+    @SuppressWarnings("unused")
+    private int inboxLock;
+    /** The kernel's id of this carrier's OS thread (set as it starts; 0 before), for the monitor's look in /proc. */
+    private volatile int tid;
     private int pinResult = Integer.MIN_VALUE;
 
     CarrierThread(FlexscScheduler scheduler, int index, int cpu, IdlePolicy idlePolicy, boolean daemon) {
-        super(null, null, scheduler.name() + "-carrier-" + index + "-cpu" + cpu, 256 * 1024, false);
+        this(scheduler, scheduler.name() + "-carrier-" + index + "-cpu" + cpu, cpu, idlePolicy, daemon, null);
+    }
+
+    /** A compensating carrier for {@code held}, on its CPU (see {@link CarrierMonitor}). */
+    CarrierThread(FlexscScheduler scheduler, String name, int cpu, IdlePolicy idlePolicy, boolean daemon,
+                  CarrierThread compensates) {
+        super(null, null, name, 256 * 1024, false);
         this.scheduler = scheduler;
         this.cpu = cpu;
+        this.compensates = compensates;
         this.stats = new CarrierStats(scheduler);
         this.contexts = new CarrierContexts(this);
         this.pending = new PendingCalls(stats);
@@ -145,10 +200,41 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** From any other thread: the task goes to the inbox, and the carrier is woken if asleep. */
     void pushExternal(Runnable task) {
         inbox.offer(task);
-        // Full fence: the offer is visible before the read of the sleep state (Dekker with
-        // the carrier's store of SLEEPING then recheck of the inbox in CarrierIdle).
+        // Full fence: the offer is visible before the reads of the sleep state (Dekker with
+        // the carrier's store of SLEEPING then recheck of the inbox in CarrierIdle), of the
+        // compensator (Dekker with its sleep, which rechecks this inbox: heldInboxWaiting) and
+        // of exited (Dekker with a compensator's exit: its store of exited, fence, rehome).
         VarHandle.fullFence();
         idle.wake();
+        CarrierThread k = compensator; // volatile read: null unless this carrier is (or was) held
+        if (k != null) k.wake();
+        if (exited) rehomeInbox(); // a compensator that left: nobody else drains its inbox
+    }
+
+    /** Compensator: true while its held carrier's inbox has work for it to take (the sleep recheck). */
+    boolean heldInboxWaiting() {
+        CarrierThread h = compensates;
+        return h != null && !retiring && h.held && !h.inbox.isEmpty();
+    }
+
+    /**
+     * A compensator that left its loop, or a thread that pushed into its inbox meanwhile:
+     * moves what is left in the inbox to carriers still running (the inbox lock keeps each
+     * task moved once).
+     */
+    private void rehomeInbox() {
+        while (!inbox.isEmpty()) {
+            if (!INBOX_LOCK.compareAndSet(this, 0, 1)) {
+                Thread.onSpinWait(); // the other one moves it; wait until it is done
+                continue;
+            }
+            try {
+                Runnable t;
+                while ((t = inbox.relaxedPoll()) != null) scheduler.executeElsewhere(t);
+            } finally {
+                INBOX_LOCK.setRelease(this, 0); // release: pairs with the next consumer's CAS
+            }
+        }
     }
 
     boolean isSleeping() {
@@ -165,12 +251,14 @@ final class CarrierThread extends Thread implements CallCarrier {
     @Override
     public void run() {
         pinResult = LibFlexsc.flexsc_pin_self(cpu);
+        tid = (int) dev.flexsc.nativeimpl.DirectSyscalls.raw(dev.flexsc.abi.SyscallTable.GETTID, 0, 0, 0, 0, 0, 0);
         int round = 0;
         while (!scheduler.isStopping()) { // volatile read
             Runnable task = next();
             if (task != null) {
                 round = 0;
                 stats.dispatches++;
+                RUNNING_TASK.setOpaque(this, 1);
                 try {
                     task.run(); // VirtualThread.runContinuation: mounts, runs until it parks or ends
                 } catch (Throwable t) {
@@ -178,8 +266,12 @@ final class CarrierThread extends Thread implements CallCarrier {
                     // reaching here is a bug, but one thread must not take the carrier down.
                     scheduler.reportCarrierError(this, t);
                 }
+                RUNNING_TASK.setOpaque(this, 0);
+                if (held) held = false; // the long runner gave the carrier back (volatile read per dispatch)
                 continue;
             }
+            if (held) held = false; // out of work: nobody holds it (the monitor's mark came late)
+            if (retiring && hasNothingLeft()) break; // a compensator whose held carrier is back
             try {
                 round = idle.round(round);
             } catch (Throwable t) {
@@ -192,11 +284,33 @@ final class CarrierThread extends Thread implements CallCarrier {
         // Calls its threads posted here must not outlive the carrier's rings unnoticed: cancel
         // what may block, wait (bounded) for the rest, release the rings.
         contexts.closeAll(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(scheduler.config().closeTimeoutMillis()));
-        scheduler.carrierExited(this);
+        if (compensates != null) {
+            exited = true; // volatile, then a full fence: Dekker with pushExternal (see there)
+            VarHandle.fullFence();
+        }
+        scheduler.carrierExited(this); // a compensator leaves the carrier list: external work no longer picks it
+        if (compensates != null && !scheduler.isStopping()) rehomeInbox();
+    }
+
+    /** A retiring compensator's test: no queued thread, no call of its threads in flight. */
+    private boolean hasNothingLeft() {
+        return !hasQueuedWork() && pending.size() == 0 && !contexts.hasCalls();
+    }
+
+    /** The kernel's id of this carrier's OS thread, or 0 before it started. */
+    int tid() {
+        return tid;
+    }
+
+    /** Monitor: true while a continuation runs on this carrier (an opaque load). */
+    boolean runsTask() {
+        return (int) RUNNING_TASK.getOpaque(this) == 1;
     }
 
     private Runnable next() {
         long tick = ++ticks;
+        CarrierThread h = compensates;
+        if (h != null && !retiring && !h.held) retiring = true; // its carrier is back: run down and exit
         if ((tick & (POLL_EVERY_DISPATCHES - 1)) == 0 || ((tick & (CLOCK_EVERY_DISPATCHES - 1)) == 0 && pollDue())) {
             // Under a steady stream of local work, still submit the calls collected meanwhile
             // (so none waits for the stream to end), and let completions and external work in.
@@ -208,6 +322,8 @@ final class CarrierThread extends Thread implements CallCarrier {
         if (refillFromInbox() > 0 && (t = local.relaxedPoll()) != null) return t;
         // Out of runnable threads: submit the round's calls and reap, in one kernel entry.
         if (pollCalls() > 0 && (t = local.relaxedPoll()) != null) return t;
+        // A compensator takes its held carrier's inbox (its local queue it steals, as any carrier).
+        if (h != null && h.held && !retiring && h.drainInboxTo(this) > 0 && (t = local.relaxedPoll()) != null) return t;
         return steal();
     }
 
@@ -237,14 +353,31 @@ final class CarrierThread extends Thread implements CallCarrier {
     }
 
     private int refillFromInbox() {
-        int n = 0;
-        Runnable t;
-        while (n < INBOX_BATCH && (t = inbox.relaxedPoll()) != null) {
-            pushLocal(t);
-            n++;
-        }
+        int n = drainInboxTo(this);
         if (n > 1) {
             scheduler.signalIdleCarrier(this); // more than we run next: let an idle carrier steal
+        }
+        return n;
+    }
+
+    /**
+     * Moves up to {@link #INBOX_BATCH} items of this carrier's inbox to {@code to}'s local
+     * queue (this carrier's own, or its compensator's while it is held). The inbox has one
+     * consumer at a time: an empty inbox costs one load, a non-empty one a CAS.
+     */
+    int drainInboxTo(CarrierThread to) {
+        if (inbox.isEmpty()) return 0;
+        // CAS: one consumer at a time (the carrier, or its compensator).
+        if (!INBOX_LOCK.compareAndSet(this, 0, 1)) return 0;
+        int n = 0;
+        try {
+            Runnable t;
+            while (n < INBOX_BATCH && (t = inbox.relaxedPoll()) != null) {
+                to.pushLocal(t);
+                n++;
+            }
+        } finally {
+            INBOX_LOCK.setRelease(this, 0); // release: the polls above happen before the next consumer's
         }
         return n;
     }

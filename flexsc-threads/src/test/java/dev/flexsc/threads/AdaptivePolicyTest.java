@@ -398,7 +398,8 @@ class AdaptivePolicyTest {
             for (Thread t : ts) t.join();
             assertTrue(errors.isEmpty(), () -> errors.peek().toString());
             EngineStats st = rt.engine().stats();
-            System.out.println("8 green threads x 40 pwrite 1 MiB, ADAPTIVE: " + st);
+            System.out.println("8 green threads x 40 pwrite 1 MiB, ADAPTIVE: " + st + ", compensating carriers: "
+                    + rt.scheduler().compensations());
             long pwrites = (long) threads * calls;
             assertEquals(pwrites + 2L * threads, st.posted() + st.direct(), st::toString);
             // Every pwrite still ran two switches after it was posted: the carrier posts whenever
