@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
 /**
@@ -37,10 +38,16 @@ public final class Flexsc {
      *
      * @throws EngineUnavailableException if the engine (or, for AUTO, every engine) cannot run
      *         here; its message gives each reason
-     * @throws IOException if opening failed for another reason
+     * @throws IOException if opening failed for another reason, among them that the engine
+     *         providers could not be read from the class path (no file descriptor left)
      */
     public static FlexscEngine open(FlexscConfig config) throws IOException {
-        Map<Engine, EngineProvider> providers = providers();
+        Map<Engine, EngineProvider> providers;
+        try {
+            providers = providers();
+        } catch (ServiceConfigurationError e) {
+            throw new IOException(providersFailed(e), e);
+        }
         List<Engine> order = config.engine() == Engine.AUTO
                 ? Engine.autoOrder(Runtime.getRuntime().availableProcessors()) : List.of(config.engine());
         List<String> reasons = new ArrayList<>();
@@ -64,14 +71,22 @@ public final class Flexsc {
     /**
      * Each engine's availability on this machine, with the reason when unavailable and, for
      * an engine that hands some calls to another, which calls go where (never
-     * {@link Engine#AUTO}). Cheap; opens nothing.
+     * {@link Engine#AUTO}). Cheap; opens nothing. If the engine providers cannot be read
+     * from the class path, every engine is unavailable with that reason.
      */
     public static List<EngineAvailability> probe() {
-        Map<Engine, EngineProvider> providers = providers();
+        Map<Engine, EngineProvider> providers;
+        String failed = null;
+        try {
+            providers = providers();
+        } catch (ServiceConfigurationError e) {
+            providers = Map.of();
+            failed = providersFailed(e);
+        }
         List<EngineAvailability> out = new ArrayList<>();
         for (Engine e : Engine.AUTO_ORDER) {
             EngineProvider p = providers.get(e);
-            String why = p == null ? noProvider(e) : p.unavailabilityCause();
+            String why = failed != null ? failed : p == null ? noProvider(e) : p.unavailabilityCause();
             out.add(why == null ? EngineAvailability.available(e, p.routing()) : EngineAvailability.unavailable(e, why));
         }
         return out;
@@ -120,12 +135,32 @@ public final class Flexsc {
                 + " include the " + e + " engine)";
     }
 
+    /**
+     * The providers on the class path, found once: the scan reads provider files (from a
+     * class-path directory it opens each, so with no descriptor left it fails), and the set
+     * cannot change while the JVM runs.
+     *
+     * @throws ServiceConfigurationError if the scan failed (see {@link #providersFailed})
+     */
     private static Map<Engine, EngineProvider> providers() {
-        Map<Engine, EngineProvider> m = new EnumMap<>(Engine.class);
-        for (EngineProvider p : ServiceLoader.load(EngineProvider.class, Flexsc.class.getClassLoader())) {
-            m.putIfAbsent(p.engine(), p);
+        Map<Engine, EngineProvider> m = providers; // volatile: a complete map or null
+        if (m == null) {
+            EnumMap<Engine, EngineProvider> found = new EnumMap<>(Engine.class);
+            for (EngineProvider p : ServiceLoader.load(EngineProvider.class, Flexsc.class.getClassLoader())) {
+                found.putIfAbsent(p.engine(), p);
+            }
+            providers = m = java.util.Collections.unmodifiableMap(found);
         }
         return m;
+    }
+
+    private static volatile Map<Engine, EngineProvider> providers;
+
+    /** Why the provider scan failed: the ServiceLoader's message and the I/O error under it. */
+    private static String providersFailed(ServiceConfigurationError e) {
+        StringBuilder b = new StringBuilder("cannot load the FlexSC engine providers: ").append(e.getMessage());
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) b.append(": ").append(c.getMessage());
+        return b.toString();
     }
 
     /** The default engine: shared by the whole JVM, so close() does nothing. */

@@ -33,6 +33,9 @@ import java.util.Locale;
  * ./flexsc bench --study coldread [--file PATH] [--size-mib 2048] [--threads 16,256,1000] [--seconds 2] ...
  *                                                  random 4 KiB reads with the page cache dropped: FlexSC, stock
  *                                                  virtual threads, platform pools, fio (see {@link dev.flexsc.bench.io.ColdReadStudy})
+ * ./flexsc bench --study soak [--seconds 10] [--engines E,..] [--phases mixed,fds,threads] [--seed N] [--known run|skip] [--crowd 2000]
+ *                                                  the fault-injection soak: every engine, each phase in a child JVM; the
+ *                                                  invariants and faults tables (see {@link dev.flexsc.bench.soak.SoakStudy})
  * ./flexsc bench --study policy [--engine SYSCALL_THREADS] [--seconds S] [--warmup S] [--repeat N] [--threads 1,16,256,1024] [--calls getpid,write64,pwrite4k]
  *                                                  DIRECT, EXCEPTIONLESS and ADAPTIVE on FlexSC green threads
  * </pre>
@@ -111,7 +114,7 @@ public final class Main {
     }
 
     private static void study(String[] args) throws Exception {
-        if (args.length == 0) throw new IllegalArgumentException("--study needs one of pagefault, cost, batch, batchloop, policy, http, coldread");
+        if (args.length == 0) throw new IllegalArgumentException("--study needs one of pagefault, cost, batch, batchloop, policy, http, coldread, soak");
         switch (args[0]) {
             case "pagefault" -> {
                 long mib = 1024;
@@ -159,8 +162,9 @@ public final class Main {
             case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
             case "http" -> dev.flexsc.bench.http.HttpStudy.main(Arrays.copyOfRange(args, 1, args.length));
             case "coldread" -> dev.flexsc.bench.io.ColdReadStudy.main(Arrays.copyOfRange(args, 1, args.length));
+            case "soak" -> dev.flexsc.bench.soak.SoakStudy.main(Arrays.copyOfRange(args, 1, args.length));
             default -> throw new IllegalArgumentException("unknown study " + args[0]
-                    + " (pagefault, cost, batch, batchloop, policy, http, coldread)");
+                    + " (pagefault, cost, batch, batchloop, policy, http, coldread, soak)");
         }
     }
 

@@ -179,16 +179,34 @@ class ExecutorStallTest {
                     throw new RuntimeException(x);
                 }
             });
-            Thread.sleep(300); // the connect waits for a SYN-ACK that does not come
-            for (int tid : threadIds("flexsc-exec")) {
-                raw(SYS_TGKILL, ProcessHandle.current().pid(), tid, FLEXSC_SIG);
-            }
+            // The connect waits for a SYN-ACK that does not come: signal the executor inside it,
+            // once it is there (a fixed pause could signal before the call started on a loaded
+            // host, and the connect then waited for the 60 s timeout).
+            int inConnect = awaitThreadInSyscall("flexsc-exec", SYS_CONNECT, 10_000);
+            raw(SYS_TGKILL, ProcessHandle.current().pid(), inConnect, FLEXSC_SIG);
             int errno = connect.get();
             assertEquals(Errno.EINTR, errno, "the interrupted connect ended with " + Errno.symbol(errno)
                     + " (EALREADY: it was made again)");
             raw(SYS_CLOSE, fd);
             for (int f : fillers) raw(SYS_CLOSE, f);
         }
+    }
+
+    /** A thread named {@code name} blocked in system call {@code nr} (/proc/self/task/TID/syscall). */
+    private static int awaitThreadInSyscall(String name, int nr, long timeoutMillis) throws Exception {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (System.nanoTime() < deadline) {
+            for (int tid : threadIds(name)) {
+                try {
+                    String sc = Files.readString(Path.of("/proc/self/task/" + tid + "/syscall")).trim();
+                    if (sc.startsWith(nr + " ")) return tid;
+                } catch (java.io.IOException gone) {
+                    // the thread ended
+                }
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no " + name + " thread entered system call " + nr + " within " + timeoutMillis + " ms");
     }
 
     private static List<Integer> threadIds(String name) throws Exception {

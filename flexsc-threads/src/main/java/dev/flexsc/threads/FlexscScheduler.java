@@ -79,6 +79,9 @@ public final class FlexscScheduler implements AutoCloseable {
 
     private FlexscScheduler(String name, FlexscConfig config, IdlePolicy idle) {
         VirtualThreads.ensureAvailable();
+        // Before any thread of ours can park with a timeout: a timer thread refused later
+        // would lose the thread that needed it (see startTimerThreads).
+        VirtualThreads.startTimerThreads();
         // From now on, FlexSC calls from our virtual threads park and are reaped by their carrier.
         GreenThreads.install(LOCATOR);
         this.name = name;
@@ -102,6 +105,8 @@ public final class FlexscScheduler implements AutoCloseable {
      *
      * @throws UnsupportedOperationException if this JVM cannot run it; the message names the
      *         missing {@code --add-opens} flag
+     * @throws OutOfMemoryError ("unable to create native thread") if its carriers, or the
+     *         JDK's timer thread for virtual threads, cannot be started (no thread left)
      */
     public static FlexscScheduler open(FlexscConfig config) {
         Objects.requireNonNull(config, "config");

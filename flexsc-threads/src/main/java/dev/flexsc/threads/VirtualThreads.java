@@ -4,10 +4,13 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 
 /**
- * The two JDK internals the scheduler needs, reached once by reflection in
+ * The JDK internals the scheduler needs, reached once by reflection in
  * {@code java.lang} (hence {@code --add-opens java.base/java.lang=ALL-UNNAMED}):
  *
  * <ul>
@@ -19,6 +22,9 @@ import java.util.concurrent.Executor;
  * the caller is pinned for the duration of {@code execute}, so execute must not block.</li>
  * <li>{@code Thread.currentCarrierThread()}: the platform thread a virtual thread is
  * mounted on (an intrinsic), to tell on which carrier a call or an unpark happens.</li>
+ * <li>{@code VirtualThread.DelayedTaskSchedulers.INSTANCE}: the executors whose threads
+ * ({@code VirtualThread-unparker}) wake timed-parked virtual threads of a custom scheduler;
+ * see {@link #startTimerThreads()}.</li>
  * </ul>
  */
 final class VirtualThreads {
@@ -75,6 +81,38 @@ final class VirtualThreads {
             throw new IllegalStateException("cannot create a virtual-thread builder", e);
         }
     }
+
+    /**
+     * Starts the JDK's timer threads for virtual threads of custom schedulers, once per JVM.
+     * The JDK starts each on the first timed park that needs it (Thread.sleep, parkNanos,
+     * a FlexSC call's timed wait); if no thread can be created then (RLIMIT_NPROC, a pids
+     * cgroup at its limit), the OutOfMemoryError escapes after the virtual thread yielded
+     * and that thread is never scheduled again. Started here, from {@link FlexscScheduler}'s
+     * constructor, such a failure is an exception of the scheduler's start instead. Best
+     * effort on a JDK without these internals (nothing is started early there).
+     *
+     * @throws OutOfMemoryError if a timer thread cannot be started (no thread left)
+     */
+    static void startTimerThreads() {
+        if (timerThreadsStarted) return; // volatile: set once every executor has its thread
+        synchronized (VirtualThreads.class) {
+            if (timerThreadsStarted) return;
+            ScheduledExecutorService[] timers;
+            try {
+                Field f = Class.forName("java.lang.VirtualThread$DelayedTaskSchedulers").getDeclaredField("INSTANCE");
+                f.setAccessible(true);
+                timers = (ScheduledExecutorService[]) f.get(null);
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                timers = new ScheduledExecutorService[0]; // another JDK: its timer threads start as they do
+            }
+            for (ScheduledExecutorService t : timers) {
+                if (t instanceof ThreadPoolExecutor p) p.prestartAllCoreThreads(); // throws OOME where refused
+            }
+            timerThreadsStarted = true;
+        }
+    }
+
+    private static volatile boolean timerThreadsStarted;
 
     /**
      * The carrier of the current thread: itself for a platform thread, the platform thread

@@ -1,0 +1,109 @@
+package dev.flexsc.nativeimpl.uring;
+
+import dev.flexsc.CallPolicy;
+import dev.flexsc.Engine;
+import dev.flexsc.Errno;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.Syscalls;
+import dev.flexsc.nativeimpl.DirectSyscalls;
+import dev.flexsc.nativeimpl.TestSupport;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A read whose buffer page faults into a sleep (a userfaultfd page here; a mapped file on a
+ * hung FUSE or NFS server in life) must stall that call alone. On IO_URING it runs inline
+ * in the submitter's io_uring_enter, which holds the ring's lock (ctx->uring_lock) while it
+ * sleeps in the fault: every other submitter of the ring, and close(), then sleep on that
+ * lock, uninterruptibly, until the fault is resolved; when a carrier submitted it, the
+ * carrier and every green thread on it stop too. Found by the fault-injection soak
+ * (flexsc-bench, Known.URING_INLINE_FAULT_STALLS_RING). Root only: unprivileged userfaultfd
+ * cannot catch kernel-mode faults unless vm.unprivileged_userfaultfd=1.
+ */
+class UringStuckSubmitterTest {
+    private static final long UFFDIO_API = 0xC018AA3FL, UFFDIO_REGISTER = 0xC020AA00L, UFFDIO_COPY = 0xC028AA03L;
+    private static final int IOCTL = 16, MMAP = 9, USERFAULTFD = 323, O_CLOEXEC = 02000000, O_NONBLOCK = 04000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(60)
+    @Disabled("issue 12: on IO_URING a read into a page whose fault sleeps runs inline in io_uring_enter under the"
+            + " ring's lock, so another submitter's pread and close() wait until the fault is resolved; for the"
+            + " io_uring engine's rework (branch carrier-local) to fix, e.g. by never issuing such reads inline"
+            + " (IOSQE_ASYNC) or by submitting from a thread no caller waits on")
+    void aReadStuckInAPageFaultStallsOnlyItself() throws Exception {
+        TestSupport.assumeAvailable(Engine.IO_URING);
+        long uffd = DirectSyscalls.raw(USERFAULTFD, O_CLOEXEC | O_NONBLOCK, 0, 0, 0, 0, 0);
+        assumeTrue(uffd >= 0, "userfaultfd: " + Errno.symbol((int) -uffd) + " (needs CAP_SYS_PTRACE or"
+                + " vm.unprivileged_userfaultfd=1 to catch kernel-mode faults)");
+        Path f = dir.resolve("data");
+        Files.write(f, new byte[1 << 16]);
+        try (Arena arena = Arena.ofShared();
+             UringEngine e = UringEngine.open(Engine.IO_URING, FlexscConfig.builder().engine(Engine.IO_URING)
+                     .policy(CallPolicy.EXCEPTIONLESS).closeTimeoutMillis(300).build())) {
+            MemorySegment arg = arena.allocate(64, 8);
+            arg.set(ValueLayout.JAVA_LONG, 0, 0xAA); // UFFD_API
+            assertTrue(DirectSyscalls.raw(IOCTL, uffd, UFFDIO_API, arg.address(), 0, 0, 0) == 0, "UFFDIO_API");
+            long pages = DirectSyscalls.raw(MMAP, 0, 2 * 4096, 3, 0x22, -1, 0); // PROT_READ|WRITE, PRIVATE|ANONYMOUS
+            MemorySegment.ofAddress(pages).reinterpret(4096).fill((byte) 1); // page A present, page B missing
+            arg.set(ValueLayout.JAVA_LONG, 0, pages + 4096);
+            arg.set(ValueLayout.JAVA_LONG, 8, 4096);
+            arg.set(ValueLayout.JAVA_LONG, 16, 1); // UFFDIO_REGISTER_MODE_MISSING
+            assertTrue(DirectSyscalls.raw(IOCTL, uffd, UFFDIO_REGISTER, arg.address(), 0, 0, 0) == 0, "UFFDIO_REGISTER");
+
+            Syscalls s = e.syscalls();
+            int fd = s.openat(Syscalls.AT_FDCWD, f.toString(), OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
+            Thread stuck = Thread.ofPlatform().start(() -> {
+                try {
+                    s.pread(fd, MemorySegment.ofAddress(pages + 2048).reinterpret(4096), 0); // sleeps in the fault on B
+                } catch (Exception ignored) {
+                    // its outcome is not the point
+                }
+            });
+            Thread.sleep(300); // the stuck read is in the kernel
+            MemorySegment mine = arena.allocate(4096);
+            Thread other = Thread.ofPlatform().start(() -> {
+                try {
+                    s.pread(fd, mine, 0);
+                } catch (Exception ignored) {
+                    // only whether it returns matters
+                }
+            });
+            boolean otherReturned = other.join(java.time.Duration.ofSeconds(3));
+            Thread closer = Thread.ofPlatform().start(e::close);
+            boolean closeReturned = closer.join(java.time.Duration.ofSeconds(3));
+
+            // Let everything go: fill B, then wait for the threads.
+            MemorySegment src = arena.allocate(4096, 4096);
+            arg.set(ValueLayout.JAVA_LONG, 0, pages + 4096);
+            arg.set(ValueLayout.JAVA_LONG, 8, src.address());
+            arg.set(ValueLayout.JAVA_LONG, 16, 4096);
+            arg.set(ValueLayout.JAVA_LONG, 24, 0);
+            DirectSyscalls.raw(IOCTL, uffd, UFFDIO_COPY, arg.address(), 0, 0, 0);
+            stuck.join(TimeUnit.SECONDS.toMillis(10));
+            other.join(TimeUnit.SECONDS.toMillis(10));
+            closer.join(TimeUnit.SECONDS.toMillis(10));
+            DirectSyscalls.raw(3, fd, 0, 0, 0, 0, 0);
+            DirectSyscalls.raw(3, uffd, 0, 0, 0, 0, 0);
+            assertTrue(otherReturned, "another thread's pread on the same ring did not return within 3 s of a read"
+                    + " stuck in a page fault");
+            assertTrue(closeReturned, "close() did not return within 3 s (closeTimeoutMillis 300) of a read stuck in a"
+                    + " page fault");
+        }
+    }
+}
