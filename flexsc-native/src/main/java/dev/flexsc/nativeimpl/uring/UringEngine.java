@@ -226,8 +226,18 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         return counters.machineryFailures.sum();
     }
 
-    /** A ring was set up or released: the owned descriptors are taken again. */
+    /**
+     * A ring was set up or released, or the engine closed: the owned descriptors are taken
+     * again. None once the engine is closed: its calls then fail with EngineClosedException,
+     * never a refusal that names a number another file may hold by then (the check comes
+     * before the engine's in Syscalls and SyscallBatch). Synchronized: close()'s update, after
+     * its volatile store of closed, is the last word.
+     */
     private synchronized void updateOwnedFds() {
+        if (closed) {
+            ownedFds = OwnedFds.NONE;
+            return;
+        }
         java.util.List<Integer> fds = new java.util.ArrayList<>();
         if (base != null) fds.add(base.fd);
         for (ConfinedRing r : allRings) {
@@ -518,6 +528,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     public void close() {
         if (!closing.compareAndSet(false, true)) return;
         closed = true; // volatile: see openContext() and the waits
+        updateOwnedFds(); // none from now on
         for (CarrierRing r : carrierRings) r.requestClose();
         platform.close();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.closeTimeoutMillis());
