@@ -227,10 +227,14 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         if (closed) return;
         closed = true;
         stopWakeUps();
-        release(); // closing the ring cancels the wake-up read still armed
-        DirectSyscalls.raw(SyscallTable.CLOSE, eventfd, 0, 0, 0, 0, 0);
+        release(); // the engine forgets it (releasing), then closing the ring cancels the wake-up read still armed
+        DirectSyscalls.raw(SyscallTable.CLOSE, eventfd, 0, 0, 0, 0, 0); // no longer owned: releasing() came first
         arena.close();
-        engine.ringClosed(this);
+    }
+
+    @Override
+    void releasing() {
+        engine.ringClosed(this); // before the ring's and the eventfd's numbers are freed
     }
 
     /** No new wake-up from here on; waits for the ones inside their eventfd write. */

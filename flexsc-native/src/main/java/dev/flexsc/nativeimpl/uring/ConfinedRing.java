@@ -193,13 +193,20 @@ class ConfinedRing {
 
     /**
      * Unmaps the ring and closes its descriptor: the kernel then cancels whatever is still
-     * in flight. Owner only (or once the owner is gone); idempotent.
+     * in flight. Owner only (or once the owner is gone); idempotent. The engine stops owning
+     * the ring's descriptors ({@link #releasing()}) before they close, so that a file opened
+     * with the freed number at once is never refused as the ring.
      */
-    void release() {
+    final void release() {
         if (released) return;
         released = true;
+        releasing();
         ring.close();
         arena.close();
+    }
+
+    /** Called by {@link #release()} before the ring's descriptor closes: the engine forgets the ring. */
+    void releasing() {
     }
 
     final boolean isReleased() {

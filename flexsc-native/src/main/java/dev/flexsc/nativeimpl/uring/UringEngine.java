@@ -471,7 +471,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
                         + " it stays mapped so that they may complete", kind, inFlight);
     }
 
-    /** A carrier's ring closed itself: forget it. */
+    /** A carrier's ring closes itself (before its descriptors close): forget it. */
     void ringClosed(CarrierRing r) {
         carrierRings.remove(r);
         ringReleased(r);
@@ -484,8 +484,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             IoUring r = IoUring.setup(PLATFORM_SQ_ENTRIES, 0, flags, 0, config.sqThreadIdleMillis(), sqpoll ? base.fd : -1);
             ConfinedRing ring = new ConfinedRing(r, sqpoll, (flags & SETUP_TASKRUN_FLAG) != 0, counters) {
                 @Override
-                void release() {
-                    super.release();
+                void releasing() {
                     ringReleased(this);
                 }
             };
