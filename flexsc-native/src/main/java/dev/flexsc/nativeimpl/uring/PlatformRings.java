@@ -1,10 +1,12 @@
 package dev.flexsc.nativeimpl.uring;
 
+import dev.flexsc.Errno;
 import dev.flexsc.EngineClosedException;
 import dev.flexsc.ErrnoException;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
@@ -44,29 +46,63 @@ final class PlatformRings {
     }
 
     /**
-     * Lends a ring to the calling thread until it gives it back.
+     * Lends a ring to the calling thread until it gives it back. With no idle ring it sets up
+     * one more; if the process is out of descriptors or memory for it (EMFILE, ENFILE,
+     * ENOMEM) while other rings are lent, it waits for one of them to come back, as a caller
+     * waits for a free entry on an engine with a fixed number of them: a call that makes no
+     * descriptor keeps working while the process has none left.
      *
      * @throws EngineClosedException if the engine is closed
-     * @throws ErrnoException if a new ring cannot be set up
+     * @throws java.io.InterruptedIOException if the thread is interrupted while it waits for a ring
+     * @throws ErrnoException if a new ring cannot be set up and no ring is lent
      */
     ConfinedRing borrow(String callName) throws java.io.IOException {
-        if (closed) throw new EngineClosedException(callName + ": the engine is closed"); // volatile read
-        lent.incrementAndGet();
-        ConfinedRing r = idle.poll();
-        if (r != null) {
-            idleCount.decrementAndGet();
-            return r;
+        while (true) {
+            if (closed) throw new EngineClosedException(callName + ": the engine is closed"); // volatile read
+            lent.incrementAndGet();
+            ConfinedRing r = idle.poll();
+            if (r != null) {
+                idleCount.decrementAndGet();
+                return r;
+            }
+            ErrnoException refused;
+            try {
+                return factory.get();
+            } catch (java.io.UncheckedIOException e) {
+                lent.decrementAndGet();
+                if (!(e.getCause() instanceof ErrnoException ee)) throw e;
+                refused = ee;
+            } catch (RuntimeException e) {
+                lent.decrementAndGet();
+                throw e;
+            }
+            int errno = refused.errno();
+            boolean outOfResources = errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOMEM;
+            // Volatile read: with none lent (the engine's first ring abandoned to a stuck call)
+            // nothing would come back.
+            if (!outOfResources || lent.get() == 0) throw refused;
+            LockSupport.parkNanos(this, RING_WAIT_NANOS);
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt(); // kept, as Syscalls keeps it for InterruptedIOException
+                throw new java.io.InterruptedIOException(callName + ": interrupted while waiting for a free io_uring ring ("
+                        + refused.getMessage() + ")");
+            }
         }
-        try {
-            return factory.get();
-        } catch (java.io.UncheckedIOException e) {
-            lent.decrementAndGet();
-            if (e.getCause() instanceof ErrnoException ee) throw ee;
-            throw e;
-        } catch (RuntimeException e) {
-            lent.decrementAndGet();
-            throw e;
-        }
+    }
+
+    /** How often a borrower that found no ring and could set up none looks again. */
+    private static final long RING_WAIT_NANOS = 1_000_000L;
+
+    /**
+     * Sets up one ring and keeps it idle: the engine opens with one, so that a borrower that
+     * can set up none (no descriptor left) always has a ring to wait for.
+     *
+     * @throws java.io.UncheckedIOException if it cannot be set up
+     */
+    void reserve() {
+        ConfinedRing r = factory.get();
+        idleCount.incrementAndGet();
+        idle.offer(r);
     }
 
     /** Takes back a ring whose calls all completed. */

@@ -114,6 +114,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), PostingRule.Post.RING_ENTRY);
         this.syscalls = new Syscalls(this);
         this.platform = new PlatformRings(this::newPlatformRing);
+        platform.reserve(); // one platform ring from the start (PlatformRings.borrow: out of descriptors)
         this.waits = new RingWaits(this, platform, config.callerSpin());
         this.batches = new UringBatch(this, waits, platform);
         updateOwnedFds();
