@@ -20,6 +20,7 @@ import dev.flexsc.spi.CarrierContext;
 import dev.flexsc.spi.GreenThreads;
 import dev.flexsc.spi.OwnedFds;
 import dev.flexsc.spi.PostingRule;
+import dev.flexsc.spi.ShortTransfer;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
@@ -329,16 +330,27 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the ring
         if (closed) throw new EngineClosedException(call.name() + ": the engine is closed"); // volatile read
-        long direct = gate.tryDirect(call, ALWAYS_ROOM, this, a0, a1, a2, a3, a4, a5); // the call policy
+        long direct = gate.tryDirect(call, ALWAYS_ROOM, a0, a1, a2, a3, a4, a5); // the call policy
         if (!CallGate.posts(direct)) return direct;
-        boolean waits = false;
-        if (direct == CallGate.WOULD_WAIT) {
-            // Tried without waiting: it would wait. On an O_NONBLOCK descriptor the syscall
-            // fails with EAGAIN at once instead; otherwise the ring waits, unprobed.
-            if (!FdKinds.waitsWhenNotReady(a0)) return -Errno.EAGAIN;
-            waits = true;
+        long done = CallGate.movedBeforePost(direct);
+        if (done > 0) {
+            // A write or send the descriptor took in part without waiting, and the rest would
+            // wait: the rest is posted as a call of its own, the result is the whole transfer's.
+            long rest = post(call, true, a0, a1 + done, ShortTransfer.whole(a2) - done, a3, a4, a5);
+            return ShortTransfer.total(done, rest);
         }
-        UringCall c = prepare(call, waits, a0, a1, a2, a3, a4, a5);
+        return post(call, direct == CallGate.WOULD_WAIT, a0, a1, a2, a3, a4, a5);
+    }
+
+    /**
+     * Posts {@code call} from the calling thread and waits for its result. {@code wouldWait}:
+     * the call policy tried it without waiting and it would wait; on an O_NONBLOCK descriptor
+     * the syscall fails with EAGAIN at once instead, otherwise the ring waits for it, unprobed.
+     */
+    private long post(SyscallTable.Call call, boolean wouldWait, long a0, long a1, long a2, long a3, long a4, long a5)
+            throws IOException {
+        if (wouldWait && !FdKinds.waitsWhenNotReady(a0)) return -Errno.EAGAIN;
+        UringCall c = prepare(call, wouldWait, a0, a1, a2, a3, a4, a5);
         if (c == null) return elsewhere(call, a0, a1, a2, a3, a4, a5);
         return waits().run(c);
     }
