@@ -117,7 +117,9 @@ final class CarrierMonitor {
                 continue;
             }
             if (s[2] < 0) s[2] = cpuTime(c); // the same continuation since the last look: from here its CPU counts
-            if (!c.held && now - s[1] >= HELD_BOUND_NANOS && held(c, s[2])) {
+            // Only a carrier with other threads queued needs a compensator: alone, its long
+            // runner holds nothing back (a thread queued later is found at the next look).
+            if (!c.held && now - s[1] >= HELD_BOUND_NANOS && c.hasQueuedWork() && held(c, s[2])) {
                 scheduler.compensate(c);
                 s[1] = now; // the next look at it, after another bound
                 s[2] = -1;

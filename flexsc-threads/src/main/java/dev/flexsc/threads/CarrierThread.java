@@ -144,7 +144,7 @@ final class CarrierThread extends Thread implements CallCarrier {
         return pending.size() > 0 || contexts.hasCalls() || hasQueuedWork();
     }
 
-    /** Runnable work queued on this carrier (not counting parked callers). */
+    /** Runnable work queued on this carrier (not counting parked callers; a hint from other threads). */
     boolean hasQueuedWork() {
         return !local.isEmpty() || !inbox.isEmpty();
     }
