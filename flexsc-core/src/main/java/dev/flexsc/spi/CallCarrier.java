@@ -52,4 +52,14 @@ public interface CallCarrier {
     default CarrierContext context(CarrierContext.Provider provider) {
         return null;
     }
+
+    /**
+     * The carrier's own OS thread (a platform thread), which the contexts opened for it
+     * belong to. On the carrier, {@link Thread#currentThread()} is the green thread mounted on
+     * it, which may end long before the carrier does. Default null: a carrier that opens no
+     * context need not say.
+     */
+    default Thread thread() {
+        return null;
+    }
 }

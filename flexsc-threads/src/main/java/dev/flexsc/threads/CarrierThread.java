@@ -188,6 +188,11 @@ final class CarrierThread extends Thread implements CallCarrier {
         return contexts.context(provider);
     }
 
+    @Override
+    public Thread thread() {
+        return this;
+    }
+
     // ---- scheduling: called by FlexscScheduler.execute ----
 
     /** From this carrier's own OS thread: the task goes to the local queue. */

@@ -71,6 +71,7 @@ public final class FlexscScheduler implements AutoCloseable {
     final JvmKeepAlive keepAlive = new JvmKeepAlive();
     private final AtomicInteger exited = new AtomicInteger();
     private final AtomicInteger compensators = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong carrierErrors = new java.util.concurrent.atomic.AtomicLong();
     private final Object lifecycle = new Object();
     private volatile boolean shutdown;
     private volatile boolean stopping;
@@ -452,7 +453,13 @@ public final class FlexscScheduler implements AutoCloseable {
     }
 
     void reportCarrierError(CarrierThread c, Throwable t) {
+        carrierErrors.incrementAndGet();
         LOG.log(System.Logger.Level.ERROR, name + ": a continuation failed on " + c.getName(), t);
+    }
+
+    /** Failures of the carriers' own machinery reported so far (each is a bug; tests check there are none). */
+    long carrierErrors() {
+        return carrierErrors.get();
     }
 
     /** The Locator installed in GreenThreads: the carrier of the current virtual thread, if ours. */

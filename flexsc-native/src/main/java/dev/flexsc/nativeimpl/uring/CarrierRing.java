@@ -69,19 +69,21 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
     /** The eventfd this ring notifies of its completions (a secondary context), or -1. */
     private int notifying = -1;
 
-    private CarrierRing(UringEngine engine, IoUring ring, int eventfd, boolean sqpoll, boolean taskrunFlag) {
+    private CarrierRing(UringEngine engine, Thread carrier, IoUring ring, int eventfd, boolean sqpoll, boolean taskrunFlag) {
         super(ring, sqpoll, taskrunFlag, engine.counters());
         this.engine = engine;
-        this.carrier = Thread.currentThread();
+        this.carrier = carrier;
         this.eventfd = eventfd;
         armWake();
     }
 
     /**
      * Sets up the calling carrier's ring for {@code engine}: on the carrier's OS thread, which
-     * the kernel then takes as the ring's one submitter.
+     * the kernel then takes as the ring's one submitter. {@code carrier}: that OS thread (the
+     * ring is an orphan only once it has ended: {@link #closeOrphan()}).
      */
-    static CarrierRing open(UringEngine engine, IoUring ring, boolean sqpoll, boolean taskrunFlag) throws ErrnoException {
+    static CarrierRing open(UringEngine engine, Thread carrier, IoUring ring, boolean sqpoll, boolean taskrunFlag)
+            throws ErrnoException {
         // A blocking eventfd: the ring's read waits for a write (an O_NONBLOCK one would have
         // io_uring complete the read with EAGAIN at once).
         long fd = DirectSyscalls.raw(SyscallTable.EVENTFD2, 0, EFD_CLOEXEC, 0, 0, 0, 0);
@@ -89,7 +91,7 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
             ring.close();
             throw new ErrnoException("eventfd2(0, EFD_CLOEXEC) for a carrier's ring", (int) -fd);
         }
-        return new CarrierRing(engine, ring, (int) fd, sqpoll, taskrunFlag);
+        return new CarrierRing(engine, carrier, ring, (int) fd, sqpoll, taskrunFlag);
     }
 
     private static final int EFD_CLOEXEC = 02000000;

@@ -440,10 +440,14 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     @Override
     public CarrierContext openContext(CallCarrier carrier) throws IOException {
         if (closed) throw new EngineClosedException("the engine is closed");
+        // The ring belongs to the carrier's OS thread, not to the green thread that asks for it
+        // (which may end while the carrier goes on using the ring: see closeOrphan).
+        Thread owner = carrier.thread();
+        if (owner == null) throw new IllegalArgumentException("a carrier that names no thread of its own: " + carrier);
         IoUring r = IoUring.setup(config.pages() * 64, config.uringCqEntries(),
                 setup.carrierFlags() | (sqpoll ? SETUP_SQPOLL | SETUP_ATTACH_WQ : 0), 0,
                 config.sqThreadIdleMillis(), sqpoll ? base.fd : -1);
-        CarrierRing ring = CarrierRing.open(this, r, sqpoll, setup.taskrunFlag());
+        CarrierRing ring = CarrierRing.open(this, owner, r, sqpoll, setup.taskrunFlag());
         carrierRings.add(ring);
         ringOpened(ring);
         // Volatile read after the add: close() sets closed, then asks every ring it finds to
