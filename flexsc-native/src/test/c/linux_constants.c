@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -95,6 +96,7 @@ int main(void) {
     NR(ppoll);
     NR(epoll_pwait);
     NR(pipe2);
+    C("SyscallTable", GRND_RANDOM);
     NR(io_uring_setup);
     NR(io_uring_enter);
     NR(io_uring_register);
