@@ -6,7 +6,9 @@
  *
  * Only calls that behave the same from any thread of the process belong here.
  * Calls tied to the calling thread or to process life (gettid, signals, exit,
- * clone, execve, futex, prctl, ...) are refused by every engine.
+ * clone, execve, futex, prctl, ...) are refused by every engine; so are ppoll
+ * and epoll_pwait, whose signal mask is the calling thread's (poll and
+ * epoll_wait, which have none, are allowed).
  *
  * FLEXSC_CALL(nr, name, flags), x86-64 numbers.
  *   FLEXSC_MAY_BLOCK: may block without bound (pipes, sockets, FIFOs); an
@@ -27,6 +29,7 @@
 	FLEXSC_CALL(1,   write,       FLEXSC_MAY_BLOCK) \
 	FLEXSC_CALL(3,   close,       0) \
 	FLEXSC_CALL(5,   fstat,       FLEXSC_NEVER_BLOCKS) \
+	FLEXSC_CALL(7,   poll,        FLEXSC_MAY_BLOCK) \
 	FLEXSC_CALL(8,   lseek,       FLEXSC_NEVER_BLOCKS) \
 	FLEXSC_CALL(17,  pread64,     0) \
 	FLEXSC_CALL(18,  pwrite64,    0) \
@@ -44,6 +47,8 @@
 	FLEXSC_CALL(48,  shutdown,    FLEXSC_NEVER_BLOCKS) \
 	FLEXSC_CALL(49,  bind,        FLEXSC_NEVER_BLOCKS) \
 	FLEXSC_CALL(50,  listen,      FLEXSC_NEVER_BLOCKS) \
+	FLEXSC_CALL(51,  getsockname, FLEXSC_NEVER_BLOCKS) \
+	FLEXSC_CALL(52,  getpeername, FLEXSC_NEVER_BLOCKS) \
 	FLEXSC_CALL(54,  setsockopt,  FLEXSC_NEVER_BLOCKS) \
 	FLEXSC_CALL(55,  getsockopt,  FLEXSC_NEVER_BLOCKS) \
 	FLEXSC_CALL(63,  uname,       FLEXSC_NEVER_BLOCKS) \
@@ -55,6 +60,8 @@
 	FLEXSC_CALL(110, getppid,     FLEXSC_NEVER_BLOCKS) \
 	FLEXSC_CALL(217, getdents64,  0) \
 	FLEXSC_CALL(221, fadvise64,   0) \
+	FLEXSC_CALL(232, epoll_wait,  FLEXSC_MAY_BLOCK) \
+	FLEXSC_CALL(233, epoll_ctl,   0) \
 	FLEXSC_CALL(257, openat,      FLEXSC_MAY_BLOCK) \
 	FLEXSC_CALL(258, mkdirat,     0) \
 	FLEXSC_CALL(262, newfstatat,  0) \
@@ -62,6 +69,9 @@
 	FLEXSC_CALL(275, splice,      FLEXSC_MAY_BLOCK) \
 	FLEXSC_CALL(285, fallocate,   0) \
 	FLEXSC_CALL(288, accept4,     FLEXSC_MAY_BLOCK) \
+	FLEXSC_CALL(290, eventfd2,    0) \
+	FLEXSC_CALL(291, epoll_create1, 0) \
+	FLEXSC_CALL(293, pipe2,       0) \
 	FLEXSC_CALL(316, renameat2,   0) \
 	FLEXSC_CALL(318, getrandom,   FLEXSC_NEVER_BLOCKS) \
 	FLEXSC_CALL(332, statx,       0)

@@ -10,6 +10,9 @@
 #include <dirent.h>
 #include <stddef.h>
 #include <sched.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -285,6 +288,70 @@ static void test_sockets(void)
 	close(c); close(s); close(ls);
 }
 
+/* The readiness calls: descriptors made through the module are the process's own. */
+static void test_readiness(void)
+{
+	int p[2] = { -1, -1 };
+	long r;
+	char c = 0;
+
+	r = FX(SYS_pipe2, U(p), O_CLOEXEC | O_NONBLOCK);
+	ft_check(r == 0 && fcntl(p[0], F_GETFL) >= 0 && (fcntl(p[1], F_GETFL) & O_NONBLOCK) &&
+		 (fcntl(p[0], F_GETFD) & FD_CLOEXEC), N("pipe2_fds_in_process"), "ret %ld fds %d %d", r, p[0], p[1]);
+	struct pollfd pf = { .fd = p[0], .events = POLLIN };
+	r = FX(SYS_poll, U(&pf), 1, 0);
+	ft_check(r == 0 && pf.revents == 0, N("poll_empty_pipe_times_out"), "ret %ld revents %#x", r, pf.revents);
+	r = FX(SYS_poll, U(&pf), 1, 50);
+	ft_check(r == 0, N("poll_timeout_50ms"), "ret %ld", r);
+	write(p[1], "x", 1);
+	r = FX(SYS_poll, U(&pf), 1, -1);
+	ft_check(r == 1 && (pf.revents & POLLIN), N("poll_sees_data"), "ret %ld revents %#x", r, pf.revents);
+	r = FX(SYS_poll, 16, 1, 0);
+	ft_check(r == -EFAULT, N("poll_bad_pointer_EFAULT"), "ret %ld", r);
+
+	int ep = (int)FX(SYS_epoll_create1, EPOLL_CLOEXEC);
+	ft_check(ep >= 0 && (fcntl(ep, F_GETFD) & FD_CLOEXEC), N("epoll_create1"), "ret %d", ep);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x1234567890abcdefull };
+	r = FX(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, p[0], U(&ev));
+	ft_check(r == 0, N("epoll_ctl_add"), "ret %ld", r);
+	r = FX(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, p[0], U(&ev));
+	ft_check(r == -EEXIST, N("epoll_ctl_add_again_EEXIST"), "ret %ld", r);
+	struct epoll_event out[4];
+	memset(out, 0, sizeof(out));
+	r = FX(SYS_epoll_wait, ep, U(out), 4, 1000);
+	ft_check(r == 1 && out[0].data.u64 == 0x1234567890abcdefull && (out[0].events & EPOLLIN), N("epoll_wait_reports_data"),
+		 "ret %ld events %#x", r, out[0].events);
+	read(p[0], &c, 1);
+	r = FX(SYS_epoll_wait, ep, U(out), 4, 0);
+	ft_check(r == 0, N("epoll_wait_drained_0"), "ret %ld", r);
+	r = FX(SYS_epoll_ctl, ep, EPOLL_CTL_DEL, p[0], 0);
+	ft_check(r == 0, N("epoll_ctl_del"), "ret %ld", r);
+
+	int efd = (int)FX(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t one = 1, got = 0;
+	ft_check(efd >= 0 && write(efd, &one, 8) == 8 && read(efd, &got, 8) == 8 && got == 1, N("eventfd2"), "ret %d", efd);
+	close(efd);
+	close(ep);
+	close(p[0]);
+	close(p[1]);
+
+	/* getsockname/getpeername of a connected pair */
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	r = FX(SYS_getsockname, sv[0], U(&sa), U(&len));
+	ft_check(r == 0 && sa.sun_family == AF_UNIX, N("getsockname"), "ret %ld family %d", r, sa.sun_family);
+	len = sizeof(sa);
+	r = FX(SYS_getpeername, sv[0], U(&sa), U(&len));
+	ft_check(r == 0 && sa.sun_family == AF_UNIX, N("getpeername"), "ret %ld family %d", r, sa.sun_family);
+	len = sizeof(sa);
+	r = FX(SYS_getpeername, 9999, U(&sa), U(&len));
+	ft_check(r == -EBADF, N("getpeername_bad_fd_EBADF"), "ret %ld", r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_memory(void)
 {
 	long r;
@@ -344,6 +411,7 @@ int main(int argc, char **argv)
 	test_files();
 	test_pipes();
 	test_sockets();
+	test_readiness();
 	test_memory();
 	test_refused();
 

@@ -1,6 +1,6 @@
 /*
  * Prints the Linux constants that Java declares once (dev.flexsc.Errno, OpenFlags, AtFlags,
- * MsgFlags, SocketConstants, dev.flexsc.abi.SyscallTable) as the C library's headers define
+ * MsgFlags, SocketConstants, PollFlags, dev.flexsc.abi.SyscallTable) as the C library's headers define
  * them, one CLASS.NAME=VALUE per line (system call numbers under the call's lower-case
  * name). LinuxConstantsConformanceTest compares both ways.
  */
@@ -10,6 +10,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -23,6 +26,7 @@ int main(void) {
     NR(write);
     NR(close);
     NR(fstat);
+    NR(poll);
     NR(lseek);
     NR(pread64);
     NR(pwrite64);
@@ -40,6 +44,7 @@ int main(void) {
     NR(shutdown);
     NR(bind);
     NR(listen);
+    NR(getpeername);
     NR(setsockopt);
     NR(getsockopt);
     NR(uname);
@@ -51,6 +56,10 @@ int main(void) {
     NR(getppid);
     NR(getdents64);
     NR(fadvise64);
+    NR(epoll_wait);
+    NR(epoll_ctl);
+    NR(eventfd2);
+    NR(epoll_create1);
     NR(openat);
     NR(mkdirat);
     NR(newfstatat);
@@ -84,8 +93,9 @@ int main(void) {
     NR(set_tid_address);
     NR(exit_group);
     NR(tgkill);
+    NR(ppoll);
+    NR(epoll_pwait);
     NR(pipe2);
-    NR(eventfd2);
     C("SyscallTable", GRND_RANDOM);
     NR(io_uring_setup);
     NR(io_uring_enter);
@@ -222,6 +232,7 @@ int main(void) {
     C("SocketConstants", SOCK_NONBLOCK);
     C("SocketConstants", SOCK_CLOEXEC);
     C("SocketConstants", SOL_SOCKET);
+    C("SocketConstants", IPPROTO_IP);
     C("SocketConstants", IPPROTO_TCP);
     C("SocketConstants", IPPROTO_IPV6);
     C("SocketConstants", SO_REUSEADDR);
@@ -231,11 +242,43 @@ int main(void) {
     C("SocketConstants", SO_RCVBUF);
     C("SocketConstants", SO_KEEPALIVE);
     C("SocketConstants", SO_LINGER);
+    C("SocketConstants", SO_OOBINLINE);
     C("SocketConstants", SO_REUSEPORT);
+    C("SocketConstants", SO_ACCEPTCONN);
+    C("SocketConstants", SO_DOMAIN);
     C("SocketConstants", TCP_NODELAY);
+    C("SocketConstants", TCP_KEEPIDLE);
+    C("SocketConstants", TCP_KEEPINTVL);
+    C("SocketConstants", TCP_KEEPCNT);
+    C("SocketConstants", TCP_QUICKACK);
+    C("SocketConstants", IP_TOS);
     C("SocketConstants", IPV6_V6ONLY);
+    C("SocketConstants", IPV6_TCLASS);
     C("SocketConstants", SHUT_RD);
     C("SocketConstants", SHUT_WR);
     C("SocketConstants", SHUT_RDWR);
+
+    /* PollFlags */
+    C("PollFlags", POLLIN);
+    C("PollFlags", POLLPRI);
+    C("PollFlags", POLLOUT);
+    C("PollFlags", POLLERR);
+    C("PollFlags", POLLHUP);
+    C("PollFlags", POLLNVAL);
+    C("PollFlags", POLLRDHUP);
+    C("PollFlags", EPOLL_CTL_ADD);
+    C("PollFlags", EPOLL_CTL_DEL);
+    C("PollFlags", EPOLL_CTL_MOD);
+    C("PollFlags", EPOLL_CLOEXEC);
+    C("PollFlags", EPOLLIN);
+    C("PollFlags", EPOLLOUT);
+    C("PollFlags", EPOLLERR);
+    C("PollFlags", EPOLLHUP);
+    C("PollFlags", EPOLLRDHUP);
+    C("PollFlags", EPOLLONESHOT);
+    printf("PollFlags.EPOLLET=%d\n", (int) EPOLLET); /* 1u << 31: Java's int has the same bits */
+    C("PollFlags", EFD_CLOEXEC);
+    C("PollFlags", EFD_NONBLOCK);
+    C("PollFlags", EFD_SEMAPHORE);
     return 0;
 }

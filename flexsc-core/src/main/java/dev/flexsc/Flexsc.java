@@ -42,6 +42,15 @@ public final class Flexsc {
      *         providers could not be read from the class path (no file descriptor left)
      */
     public static FlexscEngine open(FlexscConfig config) throws IOException {
+        beginStart();
+        try {
+            return openEngine(config);
+        } finally {
+            endStart();
+        }
+    }
+
+    private static FlexscEngine openEngine(FlexscConfig config) throws IOException {
         Map<Engine, EngineProvider> providers;
         try {
             providers = providers();
@@ -75,6 +84,15 @@ public final class Flexsc {
      * from the class path, every engine is unavailable with that reason.
      */
     public static List<EngineAvailability> probe() {
+        beginStart();
+        try {
+            return probeEngines();
+        } finally {
+            endStart();
+        }
+    }
+
+    private static List<EngineAvailability> probeEngines() {
         Map<Engine, EngineProvider> providers;
         String failed = null;
         try {
@@ -105,10 +123,15 @@ public final class Flexsc {
             synchronized (Flexsc.class) {
                 e = defaultEngine;
                 if (e == null) {
+                    // starting from the configuration on: a file it reads must not open the
+                    // default engine again, from inside this block
+                    beginStart();
                     try {
                         e = new SharedEngine(open(FlexscConfig.fromSystemProperties()));
                     } catch (IOException ex) {
                         throw new UncheckedIOException("cannot open the default FlexSC engine", ex);
+                    } finally {
+                        endStart();
                     }
                     defaultEngine = e;
                 }
@@ -123,6 +146,34 @@ public final class Flexsc {
      */
     public static FlexscEngine defaultEngineIfOpen() {
         return defaultEngine; // volatile read: the fully built engine or null
+    }
+
+    /**
+     * True while this thread is starting FlexSC: probing or opening an engine. FlexSC cannot
+     * serve the calls that start it (an engine reads {@code /proc} files as it opens; serving
+     * those through FlexSC would open the engine again, from inside its own open), so FlexSC's
+     * file system provider leaves the file opens of such a thread to the JDK's provider.
+     */
+    public static boolean startingOnThisThread() {
+        return STARTING.get() != null;
+    }
+
+    /**
+     * How deep this thread is in FlexSC's start, null when it is not starting it. Kept here,
+     * not in a class of its own: opening with no file descriptor left must not fail on
+     * loading a class (FdExhaustedOpenTest).
+     */
+    private static final ThreadLocal<Integer> STARTING = new ThreadLocal<>();
+
+    private static void beginStart() {
+        Integer d = STARTING.get();
+        STARTING.set(d == null ? 1 : d + 1);
+    }
+
+    private static void endStart() {
+        int d = STARTING.get();
+        if (d == 1) STARTING.remove();
+        else STARTING.set(d - 1);
     }
 
     /** The default engine's typed calls; see {@link #defaultEngine()}. */

@@ -33,6 +33,8 @@ public final class SocketConstants {
     // ---- setsockopt/getsockopt(level) ----
     /** Options of the socket itself (SO_*). */
     public static final int SOL_SOCKET = 1;
+    /** IPv4 options (IP_*). */
+    public static final int IPPROTO_IP = 0;
     /** TCP options (TCP_*). */
     public static final int IPPROTO_TCP = 6;
     /** IPv6 options (IPV6_*). */
@@ -51,16 +53,34 @@ public final class SocketConstants {
     public static final int SO_RCVBUF = 8;
     /** TCP keep-alive probes. */
     public static final int SO_KEEPALIVE = 9;
+    /** Out-of-band data inline with the stream. */
+    public static final int SO_OOBINLINE = 10;
     /** Linger on close ({@code struct linger}). */
     public static final int SO_LINGER = 13;
     /** Several sockets may bind the same address and port. */
     public static final int SO_REUSEPORT = 15;
+    /** (get) 1 if the socket listens. */
+    public static final int SO_ACCEPTCONN = 30;
+    /** (get) The socket's address family. */
+    public static final int SO_DOMAIN = 39;
 
-    // ---- IPPROTO_TCP and IPPROTO_IPV6 options ----
+    // ---- IPPROTO_TCP, IPPROTO_IP and IPPROTO_IPV6 options ----
     /** Send small segments at once (no Nagle delay). */
     public static final int TCP_NODELAY = 1;
+    /** Seconds of idleness before the first keep-alive probe. */
+    public static final int TCP_KEEPIDLE = 4;
+    /** Seconds between keep-alive probes. */
+    public static final int TCP_KEEPINTVL = 5;
+    /** Keep-alive probes before the connection is dropped. */
+    public static final int TCP_KEEPCNT = 6;
+    /** Acknowledge at once rather than delayed. */
+    public static final int TCP_QUICKACK = 12;
+    /** The IPv4 type-of-service byte. */
+    public static final int IP_TOS = 1;
     /** An IPv6 socket accepts IPv6 only (no IPv4-mapped addresses). */
     public static final int IPV6_V6ONLY = 26;
+    /** The IPv6 traffic class (IPv6's IP_TOS). */
+    public static final int IPV6_TCLASS = 67;
 
     // ---- shutdown(how) ----
     /** No more receptions. */

@@ -105,6 +105,42 @@ public final class Syscalls {
         return call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
 
+    /**
+     * Runs allow-listed system call {@code nr} with six arguments, as {@link #syscall(int,
+     * long...)} does, without the argument array: for callers that make a call often and
+     * handle its raw result themselves (a non-blocking receive's {@code -EAGAIN}). Pointer
+     * arguments are passed as given: the memory is the caller's to keep alive until this
+     * returns, and only memory {@link #usableInPlace} says may be used in place belongs here.
+     *
+     * @return the kernel's raw result: {@code >= 0} a value, {@code < 0} {@code -errno} (not thrown)
+     * @throws RefusedCallException if {@code nr} is not allow-listed, or a descriptor argument
+     *         is one the engine owns (nothing is submitted)
+     */
+    public long syscall(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        SyscallTable.require(nr);
+        return call(nr, a0, a1, a2, a3, a4, a5);
+    }
+
+    /**
+     * The buffer rules' verdict on {@code seg} (see the class comment): true if a call may use
+     * its memory in place (the caller keeps it reachable until the call returned), false if the
+     * call must go through a copy the caller owns (a heap segment, a shared arena's).
+     *
+     * @throws IllegalStateException if its arena is closed
+     * @throws WrongThreadException if it is confined to another thread
+     */
+    public static boolean usableInPlace(MemorySegment seg) {
+        return CallMemory.inPlace(seg, "usableInPlace");
+    }
+
+    /**
+     * The same calls through the same engine, each one counted in {@code calls} (also
+     * readiness waits and each call of a batch): what a provider reports as the calls it made.
+     */
+    public Syscalls counting(java.util.concurrent.atomic.LongAdder calls) {
+        return new Syscalls(new CountingInvoker(invoker, Objects.requireNonNull(calls, "calls")));
+    }
+
     // ---- batches ----
 
     /**
@@ -708,6 +744,126 @@ public final class Syscalls {
             MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
             getsockopt(fd, level, name, v);
             return v.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /** getsockname(2) into a native buffer; returns the address's length. */
+    public int getsockname(int fd, MemorySegment addr) throws IOException {
+        return sockname(GETSOCKNAME, "getsockname", fd, addr);
+    }
+
+    /** getpeername(2) into a native buffer; returns the address's length. */
+    public int getpeername(int fd, MemorySegment addr) throws IOException {
+        return sockname(GETPEERNAME, "getpeername", fd, addr);
+    }
+
+    private int sockname(int nr, String name, int fd, MemorySegment addr) throws IOException {
+        requireNative(addr, 2, name);
+        checkWritable(addr);
+        boolean inPlace = CallMemory.inPlace(addr, name);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, socklen(addr));
+            MemorySegment dst = inPlace ? addr : CallMemory.roomFor(a, addr);
+            check(call(nr, fd, dst.address(), len.address(), 0, 0, 0), name, fd);
+            int n = len.get(ValueLayout.JAVA_INT, 0);
+            if (!inPlace) MemorySegment.copy(dst, 0, addr, 0, Math.min(addr.byteSize(), n));
+            return n;
+        } finally {
+            Reference.reachabilityFence(addr);
+        }
+    }
+
+    // ---- readiness ----
+
+    /**
+     * poll(2) of {@code nfds} {@code struct pollfd}s (8 bytes each: int fd, short events,
+     * short revents) in {@code fds}; the kernel writes each revents. Waits up to
+     * {@code timeoutMs} milliseconds (negative: without bound; 0: returns at once). Returns
+     * the number of descriptors with events, 0 on timeout. Cancelled by an interrupt.
+     */
+    public int poll(MemorySegment fds, int nfds, int timeoutMs) throws IOException {
+        Objects.requireNonNull(fds, "fds");
+        if (nfds < 0 || 8L * nfds > fds.byteSize()) {
+            throw new IllegalArgumentException("poll: " + nfds + " pollfds do not fit in " + fds.byteSize() + " bytes");
+        }
+        checkWritable(fds);
+        boolean inPlace = CallMemory.inPlace(fds, "poll");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = inPlace ? fds : CallMemory.copyOf(a, fds);
+            int n = (int) check(call(POLL, p.address(), nfds, timeoutMs, 0, 0, 0), "poll(nfds=" + nfds + ")");
+            if (!inPlace) MemorySegment.copy(p, 0, fds, 0, 8L * nfds);
+            return n;
+        } finally {
+            Reference.reachabilityFence(fds);
+        }
+    }
+
+    /**
+     * Waits until descriptor {@code fd} has one of {@code events} ({@link PollFlags}
+     * {@code POLLIN}, {@code POLLOUT}, ...) or {@code timeoutMs} milliseconds passed (negative:
+     * without bound), as poll(2) of one descriptor: the engine's readiness wait (an io_uring
+     * poll entry where the engine has one, a posted poll(2) elsewhere,
+     * {@link SyscallInvoker#awaitReady}). Returns the events that are ready, {@code POLLERR},
+     * {@code POLLHUP} and {@code POLLNVAL} included, or 0 on timeout. Cancelled by an
+     * interrupt (InterruptedIOException) and by a cancelled {@link dev.flexsc.spi.CancelScope}
+     * (an ErrnoException with EINTR).
+     */
+    public int awaitReady(int fd, int events, int timeoutMs) throws IOException {
+        return (int) check(invoker.awaitReady(fd, events, timeoutMs), "poll", fd);
+    }
+
+    /** epoll_create1(2): returns the new epoll descriptor. */
+    public int epollCreate1(int flags) throws IOException {
+        return (int) check(invoker.invoke(EPOLL_CREATE1, flags, 0, 0, 0, 0, 0), "epoll_create1(flags=" + flags + ")");
+    }
+
+    /**
+     * epoll_ctl(2) with a {@code struct epoll_event} of {@code events} and 64 bits of
+     * {@code data} (built here; ignored by EPOLL_CTL_DEL).
+     */
+    public void epollCtl(int epfd, int op, int fd, int events, long data) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ev = a.allocate(12, 4); // packed on x86-64: u32 events, u64 data at offset 4
+            ev.set(ValueLayout.JAVA_INT, 0, events);
+            ev.set(ValueLayout.JAVA_LONG_UNALIGNED, 4, data);
+            check(call(EPOLL_CTL, epfd, op, fd, ev.address(), 0, 0), "epoll_ctl", epfd);
+        }
+    }
+
+    /**
+     * epoll_wait(2) into {@code events} ({@code maxevents} packed 12-byte {@code struct
+     * epoll_event}s); waits up to {@code timeoutMs} milliseconds (negative: without bound; 0:
+     * returns at once). Returns the number of events written. Cancelled by an interrupt.
+     */
+    public int epollWait(int epfd, MemorySegment events, int maxevents, int timeoutMs) throws IOException {
+        Objects.requireNonNull(events, "events");
+        if (maxevents <= 0 || 12L * maxevents > events.byteSize()) {
+            throw new IllegalArgumentException("epoll_wait: " + maxevents + " events do not fit in " + events.byteSize() + " bytes");
+        }
+        checkWritable(events);
+        boolean inPlace = CallMemory.inPlace(events, "epoll_wait");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dst = inPlace ? events : CallMemory.roomFor(a, events);
+            int n = (int) check(call(EPOLL_WAIT, epfd, dst.address(), maxevents, timeoutMs, 0, 0), "epoll_wait", epfd);
+            if (!inPlace) MemorySegment.copy(dst, 0, events, 0, 12L * n);
+            return n;
+        } finally {
+            Reference.reachabilityFence(events);
+        }
+    }
+
+    /** eventfd2(2): returns the new descriptor. */
+    public int eventfd2(int initval, int flags) throws IOException {
+        return (int) check(invoker.invoke(EVENTFD2, Integer.toUnsignedLong(initval), flags, 0, 0, 0, 0),
+                "eventfd2(flags=" + flags + ")");
+    }
+
+    /** pipe2(2): returns {read end, write end}. */
+    public int[] pipe2(int flags) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fds = a.allocate(8, 4);
+            check(invoker.invoke(PIPE2, fds.address(), flags, 0, 0, 0, 0), "pipe2(flags=" + flags + ")");
+            return new int[] {fds.get(ValueLayout.JAVA_INT, 0), fds.get(ValueLayout.JAVA_INT, 4)};
         }
     }
 

@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * through the {@code provides}/{@code uses} pair, opens one and makes calls, reads a file on a
  * green thread through {@code dev.flexsc.io}, and sees that the engines' package is not exported
  * to it; the JVM prints no warning. Launched without {@code --add-opens}, the scheduler's reason
- * names the flag with the module's name.
+ * names the flag with the module's name. Launched with FlexSC's providers, the JDK's
+ * {@code Pipe.open()} and {@code Files.readAllBytes} are FlexSC's.
  */
 class ModulePathTest {
     private static final String MODULE_INFO = """
@@ -50,6 +51,13 @@ class ModulePathTest {
 
             public final class Main {
                 public static void main(String[] args) throws Exception {
+                    if (args.length > 1 && args[1].equals("providers")) { // launched with FlexSC's providers
+                        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+                        System.out.println("pipe " + pipe.source().getClass().getName());
+                        System.out.println("files " + new String(java.nio.file.Files.readAllBytes(Path.of(args[0]))));
+                        System.out.println("status " + dev.flexsc.io.FlexscProviders.status());
+                        return;
+                    }
                     if (args.length > 1) { // launched without the scheduler's flag
                         System.out.println("scheduler: " + dev.flexsc.threads.FlexscScheduler.unavailabilityCause());
                         return;
@@ -139,5 +147,27 @@ class ModulePathTest {
         assertEquals(0, q.exitValue(), out2);
         assertTrue(out2.contains("scheduler: FlexSC threads need the JVM flag --add-opens java.base/java.lang=dev.flexsc.threads"),
                 out2);
+
+        // FlexSC's providers, with FlexscProviders.JVM_FLAGS as the module path spells them.
+        Process r = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--module-path", out + java.io.File.pathSeparator + modulePath,
+                "-Djava.nio.channels.spi.SelectorProvider=dev.flexsc.io.FlexscSelectorProvider",
+                "-Djava.nio.file.spi.DefaultFileSystemProvider=dev.flexsc.io.fs.FlexscFileSystemProvider",
+                "--add-opens", "java.base/java.lang=dev.flexsc.threads",
+                "--enable-native-access=dev.flexsc,dev.flexsc.nativeimpl,com.sun.jna",
+                "--add-exports", "java.base/sun.nio.ch=dev.flexsc.io", "--add-exports", "java.base/jdk.internal.misc=dev.flexsc.io",
+                "-m", "flexsc.smoke/smoke.Main", file.toString(), "providers")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("stdout3").toFile()).start();
+        if (!r.waitFor(120, TimeUnit.SECONDS)) {
+            r.destroyForcibly();
+            fail("the module-path application with the providers did not finish in 120 s");
+        }
+        String out3 = Files.readString(dir.resolve("stdout3"));
+        assertEquals(0, r.exitValue(), out3);
+        assertTrue(out3.contains("pipe dev.flexsc.io."), out3);
+        assertTrue(out3.contains("files through the module path"), out3);
+        assertTrue(out3.contains("selectorProviderActive=true, fileSystemProviderActive=true"), out3);
+        assertFalse(out3.contains("fileChannels=0,"), out3);
+        assertFalse(out3.contains("WARNING"), out3);
     }
 }

@@ -69,21 +69,22 @@ public final class SyscallTable {
     /** fdArgs: the first argument is a descriptor; the first and second; the first and third. */
     private static final int FD0 = 1, FD01 = 3, FD02 = 5;
 
-    public static final int READ = 0, WRITE = 1, CLOSE = 3, FSTAT = 5, LSEEK = 8, PREAD64 = 17,
+    public static final int READ = 0, WRITE = 1, CLOSE = 3, FSTAT = 5, POLL = 7, LSEEK = 8, PREAD64 = 17,
             PWRITE64 = 18, READV = 19, WRITEV = 20, MADVISE = 28, GETPID = 39, SENDFILE = 40,
             SOCKET = 41, CONNECT = 42, SENDTO = 44, RECVFROM = 45, SENDMSG = 46, RECVMSG = 47,
-            SHUTDOWN = 48, BIND = 49, LISTEN = 50, SETSOCKOPT = 54, GETSOCKOPT = 55, UNAME = 63,
-            FSYNC = 74, FDATASYNC = 75, FTRUNCATE = 77, GETUID = 102, GETGID = 104, GETPPID = 110,
-            GETDENTS64 = 217, FADVISE64 = 221, OPENAT = 257, MKDIRAT = 258, NEWFSTATAT = 262,
-            UNLINKAT = 263, SPLICE = 275, FALLOCATE = 285, ACCEPT4 = 288, RENAMEAT2 = 316,
-            GETRANDOM = 318, STATX = 332;
+            SHUTDOWN = 48, BIND = 49, LISTEN = 50, GETSOCKNAME = 51, GETPEERNAME = 52, SETSOCKOPT = 54,
+            GETSOCKOPT = 55, UNAME = 63, FSYNC = 74, FDATASYNC = 75, FTRUNCATE = 77, GETUID = 102,
+            GETGID = 104, GETPPID = 110, GETDENTS64 = 217, FADVISE64 = 221, EPOLL_WAIT = 232,
+            EPOLL_CTL = 233, OPENAT = 257, MKDIRAT = 258, NEWFSTATAT = 262, UNLINKAT = 263, SPLICE = 275,
+            FALLOCATE = 285, ACCEPT4 = 288, EVENTFD2 = 290, EPOLL_CREATE1 = 291, PIPE2 = 293,
+            RENAMEAT2 = 316, GETRANDOM = 318, STATX = 332;
 
     // Not allow-listed: made only directly, or refused (named in the refusal's message).
     public static final int MMAP = 9, MUNMAP = 11, RT_SIGACTION = 13, RT_SIGPROCMASK = 14, RT_SIGRETURN = 15,
-            MINCORE = 27, GETSOCKNAME = 51, SOCKETPAIR = 53, CLONE = 56, FORK = 57, VFORK = 58, EXECVE = 59,
+            MINCORE = 27, SOCKETPAIR = 53, CLONE = 56, FORK = 57, VFORK = 58, EXECVE = 59,
             EXIT = 60, KILL = 62, FCNTL = 72, PRCTL = 157, ARCH_PRCTL = 158, GETTID = 186, TKILL = 200,
-            FUTEX = 202, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, TGKILL = 234, PIPE2 = 293,
-            EVENTFD2 = 290, IO_URING_SETUP = 425, IO_URING_ENTER = 426, IO_URING_REGISTER = 427, CLONE3 = 435;
+            FUTEX = 202, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, TGKILL = 234, PPOLL = 271,
+            EPOLL_PWAIT = 281, IO_URING_SETUP = 425, IO_URING_ENTER = 426, IO_URING_REGISTER = 427, CLONE3 = 435;
 
     /**
      * The most bytes read(2), write(2) and the socket calls move in one call (MAX_RW_COUNT in
@@ -112,6 +113,8 @@ public final class SyscallTable {
         c(WRITE, "write", MAY_BLOCK, FD0);
         c(CLOSE, "close", 0, FD0);
         c(FSTAT, "fstat", NEVER_BLOCKS, FD0);
+        // poll's descriptors are in the caller's pollfd array, not arguments: no fdArgs.
+        c(POLL, "poll", MAY_BLOCK);
         c(LSEEK, "lseek", NEVER_BLOCKS, FD0);
         c(PREAD64, "pread64", 0, FD0);
         c(PWRITE64, "pwrite64", 0, FD0);
@@ -129,6 +132,8 @@ public final class SyscallTable {
         c(SHUTDOWN, "shutdown", NEVER_BLOCKS, FD0);
         c(BIND, "bind", NEVER_BLOCKS, FD0);
         c(LISTEN, "listen", NEVER_BLOCKS, FD0);
+        c(GETSOCKNAME, "getsockname", NEVER_BLOCKS, FD0);
+        c(GETPEERNAME, "getpeername", NEVER_BLOCKS, FD0);
         c(SETSOCKOPT, "setsockopt", NEVER_BLOCKS, FD0);
         c(GETSOCKOPT, "getsockopt", NEVER_BLOCKS, FD0);
         c(UNAME, "uname", NEVER_BLOCKS);
@@ -140,6 +145,8 @@ public final class SyscallTable {
         c(GETPPID, "getppid", NEVER_BLOCKS);
         c(GETDENTS64, "getdents64", 0, FD0);
         c(FADVISE64, "fadvise64", 0, FD0);
+        c(EPOLL_WAIT, "epoll_wait", MAY_BLOCK, FD0);
+        c(EPOLL_CTL, "epoll_ctl", 0, FD02);
         c(OPENAT, "openat", MAY_BLOCK, FD0);
         c(MKDIRAT, "mkdirat", 0, FD0);
         c(NEWFSTATAT, "newfstatat", 0, FD0);
@@ -147,6 +154,9 @@ public final class SyscallTable {
         c(SPLICE, "splice", MAY_BLOCK, FD02);
         c(FALLOCATE, "fallocate", 0, FD0);
         c(ACCEPT4, "accept4", MAY_BLOCK, FD0);
+        c(EVENTFD2, "eventfd2", 0);
+        c(EPOLL_CREATE1, "epoll_create1", 0);
+        c(PIPE2, "pipe2", 0);
         c(RENAMEAT2, "renameat2", 0, FD02);
         c(GETRANDOM, "getrandom", NEVER_BLOCKS);
         c(STATX, "statx", 0, FD0);
@@ -160,7 +170,8 @@ public final class SyscallTable {
             Map.entry(EXECVE, "execve"), Map.entry(EXIT, "exit"), Map.entry(KILL, "kill"),
             Map.entry(PRCTL, "prctl"), Map.entry(ARCH_PRCTL, "arch_prctl"), Map.entry(GETTID, "gettid"),
             Map.entry(TKILL, "tkill"), Map.entry(FUTEX, "futex"), Map.entry(SET_TID_ADDRESS, "set_tid_address"),
-            Map.entry(EXIT_GROUP, "exit_group"), Map.entry(TGKILL, "tgkill"), Map.entry(CLONE3, "clone3"));
+            Map.entry(EXIT_GROUP, "exit_group"), Map.entry(TGKILL, "tgkill"), Map.entry(CLONE3, "clone3"),
+            Map.entry(PPOLL, "ppoll"), Map.entry(EPOLL_PWAIT, "epoll_pwait"));
 
     /** The allow-listed call with this number, or null. */
     public static Call lookup(int nr) {
@@ -197,6 +208,7 @@ public final class SyscallTable {
                     + " thread or to the life of the process, so it must not run on a syscall thread; call it directly");
         }
         throw new RefusedCallException(nr, "syscall " + nr + " is not on FlexSC's allow-list"
-                + " (file and socket I/O, getpid, getppid, getuid, getgid, uname, getrandom, madvise, fadvise64)");
+                + " (file and socket I/O, readiness: poll, epoll_create1, epoll_ctl, epoll_wait, eventfd2, pipe2;"
+                + " getpid, getppid, getuid, getgid, uname, getrandom, madvise, fadvise64)");
     }
 }

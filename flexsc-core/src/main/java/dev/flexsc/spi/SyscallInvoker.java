@@ -1,6 +1,11 @@
 package dev.flexsc.spi;
 
+import dev.flexsc.abi.SyscallTable;
+
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The one operation every engine provides: run one allow-listed system call and
@@ -17,6 +22,28 @@ public interface SyscallInvoker {
      * @throws dev.flexsc.EngineClosedException if the engine closed before the call ran
      */
     long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException;
+
+    /**
+     * Waits until descriptor {@code fd} has one of {@code events} (poll(2) bits) or
+     * {@code timeoutMs} milliseconds passed (negative: without bound): the one readiness wait
+     * of the engine, what a FlexSC channel in blocking mode and a FlexSC selector wait with.
+     * An engine with a readiness operation of its own (an io_uring poll entry) overrides it;
+     * the default is poll(2) of one {@code struct pollfd} in memory this method owns, through
+     * {@link #invoke} (so posted or made directly as the engine's call policy says).
+     *
+     * @return the raw result: the ready events ({@code revents}, POLLERR, POLLHUP and POLLNVAL
+     *         included), 0 on timeout, or {@code -errno} ({@code -EINTR} when an interrupt or a
+     *         {@link CancelScope} cancelled the wait)
+     */
+    default long awaitReady(int fd, int events, int timeoutMs) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(8, 4); // struct pollfd: int fd, short events, short revents
+            p.set(ValueLayout.JAVA_INT, 0, fd);
+            p.set(ValueLayout.JAVA_SHORT, 4, (short) events);
+            long r = invoke(SyscallTable.POLL, p.address(), 1, timeoutMs, 0, 0, 0);
+            return r <= 0 ? r : Short.toUnsignedInt(p.get(ValueLayout.JAVA_SHORT, 6));
+        }
+    }
 
     /**
      * The file descriptors this engine owns, which {@link dev.flexsc.Syscalls} and

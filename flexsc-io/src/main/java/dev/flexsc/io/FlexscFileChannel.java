@@ -176,6 +176,22 @@ public final class FlexscFileChannel extends FileChannel {
         return new FlexscFileChannel(syscalls, fd, path, f.readable(), f.writable(), f.append());
     }
 
+    /**
+     * True if {@link #open(Syscalls, Path, Set, FileAttribute[])} takes these options and
+     * attributes: {@link StandardOpenOption}s, {@code NOFOLLOW_LINKS}, and the permissions as the
+     * only initial attribute. For others (the JDK's {@code ExtendedOpenOption}s) open throws
+     * UnsupportedOperationException where the JDK's channel would open the file.
+     */
+    public static boolean takes(Set<? extends OpenOption> options, FileAttribute<?>... attrs) {
+        for (OpenOption o : options) {
+            if (!(o instanceof StandardOpenOption) && o != java.nio.file.LinkOption.NOFOLLOW_LINKS) return false;
+        }
+        for (FileAttribute<?> a : attrs) {
+            if (a == null || !(a.name().equals("posix:permissions") || a.name().equals("unix:permissions"))) return false;
+        }
+        return true;
+    }
+
     /** The calls this channel makes. */
     public Syscalls syscalls() {
         return sys;
@@ -391,8 +407,14 @@ public final class FlexscFileChannel extends FileChannel {
             out = fc.channelFd();
             targetLock = fc.positionLock;
         } else if (target instanceof FlexscSocketChannel sc && sc.isConnected() && !sc.isOutputShutdown()) {
-            out = sc.channelFd(); // otherwise the target's write() below throws what the JDK's would
-            targetLock = sc.writeLock();
+            // the socket's own write bracket: blocking mode waits for room, non-blocking sends what fits
+            if (!fd.acquire()) throw new ClosedChannelException();
+            try {
+                long n = sc.sendfileFrom(fd, position, count);
+                if (n >= 0) return n;
+            } finally {
+                fd.release();
+            }
         }
         if (out != null) {
             targetLock.lock();
@@ -494,7 +516,7 @@ public final class FlexscFileChannel extends FileChannel {
                 if (writable) o.add(StandardOpenOption.WRITE);
                 // /proc/self/fd/N reopens the inode our descriptor refers to, even if it
                 // was renamed or unlinked (DELETE_ON_CLOSE) since.
-                delegate = fd.call(f -> FileChannel.open(Path.of("/proc/self/fd/" + f), o));
+                delegate = fd.call(f -> PlatformFiles.openFileChannel("/proc/self/fd/" + f, o));
             }
             return delegate;
         } finally {

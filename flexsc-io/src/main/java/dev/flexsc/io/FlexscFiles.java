@@ -83,12 +83,20 @@ public final class FlexscFiles {
     /** As {@link Files#newInputStream(Path, OpenOption...)}. */
     public static InputStream newInputStream(Path path, OpenOption... options) throws IOException {
         if (foreign(path)) return Files.newInputStream(path, options);
+        return newInputStream(sys(), path, options);
+    }
+
+    /**
+     * As {@link Files#newInputStream(Path, OpenOption...)}, with the calls of {@code syscalls}
+     * ({@code path} of the default file system).
+     */
+    public static InputStream newInputStream(Syscalls syscalls, Path path, OpenOption... options) throws IOException {
         for (OpenOption o : options) {
             if (o == StandardOpenOption.APPEND || o == StandardOpenOption.WRITE) {
                 throw new UnsupportedOperationException("'" + o + "' not allowed");
             }
         }
-        FlexscFileChannel ch = FlexscFileChannel.open(path, options);
+        FlexscFileChannel ch = FlexscFileChannel.open(syscalls, path, options);
         ch.setUninterruptible();
         return Channels.newInputStream(ch);
     }
@@ -96,7 +104,15 @@ public final class FlexscFiles {
     /** As {@link Files#newOutputStream(Path, OpenOption...)}: by default CREATE, TRUNCATE_EXISTING, WRITE. */
     public static OutputStream newOutputStream(Path path, OpenOption... options) throws IOException {
         if (foreign(path)) return Files.newOutputStream(path, options);
-        FlexscFileChannel ch = FlexscFileChannel.open(path, outputOptions(options));
+        return newOutputStream(sys(), path, options);
+    }
+
+    /**
+     * As {@link Files#newOutputStream(Path, OpenOption...)}, with the calls of {@code syscalls}
+     * ({@code path} of the default file system).
+     */
+    public static OutputStream newOutputStream(Syscalls syscalls, Path path, OpenOption... options) throws IOException {
+        FlexscFileChannel ch = FlexscFileChannel.open(syscalls, path, outputOptions(options));
         ch.setUninterruptible();
         return Channels.newOutputStream(ch);
     }

@@ -1,91 +1,112 @@
 package dev.flexsc.io;
 
-import dev.flexsc.ErrnoException;
-import dev.flexsc.Flexsc;
+import dev.flexsc.Errno;
 import dev.flexsc.FlexscEngine;
 import dev.flexsc.Syscalls;
+import dev.flexsc.abi.SyscallTable;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.SocketAddress;
-import java.net.SocketException;
 import java.net.SocketOption;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.NoConnectionPendingException;
 import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.spi.SelectorProvider;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
-import static dev.flexsc.io.Sockaddr.*;
-import static dev.flexsc.SocketConstants.*;
+import static dev.flexsc.MsgFlags.MSG_DONTWAIT;
 import static dev.flexsc.MsgFlags.MSG_NOSIGNAL;
+import static dev.flexsc.MsgFlags.MSG_PEEK;
+import static dev.flexsc.PollFlags.POLLIN;
+import static dev.flexsc.PollFlags.POLLOUT;
+import static dev.flexsc.SocketConstants.*;
+import static dev.flexsc.io.NetFd.*;
 
 /**
- * A TCP {@link SocketChannel} whose operations are FlexSC system calls, in blocking mode.
+ * A TCP {@link SocketChannel} whose operations are FlexSC system calls, in blocking and
+ * non-blocking mode, selectable by a FlexSC selector: the socket channel of
+ * {@link FlexscSelectorProvider}, so what {@code SocketChannel.open()} returns when that
+ * provider is the JVM's.
  *
  * <table>
  * <caption>Operations and the calls they make</caption>
  * <tr><th>operation</th><th>system calls</th></tr>
- * <tr><td>{@link #open()}</td><td>socket (and setsockopt IPV6_V6ONLY=0 for a dual-stack IPv6 socket)</td></tr>
- * <tr><td>bind, connect</td><td>bind; connect (blocking)</td></tr>
- * <tr><td>read; scatter read</td><td>read; readv</td></tr>
- * <tr><td>write; gather write</td><td>sendto; sendmsg (both with MSG_NOSIGNAL: a closed peer gives EPIPE, not SIGPIPE)</td></tr>
+ * <tr><td>{@link #open()}</td><td>socket(SOCK_NONBLOCK) (and setsockopt IPV6_V6ONLY=0 for a dual-stack IPv6 socket)</td></tr>
+ * <tr><td>bind; connect; finishConnect</td><td>bind, getsockname; connect (EINPROGRESS, then readiness and
+ *     getsockopt(SO_ERROR)); poll(POLLOUT, timeout 0) and getsockopt(SO_ERROR)</td></tr>
+ * <tr><td>read; scatter read</td><td>recvfrom; recvmsg (MSG_DONTWAIT)</td></tr>
+ * <tr><td>write; gather write</td><td>sendto; sendmsg (MSG_DONTWAIT | MSG_NOSIGNAL: a closed peer gives EPIPE, not SIGPIPE)</td></tr>
  * <tr><td>shutdownInput / shutdownOutput</td><td>shutdown(SHUT_RD / SHUT_WR)</td></tr>
  * <tr><td>options</td><td>setsockopt / getsockopt</td></tr>
- * <tr><td>getLocalAddress</td><td>getsockname, made directly (not on the allow-list; it never blocks)</td></tr>
- * <tr><td>close</td><td>shutdown(SHUT_RDWR) if a thread is blocked in the channel, then close once none is</td></tr>
+ * <tr><td>getLocalAddress</td><td>getsockname, once, cached</td></tr>
+ * <tr><td>close</td><td>shutdown(SHUT_RDWR) if an operation or a selector holds the descriptor, then
+ *     close once none does</td></tr>
  * </table>
  *
- * <p>Reads and writes block a syscall thread of the engine while they wait for the peer
- * (see {@link dev.flexsc.FlexscConfig#poolThreads()}); the calling green thread parks.
+ * <p><b>Blocking mode.</b> The descriptor is O_NONBLOCK underneath in both modes, as the JDK's
+ * channel is for virtual threads: an operation in blocking mode makes its call, and when the
+ * call would block it waits for the descriptor's readiness through the engine (a FlexSC green
+ * thread parks and its carrier runs others; a platform thread waits as the engine's call
+ * policy says) and calls again. A blocking write writes every byte, as on a blocking socket.
  *
  * <p><b>Close and interrupt</b> as {@link java.nio.channels.InterruptibleChannel}: a thread
- * blocked in read, write or connect when the channel is closed throws
- * {@link AsynchronousCloseException} (close shuts the socket down, which wakes the blocked
- * call); interrupting it closes the channel and throws
- * {@link java.nio.channels.ClosedByInterruptException}.
+ * blocked in read, write, connect or finishConnect when the channel is closed throws
+ * {@link AsynchronousCloseException} (close cancels its readiness wait and shuts the socket
+ * down); interrupting it closes the channel and throws
+ * {@link java.nio.channels.ClosedByInterruptException}. Non-blocking operations are not
+ * interruptible, as in the JDK.
  *
- * <p><b>Not supported:</b> non-blocking mode and selectors ({@code configureBlocking(false)}
- * throws UnsupportedOperationException; registering with a JDK selector throws
- * {@link java.nio.channels.IllegalSelectorException}), {@link #socket()}, UNIX domain
- * sockets, options other than {@link #supportedOptions()}.
- *
- * <p>Thread-safe: one read and one write may proceed at once, as with the JDK's channel.
+ * <p><b>Not supported:</b> UNIX-domain sockets (the provider leaves those to the JDK), the
+ * options {@link SockOpts} lists. Thread-safe: one read and one write may proceed at once, as
+ * with the JDK's channel.
  */
-public final class FlexscSocketChannel extends SocketChannel {
-    private final Syscalls sys;
-    private final ChannelFd fd;
+public final class FlexscSocketChannel extends SocketChannel implements SelectableFd {
+    private static final int ST_UNCONNECTED = 0, ST_CONNECTIONPENDING = 1, ST_CONNECTED = 2, ST_CLOSING = 3, ST_CLOSED = 4;
+
+    private final NetFd net;
     private final int family;
     private final ReentrantLock readLock = new ReentrantLock(), writeLock = new ReentrantLock();
-    /** Guards connect, bind and the shutdown flags' transitions. */
-    private final ReentrantLock stateLock = new ReentrantLock();
-    private volatile boolean bound, connected, inputClosed, outputClosed;
-    private volatile InetSocketAddress localAddress, remoteAddress;
-    private final ChannelIo.Runner runner = this::io;
+    /** Guards the state and the addresses. */
+    private final Object stateLock = new Object();
+    private volatile int state;
+    private volatile boolean isInputClosed, isOutputClosed;
+    /** Guarded by readLock: a read saw ECONNRESET, and every later read throws again, as the JDK. */
+    private boolean connectionReset;
+    /** Guarded by stateLock; the local address is learnt lazily for an accepted or connected socket. */
+    private InetSocketAddress localAddress, remoteAddress;
+    private boolean bound;
+    /** Guarded by stateLock: the socket was connected at some point (the adaptor reports its peer after close). */
+    private boolean connectedOnce;
+    /** The java.net.Socket view; guarded by stateLock. */
+    private Socket socket;
 
-    private FlexscSocketChannel(Syscalls sys, int fd, int family) {
-        super(SelectorProvider.provider());
-        this.sys = sys;
-        this.fd = new ChannelFd(fd, sys);
+    private FlexscSocketChannel(FlexscSelectorProvider provider, int fd, int family) {
+        super(provider);
+        this.net = new NetFd(provider.syscalls(), fd, provider.counters);
         this.family = family;
+        provider.counters.channels.increment();
     }
 
-    /** An unconnected socket through {@link Flexsc#syscalls()}: IPv6 dual stack where available, as the JDK. */
+    // ---- opening ----
+
+    /** An unconnected socket of the default provider ({@link FlexscSelectorProvider#ofDefault()}): IPv6 dual stack where available, as the JDK. */
     public static FlexscSocketChannel open() throws IOException {
-        return open(Flexsc.syscalls());
+        return open(FlexscSelectorProvider.ofDefault(), Sockaddr.DEFAULT_FAMILY);
     }
 
     /** An unconnected socket with the calls of {@code engine}. */
@@ -93,25 +114,29 @@ public final class FlexscSocketChannel extends SocketChannel {
         return open(engine.syscalls());
     }
 
-    /** An unconnected socket with the calls of {@code syscalls}. */
+    /** An unconnected socket with the calls of {@code syscalls} ({@link FlexscSelectorProvider#of}). */
     public static FlexscSocketChannel open(Syscalls syscalls) throws IOException {
-        return open(syscalls, DEFAULT_FAMILY);
+        return open(FlexscSelectorProvider.of(syscalls), Sockaddr.DEFAULT_FAMILY);
     }
 
     /** An unconnected socket of {@code family} (INET or INET6) with the calls of {@code syscalls}. */
     public static FlexscSocketChannel open(Syscalls syscalls, StandardProtocolFamily family) throws IOException {
-        return open(syscalls, Sockaddr.family(Objects.requireNonNull(family, "family")));
+        return open(FlexscSelectorProvider.of(syscalls), Sockaddr.family(Objects.requireNonNull(family, "family")));
     }
 
-    /** A socket connected to {@code remote}, through {@link Flexsc#syscalls()}. */
+    /** A socket connected to {@code remote} (in blocking mode), of the default provider. */
     public static FlexscSocketChannel open(SocketAddress remote) throws IOException {
-        return open(Flexsc.syscalls(), remote);
+        return connected(FlexscSelectorProvider.ofDefault(), remote);
     }
 
-    /** A socket connected to {@code remote}, with the calls of {@code syscalls}. */
+    /** A socket connected to {@code remote} (in blocking mode), with the calls of {@code syscalls}. */
     public static FlexscSocketChannel open(Syscalls syscalls, SocketAddress remote) throws IOException {
+        return connected(FlexscSelectorProvider.of(syscalls), remote);
+    }
+
+    private static FlexscSocketChannel connected(FlexscSelectorProvider p, SocketAddress remote) throws IOException {
         InetSocketAddress isa = Sockaddr.check(remote);
-        FlexscSocketChannel ch = open(syscalls, isa.getAddress() instanceof java.net.Inet6Address ? AF_INET6 : DEFAULT_FAMILY);
+        FlexscSocketChannel ch = open(p, isa.getAddress() instanceof java.net.Inet6Address ? AF_INET6 : Sockaddr.DEFAULT_FAMILY);
         try {
             ch.connect(isa);
         } catch (Throwable t) {
@@ -125,18 +150,20 @@ public final class FlexscSocketChannel extends SocketChannel {
         return ch;
     }
 
-    private static FlexscSocketChannel open(Syscalls sys, int family) throws IOException {
-        return new FlexscSocketChannel(sys, newSocket(sys, family, false), family);
+    /** The provider's channel: an unconnected socket of {@code family}. */
+    static FlexscSocketChannel open(FlexscSelectorProvider p, int family) throws IOException {
+        return new FlexscSocketChannel(p, newSocket(p.syscalls(), family, false), family);
     }
 
     /**
-     * socket(2) for a stream channel or a listener of {@code family}: an IPv6 socket is made
-     * dual stack (IPV6_V6ONLY=0), as the JDK; {@code reuseAddress} sets SO_REUSEADDR=1, as
-     * the JDK does for a listener. The fd is closed again if a setsockopt fails.
+     * socket(2) for a stream channel or a listener of {@code family}, O_NONBLOCK and
+     * close-on-exec: an IPv6 socket is made dual stack (IPV6_V6ONLY=0), as the JDK;
+     * {@code reuseAddress} sets SO_REUSEADDR=1, as the JDK does for a listener. The fd is
+     * closed again if a setsockopt fails.
      */
     static int newSocket(Syscalls sys, int family, boolean reuseAddress) throws IOException {
         Objects.requireNonNull(sys, "syscalls");
-        int fd = sys.socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         try {
             if (family == AF_INET6) sys.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
             if (reuseAddress) sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
@@ -147,17 +174,25 @@ public final class FlexscSocketChannel extends SocketChannel {
         return fd;
     }
 
-    /** A socket returned by accept4 on a {@link FlexscServerSocketChannel}. */
-    static FlexscSocketChannel accepted(Syscalls sys, int fd, int family, InetSocketAddress remote) {
-        FlexscSocketChannel ch = new FlexscSocketChannel(sys, fd, family);
+    /** A socket returned by accept4 on a {@link FlexscServerSocketChannel}: connected, in blocking mode. */
+    static FlexscSocketChannel accepted(FlexscSelectorProvider p, int fd, int family, InetSocketAddress local,
+                                        InetSocketAddress remote) {
+        FlexscSocketChannel ch = new FlexscSocketChannel(p, fd, family);
         ch.bound = true;
-        ch.connected = true;
+        ch.localAddress = local;
         ch.remoteAddress = remote;
+        ch.connectedOnce = true;
+        ch.state = ST_CONNECTED;
         return ch;
     }
 
-    ChannelFd channelFd() {
-        return fd;
+    @Override
+    public ChannelFd channelFd() {
+        return net.fd;
+    }
+
+    NetFd netFd() {
+        return net;
     }
 
     /** The lock every write holds (FlexscFileChannel.transferTo holds it around sendfile). */
@@ -166,124 +201,727 @@ public final class FlexscSocketChannel extends SocketChannel {
     }
 
     boolean isOutputShutdown() {
-        return outputClosed;
+        return isOutputClosed;
+    }
+
+    boolean isInputShutdown() {
+        return isInputClosed;
     }
 
     /** The calls this channel makes. */
     public Syscalls syscalls() {
-        return sys;
+        return net.sys;
     }
 
-    // ---- the bracket around every call (see FlexscFileChannel.io) ----
-
-    private long io(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
-        try {
-            return ioInBracket(call, completedAtLeast);
-        } catch (IOException e) {
-            throw ChannelIo.afterInterrupt(this, e); // an interrupt that got there before the JDK's interruptor
-        }
-    }
-
-    private long ioInBracket(ChannelIo.FdCall call, long completedAtLeast) throws IOException {
-        boolean completed = false;
-        begin();
-        try {
-            long r = fd.run(this, call);
-            completed = r >= completedAtLeast;
-            return r;
-        } catch (IOException e) {
-            throw translate(e); // fd.run rethrows only while the channel is open
-        } finally {
-            end(completed);
-        }
-    }
-
-    private static IOException translate(IOException e) {
-        if (!(e instanceof ErrnoException ee)) return e;
-        IOException x = switch (ee.errno()) {
-            case 104 /* ECONNRESET */ -> new SocketException("Connection reset: " + ee.getMessage());
-            case 111 /* ECONNREFUSED */, 110 /* ETIMEDOUT */ -> new ConnectException(ee.getMessage());
-            case 101 /* ENETUNREACH */, 113 /* EHOSTUNREACH */ -> new NoRouteToHostException(ee.getMessage());
-            default -> null;
-        };
-        if (x == null) return e;
-        x.initCause(e);
-        return x;
-    }
+    // ---- state ----
 
     private void ensureOpen() throws ClosedChannelException {
         if (!isOpen()) throw new ClosedChannelException();
     }
 
     private void ensureOpenAndConnected() throws ClosedChannelException {
-        ensureOpen();
-        if (!connected) throw new NotYetConnectedException();
+        int s = state;
+        if (s < ST_CONNECTED) throw new NotYetConnectedException();
+        if (s > ST_CONNECTED) throw new ClosedChannelException();
     }
 
-    // ---- connection ----
+    @Override
+    public boolean isConnected() {
+        return state == ST_CONNECTED;
+    }
 
     @Override
-    public SocketChannel bind(SocketAddress local) throws IOException {
-        stateLock.lock();
-        try {
+    public boolean isConnectionPending() {
+        return state == ST_CONNECTIONPENDING;
+    }
+
+    /** begin() for a blocking operation (an interrupt then closes the channel), and the open check. */
+    private void beginBlocking(boolean blocking) throws ClosedChannelException {
+        if (blocking) begin();
+        synchronized (stateLock) {
             ensureOpen();
-            if (bound || connected) throw new AlreadyBoundException();
-            InetSocketAddress isa = local == null ? new InetSocketAddress(0) : Sockaddr.check(local);
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment sa = Sockaddr.encode(a, family, isa);
-                io(f -> {
-                    sys.bind(f, sa);
-                    return 0;
-                }, 0);
-            } catch (ErrnoException e) {
-                throw FlexscServerSocketChannel.bindError(e, isa);
-            }
-            bound = true;
-            return this;
-        } finally {
-            stateLock.unlock();
         }
     }
 
-    /**
-     * Connects in blocking mode (connect(2)); returns true. As the JDK, a failed connect
-     * closes the channel.
-     *
-     * @throws ConnectException connection refused or timed out
-     */
+    /** end() for a blocking operation: AsynchronousCloseException or ClosedByInterruptException where due. */
+    private void endBlocking(boolean blocking, boolean completed) throws AsynchronousCloseException {
+        if (blocking) end(completed);
+    }
+
+    /** Throws the exception of an error status {@code n} of {@code call}; returns otherwise. */
+    private static void throwIfError(long n, String call) throws IOException {
+        if (isError(n)) throw NetErrors.of(call, errno(n));
+    }
+
+    // ---- binding and connecting ----
+
     @Override
-    public boolean connect(SocketAddress remote) throws IOException {
-        InetSocketAddress isa = Sockaddr.check(remote);
+    public SocketChannel bind(SocketAddress local) throws IOException {
         readLock.lock();
         try {
             writeLock.lock();
             try {
-                stateLock.lock();
-                try {
+                synchronized (stateLock) {
                     ensureOpen();
-                    if (connected) throw new AlreadyConnectedException();
-                } finally {
-                    stateLock.unlock();
-                }
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment sa = Sockaddr.encode(a, family, isa);
-                    io(f -> {
-                        sys.connect(f, sa);
-                        return 0;
-                    }, 0);
-                } catch (IOException e) {
-                    close();
-                    throw e;
-                }
-                stateLock.lock();
-                try {
+                    if (state == ST_CONNECTIONPENDING) throw new ConnectionPendingException();
+                    if (bound) throw new AlreadyBoundException();
+                    InetSocketAddress isa = local == null ? Sockaddr.anyLocal(family) : Sockaddr.check(local, family);
+                    long r;
+                    try (Arena a = Arena.ofConfined()) {
+                        MemorySegment sa = Sockaddr.encode(a, family, isa);
+                        r = net.call(SyscallTable.BIND, sa.address(), sa.byteSize(), 0, 0, 0);
+                    }
+                    if (r == CLOSED) throw new ClosedChannelException();
+                    if (isError(r)) throw NetErrors.bind(errno(r), isa);
                     bound = true;
-                    connected = true;
-                    remoteAddress = isa;
-                } finally {
-                    stateLock.unlock();
+                    localAddress = SockOpts.call(net, f -> Sockaddr.localAddress(net.sys, f));
                 }
-                return true;
+            } finally {
+                writeLock.unlock();
+            }
+        } finally {
+            readLock.unlock();
+        }
+        return this;
+    }
+
+    /**
+     * connect(2). In blocking mode waits until the connection is made (true); in non-blocking
+     * mode returns true if it was made at once, false if it is pending
+     * ({@link #finishConnect()}). As the JDK, a failed connect closes the channel.
+     *
+     * @throws java.net.ConnectException connection refused or timed out
+     */
+    @Override
+    public boolean connect(SocketAddress remote) throws IOException {
+        return connect(remote, 0);
+    }
+
+    /**
+     * The socket adaptor's connect: blocking mode only, waiting at most {@code timeoutMs}
+     * (0: without bound); a connect that times out closes the channel.
+     *
+     * @throws IllegalBlockingModeException in non-blocking mode
+     * @throws SocketTimeoutException if the connection was not made in time
+     */
+    void blockingConnect(SocketAddress remote, int timeoutMs) throws IOException {
+        if (!isBlocking()) throw new IllegalBlockingModeException();
+        connect(remote, timeoutMs);
+    }
+
+    /** connect; in blocking mode waits at most {@code timeoutMs} (0: without bound). */
+    private boolean connect(SocketAddress remote, int timeoutMs) throws IOException {
+        InetSocketAddress isa = Sockaddr.connectTarget(remote, family);
+        try {
+            readLock.lock();
+            try {
+                writeLock.lock();
+                try {
+                    boolean blocking = isBlocking();
+                    boolean connected = false;
+                    try {
+                        beginConnect(blocking, isa);
+                        long n;
+                        try (Arena a = Arena.ofConfined()) {
+                            MemorySegment sa = Sockaddr.encode(a, family, isa);
+                            n = net.call(SyscallTable.CONNECT, sa.address(), sa.byteSize(), 0, 0, 0);
+                        }
+                        if (n == 0) {
+                            connected = true;
+                        } else if (isError(n) && errno(n) != Errno.EINPROGRESS && errno(n) != Errno.EINTR) {
+                            throw NetErrors.of("connect(" + isa + ")", errno(n));
+                        } else if (blocking && n != CLOSED) {
+                            long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
+                            boolean polled = false;
+                            while (!polled && isOpen()) {
+                                int wait = -1;
+                                if (timeoutMs > 0) {
+                                    long left = deadline - System.nanoTime();
+                                    if (left <= 0) throw new SocketTimeoutException("Connect timed out");
+                                    wait = (int) Math.max(1, (left + 999_999) / 1_000_000);
+                                }
+                                net.await(POLLOUT, wait);
+                                polled = pollConnectNow();
+                            }
+                            connected = polled && isOpen();
+                        }
+                    } finally {
+                        endConnect(blocking, connected);
+                    }
+                    return connected;
+                } finally {
+                    writeLock.unlock();
+                }
+            } finally {
+                readLock.unlock();
+            }
+        } catch (IOException e) {
+            close(); // as the JDK: a connect that failed closes the channel
+            throw e;
+        }
+    }
+
+    private void beginConnect(boolean blocking, InetSocketAddress isa) throws ClosedChannelException {
+        if (blocking) begin();
+        synchronized (stateLock) {
+            ensureOpen();
+            int s = state;
+            if (s == ST_CONNECTED) throw new AlreadyConnectedException();
+            if (s == ST_CONNECTIONPENDING) throw new ConnectionPendingException();
+            state = ST_CONNECTIONPENDING;
+            remoteAddress = isa;
+        }
+    }
+
+    private void endConnect(boolean blocking, boolean completed) throws AsynchronousCloseException {
+        endBlocking(blocking, completed);
+        if (completed) {
+            synchronized (stateLock) {
+                if (state == ST_CONNECTIONPENDING) {
+                    bound = true;
+                    localAddress = null; // learnt on first use (getsockname)
+                    connectedOnce = true;
+                    state = ST_CONNECTED;
+                }
+            }
+        }
+    }
+
+    /**
+     * True if the pending connection is made: poll(POLLOUT, timeout 0), then SO_ERROR.
+     *
+     * @throws java.net.ConnectException (or another exception of the errno) if it failed
+     */
+    private boolean pollConnectNow() throws IOException {
+        long ready = net.await(POLLOUT, 0);
+        if (ready <= 0) return false;
+        int err;
+        try {
+            err = SockOpts.call(net, f -> net.sys.getsockoptInt(f, SOL_SOCKET, SO_ERROR));
+        } catch (ClosedChannelException e) {
+            return false;
+        }
+        if (err != 0) throw NetErrors.of("connect(" + remoteAddress + ")", err);
+        return true;
+    }
+
+    @Override
+    public boolean finishConnect() throws IOException {
+        try {
+            readLock.lock();
+            try {
+                writeLock.lock();
+                try {
+                    if (isConnected()) return true;
+                    boolean blocking = isBlocking();
+                    boolean connected = false;
+                    try {
+                        if (blocking) begin();
+                        synchronized (stateLock) {
+                            ensureOpen();
+                            if (state != ST_CONNECTIONPENDING) throw new NoConnectionPendingException();
+                        }
+                        boolean polled = pollConnectNow();
+                        if (blocking) {
+                            while (!polled && isOpen()) {
+                                net.await(POLLOUT, -1);
+                                polled = pollConnectNow();
+                            }
+                        }
+                        connected = polled && isOpen();
+                    } finally {
+                        endConnect(blocking, connected);
+                    }
+                    return connected;
+                } finally {
+                    writeLock.unlock();
+                }
+            } finally {
+                readLock.unlock();
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+    }
+
+    @Override
+    public SocketAddress getRemoteAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            return remoteAddress;
+        }
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (localAddress == null && (bound || state == ST_CONNECTED)) {
+                localAddress = SockOpts.call(net, f -> Sockaddr.localAddress(net.sys, f));
+            }
+            return localAddress;
+        }
+    }
+
+    /** Addresses for the socket adaptor: null where unknown or closed. */
+    InetSocketAddress localAddressOrNull() {
+        try {
+            return (InetSocketAddress) getLocalAddress();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    InetSocketAddress remoteAddressOrNull() {
+        synchronized (stateLock) {
+            return connectedOnce ? remoteAddress : null;
+        }
+    }
+
+    boolean isBound() {
+        synchronized (stateLock) {
+            return bound;
+        }
+    }
+
+    // ---- shutdown ----
+
+    /** shutdown(2); ENOTCONN (the peer has gone already) is not an error, as in the JDK. */
+    private void shutdown(int how) throws IOException {
+        long r = net.call(SyscallTable.SHUTDOWN, how, 0, 0, 0, 0);
+        if (r == CLOSED) throw new ClosedChannelException();
+        if (isError(r) && errno(r) != Errno.ENOTCONN) throw NetErrors.of("shutdown(fd=" + net.fdVal() + ")", errno(r));
+    }
+
+    @Override
+    public SocketChannel shutdownInput() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (!isConnected()) throw new NotYetConnectedException();
+            if (!isInputClosed) {
+                shutdown(SHUT_RD); // a read waiting for data sees the end: the descriptor becomes readable
+                isInputClosed = true;
+            }
+            return this;
+        }
+    }
+
+    @Override
+    public SocketChannel shutdownOutput() throws IOException {
+        synchronized (stateLock) {
+            ensureOpen();
+            if (!isConnected()) throw new NotYetConnectedException();
+            if (!isOutputClosed) {
+                shutdown(SHUT_WR); // a write waiting for room wakes: the descriptor becomes writable
+                isOutputClosed = true;
+            }
+            return this;
+        }
+    }
+
+    // ---- reading ----
+
+    /** recvfrom(2) with MSG_DONTWAIT; -1 at end of stream or after {@link #shutdownInput()}. */
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        Objects.requireNonNull(dst);
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginBlocking(blocking);
+                if (connectionReset) throw NetErrors.connectionReset("recvfrom(fd=" + net.fdVal() + ")");
+                if (isInputClosed) return -1;
+                if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer");
+                if (!dst.hasRemaining()) return 0;
+                n = recv(dst);
+                if (blocking) {
+                    while ((n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
+                        net.await(POLLIN, -1);
+                        n = recv(dst);
+                    }
+                }
+                n = checkRead(n);
+            } finally {
+                endBlocking(blocking, n > 0);
+                if (n <= 0 && isInputClosed) return -1;
+            }
+            return normalize(n);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    private long recv(ByteBuffer dst) throws IOException {
+        return RawIo.read(dst, (addr, len) -> net.call(SyscallTable.RECVFROM, addr, len, MSG_DONTWAIT, 0, 0));
+    }
+
+    /** A read's status: 0 from the kernel is the end of the stream; errors thrown (ECONNRESET sticky). */
+    private long checkRead(long n) throws IOException {
+        if (n == 0) return EOF;
+        if (isError(n)) {
+            if (errno(n) == Errno.ECONNRESET) {
+                connectionReset = true;
+                throw NetErrors.connectionReset("recvfrom(fd=" + net.fdVal() + ")");
+            }
+            throw NetErrors.of("recvfrom(fd=" + net.fdVal() + ")", errno(n));
+        }
+        return n;
+    }
+
+    /** A status as the channel returns it: EOF -1, would-block or closed 0. */
+    private static int normalize(long n) {
+        if (n == EOF) return -1;
+        return n > 0 ? (int) n : 0;
+    }
+
+    /** recvmsg(2) with MSG_DONTWAIT into the buffers in order. */
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginBlocking(blocking);
+                if (connectionReset) throw NetErrors.connectionReset("recvmsg(fd=" + net.fdVal() + ")");
+                if (isInputClosed) return -1;
+                ByteBuffer[] bufs = RawIo.withRemaining(dsts, offset, length, true);
+                if (bufs.length == 0) return 0;
+                n = recvv(bufs);
+                if (blocking) {
+                    while ((n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
+                        net.await(POLLIN, -1);
+                        n = recvv(bufs);
+                    }
+                }
+                n = checkRead(n);
+            } finally {
+                endBlocking(blocking, n > 0);
+                if (n <= 0 && isInputClosed) return -1;
+            }
+            return n == EOF ? -1 : Math.max(0, n);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    private long recvv(ByteBuffer[] bufs) throws IOException {
+        return RawIo.read(bufs, (msg, iov, count) -> net.call(SyscallTable.RECVMSG, msg, MSG_DONTWAIT, 0, 0, 0));
+    }
+
+    // ---- writing ----
+
+    /** sendto(2) with MSG_DONTWAIT | MSG_NOSIGNAL; in blocking mode until every byte is written. */
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src);
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginWrite(blocking);
+                n = writeLoop(blocking, () -> src.hasRemaining(), () -> send(src), "sendto");
+            } finally {
+                endBlocking(blocking, n > 0);
+                if (n <= 0 && isOutputClosed) throw new AsynchronousCloseException();
+            }
+            return (int) Math.max(0, n);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** sendmsg(2) with MSG_DONTWAIT | MSG_NOSIGNAL; in blocking mode until every byte is written. */
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginWrite(blocking);
+                ByteBuffer[] bufs = RawIo.withRemaining(srcs, offset, length, false);
+                if (bufs.length == 0) return 0;
+                n = writeLoop(blocking, () -> hasRemaining(bufs), () -> RawIo.write(RawIo.withRemaining(bufs, 0, bufs.length, false),
+                        (msg, iov, count) -> net.call(SyscallTable.SENDMSG, msg, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0, 0)), "sendmsg");
+            } finally {
+                endBlocking(blocking, n > 0);
+                if (n <= 0 && isOutputClosed) throw new AsynchronousCloseException();
+            }
+            return Math.max(0, n);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static boolean hasRemaining(ByteBuffer[] bufs) {
+        for (ByteBuffer b : bufs) if (b.hasRemaining()) return true;
+        return false;
+    }
+
+    private void beginWrite(boolean blocking) throws ClosedChannelException {
+        if (blocking) begin();
+        synchronized (stateLock) {
+            ensureOpen();
+            if (isOutputClosed) throw new ClosedChannelException();
+        }
+    }
+
+    private long send(ByteBuffer src) throws IOException {
+        return RawIo.write(src, (addr, len) -> net.call(SyscallTable.SENDTO, addr, len, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0));
+    }
+
+    @FunctionalInterface
+    private interface Attempt {
+        long run() throws IOException;
+    }
+
+    @FunctionalInterface
+    private interface Remaining {
+        boolean any();
+    }
+
+    /**
+     * A write: one attempt in non-blocking mode; in blocking mode, attempts and readiness waits
+     * until nothing remains (a blocking socket's write), the channel closes or the output is
+     * shut down. An error after some bytes were written returns their count (the next write
+     * reports it), as a blocking send(2) does.
+     *
+     * @return the bytes written (0: none could be, non-blocking), or a status &lt;= 0
+     */
+    private long writeLoop(boolean blocking, Remaining remaining, Attempt attempt, String call) throws IOException {
+        long total = 0;
+        while (true) {
+            long n = attempt.run();
+            if (n > 0) {
+                total += n;
+                if (!blocking || !remaining.any()) return total;
+                continue;
+            }
+            if ((n == UNAVAILABLE || n == INTERRUPTED) && blocking && isOpen() && !isOutputClosed) {
+                net.await(POLLOUT, -1);
+                continue;
+            }
+            if (total > 0) return total;
+            if (isError(n)) throw NetErrors.of(call + "(fd=" + net.fdVal() + ")", errno(n));
+            return n == UNAVAILABLE || n == INTERRUPTED ? 0 : n;
+        }
+    }
+
+    /**
+     * sendfile(2) of {@code count} bytes of {@code in} from {@code position} into this socket,
+     * for {@link FlexscFileChannel#transferTo}: in blocking mode until all are sent (readiness
+     * waits when the socket is full), in non-blocking mode what the socket takes now (maybe 0).
+     * Returns -1 if the kernel cannot sendfile between these two (nothing was sent).
+     */
+    long sendfileFrom(ChannelFd in, long position, long count) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpenAndConnected();
+            boolean blocking = isBlocking();
+            long n = 0;
+            try {
+                beginWrite(blocking);
+                if (!in.acquire()) throw new ClosedChannelException();
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment off = a.allocate(8, 8);
+                    long[] done = {0};
+                    n = writeLoop(blocking, () -> done[0] < count, () -> {
+                        off.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, position + done[0]);
+                        long r = net.call(SyscallTable.SENDFILE, in.fd(), off.address(), count - done[0], 0, 0);
+                        // sendfile's first argument is the socket (this channel's descriptor), its second the file
+                        if (r > 0) done[0] += r;
+                        return r;
+                    }, "sendfile");
+                } catch (dev.flexsc.ErrnoException e) {
+                    int err = e.errno();
+                    if (err == Errno.EINVAL || err == Errno.ENOSYS || err == Errno.EOPNOTSUPP) return -1;
+                    throw e;
+                } finally {
+                    in.release();
+                }
+            } finally {
+                endBlocking(blocking, n > 0);
+                if (n <= 0 && isOutputClosed) throw new AsynchronousCloseException();
+            }
+            return Math.max(0, n);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    // ---- the socket adaptor's blocking operations ----
+
+    /**
+     * A read for the socket adaptor's input stream: blocking mode only, waiting at most
+     * {@code timeoutMs} (0: without bound) for data.
+     *
+     * @throws IllegalBlockingModeException in non-blocking mode
+     * @throws SocketTimeoutException if no data came in time
+     */
+    int blockingRead(byte[] b, int off, int len, int timeoutMs) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) return 0;
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            if (!isBlocking()) throw new IllegalBlockingModeException();
+            long n = 0;
+            try {
+                beginBlocking(true);
+                if (connectionReset) throw NetErrors.connectionReset("recvfrom(fd=" + net.fdVal() + ")");
+                if (isInputClosed) return -1;
+                ByteBuffer bb = ByteBuffer.wrap(b, off, len);
+                long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
+                n = recv(bb);
+                while ((n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
+                    int wait = -1;
+                    if (timeoutMs > 0) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) throw new SocketTimeoutException("Read timed out");
+                        wait = (int) Math.max(1, (left + 999_999) / 1_000_000);
+                    }
+                    net.await(POLLIN, wait);
+                    n = recv(bb);
+                }
+                n = checkRead(n);
+            } finally {
+                endBlocking(true, n > 0);
+                if (n <= 0 && isInputClosed) return -1;
+            }
+            return normalize(n);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** A write for the socket adaptor's output stream: blocking mode only, every byte. */
+    void blockingWriteFully(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (!isBlocking()) throw new IllegalBlockingModeException();
+        ByteBuffer bb = ByteBuffer.wrap(b, off, len);
+        while (bb.hasRemaining()) {
+            if (!isBlocking()) throw new IllegalBlockingModeException();
+            write(bb);
+        }
+    }
+
+    /**
+     * An estimate of the bytes readable without blocking, for the adaptor's
+     * {@code available()}: a peek of up to 8 KiB with MSG_DONTWAIT (FIONREAD's ioctl is not a
+     * FlexSC call).
+     */
+    int available() throws IOException {
+        readLock.lock();
+        try {
+            ensureOpenAndConnected();
+            if (isInputClosed) return 0;
+            ByteBuffer probe = ByteBuffer.allocateDirect(8 << 10);
+            long n = RawIo.read(probe, (addr, l) -> net.call(SyscallTable.RECVFROM, addr, l, MSG_DONTWAIT | MSG_PEEK, 0, 0));
+            if (n == CLOSED) throw new ClosedChannelException();
+            return n > 0 ? (int) n : 0;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    // ---- options, adaptor ----
+
+    @Override
+    public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
+        SockOpts.checkSet(SockOpts.STREAM, name, value);
+        synchronized (stateLock) {
+            ensureOpen();
+            SockOpts.set(net, family, name, value);
+            return this;
+        }
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        SockOpts.checkGet(SockOpts.STREAM, name);
+        synchronized (stateLock) {
+            ensureOpen();
+            return SockOpts.get(net, family, name);
+        }
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return SockOpts.STREAM;
+    }
+
+    /** A {@link Socket} view of this channel, as the JDK's adaptor (its streams need blocking mode). */
+    @Override
+    public Socket socket() {
+        synchronized (stateLock) {
+            if (socket == null) socket = SocketAdaptor.of(this);
+            return socket;
+        }
+    }
+
+    // ---- selection ----
+
+    @Override
+    public int translateInterestOps(int ops) {
+        int ev = 0;
+        if ((ops & SelectionKey.OP_READ) != 0) ev |= POLLIN;
+        if ((ops & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) ev |= POLLOUT;
+        return ev;
+    }
+
+    @Override
+    public int translateReadyOps(int revents, int interestOps) {
+        int ops = 0;
+        if ((revents & POLLIN) != 0 && (interestOps & SelectionKey.OP_READ) != 0 && isConnected()) ops |= SelectionKey.OP_READ;
+        if ((revents & POLLOUT) != 0 && (interestOps & SelectionKey.OP_CONNECT) != 0 && isConnectionPending()) {
+            ops |= SelectionKey.OP_CONNECT;
+        }
+        if ((revents & POLLOUT) != 0 && (interestOps & SelectionKey.OP_WRITE) != 0 && isConnected()) ops |= SelectionKey.OP_WRITE;
+        return ops;
+    }
+
+    // ---- close ----
+
+    /**
+     * Marks the channel closed, cancels its readiness waits and shuts the socket down if an
+     * operation or a selector holds the descriptor (which wakes a call blocked in the
+     * kernel); the descriptor is closed when the last of them lets go.
+     */
+    @Override
+    protected void implCloseSelectableChannel() throws IOException {
+        synchronized (stateLock) {
+            state = ST_CLOSING;
+        }
+        try {
+            net.close(true);
+        } finally {
+            synchronized (stateLock) {
+                state = ST_CLOSED;
+            }
+        }
+    }
+
+    /** The descriptor is O_NONBLOCK in both modes; the locks make the change wait for operations in flight, as the JDK. */
+    @Override
+    protected void implConfigureBlocking(boolean block) throws IOException {
+        readLock.lock();
+        try {
+            writeLock.lock();
+            try {
+                synchronized (stateLock) {
+                    ensureOpen();
+                }
             } finally {
                 writeLock.unlock();
             }
@@ -292,213 +930,27 @@ public final class FlexscSocketChannel extends SocketChannel {
         }
     }
 
-    /** Blocking mode only: true once connected. */
-    @Override
-    public boolean finishConnect() throws IOException {
-        ensureOpen();
-        if (!connected) throw new NoConnectionPendingException();
-        return true;
-    }
-
-    @Override
-    public boolean isConnected() {
-        return connected;
-    }
-
-    /** Always false: connections are made in blocking mode. */
-    @Override
-    public boolean isConnectionPending() {
-        return false;
-    }
-
-    @Override
-    public SocketAddress getRemoteAddress() throws IOException {
-        ensureOpen();
-        return remoteAddress;
-    }
-
-    @Override
-    public SocketAddress getLocalAddress() throws IOException {
-        ensureOpen();
-        InetSocketAddress l = localAddress;
-        if (l == null && (bound || connected)) {
-            l = fd.call(Sockaddr::localAddress);
-            localAddress = l;
-        }
-        return l;
-    }
-
-    /** shutdown(2); ENOTCONN (the peer has gone already) is not an error, as in the JDK. */
-    private Object shutdown(int f, int how) throws IOException {
-        try {
-            sys.shutdown(f, how);
-        } catch (ErrnoException e) {
-            if (e.errno() != 107 /* ENOTCONN */) throw e;
-        }
-        return null;
-    }
-
-    @Override
-    public SocketChannel shutdownInput() throws IOException {
-        stateLock.lock();
-        try {
-            ensureOpen();
-            if (!connected) throw new NotYetConnectedException();
-            if (!inputClosed) {
-                fd.call(f -> shutdown(f, SHUT_RD)); // wakes a read blocked in the kernel: it returns 0 (end of stream)
-                inputClosed = true;
-            }
-            return this;
-        } finally {
-            stateLock.unlock();
-        }
-    }
-
-    @Override
-    public SocketChannel shutdownOutput() throws IOException {
-        stateLock.lock();
-        try {
-            ensureOpen();
-            if (!connected) throw new NotYetConnectedException();
-            if (!outputClosed) {
-                fd.call(f -> shutdown(f, SHUT_WR));
-                outputClosed = true;
-            }
-            return this;
-        } finally {
-            stateLock.unlock();
-        }
-    }
-
-    /** Not supported: use the channel itself, or {@code Channels.newInputStream/newOutputStream}. */
-    @Override
-    public Socket socket() {
-        throw new UnsupportedOperationException("FlexscSocketChannel has no java.net.Socket adaptor;"
-                + " use the channel, or Channels.newInputStream/newOutputStream on it");
-    }
-
-    // ---- data ----
-
-    /**
-     * recvfrom(2) with no flags (on a stream socket the same as read(2)); -1 at end of stream
-     * or after {@link #shutdownInput()}. recvfrom rather than read: it is the call every
-     * engine treats as a socket call (a direct try with MSG_DONTWAIT under ADAPTIVE on the
-     * page engines; on io_uring one submission that waits, where read's RWF_NOWAIT probe
-     * went round the ring twice whenever no data had arrived yet).
-     */
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-        Objects.requireNonNull(dst, "dst");
-        readLock.lock();
-        try {
-            ensureOpenAndConnected();
-            if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer");
-            if (inputClosed) return -1;
-            int n = ChannelIo.read(runner, dst, (f, b) -> sys.recvfrom(f, b, 0, null));
-            return n <= 0 && inputClosed ? -1 : n;
-        } finally {
-            readLock.unlock();
-        }
-    }
-
-    /** readv(2). */
-    @Override
-    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-        Objects.checkFromIndexSize(offset, length, dsts.length);
-        readLock.lock();
-        try {
-            ensureOpenAndConnected();
-            if (inputClosed) return -1;
-            long n = ChannelIo.read(runner, dsts, offset, length, sys::readv);
-            return n <= 0 && inputClosed ? -1 : n;
-        } finally {
-            readLock.unlock();
-        }
-    }
-
-    /** sendto(2) with MSG_NOSIGNAL; a blocking socket sends every byte unless interrupted. */
-    @Override
-    public int write(ByteBuffer src) throws IOException {
-        Objects.requireNonNull(src, "src");
-        return (int) writing(() -> ChannelIo.write(runner, src, (f, b) -> sys.sendto(f, b, MSG_NOSIGNAL, null)));
-    }
-
-    /** sendmsg(2) with MSG_NOSIGNAL over the buffers' remaining bytes. */
-    @Override
-    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        Objects.checkFromIndexSize(offset, length, srcs.length);
-        return writing(() -> ChannelIo.write(runner, srcs, offset, length, this::sendmsg));
-    }
-
-    /** Runs a write under the write lock, on a connected channel whose output is open. */
-    private long writing(ChannelIo.Op op) throws IOException {
-        writeLock.lock();
-        try {
-            ensureOpenAndConnected();
-            if (outputClosed) throw new ClosedChannelException();
-            try {
-                return op.run();
-            } catch (ErrnoException e) {
-                if (outputClosed) throw new AsynchronousCloseException(); // shutdownOutput() under the write
-                throw e;
-            }
-        } finally {
-            writeLock.unlock();
-        }
-    }
-
-    private long sendmsg(int f, MemorySegment[] bufs) throws IOException {
-        return sys.sendmsg(f, MSG_NOSIGNAL, bufs); // a gather send: each buffer under the buffer rules
-    }
-
-    // ---- options ----
-
-    @Override
-    public <T> SocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        ensureOpen();
-        SockOpts.set(fd, SockOpts.STREAM, name, value);
-        return this;
-    }
-
-    @Override
-    public <T> T getOption(SocketOption<T> name) throws IOException {
-        ensureOpen();
-        return SockOpts.get(fd, SockOpts.STREAM, name);
-    }
-
-    @Override
-    public Set<SocketOption<?>> supportedOptions() {
-        return SockOpts.STREAM;
-    }
-
-    // ---- lifecycle ----
-
-    /**
-     * Shuts the socket down if another thread is inside an operation (its blocked call
-     * returns, and end() turns that into AsynchronousCloseException), then closes the fd
-     * once the last operation has left it.
-     */
-    @Override
-    protected void implCloseSelectableChannel() throws IOException {
-        fd.closeSocket();
-    }
-
-    /** Only blocking mode is supported. */
-    @Override
-    protected void implConfigureBlocking(boolean block) {
-        requireBlocking(block);
-    }
-
-    /** implConfigureBlocking of both socket channels: non-blocking mode is not supported. */
-    static void requireBlocking(boolean block) {
-        if (!block) {
-            throw new UnsupportedOperationException("FlexSC socket channels support blocking mode only");
-        }
-    }
-
     @Override
     public String toString() {
-        return "FlexscSocketChannel[fd=" + fd.fd() + (connected ? ", remote=" + remoteAddress : "")
-                + (isOpen() ? "" : ", closed") + "]";
+        StringBuilder sb = new StringBuilder(getClass().getSuperclass().getName()).append('[');
+        if (!isOpen()) {
+            sb.append("closed");
+        } else {
+            synchronized (stateLock) {
+                switch (state) {
+                    case ST_UNCONNECTED -> sb.append("unconnected");
+                    case ST_CONNECTIONPENDING -> sb.append("connection-pending");
+                    case ST_CONNECTED -> {
+                        sb.append("connected");
+                        if (isInputClosed) sb.append(" ishut");
+                        if (isOutputClosed) sb.append(" oshut");
+                    }
+                    default -> sb.append("closing");
+                }
+                if (localAddress != null) sb.append(" local=").append(localAddress);
+                if (remoteAddress != null) sb.append(" remote=").append(remoteAddress);
+            }
+        }
+        return sb.append(" fd=").append(net.fdVal()).append(']').toString();
     }
 }

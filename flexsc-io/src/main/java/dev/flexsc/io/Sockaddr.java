@@ -112,14 +112,51 @@ final class Sockaddr {
         throw new IOException("unexpected socket address family " + family);
     }
 
-    /** getsockname(2), made directly: it is not on the allow-list, and never blocks. */
-    static InetSocketAddress localAddress(int fd) throws IOException {
+    /** getsockname(2) through {@code sys}: the socket's local address. */
+    static InetSocketAddress localAddress(dev.flexsc.Syscalls sys, int fd) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(MAX_LEN, 8);
-            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, MAX_LEN);
-            long r = DirectSyscalls.raw(dev.flexsc.abi.SyscallTable.GETSOCKNAME, fd, s.address(), len.address(), 0, 0, 0);
-            if (r < 0) throw new dev.flexsc.ErrnoException("getsockname(fd=" + fd + ")", (int) -r);
+            sys.getsockname(fd, s);
             return decode(s);
+        }
+    }
+
+    /**
+     * Checks a bind or connect address for a socket of {@code family} as the JDK does: an
+     * InetSocketAddress (else UnsupportedAddressTypeException), resolved (else
+     * UnresolvedAddressException), and IPv4 for an IPv4 socket.
+     */
+    static InetSocketAddress check(SocketAddress sa, int family) {
+        InetSocketAddress isa = check(sa);
+        if (family == AF_INET && !(isa.getAddress() instanceof Inet4Address)) throw new UnsupportedAddressTypeException();
+        return isa;
+    }
+
+    /** A connect target: the wildcard address means this host's loopback, as the JDK connects it. */
+    static InetSocketAddress connectTarget(SocketAddress sa, int family) {
+        InetSocketAddress isa = check(sa, family);
+        if (!isa.getAddress().isAnyLocalAddress()) return isa;
+        InetAddress lo = isa.getAddress() instanceof Inet4Address ? InetAddress.getLoopbackAddress() : IPV6_LOOPBACK;
+        if (lo instanceof Inet6Address && family == AF_INET) lo = InetAddress.getLoopbackAddress();
+        return new InetSocketAddress(lo, isa.getPort());
+    }
+
+    private static final InetAddress IPV6_LOOPBACK;
+
+    static {
+        try {
+            IPV6_LOOPBACK = InetAddress.getByAddress("localhost", new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+        } catch (UnknownHostException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The wildcard address a bind to null uses on a socket of {@code family}. */
+    static InetSocketAddress anyLocal(int family) {
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(family == AF_INET ? new byte[4] : new byte[16]), 0);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
         }
     }
 }

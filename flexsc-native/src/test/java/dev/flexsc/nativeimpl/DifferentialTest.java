@@ -226,6 +226,59 @@ class DifferentialTest {
     }
 
     @Test
+    void readinessCallsAsDirect() throws IOException {
+        Syscalls s = flexsc;
+        int[] p = s.pipe2(O_NONBLOCK | O_CLOEXEC);
+        int ep = -1, efd = -1;
+        try (Arena a = Arena.ofConfined()) {
+            // poll and the engine's readiness wait: nothing yet, then data
+            MemorySegment pf = a.allocate(8, 4);
+            pf.set(ValueLayout.JAVA_INT, 0, p[0]);
+            pf.set(ValueLayout.JAVA_SHORT, 4, (short) dev.flexsc.PollFlags.POLLIN);
+            assertEquals(0, s.poll(pf, 1, 0));
+            assertEquals(0, s.poll(pf, 1, 20), "timeout");
+            assertEquals(0, s.awaitReady(p[0], dev.flexsc.PollFlags.POLLIN, 20), "timeout");
+            assertEquals(dev.flexsc.PollFlags.POLLOUT, s.awaitReady(p[1], dev.flexsc.PollFlags.POLLOUT, -1));
+            assertEquals(1, direct.write(p[1], new byte[] {7}));
+            assertEquals(1, s.poll(pf, 1, -1));
+            assertEquals(dev.flexsc.PollFlags.POLLIN, pf.get(ValueLayout.JAVA_SHORT, 6));
+            assertEquals(dev.flexsc.PollFlags.POLLIN, s.awaitReady(p[0], dev.flexsc.PollFlags.POLLIN, -1));
+            // epoll: the event's data comes back, EEXIST as directly, drained list is empty
+            ep = s.epollCreate1(dev.flexsc.PollFlags.EPOLL_CLOEXEC);
+            s.epollCtl(ep, dev.flexsc.PollFlags.EPOLL_CTL_ADD, p[0], dev.flexsc.PollFlags.EPOLLIN, 0x1234_5678_9abc_def0L);
+            int epfd = ep;
+            dev.flexsc.ErrnoException dup = assertThrows(dev.flexsc.ErrnoException.class,
+                    () -> s.epollCtl(epfd, dev.flexsc.PollFlags.EPOLL_CTL_ADD, p[0], dev.flexsc.PollFlags.EPOLLIN, 0));
+            assertEquals(dev.flexsc.Errno.EEXIST, dup.errno());
+            MemorySegment evs = a.allocate(12 * 4, 4);
+            assertEquals(1, s.epollWait(ep, evs, 4, -1));
+            assertEquals(dev.flexsc.PollFlags.EPOLLIN, evs.get(ValueLayout.JAVA_INT, 0));
+            assertEquals(0x1234_5678_9abc_def0L, evs.get(ValueLayout.JAVA_LONG_UNALIGNED, 4));
+            assertEquals(dev.flexsc.PollFlags.POLLIN, s.awaitReady(ep, dev.flexsc.PollFlags.POLLIN, -1), "epoll fd readable");
+            assertEquals(1, direct.read(p[0], new byte[1]));
+            assertEquals(0, s.epollWait(ep, evs, 4, 0));
+            assertEquals(0, s.epollWait(ep, evs, 4, 20), "timeout");
+            s.epollCtl(ep, dev.flexsc.PollFlags.EPOLL_CTL_DEL, p[0], 0, 0);
+            // eventfd: a write makes it readable
+            efd = s.eventfd2(0, dev.flexsc.PollFlags.EFD_NONBLOCK | dev.flexsc.PollFlags.EFD_CLOEXEC);
+            assertEquals(0, s.awaitReady(efd, dev.flexsc.PollFlags.POLLIN, 0));
+            MemorySegment one = a.allocate(8);
+            one.set(ValueLayout.JAVA_LONG, 0, 1);
+            assertEquals(8, s.write(efd, one));
+            assertEquals(dev.flexsc.PollFlags.POLLIN, s.awaitReady(efd, dev.flexsc.PollFlags.POLLIN, -1));
+            // errors as directly
+            dev.flexsc.ErrnoException bad = assertThrows(dev.flexsc.ErrnoException.class, () -> s.epollWait(-1, evs, 4, 0));
+            assertEquals(dev.flexsc.Errno.EBADF, bad.errno());
+            assertEquals(dev.flexsc.PollFlags.POLLNVAL, s.awaitReady(999_999, dev.flexsc.PollFlags.POLLIN, 0),
+                    "poll of a closed descriptor reports POLLNVAL");
+        } finally {
+            closeDirect(p[0], p[1]);
+            if (ep >= 0) closeDirect(ep);
+            if (efd >= 0) closeDirect(efd);
+        }
+    }
+
+    @Test
     void socketCallsWorkEndToEnd() throws IOException {
         Syscalls s = flexsc;
         try (Arena a = Arena.ofConfined()) {
@@ -238,14 +291,17 @@ class DifferentialTest {
             addr.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 4, 0x7f000001);
             s.bind(srv, addr);
             s.listen(srv, 16);
-            // learn the port with a direct getsockname (not on the allow-list: thread-neutral but not needed)
-            MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, 16);
-            assertEquals(0, DirectSyscalls.raw(51, srv, addr.address(), len.address(), 0, 0, 0));
+            assertEquals(16, s.getsockname(srv, addr)); // the port the kernel chose
             int cli = s.socket(AF_INET, SOCK_STREAM | O_CLOEXEC, 0);
             s.connect(cli, addr);
             MemorySegment peer = a.allocate(16, 4);
             int conn = s.accept4(srv, peer, O_CLOEXEC);
             assertEquals(AF_INET, peer.get(ValueLayout.JAVA_SHORT, 0));
+            MemorySegment named = a.allocate(16, 4), direct16 = a.allocate(16, 4);
+            assertEquals(16, s.getpeername(conn, named));
+            assertEquals(16, direct.getpeername(conn, direct16));
+            assertEquals(-1, named.mismatch(direct16), "getpeername through the engine and directly");
+            assertEquals(-1, named.mismatch(peer), "getpeername is what accept4 reported");
             assertEquals(5, s.sendto(cli, bytes(a, "hello"), 0, null));
             MemorySegment rb = a.allocate(16);
             assertEquals(5, s.recvfrom(conn, rb, 0, null));

@@ -4,6 +4,7 @@ import dev.flexsc.AtFlags;
 import dev.flexsc.Errno;
 import dev.flexsc.MsgFlags;
 import dev.flexsc.OpenFlags;
+import dev.flexsc.PollFlags;
 import dev.flexsc.SocketConstants;
 import dev.flexsc.abi.SyscallTable;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The Linux constants Java declares once ({@link Errno}, {@link OpenFlags}, {@link AtFlags},
- * {@link MsgFlags}, {@link SocketConstants}, the numbers of {@link SyscallTable}) against the C
+ * {@link MsgFlags}, {@link SocketConstants}, {@link PollFlags}, the numbers of {@link SyscallTable}) against the C
  * library's headers: a C program compiled by the build (target/test-bin/linux_constants,
  * src/test/c) prints each under its Java name, and every value must match, both ways.
  */
@@ -47,7 +48,7 @@ class LinuxConstantsConformanceTest {
     void everyErrnoFlagAndSyscallNumberEqualsTheCHeaders() throws Exception {
         Map<String, Long> c = TestSupport.helperValues("linux_constants"), j = new TreeMap<>();
         for (Class<?> k : new Class<?>[] {Errno.class, OpenFlags.class, AtFlags.class, MsgFlags.class,
-                SocketConstants.class, SyscallTable.class}) {
+                SocketConstants.class, PollFlags.class, SyscallTable.class}) {
             put(j, k);
         }
         for (var e : j.entrySet()) {

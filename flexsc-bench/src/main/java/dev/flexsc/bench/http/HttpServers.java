@@ -4,6 +4,7 @@ import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.FlexscEngine;
+import dev.flexsc.io.FlexscProviders;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 import dev.flexsc.nativeimpl.SyscallThreadsEngine;
 import dev.flexsc.threads.FlexscExecutors;
@@ -84,22 +85,45 @@ public final class HttpServers {
     /**
      * Servers nobody here wrote: the JDK HttpServer and Jetty with a plain handler, each on
      * stock virtual threads and on FlexscExecutors (the defaults: AUTO, ADAPTIVE), reading
-     * with Files and with FlexscFiles; and Jetty's ResourceHandler on each executor.
+     * with Files and with FlexscFiles; Jetty's ResourceHandler on each executor; and, last,
+     * each plain server with FlexSC turned on whole ({@link #withProviders}).
      */
     public static List<HttpBench.Kind> realServers() {
         List<HttpBench.Kind> kinds = new ArrayList<>();
         for (String server : List.of("jdkhttp", "jetty")) {
             for (HandlerThreads t : HandlerThreads.values()) {
                 for (FileApi f : FileApi.values()) {
-                    kinds.add(new HttpBench.Kind((server.equals("jdkhttp") ? "JDK HttpServer, " : "Jetty, ") + t.label
-                            + ", " + f.label, server + ":" + t + ":" + f, server.equals("jdkhttp") ? JDK_HTTPSERVER_ARGS : JETTY_ARGS));
+                    kinds.add(new HttpBench.Kind(serverLabel(server) + t.label + ", " + f.label, server + ":" + t + ":" + f,
+                            serverArgs(server)));
                 }
             }
         }
         for (HandlerThreads t : HandlerThreads.values()) {
             kinds.add(new HttpBench.Kind("Jetty ResourceHandler, " + t.label, "jetty-resource:" + t, JETTY_ARGS));
         }
+        for (String server : List.of("jdkhttp", "jetty")) kinds.add(withProviders(server));
         return kinds;
+    }
+
+    /**
+     * {@code server} (jdkhttp or jetty) with FlexSC turned on as an adopter turns it on, the
+     * application unmodified: handlers on FlexscExecutors, reading with Files, and the JVM
+     * started with {@link FlexscProviders#JVM_FLAGS}, so the server's sockets, selector and
+     * files are FlexSC's (docs/io.md, "FlexSC under an unmodified application").
+     */
+    public static HttpBench.Kind withProviders(String server) {
+        List<String> args = new ArrayList<>(serverArgs(server));
+        args.addAll(FlexscProviders.JVM_FLAGS);
+        return new HttpBench.Kind(serverLabel(server) + HandlerThreads.FLEXSC.label + ", " + FileApi.FILES.label
+                + ", FlexSC providers", server + ":" + HandlerThreads.FLEXSC + ":" + FileApi.FILES, args);
+    }
+
+    private static String serverLabel(String server) {
+        return server.equals("jdkhttp") ? "JDK HttpServer, " : "Jetty, ";
+    }
+
+    private static List<String> serverArgs(String server) {
+        return server.equals("jdkhttp") ? JDK_HTTPSERVER_ARGS : JETTY_ARGS;
     }
 
     /** The engine AUTO opens here (null if none is available). */

@@ -24,7 +24,9 @@ import java.util.Locale;
  * </pre>
  *
  * {@code --servers}: {@code syscall} is the two baselines and the FlexSC server on each engine
- * under each policy; {@code jdkhttp} and {@code jetty} the real servers ({@link HttpServers#realServers()}).
+ * under each policy; {@code jdkhttp} and {@code jetty} the real servers ({@link HttpServers#realServers()}):
+ * stock virtual threads, FlexscExecutors, and FlexscExecutors with FlexSC's providers on
+ * ({@link HttpServers#withProviders}).
  * {@code --with} adds, for each server, one more row with those JVM arguments (a mode that is
  * only JVM flags). {@code --trace} adds, after each measured window, one under
  * {@code perf trace} and a table of system calls per request.

@@ -53,10 +53,12 @@ public final class HttpTestClient {
      */
     public static void exercise(Path dir, int port) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(30_000); // a server that stops answering fails the test, never hangs it
             assertNull(get(s.getInputStream(), s.getOutputStream(), "/../etc/passwd", true));
             assertEquals(-1, s.getInputStream().read(), "the server did not close after Connection: close");
         }
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(30_000); // a server that stops answering fails the test, never hangs it
             InputStream in = s.getInputStream();
             OutputStream out = s.getOutputStream();
             for (int round = 0; round < 3; round++) {

@@ -65,6 +65,13 @@ class RealServersTest {
         return specs.stream();
     }
 
+    /** A raw client connection whose reads fail after 30 s: a server that stops answering fails the test, never hangs it. */
+    private static Socket connect(int port) throws IOException {
+        Socket so = new Socket(InetAddress.getLoopbackAddress(), port);
+        so.setSoTimeout(30_000);
+        return so;
+    }
+
     private static HttpClient client() {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     }
@@ -102,7 +109,7 @@ class RealServersTest {
             // request sent, before the first response is read.
             List<Socket> sockets = new ArrayList<>();
             try {
-                for (int i = 0; i < CONNECTIONS; i++) sockets.add(new Socket(InetAddress.getLoopbackAddress(), s.port()));
+                for (int i = 0; i < CONNECTIONS; i++) sockets.add(connect(s.port()));
                 byte[] get = "GET /16k.bin HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
                 for (Socket so : sockets) so.getOutputStream().write(get);
                 for (Socket so : sockets) {
@@ -144,7 +151,7 @@ class RealServersTest {
                     assertEquals(64 << 10, in.readNBytes(64 << 10).length);
                 }
                 // A raw client resets the connection (SO_LINGER 0) after the first bytes.
-                try (Socket so = new Socket(InetAddress.getLoopbackAddress(), s.port())) {
+                try (Socket so = connect(s.port())) {
                     so.getOutputStream().write(("GET /" + BIG + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                     assertTrue(so.getInputStream().read() >= 0);
                     so.setSoLinger(true, 0);
@@ -188,12 +195,12 @@ class RealServersTest {
         try {
             byte[] small = Files.readAllBytes(dir.resolve("1k.bin"));
             for (int i = 0; i < 40; i++) {
-                Socket so = new Socket(InetAddress.getLoopbackAddress(), s.port());
+                Socket so = connect(s.port());
                 open.add(so);
                 assertArrayEquals(small, HttpTestClient.get(so.getInputStream(), so.getOutputStream(), "/1k.bin", false));
             }
             for (int i = 0; i < 4; i++) {
-                Socket so = new Socket(InetAddress.getLoopbackAddress(), s.port());
+                Socket so = connect(s.port());
                 open.add(so);
                 so.getOutputStream().write(("GET /" + BIG + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 assertTrue(so.getInputStream().read() >= 0, "the big response did not start");

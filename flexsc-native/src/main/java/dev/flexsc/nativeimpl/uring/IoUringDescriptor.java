@@ -138,6 +138,7 @@ public final class IoUringDescriptor {
     public static final int OP_READV = 1;
     public static final int OP_WRITEV = 2;
     public static final int OP_FSYNC = 3;
+    public static final int OP_POLL_ADD = 6;
     public static final int OP_SENDMSG = 9;
     public static final int OP_RECVMSG = 10;
     public static final int OP_ACCEPT = 13;
@@ -153,6 +154,7 @@ public final class IoUringDescriptor {
     public static final int OP_MADVISE = 25;
     public static final int OP_SEND = 26;
     public static final int OP_RECV = 27;
+    public static final int OP_EPOLL_CTL = 29;
     public static final int OP_SPLICE = 30;
     public static final int OP_SHUTDOWN = 34;
     public static final int OP_RENAMEAT = 35;

@@ -368,12 +368,17 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /**
-     * A call the ring does not run: made directly on the calling thread, except a shape that
-     * may wait without bound ({@link UringOps#declinedMayWait}), which the fallback runs.
+     * A call the ring does not run: made directly on the calling thread, except one that may
+     * wait without bound, which the fallback runs: a shape the ring declined
+     * ({@link UringOps#declinedMayWait}), or a readiness wait ({@link UringOps#waitsForReadiness}:
+     * poll, epoll_wait; a green thread that made it directly would hold its carrier, and no
+     * interrupt or close could end the wait).
      */
     long elsewhere(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         int nr = call.nr();
-        if (onRing[nr] && UringOps.declinedMayWait(call, a1, a2, a3, a4, a5)) return runOnFallback(call, a0, a1, a2, a3, a4, a5);
+        if (onRing[nr] ? UringOps.declinedMayWait(call, a1, a2, a3, a4, a5) : UringOps.waitsForReadiness(nr)) {
+            return runOnFallback(call, a0, a1, a2, a3, a4, a5);
+        }
         counters.ranDirectly(nr);
         return DirectSyscalls.raw(nr, a0, a1, a2, a3, a4, a5);
     }

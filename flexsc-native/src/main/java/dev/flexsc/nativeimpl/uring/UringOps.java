@@ -41,7 +41,22 @@ import static dev.flexsc.MsgFlags.MSG_WAITALL;
  *     ftruncate with a negative length (the syscall checks it before the descriptor).</li>
  * </ul>
  * Calls with no io_uring operation at all: lseek, fstat, newfstatat, getdents64, sendfile,
- * getsockopt, setsockopt, uname, getpid, getppid, getuid, getgid, getrandom.
+ * getsockopt, setsockopt, uname, getpid, getppid, getuid, getgid, getrandom, getsockname,
+ * getpeername, eventfd2, epoll_create1.
+ *
+ * <p>Readiness calls with an operation that takes no row, with the reason:
+ * <ul>
+ * <li>poll: IORING_OP_POLL_ADD takes the descriptor and events in the SQE, and poll(2) has them
+ *     in the caller's {@code struct pollfd} array, which the engine would have to read (and
+ *     write revents back to) from Java, where a bad pointer is a crash and not EFAULT. The
+ *     readiness wait of one descriptor, which has them by value, is the engine's
+ *     {@code awaitReady} instead.</li>
+ * <li>epoll_wait: IORING_OP_EPOLL_WAIT (Linux 6.15) has no timeout. FlexSC's selector waits for
+ *     its epoll descriptor's readiness ({@code awaitReady}) and then reaps it with
+ *     {@code epoll_wait(timeout 0)}, which returns at once.</li>
+ * <li>pipe2: IORING_OP_PIPE is newer than the kernels this engine is tested on (6.1, 6.12), and
+ *     the call never waits.</li>
+ * </ul>
  */
 final class UringOps {
     private UringOps() {}
@@ -132,6 +147,8 @@ final class UringOps {
         // bind(fd, addr, addrlen): addr2 = addrlen.
         op(BIND, OP_BIND, c -> sqe(c, OP_BIND, c.a0, c.a2, c.a1, 0, 0));
         op(LISTEN, OP_LISTEN, c -> sqe(c, OP_LISTEN, c.a0, 0, 0, c.a1, 0));
+        // epoll_ctl(epfd, op, fd, event*): len = op, off = fd; the kernel copies the event.
+        op(EPOLL_CTL, OP_EPOLL_CTL, c -> sqe(c, OP_EPOLL_CTL, c.a0, c.a2, c.a3, c.a1, 0));
     }
 
     private static boolean rw(UringCall c, int opcode, long fd, long addr, long len, long off) {
@@ -224,12 +241,21 @@ final class UringOps {
         return ring;
     }
 
-    /** "ring: a b c; direct: d e" for the probe and the docs. */
+    /**
+     * True for the calls whose purpose is to wait for readiness, poll and epoll_wait: with no
+     * row they run on the fallback, never directly (see the class comment for why no row).
+     */
+    static boolean waitsForReadiness(int nr) {
+        return nr == SyscallTable.POLL || nr == SyscallTable.EPOLL_WAIT;
+    }
+
+    /** "io_uring ops for: a b; made directly (no op): c d; fallback (readiness waits): e" for the probe and the docs. */
     static String describe(boolean[] ring) {
-        java.util.StringJoiner r = new java.util.StringJoiner(" "), f = new java.util.StringJoiner(" ");
+        java.util.StringJoiner r = new java.util.StringJoiner(" "), f = new java.util.StringJoiner(" "),
+                w = new java.util.StringJoiner(" ");
         for (SyscallTable.Call c : SyscallTable.all().values()) {
-            (ring[c.nr()] ? r : f).add(c.name());
+            (ring[c.nr()] ? r : waitsForReadiness(c.nr()) ? w : f).add(c.name());
         }
-        return "io_uring ops for: " + r + "; made directly (no op): " + f;
+        return "io_uring ops for: " + r + "; made directly (no op): " + f + "; fallback (readiness waits): " + w;
     }
 }

@@ -161,7 +161,8 @@ class UringEngineTest {
             assertTrue(e.routing().contains("getpid"), e.routing());
             EngineAvailability probe = Flexsc.probe().stream().filter(x -> x.engine() == kind).findFirst().orElseThrow();
             assertTrue(probe.available());
-            assertTrue(probe.routing().contains("pwrite64") && probe.routing().contains("made directly (no op): fstat lseek getpid"),
+            assertTrue(probe.routing().contains("pwrite64") && probe.routing().contains("made directly (no op): fstat lseek getpid")
+                    && probe.routing().contains("fallback (readiness waits): poll epoll_wait"),
                     probe.toString());
             assertTrue(probe.routing().contains(kind == Engine.IO_URING_SQPOLL ? "SQPOLL rings" : "carrier rings"), probe.toString());
         }
