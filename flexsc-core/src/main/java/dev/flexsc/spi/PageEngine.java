@@ -267,26 +267,11 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         int index = allocate(g, call);
         long e = entriesOff[g] + (long) index * ENTRY_SIZE;
         MemorySegment m = mapping;
-        // Plain stores: published by the release store of SUBMITTED below.
-        m.set(ValueLayout.JAVA_INT, e + ENTRY_SYSNR, nr);
-        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS, a0);
-        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8, a1);
-        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 16, a2);
-        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 24, a3);
-        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 32, a4);
-        m.set(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 40, a5);
-        // Release: sysnr and args are visible before SUBMITTED; pairs with the executor's
-        // acquiring CAS SUBMITTED -> BUSY.
-        INT.setRelease(m, e + ENTRY_STATUS, STATUS_SUBMITTED);
-        // Volatile RMW (full fence): the bit is published after SUBMITTED, and the load of
-        // flags below cannot move before it. Pairs with a sleeping executor's RMW on flags
-        // (NEED_WAKEUP) followed by its load of submit_bits: one of us sees the other.
-        LONG.getAndBitwiseOr(m, groupOff[g] + GROUP_SUBMIT_BITS + (long) (index >>> 6) * 8, 1L << index);
+        EntryProtocol.write(m, e, nr, a0, a1, a2, a3, a4, a5);
+        // SUBMITTED (release), its bit (full fence), then NEED_WAKEUP (see EntryProtocol).
+        boolean sleeping = EntryProtocol.post(m, groupOff[g], e, index);
         submitted.increment();
-        boolean woke = false;
-        if (((int) INT.getVolatile(m, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) {
-            woke = wakeAfterPost(g);
-        }
+        boolean woke = sleeping && wakeAfterPost(g);
         return await(g, index, e, call, woke);
     }
 
@@ -307,7 +292,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     /** In a wait for an entry still SUBMITTED: wake the group if its executors sleep (a lost or failed wake-up). */
     private void rewake(int g) {
         // Volatile load of flags: one load when the executors are awake.
-        if (((int) INT.getVolatile(mapping, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) wakeAfterPost(g);
+        if (EntryProtocol.needsWakeup(mapping, groupOff[g])) wakeAfterPost(g);
     }
 
     /** {@link #awaitCompletions} for a caller with a call posted: a failure is counted and slept off, not thrown. */
@@ -333,26 +318,14 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
 
     /** Wakes group g's executors if NEED_WAKEUP is set; true if this call woke them. */
     boolean wake(int g) throws IOException {
-        long flagsOff = groupOff[g] + GROUP_FLAGS;
-        int f = (int) INT.getVolatile(mapping, flagsOff);
-        if (!submitterClearsNeedWakeup()) {
-            if ((f & GROUP_NEED_WAKEUP) != 0) {
-                wakeups.increment();
-                wakeExecutors(g);
-                return true;
-            }
-            return false;
+        boolean mine = submitterClearsNeedWakeup()
+                ? EntryProtocol.clearNeedWakeup(mapping, groupOff[g]) // only the one that clears it wakes
+                : EntryProtocol.needsWakeup(mapping, groupOff[g]);
+        if (mine) {
+            wakeups.increment();
+            wakeExecutors(g);
         }
-        while ((f & GROUP_NEED_WAKEUP) != 0) {
-            // Only the submitter that clears the flag wakes: one wake-up per sleep.
-            if (INT.compareAndSet(mapping, flagsOff, f, f & ~GROUP_NEED_WAKEUP)) {
-                wakeups.increment();
-                wakeExecutors(g);
-                return true;
-            }
-            f = (int) INT.getVolatile(mapping, flagsOff);
-        }
-        return false;
+        return mine;
     }
 
     /**
@@ -376,7 +349,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         try {
             for (int i = 0; i < callerSpin; i++) {
                 // Acquire: pairs with the executor's release store of DONE, so ret is visible.
-                if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                if (EntryProtocol.isDone(m, e)) {
                     return closedIfInterruptedByClose(call, reap(g, index, e), false);
                 }
                 Thread.onSpinWait();
@@ -417,7 +390,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                     // status; pairs with the executor's add to done_seq then load of done_waiters.
                     INT.getAndAdd(m, waitersOff, 1);
                     try {
-                        if ((int) INT.getAcquire(m, e + ENTRY_STATUS) != STATUS_DONE && !executorsStopped) {
+                        if (!EntryProtocol.isDone(m, e) && !executorsStopped) {
                             callerParks.increment();
                             awaitPosted(g, seq, cancelWanted ? 1_000_000L : 20_000_000L);
                         }
@@ -449,7 +422,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         try {
             for (int i = 0; i < callerSpin && !carrier.hasOtherWork(); i++) {
                 // Acquire: pairs with the executor's release store of DONE, so ret is visible.
-                if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                if (EntryProtocol.isDone(m, e)) {
                     return closedIfInterruptedByClose(call, reap(g, index, e), false);
                 }
                 Thread.onSpinWait();
@@ -466,7 +439,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
                 if (pending.isFired()) { // acquire: pairs with the carrier's fire()
                     try {
                         // Acquire: the carrier saw DONE (or the engine stopped); ret is visible.
-                        if ((int) INT.getAcquire(m, e + ENTRY_STATUS) == STATUS_DONE) {
+                        if (EntryProtocol.isDone(m, e)) {
                             return closedIfInterruptedByClose(call, reap(g, index, e), interrupted);
                         }
                     } catch (IllegalStateException released) {
@@ -678,8 +651,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     private long awaitAfterStop(int g, int index, long e, SyscallTable.Call call, boolean interruptedBefore)
             throws IOException {
         MemorySegment m = pagesAfterStop();
-        // CAS: the entry is ours again only if no executor claimed it.
-        if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
+        // The entry is ours again only if no executor claimed it.
+        if (EntryProtocol.takeBack(m, e)) {
             release(g, index);
             throw new EngineClosedException(call.name() + ": " + closedWhy("the engine was closed before the call ran"));
         }
@@ -687,16 +660,13 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         long pause = 1_000_000L;
         try {
             // Acquire: pairs with the executor's release store of DONE, so ret is visible.
-            while ((int) INT.getAcquire(m, e + ENTRY_STATUS) != STATUS_DONE) {
+            while (!EntryProtocol.isDone(m, e)) {
                 if (Thread.interrupted()) interrupted = true;
                 if ((interrupted || CancelScope.requested()) && call.mayBlock()) cancel(g, index); // best effort
                 LockSupport.parkNanos(this, pause);
                 pause = Math.min(pause * 2, 50_000_000L);
             }
-            // Plain load: ordered after the acquire load of DONE above.
-            long ret = m.get(ValueLayout.JAVA_LONG, e + ENTRY_RET);
-            // Release: the executor is done with the entry; FREE is for diagnostics only.
-            INT.setRelease(m, e + ENTRY_STATUS, STATUS_FREE);
+            long ret = EntryProtocol.reap(m, e); // after the acquire load of DONE above
             release(g, index);
             return closedIfInterruptedByClose(call, ret, interrupted);
         } finally {
@@ -705,10 +675,7 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
     }
 
     long reap(int g, int index, long e) {
-        // Plain load: ordered after the acquire load of DONE by the caller.
-        long ret = mapping.get(ValueLayout.JAVA_LONG, e + ENTRY_RET);
-        // Release: the executor is done with the entry; FREE is for diagnostics only.
-        INT.setRelease(mapping, e + ENTRY_STATUS, STATUS_FREE);
+        long ret = EntryProtocol.reap(mapping, e); // after the caller's acquire load of DONE
         release(g, index);
         return ret;
     }
@@ -985,24 +952,20 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
         }
         w.count = count;
         for (int j = 0; j < k; j++) {
-            // Release: this entry's sysnr and args (stored above) are visible before SUBMITTED;
-            // pairs with the executor's acquiring CAS SUBMITTED -> BUSY.
-            INT.setRelease(m, base + (long) taken[j] * ENTRY_SIZE + ENTRY_STATUS, STATUS_SUBMITTED);
+            // Each entry's sysnr and args (stored above) are visible before its SUBMITTED.
+            EntryProtocol.publish(m, base + (long) taken[j] * ENTRY_SIZE);
         }
-        long bitsOff = groupOff[g] + GROUP_SUBMIT_BITS;
         for (int word = 0; word < mask.length; word++) {
             long bits = mask[word];
             if (bits != 0) {
                 mask[word] = 0;
-                // Volatile RMW (full fence), one per 64 entries: every SUBMITTED store above is
-                // ordered before the bits that expose it (a volatile write orders all earlier
-                // stores), and the load of flags below cannot move before the last of them.
-                // Pairs with a sleeping executor's RMW on flags then load of submit_bits.
-                LONG.getAndBitwiseOr(m, bitsOff + (long) word * 8, bits);
+                // One full fence per 64 entries: every SUBMITTED store above precedes the bits
+                // that expose it, and the load of flags below cannot move before the last.
+                EntryProtocol.expose(m, groupOff[g], word, bits);
             }
         }
         submitted.add(k);
-        if (((int) INT.getVolatile(m, groupOff[g] + GROUP_FLAGS) & GROUP_NEED_WAKEUP) != 0) {
+        if (EntryProtocol.needsWakeup(m, groupOff[g])) {
             wakeAfterPost(g); // once for the whole part; posted now, so a failure is waited out
         }
         return k;
@@ -1274,8 +1237,8 @@ public abstract class PageEngine implements FlexscEngine, SyscallInvoker, BatchI
             // Acquire: pairs with the executor's release store of DONE, so ret is visible.
             int s = (int) INT.getAcquire(e, (long) ENTRY_STATUS);
             if (s != STATUS_DONE) {
-                // CAS: the entry is ours again only if no executor claimed it.
-                if (INT.compareAndSet(e, (long) ENTRY_STATUS, STATUS_SUBMITTED, STATUS_FREE)) {
+                // The entry is ours again only if no executor claimed it.
+                if (EntryProtocol.takeBack(e, 0)) {
                     free[index >>> 6] |= 1L << index;
                     b.fail(p, new EngineClosedException(b.call(p).name() + ": "
                             + closedWhy("the engine was closed before the call ran")));
