@@ -2,8 +2,6 @@ package dev.flexsc.threads;
 
 import dev.flexsc.spi.PendingCall;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -11,32 +9,18 @@ import java.util.concurrent.locks.LockSupport;
  * {@link IdlePolicy} (spin, yield, then sleep), and the sleep itself, on the completion word
  * of a pending call (so that a completion ends it) or, with none pending, in a park.
  *
- * <p>No lost wake-up: the carrier reads the completion word, announces {@link #SLEEPING}
- * (volatile store, full fence), and only then rechecks its queues and pending calls; a waker
- * offers its work, issues a full fence, reads the state, and if it moves the carrier from
- * SLEEPING to RUNNING (CAS) it bumps the word the carrier sleeps on and unparks it. One of
- * the two sees the other.
+ * <p>No lost wake-up: the carrier reads the completion word, announces SLEEPING
+ * ({@link SleepState#announce()}), and only then rechecks its queues and pending calls; a
+ * waker offers its work, then claims the wake-up ({@link SleepState#claimWake()}), and if it
+ * moved the carrier from SLEEPING to RUNNING it bumps the word the carrier sleeps on and
+ * unparks it. One of the two sees the other.
  */
 final class CarrierIdle {
-    private static final VarHandle STATE;
-
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(CarrierIdle.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    static final int RUNNING = 0, SLEEPING = 1;
-
     private final CarrierThread carrier;
     private final IdlePolicy policy;
     private final PendingCalls pending;
     private final CarrierStats stats;
-    /** RUNNING or SLEEPING; a waker CASes SLEEPING -> RUNNING. Volatile via STATE. */
-    @SuppressWarnings("unused")
-    private volatile int state;
+    private final SleepState state = new SleepState();
     /**
      * The call whose completion word the carrier sleeps on, or null when it parks. Plain:
      * written before the volatile store of SLEEPING, read by a waker after its CAS read SLEEPING.
@@ -78,11 +62,8 @@ final class CarrierIdle {
         // Read before announcing SLEEPING: a completion or a waker's bump after this read
         // changes the word, so the futex wait below returns at once.
         int word = on != null ? on.completionWord() : 0;
-        sleepingOn = on; // plain: published by the volatile store below
-        STATE.setVolatile(this, SLEEPING);
-        // Full fence: SLEEPING is visible before the rechecks below (pairs with the fence
-        // in CarrierThread.pushExternal between the offer and the read of state).
-        VarHandle.fullFence();
+        sleepingOn = on; // plain: published by the volatile store of SLEEPING
+        state.announce(); // SLEEPING, then a full fence: visible before the rechecks below
         scheduler.sleepers.incrementAndGet();
         try {
             if (!carrier.hasQueuedWork() && !pending.anySettled(word) && !scheduler.isStopping()) {
@@ -99,19 +80,19 @@ final class CarrierIdle {
             }
         } finally {
             scheduler.sleepers.decrementAndGet();
-            STATE.setVolatile(this, RUNNING); // volatile: a waker's CAS then fails harmlessly
+            state.running();
             sleepingOn = null;
         }
     }
 
     /** True while the carrier sleeps (or is about to). */
     boolean isSleeping() {
-        return (int) STATE.getVolatile(this) == SLEEPING;
+        return state.isSleeping();
     }
 
     /** Any thread, after making work visible to the carrier: wakes it if it sleeps. */
     void wake() {
-        if ((int) STATE.getVolatile(this) == SLEEPING && STATE.compareAndSet(this, SLEEPING, RUNNING)) {
+        if (state.claimWake()) {
             // The CAS read the carrier's volatile store of SLEEPING, which followed its
             // plain store of sleepingOn: the read below sees it.
             PendingCall on = sleepingOn;

@@ -6,8 +6,6 @@ import dev.flexsc.spi.PendingCall;
 import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
 
-import java.lang.invoke.VarHandle;
-
 /**
  * One kernel-visible thread of the M:N scheduler, pinned to one user CPU. It runs the
  * continuations of virtual threads; when none is runnable it reaps the completions of the
@@ -124,10 +122,7 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** From any other thread: the task goes to the inbox, and the carrier is woken if asleep. */
     void pushExternal(Runnable task) {
         inbox.offer(task);
-        // Full fence: the offer is visible before the read of the sleep state (Dekker with
-        // the carrier's store of SLEEPING then recheck of the inbox in CarrierIdle).
-        VarHandle.fullFence();
-        idle.wake();
+        idle.wake(); // a full fence, then the read of the sleep state (SleepState.claimWake)
     }
 
     boolean isSleeping() {
