@@ -84,7 +84,8 @@ import static dev.flexsc.abi.SyscallTable.*;
  * are running; other calls complete first; the interrupt status stays set.
  *
  * <p><b>Reuse and close.</b> After {@code submitAndWait()} the batch is empty and takes new calls;
- * handles from earlier submits keep their results. {@link #close()} without a submit
+ * handles from earlier submits keep their results, unless the batch {@linkplain #reuseHandles
+ * reuses its handles} (a steady loop then allocates nothing per call). {@link #close()} without a submit
  * discards the calls added since the last one: they never run, and their handles throw
  * {@link CancellationException}. Adding or submitting after {@code close()} throws
  * {@link IllegalStateException}.
@@ -105,6 +106,8 @@ public final class SyscallBatch implements AutoCloseable {
     private Result[] handles;
     /** Length of the next batch's handles array: the last batch's size (at least 16), so it rarely grows. */
     private int handlesLength = 16;
+    /** {@link #reuseHandles()} was called: {@link #handles} is kept, and its handles stand for the next calls. */
+    private boolean reuse;
     /** Heap reads to copy back after submit: (position, native copy, heap destination). */
     private int[] copyBackPos;
     private MemorySegment[] copyBackFrom, copyBackTo;
@@ -125,6 +128,23 @@ public final class SyscallBatch implements AutoCloseable {
         this.invoker = Objects.requireNonNull(invoker, "invoker");
         this.batcher = invoker instanceof BatchInvoker bi && bi.postsBatches() ? bi : null;
         this.calls = new CallBatch(16);
+    }
+
+    /**
+     * Makes this batch reuse its handles, so that a steady loop of batches allocates nothing
+     * per call: from now on the handle an adder returns for position {@code i} is the same
+     * object that position {@code i} of an earlier submit returned (a new one only where no
+     * submit reached that position yet), now standing for the new call. Such a handle holds
+     * its outcome from {@link #submitAndWait()} until the batch's next add at its position,
+     * which makes it pending again; read it on the submitting thread, or on another thread
+     * that synchronized with the submitter in between. A {@link Result#future()} taken from
+     * it completes with the outcome of the submit it was taken for.
+     *
+     * @return this batch
+     */
+    public SyscallBatch reuseHandles() {
+        reuse = true;
+        return this;
     }
 
     // ---- adders ----
@@ -271,8 +291,14 @@ public final class SyscallBatch implements AutoCloseable {
         } else if (i == h.length) {
             handles = h = Arrays.copyOf(h, i * 2);
         }
-        Result r = new Result(c, argKind == Result.RAW ? Result.RAW_CALL : mainArg);
-        h[i] = r;
+        long arg = argKind == Result.RAW ? Result.RAW_CALL : mainArg;
+        Result r = h[i]; // null unless the handles are reused (a fresh array per batch otherwise)
+        if (r != null) {
+            r.reuse(c, arg); // no reference store: the array holds it already
+        } else {
+            r = new Result(c, arg);
+            h[i] = r;
+        }
         return r;
     }
 
@@ -383,8 +409,10 @@ public final class SyscallBatch implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             h[i].completeFuture();
         }
-        handles = null; // the next add starts a new array (see handles)
-        handlesLength = Math.max(16, n);
+        if (!reuse) {
+            handles = null; // the next add starts a new array (see handles)
+            handlesLength = Math.max(16, n);
+        }
         calls.clear();
         dropInPlace();
         freeArena();
@@ -511,11 +539,12 @@ public final class SyscallBatch implements AutoCloseable {
         private static final long RAW_CALL = Long.MIN_VALUE;
         private static final int PENDING = 0, DONE = 1, DISCARDED = 2;
 
-        // The only per-call allocation of a batch: 48 bytes with compressed references (the
-        // kind of argument is derived in describe(), not stored).
-        private final SyscallTable.Call call;
+        // The only per-call allocation of a batch (none once the batch reuses its handles): 48
+        // bytes with compressed references (the kind of argument is derived in describe(), not
+        // stored). Plain fields: set by the adder, on the submitting thread, before the submit.
+        private SyscallTable.Call call;
         /** The fd or address that describe() names; RAW_CALL for syscall(). */
-        private final long mainArg;
+        private long mainArg;
         /** openat's path, for describe(); set by the adder. */
         private String path;
         /**
@@ -538,6 +567,17 @@ public final class SyscallBatch implements AutoCloseable {
         private Result(SyscallTable.Call call, long mainArg) {
             this.call = call;
             this.mainArg = mainArg;
+        }
+
+        /** The batch reuses this handle for a new call (see {@link SyscallBatch#reuseHandles()}). */
+        private void reuse(SyscallTable.Call call, long mainArg) {
+            this.call = call;
+            this.mainArg = mainArg;
+            path = null;
+            if (error != null) error = null;
+            // Plain: the submit publishes the handle again (its release fence, then DONE).
+            if (FUTURE.get(this) != null) FUTURE.set(this, null);
+            STATE.set(this, PENDING);
         }
 
         private boolean isRaw() {

@@ -2,7 +2,8 @@ package dev.flexsc.bench;
 
 import dev.flexsc.Engine;
 import dev.flexsc.FlexscConfig;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.page.ExecutorControl;
+import dev.flexsc.spi.page.PageEngine;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,68 +26,17 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * For the batch study only.
  */
 final class NoopPageEngine extends PageEngine {
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private final CallerRunsEntries executor;
 
-    private final Arena arena;
-    private final long pid = ProcessHandle.current().pid();
-    private final long entries;
-    private final long bits;
-    private final long doneSeq;
-    private final int words;
-    /**
-     * Wall time spent in {@link #runPending()} (the executor's side of each entry, run on the
-     * caller's thread), so the study can report the caller's own CPU apart from it. Written
-     * and read by the one caller thread of the study.
-     */
-    private long executorNanos;
-
-    private NoopPageEngine(FlexscConfig config, Arena arena, MemorySegment mapping) {
-        super(Engine.SYSCALL_THREADS, config, mapping, 1, config.pages());
-        this.arena = arena;
-        this.entries = groupPagesOffset(1, config.pages(), 0);
-        this.bits = groupControlOffset(0) + GROUP_SUBMIT_BITS;
-        this.doneSeq = groupControlOffset(0) + GROUP_DONE_SEQ;
-        this.words = entries(config.pages()) / 64;
-    }
-
-    /** The executor's loop, once, on the calling thread. */
-    private void runPending() {
-        MemorySegment m = mapping;
-        boolean any = false;
-        for (int w = 0; w < words; w++) {
-            // Acquire exchange: claims the word's submissions; pairs with the submitter's OR.
-            long v = (long) LONG.getAndSetAcquire(m, bits + w * 8L, 0L);
-            while (v != 0) {
-                int index = w * 64 + Long.numberOfTrailingZeros(v);
-                v &= v - 1;
-                long e = entries + (long) index * ENTRY_SIZE;
-                if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_BUSY)) {
-                    m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, pid);
-                    INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
-                    any = true;
-                }
-            }
-        }
-        if (any) INT.getAndAdd(m, doneSeq, 1);
+    private NoopPageEngine(FlexscConfig config, MemorySegment mapping, CallerRunsEntries executor) {
+        super(Engine.SYSCALL_THREADS, config, mapping, 1, config.pages(), null, executor);
+        this.executor = executor;
     }
 
     static NoopPageEngine open(FlexscConfig config) {
         Arena arena = Arena.ofShared();
         MemorySegment m = arena.allocate(mappingSize(1, config.pages()), PAGE_SIZE);
-        return new NoopPageEngine(config, arena, m);
-    }
-
-    @Override
-    protected void wakeExecutors(int g) {
-        // never asleep
-    }
-
-    @Override
-    protected void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
-        long t0 = System.nanoTime();
-        runPending(); // flexsc_wait: the waiter executes what is pending
-        executorNanos += System.nanoTime() - t0;
+        return new NoopPageEngine(config, m, new CallerRunsEntries(config, arena, m));
     }
 
     /**
@@ -95,29 +45,91 @@ final class NoopPageEngine extends PageEngine {
      * wait, which count in it). Only for the thread that submits: not thread-safe.
      */
     long executorNanos() {
-        return executorNanos;
+        return executor.executorNanos;
     }
 
-    @Override
-    protected void cancel(int g, int index) {
-    }
+    /** The control plane: the waiting caller runs what is pending, as flexsc_wait() does. */
+    private static final class CallerRunsEntries implements ExecutorControl {
+        private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+        private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
-    @Override
-    protected boolean stopExecutors(long timeoutMillis) {
-        return true;
-    }
+        private final Arena arena;
+        private final MemorySegment mapping;
+        private final long pid = ProcessHandle.current().pid();
+        private final long entries;
+        private final long bits;
+        private final long doneSeq;
+        private final int words;
+        /**
+         * Wall time spent in {@link #runPending()} (the executor's side of each entry, run on the
+         * caller's thread), so the study can report the caller's own CPU apart from it. Written
+         * and read by the one caller thread of the study.
+         */
+        private long executorNanos;
 
-    @Override
-    protected void release(boolean safe) {
-        if (safe) arena.close();
-    }
+        CallerRunsEntries(FlexscConfig config, Arena arena, MemorySegment mapping) {
+            this.arena = arena;
+            this.mapping = mapping;
+            this.entries = groupPagesOffset(1, config.pages(), 0);
+            this.bits = groupOffset(0) + GROUP_SUBMIT_BITS;
+            this.doneSeq = groupOffset(0) + GROUP_DONE_SEQ;
+            this.words = entries(config.pages()) / 64;
+        }
 
-    @Override
-    protected int executorThreads() {
-        return 0;
-    }
+        /** The executor's loop, once, on the calling thread. */
+        private void runPending() {
+            MemorySegment m = mapping;
+            boolean any = false;
+            for (int w = 0; w < words; w++) {
+                // Acquire exchange: claims the word's submissions; pairs with the submitter's OR.
+                long v = (long) LONG.getAndSetAcquire(m, bits + w * 8L, 0L);
+                while (v != 0) {
+                    int index = w * 64 + Long.numberOfTrailingZeros(v);
+                    v &= v - 1;
+                    long e = entries + (long) index * ENTRY_SIZE;
+                    if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_BUSY)) {
+                        m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, pid);
+                        INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
+                        any = true;
+                    }
+                }
+            }
+            if (any) INT.getAndAdd(m, doneSeq, 1);
+        }
 
-    @Override
-    protected void wakeCallers(int g) {
+        @Override
+        public void wakeExecutors(int g) {
+            // never asleep
+        }
+
+        @Override
+        public void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
+            long t0 = System.nanoTime();
+            runPending(); // flexsc_wait: the waiter executes what is pending
+            executorNanos += System.nanoTime() - t0;
+        }
+
+        @Override
+        public void wakeCallers(int g) {
+        }
+
+        @Override
+        public void cancel(int g, int index) {
+        }
+
+        @Override
+        public boolean stopExecutors(long timeoutMillis) {
+            return true;
+        }
+
+        @Override
+        public void release(boolean safe) {
+            if (safe) arena.close();
+        }
+
+        @Override
+        public int executorThreads() {
+            return 0;
+        }
     }
 }

@@ -9,20 +9,46 @@ import static dev.flexsc.Errno.EAGAIN;
 import static dev.flexsc.Errno.EOPNOTSUPP;
 import static dev.flexsc.MsgFlags.MSG_DONTWAIT;
 import static dev.flexsc.MsgFlags.MSG_WAITALL;
-import static dev.flexsc.abi.SyscallTable.MAX_RW_COUNT;
 
 /**
- * An engine's call policy applied to one call: at the top of the engine's data plane (its
- * {@code invoke}), after the allow-list check, {@link #tryDirect} asks the engine's
- * {@link PostingRule} what to do with the call, then either runs it directly on the calling
- * thread and returns its result, or returns {@link #POST} and the engine posts it. A call
- * the rule says to try without waiting ({@link PostingRule.Decision#TRY_NOWAIT}) is made here
- * with {@code RWF_NOWAIT} (read, write) or {@code MSG_DONTWAIT} (recvfrom, sendto), and
- * posted if it would wait. Counts both for {@link dev.flexsc.EngineStats}. Thread-safe.
+ * An engine's call policy applied to one call: at the top of the engine's data plane
+ * ({@link AbstractEngine#invoke}), after the allow-list check, {@link #tryDirect} asks the
+ * engine's {@link PostingRule} what to do with the call, then either runs it directly on the
+ * calling thread and returns its result, or tells the engine to post it. A call the rule says
+ * to try without waiting ({@link PostingRule.Decision#TRY_NOWAIT}) is made here with
+ * {@code RWF_NOWAIT} (read, write) or {@code MSG_DONTWAIT} (recvfrom, sendto), and posted if
+ * it would wait; a write or send the descriptor took in part is continued without waiting
+ * while it takes more, and its rest posted once it would wait ({@link ShortTransfer}). The
+ * gate never calls back into the engine: posting is the engine's. Counts both kinds of call
+ * for {@link dev.flexsc.EngineStats}. Thread-safe.
  */
 public final class CallGate {
-    /** {@link #tryDirect}'s answer when the engine must post the call: no system call returns it. */
+    /** {@link #tryDirect}'s answer when the engine must post the call as it was made. */
     public static final long POST = Long.MIN_VALUE;
+    /**
+     * Base of {@link #tryDirect}'s answer for a write or send moved in part without waiting:
+     * {@code POST_REST + done}, {@code done} in {@code [1, MAX_RW_COUNT]}. No system call
+     * returns a value below {@code -4095}, so every answer below that posts.
+     */
+    private static final long POST_REST = Long.MIN_VALUE + 1;
+    /** The lowest raw result a system call returns ({@code -MAX_ERRNO}); lower answers post. */
+    private static final long LOWEST_RESULT = -4095;
+
+    /** True if {@code r}, an answer of {@link #tryDirect}, tells the engine to post (all or the rest). */
+    public static boolean posts(long r) {
+        return r < LOWEST_RESULT;
+    }
+
+    /**
+     * For an answer that {@linkplain #posts posts}: the bytes already moved without waiting
+     * (0 for {@link #POST}). When positive, the call is a write or send (its buffer at
+     * argument 1, its length at argument 2) of which the engine posts the rest,
+     * {@code ShortTransfer.whole(len) - done} bytes from {@code buf + done}, and returns
+     * {@link ShortTransfer#total}{@code (done, rest)}.
+     */
+    public static long movedBeforePost(long r) {
+        return r == POST ? 0 : r - POST_REST;
+    }
 
     /** Whether the engine can take one more call now without waiting for a free entry. */
     @FunctionalInterface
@@ -84,12 +110,11 @@ public final class CallGate {
      * Runs allow-listed {@code call} directly if the engine's {@link PostingRule} says so.
      *
      * @param room whether the engine has a free entry (ADAPTIVE posts only then)
-     * @param self the engine, for the rest of a write the kernel took only in part without
-     *        waiting (it goes through this gate again, and is posted if it would wait)
-     * @return the raw kernel result, or {@link #POST}: the caller posts the call
+     * @return the raw kernel result, or an answer that {@linkplain #posts posts}: {@link #POST},
+     *         or the rest of a write or send moved in part ({@link #movedBeforePost})
      */
-    public long tryDirect(SyscallTable.Call call, Room room, SyscallInvoker self,
-                          long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+    public long tryDirect(SyscallTable.Call call, Room room, long a0, long a1, long a2, long a3, long a4, long a5)
+            throws IOException {
         int nr = call.nr();
         PostingRule.Decision d = rule.decide(call, room);
         if (d == PostingRule.Decision.POST) {
@@ -100,7 +125,7 @@ public final class CallGate {
             // Never block the caller's OS thread (for a green thread: its carrier and every
             // thread queued on it; and interrupt() must still cancel a blocked call).
             if (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO) {
-                return socketNowait(nr, self, a0, a1, a2, a3, a4, a5);
+                return socketNowait(nr, a0, a1, a2, a3, a4, a5);
             }
             if (a2 == 0) {
                 // Moves nothing, so it cannot wait; and preadv2/pwritev2 return 0 for a zero
@@ -115,28 +140,41 @@ public final class CallGate {
                 return POST;
             }
             directCalls.increment();
-            long whole = Math.min(a2, MAX_RW_COUNT); // what one blocking write(2) moves at most
-            if (!write || r <= 0 || r >= whole) {
-                return r; // a read returns what there is, as a blocking read does once data came
-            }
-            // Part written without waiting. A blocking write goes on until all is written, and
-            // so do we: without waiting while the file takes more, then through the engine
-            // (self: its gate finds it would wait and posts it, one level deep). An error after
-            // a partial write is dropped for the count, as the kernel does.
-            long done = r;
-            while (done < whole) {
-                r = direct.readWriteNowait(true, a0, a1 + done, whole - done);
-                if (r == -EAGAIN || r == -EOPNOTSUPP) {
-                    long rest = self.invoke(nr, a0, a1 + done, whole - done, 0, 0, 0);
-                    return rest > 0 ? done + rest : done;
-                }
-                if (r <= 0) return done;
+            // A read returns what there is, as a blocking read does once data came.
+            if (!write) return r;
+            long whole = ShortTransfer.whole(a2);
+            long done = 0;
+            while (ShortTransfer.goesOn(done, r, whole)) { // taken in part: more without waiting
                 done += r;
+                r = direct.readWriteNowait(true, a0, a1 + done, whole - done);
+                if (r == -EAGAIN || r == -EOPNOTSUPP) return postRest(done); // the rest would wait
             }
-            return done;
+            return ShortTransfer.total(done, r);
         }
         directCalls.increment();
         return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+    }
+
+    /**
+     * {@link #tryDirect} for an engine that does not extend {@link AbstractEngine}: the rest
+     * of a write or send moved in part is run through {@code self}, the engine's own
+     * {@code invoke} (which applies this gate again). Kept for the io_uring engine until it
+     * posts the rest itself as {@link AbstractEngine#invoke} does.
+     *
+     * @return the raw kernel result, or {@link #POST}
+     */
+    public long tryDirect(SyscallTable.Call call, Room room, SyscallInvoker self,
+                          long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        long r = tryDirect(call, room, a0, a1, a2, a3, a4, a5);
+        long done = posts(r) ? movedBeforePost(r) : 0;
+        if (done == 0) return r;
+        return ShortTransfer.total(done, self.invoke(call.nr(), a0, a1 + done, ShortTransfer.whole(a2) - done, a3, a4, a5));
+    }
+
+    /** The answer for a write or send of which {@code done} bytes moved and the rest would wait. */
+    private long postRest(long done) {
+        posted.increment(); // the rest is posted: the engine waits for it
+        return POST_REST + done;
     }
 
     /**
@@ -146,11 +184,10 @@ public final class CallGate {
      * posted as the caller made it (the engine waits), unless the caller asked for
      * MSG_DONTWAIT itself, when EAGAIN is its answer. A recvfrom with MSG_WAITALL is posted
      * untried: without waiting it could return less than the blocking call would. A send taken
-     * in part goes on, without waiting while the socket takes more, then through the engine
-     * for the rest (a blocking send on a stream socket sends it all), as for write.
+     * in part goes on without waiting while the socket takes more, and its rest is posted once
+     * it would wait (a blocking send on a stream socket sends it all), as for write.
      */
-    private long socketNowait(int nr, SyscallInvoker self, long a0, long a1, long a2, long a3, long a4, long a5)
-            throws IOException {
+    private long socketNowait(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         boolean callerNowait = (a3 & MSG_DONTWAIT) != 0;
         if (nr == SyscallTable.RECVFROM && (a3 & MSG_WAITALL) != 0 && !callerNowait) {
             posted.increment();
@@ -162,18 +199,14 @@ public final class CallGate {
             return POST;
         }
         directCalls.increment();
-        long whole = Math.min(a2, MAX_RW_COUNT); // what one blocking send moves at most
-        if (nr == SyscallTable.RECVFROM || callerNowait || r <= 0 || r >= whole) return r;
-        long done = r; // part sent without waiting: the rest, as a blocking send would
-        while (done < whole) {
-            r = direct.invoke(nr, a0, a1 + done, whole - done, a3 | MSG_DONTWAIT, a4, a5);
-            if (r == -EAGAIN) {
-                long rest = self.invoke(nr, a0, a1 + done, whole - done, a3, a4, a5);
-                return rest > 0 ? done + rest : done;
-            }
-            if (r <= 0) return done; // an error after a partial send is dropped for the count
+        if (nr == SyscallTable.RECVFROM || callerNowait) return r;
+        long whole = ShortTransfer.whole(a2);
+        long done = 0;
+        while (ShortTransfer.goesOn(done, r, whole)) { // sent in part: more without waiting
             done += r;
+            r = direct.invoke(nr, a0, a1 + done, whole - done, a3 | MSG_DONTWAIT, a4, a5);
+            if (r == -EAGAIN) return postRest(done); // the rest would wait
         }
-        return done;
+        return ShortTransfer.total(done, r);
     }
 }

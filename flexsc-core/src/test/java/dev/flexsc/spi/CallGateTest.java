@@ -42,10 +42,6 @@ class CallGateTest {
         }
     }
 
-    private static final SyscallInvoker NO_SELF = (nr, a0, a1, a2, a3, a4, a5) -> {
-        throw new AssertionError("no rest expected");
-    };
-
     private static SyscallTable.Call call(int nr) {
         return SyscallTable.lookup(nr);
     }
@@ -53,8 +49,8 @@ class CallGateTest {
     @Test
     void exceptionlessPostsEverythingAndNeedsNoDirectPath() throws Exception {
         CallGate g = new CallGate(CallPolicy.EXCEPTIONLESS, null);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.GETPID), () -> true, NO_SELF, 0, 0, 0, 0, 0, 0));
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 3, 0, 8, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.GETPID), () -> true, 0, 0, 0, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.READ), () -> true, 3, 0, 8, 0, 0, 0));
         assertEquals(2, g.posted());
         assertEquals(0, g.direct());
     }
@@ -69,8 +65,8 @@ class CallGateTest {
     void directCallsEverythingDirectlyEvenWhatMayBlock() throws Exception {
         FakeDirect d = new FakeDirect();
         CallGate g = new CallGate(CallPolicy.DIRECT, d);
-        assertEquals(4242, g.tryDirect(call(SyscallTable.GETPID), () -> true, NO_SELF, 0, 0, 0, 0, 0, 0));
-        assertEquals(4242, g.tryDirect(call(SyscallTable.ACCEPT4), () -> true, NO_SELF, 5, 0, 0, 0, 0, 0));
+        assertEquals(4242, g.tryDirect(call(SyscallTable.GETPID), () -> true, 0, 0, 0, 0, 0, 0));
+        assertEquals(4242, g.tryDirect(call(SyscallTable.ACCEPT4), () -> true, 5, 0, 0, 0, 0, 0));
         assertEquals(List.of("direct 39 0", "direct 288 5"), d.log);
         assertEquals(2, g.direct());
         assertEquals(0, g.posted());
@@ -81,19 +77,19 @@ class CallGateTest {
         FakeDirect d = new FakeDirect();
         CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
         // A call that cannot block: direct.
-        assertEquals(4242, g.tryDirect(call(SyscallTable.PWRITE64), () -> true, NO_SELF, 7, 0, 4096, 0, 0, 0));
+        assertEquals(4242, g.tryDirect(call(SyscallTable.PWRITE64), () -> true, 7, 0, 4096, 0, 0, 0));
         // accept may block without bound: posted, never tried.
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.ACCEPT4), () -> true, NO_SELF, 5, 0, 0, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.ACCEPT4), () -> true, 5, 0, 0, 0, 0, 0));
         // A read that would wait, and one the file cannot do without waiting: posted.
         d.nowaitAnswers.add((long) -EAGAIN);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 3, 100, 8, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.READ), () -> true, 3, 100, 8, 0, 0, 0));
         d.nowaitAnswers.add((long) -EOPNOTSUPP);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.WRITE), () -> true, NO_SELF, 4, 100, 8, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.WRITE), () -> true, 4, 100, 8, 0, 0, 0));
         // A read that had data: its result, including an error other than "would wait".
         d.nowaitAnswers.add(5L);
-        assertEquals(5, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 3, 100, 8, 0, 0, 0));
+        assertEquals(5, g.tryDirect(call(SyscallTable.READ), () -> true, 3, 100, 8, 0, 0, 0));
         d.nowaitAnswers.add(-9L);
-        assertEquals(-9, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 99, 100, 8, 0, 0, 0));
+        assertEquals(-9, g.tryDirect(call(SyscallTable.READ), () -> true, 99, 100, 8, 0, 0, 0));
         assertEquals(List.of("direct 18 7", "nowait-read 3 100 8", "nowait-write 4 100 8", "nowait-read 3 100 8",
                 "nowait-read 99 100 8"), d.log);
         assertEquals(3, g.posted());
@@ -107,23 +103,23 @@ class CallGateTest {
         // Data there: the result of recvfrom with MSG_DONTWAIT (0x40) added, other flags and
         // the address arguments kept (MSG_PEEK 0x2 here).
         d.invokeAnswers.add(64L);
-        assertEquals(64, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0x2, 7, 8));
+        assertEquals(64, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0x2, 7, 8));
         // Would wait: posted (the engine makes it as the caller did).
         d.invokeAnswers.add((long) -EAGAIN);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0, 0, 0));
         // The caller's own MSG_DONTWAIT: EAGAIN is its answer, made directly.
         d.invokeAnswers.add((long) -EAGAIN);
-        assertEquals(-EAGAIN, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0x40, 0, 0));
+        assertEquals(-EAGAIN, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0x40, 0, 0));
         // Another error: its result, directly (ENOTCONN).
         d.invokeAnswers.add(-107L);
-        assertEquals(-107, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
+        assertEquals(-107, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0, 0, 0));
         // MSG_WAITALL (0x100): posted untried, a recv without waiting could return less.
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0x100, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0x100, 0, 0));
         // sendto with room: direct, MSG_NOSIGNAL (0x4000) kept.
         d.invokeAnswers.add(300L);
-        assertEquals(300, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 6, 200, 300, 0x4000, 0, 0));
+        assertEquals(300, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 6, 200, 300, 0x4000, 0, 0));
         d.invokeAnswers.add((long) -EAGAIN);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 6, 200, 300, 0x4000, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 6, 200, 300, 0x4000, 0, 0));
         assertEquals(List.of(
                 "direct 45 5 100 512 flags 0x42 7 8",
                 "direct 45 5 100 512 flags 0x40 0 0",
@@ -140,72 +136,80 @@ class CallGateTest {
     void anEngineCanTurnTheSocketTryOff() throws Exception {
         FakeDirect d = new FakeDirect();
         CallGate g = new CallGate(CallPolicy.ADAPTIVE, d, PostingRule.Post.RING_ENTRY);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 5, 100, 512, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0, 0, 0));
+        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 5, 100, 512, 0, 0, 0));
         assertEquals(List.of(), d.log, "tried directly although the engine said not to");
         assertEquals(2, g.posted());
     }
 
     @Test
-    void aPartialSendWithoutWaitingGoesOnWithTheRest() throws Exception {
+    void aPartialSendWithoutWaitingGoesOnThenPostsTheRest() throws Exception {
         FakeDirect d = new FakeDirect();
         CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
-        List<String> rest = new ArrayList<>();
-        SyscallInvoker self = (nr, a0, a1, a2, a3, a4, a5) -> {
-            rest.add(nr + " " + a0 + " " + a1 + " " + a2 + " flags 0x" + Long.toHexString(a3));
-            return a2; // the engine sent the rest
-        };
-        // 4000 taken, then 1000, then it would wait: the engine sends the rest with the caller's flags.
+        // 4000 taken, then 1000, then it would wait: the engine posts the rest (5000 from 6000).
         d.invokeAnswers.add(4000L);
         d.invokeAnswers.add(1000L);
         d.invokeAnswers.add((long) -EAGAIN);
-        assertEquals(10_000, g.tryDirect(call(SyscallTable.SENDTO), () -> true, self, 6, 1000, 10_000, 0x4000, 0, 0));
-        assertEquals(List.of("44 6 6000 5000 flags 0x4000"), rest);
+        long r = g.tryDirect(call(SyscallTable.SENDTO), () -> true, 6, 1000, 10_000, 0x4000, 0, 0);
+        assertTrue(CallGate.posts(r), "the rest would wait: posted");
+        assertEquals(5000, CallGate.movedBeforePost(r));
+        assertEquals(1, g.posted());
         // An error after part was sent is dropped for the count (EPIPE).
         d.invokeAnswers.add(100L);
         d.invokeAnswers.add(-32L);
-        assertEquals(100, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        assertEquals(100, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 6, 1000, 200, 0, 0, 0));
         // The caller's own MSG_DONTWAIT: a partial send is its answer, no second try.
         d.invokeAnswers.add(50L);
-        assertEquals(50, g.tryDirect(call(SyscallTable.SENDTO), () -> true, NO_SELF, 6, 1000, 200, 0x40, 0, 0));
+        assertEquals(50, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 6, 1000, 200, 0x40, 0, 0));
         // A recv returns what there is, even less than asked: no second try.
         d.invokeAnswers.add(10L);
-        assertEquals(10, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
+        assertEquals(10, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 6, 1000, 200, 0, 0, 0));
         assertTrue(d.invokeAnswers.isEmpty());
     }
 
     @Test
-    void aPartialWriteWithoutWaitingGoesOnWithTheRest() throws Exception {
+    void aPartialWriteWithoutWaitingGoesOnThenPostsTheRest() throws Exception {
+        FakeDirect d = new FakeDirect();
+        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
+        // 4096 taken, then 1000 more without waiting, then it would wait: the engine posts the rest.
+        d.nowaitAnswers.add(4096L);
+        d.nowaitAnswers.add(1000L);
+        d.nowaitAnswers.add((long) -EAGAIN);
+        long r = g.tryDirect(call(SyscallTable.WRITE), () -> true, 6, 1000, 10_000, 0, 0, 0);
+        assertTrue(CallGate.posts(r));
+        assertEquals(5096, CallGate.movedBeforePost(r));
+        assertEquals(List.of("nowait-write 6 1000 10000", "nowait-write 6 5096 5904", "nowait-write 6 6096 4904"),
+                d.log);
+        // All of it taken in two pieces: nothing to post.
+        d.nowaitAnswers.add(150L);
+        d.nowaitAnswers.add(50L);
+        assertEquals(200, g.tryDirect(call(SyscallTable.WRITE), () -> true, 6, 1000, 200, 0, 0, 0));
+        // An error after a partial write is dropped for the count, as the kernel does.
+        d.nowaitAnswers.add(100L);
+        d.nowaitAnswers.add(-32L);
+        assertEquals(100, g.tryDirect(call(SyscallTable.WRITE), () -> true, 6, 1000, 200, 0, 0, 0));
+        // A read returns what there is, even less than asked: no second try.
+        d.nowaitAnswers.add(10L);
+        assertEquals(10, g.tryDirect(call(SyscallTable.READ), () -> true, 6, 1000, 200, 0, 0, 0));
+        assertTrue(d.nowaitAnswers.isEmpty());
+        assertEquals(0, CallGate.movedBeforePost(CallGate.POST));
+    }
+
+    @Test
+    void theOldEntryPointRunsTheRestThroughTheEngine() throws Exception {
         FakeDirect d = new FakeDirect();
         CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
         List<String> rest = new ArrayList<>();
         SyscallInvoker self = (nr, a0, a1, a2, a3, a4, a5) -> {
             rest.add(nr + " " + a0 + " " + a1 + " " + a2);
-            return a2; // the engine wrote the rest
+            return a2 == 4904 ? -32 : a2; // EPIPE for the second rest
         };
-        // 4096 taken, then 1000 more without waiting, then it would wait: the engine writes the rest.
         d.nowaitAnswers.add(4096L);
-        d.nowaitAnswers.add(1000L);
         d.nowaitAnswers.add((long) -EAGAIN);
         assertEquals(10_000, g.tryDirect(call(SyscallTable.WRITE), () -> true, self, 6, 1000, 10_000, 0, 0, 0));
-        assertEquals(List.of("1 6 6096 4904"), rest);
-        assertEquals(List.of("nowait-write 6 1000 10000", "nowait-write 6 5096 5904", "nowait-write 6 6096 4904"),
-                d.log);
-        // All of it taken in two pieces: no engine call.
-        d.nowaitAnswers.add(150L);
-        d.nowaitAnswers.add(50L);
-        assertEquals(200, g.tryDirect(call(SyscallTable.WRITE), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
-        // An error on the rest is dropped for the count, as the kernel does after a partial write.
-        SyscallInvoker failing = (nr, a0, a1, a2, a3, a4, a5) -> -32; // EPIPE
-        d.nowaitAnswers.add(100L);
+        d.nowaitAnswers.add(5096L);
         d.nowaitAnswers.add((long) -EAGAIN);
-        assertEquals(100, g.tryDirect(call(SyscallTable.WRITE), () -> true, failing, 6, 1000, 200, 0, 0, 0));
-        d.nowaitAnswers.add(100L);
-        d.nowaitAnswers.add(-32L);
-        assertEquals(100, g.tryDirect(call(SyscallTable.WRITE), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
-        // A read returns what there is, even less than asked: no second try.
-        d.nowaitAnswers.add(10L);
-        assertEquals(10, g.tryDirect(call(SyscallTable.READ), () -> true, NO_SELF, 6, 1000, 200, 0, 0, 0));
-        assertTrue(d.nowaitAnswers.isEmpty());
+        assertEquals(5096, g.tryDirect(call(SyscallTable.WRITE), () -> true, self, 6, 1000, 10_000, 0, 0, 0));
+        assertEquals(List.of("1 6 5096 5904", "1 6 6096 4904"), rest);
     }
 }

@@ -7,7 +7,7 @@ import dev.flexsc.FlexscConfig;
 import dev.flexsc.RefusedCallException;
 import dev.flexsc.SyscallBatch;
 import dev.flexsc.Syscalls;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.page.PageEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

@@ -5,7 +5,7 @@ import dev.flexsc.ErrnoException;
 import dev.flexsc.RefusedCallException;
 import dev.flexsc.Syscalls;
 import dev.flexsc.abi.SyscallPageDescriptor;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.page.PageEngine;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 import static dev.flexsc.OpenFlags.*;
-import dev.flexsc.spi.RawEntries;
+import dev.flexsc.spi.page.RawEntries;
 import dev.flexsc.abi.SyscallTable;
 
 /** Bad input gets a clear exception naming the call and the errno; refused calls never run. */

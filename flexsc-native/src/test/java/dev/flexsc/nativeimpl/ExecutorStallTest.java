@@ -5,7 +5,7 @@ import dev.flexsc.Engine;
 import dev.flexsc.Errno;
 import dev.flexsc.ErrnoException;
 import dev.flexsc.FlexscConfig;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.page.PageEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

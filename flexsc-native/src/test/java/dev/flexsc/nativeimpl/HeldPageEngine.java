@@ -3,7 +3,8 @@ package dev.flexsc.nativeimpl;
 import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.FlexscConfig;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.page.ExecutorControl;
+import dev.flexsc.spi.page.PageEngine;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,28 +34,11 @@ public final class HeldPageEngine extends PageEngine {
     /** A call the executor holds: its number and arguments as posted. */
     public record Held(int index, int nr, long[] args) {}
 
-    private final Arena arena;
-    /** The pages, never freed (as a native engine leaks pages an executor may still use). */
-    private final MemorySegment pages;
-    private final IntPredicate hold;
-    private final long entriesOff, bitsOff, doneSeqOff;
-    private final int words;
-    private final Map<Integer, Held> held = new ConcurrentHashMap<>();
-    private final AtomicInteger cancels = new AtomicInteger();
-    private final Thread executor;
-    /** Set by close: the executor leaves once no call is held. */
-    private volatile boolean stop;
+    private final Executor executor;
 
-    private HeldPageEngine(FlexscConfig config, Arena arena, MemorySegment pages, MemorySegment mapping, IntPredicate hold) {
-        super(Engine.SYSCALL_THREADS, config, mapping, 1, config.pages());
-        this.arena = arena;
-        this.pages = pages;
-        this.hold = hold;
-        this.entriesOff = groupPagesOffset(1, config.pages(), 0);
-        this.bitsOff = groupControlOffset(0) + GROUP_SUBMIT_BITS;
-        this.doneSeqOff = groupControlOffset(0) + GROUP_DONE_SEQ;
-        this.words = entries(config.pages()) / 64;
-        this.executor = Thread.ofPlatform().daemon().name("held-executor").start(this::run);
+    private HeldPageEngine(FlexscConfig config, MemorySegment mapping, Executor executor) {
+        super(Engine.SYSCALL_THREADS, config, mapping, 1, config.pages(), null, executor);
+        this.executor = executor;
     }
 
     /**
@@ -68,103 +52,156 @@ public final class HeldPageEngine extends PageEngine {
         MemorySegment pages = Arena.global().allocate(size, PAGE_SIZE);
         // The engine's view closes with the engine (later Java accesses throw), the pages stay.
         Arena arena = Arena.ofShared();
-        return new HeldPageEngine(config, arena, pages, pages.reinterpret(arena, null), hold);
-    }
-
-    private void run() {
-        MemorySegment m = pages;
-        while (!stop || !held.isEmpty()) {
-            boolean any = false;
-            for (int w = 0; w < words; w++) {
-                // Acquire exchange: claims the word's submissions; pairs with the submitter's OR.
-                long v = (long) LONG.getAndSetAcquire(m, bitsOff + w * 8L, 0L);
-                while (v != 0) {
-                    int index = w * 64 + Long.numberOfTrailingZeros(v);
-                    v &= v - 1;
-                    long e = entriesOff + (long) index * ENTRY_SIZE;
-                    if (!INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_BUSY)) continue;
-                    int nr = m.get(ValueLayout.JAVA_INT, e + ENTRY_SYSNR);
-                    long[] a = new long[ARGS];
-                    for (int i = 0; i < ARGS; i++) a[i] = m.get(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8L * i);
-                    if (hold.test(nr)) {
-                        held.put(index, new Held(index, nr, a));
-                        continue;
-                    }
-                    finish(index, DirectSyscalls.raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
-                    any = true;
-                }
-            }
-            if (!any) LockSupport.parkNanos(200_000L);
-        }
-    }
-
-    private void finish(int index, long ret) {
-        long e = entriesOff + (long) index * ENTRY_SIZE;
-        MemorySegment m = pages; // not the engine's view: that one closes with the engine
-        m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, ret);
-        INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
-        INT.getAndAdd(m, doneSeqOff, 1);
+        return new HeldPageEngine(config, pages.reinterpret(arena, null), new Executor(config, arena, pages, hold));
     }
 
     /** Waits until a call is held (up to {@code millis}); null if none came. */
     public Held awaitHeld(long millis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        while (System.nanoTime() < deadline) {
-            for (Held h : held.values()) return h;
-            LockSupport.parkNanos(1_000_000L);
-        }
-        return null;
+        return executor.awaitHeld(millis);
     }
 
     /** Completes a held call with {@code ret}, as its stuck syscall returning at last. */
     public void complete(Held h, long ret) {
-        if (held.remove(h.index()) == null) throw new IllegalStateException("not held: " + h);
-        finish(h.index(), ret);
+        executor.complete(h, ret);
+    }
+
+    /** Calls held now. */
+    public int heldCount() {
+        return executor.held.size();
     }
 
     /** Cancels asked for so far (none of them has any effect). */
     public int cancels() {
-        return cancels.get();
+        return executor.cancels.get();
     }
 
-    @Override
-    protected void wakeExecutors(int g) {
-        LockSupport.unpark(executor);
-    }
+    /** The control plane: one Java executor thread. */
+    private static final class Executor implements ExecutorControl {
+        private final Arena arena;
+        /** The pages, never freed (as a native engine leaks pages an executor may still use). */
+        private final MemorySegment pages;
+        private final IntPredicate hold;
+        private final long entriesOff, bitsOff, doneSeqOff;
+        private final int words;
+        private final Map<Integer, Held> held = new ConcurrentHashMap<>();
+        private final AtomicInteger cancels = new AtomicInteger();
+        private final Thread executor;
+        /** The monitor callers sleep on until done_seq moves. */
+        private final Object sleepers = new Object();
+        /** Set by close: the executor leaves once no call is held. */
+        private volatile boolean stop;
 
-    @Override
-    protected void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
-        long deadline = System.nanoTime() + timeoutNanos;
-        // Acquire: a completion published before done_seq moved is visible to the recheck.
-        while ((int) INT.getAcquire(pages, doneSeqOff) == seenDoneSeq && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(100_000L);
+        Executor(FlexscConfig config, Arena arena, MemorySegment pages, IntPredicate hold) {
+            this.arena = arena;
+            this.pages = pages;
+            this.hold = hold;
+            this.entriesOff = groupPagesOffset(1, config.pages(), 0);
+            this.bitsOff = groupOffset(0) + GROUP_SUBMIT_BITS;
+            this.doneSeqOff = groupOffset(0) + GROUP_DONE_SEQ;
+            this.words = entries(config.pages()) / 64;
+            this.executor = Thread.ofPlatform().daemon().name("held-executor").start(this::run);
         }
-    }
 
-    @Override
-    protected void wakeCallers(int g) {
-        // callers poll done_seq
-    }
+        private void run() {
+            MemorySegment m = pages;
+            while (!stop || !held.isEmpty()) {
+                boolean any = false;
+                for (int w = 0; w < words; w++) {
+                    // Acquire exchange: claims the word's submissions; pairs with the submitter's OR.
+                    long v = (long) LONG.getAndSetAcquire(m, bitsOff + w * 8L, 0L);
+                    while (v != 0) {
+                        int index = w * 64 + Long.numberOfTrailingZeros(v);
+                        v &= v - 1;
+                        long e = entriesOff + (long) index * ENTRY_SIZE;
+                        if (!INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_BUSY)) continue;
+                        int nr = m.get(ValueLayout.JAVA_INT, e + ENTRY_SYSNR);
+                        long[] a = new long[ARGS];
+                        for (int i = 0; i < ARGS; i++) a[i] = m.get(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8L * i);
+                        if (hold.test(nr)) {
+                            held.put(index, new Held(index, nr, a));
+                            continue;
+                        }
+                        finish(index, DirectSyscalls.raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+                        any = true;
+                    }
+                }
+                if (!any) LockSupport.parkNanos(200_000L);
+            }
+        }
 
-    @Override
-    protected void cancel(int g, int index) {
-        cancels.incrementAndGet(); // a call stuck in the kernel: nothing to do
-    }
+        private void finish(int index, long ret) {
+            long e = entriesOff + (long) index * ENTRY_SIZE;
+            MemorySegment m = pages; // not the engine's view: that one closes with the engine
+            m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, ret);
+            INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
+            INT.getAndAdd(m, doneSeqOff, 1);
+            wakeCallers(0);
+        }
 
-    @Override
-    protected boolean stopExecutors(long timeoutMillis) {
-        stop = true;
-        LockSupport.unpark(executor);
-        return held.isEmpty(); // a held call does not let its executor stop
-    }
+        Held awaitHeld(long millis) {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            while (System.nanoTime() < deadline) {
+                for (Held h : held.values()) return h;
+                LockSupport.parkNanos(1_000_000L);
+            }
+            return null;
+        }
 
-    @Override
-    protected void release(boolean safe) {
-        arena.close(); // the pages stay: see `pages`
-    }
+        void complete(Held h, long ret) {
+            if (held.remove(h.index()) == null) throw new IllegalStateException("not held: " + h);
+            finish(h.index(), ret);
+        }
 
-    @Override
-    protected int executorThreads() {
-        return executor.isAlive() ? 1 : 0;
+        @Override
+        public void wakeExecutors(int g) {
+            LockSupport.unpark(executor);
+        }
+
+        @Override
+        public void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) {
+            long deadline = System.nanoTime() + timeoutNanos;
+            synchronized (sleepers) {
+                // Acquire: a completion published before done_seq moved is visible to the recheck;
+                // finish() bumps done_seq, then notifies under this monitor: no lost wake-up.
+                long left;
+                while ((int) INT.getAcquire(pages, doneSeqOff) == seenDoneSeq && (left = deadline - System.nanoTime()) > 0) {
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(sleepers, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt(); // the caller's wait sees it
+                        return;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void wakeCallers(int g) {
+            synchronized (sleepers) {
+                sleepers.notifyAll();
+            }
+        }
+
+        @Override
+        public void cancel(int g, int index) {
+            cancels.incrementAndGet(); // a call stuck in the kernel: nothing to do
+        }
+
+        @Override
+        public boolean stopExecutors(long timeoutMillis) {
+            stop = true;
+            LockSupport.unpark(executor);
+            return held.isEmpty(); // a held call does not let its executor stop
+        }
+
+        @Override
+        public void release(boolean safe) {
+            arena.close(); // the pages stay: see `pages`
+        }
+
+        @Override
+        public int executorThreads() {
+            return executor.isAlive() ? 1 : 0;
+        }
     }
 }

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
 import static dev.flexsc.nativeimpl.TestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 import static dev.flexsc.OpenFlags.*;
-import dev.flexsc.spi.RawEntries;
+import dev.flexsc.spi.page.RawEntries;
 import dev.flexsc.abi.SyscallTable;
 
 /**
@@ -138,11 +138,11 @@ class KernelModuleEngineTest {
 
     @Test
     void eachStopReasonHasItsOwnSentence() {
-        assertTrue(KernelModuleEngine.stopReason(SyscallPageDescriptor.STOP_CLOSE).contains("closed a descriptor"));
-        assertTrue(KernelModuleEngine.stopReason(SyscallPageDescriptor.STOP_SECCOMP).contains("seccomp"));
-        assertTrue(KernelModuleEngine.stopReason(SyscallPageDescriptor.STOP_AUDIT).contains("audit"));
-        assertTrue(KernelModuleEngine.stopReason(SyscallPageDescriptor.STOP_IOCTL).contains("FLEXSC_IOC_STOP"));
-        assertTrue(KernelModuleEngine.stopReason(77).contains("77"));
+        assertTrue(ModuleExecutors.stopReason(SyscallPageDescriptor.STOP_CLOSE).contains("closed a descriptor"));
+        assertTrue(ModuleExecutors.stopReason(SyscallPageDescriptor.STOP_SECCOMP).contains("seccomp"));
+        assertTrue(ModuleExecutors.stopReason(SyscallPageDescriptor.STOP_AUDIT).contains("audit"));
+        assertTrue(ModuleExecutors.stopReason(SyscallPageDescriptor.STOP_IOCTL).contains("FLEXSC_IOC_STOP"));
+        assertTrue(ModuleExecutors.stopReason(77).contains("77"));
     }
 
     /**

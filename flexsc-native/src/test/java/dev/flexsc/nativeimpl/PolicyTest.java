@@ -10,7 +10,7 @@ import dev.flexsc.RefusedCallException;
 import dev.flexsc.Syscalls;
 import dev.flexsc.nativeimpl.uring.UringAvailability;
 import dev.flexsc.nativeimpl.uring.UringEngine;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.page.PageEngine;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -4,7 +4,7 @@ import dev.flexsc.EngineStats;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.Syscalls;
 import dev.flexsc.abi.SyscallTable;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.page.PageEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

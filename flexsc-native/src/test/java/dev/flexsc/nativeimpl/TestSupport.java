@@ -8,7 +8,7 @@ import dev.flexsc.FlexscEngine;
 import dev.flexsc.OpenFlags;
 import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.spi.EngineProvider;
-import dev.flexsc.spi.PageEngine;
+import dev.flexsc.spi.page.PageEngine;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 

@@ -11,7 +11,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 
 /**
  * The JDK internals the scheduler needs, reached once by reflection in
- * {@code java.lang} (hence {@code --add-opens java.base/java.lang=ALL-UNNAMED}):
+ * {@code java.lang} (hence {@link #ADD_OPENS}):
  *
  * <ul>
  * <li>{@code ThreadBuilders.VirtualThreadBuilder(Executor)}: a virtual-thread builder whose
@@ -30,8 +30,12 @@ import java.util.concurrent.ThreadPoolExecutor;
 final class VirtualThreads {
     private VirtualThreads() {}
 
-    /** The JVM flag every FlexSC process needs for the scheduler. */
-    static final String ADD_OPENS = "--add-opens java.base/java.lang=ALL-UNNAMED";
+    /**
+     * The JVM flag every FlexSC process needs for the scheduler: java.lang opened to this
+     * module, which is ALL-UNNAMED on the class path and dev.flexsc.threads on the module path.
+     */
+    static final String ADD_OPENS = "--add-opens java.base/java.lang="
+            + (VirtualThreads.class.getModule().isNamed() ? VirtualThreads.class.getModule().getName() : "ALL-UNNAMED");
 
     private static final Constructor<?> BUILDER;
     private static final MethodHandle CURRENT_CARRIER;

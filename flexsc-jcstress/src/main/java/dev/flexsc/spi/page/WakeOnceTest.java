@@ -1,4 +1,7 @@
-package dev.flexsc.spi;
+package dev.flexsc.spi.page;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
@@ -11,11 +14,12 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * One wake-up per sleep: two callers that both saw NEED_WAKEUP race to clear it ({@link
- * EntryProtocol#clearNeedWakeup}); exactly one clears it and wakes the executors (libflexsc's
- * protocol: a second WAKE would be a wasted system call, none would leave them asleep).
+ * One wake-up per sleep: two callers that both saw NEED_WAKEUP race to wake the executors
+ * ({@link Submitter#wake}, which clears the flag with {@link SyscallPage#clearNeedWakeup});
+ * exactly one clears it and wakes them (libflexsc's protocol: a second WAKE would be a wasted
+ * system call, none would leave them asleep).
  *
- * <p>r1, r2: whether each caller cleared the flag (and so wakes).
+ * <p>r1, r2: whether each caller woke the executors.
  */
 @JCStressTest
 @Description("NEED_WAKEUP cleared by exactly one of two racing callers")
@@ -32,11 +36,19 @@ public class WakeOnceTest {
 
     @Actor
     public void caller1(ZZ_Result r) {
-        r.r1 = EntryProtocol.clearNeedWakeup(page.m, page.group);
+        r.r1 = wake();
     }
 
     @Actor
     public void caller2(ZZ_Result r) {
-        r.r2 = EntryProtocol.clearNeedWakeup(page.m, page.group);
+        r.r2 = wake();
+    }
+
+    private boolean wake() {
+        try {
+            return page.submitter.wake(0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the test's control plane never fails
+        }
     }
 }

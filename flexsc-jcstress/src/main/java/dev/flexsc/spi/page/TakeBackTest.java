@@ -1,4 +1,4 @@
-package dev.flexsc.spi;
+package dev.flexsc.spi.page;
 
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -13,7 +13,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
  * Close against a posted call: once the executors are told to stop, the caller takes its
- * SUBMITTED entry back ({@link EntryProtocol#takeBack}, and fails the call with
+ * SUBMITTED entry back ({@link SyscallPage#takeBack}, and fails the call with
  * EngineClosedException) while an executor that had not stopped yet claims it (and runs it).
  * Exactly one outcome: the call runs and its result is delivered, or it never runs; never
  * both (the caller's memory handed back while the call runs) nor neither.
@@ -32,8 +32,7 @@ public class TakeBackTest {
     private final Page page = new Page();
 
     public TakeBackTest() {
-        EntryProtocol.write(page.m, page.entry, 39, 0, 0, 0, 0, 0, 0);
-        EntryProtocol.post(page.m, page.group, page.entry, Page.INDEX);
+        page.submitter.post(0, Page.INDEX, page.entry, 39, 0, 0, 0, 0, 0, 0);
     }
 
     @Actor
@@ -43,7 +42,7 @@ public class TakeBackTest {
 
     @Actor
     public void closingCaller(ZZI_Result r) {
-        r.r2 = EntryProtocol.takeBack(page.m, page.entry);
+        r.r2 = page.pages.takeBack(page.entry); // as EntryCall.afterStop does, on the view close keeps
     }
 
     @Arbiter

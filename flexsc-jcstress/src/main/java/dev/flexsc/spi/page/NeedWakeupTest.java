@@ -1,4 +1,4 @@
-package dev.flexsc.spi;
+package dev.flexsc.spi.page;
 
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
@@ -12,14 +12,14 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * The NEED_WAKEUP handshake (a Dekker pair): a caller posts an entry ({@link
- * EntryProtocol#post}: SUBMITTED, the submit bit by a full-fence RMW, then a load of the
- * flags) while the group's last executor goes to sleep (NEED_WAKEUP by a full-fence RMW,
+ * The NEED_WAKEUP handshake (a Dekker pair): a caller posts an entry ({@link Submitter#post}:
+ * SUBMITTED, the submit bit by a full-fence RMW, then a load of the flags, and the wake-up if
+ * it is set) while the group's last executor goes to sleep (NEED_WAKEUP by a full-fence RMW,
  * then a load of the submit bits). One of the two must see the other: either the caller
  * sees NEED_WAKEUP and wakes the executor, or the executor sees the bit and does not sleep.
  * Neither is a lost wake-up: the call waits until some later post wakes the group.
  *
- * <p>r1: the caller saw NEED_WAKEUP; r2: the executor saw the submit bit.
+ * <p>r1: the caller woke the executors; r2: the executor saw the submit bit.
  */
 @JCStressTest
 @Description("NEED_WAKEUP: a post against the last executor going to sleep; no lost wake-up")
@@ -33,8 +33,7 @@ public class NeedWakeupTest {
 
     @Actor
     public void caller(ZZ_Result r) {
-        EntryProtocol.write(page.m, page.entry, 39, 0, 0, 0, 0, 0, 0);
-        r.r1 = EntryProtocol.post(page.m, page.group, page.entry, Page.INDEX);
+        r.r1 = page.submitter.post(0, Page.INDEX, page.entry, 39, 0, 0, 0, 0, 0, 0);
     }
 
     @Actor

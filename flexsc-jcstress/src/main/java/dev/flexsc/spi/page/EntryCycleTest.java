@@ -1,4 +1,4 @@
-package dev.flexsc.spi;
+package dev.flexsc.spi.page;
 
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -8,17 +8,19 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.JJI_Result;
 
+import static dev.flexsc.abi.SyscallPageDescriptor.STATUS_DONE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * An entry's status cycle, FREE -> SUBMITTED -> BUSY -> DONE -> FREE: the caller writes a
- * call and posts it ({@link EntryProtocol#write}, {@link EntryProtocol#post}), an executor
- * takes the submit bit, claims the entry, reads the argument and completes it with
- * {@code ret = arg + 1}, and the caller, right after posting, reaps it ({@link
- * EntryProtocol#isDone}, {@link EntryProtocol#reap}) if it sees DONE already (two actors:
- * the build machines have two CPUs, and jcstress runs no more actors than CPUs).
+ * An entry's status cycle, FREE -> SUBMITTED -> BUSY -> DONE -> FREE: the caller posts a
+ * call ({@link Submitter#post}: write, release SUBMITTED, expose the bit), an executor takes
+ * the submit bit, claims the entry, reads the argument and completes it with
+ * {@code ret = arg + 1}, and the caller, right after posting, reaps it as {@code
+ * EntryCall.finish} does ({@link SyscallPage#status} acquire, {@link SyscallPage#ret},
+ * {@link SyscallPage#free}) if it sees DONE already (two actors: the build machines have two
+ * CPUs, and jcstress runs no more actors than CPUs).
  *
  * <p>r1: what the executor read as the argument (-1: it saw no bit; -2: a bit whose entry
  * was not SUBMITTED). r2: the result the caller reaped (-1: not DONE yet). r3: the entry's
@@ -40,9 +42,13 @@ public class EntryCycleTest {
 
     @Actor
     public void caller(JJI_Result r) {
-        EntryProtocol.write(page.m, page.entry, 39, 42, 0, 0, 0, 0, 0);
-        EntryProtocol.post(page.m, page.group, page.entry, Page.INDEX);
-        r.r2 = EntryProtocol.isDone(page.m, page.entry) ? EntryProtocol.reap(page.m, page.entry) : -1;
+        page.submitter.post(0, Page.INDEX, page.entry, 39, 42, 0, 0, 0, 0, 0);
+        if (page.pages.status(page.entry) == STATUS_DONE) {
+            r.r2 = page.pages.ret(page.entry);
+            page.pages.free(page.entry);
+        } else {
+            r.r2 = -1;
+        }
     }
 
     @Actor

@@ -1,0 +1,261 @@
+package dev.flexsc.spi.page;
+
+import dev.flexsc.Engine;
+import dev.flexsc.EngineClosedException;
+import dev.flexsc.EngineStats;
+import dev.flexsc.FlexscConfig;
+import dev.flexsc.abi.SyscallTable;
+import dev.flexsc.spi.AbstractEngine;
+import dev.flexsc.spi.CallBatch;
+import dev.flexsc.spi.CancelScope;
+import dev.flexsc.spi.DirectPath;
+import dev.flexsc.spi.PostingRule;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+import static dev.flexsc.Errno.EINTR;
+import static dev.flexsc.abi.SyscallPageDescriptor.*;
+
+/**
+ * An engine built on syscall pages (SYSCALL_THREADS, KERNEL_MODULE): the data plane, posting
+ * entries and reaping completions in plain Java over a {@link MemorySegment} view of the
+ * shared mapping with no native call per system call, composed with the control plane its
+ * engine supplies ({@link ExecutorControl}: waking executors, sleeping until a completion,
+ * cancelling a blocked call, stopping).
+ *
+ * <p>The parts, one job each: {@link SyscallPage} (entry and control-word accesses with their
+ * orderings, and the pages' lifecycle), {@link EntryAllocator} (free entries, and the callers
+ * waiting for one), {@link Submitter} (exposing posted entries, waking executors),
+ * {@link GroupWaiters} (sleeping on and waking a group's completion word), {@link EntryCall}
+ * (a single call: post, wait, reap) and {@link PageBatch} (a batch: the same steps for many
+ * entries at once). Both wait through {@link dev.flexsc.spi.CallerWait}.
+ *
+ * <p><b>Calls in flight are waited for</b> (docs/engines.md): once an entry is posted, the
+ * caller gets it back only when it is DONE or was taken back unrun (SUBMITTED -> FREE after
+ * the executors stopped), never while an executor may still run it: not when a wake-up or a
+ * wait fails, not when close gives up on a call stuck in the kernel (the caller then goes on
+ * waiting on a view of the pages that close leaves mapped, and gets the call's result when it
+ * ends). So the memory a call was given stays the caller's until then.
+ *
+ * <p>Thread-safe. Subclass only to give an engine a type and API of its own; the data plane is
+ * not meant to be changed.
+ */
+public class PageEngine extends AbstractEngine {
+    /** The message of a blocking call that close() knocked out of the kernel, after its name. */
+    static final String BLOCKED_AT_CLOSE = ": the engine was closed while the call was blocked; it was interrupted"
+            + " and did not complete";
+
+    private final ExecutorControl control;
+    private final SyscallPage pages;
+    private final EntryAllocator entries;
+    private final Submitter submitter;
+    private final GroupWaiters waiters;
+    /** One single-call driver per entry, by {@code group * entriesPerGroup + index}. */
+    private final EntryCall[] calls;
+    private final int groups;
+    private final int entriesPerGroup;
+    private final int callerSpin;
+    private final LongAdder callerParks = new LongAdder();
+
+    /**
+     * @param mapping the engine's view of the pages: closed by {@code control}'s release, so
+     *        that a late access throws instead of faulting
+     * @param direct the calling thread's own system calls, for the DIRECT and ADAPTIVE
+     *        policies; null only under EXCEPTIONLESS
+     * @throws IllegalArgumentException if the geometry is invalid, the mapping too small, or
+     *         the policy needs a direct path and there is none
+     */
+    public PageEngine(Engine kind, FlexscConfig config, MemorySegment mapping, int groups, int pages,
+                      DirectPath direct, ExecutorControl control) {
+        super(kind, config, direct, PostingRule.Post.HAND_OFF);
+        checkGeometry(groups, pages);
+        if (mapping.byteSize() < mappingSize(groups, pages)) {
+            throw new IllegalArgumentException("mapping of " + mapping.byteSize() + " bytes is smaller than "
+                    + mappingSize(groups, pages));
+        }
+        this.control = control;
+        this.groups = groups;
+        this.entriesPerGroup = dev.flexsc.abi.SyscallPageDescriptor.entries(pages);
+        this.callerSpin = config.callerSpin();
+        this.pages = new SyscallPage(mapping, groups, pages);
+        this.entries = new EntryAllocator(groups, entriesPerGroup);
+        this.submitter = new Submitter(this, this.pages, control);
+        this.waiters = new GroupWaiters(this, this.pages, control, groups);
+        this.calls = new EntryCall[groups * entriesPerGroup];
+        for (int g = 0; g < groups; g++) {
+            for (int i = 0; i < entriesPerGroup; i++) calls[g * entriesPerGroup + i] = new EntryCall(this, this.pages, g, i);
+        }
+    }
+
+    /** Number of groups (syscall CPUs). */
+    public final int groups() {
+        return groups;
+    }
+
+    /** Entries per group. */
+    public final int entriesPerGroup() {
+        return entriesPerGroup;
+    }
+
+    // ---- the data plane (AbstractEngine) ----
+
+    @Override
+    protected final long post(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
+            throws IOException {
+        int g = groupOf(Thread.currentThread());
+        int index = entries.allocate(g);
+        // Volatile read after the volatile CAS that took the entry: close() marks the engine
+        // closed, then scans the free bitmaps, so either it sees our entry or we see it closed.
+        if (index < 0 || isClosed()) {
+            if (index >= 0) entries.release(g, index);
+            throw closedException(call, "the engine is closed");
+        }
+        return calls[g * entriesPerGroup + index].run(call, a0, a1, a2, a3, a4, a5);
+    }
+
+    /** Posts the batch's calls to the calling thread's group and waits once for them (see {@link PageBatch}). */
+    @Override
+    protected final void postBatch(CallBatch b) throws IOException {
+        int capacity = Math.min(b.size(), entriesPerGroup);
+        // The previous submit's state, if it fits: no per-submit allocation of its arrays.
+        PageBatch w = b.engineState() instanceof PageBatch old && old.fits(this, capacity)
+                ? old : new PageBatch(this, pages, capacity, entries.words());
+        b.engineState(null);
+        w.run(b, groupOf(Thread.currentThread()));
+        // Kept only after a normal return, when it is free to run the next submit.
+        if (w.fits(this, capacity)) b.engineState(w);
+    }
+
+    /** ADAPTIVE's room check: a free entry in the caller's group now (a hint). */
+    @Override
+    protected final boolean hasRoom() {
+        return entries.hasFree(groupOf(Thread.currentThread()));
+    }
+
+    private int groupOf(Thread t) {
+        return groups == 1 ? 0 : (int) Long.remainderUnsigned(t.threadId(), groups);
+    }
+
+    /**
+     * A call's result as its caller gets it: a blocking call that close() knocked out of the
+     * kernel (stopping an executor signals it: the call ends with EINTR) fails with
+     * EngineClosedException, as the contract of {@link dev.flexsc.FlexscEngine#close()} says.
+     */
+    final long result(SyscallTable.Call call, long ret, boolean interrupted) throws EngineClosedException {
+        if (closedByClose(call, ret, interrupted)) throw new EngineClosedException(call.name() + BLOCKED_AT_CLOSE);
+        return ret;
+    }
+
+    /**
+     * True if {@code ret} is an EINTR that close() caused: not if the caller's own thread was
+     * interrupted (the waits clear the flag: {@code interrupted} says they did) or its scope
+     * cancelled, for then EINTR is what it asked for.
+     */
+    final boolean closedByClose(SyscallTable.Call call, long ret, boolean interrupted) {
+        // Volatile read of closed (set before the executors are stopped), only for an EINTR.
+        return ret == -EINTR && isClosed() && call.mayBlock() && !interrupted
+                && !Thread.currentThread().isInterrupted() && !CancelScope.requested();
+    }
+
+    // ---- for the parts ----
+
+    final SyscallPage pages() {
+        return pages;
+    }
+
+    final EntryAllocator entries() {
+        return entries;
+    }
+
+    final Submitter submitter() {
+        return submitter;
+    }
+
+    final GroupWaiters waiters() {
+        return waiters;
+    }
+
+    final ExecutorControl control() {
+        return control;
+    }
+
+    final int callerSpin() {
+        return callerSpin;
+    }
+
+    final void callerParked() {
+        callerParks.increment();
+    }
+
+    final void machineryFailedAfterPost() {
+        machineryFailed();
+    }
+
+    /** True once close() began (the volatile read after an entry was taken, see {@link #post}). */
+    final boolean closing() {
+        return isClosed();
+    }
+
+    final EngineClosedException closed(SyscallTable.Call call, String what) {
+        return closedException(call, what);
+    }
+
+    // ---- state, stats, close ----
+
+    @Override
+    protected final boolean released() {
+        return pages.isReleased();
+    }
+
+    @Override
+    protected final String stopCause() {
+        return control.stopCause();
+    }
+
+    @Override
+    public final EngineStats stats() {
+        long executed = 0, refused = 0, sleeps = 0, batches = 0;
+        if (!isClosed()) {
+            try {
+                for (int g = 0; g < groups; g++) {
+                    executed += pages.stat(g, GROUP_STAT_EXECUTED);
+                    refused += pages.stat(g, GROUP_STAT_REFUSED);
+                    sleeps += pages.stat(g, GROUP_STAT_SLEEPS);
+                    batches += pages.stat(g, GROUP_STAT_BATCHES);
+                }
+            } catch (IllegalStateException e) {
+                pages.checkReleased(e); // released under us: report what the Java side knows
+            }
+        }
+        return stats(submitter.submitted(), executed, refused, batches, sleeps, submitter.wakeups(),
+                callerParks.sum(), isClosed() ? 0 : control.executorThreads());
+    }
+
+    /**
+     * Closes the engine: from now on calls fail at once; the executors are stopped (an entry
+     * still SUBMITTED then never runs, and its caller takes it back); every sleeping caller is
+     * woken; the entries in flight are given {@link FlexscConfig#closeTimeoutMillis()} to come
+     * back; then the pages are released, and freed unless an executor may still use them.
+     */
+    @Override
+    public final void close() {
+        if (!beginClose()) return;
+        pages.keepAfterStop(); // before the stop: whoever sees the executors stopped sees the view
+        markClosed(); // volatile: see post()
+        entries.close();
+        long timeout = config().closeTimeoutMillis();
+        boolean stopped = control.stopExecutors(timeout);
+        pages.markStopped();
+        waiters.wakeAllAfterStop(groups);
+        long deadline = System.nanoTime() + timeout * 1_000_000L;
+        while (!entries.allFree() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(200_000L);
+        }
+        boolean safe = stopped && entries.allFree();
+        pages.markReleased(); // before the view closes: an access that then throws is a close, not a bug
+        control.release(safe);
+    }
+}
