@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -84,6 +85,8 @@ int main(void) {
     NR(exit_group);
     NR(tgkill);
     NR(pipe2);
+    NR(eventfd2);
+    C("SyscallTable", GRND_RANDOM);
     NR(io_uring_setup);
     NR(io_uring_enter);
     NR(io_uring_register);

@@ -22,6 +22,7 @@ int main(void) {
     OFF("PARAMS_SQ_THREAD_CPU", struct io_uring_params, sq_thread_cpu);
     OFF("PARAMS_SQ_THREAD_IDLE", struct io_uring_params, sq_thread_idle);
     OFF("PARAMS_FEATURES", struct io_uring_params, features);
+    OFF("PARAMS_WQ_FD", struct io_uring_params, wq_fd);
     OFF("PARAMS_SQ_OFF", struct io_uring_params, sq_off);
     OFF("PARAMS_CQ_OFF", struct io_uring_params, cq_off);
 
@@ -64,6 +65,12 @@ int main(void) {
     P("SETUP_SQ_AFF", IORING_SETUP_SQ_AFF);
     P("SETUP_CQSIZE", IORING_SETUP_CQSIZE);
     P("SETUP_CLAMP", IORING_SETUP_CLAMP);
+    P("SETUP_ATTACH_WQ", IORING_SETUP_ATTACH_WQ);
+    P("SETUP_SUBMIT_ALL", IORING_SETUP_SUBMIT_ALL);
+    P("SETUP_COOP_TASKRUN", IORING_SETUP_COOP_TASKRUN);
+    P("SETUP_TASKRUN_FLAG", IORING_SETUP_TASKRUN_FLAG);
+    P("SETUP_SINGLE_ISSUER", IORING_SETUP_SINGLE_ISSUER);
+    P("SETUP_DEFER_TASKRUN", IORING_SETUP_DEFER_TASKRUN);
     P("FEAT_SINGLE_MMAP", IORING_FEAT_SINGLE_MMAP);
     P("FEAT_NODROP", IORING_FEAT_NODROP);
     P("FEAT_SUBMIT_STABLE", IORING_FEAT_SUBMIT_STABLE);
@@ -75,10 +82,13 @@ int main(void) {
     P("ENTER_EXT_ARG", IORING_ENTER_EXT_ARG);
     P("SQ_NEED_WAKEUP", IORING_SQ_NEED_WAKEUP);
     P("SQ_CQ_OVERFLOW", IORING_SQ_CQ_OVERFLOW);
+    P("SQ_TASKRUN", IORING_SQ_TASKRUN);
     P("GETEVENTS_ARG_SIZE", sizeof(struct io_uring_getevents_arg));
     OFF("GETEVENTS_ARG_TS", struct io_uring_getevents_arg, ts);
     P("TIMESPEC_SIZE", sizeof(struct __kernel_timespec));
 
+    P("REGISTER_EVENTFD", IORING_REGISTER_EVENTFD);
+    P("UNREGISTER_EVENTFD", IORING_UNREGISTER_EVENTFD);
     P("REGISTER_PROBE", IORING_REGISTER_PROBE);
     P("REGISTER_IOWQ_AFF", IORING_REGISTER_IOWQ_AFF);
     P("PROBE_HEADER_SIZE", sizeof(struct io_uring_probe));

@@ -34,10 +34,15 @@ public final class FlexscConfig {
         this.syscallCpus = b.syscallCpus != null ? b.syscallCpus.clone() : new int[] {cpus[cpus.length - 1]};
         if (b.userCpus != null) {
             this.userCpus = b.userCpus.clone();
-        } else if (cpus.length == 1) {
+        } else if (b.syscallCpus == null || cpus.length == 1) {
+            // Carrier-local execution: every CPU the process may use carries green threads; the
+            // syscall side (syscall threads, an SQ polling thread) shares the last one.
             this.userCpus = cpus.clone();
         } else {
+            // Syscall CPUs named in the configuration are set aside for the syscall side.
             this.userCpus = Arrays.stream(cpus).filter(c -> Arrays.stream(syscallCpus).noneMatch(s -> s == c)).toArray();
+            if (this.userCpus.length == 0) throw new IllegalArgumentException("syscallCpus "
+                    + Arrays.toString(syscallCpus) + " leave no CPU of " + Arrays.toString(cpus) + " for the carriers");
         }
         this.pages = b.pages;
         this.poolThreads = b.poolThreads;
@@ -169,10 +174,20 @@ public final class FlexscConfig {
 
     public Engine engine() { return engine; }
 
-    /** CPUs that run application threads (carriers). */
+    /**
+     * CPUs that run application threads (carriers). Default: every CPU the process may use
+     * (carrier-local execution: each carrier submits and reaps its own calls); when the
+     * configuration names {@link #syscallCpus()}, every CPU but those (the syscall side gets
+     * CPUs of its own: docs/engines.md says which machines should).
+     */
     public int[] userCpus() { return userCpus.clone(); }
 
-    /** CPUs that run syscall threads: one group of syscall pages per CPU. */
+    /**
+     * CPUs that run the syscall side, where an engine has one (SYSCALL_THREADS' and
+     * KERNEL_MODULE's syscall threads, one group of syscall pages per CPU; IO_URING_SQPOLL's
+     * polling thread on the first). Default: the last CPU the process may use, shared with a
+     * carrier unless the configuration names these CPUs.
+     */
     public int[] syscallCpus() { return syscallCpus.clone(); }
 
     /** Syscall pages (64 entries each) per syscall CPU. */
@@ -248,11 +263,17 @@ public final class FlexscConfig {
             return this;
         }
 
+        /** The carriers' CPUs (see {@link FlexscConfig#userCpus()}); they may overlap the syscall CPUs. */
         public Builder userCpus(int... cpus) {
             this.userCpus = cpus.clone();
             return this;
         }
 
+        /**
+         * The syscall side's CPUs (see {@link FlexscConfig#syscallCpus()}). Naming them sets them
+         * aside: the default carriers then run on the other CPUs (name {@link #userCpus} too to
+         * share them).
+         */
         public Builder syscallCpus(int... cpus) {
             this.syscallCpus = cpus.clone();
             return this;

@@ -35,6 +35,20 @@ class DefaultCpusTest {
         for (int c : both) assertTrue(Arrays.stream(allowed).anyMatch(a -> a == c), "CPU " + c + " not in " + Arrays.toString(allowed));
     }
 
+    @Test
+    void everyAllowedCpuCarriesGreenThreadsUnlessSyscallCpusAreNamed() {
+        int[] cpus = FlexscConfig.defaultCpus(FlexscConfig.allowedCpus(), Runtime.getRuntime().availableProcessors());
+        FlexscConfig d = FlexscConfig.defaults();
+        assertArrayEquals(cpus, d.userCpus(), "carrier-local by default: every CPU runs a carrier");
+        assertArrayEquals(new int[] {cpus[cpus.length - 1]}, d.syscallCpus(), "the syscall side shares the last CPU");
+        Assumptions.assumeTrue(cpus.length >= 2, "needs two CPUs to set one aside, has " + Arrays.toString(cpus));
+        FlexscConfig aside = FlexscConfig.builder().syscallCpus(cpus[0]).build();
+        assertFalse(Arrays.stream(aside.userCpus()).anyMatch(c -> c == cpus[0]), "a named syscall CPU is set aside");
+        assertEquals(cpus.length - 1, aside.userCpus().length);
+        FlexscConfig shared = FlexscConfig.builder().syscallCpus(cpus[0]).userCpus(cpus).build();
+        assertArrayEquals(cpus, shared.userCpus(), "naming both shares them");
+    }
+
     /** Run by the test below in a JVM confined by taskset: prints the default CPUs. */
     public static void main(String[] args) {
         FlexscConfig d = FlexscConfig.defaults();

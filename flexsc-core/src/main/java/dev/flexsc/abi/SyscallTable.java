@@ -25,11 +25,19 @@ public final class SyscallTable {
 
     /** Flag: the call may block without bound (pipes, sockets, FIFOs). */
     public static final int MAY_BLOCK = 1;
+    /**
+     * Flag: the call returns without waiting for anything (no I/O, no other task), so posting
+     * it can only cost more than making it: the default call policy always makes it directly
+     * (getrandom only without {@link #GRND_RANDOM}, see {@link Call#neverBlocks(long)}).
+     */
+    public static final int NEVER_BLOCKS = 2;
+    /** getrandom's flag for the blocking pool: such a call may wait (the {@link #NEVER_BLOCKS} exception). */
+    public static final int GRND_RANDOM = 2;
 
     /**
      * One allow-listed call.
      *
-     * @param flags  {@link #MAY_BLOCK}; shared with {@code flexsc_calls.h}
+     * @param flags  {@link #MAY_BLOCK}, {@link #NEVER_BLOCKS}; shared with {@code flexsc_calls.h}
      * @param fdArgs bit {@code i} set: argument {@code i} is a file descriptor (Java only: what
      *               an engine checks against the descriptors it owns, see
      *               {@link dev.flexsc.spi.OwnedFds})
@@ -42,6 +50,14 @@ public final class SyscallTable {
 
         public boolean mayBlock() {
             return (flags & MAY_BLOCK) != 0;
+        }
+
+        /**
+         * True if this call, with {@code a2} its third argument, returns without waiting for
+         * anything ({@link #NEVER_BLOCKS}; getrandom only without {@link #GRND_RANDOM}).
+         */
+        public boolean neverBlocks(long a2) {
+            return (flags & NEVER_BLOCKS) != 0 && (nr != GETRANDOM || (a2 & GRND_RANDOM) == 0);
         }
 
         /** True if argument {@code i} (0..5) is a file descriptor. */
@@ -67,7 +83,7 @@ public final class SyscallTable {
             MINCORE = 27, GETSOCKNAME = 51, SOCKETPAIR = 53, CLONE = 56, FORK = 57, VFORK = 58, EXECVE = 59,
             EXIT = 60, KILL = 62, FCNTL = 72, PRCTL = 157, ARCH_PRCTL = 158, GETTID = 186, TKILL = 200,
             FUTEX = 202, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, TGKILL = 234, PIPE2 = 293,
-            IO_URING_SETUP = 425, IO_URING_ENTER = 426, IO_URING_REGISTER = 427, CLONE3 = 435;
+            EVENTFD2 = 290, IO_URING_SETUP = 425, IO_URING_ENTER = 426, IO_URING_REGISTER = 427, CLONE3 = 435;
 
     /**
      * The most bytes read(2), write(2) and the socket calls move in one call (MAX_RW_COUNT in
@@ -95,33 +111,33 @@ public final class SyscallTable {
         c(READ, "read", MAY_BLOCK, FD0);
         c(WRITE, "write", MAY_BLOCK, FD0);
         c(CLOSE, "close", 0, FD0);
-        c(FSTAT, "fstat", 0, FD0);
-        c(LSEEK, "lseek", 0, FD0);
+        c(FSTAT, "fstat", NEVER_BLOCKS, FD0);
+        c(LSEEK, "lseek", NEVER_BLOCKS, FD0);
         c(PREAD64, "pread64", 0, FD0);
         c(PWRITE64, "pwrite64", 0, FD0);
         c(READV, "readv", MAY_BLOCK, FD0);
         c(WRITEV, "writev", MAY_BLOCK, FD0);
         c(MADVISE, "madvise", 0);
-        c(GETPID, "getpid", 0);
+        c(GETPID, "getpid", NEVER_BLOCKS);
         c(SENDFILE, "sendfile", MAY_BLOCK, FD01);
-        c(SOCKET, "socket", 0);
+        c(SOCKET, "socket", NEVER_BLOCKS);
         c(CONNECT, "connect", MAY_BLOCK, FD0);
         c(SENDTO, "sendto", MAY_BLOCK, FD0);
         c(RECVFROM, "recvfrom", MAY_BLOCK, FD0);
         c(SENDMSG, "sendmsg", MAY_BLOCK, FD0);
         c(RECVMSG, "recvmsg", MAY_BLOCK, FD0);
-        c(SHUTDOWN, "shutdown", 0, FD0);
-        c(BIND, "bind", 0, FD0);
-        c(LISTEN, "listen", 0, FD0);
-        c(SETSOCKOPT, "setsockopt", 0, FD0);
-        c(GETSOCKOPT, "getsockopt", 0, FD0);
-        c(UNAME, "uname", 0);
+        c(SHUTDOWN, "shutdown", NEVER_BLOCKS, FD0);
+        c(BIND, "bind", NEVER_BLOCKS, FD0);
+        c(LISTEN, "listen", NEVER_BLOCKS, FD0);
+        c(SETSOCKOPT, "setsockopt", NEVER_BLOCKS, FD0);
+        c(GETSOCKOPT, "getsockopt", NEVER_BLOCKS, FD0);
+        c(UNAME, "uname", NEVER_BLOCKS);
         c(FSYNC, "fsync", 0, FD0);
         c(FDATASYNC, "fdatasync", 0, FD0);
         c(FTRUNCATE, "ftruncate", 0, FD0);
-        c(GETUID, "getuid", 0);
-        c(GETGID, "getgid", 0);
-        c(GETPPID, "getppid", 0);
+        c(GETUID, "getuid", NEVER_BLOCKS);
+        c(GETGID, "getgid", NEVER_BLOCKS);
+        c(GETPPID, "getppid", NEVER_BLOCKS);
         c(GETDENTS64, "getdents64", 0, FD0);
         c(FADVISE64, "fadvise64", 0, FD0);
         c(OPENAT, "openat", MAY_BLOCK, FD0);
@@ -132,7 +148,7 @@ public final class SyscallTable {
         c(FALLOCATE, "fallocate", 0, FD0);
         c(ACCEPT4, "accept4", MAY_BLOCK, FD0);
         c(RENAMEAT2, "renameat2", 0, FD02);
-        c(GETRANDOM, "getrandom", 0);
+        c(GETRANDOM, "getrandom", NEVER_BLOCKS);
         c(STATX, "statx", 0, FD0);
     }
 

@@ -38,4 +38,28 @@ public interface CallCarrier {
      * {@link PendingCall#owner()}. Must not park or block.
      */
     void watch(PendingCall call);
+
+    /**
+     * This carrier's own submission and completion context for the engine {@code provider},
+     * opened by it on first use (on this carrier's OS thread, which the caller runs on) and
+     * kept until the engine closes it or the carrier stops. The caller posts its call there
+     * and parks; the carrier submits, reaps and sleeps through it ({@link CarrierContext}).
+     * Default null: this carrier takes only {@link #watch}ed calls.
+     *
+     * @return the context, or null if none could be opened (the caller then waits the
+     *         platform way)
+     */
+    default CarrierContext context(CarrierContext.Provider provider) {
+        return null;
+    }
+
+    /**
+     * The carrier's own OS thread (a platform thread), which the contexts opened for it
+     * belong to. On the carrier, {@link Thread#currentThread()} is the green thread mounted on
+     * it, which may end long before the carrier does. Default null: a carrier that opens no
+     * context need not say.
+     */
+    default Thread thread() {
+        return null;
+    }
 }

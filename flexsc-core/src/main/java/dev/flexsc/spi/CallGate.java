@@ -26,9 +26,16 @@ public final class CallGate {
     /** {@link #tryDirect}'s answer when the engine must post the call as it was made. */
     public static final long POST = Long.MIN_VALUE;
     /**
+     * {@link #tryDirect}'s answer when the engine must post the call as it was made and the
+     * gate already tried it without waiting: it would wait now (EAGAIN), so the engine need
+     * not probe it again. An engine that makes no use of the fact treats it as {@link #POST}.
+     */
+    public static final long WOULD_WAIT = Long.MIN_VALUE + 1;
+    /**
      * Base of {@link #tryDirect}'s answer for a write or send moved in part without waiting:
-     * {@code POST_REST + done}, {@code done} in {@code [1, MAX_RW_COUNT]}. No system call
-     * returns a value below {@code -4095}, so every answer below that posts.
+     * {@code POST_REST + done}, {@code done} in {@code [1, MAX_RW_COUNT]} (so never
+     * {@link #WOULD_WAIT}). No system call returns a value below {@code -4095}, so every
+     * answer below that posts.
      */
     private static final long POST_REST = Long.MIN_VALUE + 1;
     /** The lowest raw result a system call returns ({@code -MAX_ERRNO}); lower answers post. */
@@ -41,13 +48,13 @@ public final class CallGate {
 
     /**
      * For an answer that {@linkplain #posts posts}: the bytes already moved without waiting
-     * (0 for {@link #POST}). When positive, the call is a write or send (its buffer at
-     * argument 1, its length at argument 2) of which the engine posts the rest,
-     * {@code ShortTransfer.whole(len) - done} bytes from {@code buf + done}, and returns
+     * (0 for {@link #POST} and {@link #WOULD_WAIT}). When positive, the call is a write or
+     * send (its buffer at argument 1, its length at argument 2) of which the engine posts the
+     * rest, {@code ShortTransfer.whole(len) - done} bytes from {@code buf + done}, and returns
      * {@link ShortTransfer#total}{@code (done, rest)}.
      */
     public static long movedBeforePost(long r) {
-        return r == POST ? 0 : r - POST_REST;
+        return r == POST || r == WOULD_WAIT ? 0 : r - POST_REST;
     }
 
     /** Whether the engine can take one more call now without waiting for a free entry. */
@@ -111,12 +118,13 @@ public final class CallGate {
      *
      * @param room whether the engine has a free entry (ADAPTIVE posts only then)
      * @return the raw kernel result, or an answer that {@linkplain #posts posts}: {@link #POST},
-     *         or the rest of a write or send moved in part ({@link #movedBeforePost})
+     *         {@link #WOULD_WAIT}, or the rest of a write or send moved in part
+     *         ({@link #movedBeforePost})
      */
     public long tryDirect(SyscallTable.Call call, Room room, long a0, long a1, long a2, long a3, long a4, long a5)
             throws IOException {
         int nr = call.nr();
-        PostingRule.Decision d = rule.decide(call, room);
+        PostingRule.Decision d = rule.decide(call, a2, room);
         if (d == PostingRule.Decision.POST) {
             posted.increment();
             return POST;
@@ -137,7 +145,7 @@ public final class CallGate {
             long r = direct.readWriteNowait(write, a0, a1, a2);
             if (r == -EAGAIN || r == -EOPNOTSUPP) {
                 posted.increment(); // it would wait (or cannot tell): the engine waits for it
-                return POST;
+                return r == -EAGAIN ? WOULD_WAIT : POST;
             }
             directCalls.increment();
             // A read returns what there is, as a blocking read does once data came.
@@ -196,7 +204,7 @@ public final class CallGate {
         long r = direct.invoke(nr, a0, a1, a2, a3 | MSG_DONTWAIT, a4, a5);
         if (r == -EAGAIN && !callerNowait) {
             posted.increment(); // it would wait: the engine waits for it
-            return POST;
+            return WOULD_WAIT;
         }
         directCalls.increment();
         if (nr == SyscallTable.RECVFROM || callerNowait) return r;

@@ -133,14 +133,6 @@ public abstract class PendingCall {
         return false;
     }
 
-    /**
-     * Carrier, when it runs out of runnable threads and before it idles: makes sure the
-     * call has reached the engine (an engine that batches submissions, such as IO_URING,
-     * submits what it collected here, in one kernel entry). Default: nothing to do.
-     */
-    public void flush() {
-    }
-
     // ---- observability (dev.flexsc.jfr.BatchReaped, the FlexscStats MXBean) ----
 
     /** Carrier-private: when the carrier took charge of the call, or 0 if nobody asked (JFR off). */

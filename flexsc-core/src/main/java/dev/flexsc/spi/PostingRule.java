@@ -16,14 +16,19 @@ import java.util.Objects;
  * <ul>
  * <li>{@link CallPolicy#EXCEPTIONLESS}: post every call.</li>
  * <li>{@link CallPolicy#DIRECT}: make every call directly.</li>
- * <li>{@link CallPolicy#ADAPTIVE} (docs/io.md, "Call policies"): a platform thread, or a
- *     virtual thread not run by the FlexSC scheduler, has nothing else to run while its call
- *     is out, so it does not post; a green thread posts when its carrier says posting pays
- *     ({@link CallCarrier#postPays(int)}) and the engine has room for the call without
- *     waiting. A call that is not posted and may block without bound is never made in a way
- *     that could block the caller's OS thread: a read or write is tried without waiting
- *     first ({@link Decision#TRY_NOWAIT}), a recvfrom or sendto too where a post is a
- *     hand-off ({@link Post#HAND_OFF}); the other such calls are posted.</li>
+ * <li>{@link CallPolicy#ADAPTIVE} (docs/io.md, "Call policies"), decided per call from the
+ *     call alone, without a trial: a call that never blocks
+ *     ({@link SyscallTable#NEVER_BLOCKS}) is made directly, always. A call that may block
+ *     without bound is never made in a way that could block the caller's OS thread: a read,
+ *     write, recvfrom or sendto is tried without waiting first ({@link Decision#TRY_NOWAIT})
+ *     and posted only if it would wait; the other such calls are posted. The calls between
+ *     (they wait only for a disk: pread64, pwrite64, fsync, openat of a regular file...) are
+ *     made directly, except where a post is a hand-off to a syscall thread on another core
+ *     ({@link Post#HAND_OFF}, the paper's multi-core mode): there a green thread posts when its
+ *     carrier says posting such calls pays ({@link CallCarrier#postPays(int)}) and the engine
+ *     has room for the call without waiting. A platform thread, or a virtual thread not run
+ *     by the FlexSC scheduler, has nothing else to run while its call is out, so it posts
+ *     only what may block without bound.</li>
  * </ul>
  */
 public final class PostingRule {
@@ -43,14 +48,15 @@ public final class PostingRule {
     /** The engine's fact behind the decision: what posting one call costs there. */
     public enum Post {
         /**
-         * A hand-off to another thread (a syscall thread, a kernel worker): worth avoiding for
-         * a socket call that can complete at once, so ADAPTIVE tries recvfrom and sendto
-         * without waiting first.
+         * A hand-off to another thread (a syscall thread on another core): it can pay for a
+         * call that only waits for a disk, when other threads of the carrier can use the
+         * wait, so ADAPTIVE asks the carrier ({@link CallCarrier#postPays(int)}).
          */
         HAND_OFF,
         /**
-         * One more entry in a ring the caller's carrier submits anyway with its next kernel
-         * entry (IO_URING): a direct try of a socket call first would only add a kernel entry.
+         * One more entry in the caller's carrier's own ring (IO_URING), executed on the
+         * carrier's core in its next kernel entry: it frees the carrier only for a call that
+         * would wait, which the non-waiting try finds out.
          */
         RING_ENTRY
     }
@@ -84,24 +90,29 @@ public final class PostingRule {
     /**
      * The decision for allow-listed {@code call} made by the calling thread.
      *
-     * @param room whether the engine has room for the call now (ADAPTIVE posts only then)
+     * @param a2 the call's third argument (getrandom's flags: {@link SyscallTable.Call#neverBlocks})
+     * @param room whether the engine has room for the call now (ADAPTIVE on a hand-off engine
+     *        posts a call that only waits for a disk only then)
      */
-    public Decision decide(SyscallTable.Call call, CallGate.Room room) {
+    public Decision decide(SyscallTable.Call call, long a2, CallGate.Room room) {
         CallPolicy p = policy; // == comparisons: no switch-map load on the call path
         if (p == CallPolicy.EXCEPTIONLESS) return Decision.POST;
         if (p == CallPolicy.DIRECT) return Decision.DIRECT;
-        return adaptive(call, room);
+        return adaptive(call, a2, room);
     }
 
-    private Decision adaptive(SyscallTable.Call call, CallGate.Room room) {
+    private Decision adaptive(SyscallTable.Call call, long a2, CallGate.Room room) {
+        if (call.neverBlocks(a2)) return Decision.DIRECT; // a post could only cost more
         int nr = call.nr();
-        if (postFromHere(nr, room)) return Decision.POST;
-        if (!call.mayBlock()) return Decision.DIRECT;
+        if (!call.mayBlock()) {
+            // Waits only for a disk: worth a hand-off where the carrier has others to run.
+            return post == Post.HAND_OFF && postFromHere(nr, room) ? Decision.POST : Decision.DIRECT;
+        }
         // Never block the caller's OS thread (for a green thread: its carrier and every thread
         // queued on it; and interrupt() must still cancel a blocked call).
-        if (nr == SyscallTable.READ || nr == SyscallTable.WRITE) return Decision.TRY_NOWAIT;
-        if (post == Post.HAND_OFF && (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO)) {
-            return Decision.TRY_NOWAIT;
+        if (nr == SyscallTable.READ || nr == SyscallTable.WRITE || nr == SyscallTable.RECVFROM
+                || nr == SyscallTable.SENDTO) {
+            return post == Post.HAND_OFF && postFromHere(nr, room) ? Decision.POST : Decision.TRY_NOWAIT;
         }
         return Decision.POST;
     }

@@ -80,9 +80,10 @@ class CallGateTest {
         assertEquals(4242, g.tryDirect(call(SyscallTable.PWRITE64), () -> true, 7, 0, 4096, 0, 0, 0));
         // accept may block without bound: posted, never tried.
         assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.ACCEPT4), () -> true, 5, 0, 0, 0, 0, 0));
-        // A read that would wait, and one the file cannot do without waiting: posted.
+        // A read that would wait (posted, the engine told it would wait), and one the file
+        // cannot do without waiting (posted untold).
         d.nowaitAnswers.add((long) -EAGAIN);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.READ), () -> true, 3, 100, 8, 0, 0, 0));
+        assertEquals(CallGate.WOULD_WAIT, g.tryDirect(call(SyscallTable.READ), () -> true, 3, 100, 8, 0, 0, 0));
         d.nowaitAnswers.add((long) -EOPNOTSUPP);
         assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.WRITE), () -> true, 4, 100, 8, 0, 0, 0));
         // A read that had data: its result, including an error other than "would wait".
@@ -106,7 +107,7 @@ class CallGateTest {
         assertEquals(64, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0x2, 7, 8));
         // Would wait: posted (the engine makes it as the caller did).
         d.invokeAnswers.add((long) -EAGAIN);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0, 0, 0));
+        assertEquals(CallGate.WOULD_WAIT, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0, 0, 0));
         // The caller's own MSG_DONTWAIT: EAGAIN is its answer, made directly.
         d.invokeAnswers.add((long) -EAGAIN);
         assertEquals(-EAGAIN, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0x40, 0, 0));
@@ -119,7 +120,7 @@ class CallGateTest {
         d.invokeAnswers.add(300L);
         assertEquals(300, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 6, 200, 300, 0x4000, 0, 0));
         d.invokeAnswers.add((long) -EAGAIN);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 6, 200, 300, 0x4000, 0, 0));
+        assertEquals(CallGate.WOULD_WAIT, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 6, 200, 300, 0x4000, 0, 0));
         assertEquals(List.of(
                 "direct 45 5 100 512 flags 0x42 7 8",
                 "direct 45 5 100 512 flags 0x40 0 0",
@@ -133,13 +134,17 @@ class CallGateTest {
     }
 
     @Test
-    void anEngineCanTurnTheSocketTryOff() throws Exception {
+    void onACarrierRingEngineTheSocketCallsAreTriedFirstToo() throws Exception {
         FakeDirect d = new FakeDirect();
         CallGate g = new CallGate(CallPolicy.ADAPTIVE, d, PostingRule.Post.RING_ENTRY);
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0, 0, 0));
-        assertEquals(CallGate.POST, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 5, 100, 512, 0, 0, 0));
-        assertEquals(List.of(), d.log, "tried directly although the engine said not to");
-        assertEquals(2, g.posted());
+        d.invokeAnswers.add((long) -EAGAIN);
+        assertEquals(CallGate.WOULD_WAIT, g.tryDirect(call(SyscallTable.RECVFROM), () -> true, 5, 100, 512, 0, 0, 0));
+        d.invokeAnswers.add(512L);
+        assertEquals(512, g.tryDirect(call(SyscallTable.SENDTO), () -> true, 5, 100, 512, 0, 0, 0));
+        assertEquals(List.of("direct 45 5 100 512 flags 0x40 0 0", "direct 44 5 100 512 flags 0x40 0 0"), d.log);
+        assertEquals(1, g.posted());
+        assertTrue(CallGate.posts(CallGate.POST) && CallGate.posts(CallGate.WOULD_WAIT) && !CallGate.posts(-11));
+        assertEquals(0, CallGate.movedBeforePost(CallGate.WOULD_WAIT)); // posted as made, not a rest
     }
 
     @Test

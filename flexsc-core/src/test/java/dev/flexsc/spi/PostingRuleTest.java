@@ -26,14 +26,14 @@ class PostingRuleTest {
     /** A carrier that answers postPays as the test sets, and logs what it was asked. */
     static final class ScriptedCarrier implements CallCarrier {
         volatile boolean pays;
-        final List<Integer> asked = new ArrayList<>();
+        final List<Integer> asked = java.util.Collections.synchronizedList(new ArrayList<>());
 
         @Override public boolean hasOtherWork() { return true; }
         @Override public boolean postPays(int nr) { asked.add(nr); return pays; }
         @Override public void watch(PendingCall call) { }
     }
 
-    private static final ScriptedCarrier CARRIER = new ScriptedCarrier();
+    static final ScriptedCarrier CARRIER = new ScriptedCarrier();
 
     static {
         // The core tests run no scheduler: every virtual thread of this JVM gets the scripted carrier.
@@ -45,8 +45,8 @@ class PostingRuleTest {
         for (PostingRule.Post post : PostingRule.Post.values()) {
             PostingRule x = new PostingRule(CallPolicy.EXCEPTIONLESS, post), d = new PostingRule(CallPolicy.DIRECT, post);
             for (SyscallTable.Call c : SyscallTable.all().values()) {
-                assertEquals(POST, x.decide(c, FULL), c.name());
-                assertEquals(DIRECT, d.decide(c, ROOM), c.name());
+                assertEquals(POST, x.decide(c, 0, FULL), c.name());
+                assertEquals(DIRECT, d.decide(c, 0, ROOM), c.name());
             }
             assertTrue(x.postsBatches());
             assertFalse(d.postsBatches());
@@ -59,43 +59,87 @@ class PostingRuleTest {
         PostingRule hand = new PostingRule(CallPolicy.ADAPTIVE, PostingRule.Post.HAND_OFF);
         PostingRule ring = new PostingRule(CallPolicy.ADAPTIVE, PostingRule.Post.RING_ENTRY);
         for (PostingRule r : List.of(hand, ring)) {
-            assertEquals(DIRECT, r.decide(call(SyscallTable.GETPID), ROOM));
-            assertEquals(DIRECT, r.decide(call(SyscallTable.PWRITE64), ROOM));
-            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.READ), ROOM));
-            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.WRITE), ROOM));
-            assertEquals(POST, r.decide(call(SyscallTable.ACCEPT4), ROOM), "may block, cannot be tried");
-            assertEquals(POST, r.decide(call(SyscallTable.READV), ROOM));
+            assertEquals(DIRECT, r.decide(call(SyscallTable.GETPID), 0, ROOM));
+            assertEquals(DIRECT, r.decide(call(SyscallTable.PWRITE64), 0, ROOM));
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.READ), 0, ROOM));
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.WRITE), 0, ROOM));
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.RECVFROM), 0, ROOM));
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.SENDTO), 0, ROOM));
+            assertEquals(POST, r.decide(call(SyscallTable.ACCEPT4), 0, ROOM), "may block, cannot be tried");
+            assertEquals(POST, r.decide(call(SyscallTable.READV), 0, ROOM));
         }
-        // The engine fact: a hand-off is worth a MSG_DONTWAIT try of a socket call first; one
-        // more ring entry is not.
-        assertEquals(TRY_NOWAIT, hand.decide(call(SyscallTable.RECVFROM), ROOM));
-        assertEquals(TRY_NOWAIT, hand.decide(call(SyscallTable.SENDTO), ROOM));
-        assertEquals(POST, ring.decide(call(SyscallTable.RECVFROM), ROOM));
-        assertEquals(POST, ring.decide(call(SyscallTable.SENDTO), ROOM));
+    }
+
+    @Test
+    void adaptiveMakesTheCallsThatNeverBlockDirectlyOnEveryThreadAndEngine() throws Exception {
+        List<SyscallTable.Call> never = SyscallTable.all().values().stream().filter(c -> c.neverBlocks(0)).toList();
+        assertTrue(never.stream().map(SyscallTable.Call::name).toList().containsAll(
+                List.of("getpid", "fstat", "lseek", "uname", "getrandom")), never.toString());
+        for (SyscallTable.Call c : never) assertFalse(c.mayBlock(), c.name() + " both never blocks and may block");
+        // getrandom from the blocking pool may wait: not in the column for that argument.
+        assertFalse(call(SyscallTable.GETRANDOM).neverBlocks(SyscallTable.GRND_RANDOM));
+        AtomicReference<Object> out = new AtomicReference<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                CARRIER.pays = true; // even where the carrier would say posting pays
+                CARRIER.asked.clear();
+                List<PostingRule.Decision> ds = new ArrayList<>();
+                for (PostingRule.Post post : PostingRule.Post.values()) {
+                    PostingRule r = new PostingRule(CallPolicy.ADAPTIVE, post);
+                    for (SyscallTable.Call c : never) ds.add(r.decide(c, 0, ROOM));
+                }
+                out.set(ds);
+            } catch (Throwable t) {
+                out.set(t);
+            }
+        }).join();
+        assertInstanceOf(List.class, out.get(), String.valueOf(out.get()));
+        for (Object d : (List<?>) out.get()) assertEquals(DIRECT, d);
+        assertEquals(List.of(), CARRIER.asked, "never-blocking calls are decided without asking the carrier");
     }
 
     @Test
     @Timeout(10)
-    void adaptiveOnAGreenThreadPostsWhenItsCarrierSaysSoAndTheEngineHasRoom() throws Exception {
+    void onACarrierRingAGreenThreadTriesTheCallsThatMayWaitAndMakesTheRestDirectly() throws Exception {
+        PostingRule r = new PostingRule(CallPolicy.ADAPTIVE, PostingRule.Post.RING_ENTRY);
+        AtomicReference<Object> out = new AtomicReference<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                CARRIER.pays = true;
+                CARRIER.asked.clear();
+                out.set(List.of(r.decide(call(SyscallTable.PWRITE64), 0, ROOM), r.decide(call(SyscallTable.READ), 0, ROOM),
+                        r.decide(call(SyscallTable.RECVFROM), 0, ROOM), r.decide(call(SyscallTable.CONNECT), 0, ROOM)));
+            } catch (Throwable t) {
+                out.set(t);
+            }
+        }).join();
+        assertEquals(List.of(DIRECT, TRY_NOWAIT, TRY_NOWAIT, POST), out.get());
+        assertEquals(List.of(), CARRIER.asked, "no trial, no sample: the carrier is not asked");
+    }
+
+    @Test
+    @Timeout(10)
+    void onAHandOffEngineAGreenThreadPostsWhenItsCarrierSaysSoAndTheEngineHasRoom() throws Exception {
         PostingRule r = new PostingRule(CallPolicy.ADAPTIVE, PostingRule.Post.HAND_OFF);
         AtomicReference<Object> out = new AtomicReference<>();
         Thread.ofVirtual().start(() -> {
             try {
                 List<PostingRule.Decision> ds = new ArrayList<>();
+                CARRIER.asked.clear();
                 CARRIER.pays = true;
-                ds.add(r.decide(call(SyscallTable.GETPID), ROOM));
-                ds.add(r.decide(call(SyscallTable.GETPID), FULL)); // no room: as on a platform thread
-                ds.add(r.decide(call(SyscallTable.READ), FULL));
+                ds.add(r.decide(call(SyscallTable.PWRITE64), 0, ROOM));
+                ds.add(r.decide(call(SyscallTable.PWRITE64), 0, FULL)); // no room: as on a platform thread
+                ds.add(r.decide(call(SyscallTable.READ), 0, FULL));
                 CARRIER.pays = false;
-                ds.add(r.decide(call(SyscallTable.GETPID), ROOM));
-                ds.add(r.decide(call(SyscallTable.ACCEPT4), ROOM));
+                ds.add(r.decide(call(SyscallTable.PWRITE64), 0, ROOM));
+                ds.add(r.decide(call(SyscallTable.ACCEPT4), 0, ROOM));
                 out.set(ds);
             } catch (Throwable t) {
                 out.set(t);
             }
         }).join();
         assertEquals(List.of(POST, DIRECT, TRY_NOWAIT, DIRECT, POST), out.get());
-        assertEquals(List.of(SyscallTable.GETPID, SyscallTable.GETPID, SyscallTable.READ, SyscallTable.GETPID,
-                SyscallTable.ACCEPT4), CARRIER.asked, "the carrier is asked with the call's number");
+        assertEquals(List.of(SyscallTable.PWRITE64, SyscallTable.PWRITE64, SyscallTable.READ, SyscallTable.PWRITE64),
+                CARRIER.asked, "the carrier is asked with the call's number (not for accept4, which cannot be tried)");
     }
 }

@@ -1,23 +1,31 @@
 package dev.flexsc.threads;
 
+import dev.flexsc.spi.CarrierContext;
 import dev.flexsc.spi.PendingCall;
 
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * How a carrier with nothing to run waits, and how other threads wake it: the phases of its
- * {@link IdlePolicy} (spin, yield, then sleep), and the sleep itself, on the completion word
- * of a pending call (so that a completion ends it) or, with none pending, in a park.
+ * {@link IdlePolicy} (spin, yield, then sleep), and the sleep itself. With a context of its
+ * own (an io_uring ring) the carrier sleeps in the kernel in its primary context, in the one
+ * system call that also submits what its threads posted ({@link CarrierContext#idle}); a
+ * completion or a wake-up (an eventfd write) ends it. Without one, on the completion word of
+ * a page engine's pending call, or, with none pending, in a park.
  *
- * <p>No lost wake-up: the carrier reads the completion word, announces SLEEPING
- * ({@link SleepState#announce()}), and only then rechecks its queues and pending calls; a
- * waker offers its work, then claims the wake-up ({@link SleepState#claimWake()}), and if it
- * moved the carrier from SLEEPING to RUNNING it bumps the word the carrier sleeps on and
- * unparks it. One of the two sees the other.
+ * <p>No lost wake-up: the carrier reads the completion word (if it sleeps on one), announces
+ * SLEEPING ({@link SleepState#announce()}: volatile store, full fence), and only then rechecks
+ * its queues and pending calls; a waker offers its work, then claims the wake-up
+ * ({@link SleepState#claimWake()}: full fence, read of the state, CAS SLEEPING to RUNNING), and
+ * if it moved the carrier it wakes what the carrier sleeps in (the context's eventfd, or the
+ * word) and unparks it. One of the two sees the other. A wake-up that reaches a context whose
+ * carrier is no longer in the kernel is kept there (the eventfd count) and ends the next sleep
+ * at once: harmless.
  */
 final class CarrierIdle {
     private final CarrierThread carrier;
     private final IdlePolicy policy;
+    private final CarrierContexts contexts;
     private final PendingCalls pending;
     private final CarrierStats stats;
     private final SleepState state = new SleepState();
@@ -26,10 +34,17 @@ final class CarrierIdle {
      * written before the volatile store of SLEEPING, read by a waker after its CAS read SLEEPING.
      */
     private PendingCall sleepingOn;
+    /**
+     * The context the carrier sleeps in, or null. Plain: written before the volatile store of
+     * SLEEPING, read by a waker after its CAS read SLEEPING.
+     */
+    private CarrierContext sleepingIn;
 
-    CarrierIdle(CarrierThread carrier, IdlePolicy policy, PendingCalls pending, CarrierStats stats) {
+    CarrierIdle(CarrierThread carrier, IdlePolicy policy, CarrierContexts contexts, PendingCalls pending,
+                CarrierStats stats) {
         this.carrier = carrier;
         this.policy = policy;
+        this.contexts = contexts;
         this.pending = pending;
         this.stats = stats;
     }
@@ -52,23 +67,34 @@ final class CarrierIdle {
 
     /**
      * Carrier thread: sleeps until new work arrives (a waker CASes SLEEPING -> RUNNING and
-     * unparks the carrier, or bumps the completion word it sleeps on) or one of its pending
-     * calls completes.
+     * wakes the context or the completion word it sleeps on, and unparks the carrier) or one
+     * of its calls completes.
      */
     private void sleep() {
+        CarrierContext in = contexts.primary();
         PendingCall on = pending.sleepTarget();
         boolean oneWord = pending.oneWord();
         FlexscScheduler scheduler = carrier.scheduler();
         // Read before announcing SLEEPING: a completion or a waker's bump after this read
         // changes the word, so the futex wait below returns at once.
         int word = on != null ? on.completionWord() : 0;
-        sleepingOn = on; // plain: published by the volatile store of SLEEPING
+        sleepingIn = in; // plain: published by the volatile store of SLEEPING
+        sleepingOn = on;
         state.announce(); // SLEEPING, then a full fence: visible before the rechecks below
         scheduler.sleepers.incrementAndGet();
         try {
-            if (!carrier.hasQueuedWork() && !pending.anySettled(word) && !scheduler.isStopping()) {
+            if (!carrier.hasQueuedWork() && !carrier.heldInboxWaiting() && !pending.anySettled(word)
+                    && !scheduler.isStopping()) {
                 long t0 = stats.sleepBegins();
-                if (on != null) {
+                if (in != null) {
+                    // In the kernel, submitting the round's calls in the same entry; with page
+                    // engines' calls pending too, only briefly (their completions do not end it).
+                    int n = in.idle(on == null ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());
+                    n += contexts.pollOthers();
+                    stats.sleepEnded(t0);
+                    if (n > 0) stats.contextReaped(n);
+                    return;
+                } else if (on != null) {
                     // Calls on several completion words: sleep on one with a short timeout.
                     on.sleepUntilCompletion(word, oneWord ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());
                 } else {
@@ -82,6 +108,7 @@ final class CarrierIdle {
             scheduler.sleepers.decrementAndGet();
             state.running();
             sleepingOn = null;
+            sleepingIn = null;
         }
     }
 
@@ -94,7 +121,12 @@ final class CarrierIdle {
     void wake() {
         if (state.claimWake()) {
             // The CAS read the carrier's volatile store of SLEEPING, which followed its
-            // plain store of sleepingOn: the read below sees it.
+            // plain stores of sleepingIn and sleepingOn: the reads below see them.
+            CarrierContext in = sleepingIn;
+            if (in != null) {
+                in.wake(); // ends its io_uring_enter (an eventfd write), or its next one
+                return;
+            }
             PendingCall on = sleepingOn;
             if (on != null) {
                 on.wakeSleepers(); // bumps the completion word: its futex wait returns

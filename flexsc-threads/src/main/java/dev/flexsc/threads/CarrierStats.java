@@ -33,7 +33,10 @@ final class CarrierStats {
     private final FlexscScheduler scheduler;
     /** Continuations run, taken from another carrier, and sleeps announced but not taken (work found on the recheck). */
     long dispatches, steals, spinWakes;
-    /** Calls whose completion this carrier reaped for a parked owner, and the batches they came in. */
+    /**
+     * Calls whose completion this carrier reaped for a parked owner (its own contexts' and the
+     * page engines' watched calls), and the batches they came in.
+     */
     private long reaped, reapBatches;
     private final long[] reapSizes = new long[REAP_BUCKETS];
     /** Sleeps taken and the time spent in them (release stores, see {@link #sleepEnded}). */
@@ -94,6 +97,18 @@ final class CarrierStats {
             e.latency = oldestWatchedAt == Long.MAX_VALUE ? 0 : System.nanoTime() - oldestWatchedAt;
             e.commit();
         }
+    }
+
+    /** Carrier thread: {@code n} calls completed on the carrier's own contexts (a poll or an idle). */
+    void contextReaped(int n) {
+        reaped += n;
+        reapBatches++;
+        reapSizes[Math.min(REAP_BUCKETS - 1, 31 - Integer.numberOfLeadingZeros(n))]++; // log2 buckets
+    }
+
+    /** Continuations run so far (racy plain read from other threads: the monitor's hint). */
+    long dispatchCount() {
+        return dispatches;
     }
 
     /** A snapshot: dispatches, reaped, sleeps, steals, spin wakes (racy plain reads). */

@@ -2,17 +2,24 @@ package dev.flexsc.threads;
 
 import dev.flexsc.nativeimpl.LibFlexsc;
 import dev.flexsc.spi.CallCarrier;
+import dev.flexsc.spi.CarrierContext;
 import dev.flexsc.spi.PendingCall;
 import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * One kernel-visible thread of the M:N scheduler, pinned to one user CPU. It runs the
- * continuations of virtual threads; when none is runnable it reaps the completions of the
- * FlexSC calls its threads wait for and unparks their owners; then it idles. This class is
- * the loop and its queues; the loop's other jobs have a file each: the calls its threads
- * wait for ({@link PendingCalls}), idling and being woken ({@link CarrierIdle}), ADAPTIVE's
- * decision ({@link AdaptivePolicy}), counters and events ({@link CarrierStats}).
+ * continuations of virtual threads; it submits the FlexSC calls its threads posted and reaps
+ * their completions itself (its own {@link CarrierContext}s: an io_uring ring of its own),
+ * unparking their owners onto its own queue, while it has work (on a budget) and whenever it
+ * runs out; with nothing to run it sleeps in the kernel in its primary context. This class
+ * is the loop and its queues; the loop's other jobs have a file each: its contexts
+ * ({@link CarrierContexts}), the page engines' calls its threads wait for
+ * ({@link PendingCalls}), idling and being woken ({@link CarrierIdle}), ADAPTIVE's decision
+ * on the page engines ({@link AdaptivePolicy}), counters and events ({@link CarrierStats}).
  *
  * <p>Queues. {@code local}: single producer (this carrier's OS thread: the carrier itself
  * or a virtual thread mounted on it), many consumers (this carrier, and idle carriers
@@ -25,9 +32,35 @@ import org.jctools.queues.varhandle.SpmcVarHandleArrayQueue;
  * {@link CallCarrier} methods), never concurrently, so it needs no synchronisation.
  */
 final class CarrierThread extends Thread implements CallCarrier {
+    private static final VarHandle RUNNING_TASK, INBOX_LOCK;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            RUNNING_TASK = l.findVarHandle(CarrierThread.class, "runningTask", int.class);
+            INBOX_LOCK = l.findVarHandle(CarrierThread.class, "inboxLock", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private static final int LOCAL_CAPACITY = 1 << 13;
-    /** Every 64 dispatches the carrier also looks at its inbox and its pending calls (fairness). */
-    private static final int FAIRNESS_MASK = 63;
+    /**
+     * The poll budget, in dispatches: every 64 the carrier also submits and reaps its calls
+     * and looks at its inbox, so that a steady stream of runnable threads cannot hold back
+     * the calls their predecessors posted, nor completions and external work. (64: the
+     * batches of 64 calls per io_uring_enter measured in docs/engines.md; fewer dispatches
+     * per poll cost batching, more cost latency.)
+     */
+    static final int POLL_EVERY_DISPATCHES = 64;
+    /**
+     * The poll budget, in time: a carrier whose threads run long between parks polls once this
+     * much has passed since its last poll, whatever the dispatch count, so that its own I/O
+     * waits at most about this long behind them.
+     */
+    static final long POLL_EVERY_NANOS = 250_000L;
+    /** Dispatches between two reads of the clock for {@link #POLL_EVERY_NANOS} (a power of two). */
+    static final int CLOCK_EVERY_DISPATCHES = 4;
     /** Inbox items moved to the stealable local queue at a time. */
     private static final int INBOX_BATCH = 32;
 
@@ -36,20 +69,66 @@ final class CarrierThread extends Thread implements CallCarrier {
     final SpmcVarHandleArrayQueue<Runnable> local = new SpmcVarHandleArrayQueue<>(LOCAL_CAPACITY);
     final MpscUnboundedVarHandleArrayQueue<Runnable> inbox = new MpscUnboundedVarHandleArrayQueue<>(1024);
     private final CarrierStats stats;
+    private final CarrierContexts contexts;
     private final PendingCalls pending;
     private final CarrierIdle idle;
     private final AdaptivePolicy policy;
-    /** Loop iterations that looked for work (carrier-private): the fairness tick and the steal start. */
+    /** Loop iterations that looked for work (carrier-private): the poll budget's tick and the steal start. */
     private long ticks;
+    /** When the carrier last polled its calls (carrier-private; read every CLOCK_EVERY_DISPATCHES ticks). */
+    private long lastPollNanos;
+    /**
+     * 1 while the carrier runs a continuation, 0 otherwise: opaque stores by the carrier (no
+     * fence on the dispatch path), opaque loads by the {@link CarrierMonitor}, which with the
+     * dispatch count tells a carrier held by one thread.
+     */
+    @SuppressWarnings("unused")
+    private int runningTask;
+    /**
+     * Set (volatile) by the monitor while one green thread holds this carrier beyond
+     * {@link CarrierMonitor#HELD_BOUND_NANOS}: new external work goes elsewhere and a
+     * compensating carrier takes the inbox. Cleared by the carrier when the thread gives it back.
+     */
+    volatile boolean held;
+    /** The held carrier this one compensates for, or null for a carrier of the scheduler's own. */
+    final CarrierThread compensates;
+    /** Set once a compensator's held carrier came back: it takes no new work and exits when it has none. */
+    volatile boolean retiring;
+    /**
+     * The compensator of this carrier while it is held (set by the monitor before the
+     * compensator starts, volatile): a thread that pushes into this carrier's inbox wakes it.
+     */
+    volatile CarrierThread compensator;
+    /**
+     * Set (volatile) by a compensator as it leaves its loop: from then on a thread that still
+     * picked it for external work moves the work on itself ({@link #rehomeInbox}).
+     */
+    private volatile boolean exited;
+    /**
+     * 1 while a thread consumes the inbox (the carrier, or its compensator while it is held):
+     * the inbox has one consumer at a time. CAS to take, release store to give back.
+     */
+    @SuppressWarnings("unused")
+    private int inboxLock;
+    /** The kernel's id of this carrier's OS thread (set as it starts; 0 before), for the monitor's look in /proc. */
+    private volatile int tid;
     private int pinResult = Integer.MIN_VALUE;
 
     CarrierThread(FlexscScheduler scheduler, int index, int cpu, IdlePolicy idlePolicy, boolean daemon) {
-        super(null, null, scheduler.name() + "-carrier-" + index + "-cpu" + cpu, 256 * 1024, false);
+        this(scheduler, scheduler.name() + "-carrier-" + index + "-cpu" + cpu, cpu, idlePolicy, daemon, null);
+    }
+
+    /** A compensating carrier for {@code held}, on its CPU (see {@link CarrierMonitor}). */
+    CarrierThread(FlexscScheduler scheduler, String name, int cpu, IdlePolicy idlePolicy, boolean daemon,
+                  CarrierThread compensates) {
+        super(null, null, name, 256 * 1024, false);
         this.scheduler = scheduler;
         this.cpu = cpu;
+        this.compensates = compensates;
         this.stats = new CarrierStats(scheduler);
+        this.contexts = new CarrierContexts(this);
         this.pending = new PendingCalls(stats);
-        this.idle = new CarrierIdle(this, idlePolicy, pending, stats);
+        this.idle = new CarrierIdle(this, idlePolicy, contexts, pending, stats);
         this.policy = new AdaptivePolicy(stats);
         setDaemon(daemon);
     }
@@ -62,10 +141,10 @@ final class CarrierThread extends Thread implements CallCarrier {
         // on a call counts as other work: were the caller to spin instead, and its calls kept
         // completing within the spin, it would never give the carrier back to reap theirs.
         // The queue checks are volatile index loads in JCTools; a hint, stale is fine.
-        return pending.size() > 0 || hasQueuedWork();
+        return pending.size() > 0 || contexts.hasCalls() || hasQueuedWork();
     }
 
-    /** Runnable work queued on this carrier (not counting parked callers). */
+    /** Runnable work queued on this carrier (not counting parked callers; a hint from other threads). */
     boolean hasQueuedWork() {
         return !local.isEmpty() || !inbox.isEmpty();
     }
@@ -91,13 +170,7 @@ final class CarrierThread extends Thread implements CallCarrier {
             pending.reap();
             if (!hasQueuedWork()) {
                 // Nothing could run while our call is out: the carrier would idle, so the call
-                // is made directly, and this thread keeps the carrier until it parks. Calls
-                // the carrier holds for its flush (IO_URING) would wait for that as long, which
-                // a thread making only direct calls never does: submit them now, as the carrier
-                // would on running out of threads. Only here: with other threads queued, this
-                // thread's direct call is soon followed by a park, and a flush per direct call
-                // would undo the batch (docs/io.md).
-                if (pending.hasUnflushed()) pending.flush();
+                // is made directly, and this thread keeps the carrier until it parks.
                 return policy.direct();
             }
         }
@@ -108,6 +181,16 @@ final class CarrierThread extends Thread implements CallCarrier {
     public void watch(PendingCall call) {
         policy.watched(call);
         pending.add(call);
+    }
+
+    @Override
+    public CarrierContext context(CarrierContext.Provider provider) {
+        return contexts.context(provider);
+    }
+
+    @Override
+    public Thread thread() {
+        return this;
     }
 
     // ---- scheduling: called by FlexscScheduler.execute ----
@@ -122,7 +205,41 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** From any other thread: the task goes to the inbox, and the carrier is woken if asleep. */
     void pushExternal(Runnable task) {
         inbox.offer(task);
-        idle.wake(); // a full fence, then the read of the sleep state (SleepState.claimWake)
+        // Full fence: the offer is visible before the reads of the sleep state (Dekker with
+        // the carrier's store of SLEEPING then recheck of the inbox in CarrierIdle), of the
+        // compensator (Dekker with its sleep, which rechecks this inbox: heldInboxWaiting) and
+        // of exited (Dekker with a compensator's exit: its store of exited, fence, rehome).
+        VarHandle.fullFence();
+        idle.wake();
+        CarrierThread k = compensator; // volatile read: null unless this carrier is (or was) held
+        if (k != null) k.wake();
+        if (exited) rehomeInbox(); // a compensator that left: nobody else drains its inbox
+    }
+
+    /** Compensator: true while its held carrier's inbox has work for it to take (the sleep recheck). */
+    boolean heldInboxWaiting() {
+        CarrierThread h = compensates;
+        return h != null && !retiring && h.held && !h.inbox.isEmpty();
+    }
+
+    /**
+     * A compensator that left its loop, or a thread that pushed into its inbox meanwhile:
+     * moves what is left in the inbox to carriers still running (the inbox lock keeps each
+     * task moved once).
+     */
+    private void rehomeInbox() {
+        while (!inbox.isEmpty()) {
+            if (!INBOX_LOCK.compareAndSet(this, 0, 1)) {
+                Thread.onSpinWait(); // the other one moves it; wait until it is done
+                continue;
+            }
+            try {
+                Runnable t;
+                while ((t = inbox.relaxedPoll()) != null) scheduler.executeElsewhere(t);
+            } finally {
+                INBOX_LOCK.setRelease(this, 0); // release: pairs with the next consumer's CAS
+            }
+        }
     }
 
     boolean isSleeping() {
@@ -139,12 +256,14 @@ final class CarrierThread extends Thread implements CallCarrier {
     @Override
     public void run() {
         pinResult = LibFlexsc.flexsc_pin_self(cpu);
+        tid = (int) dev.flexsc.nativeimpl.DirectSyscalls.raw(dev.flexsc.abi.SyscallTable.GETTID, 0, 0, 0, 0, 0, 0);
         int round = 0;
         while (!scheduler.isStopping()) { // volatile read
             Runnable task = next();
             if (task != null) {
                 round = 0;
                 stats.dispatches++;
+                RUNNING_TASK.setOpaque(this, 1);
                 try {
                     task.run(); // VirtualThread.runContinuation: mounts, runs until it parks or ends
                 } catch (Throwable t) {
@@ -152,38 +271,118 @@ final class CarrierThread extends Thread implements CallCarrier {
                     // reaching here is a bug, but one thread must not take the carrier down.
                     scheduler.reportCarrierError(this, t);
                 }
+                RUNNING_TASK.setOpaque(this, 0);
+                if (held) held = false; // the long runner gave the carrier back (volatile read per dispatch)
                 continue;
             }
-            round = idle.round(round);
+            if (held) held = false; // out of work: nobody holds it (the monitor's mark came late)
+            if (retiring && hasNothingLeft()) break; // a compensator whose held carrier is back
+            try {
+                round = idle.round(round);
+            } catch (Throwable t) {
+                // A failure of the carrier's own machinery (its ring, its queues) is a bug, but
+                // the carrier must keep running the threads that depend on it.
+                scheduler.reportCarrierError(this, t);
+                round = 0;
+            }
         }
-        scheduler.carrierExited(this);
+        // Calls its threads posted here must not outlive the carrier's rings unnoticed: cancel
+        // what may block, wait (bounded) for the rest, release the rings.
+        contexts.closeAll(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(scheduler.config().closeTimeoutMillis()));
+        if (compensates != null) {
+            exited = true; // volatile, then a full fence: Dekker with pushExternal (see there)
+            VarHandle.fullFence();
+        }
+        scheduler.carrierExited(this); // a compensator leaves the carrier list: external work no longer picks it
+        if (compensates != null && !scheduler.isStopping()) rehomeInbox();
+    }
+
+    /** A retiring compensator's test: no queued thread, no call of its threads in flight. */
+    private boolean hasNothingLeft() {
+        return !hasQueuedWork() && pending.size() == 0 && !contexts.hasCalls();
+    }
+
+    /** The kernel's id of this carrier's OS thread, or 0 before it started. */
+    int tid() {
+        return tid;
+    }
+
+    /** Monitor: true while a continuation runs on this carrier (an opaque load). */
+    boolean runsTask() {
+        return (int) RUNNING_TASK.getOpaque(this) == 1;
     }
 
     private Runnable next() {
-        if ((++ticks & FAIRNESS_MASK) == 0) {
-            // Under a steady stream of local work, still let completions and external work in
-            // (and submit the calls collected meanwhile, so none waits for the stream to end).
-            if (pending.hasUnflushed()) pending.flush();
-            pending.reap();
+        long tick = ++ticks;
+        CarrierThread h = compensates;
+        if (h != null && !retiring && !h.held) retiring = true; // its carrier is back: run down and exit
+        if ((tick & (POLL_EVERY_DISPATCHES - 1)) == 0 || ((tick & (CLOCK_EVERY_DISPATCHES - 1)) == 0 && pollDue())) {
+            // Under a steady stream of local work, still submit the calls collected meanwhile
+            // (so none waits for the stream to end), and let completions and external work in.
+            pollCalls();
             refillFromInbox();
         }
         Runnable t = local.relaxedPoll();
         if (t != null) return t;
         if (refillFromInbox() > 0 && (t = local.relaxedPoll()) != null) return t;
-        if (pending.hasUnflushed()) pending.flush(); // out of runnable threads: submit the batch
-        if (pending.size() > 0 && pending.reap() > 0 && (t = local.relaxedPoll()) != null) return t;
+        // Out of runnable threads: submit the round's calls and reap, in one kernel entry.
+        if (pollCalls() > 0 && (t = local.relaxedPoll()) != null) return t;
+        // A compensator takes its held carrier's inbox (its local queue it steals, as any carrier).
+        if (h != null && h.held && !retiring && h.drainInboxTo(this) > 0 && (t = local.relaxedPoll()) != null) return t;
         return steal();
     }
 
-    private int refillFromInbox() {
+    /** True once {@link #POLL_EVERY_NANOS} passed since the last poll (one clock read). */
+    private boolean pollDue() {
+        return System.nanoTime() - lastPollNanos >= POLL_EVERY_NANOS;
+    }
+
+    /**
+     * Submits what this carrier's threads posted and reaps what completed, on its own contexts
+     * and on the page engines' calls it watches; the owners go to the local queue. Returns the
+     * calls completed.
+     */
+    int pollCalls() {
+        lastPollNanos = System.nanoTime();
         int n = 0;
-        Runnable t;
-        while (n < INBOX_BATCH && (t = inbox.relaxedPoll()) != null) {
-            pushLocal(t);
-            n++;
+        if (contexts.size() > 0) {
+            try {
+                n = contexts.poll();
+            } catch (RuntimeException | Error t) {
+                scheduler.reportCarrierError(this, t); // see run(): the carrier goes on
+            }
+            if (n > 0) stats.contextReaped(n);
         }
+        if (pending.size() > 0) n += pending.reap();
+        return n;
+    }
+
+    private int refillFromInbox() {
+        int n = drainInboxTo(this);
         if (n > 1) {
             scheduler.signalIdleCarrier(this); // more than we run next: let an idle carrier steal
+        }
+        return n;
+    }
+
+    /**
+     * Moves up to {@link #INBOX_BATCH} items of this carrier's inbox to {@code to}'s local
+     * queue (this carrier's own, or its compensator's while it is held). The inbox has one
+     * consumer at a time: an empty inbox costs one load, a non-empty one a CAS.
+     */
+    int drainInboxTo(CarrierThread to) {
+        if (inbox.isEmpty()) return 0;
+        // CAS: one consumer at a time (the carrier, or its compensator).
+        if (!INBOX_LOCK.compareAndSet(this, 0, 1)) return 0;
+        int n = 0;
+        try {
+            Runnable t;
+            while (n < INBOX_BATCH && (t = inbox.relaxedPoll()) != null) {
+                to.pushLocal(t);
+                n++;
+            }
+        } finally {
+            INBOX_LOCK.setRelease(this, 0); // release: the polls above happen before the next consumer's
         }
         return n;
     }
@@ -209,6 +408,11 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** This carrier's counters (racy reads from other threads: statistics only). */
     CarrierStats stats() {
         return stats;
+    }
+
+    /** This carrier's contexts (carrier-private). */
+    CarrierContexts contexts() {
+        return contexts;
     }
 
     /** This carrier's ADAPTIVE state (racy reads from other threads: statistics only). */

@@ -47,7 +47,20 @@ public final class FlexscScheduler implements AutoCloseable {
 
     private final String name;
     private final FlexscConfig config;
+    /** The scheduler's own carriers, one per user CPU. */
     private final CarrierThread[] carriers;
+    /**
+     * Every carrier running now: the own ones and the compensating ones the monitor started
+     * for held carriers. Copy-on-write under {@link #carriersLock}; read (volatile) to steal
+     * and to pick a carrier for external work.
+     */
+    private volatile CarrierThread[] all;
+    /** Counters of compensating carriers that have exited (guarded by lifecycle): stats only grow. */
+    private final long[] retiredCounters = new long[5];
+    /** Guards {@link #all}'s copies and {@link #retiredCounters} (not lifecycle: close() holds that while it joins carriers). */
+    private final Object carriersLock = new Object();
+    private final IdlePolicy idlePolicy;
+    private final CarrierMonitor monitor;
     private final Executor continuationExecutor = this::execute;
     private final AtomicInteger nextExternal = new AtomicInteger();
     /** Carriers inside block(); read before waking one to steal. */
@@ -57,6 +70,8 @@ public final class FlexscScheduler implements AutoCloseable {
     /** Holds the JVM for the threads of factories that keep it alive (pools, defaultThreadFactory). */
     final JvmKeepAlive keepAlive = new JvmKeepAlive();
     private final AtomicInteger exited = new AtomicInteger();
+    private final AtomicInteger compensators = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong carrierErrors = new java.util.concurrent.atomic.AtomicLong();
     private final Object lifecycle = new Object();
     private volatile boolean shutdown;
     private volatile boolean stopping;
@@ -78,7 +93,11 @@ public final class FlexscScheduler implements AutoCloseable {
         for (int i = 0; i < cpus.length; i++) {
             carriers[i] = new CarrierThread(this, i, cpus[i], idle, true);
         }
+        this.all = carriers.clone();
+        this.idlePolicy = idle;
         for (CarrierThread c : carriers) c.start();
+        this.monitor = new CarrierMonitor(this);
+        monitor.start();
         statsBean.register(); // dev.flexsc:type=FlexscStats,name=<name>; unregistered by close()
     }
 
@@ -222,10 +241,13 @@ public final class FlexscScheduler implements AutoCloseable {
         return currentCarrier() instanceof CarrierThread c && c.scheduler() == this;
     }
 
-    /** Counters summed over the carriers (racy snapshot). */
+    /** Counters summed over the carriers, compensating ones included (racy snapshot). */
     public SchedulerStats stats() {
         long[] sum = new long[5];
-        for (CarrierThread c : carriers) {
+        synchronized (carriersLock) {
+            System.arraycopy(retiredCounters, 0, sum, 0, sum.length);
+        }
+        for (CarrierThread c : all) {
             long[] k = c.stats().counters();
             for (int i = 0; i < sum.length; i++) sum[i] += k[i];
         }
@@ -276,13 +298,17 @@ public final class FlexscScheduler implements AutoCloseable {
                 }
             }
             long left = live.get();
-            stopping = true; // volatile: carriers leave their loop
-            for (CarrierThread c : carriers) {
+            synchronized (carriersLock) { // no compensator starts after this (compensate() checks under the lock)
+                stopping = true; // volatile: carriers leave their loop
+            }
+            monitor.stop();
+            CarrierThread[] running = all; // volatile read: compensators that exit meanwhile stay in this copy
+            for (CarrierThread c : running) {
                 c.wake();
                 java.util.concurrent.locks.LockSupport.unpark(c);
             }
             boolean interrupted = false;
-            for (CarrierThread c : carriers) {
+            for (CarrierThread c : running) {
                 while (c.isAlive()) {
                     try {
                         c.join(TimeUnit.MILLISECONDS.toMillis(config.closeTimeoutMillis()));
@@ -311,42 +337,83 @@ public final class FlexscScheduler implements AutoCloseable {
      * preferring one that sleeps, which is woken.
      */
     private void execute(Runnable continuation) {
-        if (stopping) { // volatile read
-            throw new RejectedExecutionException(name + " is closed");
-        }
         Thread t = Thread.currentThread();
         Thread carrier = t.isVirtual() ? VirtualThreads.currentCarrier() : t;
-        if (carrier instanceof CarrierThread c && c.scheduler() == this) {
+        if (stopping) { // volatile read
+            // A carrier closing its rings as it stops completes the calls of threads that close()
+            // abandoned: they never run again.
+            if (carrier instanceof CarrierThread c && c.scheduler() == this) return;
+            throw new RejectedExecutionException(name + " is closed");
+        }
+        if (carrier instanceof CarrierThread c && c.scheduler() == this && !c.retiring) {
             c.pushLocal(continuation);
             if (sleepers.get() > 0) { // volatile read: only with several carriers
                 signalIdleCarrier(c);
             }
             return;
         }
+        executeElsewhere(continuation);
+    }
+
+    /** Queues {@code continuation} on a carrier picked for external work (see {@link #externalTarget}). */
+    void executeElsewhere(Runnable continuation) {
         externalTarget().pushExternal(continuation);
     }
 
+    /**
+     * The carrier external work goes to: a sleeping one if any, else the next in turn, never
+     * a held one (its compensator takes its inbox) nor a retiring compensator, unless no
+     * other is left.
+     */
     private CarrierThread externalTarget() {
-        int n = carriers.length;
-        int start = n == 1 ? 0 : Math.floorMod(nextExternal.getAndIncrement(), n);
-        if (n > 1) {
-            for (int k = 0; k < n; k++) {
-                CarrierThread c = carriers[(start + k) % n];
-                if (c.isSleeping()) return c;
-            }
+        CarrierThread[] cs = all; // volatile read
+        int n = cs.length;
+        if (n == 1) return cs[0];
+        int start = Math.floorMod(nextExternal.getAndIncrement(), n);
+        CarrierThread fallback = null;
+        for (int k = 0; k < n; k++) {
+            CarrierThread c = cs[(start + k) % n];
+            if (c.held || c.retiring) continue;
+            if (c.isSleeping()) return c;
+            if (fallback == null) fallback = c;
         }
-        return carriers[start];
+        return fallback != null ? fallback : cs[start];
     }
 
     /** Wakes one sleeping carrier other than {@code from}, so that it steals work. */
     void signalIdleCarrier(CarrierThread from) {
-        if (carriers.length == 1 || sleepers.get() == 0) return;
-        for (CarrierThread c : carriers) {
-            if (c != from && c.isSleeping()) {
+        CarrierThread[] cs = all; // volatile read
+        if (cs.length == 1 || sleepers.get() == 0) return;
+        for (CarrierThread c : cs) {
+            if (c != from && !c.retiring && c.isSleeping()) {
                 c.wake();
                 return;
             }
         }
+    }
+
+    /**
+     * Monitor: starts a compensating carrier for {@code held}, on its CPU, unless the scheduler
+     * stops or has {@link CarrierMonitor#MAX_COMPENSATORS} running. Returns it, or null.
+     */
+    CarrierThread compensate(CarrierThread held) {
+        synchronized (carriersLock) {
+            if (stopping || all.length - carriers.length >= CarrierMonitor.MAX_COMPENSATORS) return null;
+            CarrierThread c = new CarrierThread(this, name + "-compensator-" + compensators.incrementAndGet() + "-cpu"
+                    + held.cpu(), held.cpu(), idlePolicy, true, held);
+            CarrierThread[] grown = java.util.Arrays.copyOf(all, all.length + 1);
+            grown[grown.length - 1] = c;
+            all = grown; // volatile: published before it runs
+            held.compensator = c; // volatile, before c starts: a push into held's inbox wakes c
+            held.held = true; // volatile: external work avoids it from now on
+            c.start();
+            return c;
+        }
+    }
+
+    /** Compensating carriers started so far (statistics). */
+    long compensations() {
+        return compensators.get();
     }
 
     /** Reports {@code engine}'s counters in this scheduler's FlexscStats MXBean (a runtime's own engine). */
@@ -359,7 +426,13 @@ public final class FlexscScheduler implements AutoCloseable {
         return statsBean.objectName();
     }
 
+    /** Every carrier running now (own and compensating; a volatile read). */
     CarrierThread[] carrierArray() {
+        return all;
+    }
+
+    /** The scheduler's own carriers. */
+    CarrierThread[] ownCarriers() {
         return carriers;
     }
 
@@ -368,11 +441,25 @@ public final class FlexscScheduler implements AutoCloseable {
     }
 
     void carrierExited(CarrierThread c) {
-        exited.incrementAndGet();
+        if (c.compensates == null) {
+            exited.incrementAndGet();
+            return;
+        }
+        synchronized (carriersLock) { // a compensator: it leaves the list, its counters stay counted
+            long[] k = c.stats().counters();
+            for (int i = 0; i < retiredCounters.length; i++) retiredCounters[i] += k[i];
+            all = java.util.Arrays.stream(all).filter(x -> x != c).toArray(CarrierThread[]::new);
+        }
     }
 
     void reportCarrierError(CarrierThread c, Throwable t) {
+        carrierErrors.incrementAndGet();
         LOG.log(System.Logger.Level.ERROR, name + ": a continuation failed on " + c.getName(), t);
+    }
+
+    /** Failures of the carriers' own machinery reported so far (each is a bug; tests check there are none). */
+    long carrierErrors() {
+        return carrierErrors.get();
     }
 
     /** The Locator installed in GreenThreads: the carrier of the current virtual thread, if ours. */

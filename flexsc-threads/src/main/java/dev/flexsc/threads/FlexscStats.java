@@ -115,6 +115,7 @@ final class FlexscStats implements FlexscStatsMXBean {
     @Override public int getCarriers() { return scheduler.stats().carriers(); }
     @Override public int getPinnedCarriers() { return scheduler.stats().pinned(); }
     @Override public long getLiveThreads() { return scheduler.stats().liveThreads(); }
+    @Override public long getCompensations() { return scheduler.compensations(); }
 
     @Override public long getCallsPosted() { EngineStats s = es(); return s == null ? 0 : s.submitted(); }
     @Override public long getCallsDirect() { EngineStats s = es(); return s == null ? 0 : s.direct(); }

@@ -25,6 +25,13 @@ public interface FlexscStatsMXBean {
     /** Virtual threads of this scheduler alive now. */
     long getLiveThreads();
 
+    /**
+     * Compensating carriers started so far: each time one green thread held a carrier longer
+     * than the monitor's bound (20 ms), another carrier was brought in on its CPU for the
+     * carrier's other threads (docs/threads.md).
+     */
+    long getCompensations();
+
     // ---- engine (EngineStats) ----
 
     /** Calls posted to the engine (exception-less submissions). */

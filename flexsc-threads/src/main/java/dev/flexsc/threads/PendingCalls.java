@@ -7,10 +7,10 @@ import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The FlexSC calls a carrier watches for its parked green threads: it takes charge of them
- * ({@link #add}), hands what their engines hold for a batch to the kernel ({@link #flush}),
- * fires the settled ones and unparks their owners ({@link #reap}), and says what to sleep on
- * when the carrier idles ({@link #sleepTarget}, {@link #anySettled}).
+ * The page engines' calls a carrier watches for its parked green threads (SYSCALL_THREADS,
+ * KERNEL_MODULE: their syscall threads complete them): it takes charge of them
+ * ({@link #add}), fires the settled ones and unparks their owners ({@link #reap}), and says
+ * what to sleep on when the carrier idles ({@link #sleepTarget}, {@link #anySettled}).
  *
  * <p>Carrier-private: touched only on the carrier's OS thread (by the carrier, or by a
  * virtual thread mounted on it in {@link CarrierThread#watch}), never concurrently, so it
@@ -31,13 +31,6 @@ final class PendingCalls {
     private int scanned;
     private int scanWord;
     private boolean scanValid;
-    /**
-     * One watched call per completion word (sleep key) added since the last flush: when the
-     * carrier runs out of runnable threads it calls {@link PendingCall#flush()} once per
-     * entry, so a batching engine (IO_URING) submits everything collected in one kernel entry.
-     */
-    private PendingCall[] unflushed = new PendingCall[4];
-    private int unflushedCount;
 
     PendingCalls(CarrierStats stats) {
         this.stats = stats;
@@ -58,28 +51,6 @@ final class PendingCalls {
         }
         if (BatchReaped.enabled()) call.watchedAt(System.nanoTime()); // JFR on: the event's latency
         pending[count++] = call;
-        Object key = call.sleepKey();
-        for (int i = 0; i < unflushedCount; i++) {
-            if (unflushed[i].sleepKey() == key) return;
-        }
-        if (unflushedCount == unflushed.length) {
-            unflushed = Arrays.copyOf(unflushed, unflushedCount * 2);
-        }
-        unflushed[unflushedCount++] = call;
-    }
-
-    /** True if calls were added since the last {@link #flush()}. */
-    boolean hasUnflushed() {
-        return unflushedCount > 0;
-    }
-
-    /** Hands what the added calls' engines collected to the kernel: one flush per engine (completion word). */
-    void flush() {
-        for (int i = 0; i < unflushedCount; i++) {
-            unflushed[i].flush();
-            unflushed[i] = null;
-        }
-        unflushedCount = 0;
     }
 
     /**

@@ -159,7 +159,12 @@ class ExecutorsConformanceTest {
         try (p) {
             Thread first = p.submit(Thread::currentThread).get(LONG_MS, TimeUnit.MILLISECONDS);
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LONG_MS);
-            while (p.getActiveCount() > 0 && System.nanoTime() < deadline) Thread.sleep(1);
+            // Idle means waiting for work: the worker counts itself inactive before it polls the
+            // queue, and a task offered in between would start a second thread.
+            while ((p.getActiveCount() > 0 || first.getState() != Thread.State.TIMED_WAITING)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
             Thread second = p.submit(Thread::currentThread).get(LONG_MS, TimeUnit.MILLISECONDS);
             assertSame(first, second, "an idle thread is reused");
             assertEquals(1, p.getLargestPoolSize());

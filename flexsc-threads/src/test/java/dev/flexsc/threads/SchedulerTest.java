@@ -146,8 +146,12 @@ class SchedulerTest {
                 }
             }
             assertEquals(0, wrong.get());
-            assertEquals(2, carriersSeen.size(), "both carriers ran threads: " + carriersSeen);
-            assertTrue(carriersSeen.containsAll(rt.scheduler().carrierThreads()));
+            // Both carriers ran threads (and any compensating carrier the monitor brought in while
+            // one was held: on a loaded machine the kernel may keep a carrier off its CPU).
+            assertTrue(carriersSeen.containsAll(rt.scheduler().carrierThreads()), "both carriers ran threads: " + carriersSeen);
+            for (Thread c : carriersSeen) {
+                assertTrue(rt.scheduler().carrierThreads().contains(c) || c.getName().contains("-compensator-"), c.toString());
+            }
             SchedulerStats st = rt.scheduler().stats();
             assertEquals(2, st.carriers());
             System.out.println("two carriers: " + st);

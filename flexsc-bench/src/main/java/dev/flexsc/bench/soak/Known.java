@@ -20,18 +20,20 @@ final class Known {
     enum Issue {
         /**
          * io_uring engines: a read whose buffer page faults into a sleep (userfaultfd here; a
-         * mapped file on a hung FUSE or NFS server in life) runs inline: on IO_URING in the
-         * submitter's io_uring_enter, which holds the ring's lock while it sleeps, so every
-         * other submitter and close() sleep on that lock (uninterruptibly), and when a carrier
-         * submitted it the carrier and every green thread on it stop too; on IO_URING_SQPOLL in
-         * the SQ thread, so no other call of the ring is consumed, and close() spins in
-         * drainFullSq (ignoring its timeout) to post a cancel once the SQ is full.
+         * mapped file on a hung FUSE or NFS server in life) runs inline in the io_uring_enter
+         * that submits it, holding that ring's lock. IO_URING: each platform thread and each
+         * carrier has a ring of its own, so other platform callers and close() go on
+         * (UringStuckSubmitterTest), but a carrier that submitted it sleeps in the fault
+         * inside its own loop (interruptibly, running no continuation: the CarrierMonitor does
+         * not count it as held), and every green thread queued on that carrier waits for it;
+         * other carriers go on. IO_URING_SQPOLL: the engine's one SQ polling thread issues it,
+         * so no other call of any of the engine's rings is submitted until it is resolved.
          */
         URING_INLINE_FAULT_STALLS_RING(RINGS,
-                "stuck reads (a read into a page whose fault sleeps runs inline, in io_uring_enter under the ring's lock"
-                        + " or in the SQ thread: every other call of the ring, close() and, when a carrier submitted it,"
-                        + " every green thread of that carrier wait for it; reproducer: flexsc-native"
-                        + " UringStuckSubmitterTest, @Disabled, issue 12)"),
+                "stuck reads (a read into a page whose fault sleeps runs inline in io_uring_enter: on IO_URING the"
+                        + " carrier that submitted it and its green threads wait for it; on IO_URING_SQPOLL every ring"
+                        + " of the engine; reproducer for SQPOLL: flexsc-native UringStuckSubmitterTest, @Disabled,"
+                        + " issue 12)"),
         /**
          * KERNEL_MODULE: a blocking call that close() knocks out of the kernel fails with
          * ErrnoException(EINTR) instead of EngineClosedException (seen in the 6.1 guest before
@@ -39,25 +41,7 @@ final class Known {
          */
         PAGE_ENGINE_CLOSE_EINTR(EnumSet.of(Engine.KERNEL_MODULE),
                 "blocked calls in flight at close() (they failed with EINTR, not EngineClosedException, in the 6.1"
-                        + " guest; issue 12)"),
-        /**
-         * io_uring engines: Flexsc.open whose completion thread cannot start (no thread left)
-         * throws the OutOfMemoryError of Thread.start and leaves the ring open: its descriptor
-         * and mappings leak (UringEngine.open closes the ring only for IOException and
-         * RuntimeException).
-         */
-        URING_OPEN_LEAKS_RING(RINGS,
-                "the descriptor count after an open refused for want of a thread (the ring is left open; reproducer:"
-                        + " ./flexsc bench --study soak --engines IO_URING --phases threads, issue 12)"),
-        /**
-         * io_uring engines: a closed engine still refuses its ring's old descriptor number as a
-         * call argument (RefusedCallException "descriptor N is the io_uring ring"), though the ring
-         * is closed and the number may now be another file's; the call should fail with
-         * EngineClosedException as every call on a closed engine does.
-         */
-        URING_CLOSED_RING_FD_REFUSED(RINGS,
-                "blocked calls begun after close() (their fresh pipe may get the ring's old number; reproducer:"
-                        + " flexsc-native UringClosedRingFdTest, @Disabled, issue 12)");
+                        + " guest; issue 12)");
 
         final Set<Engine> engines;
         final String leftOut;

@@ -213,7 +213,7 @@ final class LimitPhases {
             }
         });
         int leaked = openFds() - fds;
-        if (leaked > 0 && !run.known.skips(Known.Issue.URING_OPEN_LEAKS_RING, kind)) {
+        if (leaked > 0) {
             run.ledger.violation(Ledger.Count.ERRORS, "Flexsc.open(" + kind + ") under the thread limit left " + leaked
                     + " more descriptor(s) open than before it");
         }

@@ -118,7 +118,8 @@ final class Rounds {
 
     /** A CQ no larger than the SQ under many more completions; counts the engine's overflow flushes. */
     void cqOverflow() {
-        Target t = open(base.toBuilder().pages(1).uringCqEntries(64).policy(CallPolicy.EXCEPTIONLESS));
+        int cq = 64;
+        Target t = open(base.toBuilder().pages(1).uringCqEntries(cq).policy(CallPolicy.EXCEPTIONLESS));
         if (t == null) return;
         UringEngine u = (UringEngine) t.engine;
         long before = u.uringStats().cqOverflowFlushes();
@@ -132,8 +133,8 @@ final class Rounds {
         long flushes = u.uringStats().cqOverflowFlushes() - before;
         run.ledger.fault(Ledger.Fault.CQ_OVERFLOW_ROUNDS);
         run.ledger.fault(Ledger.Fault.CQ_OVERFLOW_FLUSHES, flushes);
-        log.printf("soak: %s: CQ of %d entries, %d in flight at most: %d overflow flushes%n", t.name, u.cqEntries(),
-                u.maxInFlight(), flushes);
+        // Every ring of the engine (one per carrier, and the platform threads' ones) has this CQ.
+        log.printf("soak: %s: CQs of %d entries, SQs of %d: %d overflow flushes%n", t.name, cq, u.sqEntries(), flushes);
         t.close(run.ledger, CLOSE_BOUND_NANOS);
     }
 

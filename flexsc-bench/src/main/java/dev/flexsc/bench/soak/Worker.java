@@ -619,10 +619,6 @@ final class Worker {
 
     /** A read of a pipe that gets its data only later (or never, until interrupted or closed). */
     private void blocked() {
-        if (target.closing && run.known.skips(Known.Issue.URING_CLOSED_RING_FD_REFUSED, target.engine.engine())) {
-            getpid(); // fails as closed, with no fresh descriptor
-            return;
-        }
         byte[] data = new byte[1 + rnd.nextInt(2048)];
         rnd.nextBytes(data);
         long delay = releaseMax < 0 ? -1 : releaseMin + rnd.nextLong(Math.max(1, releaseMax - releaseMin));

@@ -25,7 +25,8 @@ import static dev.flexsc.abi.SyscallTable.MUNMAP;
  *
  * <p>Field names follow the ring's ownership: {@code sq tail} and {@code cq head} are
  * written by us, {@code sq head}, {@code sq flags} and {@code cq tail} by the kernel.
- * Not thread-safe by itself: the engine serialises producers and consumers.
+ * Not thread-safe by itself: each ring has one owner at a time (a carrier, or the thread
+ * that borrowed it).
  */
 final class IoUring implements AutoCloseable {
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -91,6 +92,16 @@ final class IoUring implements AutoCloseable {
      */
     static IoUring setup(int sqEntries, int cqEntries, int flags, int sqThreadCpu, int sqThreadIdleMillis)
             throws ErrnoException {
+        return setup(sqEntries, cqEntries, flags, sqThreadCpu, sqThreadIdleMillis, -1);
+    }
+
+    /**
+     * {@link #setup(int, int, int, int, int)} attached to the ring {@code wqFd} (with
+     * {@link IoUringDescriptor#SETUP_ATTACH_WQ} in {@code flags}: an SQPOLL ring then shares
+     * that ring's polling thread).
+     */
+    static IoUring setup(int sqEntries, int cqEntries, int flags, int sqThreadCpu, int sqThreadIdleMillis, int wqFd)
+            throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(PARAMS_SIZE, 8);
             int f = flags | (cqEntries > 0 ? SETUP_CQSIZE : 0);
@@ -98,6 +109,7 @@ final class IoUring implements AutoCloseable {
             p.set(ValueLayout.JAVA_INT, PARAMS_CQ_ENTRIES, cqEntries);
             p.set(ValueLayout.JAVA_INT, PARAMS_SQ_THREAD_CPU, sqThreadCpu);
             p.set(ValueLayout.JAVA_INT, PARAMS_SQ_THREAD_IDLE, sqThreadIdleMillis);
+            p.set(ValueLayout.JAVA_INT, PARAMS_WQ_FD, wqFd);
             long r = DirectSyscalls.raw(IO_URING_SETUP, sqEntries, p.address(), 0, 0, 0, 0);
             if (r < 0) {
                 throw new ErrnoException("io_uring_setup(entries=" + sqEntries + ", flags=0x" + Integer.toHexString(f) + ")",
@@ -134,6 +146,26 @@ final class IoUring implements AutoCloseable {
         return DirectSyscalls.raw(MMAP, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
     }
 
+    /**
+     * IORING_REGISTER_EVENTFD ({@code fd >= 0}): every CQE posted to this ring from now on
+     * also signals the eventfd {@code fd}; IORING_UNREGISTER_EVENTFD ({@code fd < 0}) stops it.
+     * Returns the raw result.
+     */
+    long registerEventfd(int fd) {
+        if (fd < 0) return DirectSyscalls.raw(IO_URING_REGISTER, this.fd, UNREGISTER_EVENTFD, 0, 0, 0, 0);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocateFrom(ValueLayout.JAVA_INT, fd);
+            return DirectSyscalls.raw(IO_URING_REGISTER, this.fd, REGISTER_EVENTFD, v.address(), 1, 0, 0);
+        }
+    }
+
+    /** The ring's flags word (kernel-written: NEED_WAKEUP, CQ_OVERFLOW, TASKRUN); an acquire load. */
+    int sqFlags() {
+        // Acquire: the kernel sets these bits with atomic or locked stores; our later reads of
+        // the CQ stay after this load.
+        return (int) INT.getAcquire(ring, sqFlagsOff);
+    }
+
     /** io_uring_enter without an extended argument: the raw result (count or -errno). */
     long enter(int toSubmit, int minComplete, int flags) {
         return DirectSyscalls.raw(IO_URING_ENTER, fd, toSubmit, minComplete, flags, 0, 0);
@@ -145,6 +177,11 @@ final class IoUring implements AutoCloseable {
      * Returns the raw result: -ETIME on timeout, -EINTR on a signal.
      */
     long enterWait(int toSubmit, int minComplete, long timeoutNanos, MemorySegment scratch) {
+        return enterWait(toSubmit, minComplete, timeoutNanos, scratch, 0);
+    }
+
+    /** {@link #enterWait(int, int, long, MemorySegment)} with more enter flags (IORING_ENTER_SQ_WAKEUP). */
+    long enterWait(int toSubmit, int minComplete, long timeoutNanos, MemorySegment scratch, int extraFlags) {
         // scratch: 24 bytes of io_uring_getevents_arg then 16 bytes of timespec, owned by the caller.
         MemorySegment ts = scratch.asSlice(GETEVENTS_ARG_SIZE, TIMESPEC_SIZE);
         ts.set(ValueLayout.JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
@@ -153,7 +190,7 @@ final class IoUring implements AutoCloseable {
         scratch.set(ValueLayout.JAVA_LONG, 8, 0L);
         scratch.set(ValueLayout.JAVA_LONG, GETEVENTS_ARG_TS, ts.address());
         return DirectSyscalls.raw(IO_URING_ENTER, fd, toSubmit, minComplete,
-                ENTER_GETEVENTS | ENTER_EXT_ARG, scratch.address(), GETEVENTS_ARG_SIZE);
+                ENTER_GETEVENTS | ENTER_EXT_ARG | extraFlags, scratch.address(), GETEVENTS_ARG_SIZE);
     }
 
     /** Bytes {@link #enterWait} needs as scratch. */

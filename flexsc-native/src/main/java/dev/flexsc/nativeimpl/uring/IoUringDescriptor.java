@@ -27,6 +27,7 @@ public final class IoUringDescriptor {
     public static final int PARAMS_SQ_THREAD_CPU = 12;
     public static final int PARAMS_SQ_THREAD_IDLE = 16;
     public static final int PARAMS_FEATURES = 20;
+    public static final int PARAMS_WQ_FD = 24;
     public static final int PARAMS_SQ_OFF = 40;
     public static final int PARAMS_CQ_OFF = 80;
 
@@ -81,6 +82,18 @@ public final class IoUringDescriptor {
     public static final int SETUP_SQ_AFF = 1 << 2;
     public static final int SETUP_CQSIZE = 1 << 3;
     public static final int SETUP_CLAMP = 1 << 4;
+    /** Share the polling thread (SQPOLL) of the ring named by {@code wq_fd}. */
+    public static final int SETUP_ATTACH_WQ = 1 << 5;
+    /** Linux 5.18: go on submitting the SQEs after one that fails at submission. */
+    public static final int SETUP_SUBMIT_ALL = 1 << 7;
+    /** Linux 5.19: run completion task work when the task enters the kernel anyway (no IPI). */
+    public static final int SETUP_COOP_TASKRUN = 1 << 8;
+    /** Linux 5.19: the kernel sets {@link #SQ_TASKRUN} when task work waits for an io_uring_enter. */
+    public static final int SETUP_TASKRUN_FLAG = 1 << 9;
+    /** Linux 6.0: one task submits: the kernel skips the submission locking. */
+    public static final int SETUP_SINGLE_ISSUER = 1 << 12;
+    /** Linux 6.1: completion task work waits for the submitter's io_uring_enter(GETEVENTS). */
+    public static final int SETUP_DEFER_TASKRUN = 1 << 13;
 
     // ---- features ----
     public static final int FEAT_SINGLE_MMAP = 1 << 0;
@@ -98,6 +111,8 @@ public final class IoUringDescriptor {
     // ---- sq ring flags (kernel-written) ----
     public static final int SQ_NEED_WAKEUP = 1;
     public static final int SQ_CQ_OVERFLOW = 2;
+    /** With {@link #SETUP_TASKRUN_FLAG}: completion task work waits for an io_uring_enter(GETEVENTS). */
+    public static final int SQ_TASKRUN = 4;
 
     // struct io_uring_getevents_arg { u64 sigmask; u32 sigmask_sz; u32 pad; u64 ts; }
     public static final int GETEVENTS_ARG_SIZE = 24;
@@ -106,6 +121,8 @@ public final class IoUringDescriptor {
     public static final int TIMESPEC_SIZE = 16;
 
     // ---- io_uring_register ----
+    public static final int REGISTER_EVENTFD = 4;
+    public static final int UNREGISTER_EVENTFD = 5;
     public static final int REGISTER_PROBE = 8;
     public static final int REGISTER_IOWQ_AFF = 17;
     /** struct io_uring_probe header; ops[] of 8 bytes follow: u8 op | u8 resv | u16 flags | u32 resv2. */

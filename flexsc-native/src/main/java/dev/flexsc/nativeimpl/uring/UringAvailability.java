@@ -48,11 +48,14 @@ public final class UringAvailability {
         return why.isEmpty() ? null : why;
     }
 
-    /** Which calls run on the ring of {@code kind} and which on the fallback; null if unavailable. */
+    /**
+     * Which calls run on the rings of {@code kind} and which are made directly, and the setup
+     * flags of its rings on this kernel ({@link RingSetup}); null if unavailable.
+     */
     public static String routing(Engine kind) {
         if (unavailabilityCause(kind) != null) return null;
         boolean[] supported = ROUTES.get(kind);
-        return supported == null ? null : UringOps.describe(UringOps.route(supported));
+        return supported == null ? null : UringOps.describe(UringOps.route(supported)) + "; " + RingSetup.of(kind).describe();
     }
 
     private static String probe(Engine kind) {

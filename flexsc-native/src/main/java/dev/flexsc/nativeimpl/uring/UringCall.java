@@ -2,20 +2,20 @@ package dev.flexsc.nativeimpl.uring;
 
 import dev.flexsc.abi.SyscallTable;
 
-import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * A system call submitted to an io_uring engine and not necessarily complete: the handle
- * {@link UringEngine#submit} returns for schedulers that post a call, run other work and
- * collect the result later.
+ * One system call on its way through an io_uring engine: the SQE fields its preparation
+ * filled ({@link UringOps}), its place in the ring it was posted to, and its result.
  *
- * <p>Completion is published once, by whichever thread reaps the call's CQE (a caller, the
- * engine's completion thread, or a scheduler in {@link UringEngine#reapCompletions()}); the
- * thread that submitted the call is unparked then. Thread-safe.
+ * <p>Completion is published once, by the owner of the ring the call is in flight on (the
+ * carrier that reaps its CQE, or the platform thread that waits on its borrowed ring); the
+ * thread that waits for the call is unparked then if it announced its park. The SQE fields
+ * belong to the thread that posts the call; the result and state are safe to read from any
+ * thread after {@link #isDone()}.
  */
-public final class UringCall {
+final class UringCall {
     private static final VarHandle STATE;
     private static final VarHandle PARKED;
 
@@ -48,6 +48,12 @@ public final class UringCall {
     short ioprio;
     int spliceFdIn;
     /**
+     * The caller already tried the call without waiting and found that it would wait, on a
+     * descriptor where the syscall waits (the call policy's try, {@link dev.flexsc.spi.CallGate#WOULD_WAIT}):
+     * the preparation adds no "do not wait" probe and asks no flags.
+     */
+    boolean waits;
+    /**
      * Prepared with a "do not wait" flag that the syscall did not ask for (RWF_NOWAIT,
      * MSG_DONTWAIT, IORING_ACCEPT_DONTWAIT: {@link UringOps}): an EAGAIN then means "would
      * block", and the engine decides from the descriptor's O_NONBLOCK what the syscall does.
@@ -59,7 +65,9 @@ public final class UringCall {
     int nowaitOpFlags;
     short nowaitIoprio;
 
-    // Request-table bookkeeping, written by the submitting thread before the SQE is published.
+    // Request-table bookkeeping, written by the ring's owner when it posts the call.
+    /** The ring the call is in flight on (its owner alone touches it; others ask it to cancel). */
+    ConfinedRing ring;
     int slot = -1;
     long userData;
     /** The batch this call belongs to, or null (plain: set before the call is registered). */
@@ -91,49 +99,21 @@ public final class UringCall {
         this.a5 = a5;
     }
 
-    /** A call that completed without the ring (ran on the fallback engine). */
-    static UringCall completed(UringEngine engine, SyscallTable.Call call, long result) {
-        UringCall c = new UringCall(engine, call, Thread.currentThread(), 0, 0, 0, 0, 0, 0);
-        c.result = result;
-        c.state = DONE;
-        return c;
-    }
-
     /** True once the result is available. Never blocks. */
-    public boolean isDone() {
+    boolean isDone() {
         // Acquire: pairs with the release store in complete(), so result is visible.
         return (int) STATE.getAcquire(this) == DONE;
     }
 
     /**
      * The raw kernel result ({@code >= 0} value, {@code < 0} -errno), exactly as the direct
-     * system call would return it; -ECANCELED if the call was cancelled with {@link #cancel()}.
+     * system call would return it; -ECANCELED if the call was cancelled.
      *
      * @throws IllegalStateException if not {@link #isDone()}
      */
-    public long result() {
+    long result() {
         if (!isDone()) throw new IllegalStateException(name() + ": not complete yet");
         return result;
-    }
-
-    /**
-     * Waits for the result (the submitting thread spins briefly, then sleeps; the engine's
-     * completion thread reaps for it). An interrupt of a call that may block without bound
-     * cancels it; the result is then -EINTR with the interrupt status set, as
-     * {@link dev.flexsc.Syscalls} expects.
-     *
-     * @throws dev.flexsc.EngineClosedException if the engine was closed before the call completed
-     */
-    public long await() throws IOException {
-        return engine.await(this);
-    }
-
-    /**
-     * Asks the kernel to cancel the call (IORING_OP_ASYNC_CANCEL). Returns at once; the call
-     * then completes with -ECANCELED, or with its result if it had already finished.
-     */
-    public void cancel() throws IOException {
-        engine.cancel(this);
     }
 
     String name() {
@@ -173,5 +153,6 @@ public final class UringCall {
         batch = null; // continued alone: its batch no longer waits for it
         STATE.setVolatile(this, QUEUED);
         slot = -1;
+        ring = null;
     }
 }

@@ -16,7 +16,8 @@ import static dev.flexsc.MsgFlags.MSG_WAITALL;
  * that fills an SQE from the syscall's six arguments exactly as the syscall would use
  * them. A preparation may decline one particular call (return false) when io_uring's
  * operation would not behave identically; that call, and every call without an opcode on
- * the running kernel, goes to the fallback engine.
+ * the running kernel, is made directly on the calling thread ({@link #declinedMayWait}: a
+ * shape that may wait without bound goes to the SYSCALL_THREADS fallback instead).
  *
  * <p>Declined on purpose, with the reason:
  * <ul>
@@ -71,9 +72,9 @@ final class UringOps {
         // O_NONBLOCK whether the syscall would fail with EAGAIN or wait; a short read of a
         // regular file (part of it not cached) is continued (UringEngine.runOnRing).
         op(READ, OP_READ, c -> c.a2 > 0 && c.a2 <= MAX_RW_COUNT && rw(c, OP_READ, c.a0, c.a1, c.a2, -1)
-                && nowait(c, RWF_NOWAIT, 0));
+                && (c.waits || nowait(c, RWF_NOWAIT, 0)));
         op(WRITE, OP_WRITE, c -> c.a2 > 0 && c.a2 <= MAX_RW_COUNT && rw(c, OP_WRITE, c.a0, c.a1, c.a2, -1));
-        // pread64/pwrite64 only on a descriptor that can seek (else ESPIPE from the fallback).
+        // pread64/pwrite64 only on a descriptor that can seek (else ESPIPE from the direct call).
         op(PREAD64, OP_READ, c -> c.a3 >= 0 && c.a2 > 0 && c.a2 <= MAX_RW_COUNT && FdKinds.seekable(c.a0)
                 && rw(c, OP_READ, c.a0, c.a1, c.a2, c.a3));
         op(PWRITE64, OP_WRITE, c -> c.a3 >= 0 && c.a2 > 0 && c.a2 <= MAX_RW_COUNT && FdKinds.seekable(c.a0)
@@ -105,19 +106,19 @@ final class UringOps {
                 && (c.a5 & SPLICE_F_FD_IN_FIXED) == 0 && splice(c));
         // accept4(fd, addr, addrlen*, flags): addr2 = addrlen pointer.
         // With IORING_ACCEPT_DONTWAIT (6.10) as a probe; without it, an O_NONBLOCK listener
-        // goes to the fallback (one fcntl per accept4 on such kernels).
+        // is made directly (one fcntl per accept4 on such kernels; it returns at once).
         op(ACCEPT4, OP_ACCEPT, c -> (c.engine.acceptDontwait() || !FdKinds.nonBlocking(c.a0))
                 && sqe(c, OP_ACCEPT, c.a0, c.a2, c.a1, 0, (int) c.a3)
                 && (!c.engine.acceptDontwait() || nowait(c, 0, ACCEPT_DONTWAIT)));
         // connect(fd, addr, addrlen): addr2 = addrlen. io_uring waits for the connection where
         // the syscall on an O_NONBLOCK socket returns EINPROGRESS: such a connect goes to the
-        // fallback (one fcntl per connect, a call that costs a round trip anyway).
+        // direct call (one fcntl per connect, a call that costs a round trip anyway).
         op(CONNECT, OP_CONNECT, c -> !FdKinds.nonBlocking(c.a0) && sqe(c, OP_CONNECT, c.a0, c.a2, c.a1, 0, 0));
         // sendto and the receives get MSG_DONTWAIT as the probe, unless the caller asked for it
         // (then EAGAIN is the answer, as from the syscall) or for MSG_WAITALL (which a probe
         // would cut short); sendmsg is not probed (a short send could not be continued).
         op(SENDTO, OP_SEND, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_RW_COUNT
-                && sqe(c, OP_SEND, c.a0, 0, c.a1, c.a2, (int) c.a3) && dontwait(c));
+                && sqe(c, OP_SEND, c.a0, 0, c.a1, c.a2, (int) c.a3) && (c.waits || dontwait(c)));
         // recvfrom asks O_NONBLOCK first instead (recvWaits): a server's receive usually finds
         // no data yet, so the probe came back EAGAIN and went round the ring twice.
         op(RECVFROM, OP_RECV, c -> c.a4 == 0 && c.a5 == 0 && c.a2 >= 0 && c.a2 <= MAX_RW_COUNT
@@ -162,7 +163,7 @@ final class UringOps {
      * submission. The caller's own MSG_DONTWAIT or MSG_WAITALL is left as for the others.
      */
     private static boolean recvWaits(UringCall c) {
-        if ((c.opFlags & (MSG_DONTWAIT | MSG_WAITALL)) != 0) return true;
+        if (c.waits || (c.opFlags & (MSG_DONTWAIT | MSG_WAITALL)) != 0) return true;
         if (FdKinds.nonBlocking(c.fd)) c.opFlags |= MSG_DONTWAIT;
         return true;
     }
@@ -189,6 +190,23 @@ final class UringOps {
         return true;
     }
 
+    /**
+     * For a call that has an operation on this kernel but that the preparation declined: true
+     * if the syscall may then wait without bound (a read, write, send or receive of more than
+     * MAX_RW_COUNT bytes, a send or receive with an address, a splice with offset pointers or
+     * of more than 2^32-1 bytes), so that it must not be made on a carrier's thread; it goes to
+     * the SYSCALL_THREADS fallback. Every other declined shape returns at once from the
+     * syscall (ESPIPE, EINVAL, EINPROGRESS, EAGAIN on O_NONBLOCK, a zero-length transfer) and
+     * is made directly.
+     */
+    static boolean declinedMayWait(SyscallTable.Call call, long a1, long a2, long a3, long a4, long a5) {
+        int nr = call.nr();
+        if (nr == READ || nr == WRITE) return a2 < 0 || a2 > MAX_RW_COUNT;
+        if (nr == SENDTO || nr == RECVFROM) return a4 != 0 || a5 != 0 || a2 < 0 || a2 > MAX_RW_COUNT;
+        if (nr == SPLICE) return a4 != 0 && (a1 != 0 || a3 != 0 || a4 < 0 || a4 > MAX_U32);
+        return false;
+    }
+
     /** The row for {@code nr}, or null if io_uring has no operation for it. */
     static Op lookup(int nr) {
         return nr >= 0 && nr < NR_LIMIT ? BY_NR[nr] : null;
@@ -196,7 +214,7 @@ final class UringOps {
 
     /**
      * Which allow-listed calls run on the ring of a kernel with these opcodes:
-     * {@code routed[nr]} true for the ring, false for the fallback.
+     * {@code routed[nr]} true for the ring, false for a direct call.
      */
     static boolean[] route(boolean[] supportedOpcodes) {
         boolean[] ring = new boolean[NR_LIMIT];
@@ -206,12 +224,12 @@ final class UringOps {
         return ring;
     }
 
-    /** "ring: a b c; fallback: d e" for the probe and the docs. */
+    /** "ring: a b c; direct: d e" for the probe and the docs. */
     static String describe(boolean[] ring) {
         java.util.StringJoiner r = new java.util.StringJoiner(" "), f = new java.util.StringJoiner(" ");
         for (SyscallTable.Call c : SyscallTable.all().values()) {
             (ring[c.nr()] ? r : f).add(c.name());
         }
-        return "io_uring ops for: " + r + "; SYSCALL_THREADS fallback for: " + f;
+        return "io_uring ops for: " + r + "; made directly (no op): " + f;
     }
 }

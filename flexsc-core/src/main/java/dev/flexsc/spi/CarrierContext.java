@@ -1,0 +1,101 @@
+package dev.flexsc.spi;
+
+import java.io.IOException;
+
+/**
+ * One carrier's own submission and completion context for one engine: the calls its green
+ * threads post through that engine wait here, and the carrier submits them, reaps their
+ * completions (unparking their owners onto its own run queue) and, when it has nothing to
+ * run, sleeps in the kernel through it. No other thread takes part in the steady state: no
+ * completion thread, no hand-off, no lock.
+ *
+ * <p>The engine opens a context ({@link Provider#openContext}) on the carrier's own OS thread
+ * the first time one of the carrier's green threads calls through it
+ * ({@link CallCarrier#context}). Everything but {@link #wake()} and {@link #requestClose()} is
+ * confined to that thread: the carrier itself, or a green thread mounted on it (which posts
+ * its call and then parks). A green thread that resumes on another carrier never touches
+ * this context again except through those two methods.
+ *
+ * <p>The carrier's loop drives it: {@link #poll()} while it has work (on a budget) and when it
+ * runs out, {@link #idle(long)} when nothing is runnable (after announcing its sleep, so that
+ * a waker that sees the announcement calls {@link #wake()}). A carrier that holds several
+ * contexts sleeps in one, its primary; the others {@linkplain #notifyOn notify} the primary's
+ * {@linkplain #wakeFd() wake descriptor} of their completions.
+ *
+ * <p>Shapes this is meant to take: an io_uring ring per carrier (IO_URING: submit and wait
+ * in one {@code io_uring_enter}; SQPOLL: carrier rings sharing one polling thread), and the
+ * KERNEL_MODULE's group per carrier, whose idle is its WAIT with EXECUTE.
+ */
+public interface CarrierContext {
+    /** Implemented by an engine that gives carriers contexts of their own. */
+    @FunctionalInterface
+    interface Provider {
+        /**
+         * Opens {@code carrier}'s context for this engine, on the carrier's own OS thread.
+         *
+         * @throws IOException if it cannot (the engine is closed, or the kernel refused the
+         *         resources); the caller then waits for its call the platform way
+         */
+        CarrierContext openContext(CallCarrier carrier) throws IOException;
+    }
+
+    /**
+     * Carrier: submits what its threads posted since the last call, reaps what completed and
+     * unparks the owners (onto this carrier's local queue). Never sleeps. Also carries out
+     * what other threads asked of it ({@link #requestClose()}, cancellations).
+     *
+     * @return completions reaped
+     */
+    int poll();
+
+    /**
+     * Carrier: true while calls posted here have not completed (their owners are parked on
+     * this carrier), so a caller that could spin for its own completion parks instead.
+     */
+    boolean hasCalls();
+
+    /**
+     * Carrier, with nothing to run and its sleep announced: submits what is queued and sleeps
+     * in the kernel until a completion arrives, {@link #wake()} is called (also a call made
+     * before this one and after the last idle), or {@code timeoutNanos} pass; then reaps as
+     * {@link #poll()} does. Spurious returns are allowed.
+     *
+     * @return completions reaped
+     */
+    int idle(long timeoutNanos);
+
+    /**
+     * Any thread: ends the carrier's current {@link #idle} or, if it is not sleeping yet, its
+     * next one at once. Never blocks; a wake-up with no sleeper is harmless.
+     */
+    void wake();
+
+    /**
+     * A descriptor whose readability ends {@link #idle} (an eventfd), for the carrier's other
+     * contexts to {@linkplain #notifyOn notify}; -1 if this context has none.
+     */
+    int wakeFd();
+
+    /**
+     * Carrier: from now on, every completion here also makes {@code fd} (the primary
+     * context's {@link #wakeFd()}) readable, so that it ends the primary's idle; -1 stops it.
+     */
+    void notifyOn(int fd);
+
+    /**
+     * Any thread (the engine's close): asks the carrier to close this context. The carrier
+     * cancels the calls that may block without bound, waits for the others to complete, then
+     * releases the context's resources; {@link #isClosed()} then says so.
+     */
+    void requestClose();
+
+    /** Carrier: true once the context is closed; the carrier then forgets it. */
+    boolean isClosed();
+
+    /**
+     * The carrier, as it stops (its scheduler closes): cancels what may block, waits up to
+     * {@code timeoutNanos} for the calls in flight, then releases the context. Calls still in
+     * flight then belong to green threads that will never run again.
+     */
+    void close(long timeoutNanos);
+}

@@ -1,0 +1,132 @@
+package dev.flexsc.threads;
+
+import dev.flexsc.spi.CallCarrier;
+import dev.flexsc.spi.CarrierContext;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * A carrier's own submission and completion contexts, one per engine its green threads
+ * called through ({@link CarrierContext}): opened on first use, polled by the carrier's loop,
+ * forgotten once their engine closed them. The first one opened is the primary: the carrier
+ * sleeps in it, and every other one {@linkplain CarrierContext#notifyOn notifies} its wake
+ * descriptor of its completions, so that any completion ends the sleep.
+ *
+ * <p>Carrier-private: touched only on the carrier's OS thread (by the carrier, or by a green
+ * thread mounted on it asking for its context), so it needs no synchronisation. A waker
+ * reaches the primary through {@link CarrierIdle}, which publishes it with its sleep.
+ */
+final class CarrierContexts {
+    private final CallCarrier carrier;
+    private CarrierContext.Provider[] providers = new CarrierContext.Provider[2];
+    private CarrierContext[] contexts = new CarrierContext[2];
+    private int count;
+    /** Opens that failed (the engine refused): statistics. */
+    private long failedOpens;
+
+    CarrierContexts(CallCarrier carrier) {
+        this.carrier = carrier;
+    }
+
+    /** The context for {@code provider}, opened now if this carrier has none; null if it cannot be. */
+    CarrierContext context(CarrierContext.Provider provider) {
+        for (int i = 0; i < count; i++) {
+            if (providers[i] == provider) return contexts[i].isClosed() ? null : contexts[i];
+        }
+        CarrierContext c;
+        try {
+            c = provider.openContext(carrier);
+        } catch (IOException | RuntimeException refused) {
+            failedOpens++;
+            return null;
+        }
+        if (count == contexts.length) {
+            contexts = Arrays.copyOf(contexts, count * 2);
+            providers = Arrays.copyOf(providers, count * 2);
+        }
+        if (count > 0) c.notifyOn(contexts[0].wakeFd());
+        providers[count] = provider;
+        contexts[count++] = c;
+        return c;
+    }
+
+    /** Contexts open now. */
+    int size() {
+        return count;
+    }
+
+    /** The context the carrier sleeps in, or null if it has none. */
+    CarrierContext primary() {
+        return count > 0 ? contexts[0] : null;
+    }
+
+    /** True while a context has calls in flight (their owners are parked on this carrier). */
+    boolean hasCalls() {
+        for (int i = 0; i < count; i++) {
+            if (contexts[i].hasCalls()) return true;
+        }
+        return false;
+    }
+
+    /** Submits and reaps on every context; forgets the ones their engines closed. Returns completions reaped. */
+    int poll() {
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            n += contexts[i].poll();
+        }
+        forgetClosed();
+        return n;
+    }
+
+    /** After the primary's idle: the others are polled, and closed contexts forgotten. */
+    int pollOthers() {
+        int n = 0;
+        for (int i = 1; i < count; i++) {
+            n += contexts[i].poll();
+        }
+        forgetClosed();
+        return n;
+    }
+
+    private void forgetClosed() {
+        boolean primaryGone = false;
+        int w = 0;
+        for (int r = 0; r < count; r++) {
+            if (contexts[r].isClosed()) {
+                if (r == 0) primaryGone = true;
+                continue;
+            }
+            contexts[w] = contexts[r];
+            providers[w++] = providers[r];
+        }
+        for (int r = w; r < count; r++) {
+            contexts[r] = null;
+            providers[r] = null;
+        }
+        count = w;
+        if (primaryGone && count > 0) {
+            // A new primary: the others notify its descriptor from now on (and it no longer
+            // notifies anyone's).
+            contexts[0].notifyOn(-1);
+            int fd = contexts[0].wakeFd();
+            for (int i = 1; i < count; i++) contexts[i].notifyOn(fd);
+        }
+    }
+
+    /** The carrier stops: every context is closed, waiting up to {@code timeoutNanos} in all. */
+    void closeAll(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        for (int i = 0; i < count; i++) {
+            contexts[i].close(Math.max(0, deadline - System.nanoTime()));
+            contexts[i] = null;
+            providers[i] = null;
+        }
+        count = 0;
+    }
+
+    /** Opens the engines refused (statistics). */
+    long failedOpens() {
+        return failedOpens;
+    }
+}

@@ -1,0 +1,167 @@
+package dev.flexsc.threads;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Keeps a green thread that does not park from starving the others of its carrier. A
+ * virtual thread runs on its carrier until it parks; one that computes for seconds, or
+ * blocks its carrier's OS thread in a direct system call (a disk read, a sendfile to a slow
+ * client), would hold every other thread queued there. One platform thread per scheduler
+ * looks at each carrier every {@link #CHECK_NANOS}: a carrier that has been running the same
+ * continuation (its dispatch count unchanged, a continuation mounted) for
+ * {@link #HELD_BOUND_NANOS} or more, and is waiting for a disk now (state D in
+ * /proc/self/task: a direct system call on a file) or computing (state R) with
+ * {@link #HELD_CPU_NANOS} of CPU used meanwhile (a CPU-bound thread), is held. Not
+ * held: one asleep in an interruptible wait (state S), which is also where the JVM and the
+ * page engines make a thread wait for a bounded while (a free syscall entry, a safepoint),
+ * and where a direct send to a slow peer waits (the channel's close or interrupt ends it).
+ * (State R is also a carrier the kernel left without a CPU on an overloaded machine; the
+ * CPU rule leaves it alone: a compensator on its CPU would only wait beside it.)
+ * A held carrier gets a compensating carrier on its CPU
+ * (as the JDK's ForkJoinPool brings in a spare worker for one that blocks): new external
+ * work goes to other carriers, the compensator takes the held carrier's inbox and steals its
+ * local queue, and the kernel shares the CPU between the long runner and the compensator.
+ * When the long runner parks, its carrier clears its held flag and the compensator retires:
+ * it takes no new work, hands the threads its calls complete to other carriers, and exits
+ * once it has no thread and no call left.
+ *
+ * <p>What it does not move: the calls in flight on the held carrier's own ring. With
+ * DEFER_TASKRUN (the default on Linux 6.1+, see the io_uring engine's RingSetup) their
+ * completions are posted only inside that carrier's own io_uring_enter, and with
+ * SINGLE_ISSUER no other thread may submit to it; so the threads parked on those calls wait
+ * for the long runner to park (docs/threads.md, "A carrier held by one thread").
+ */
+final class CarrierMonitor {
+    /**
+     * How long one continuation may hold its carrier before the carrier counts as held.
+     * Reasons: (1) far above a request handler's run between two parks (tens of microseconds
+     * in the HTTP study's server), so a busy server never pays for a compensator; (2) more
+     * than ten of the kernel's scheduling slices (EEVDF's base slice is 0.75 ms x (1 + log2
+     * CPUs): 1.5 ms on two CPUs), so a carrier the kernel merely preempted on a loaded machine
+     * (also state R) seldom looks held; a compensator started for one anyway retires at its
+     * next dispatch; (3) short enough that the carrier's other threads see at most 1.5 bounds
+     * (30 ms, the look's period added) of pause: StarvationTest's I/O tasks keep completing
+     * in every 250 ms window, where without the monitor they stop.
+     */
+    static final long HELD_BOUND_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /**
+     * CPU time a carrier in state R must have used since its dispatch count stopped moving to
+     * count as held: a quarter of the bound. Counted from the first look that found the
+     * count unchanged (up to one period after it stopped), so on an idle machine a CPU-bound
+     * thread has about twice this by the bound; on a loaded one it is found once it got this
+     * much CPU. A direct call that only waited for a CPU (a 1 MiB pwrite copies for well under
+     * a millisecond) stays below it.
+     */
+    static final long HELD_CPU_NANOS = HELD_BOUND_NANOS / 4;
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+    /** The monitor's period: half the bound, so that a held carrier is found within 1.5 bounds. */
+    static final long CHECK_NANOS = HELD_BOUND_NANOS / 2;
+    /** Compensating carriers running at once, at most (a bound on threads, as ForkJoinPool's maximum pool size). */
+    static final int MAX_COMPENSATORS = 64;
+
+    private final FlexscScheduler scheduler;
+    private final Thread thread;
+    private volatile boolean stop;
+    /** Per carrier: the dispatch count last seen and since when it has not moved. Monitor thread only. */
+    private final Map<CarrierThread, long[]> seen = new IdentityHashMap<>();
+
+    CarrierMonitor(FlexscScheduler scheduler) {
+        this.scheduler = scheduler;
+        this.thread = Thread.ofPlatform().daemon().name(scheduler.name() + "-monitor").unstarted(this::run);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Stops the monitor (the scheduler closes). */
+    void stop() {
+        stop = true;
+        LockSupport.unpark(thread);
+    }
+
+    private void run() {
+        long last = System.nanoTime();
+        while (!stop) {
+            LockSupport.parkNanos(this, CHECK_NANOS);
+            if (stop) return;
+            long now = System.nanoTime();
+            // A look that comes late (a stop-the-world pause, or a machine that kept this thread
+            // off the CPU) cannot tell a held carrier from one stopped with everything else:
+            // it only starts the intervals again.
+            look(now, now - last > 2 * CHECK_NANOS);
+            last = now;
+        }
+    }
+
+    /** One look at every carrier: compensates for those held since the last looks (none if {@code late}). */
+    void look(long now, boolean late) {
+        CarrierThread[] cs = scheduler.carrierArray();
+        for (CarrierThread c : cs) {
+            if (c.retiring || !c.isAlive()) {
+                seen.remove(c);
+                continue;
+            }
+            long dispatches = c.stats().dispatchCount(); // racy read: a hint
+            // {dispatch count, since when unchanged, the carrier's CPU time at the first look that found it so}
+            long[] s = seen.computeIfAbsent(c, k -> new long[] {-1, now, -1});
+            if (late || s[0] != dispatches || !c.runsTask()) {
+                s[0] = dispatches;
+                s[1] = now;
+                s[2] = -1;
+                continue;
+            }
+            if (s[2] < 0) s[2] = cpuTime(c); // the same continuation since the last look: from here its CPU counts
+            // Only a carrier with other threads queued needs a compensator: alone, its long
+            // runner holds nothing back (a thread queued later is found at the next look).
+            if (!c.held && now - s[1] >= HELD_BOUND_NANOS && c.hasQueuedWork() && held(c, s[2])) {
+                scheduler.compensate(c);
+                s[1] = now; // the next look at it, after another bound
+                s[2] = -1;
+            }
+        }
+        seen.keySet().removeIf(c -> java.util.Arrays.stream(cs).noneMatch(x -> x == c));
+    }
+
+    /**
+     * Whether carrier {@code c}, running one continuation for the bound, holds its CPU: in a
+     * disk wait (state D), or computing (state R) with at least {@link #HELD_CPU_NANOS} of CPU
+     * since {@code cpuAtStart}. A carrier in state R with less CPU than that spent the bound
+     * waiting for a CPU that other processes use: a compensator on that CPU would only wait
+     * beside it (seen: 1 MiB direct pwrites on a machine at load 24 made 13-17 compensators in
+     * 4 s by the wall clock alone, none by this rule).
+     */
+    private static boolean held(CarrierThread c, long cpuAtStart) {
+        char state = kernelState(c.tid());
+        if (state == 'D') return true;
+        if (state != 'R') return false;
+        long cpu = cpuTime(c);
+        return cpuAtStart < 0 || cpu < 0 || cpu - cpuAtStart >= HELD_CPU_NANOS;
+    }
+
+    /** The CPU time of carrier {@code c}'s OS thread in nanoseconds, or -1 where the JVM cannot tell. */
+    private static long cpuTime(CarrierThread c) {
+        try {
+            return THREADS.getThreadCpuTime(c.threadId());
+        } catch (UnsupportedOperationException e) {
+            return -1;
+        }
+    }
+
+    /** The state letter of task {@code tid} of this process in /proc (R, S, D...), or '?'. */
+    private static char kernelState(int tid) {
+        if (tid <= 0) return '?';
+        try {
+            String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));
+            int close = stat.lastIndexOf(')'); // the name may hold spaces and parentheses
+            return close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
+        } catch (java.io.IOException | RuntimeException e) {
+            return '?';
+        }
+    }
+}
