@@ -33,10 +33,20 @@ public final class CancelScope {
 
     /** Cancels the calls of this scope, now and from now on; unparks their waiting threads. */
     public void cancel() {
+        cancelAndUnpark();
+    }
+
+    /** {@link #cancel()}: returns how many registered threads it unparked (jcstress: CancelParkTest). */
+    int cancelAndUnpark() {
         cancelled = true;
         // Volatile store above, then the loads of the queue: Dekker with parking(), which adds
         // the thread, then loads `cancelled`; either it sees the flag or we see the thread.
-        for (Thread t : parked) LockSupport.unpark(t);
+        int n = 0;
+        for (Thread t : parked) {
+            LockSupport.unpark(t);
+            n++;
+        }
+        return n;
     }
 
     /** True once {@link #cancel()} was called. */

@@ -76,11 +76,20 @@ public abstract class PendingCall {
             return;
         }
         try {
-            // Volatile loads after the registration (Dekker with CancelScope.cancel()).
-            if (!scope.isCancelled() && !isFired()) java.util.concurrent.locks.LockSupport.park(blocker);
+            if (mayPark(scope)) java.util.concurrent.locks.LockSupport.park(blocker);
         } finally {
             scope.unparked();
         }
+    }
+
+    /**
+     * Owner, registered with {@code scope} ({@link CancelScope#parking()}): true if it may park,
+     * the scope not cancelled and the call not fired (jcstress: CancelParkTest).
+     */
+    final boolean mayPark(CancelScope scope) {
+        // Volatile loads after the registration's CAS (Dekker with CancelScope.cancel(): it
+        // stores the flag, then scans the registered threads; one of us sees the other).
+        return !scope.isCancelled() && !isFired();
     }
 
     /**

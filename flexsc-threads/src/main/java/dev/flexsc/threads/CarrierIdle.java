@@ -3,8 +3,6 @@ package dev.flexsc.threads;
 import dev.flexsc.spi.CarrierContext;
 import dev.flexsc.spi.PendingCall;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -16,34 +14,21 @@ import java.util.concurrent.locks.LockSupport;
  * a page engine's pending call, or, with none pending, in a park.
  *
  * <p>No lost wake-up: the carrier reads the completion word (if it sleeps on one), announces
- * {@link #SLEEPING} (volatile store, full fence), and only then rechecks its queues and
- * pending calls; a waker offers its work, issues a full fence, reads the state, and if it
- * moves the carrier from SLEEPING to RUNNING (CAS) it wakes what the carrier sleeps in (the
- * context's eventfd, or the word) and unparks it. One of the two sees the other. A wake-up
- * that reaches a context whose carrier is no longer in the kernel is kept there (the eventfd
- * count) and ends the next sleep at once: harmless.
+ * SLEEPING ({@link SleepState#announce()}: volatile store, full fence), and only then rechecks
+ * its queues and pending calls; a waker offers its work, then claims the wake-up
+ * ({@link SleepState#claimWake()}: full fence, read of the state, CAS SLEEPING to RUNNING), and
+ * if it moved the carrier it wakes what the carrier sleeps in (the context's eventfd, or the
+ * word) and unparks it. One of the two sees the other. A wake-up that reaches a context whose
+ * carrier is no longer in the kernel is kept there (the eventfd count) and ends the next sleep
+ * at once: harmless.
  */
 final class CarrierIdle {
-    private static final VarHandle STATE;
-
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(CarrierIdle.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    static final int RUNNING = 0, SLEEPING = 1;
-
     private final CarrierThread carrier;
     private final IdlePolicy policy;
     private final CarrierContexts contexts;
     private final PendingCalls pending;
     private final CarrierStats stats;
-    /** RUNNING or SLEEPING; a waker CASes SLEEPING -> RUNNING. Volatile via STATE. */
-    @SuppressWarnings("unused")
-    private volatile int state;
+    private final SleepState state = new SleepState();
     /**
      * The call whose completion word the carrier sleeps on, or null when it parks. Plain:
      * written before the volatile store of SLEEPING, read by a waker after its CAS read SLEEPING.
@@ -93,12 +78,9 @@ final class CarrierIdle {
         // Read before announcing SLEEPING: a completion or a waker's bump after this read
         // changes the word, so the futex wait below returns at once.
         int word = on != null ? on.completionWord() : 0;
-        sleepingIn = in; // plain: published by the volatile store below
+        sleepingIn = in; // plain: published by the volatile store of SLEEPING
         sleepingOn = on;
-        STATE.setVolatile(this, SLEEPING);
-        // Full fence: SLEEPING is visible before the rechecks below (pairs with the fence
-        // in CarrierThread.pushExternal between the offer and the read of state).
-        VarHandle.fullFence();
+        state.announce(); // SLEEPING, then a full fence: visible before the rechecks below
         scheduler.sleepers.incrementAndGet();
         try {
             if (!carrier.hasQueuedWork() && !carrier.heldInboxWaiting() && !pending.anySettled(word)
@@ -124,7 +106,7 @@ final class CarrierIdle {
             }
         } finally {
             scheduler.sleepers.decrementAndGet();
-            STATE.setVolatile(this, RUNNING); // volatile: a waker's CAS then fails harmlessly
+            state.running();
             sleepingOn = null;
             sleepingIn = null;
         }
@@ -132,12 +114,12 @@ final class CarrierIdle {
 
     /** True while the carrier sleeps (or is about to). */
     boolean isSleeping() {
-        return (int) STATE.getVolatile(this) == SLEEPING;
+        return state.isSleeping();
     }
 
     /** Any thread, after making work visible to the carrier: wakes it if it sleeps. */
     void wake() {
-        if ((int) STATE.getVolatile(this) == SLEEPING && STATE.compareAndSet(this, SLEEPING, RUNNING)) {
+        if (state.claimWake()) {
             // The CAS read the carrier's volatile store of SLEEPING, which followed its
             // plain stores of sleepingIn and sleepingOn: the reads below see them.
             CarrierContext in = sleepingIn;

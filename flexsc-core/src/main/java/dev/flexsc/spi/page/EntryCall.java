@@ -44,9 +44,7 @@ final class EntryCall implements CallerWait.Waitable {
     /** Posts {@code call} on this entry, which the calling thread holds, and waits for its result. */
     long run(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         this.call = call;
-        pages.write(e, call.nr(), a0, a1, a2, a3, a4, a5); // plain stores, published by submit
-        pages.submit(e);
-        boolean woke = engine.submitter().expose(group, index);
+        boolean woke = engine.submitter().post(group, index, e, call.nr(), a0, a1, a2, a3, a4, a5);
         CallCarrier carrier = GreenThreads.currentCarrier(); // null at once on platform threads
         boolean interrupted = false;
         try {

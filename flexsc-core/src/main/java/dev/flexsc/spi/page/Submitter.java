@@ -28,6 +28,17 @@ final class Submitter {
     }
 
     /**
+     * Posts a call on entry {@code index} of group g (offset {@code e}), which the caller
+     * holds: writes it, releases SUBMITTED, then {@link #expose(int, int)}s it. True if this
+     * call woke the group's executors. (jcstress: EntryCycleTest, NeedWakeupTest.)
+     */
+    boolean post(int g, int index, long e, int nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+        pages.write(e, nr, a0, a1, a2, a3, a4, a5); // plain stores, published by submit
+        pages.submit(e); // release: before the bit that exposes the entry
+        return expose(g, index);
+    }
+
+    /**
      * Exposes entry {@code index} of group g (written and SUBMITTED) and wakes the group's
      * executors if they sleep; true if this call woke them.
      */
