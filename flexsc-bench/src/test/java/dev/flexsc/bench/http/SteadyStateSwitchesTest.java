@@ -66,6 +66,13 @@ class SteadyStateSwitchesTest {
         return m;
     }
 
+    /** The server's request count once it reached {@code want}, or after 10 s whatever it is. */
+    private static long awaitRequests(SyscallHttpServer server, long want) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (server.requests() < want && System.nanoTime() < deadline) Thread.sleep(1);
+        return server.requests();
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"IO_URING"})
     @Timeout(120)
@@ -103,12 +110,14 @@ class SteadyStateSwitchesTest {
                 }));
             }
             phase.await();
+            // The server counts a request after its response went out, so the client can be
+            // past the barrier before the count moved: wait for it at both ends of the window.
+            long requests0 = awaitRequests(server, (long) clients * warm);
             Map<String, long[]> before = switches();
-            long requests0 = server.requests();
             phase.await();
             phase.await();
+            long requests = awaitRequests(server, (long) clients * (warm + measured)) - requests0;
             Map<String, long[]> after = switches();
-            long requests = server.requests() - requests0;
             for (Thread t : ts) t.join();
             assertTrue(errors.isEmpty(), () -> errors.peek().toString());
             assertEquals((long) clients * measured, requests);
