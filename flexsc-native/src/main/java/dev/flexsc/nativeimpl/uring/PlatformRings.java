@@ -78,9 +78,14 @@ final class PlatformRings {
             }
             int errno = refused.errno();
             boolean outOfResources = errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOMEM;
-            // Volatile read: with none lent (the engine's first ring abandoned to a stuck call)
-            // nothing would come back.
-            if (!outOfResources || lent.get() == 0) throw refused;
+            // With none lent and none idle (the engine's first ring abandoned to a stuck call)
+            // nothing would come back. giveBack offers a ring before it stops counting it as
+            // lent, so reading lent == 0 (volatile) makes that offer visible to the idle
+            // count read after it: a ring given back while this thread failed to set one up
+            // is found on the next round, not missed.
+            if (!outOfResources) throw refused;
+            if (lent.get() == 0 && idleCount.get() == 0) throw refused;
+            if (idleCount.get() > 0) continue; // one came back meanwhile: take it
             LockSupport.parkNanos(this, RING_WAIT_NANOS);
             if (Thread.interrupted()) {
                 Thread.currentThread().interrupt(); // kept, as Syscalls keeps it for InterruptedIOException
@@ -107,21 +112,26 @@ final class PlatformRings {
 
     /** Takes back a ring whose calls all completed. */
     void giveBack(ConfinedRing r) {
-        lent.decrementAndGet();
-        if (r.inFlight() != 0) return; // the kernel may still complete into their buffers: stays mapped
-        if (!closed) { // volatile read
-            if (idleCount.incrementAndGet() <= MAX_IDLE) {
-                idle.offer(r);
-                // close() stores closed, then drains: a ring offered after its drain goes here.
-                if (closed && idle.remove(r)) {
-                    idleCount.decrementAndGet();
-                    r.release();
+        try {
+            if (r.inFlight() != 0) return; // the kernel may still complete into their buffers: stays mapped
+            if (!closed) { // volatile read
+                if (idleCount.incrementAndGet() <= MAX_IDLE) {
+                    idle.offer(r);
+                    // close() stores closed, then drains: a ring offered after its drain goes here.
+                    if (closed && idle.remove(r)) {
+                        idleCount.decrementAndGet();
+                        r.release();
+                    }
+                    return;
                 }
-                return;
+                idleCount.decrementAndGet();
             }
-            idleCount.decrementAndGet();
+            r.release();
+        } finally {
+            // Last, after the offer (volatile RMW): a borrower that reads lent == 0 then sees
+            // the ring in the idle count (see borrow).
+            lent.decrementAndGet();
         }
-        r.release();
     }
 
     /** Rings lent out now (a volatile read). */
