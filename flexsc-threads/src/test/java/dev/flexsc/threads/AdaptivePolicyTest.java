@@ -404,8 +404,10 @@ class AdaptivePolicyTest {
             assertEquals(pwrites + 2L * threads, st.posted() + st.direct(), st::toString);
             // Every pwrite still ran two switches after it was posted: the carrier posts whenever
             // another thread can run meanwhile, and calls directly only when all the others
-            // wait for their calls (it would idle otherwise), so a good share is posted.
-            assertTrue(st.posted() > pwrites / 4, () -> "posted too few: " + st);
+            // wait for their calls (it would idle otherwise), so a share is posted. With a
+            // carrier on every other CPU that share is 79-104 of the 320 on the 2-vCPU VM, so
+            // the bound is an eighth: a policy that stops posting these calls still fails it.
+            assertTrue(st.posted() >= pwrites / 8, () -> "posted too few: " + st);
         }
     }
 }
