@@ -104,6 +104,8 @@ int flexsc_km_wake(struct flexsc_km *km, int g);
 int flexsc_km_wait(struct flexsc_km *km, int g, int flags, int64_t timeout_ns, uint32_t done_seq, int *executed);
 /* FLEXSC_IOC_CANCEL(g, idx): 1 if a call was interrupted, 0 if none, or -errno. */
 int flexsc_km_cancel(struct flexsc_km *km, int g, int idx);
+/* FLEXSC_IOC_WAKE_WAITERS(g): ends every WAIT sleep of group g; 0 or -errno. */
+int flexsc_km_wake_waiters(struct flexsc_km *km, int g);
 /* STOP, then join the SERVE threads (up to timeout_ns): 0, or -ETIMEDOUT if some are stuck. */
 int flexsc_km_stop(struct flexsc_km *km, int64_t timeout_ns);
 /* munmap, close, free; only after flexsc_km_stop returned 0. */

@@ -223,6 +223,13 @@ int flexsc_km_wait(struct flexsc_km *km, int g, int flags, int64_t timeout_ns, u
 	return rc;
 }
 
+int flexsc_km_wake_waiters(struct flexsc_km *km, int g)
+{
+	uint32_t group = (uint32_t)g;
+
+	return ioctl(km->fd, FLEXSC_IOC_WAKE_WAITERS, &group) < 0 ? -errno : 0;
+}
+
 int flexsc_km_cancel(struct flexsc_km *km, int g, int idx)
 {
 	struct flexsc_cancel c = { .group = (uint32_t)g, .index = (uint32_t)idx };

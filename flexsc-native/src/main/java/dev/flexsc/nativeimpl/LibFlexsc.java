@@ -81,6 +81,7 @@ public final class LibFlexsc {
     public static native int flexsc_km_wake(Pointer km, int g);
     public static native int flexsc_km_wait(Pointer km, int g, int flags, long timeoutNs, int doneSeq, int[] executed);
     public static native int flexsc_km_cancel(Pointer km, int g, int idx);
+    public static native int flexsc_km_wake_waiters(Pointer km, int g);
     public static native int flexsc_km_stop(Pointer km, long timeoutNs);
     public static native void flexsc_km_free(Pointer km);
     public static native int flexsc_km_fd(Pointer km);

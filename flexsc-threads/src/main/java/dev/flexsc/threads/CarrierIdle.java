@@ -89,7 +89,9 @@ final class CarrierIdle {
                 if (in != null) {
                     // In the kernel, submitting the round's calls in the same entry; with page
                     // engines' calls pending too, only briefly (their completions do not end it).
-                    int n = in.idle(on == null ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());
+                    // Briefly too when a context's completions cannot end the primary's sleep.
+                    int n = in.idle(on == null && contexts.othersWakePrimary()
+                            ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());
                     n += contexts.pollOthers();
                     stats.sleepEnded(t0);
                     if (n > 0) stats.contextReaped(n);

@@ -110,6 +110,21 @@ final class GroupWaiters {
         }
     }
 
+    /**
+     * Ends the executors' wait of every sleeper of group g at once, whatever done_waiters
+     * says (a carrier asleep in its own group: {@link GroupContext#wake()}); a failure is
+     * left to the sleeper's timeout.
+     */
+    void wakeGroup(int g) {
+        try {
+            control.wakeCallers(g);
+        } catch (IllegalStateException e) {
+            pages.checkReleased(e);
+        } catch (IOException failed) {
+            engine.machineryFailedAfterPost(); // counted; the sleep's timeout ends it
+        }
+    }
+
     /** Close, once the executors stopped: wakes every sleeper of every group so it sees the stop. */
     void wakeAllAfterStop(int groups) {
         for (int g = 0; g < groups; g++) {
