@@ -89,11 +89,13 @@ struct flexsc_km;
 /* Open path, REGISTER 1 group of 1 page, close: 0 or the errno of *stage. */
 int flexsc_km_probe(const char *path, int *stage);
 /*
- * Open, REGISTER, mmap, and start threads_per_group SERVE threads per group
- * pinned to cpus[g]. NULL with *err = errno and *stage = the failed step.
+ * Open, REGISTER, mmap, and start threads_per_group SERVE threads in each of
+ * the first serve_groups groups, pinned to cpus[g] (the other groups are
+ * carriers' own, run by WAIT with EXECUTE). NULL with *err = errno and
+ * *stage = the failed step.
  */
 struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, int pages,
-				 int threads_per_group, int *err, int *stage);
+				 int threads_per_group, int serve_groups, int *err, int *stage);
 void *flexsc_km_base(struct flexsc_km *km);
 uint64_t flexsc_km_mapping_size(struct flexsc_km *km);
 /* SERVE threads that have not returned. */

@@ -79,13 +79,13 @@ public final class KernelModuleEngine extends PageEngine {
         int threads = Math.max(2, config.poolThreads());
         int[] err = new int[1], stage = new int[1];
         int[] cpus = concat(serveCpus, carrierCpus);
-        Pointer h = LibFlexsc.flexsc_km_open(DEVICE, cpus.length, cpus, config.pages(), threads, err, stage);
+        Pointer h = LibFlexsc.flexsc_km_open(DEVICE, cpus.length, cpus, config.pages(), threads, serveCpus.length, err, stage);
         if (h == null && carrierCpus.length > 0 && stage[0] == LibFlexsc.KM_STAGE_REGISTER && err[0] == ENOMEM) {
             // The carrier groups' pages did not fit (RLIMIT_MEMLOCK, the memory cgroup): the
             // engine still works in the multi-core mode, which needs only the syscall groups.
             carrierCpus = new int[0];
             cpus = serveCpus;
-            h = LibFlexsc.flexsc_km_open(DEVICE, cpus.length, cpus, config.pages(), threads, err, stage);
+            h = LibFlexsc.flexsc_km_open(DEVICE, cpus.length, cpus, config.pages(), threads, serveCpus.length, err, stage);
         }
         if (h == null) {
             if (stage[0] == LibFlexsc.KM_STAGE_OPEN || stage[0] == LibFlexsc.KM_STAGE_REGISTER) {
@@ -119,9 +119,9 @@ public final class KernelModuleEngine extends PageEngine {
     }
 
     /**
-     * The carrier groups' CPUs (their syscall threads, which take the calls that may block, are
-     * pinned there): one group per user CPU in the carrier-local mode, as many as the module's
-     * group limit leaves; none in the multi-core mode.
+     * One carrier group per user CPU in the carrier-local mode, as many as the module's group
+     * limit leaves; none in the multi-core mode. They have no SERVE threads (a carrier runs its
+     * own): the CPUs are only the registration's bookkeeping.
      */
     static int[] carrierGroupCpus(FlexscConfig config) {
         if (!config.moduleCarrierLocal()) return new int[0];

@@ -111,6 +111,12 @@ final class ModuleExecutors implements ExecutorControl, LocalExecution {
         return r == -Errno.EBADF || r == -ENOTTY;
     }
 
+    /** The module writes done_waiters too (its own count, for information): see ExecutorControl. */
+    @Override
+    public boolean countsDoneWaiters() {
+        return false;
+    }
+
     /** The module owns NEED_WAKEUP (set exactly while no SERVE thread holds the run token). */
     @Override
     public boolean submitterClearsNeedWakeup() {

@@ -73,6 +73,11 @@ final class CarrierIdle {
     private void sleep() {
         CarrierContext in = contexts.primary();
         PendingCall on = pending.sleepTarget();
+        if (on != null && in != null && !in.notifies() && !in.hasCalls() && contexts.size() == 1) {
+            // A context with nothing in flight whose sleep the watched calls' completions
+            // cannot end (KERNEL_MODULE's carrier group): sleep on their completion word.
+            in = null;
+        }
         boolean oneWord = pending.oneWord();
         FlexscScheduler scheduler = carrier.scheduler();
         // Read before announcing SLEEPING: a completion or a waker's bump after this read

@@ -102,7 +102,7 @@ final class GroupWaiters {
     void wake(int g) {
         try {
             pages.bumpDoneSeq(g); // full fence: the load of done_waiters below cannot move before it
-            if (pages.doneWaiters(g) != 0) control.wakeCallers(g);
+            if (!control.countsDoneWaiters() || pages.doneWaiters(g) != 0) control.wakeCallers(g);
         } catch (IllegalStateException e) {
             pages.checkReleased(e); // released: nobody sleeps on this group any more
         } catch (IOException failed) {

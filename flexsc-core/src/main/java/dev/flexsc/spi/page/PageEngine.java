@@ -62,6 +62,7 @@ public class PageEngine extends AbstractEngine {
     private final int serveGroups;
     /** The carrier-local mode's groups, or null without it. */
     private final CarrierGroups carrierGroups;
+    private final LongAdder carrierPosted = new LongAdder();
     private final LongAdder carrierEntries = new LongAdder();
     private final LongAdder carrierExecuted = new LongAdder();
     private final int entriesPerGroup;
@@ -139,6 +140,11 @@ public class PageEngine extends AbstractEngine {
         return carrierGroups;
     }
 
+    /** Calls green threads posted into their carriers' own groups. */
+    public final long carrierPosted() {
+        return carrierPosted.sum();
+    }
+
     /** Kernel entries carriers made to run their own groups (each WAIT with EXECUTE). */
     public final long carrierKernelEntries() {
         return carrierEntries.sum();
@@ -159,9 +165,11 @@ public class PageEngine extends AbstractEngine {
     @Override
     protected final long post(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
             throws IOException {
-        if (carrierGroups != null) {
-            // The carrier-local mode: a green thread posts into its carrier's own group, if an
-            // entry is free there now (waiting would park it, and it could resume elsewhere).
+        if (carrierGroups != null && !call.mayBlock()) {
+            // The carrier-local mode: a green thread posts a call that does not block into its
+            // carrier's own group, if an entry is free there now (waiting would park it, and it
+            // could resume elsewhere). A call that may block goes to the syscall threads: run
+            // by the carrier, it would stall every green thread of the carrier.
             CallCarrier carrier = GreenThreads.currentCarrier();
             if (carrier != null && carrier.context(carrierGroups) instanceof GroupContext local) {
                 int index = entries.tryAllocate(local.group());
@@ -170,6 +178,7 @@ public class PageEngine extends AbstractEngine {
                         entries.release(local.group(), index);
                         throw closedException(call, "the engine is closed");
                     }
+                    carrierPosted.increment();
                     return calls[local.group() * entriesPerGroup + index].runLocal(call, a0, a1, a2, a3, a4, a5, local);
                 }
             }
