@@ -98,6 +98,32 @@ class ModuleCarrierTest {
 
     @Test
     @Timeout(60)
+    void theMultiCoreModeSendsGreenThreadsCallsToTheServeThreads() throws Exception {
+        TestSupport.assumeAvailable(Engine.KERNEL_MODULE);
+        FlexscConfig multiCore = config().toBuilder().moduleCarrierLocal(false).build();
+        try (KernelModuleEngine e = (KernelModuleEngine) Flexsc.open(multiCore);
+             FlexscScheduler s = FlexscScheduler.open(multiCore)) {
+            assertEquals(0, e.carrierGroups());
+            assertEquals(multiCore.syscallCpus().length, e.groups());
+            Syscalls sys = e.syscalls();
+            long executed0 = e.stats().executed();
+            Thread t = s.startVirtualThread(() -> {
+                try {
+                    for (int i = 0; i < 20; i++) assertEquals(PID, sys.getpid());
+                } catch (IOException x) {
+                    throw new RuntimeException(x);
+                }
+            });
+            assertTrue(t.join(Duration.ofSeconds(30)));
+            assertEquals(0, e.carrierPosted());
+            assertEquals(0, e.carrierExecuted());
+            assertTrue(TestSupport.statsOnceExecuted(e, executed0 + 20).executed() >= executed0 + 20,
+                    "the SERVE threads ran the calls");
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void closingTheEngineWithCallsInFlightOnCarrierGroupsSettlesEveryCall() throws Exception {
         KernelModuleEngine e = open();
         try (FlexscScheduler s = FlexscScheduler.open(config())) {
