@@ -65,10 +65,8 @@ class UringAvailabilityTest {
         Assumptions.assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs 2 CPUs (one for the SQ poller)");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // The child JVM sees `cpus` CPUs (Runtime.availableProcessors), as in a container limited
-        // to them, and sets CPU 1 aside for the syscall side (AUTO puts SQPOLL first only where
-        // CPUs are set aside: Engine.autoOrder); with more than two CPUs it names a third, as a
-        // configuration on such a machine would.
-        Process p = new ProcessBuilder(java, "-XX:ActiveProcessorCount=" + cpus, "-Dflexsc.userCpus=" + (cpus > 2 ? "0,2" : "0"),
+        // to them; its engine uses CPUs 0 and 1 whatever that count says.
+        Process p = new ProcessBuilder(java, "-XX:ActiveProcessorCount=" + cpus, "-Dflexsc.userCpus=0",
                 "-Dflexsc.syscallCpus=1", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), ProbeMain.class.getName()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
