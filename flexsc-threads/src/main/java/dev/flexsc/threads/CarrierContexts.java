@@ -41,11 +41,21 @@ final class CarrierContexts {
             failedOpens++;
             return null;
         }
+        if (VirtualThreads.currentCarrier() != carrier.thread()) {
+            // The asking green thread unmounted while the engine set the context up and now
+            // runs on another carrier: this carrier's arrays are not its to touch from here
+            // (the carrier, or a thread on it, may be changing them). An engine must not block
+            // there; should one, the context is given up (it has no call yet) and the thread's
+            // call takes the engine's other path.
+            c.close(0);
+            return null;
+        }
+        // From here to the return nothing blocks: the reads and stores are this carrier's own.
+        if (count > 0) c.notifyOn(contexts[0].wakeFd());
         if (count == contexts.length) {
             contexts = Arrays.copyOf(contexts, count * 2);
             providers = Arrays.copyOf(providers, count * 2);
         }
-        if (count > 0) c.notifyOn(contexts[0].wakeFd());
         providers[count] = provider;
         contexts[count++] = c;
         return c;

@@ -42,15 +42,23 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
 
     /** The eventfd word a waker writes: 1 (read-only for the kernel; shared by every ring). */
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
+    /**
+     * Where every ring's wake-up read puts the eventfd's count (the kernel writes it; nobody
+     * reads it). Never freed: a ring is closed with its wake-up read still armed, and the
+     * read's end is the kernel's business after that, so its buffer must outlive every ring.
+     */
+    private static final MemorySegment WAKE_SINK = Arena.global().allocate(8, 8);
+    /**
+     * The longest sleep of a carrier whose wake-up read could not be armed (its SQ full: an
+     * SQPOLL polling thread that does not consume): a wake-up then shows within this.
+     */
+    static final long UNARMED_SLEEP_NANOS = 1_000_000L;
     /** {@link #wakers}' bit for "the eventfd is closing": no new wake-up may use it. */
     private static final int WAKE_CLOSED = 1 << 30;
 
     private final UringEngine engine;
     private final Thread carrier;
     private final int eventfd;
-    private final Arena arena = Arena.ofShared();
-    /** Where the wake-up read puts the eventfd's count (the kernel writes it; never read). */
-    private final MemorySegment wakeBuf = arena.allocate(8, 8);
     /**
      * Threads inside {@link #wake()} (their eventfd write), plus {@link #WAKE_CLOSED} once
      * closing: the eventfd is closed only when none is inside, so a late wake-up never writes
@@ -101,19 +109,31 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         return carrier;
     }
 
+    /**
+     * Posts the wake-up read unless it is armed: a read of the 8-byte count, which the kernel
+     * polls until a write completes it. Armed while the ring closes too (a closing carrier
+     * still sleeps here and must wake for new work). If the SQ has no room it stays unarmed
+     * and the carrier's sleeps are short ({@link #UNARMED_SLEEP_NANOS}) until it is armed.
+     */
     private void armWake() {
-        if (closing) return;
-        // A read of the 8-byte count; the kernel polls the eventfd until a write completes it.
-        while (!sq.offer((byte) OP_READ, (short) 0, eventfd, 0, wakeBuf.address(), 8, 0, WAKE_USER_DATA, 0)) {
-            submit();
-        }
-        wakeArmed = true;
+        if (wakeArmed || closed) return;
+        if (!sq.hasRoom() && !makeRoom()) return;
+        if (wakeArmed) return; // makeRoom reaped the previous read's CQE and armed it again
+        offerWake();
+    }
+
+    /** The wake-up read into the SQ, if it has room (no submit, no reap). */
+    private void offerWake() {
+        wakeArmed = sq.offer((byte) OP_READ, (short) 0, eventfd, 0, WAKE_SINK.address(), 8, 0, WAKE_USER_DATA, 0);
     }
 
     @Override
     void woken(int res) {
+        // Inside a drain of the CQ: no reap from here (a nested drain would read the CQEs the
+        // outer one has not released yet). Armed again now if the SQ has room, else before
+        // the next sleep (idle).
         wakeArmed = false;
-        armWake(); // for the next sleep; submitted with the carrier's next entry
+        if (!closed) offerWake();
     }
 
     // ---- CarrierContext: the carrier's side ----
@@ -139,8 +159,8 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         if (closed) return 0;
         if (closeRequested && !closing) beginClose();
         serveCancels();
-        if (!wakeArmed && !closing) armWake();
-        submitAndWait(timeoutNanos);
+        armWake();
+        submitAndWait(wakeArmed ? timeoutNanos : Math.min(timeoutNanos, UNARMED_SLEEP_NANOS));
         int n = reap();
         if (closing) tryFinishClose();
         return n;
@@ -201,9 +221,24 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         wake();
     }
 
+    /** The cancels asked for from elsewhere (or that found the SQ full): as many as the SQ takes now. */
     private void serveCancels() {
         UringCall c;
-        while ((c = cancels.poll()) != null) cancel(c);
+        while ((c = cancels.poll()) != null) {
+            if (!tryCancel(c)) {
+                cancels.offer(c); // no room: at the next poll
+                return;
+            }
+        }
+    }
+
+    /**
+     * A green thread mounted on this ring's carrier cancels {@code c}, in flight here: at once
+     * if the SQ has room, else at the carrier's next poll (it never waits for room: see
+     * {@link ConfinedRing#post}).
+     */
+    void cancelHere(UringCall c) {
+        if (!tryCancel(c)) cancels.offer(c);
     }
 
     // ---- close ----
@@ -215,7 +250,7 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
             UringCall c = table.at(s);
             if (c != null && c.call != null && c.call.mayBlock() && !c.isDone()) {
                 c.cancelledByClose = true;
-                cancel(c);
+                cancelHere(c);
             }
         }
     }
@@ -231,7 +266,6 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         stopWakeUps();
         release(); // the engine forgets it (releasing), then closing the ring cancels the wake-up read still armed
         DirectSyscalls.raw(SyscallTable.CLOSE, eventfd, 0, 0, 0, 0, 0); // no longer owned: releasing() came first
-        arena.close();
     }
 
     @Override

@@ -58,13 +58,23 @@ class ConfinedRing {
 
     /**
      * Registers {@code c} and writes its SQE, handing the queued SQEs to the kernel first if
-     * the SQ is full. Returns false if every request slot is in flight (the caller reaps or
-     * waits, and tries again).
+     * the SQ is full. Returns false if every request slot is in flight, or the SQ is still
+     * full after that (SQPOLL: the polling thread has not consumed it yet): the caller reaps
+     * or waits, and tries again.
+     *
+     * <p>Never yields: a green thread that posts on its carrier's ring stays on that carrier
+     * from the first write into the ring to the last. Were it to yield here it could resume on
+     * another carrier (a steal) and go on writing this ring from that carrier's OS thread,
+     * beside this ring's own carrier: two producers of one SQ and two consumers of one CQ
+     * (SQEs overwritten, request slots given twice). A caller waits for room only where it
+     * holds no ring (see {@code RingWaits}).
      */
     final boolean post(UringCall c) {
+        if (!sq.hasRoom() && !makeRoom()) return false;
+        // No reap between the room seen above and the offer below: the offer cannot fail.
         if (!table.register(c)) return false;
         c.ring = this;
-        while (!sq.offer(c)) makeRoom();
+        if (!sq.offer(c)) throw new IllegalStateException(c.name() + ": the SQ filled up under its owner");
         if (c.call != null) {
             if (!c.counted) { // a call once, however many SQEs it takes (probe, short write)
                 c.counted = true;
@@ -75,25 +85,28 @@ class ConfinedRing {
         return true;
     }
 
-    /** Writes IORING_OP_ASYNC_CANCEL for {@code target} (in flight here). */
-    final void cancel(UringCall target) {
-        if (target.ring != this || target.isDone()) return;
+    /**
+     * Writes IORING_OP_ASYNC_CANCEL for {@code target} if it is in flight here. Returns false
+     * if the SQ has no room for it even after {@link #makeRoom()} (the caller asks again later);
+     * true once written, or if there is nothing to cancel here. Never yields (see {@link #post}).
+     */
+    final boolean tryCancel(UringCall target) {
+        if (target.ring != this || target.isDone()) return true;
+        if (!sq.hasRoom() && !makeRoom()) return false;
         counters.cancels.increment();
-        while (!sq.offer((byte) OP_ASYNC_CANCEL, (short) 0, -1, 0, target.userData, 0, 0, CANCEL_USER_DATA, 0)) {
-            makeRoom();
-        }
+        return sq.offer((byte) OP_ASYNC_CANCEL, (short) 0, -1, 0, target.userData, 0, 0, CANCEL_USER_DATA, 0);
     }
 
     /**
-     * The SQ is full: IO_URING submits what is queued; SQPOLL wakes the poller and lets it
-     * run. Reaps too: a CQ overflow backlog makes the kernel refuse submissions (EBUSY) until
-     * it is flushed.
+     * The SQ is full: IO_URING submits what is queued; SQPOLL wakes the poller. Reaps too: a
+     * CQ overflow backlog makes the kernel refuse submissions (EBUSY) until it is flushed.
+     * Returns true if the SQ has room now. Never waits and never yields (see {@link #post}).
      */
-    private void makeRoom() {
+    final boolean makeRoom() {
         counters.sqFullWaits.increment();
-        boolean taken = submit();
+        submit();
         reap();
-        if (!sq.hasRoom() && (sqpoll || !taken)) Thread.yield();
+        return sq.hasRoom();
     }
 
     /**

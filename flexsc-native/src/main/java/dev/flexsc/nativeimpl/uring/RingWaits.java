@@ -98,6 +98,8 @@ final class RingWaits {
                 throw new EngineClosedException(c.name() + ": the engine is closed");
             }
             if (ring.post(c)) return;
+            // No slot, or no room in the SQ: reap, then yield only now that this thread holds
+            // nothing of the ring (it may resume on another carrier: the ring is looked up again).
             if (ring.poll() == 0) Thread.yield(); // the carrier runs the others; their completions free slots
         }
     }
@@ -148,10 +150,11 @@ final class RingWaits {
         c.lastCancelNanos = now;
         ConfinedRing home = c.ring;
         if (home instanceof CarrierRing cr) {
-            if (cr == engine.currentCarrierRing()) cr.cancel(c); // on its own carrier: at once
+            if (cr == engine.currentCarrierRing()) cr.cancelHere(c); // on its own carrier: at once, if the SQ has room
             else cr.requestCancel(c); // resumed elsewhere: the call's carrier does it
-        } else if (home != null) {
-            home.cancel(c); // a platform ring: its borrower is this thread
+        } else if (home != null && !home.tryCancel(c)) {
+            // A platform ring (its borrower is this thread) with a full SQ: the waiter's next look cancels.
+            c.lastCancelNanos = now - RECANCEL_NANOS;
         }
     }
 

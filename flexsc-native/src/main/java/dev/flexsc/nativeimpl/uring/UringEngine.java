@@ -25,8 +25,8 @@ import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -80,9 +80,18 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /** The call policy, applied first in {@link #invoke}. */
     private final CallGate gate;
     private final UringCounters counters = new UringCounters();
-    private final Set<CarrierRing> carrierRings = ConcurrentHashMap.newKeySet();
+    /*
+     * The rings' lists are lock-free queues, and nothing on the way from a carrier's ring being
+     * set up or released to the engine's bookkeeping blocks: a green thread does both on its
+     * carrier's OS thread (openContext, and a close it finishes in RingWaits), and a green
+     * thread that blocked there (a contended monitor, even a ConcurrentHashMap bin's) could
+     * resume on another carrier in the middle of that carrier-private work.
+     */
+    private final Queue<CarrierRing> carrierRings = new ConcurrentLinkedQueue<>();
     /** Every ring of this engine that is set up now: carriers', platform, the first (for {@link #ownedFds}). */
-    private final Set<ConfinedRing> allRings = ConcurrentHashMap.newKeySet();
+    private final Queue<ConfinedRing> allRings = new ConcurrentLinkedQueue<>();
+    /** Bumped (volatile RMW) whenever allRings changes or the engine closes: see {@link #updateOwnedFds}. */
+    private final java.util.concurrent.atomic.AtomicLong ringsVersion = new java.util.concurrent.atomic.AtomicLong();
     /**
      * The descriptors this engine owns (its rings and the carriers' eventfds), refused as
      * arguments of calls through it: replaced (volatile) whenever a ring is set up or released.
@@ -232,14 +241,21 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      * A ring was set up or released, or the engine closed: the owned descriptors are taken
      * again. None once the engine is closed: its calls then fail with EngineClosedException,
      * never a refusal that names a number another file may hold by then (the check comes
-     * before the engine's in Syscalls and SyscallBatch). Synchronized: close()'s update, after
-     * its volatile store of closed, is the last word.
+     * before the engine's in Syscalls and SyscallBatch). Lock-free (see carrierRings): each
+     * updater bumped ringsVersion after its change; it stores a set computed from a version,
+     * then reads the version again (volatile) and computes again if it moved. So the last
+     * store to land was computed after the last change (close()'s bump comes after its store
+     * of closed: the last word is NONE).
      */
-    private synchronized void updateOwnedFds() {
-        if (closed) {
-            ownedFds = OwnedFds.NONE;
-            return;
-        }
+    private void updateOwnedFds() {
+        long v;
+        do {
+            v = ringsVersion.get();
+            ownedFds = closed ? OwnedFds.NONE : currentOwnedFds();
+        } while (ringsVersion.get() != v);
+    }
+
+    private OwnedFds currentOwnedFds() {
         java.util.List<Integer> fds = new java.util.ArrayList<>();
         if (base != null) fds.add(base.fd);
         for (ConfinedRing r : allRings) {
@@ -247,7 +263,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             fds.add(r.ring.fd);
             if (r instanceof CarrierRing c) fds.add(c.wakeFd());
         }
-        ownedFds = fds.isEmpty() ? OwnedFds.NONE
+        return fds.isEmpty() ? OwnedFds.NONE
                 : OwnedFds.of("an io_uring ring of this " + kind + " engine (or one of its carriers' wake-up eventfds)",
                         fds.stream().mapToInt(Integer::intValue).toArray());
     }
@@ -255,12 +271,14 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /** A ring of this engine was set up. */
     void ringOpened(ConfinedRing r) {
         allRings.add(r);
+        ringsVersion.incrementAndGet();
         updateOwnedFds();
     }
 
     /** A ring of this engine was released (or left to the kernel). */
     void ringReleased(ConfinedRing r) {
         allRings.remove(r);
+        ringsVersion.incrementAndGet();
         updateOwnedFds();
     }
 
@@ -549,6 +567,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     public void close() {
         if (!closing.compareAndSet(false, true)) return;
         closed = true; // volatile: see openContext() and the waits
+        ringsVersion.incrementAndGet(); // after closed: every updater still in updateOwnedFds stores NONE last
         updateOwnedFds(); // none from now on
         for (CarrierRing r : carrierRings) r.requestClose();
         platform.close();

@@ -106,7 +106,10 @@ class UringEngineTest {
             EngineStats st = e.stats();
             System.out.printf("NEED_WAKEUP: %d idle/submit cycles, %d wake-ups, worst %d us%n", cycles, st.wakeups(),
                     worst / 1000);
-            assertTrue(st.wakeups() > cycles / 2, "the polling thread rarely slept; the window was not exercised: " + st);
+            // The window must be exercised many times; how often the polling thread gets to fall
+            // asleep in a 12 ms pause depends on the host's load (a half or more on a quiet
+            // machine, 444-500 of 1000 seen at load 30-35).
+            assertTrue(st.wakeups() >= cycles / 10, "the polling thread rarely slept; the window was not exercised: " + st);
             // A liveness bound, not a timing target: its buffered ext4 pwrites run on io-wq
             // workers, which a loaded host schedules late (3.5-12 s seen at load 5-28).
             assertTrue(worst < TimeUnit.SECONDS.toNanos(30), "a call took " + worst / 1_000_000 + " ms");
@@ -288,7 +291,11 @@ class UringEngineTest {
         // the ring fd is closed; the pwrite files were left open by the failed callers (4)
         assertTrue(openFds() <= fdsBefore + 4, "fds leaked: " + fdsBefore + " -> " + openFds());
         awaitThreads(threadsBefore, 5000);
-        assertEquals(threadsBefore, engineThreads(), "threads leaked (fallback, io_uring workers)");
+        // At most as many as before: an earlier test's engine threads may still have been
+        // exiting when they were counted (seen at load 35: 1 before, 0 after).
+        long threadsAfter = engineThreads();
+        assertTrue(threadsAfter <= threadsBefore, "threads leaked (fallback, io_uring workers): " + threadsBefore
+                + " -> " + threadsAfter);
     }
 
     private static void awaitThreads(long target, long millis) throws Exception {

@@ -2,11 +2,11 @@ package dev.flexsc.nativeimpl.uring;
 
 import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
-import dev.flexsc.Errno;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.OpenFlags;
 import dev.flexsc.Syscalls;
 import dev.flexsc.nativeimpl.DirectSyscalls;
+import dev.flexsc.nativeimpl.StuckPage;
 import dev.flexsc.nativeimpl.TestSupport;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
@@ -15,13 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A read whose buffer page faults into a sleep (a userfaultfd page here; a mapped file on a
@@ -35,8 +33,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * kernel-mode faults unless vm.unprivileged_userfaultfd=1.
  */
 class UringStuckSubmitterTest {
-    private static final long UFFDIO_API = 0xC018AA3FL, UFFDIO_REGISTER = 0xC020AA00L, UFFDIO_COPY = 0xC028AA03L;
-    private static final int IOCTL = 16, MMAP = 9, USERFAULTFD = 323, O_CLOEXEC = 02000000, O_NONBLOCK = 04000;
 
     @TempDir
     Path dir;
@@ -59,29 +55,17 @@ class UringStuckSubmitterTest {
 
     private void aReadStuckInAPageFaultStallsOnlyItself(Engine kind) throws Exception {
         TestSupport.assumeAvailable(kind);
-        long uffd = DirectSyscalls.raw(USERFAULTFD, O_CLOEXEC | O_NONBLOCK, 0, 0, 0, 0, 0);
-        assumeTrue(uffd >= 0, "userfaultfd: " + Errno.symbol((int) -uffd) + " (needs CAP_SYS_PTRACE or"
-                + " vm.unprivileged_userfaultfd=1 to catch kernel-mode faults)");
         Path f = dir.resolve("data");
         Files.write(f, new byte[1 << 16]);
         try (Arena arena = Arena.ofShared();
+             StuckPage page = StuckPage.openOrSkip();
              UringEngine e = UringEngine.open(kind, FlexscConfig.builder().engine(kind)
                      .policy(CallPolicy.EXCEPTIONLESS).closeTimeoutMillis(300).build())) {
-            MemorySegment arg = arena.allocate(64, 8);
-            arg.set(ValueLayout.JAVA_LONG, 0, 0xAA); // UFFD_API
-            assertTrue(DirectSyscalls.raw(IOCTL, uffd, UFFDIO_API, arg.address(), 0, 0, 0) == 0, "UFFDIO_API");
-            long pages = DirectSyscalls.raw(MMAP, 0, 2 * 4096, 3, 0x22, -1, 0); // PROT_READ|WRITE, PRIVATE|ANONYMOUS
-            MemorySegment.ofAddress(pages).reinterpret(4096).fill((byte) 1); // page A present, page B missing
-            arg.set(ValueLayout.JAVA_LONG, 0, pages + 4096);
-            arg.set(ValueLayout.JAVA_LONG, 8, 4096);
-            arg.set(ValueLayout.JAVA_LONG, 16, 1); // UFFDIO_REGISTER_MODE_MISSING
-            assertTrue(DirectSyscalls.raw(IOCTL, uffd, UFFDIO_REGISTER, arg.address(), 0, 0, 0) == 0, "UFFDIO_REGISTER");
-
             Syscalls s = e.syscalls();
             int fd = s.openat(Syscalls.AT_FDCWD, f.toString(), OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
             Thread stuck = Thread.ofPlatform().start(() -> {
                 try {
-                    s.pread(fd, MemorySegment.ofAddress(pages + 2048).reinterpret(4096), 0); // sleeps in the fault on B
+                    s.pread(fd, page.straddling(), 0); // sleeps in the fault on B
                 } catch (Exception ignored) {
                     // its outcome is not the point
                 }
@@ -101,17 +85,11 @@ class UringStuckSubmitterTest {
             boolean wasStuck = stuck.isAlive(); // the read did sleep in the fault all along
 
             // Let everything go: fill B, then wait for the threads.
-            MemorySegment src = arena.allocate(4096, 4096);
-            arg.set(ValueLayout.JAVA_LONG, 0, pages + 4096);
-            arg.set(ValueLayout.JAVA_LONG, 8, src.address());
-            arg.set(ValueLayout.JAVA_LONG, 16, 4096);
-            arg.set(ValueLayout.JAVA_LONG, 24, 0);
-            DirectSyscalls.raw(IOCTL, uffd, UFFDIO_COPY, arg.address(), 0, 0, 0);
+            page.release();
             stuck.join(TimeUnit.SECONDS.toMillis(10));
             other.join(TimeUnit.SECONDS.toMillis(10));
             closer.join(TimeUnit.SECONDS.toMillis(10));
             DirectSyscalls.raw(3, fd, 0, 0, 0, 0, 0);
-            DirectSyscalls.raw(3, uffd, 0, 0, 0, 0, 0);
             assertTrue(wasStuck, "the read into the missing page returned before the page was filled");
             assertTrue(otherReturned, "another thread's pread on the same ring did not return within 3 s of a read"
                     + " stuck in a page fault");
