@@ -460,7 +460,7 @@ public final class Syscalls {
         }
     }
 
-    /** unlinkat(2) ({@code AT_REMOVEDIR} = 0x200 removes a directory). */
+    /** unlinkat(2) ({@link AtFlags#AT_REMOVEDIR} in {@code flags} removes a directory). */
     public void unlinkat(int dirfd, String path, int flags) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             check(call(UNLINKAT, dirfd, CallMemory.path(a, path, "unlinkat").address(), flags, 0, 0, 0), "unlinkat", path);
