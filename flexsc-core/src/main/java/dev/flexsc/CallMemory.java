@@ -64,6 +64,12 @@ final class CallMemory {
     /** Memory whose call may still be running and whose completion nobody will see: kept for good. */
     private static final ConcurrentLinkedQueue<Object> QUARANTINE = new ConcurrentLinkedQueue<>();
 
+    /** A buffer the kernel writes into: non-null and not read-only (IllegalArgumentException). */
+    static void checkWritable(MemorySegment buf) {
+        Objects.requireNonNull(buf, "buf");
+        if (buf.isReadOnly()) throw new IllegalArgumentException("buffer is read-only");
+    }
+
     /**
      * Applies rules 1 to 3 to {@code seg}, an argument of {@code call}.
      *

@@ -7,7 +7,6 @@ import dev.flexsc.spi.OwnedFds;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -108,20 +107,8 @@ public final class SyscallBatch implements AutoCloseable {
     private int handlesLength = 16;
     /** {@link #reuseHandles()} was called: {@link #handles} is kept, and its handles stand for the next calls. */
     private boolean reuse;
-    /** Heap reads to copy back after submit: (position, native copy, heap destination). */
-    private int[] copyBackPos;
-    private MemorySegment[] copyBackFrom, copyBackTo;
-    private int copyBacks;
-    /** Native memory for heap buffers and paths; created on demand, freed after each submit. */
-    private Arena arena;
-    /**
-     * The segments used in place by the calls added since the last submit, with their calls'
-     * names: rechecked at submit, and kept reachable until the results are reaped (an
-     * automatic arena's memory would otherwise be freed by the GC under the kernel).
-     */
-    private MemorySegment[] inPlace;
-    private String[] inPlaceCall;
-    private int inPlaceCount;
+    /** The memory of the calls added since the last submit: in place, copied, to copy back. */
+    private final BatchMemory memory = new BatchMemory();
     private boolean closed;
 
     SyscallBatch(SyscallInvoker invoker) {
@@ -171,46 +158,46 @@ public final class SyscallBatch implements AutoCloseable {
 
     /** read(2) into {@code buf} at the file position; the count (0 at end of file). */
     public Result read(int fd, MemorySegment buf) {
-        checkWritable(buf);
-        if (!usesInPlace(buf, "read")) return heapRead(lookup(READ), fd, buf, 0);
+        CallMemory.checkWritable(buf);
+        if (!CallMemory.inPlace(buf, "read")) return heapRead(lookup(READ), fd, buf, 0);
         Result r = add(lookup(READ), fd, buf.address(), buf.byteSize(), 0, 0, 0, Result.FD, fd);
-        keep(buf, "read");
+        memory.keep(buf, "read");
         return r;
     }
 
     /** write(2) of {@code buf} at the file position; the count. */
     public Result write(int fd, MemorySegment buf) {
         checkOpen(lookup(WRITE));
-        boolean inPlace = usesInPlace(buf, "write");
-        Result r = add(lookup(WRITE), fd, writeSource(buf, inPlace), buf.byteSize(), 0, 0, 0, Result.FD, fd);
-        if (inPlace) keep(buf, "write");
+        boolean inPlace = CallMemory.inPlace(buf, "write");
+        Result r = add(lookup(WRITE), fd, memory.writeSource(buf, inPlace), buf.byteSize(), 0, 0, 0, Result.FD, fd);
+        if (inPlace) memory.keep(buf, "write");
         return r;
     }
 
     /** pread64(2) into {@code buf} at {@code offset}; the count. */
     public Result pread(int fd, MemorySegment buf, long offset) {
-        checkWritable(buf);
-        if (!usesInPlace(buf, "pread64")) return heapRead(lookup(PREAD64), fd, buf, offset);
+        CallMemory.checkWritable(buf);
+        if (!CallMemory.inPlace(buf, "pread64")) return heapRead(lookup(PREAD64), fd, buf, offset);
         Result r = add(lookup(PREAD64), fd, buf.address(), buf.byteSize(), offset, 0, 0, Result.FD, fd);
-        keep(buf, "pread64");
+        memory.keep(buf, "pread64");
         return r;
     }
 
     /** A read into a heap or shared arena's segment: through a native copy, copied back after submit. */
     private Result heapRead(SyscallTable.Call c, int fd, MemorySegment buf, long offset) {
         checkOpen(c);
-        MemorySegment tmp = arena().allocate(Math.max(1, buf.byteSize()));
+        MemorySegment tmp = memory.arena().allocate(Math.max(1, buf.byteSize()));
         Result r = add(c, fd, tmp.address(), buf.byteSize(), offset, 0, 0, Result.FD, fd);
-        addCopyBack(calls.size() - 1, tmp, buf);
+        memory.addCopyBack(calls.size() - 1, tmp, buf);
         return r;
     }
 
     /** pwrite64(2) of {@code buf} at {@code offset}; the count. */
     public Result pwrite(int fd, MemorySegment buf, long offset) {
         checkOpen(lookup(PWRITE64));
-        boolean inPlace = usesInPlace(buf, "pwrite64");
-        Result r = add(lookup(PWRITE64), fd, writeSource(buf, inPlace), buf.byteSize(), offset, 0, 0, Result.FD, fd);
-        if (inPlace) keep(buf, "pwrite64");
+        boolean inPlace = CallMemory.inPlace(buf, "pwrite64");
+        Result r = add(lookup(PWRITE64), fd, memory.writeSource(buf, inPlace), buf.byteSize(), offset, 0, 0, Result.FD, fd);
+        if (inPlace) memory.keep(buf, "pwrite64");
         return r;
     }
 
@@ -250,7 +237,7 @@ public final class SyscallBatch implements AutoCloseable {
     /** openat(2) of a path given as its bytes; the new file descriptor. */
     public Result openat(int dirfd, byte[] path, int flags, int mode) {
         checkOpen(lookup(OPENAT));
-        MemorySegment p = CallMemory.path(arena(), path, "openat");
+        MemorySegment p = CallMemory.path(memory.arena(), path, "openat");
         Result r = add(lookup(OPENAT), dirfd, p.address(), flags, mode, 0, 0, Result.PATH, 0);
         r.path = new String(path, StandardCharsets.UTF_8);
         return r;
@@ -270,7 +257,7 @@ public final class SyscallBatch implements AutoCloseable {
                     + " runs, and this advice changes its contents; use a confined, automatic or global arena's region");
         }
         Result r = add(lookup(MADVISE), region.address(), region.byteSize(), advice, 0, 0, 0, Result.ADDR, region.address());
-        if (inPlace) keep(region, "madvise");
+        if (inPlace) memory.keep(region, "madvise");
         return r;
     }
 
@@ -321,7 +308,7 @@ public final class SyscallBatch implements AutoCloseable {
         if (closed) throw new IllegalStateException("submitAndWait: the batch is closed");
         int n = calls.size();
         if (n == 0) return;
-        for (int k = 0; k < inPlaceCount; k++) CallMemory.recheck(inPlace[k], inPlaceCall[k]);
+        memory.recheck();
         IOException machinery = null;
         try {
             if (batcher != null) {
@@ -335,13 +322,13 @@ public final class SyscallBatch implements AutoCloseable {
                 if (!calls.isSettled(i)) calls.fail(i, machinery);
             }
             // Calls the engine had posted may still be running: their memory is never freed.
-            quarantineMemory();
+            memory.quarantine();
             if (!(e instanceof IOException)) {
                 publish(n);
                 throw e;
             }
         } finally {
-            Reference.reachabilityFence(inPlace); // the kernel used them until invokeBatch returned
+            Reference.reachabilityFence(memory); // its in-place segments: the kernel used them until invokeBatch returned
         }
         publish(n);
         if (machinery != null) throw machinery;
@@ -385,19 +372,13 @@ public final class SyscallBatch implements AutoCloseable {
                 else h[i].value = r;
             }
         }
-        for (int k = 0; k < copyBacks; k++) {
-            int i = copyBackPos[k];
+        for (int k = 0, c = memory.copyBacks(); k < c; k++) {
+            int i = memory.copyBackPosition(k);
             if (h[i].error == null && calls.result(i) > 0) {
-                try {
-                    MemorySegment.copy(copyBackFrom[k], 0, copyBackTo[k], 0, Math.min(calls.result(i), copyBackTo[k].byteSize()));
-                } catch (IllegalStateException | WrongThreadException gone) {
-                    // A shared arena closed while the call ran: its bytes cannot be delivered.
-                    h[i].error = gone;
-                }
+                RuntimeException gone = memory.copyBack(k, calls.result(i));
+                if (gone != null) h[i].error = gone;
             }
-            copyBackFrom[k] = copyBackTo[k] = null;
         }
-        copyBacks = 0;
         VarHandle.releaseFence();
         for (int i = 0; i < n; i++) {
             h[i].markDone();
@@ -414,8 +395,7 @@ public final class SyscallBatch implements AutoCloseable {
             handlesLength = Math.max(16, n);
         }
         calls.clear();
-        dropInPlace();
-        freeArena();
+        memory.release();
     }
 
     /**
@@ -437,83 +417,7 @@ public final class SyscallBatch implements AutoCloseable {
         }
         handles = null;
         calls.clear();
-        for (int k = 0; k < copyBacks; k++) copyBackFrom[k] = copyBackTo[k] = null;
-        copyBacks = 0;
-        dropInPlace();
-        freeArena();
-    }
-
-    // ---- buffers ----
-
-    private Arena arena() {
-        if (arena == null) arena = Arena.ofConfined();
-        return arena;
-    }
-
-    private void freeArena() {
-        if (arena != null) {
-            arena.close();
-            arena = null;
-        }
-    }
-
-    private long writeSource(MemorySegment buf, boolean inPlace) {
-        return inPlace ? buf.address() : CallMemory.copyOf(arena(), buf).address();
-    }
-
-    /** The buffer rules for {@code buf} of {@code call} (see {@link CallMemory#inPlace}). */
-    private static boolean usesInPlace(MemorySegment buf, String call) {
-        return CallMemory.inPlace(buf, call);
-    }
-
-    /** Remembers a segment used in place by the call just added. */
-    private void keep(MemorySegment seg, String call) {
-        if (inPlace == null) {
-            inPlace = new MemorySegment[8];
-            inPlaceCall = new String[8];
-        } else if (inPlaceCount == inPlace.length) {
-            inPlace = Arrays.copyOf(inPlace, inPlaceCount * 2);
-            inPlaceCall = Arrays.copyOf(inPlaceCall, inPlaceCount * 2);
-        }
-        inPlace[inPlaceCount] = seg;
-        inPlaceCall[inPlaceCount] = call;
-        inPlaceCount++;
-    }
-
-    private void dropInPlace() {
-        if (inPlaceCount > 0) {
-            Arrays.fill(inPlace, 0, inPlaceCount, null);
-            inPlaceCount = 0;
-        }
-    }
-
-    /** Rule 4 of {@link CallMemory}: this submit's native memory and segments, kept for good. */
-    private void quarantineMemory() {
-        CallMemory.quarantine(arena);
-        arena = null;
-        if (inPlaceCount > 0) CallMemory.quarantine(Arrays.copyOf(inPlace, inPlaceCount));
-        for (int k = 0; k < copyBacks; k++) CallMemory.quarantine(copyBackTo[k]);
-    }
-
-    private void addCopyBack(int pos, MemorySegment from, MemorySegment to) {
-        if (copyBackPos == null) {
-            copyBackPos = new int[4];
-            copyBackFrom = new MemorySegment[4];
-            copyBackTo = new MemorySegment[4];
-        } else if (copyBacks == copyBackPos.length) {
-            copyBackPos = Arrays.copyOf(copyBackPos, copyBacks * 2);
-            copyBackFrom = Arrays.copyOf(copyBackFrom, copyBacks * 2);
-            copyBackTo = Arrays.copyOf(copyBackTo, copyBacks * 2);
-        }
-        copyBackPos[copyBacks] = pos;
-        copyBackFrom[copyBacks] = from;
-        copyBackTo[copyBacks] = to;
-        copyBacks++;
-    }
-
-    private static void checkWritable(MemorySegment buf) {
-        Objects.requireNonNull(buf, "buf");
-        if (buf.isReadOnly()) throw new IllegalArgumentException("buffer is read-only");
+        memory.release();
     }
 
     /**

@@ -185,7 +185,7 @@ public final class Syscalls {
 
     /** getrandom(2): fills up to {@code buf.byteSize()} bytes, returns the count. */
     public long getrandom(MemorySegment buf, int flags) throws IOException {
-        checkWritable(buf);
+        CallMemory.checkWritable(buf);
         if (CallMemory.inPlace(buf, "getrandom")) {
             try {
                 return check(call(GETRANDOM, buf.address(), buf.byteSize(), flags, 0, 0, 0), "getrandom()");
@@ -226,7 +226,7 @@ public final class Syscalls {
 
     /** read(2): up to {@code buf.byteSize()} bytes at the file position; returns the count (0 at end of file). */
     public long read(int fd, MemorySegment buf) throws IOException {
-        checkWritable(buf);
+        CallMemory.checkWritable(buf);
         if (CallMemory.inPlace(buf, "read")) {
             try {
                 return check(call(READ, fd, buf.address(), buf.byteSize(), 0, 0, 0), "read", fd);
@@ -281,7 +281,7 @@ public final class Syscalls {
 
     /** pread64(2): up to {@code buf.byteSize()} bytes at {@code offset}; the file position is unchanged. */
     public long pread(int fd, MemorySegment buf, long offset) throws IOException {
-        checkWritable(buf);
+        CallMemory.checkWritable(buf);
         if (CallMemory.inPlace(buf, "pread64")) {
             try {
                 return check(call(PREAD64, fd, buf.address(), buf.byteSize(), offset, 0, 0), "pread64", fd);
@@ -326,7 +326,7 @@ public final class Syscalls {
 
     /** readv(2): fills the buffers in order; returns the total count. */
     public long readv(int fd, MemorySegment... bufs) throws IOException {
-        for (MemorySegment b : bufs) checkWritable(b);
+        for (MemorySegment b : bufs) CallMemory.checkWritable(b);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment[] nat = new MemorySegment[bufs.length];
             MemorySegment iov = iovec(a, bufs, nat, false, "readv");
@@ -415,7 +415,7 @@ public final class Syscalls {
     /** statx(2) into {@code buf} (a native segment of at least 256 bytes: struct statx). */
     public void statx(int dirfd, String path, int flags, int mask, MemorySegment buf) throws IOException {
         requireNative(buf, 256, "statx");
-        checkWritable(buf);
+        CallMemory.checkWritable(buf);
         boolean inPlace = CallMemory.inPlace(buf, "statx");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = CallMemory.path(a, path, "statx");
@@ -430,7 +430,7 @@ public final class Syscalls {
     /** getdents64(2) into a native buffer; returns bytes filled (0 at end of directory). */
     public long getdents64(int fd, MemorySegment buf) throws IOException {
         requireNative(buf, 1, "getdents64");
-        checkWritable(buf);
+        CallMemory.checkWritable(buf);
         if (CallMemory.inPlace(buf, "getdents64")) {
             try {
                 return check(call(GETDENTS64, fd, buf.address(), buf.byteSize(), 0, 0, 0), "getdents64", fd);
@@ -460,7 +460,7 @@ public final class Syscalls {
         }
     }
 
-    /** unlinkat(2) ({@code AT_REMOVEDIR} = 0x200 removes a directory). */
+    /** unlinkat(2) ({@link AtFlags#AT_REMOVEDIR} in {@code flags} removes a directory). */
     public void unlinkat(int dirfd, String path, int flags) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             check(call(UNLINKAT, dirfd, CallMemory.path(a, path, "unlinkat").address(), flags, 0, 0, 0), "unlinkat", path);
@@ -566,7 +566,7 @@ public final class Syscalls {
     public int accept4(int fd, MemorySegment addr, int flags) throws IOException {
         if (addr == null) return (int) check(call(ACCEPT4, fd, 0, 0, flags, 0, 0), "accept4", fd);
         requireNative(addr, 2, "accept4");
-        checkWritable(addr);
+        CallMemory.checkWritable(addr);
         boolean inPlace = CallMemory.inPlace(addr, "accept4");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, socklen(addr));
@@ -617,7 +617,7 @@ public final class Syscalls {
 
     /** recvfrom(2); {@code src} may be null. Returns the count received (0: orderly shutdown). */
     public long recvfrom(int fd, MemorySegment buf, int flags, MemorySegment src) throws IOException {
-        checkWritable(buf);
+        CallMemory.checkWritable(buf);
         boolean inPlace = CallMemory.inPlace(buf, "recvfrom");
         if (inPlace && src == null) {
             try {
@@ -631,7 +631,7 @@ public final class Syscalls {
             MemorySegment from = null, fromLen = null;
             if (src != null) {
                 requireNative(src, 2, "recvfrom");
-                checkWritable(src);
+                CallMemory.checkWritable(src);
                 from = CallMemory.inPlace(src, "recvfrom") ? src : CallMemory.roomFor(a, src);
                 fromLen = a.allocateFrom(ValueLayout.JAVA_INT, socklen(src));
                 s = from.address();
@@ -686,7 +686,7 @@ public final class Syscalls {
      */
     public long recvmsg(int fd, MemorySegment msghdr, int flags) throws IOException {
         requireNative(msghdr, 56, "recvmsg");
-        checkWritable(msghdr);
+        CallMemory.checkWritable(msghdr);
         boolean inPlace = CallMemory.inPlace(msghdr, "recvmsg");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment m = inPlace ? msghdr : CallMemory.copyOf(a, msghdr);
@@ -724,7 +724,7 @@ public final class Syscalls {
     /** getsockopt(2) into a native buffer; returns the option's length. */
     public int getsockopt(int fd, int level, int name, MemorySegment value) throws IOException {
         requireNative(value, 0, "getsockopt");
-        checkWritable(value);
+        CallMemory.checkWritable(value);
         boolean inPlace = CallMemory.inPlace(value, "getsockopt");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, socklen(value));
@@ -759,7 +759,7 @@ public final class Syscalls {
 
     private int sockname(int nr, String name, int fd, MemorySegment addr) throws IOException {
         requireNative(addr, 2, name);
-        checkWritable(addr);
+        CallMemory.checkWritable(addr);
         boolean inPlace = CallMemory.inPlace(addr, name);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment len = a.allocateFrom(ValueLayout.JAVA_INT, socklen(addr));
@@ -786,7 +786,7 @@ public final class Syscalls {
         if (nfds < 0 || 8L * nfds > fds.byteSize()) {
             throw new IllegalArgumentException("poll: " + nfds + " pollfds do not fit in " + fds.byteSize() + " bytes");
         }
-        checkWritable(fds);
+        CallMemory.checkWritable(fds);
         boolean inPlace = CallMemory.inPlace(fds, "poll");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = inPlace ? fds : CallMemory.copyOf(a, fds);
@@ -840,7 +840,7 @@ public final class Syscalls {
         if (maxevents <= 0 || 12L * maxevents > events.byteSize()) {
             throw new IllegalArgumentException("epoll_wait: " + maxevents + " events do not fit in " + events.byteSize() + " bytes");
         }
-        checkWritable(events);
+        CallMemory.checkWritable(events);
         boolean inPlace = CallMemory.inPlace(events, "epoll_wait");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment dst = inPlace ? events : CallMemory.roomFor(a, events);
@@ -913,11 +913,6 @@ public final class Syscalls {
     /** The exception the single call named {@code call} throws for raw result {@code r < 0} (for batches). */
     static IOException errorOf(String call, long r) {
         return error(call, r);
-    }
-
-    private static void checkWritable(MemorySegment buf) {
-        Objects.requireNonNull(buf, "buf");
-        if (buf.isReadOnly()) throw new IllegalArgumentException("buffer is read-only");
     }
 
     private static void requireNative(MemorySegment s, long min, String call) {

@@ -308,7 +308,7 @@ public final class BatchStudy {
 
     /**
      * CPU-bound green threads, one per carrier, that keep the carriers from idling: each
-     * unit is about 1 us of arithmetic, then a yield so queued threads run. Calibrated alone
+     * unit is a {@link CpuWork#unit}, then a yield so queued threads run. Calibrated alone
      * first: CPU per unit with no calls in flight. Subtracting units x that cost from the
      * carriers' CPU leaves what the calls cost the application core when it has other work,
      * which is the case FlexSC is for (a caller parks and the core runs someone else).
@@ -331,13 +331,9 @@ public final class BatchStudy {
         }
 
         private void work() {
-            long x = System.nanoTime() | 1;
+            long x = CpuWork.seed();
             while (!stop) {
-                for (int i = 0; i < 1000; i++) { // xorshift: no memory traffic
-                    x ^= x << 13;
-                    x ^= x >>> 7;
-                    x ^= x << 17;
-                }
+                x = CpuWork.unit(x);
                 units.increment();
                 Thread.yield();
             }

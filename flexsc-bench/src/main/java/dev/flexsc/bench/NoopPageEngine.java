@@ -2,13 +2,12 @@ package dev.flexsc.bench;
 
 import dev.flexsc.Engine;
 import dev.flexsc.FlexscConfig;
+import dev.flexsc.nativeimpl.SubmissionScan;
 import dev.flexsc.spi.page.ExecutorControl;
 import dev.flexsc.spi.page.PageEngine;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 import static dev.flexsc.abi.SyscallPageDescriptor.*;
 
@@ -49,17 +48,10 @@ final class NoopPageEngine extends PageEngine {
     }
 
     /** The control plane: the waiting caller runs what is pending, as flexsc_wait() does. */
-    private static final class CallerRunsEntries implements ExecutorControl {
-        private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-        private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-
+    private static final class CallerRunsEntries implements ExecutorControl, SubmissionScan.Claimed {
         private final Arena arena;
-        private final MemorySegment mapping;
+        private final SubmissionScan scan;
         private final long pid = ProcessHandle.current().pid();
-        private final long entries;
-        private final long bits;
-        private final long doneSeq;
-        private final int words;
         /**
          * Wall time spent in {@link #runPending()} (the executor's side of each entry, run on the
          * caller's thread), so the study can report the caller's own CPU apart from it. Written
@@ -69,32 +61,17 @@ final class NoopPageEngine extends PageEngine {
 
         CallerRunsEntries(FlexscConfig config, Arena arena, MemorySegment mapping) {
             this.arena = arena;
-            this.mapping = mapping;
-            this.entries = groupPagesOffset(1, config.pages(), 0);
-            this.bits = groupOffset(0) + GROUP_SUBMIT_BITS;
-            this.doneSeq = groupOffset(0) + GROUP_DONE_SEQ;
-            this.words = entries(config.pages()) / 64;
+            this.scan = new SubmissionScan(mapping, 1, config.pages(), 0);
         }
 
-        /** The executor's loop, once, on the calling thread. */
+        /** The executor's loop, once, on the calling thread: every claimed entry returns the pid. */
         private void runPending() {
-            MemorySegment m = mapping;
-            boolean any = false;
-            for (int w = 0; w < words; w++) {
-                // Acquire exchange: claims the word's submissions; pairs with the submitter's OR.
-                long v = (long) LONG.getAndSetAcquire(m, bits + w * 8L, 0L);
-                while (v != 0) {
-                    int index = w * 64 + Long.numberOfTrailingZeros(v);
-                    v &= v - 1;
-                    long e = entries + (long) index * ENTRY_SIZE;
-                    if (INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_BUSY)) {
-                        m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, pid);
-                        INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
-                        any = true;
-                    }
-                }
-            }
-            if (any) INT.getAndAdd(m, doneSeq, 1);
+            if (scan.scan(this) > 0) scan.bumpDoneSeq();
+        }
+
+        @Override
+        public void claimed(int index, long entry) {
+            scan.complete(entry, pid);
         }
 
         @Override

@@ -55,8 +55,8 @@ public final class BatchReaped extends Event {
     public long latency;
 
     /**
-     * True while a recording enables this event: callers take timestamps only then. Cheap
-     * (the event type's settings, no allocation).
+     * True while a recording enables this event. Initializes this class, and so JFR, on
+     * first use: on a hot path ask {@link EventSwitches#batchReaped()}, which does not.
      */
     public static boolean enabled() {
         return TYPE.isEnabled();

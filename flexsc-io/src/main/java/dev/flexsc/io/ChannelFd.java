@@ -2,7 +2,6 @@ package dev.flexsc.io;
 
 import dev.flexsc.EngineClosedException;
 import dev.flexsc.Syscalls;
-import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 
 import java.io.IOException;
@@ -138,13 +137,17 @@ final class ChannelFd {
         }
     }
 
+    /**
+     * close(2) through the channel's engine, or directly if that engine is closed: the
+     * descriptor is the channel's, not the engine's, so a closed engine's refusal must not
+     * leak it. Only close goes around the engine so: it is the one call a channel must still
+     * make after its engine is gone, and it needs nothing the engine provides.
+     */
     private void closeFd() throws IOException {
         try {
             syscalls.close(fd);
         } catch (EngineClosedException e) {
-            // The engine was closed under the channel: close directly so the fd does not leak.
-            long r = DirectSyscalls.raw(SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
-            if (r < 0) throw new dev.flexsc.ErrnoException("close(fd=" + fd + ")", (int) -r);
+            DirectSyscalls.syscalls().close(fd);
         }
     }
 }

@@ -26,7 +26,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -90,10 +89,8 @@ public final class FlexscFileChannel extends FileChannel {
     private final boolean readable, writable, append;
     /** Serialises the operations that use or move the file position, as the JDK does. */
     private final ReentrantLock positionLock = new ReentrantLock();
-    /** Guards {@link #delegate}. */
-    private final ReentrantLock delegateLock = new ReentrantLock();
-    /** The JDK channel that locks and maps; null until first needed. Guarded by delegateLock. */
-    private FileChannel delegate;
+    /** The JDK channel that locks and maps (see the class comment). */
+    private final ProcFdChannel jdkChannel;
     private final ChannelIo.Runner runner = this::io;
     /**
      * The channel's calls run in this scope: close() cancels it, which makes a call blocked
@@ -110,6 +107,7 @@ public final class FlexscFileChannel extends FileChannel {
         this.readable = readable;
         this.writable = writable;
         this.append = append;
+        this.jdkChannel = new ProcFdChannel(this.fd, readable, writable);
     }
 
     // ---- opening ----
@@ -505,23 +503,10 @@ public final class FlexscFileChannel extends FileChannel {
 
     // ---- delegated to the JDK: locks and mapping ----
 
-    /** The JDK channel on the same open file, opened with this channel's access modes on first use. */
+    /** The JDK channel on the same open file (see the class comment). */
     private FileChannel delegate() throws IOException {
-        delegateLock.lock();
-        try {
-            if (delegate == null) {
-                ensureOpen();
-                Set<StandardOpenOption> o = EnumSet.noneOf(StandardOpenOption.class);
-                if (readable) o.add(StandardOpenOption.READ);
-                if (writable) o.add(StandardOpenOption.WRITE);
-                // /proc/self/fd/N reopens the inode our descriptor refers to, even if it
-                // was renamed or unlinked (DELETE_ON_CLOSE) since.
-                delegate = fd.call(f -> PlatformFiles.openFileChannel("/proc/self/fd/" + f, o));
-            }
-            return delegate;
-        } finally {
-            delegateLock.unlock();
-        }
+        ensureOpen();
+        return jdkChannel.get();
     }
 
     /**
@@ -533,7 +518,7 @@ public final class FlexscFileChannel extends FileChannel {
     public FileLock lock(long position, long size, boolean shared) throws IOException {
         ensureLockable(shared);
         try {
-            return new DelegatedLock(this, delegate().lock(position, size, shared));
+            return ProcFdChannel.lockOf(this, delegate().lock(position, size, shared));
         } catch (FileLockInterruptionException e) {
             close(); // the JDK closed its channel; this one follows
             throw e;
@@ -545,7 +530,7 @@ public final class FlexscFileChannel extends FileChannel {
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
         ensureLockable(shared);
         FileLock l = delegate().tryLock(position, size, shared);
-        return l == null ? null : new DelegatedLock(this, l);
+        return l == null ? null : ProcFdChannel.lockOf(this, l);
     }
 
     /** A shared lock needs read access, an exclusive one write access, as in the JDK. */
@@ -569,26 +554,6 @@ public final class FlexscFileChannel extends FileChannel {
         return delegate().map(mode, offset, size, arena);
     }
 
-    /** A JDK lock presented as a lock of this channel. */
-    private static final class DelegatedLock extends FileLock {
-        private final FileLock jdk;
-
-        DelegatedLock(FlexscFileChannel channel, FileLock jdk) {
-            super(channel, jdk.position(), jdk.size(), jdk.isShared());
-            this.jdk = jdk;
-        }
-
-        @Override
-        public boolean isValid() {
-            return jdk.isValid();
-        }
-
-        @Override
-        public void release() throws IOException {
-            jdk.release();
-        }
-    }
-
     // ---- closing ----
 
     /**
@@ -597,21 +562,13 @@ public final class FlexscFileChannel extends FileChannel {
      */
     @Override
     protected void implCloseChannel() throws IOException {
-        // Marks the fd closed first: delegate() takes an fd reference under delegateLock, so
-        // after this no new JDK channel can be opened, and one being opened is seen below.
+        // Marks the fd closed first, so that no JDK channel is opened after it (ProcFdChannel.close).
         long others = fd.closeAndHold();
         // Wakes the operations blocked in the kernel (a FIFO): their calls are cancelled and
         // return EINTR, which io() turns into AsynchronousCloseException (the channel is closed).
         if (others > 0) calls.cancel();
         try {
-            FileChannel d;
-            delegateLock.lock();
-            try {
-                d = delegate;
-            } finally {
-                delegateLock.unlock();
-            }
-            if (d != null) d.close();
+            jdkChannel.close();
         } finally {
             if (others >= 0) fd.releaseByCloser();
         }

@@ -57,20 +57,79 @@ final class FlexscPipe extends Pipe {
         long run() throws IOException;
     }
 
-    /** The read end. */
-    static final class Source extends SourceChannel implements SelectableFd {
-        private final NetFd net;
-        private final ReentrantLock readLock = new ReentrantLock();
+    /** A pipe end as the selector sees it: the descriptor and readiness of its {@link End}. */
+    private interface EndFd extends SelectableFd {
+        End end();
 
-        Source(FlexscSelectorProvider p, int fd) {
-            super(p);
-            this.net = new NetFd(p.syscalls(), fd, p.counters);
-            p.counters.channels.increment();
+        @Override
+        default ChannelFd channelFd() {
+            return end().net.fd;
         }
 
         @Override
-        public ChannelFd channelFd() {
-            return net.fd;
+        default int translateInterestOps(int ops) {
+            return end().interestEvents(ops);
+        }
+
+        @Override
+        default int translateReadyOps(int revents, int interestOps) {
+            return end().readyOps(revents, interestOps);
+        }
+    }
+
+    /**
+     * What the two ends share, whose JDK superclasses differ ({@link SourceChannel},
+     * {@link SinkChannel}): the descriptor, the lock that serializes transfers, and the one
+     * readiness event and selection operation of the end's direction.
+     */
+    private static final class End {
+        final NetFd net;
+        /** Held by a transfer; configureBlocking takes it to wait for one in flight, as the JDK does. */
+        final ReentrantLock lock = new ReentrantLock();
+        private final int event;
+        private final int op;
+        private final String name;
+
+        End(FlexscSelectorProvider p, int fd, int event, int op, String name) {
+            this.net = new NetFd(p.syscalls(), fd, p.counters);
+            this.event = event;
+            this.op = op;
+            this.name = name;
+            p.counters.channels.increment();
+        }
+
+        int interestEvents(int ops) {
+            return (ops & op) != 0 ? event : 0;
+        }
+
+        int readyOps(int revents, int interestOps) {
+            return (revents & event) != 0 && (interestOps & op) != 0 ? op : 0;
+        }
+
+        void awaitTransferInFlight() {
+            lock.lock();
+            lock.unlock();
+        }
+
+        String describe(boolean open) {
+            return "FlexscPipe." + name + "[fd=" + net.fdVal() + (open ? "" : ", closed") + "]";
+        }
+    }
+
+    /** The read end. */
+    static final class Source extends SourceChannel implements EndFd {
+        private final End end;
+        private final NetFd net;
+
+        Source(FlexscSelectorProvider p, int fd) {
+            super(p);
+            this.end = new End(p, fd, POLLIN, SelectionKey.OP_READ, "Source");
+            this.net = end.net;
+        }
+
+        @Override
+        public End end() {
+            return end;
         }
 
         @Override
@@ -94,7 +153,7 @@ final class FlexscPipe extends Pipe {
         }
 
         private long run(Attempt a, boolean wantsBytes, String call) throws IOException {
-            readLock.lock();
+            end.lock.lock();
             try {
                 if (!isOpen()) throw new ClosedChannelException();
                 boolean blocking = isBlocking();
@@ -116,18 +175,8 @@ final class FlexscPipe extends Pipe {
                 if (wantsBytes && n == 0) return -1; // read(2) returned 0: every writer closed
                 return n > 0 ? n : 0;
             } finally {
-                readLock.unlock();
+                end.lock.unlock();
             }
-        }
-
-        @Override
-        public int translateInterestOps(int ops) {
-            return (ops & SelectionKey.OP_READ) != 0 ? POLLIN : 0;
-        }
-
-        @Override
-        public int translateReadyOps(int revents, int interestOps) {
-            return (revents & POLLIN) != 0 && (interestOps & SelectionKey.OP_READ) != 0 ? SelectionKey.OP_READ : 0;
         }
 
         @Override
@@ -137,30 +186,29 @@ final class FlexscPipe extends Pipe {
 
         @Override
         protected void implConfigureBlocking(boolean block) {
-            readLock.lock(); // waits for an operation in flight, as the JDK
-            readLock.unlock();
+            end.awaitTransferInFlight();
         }
 
         @Override
         public String toString() {
-            return "FlexscPipe.Source[fd=" + net.fdVal() + (isOpen() ? "" : ", closed") + "]";
+            return end.describe(isOpen());
         }
     }
 
     /** The write end. */
-    static final class Sink extends SinkChannel implements SelectableFd {
+    static final class Sink extends SinkChannel implements EndFd {
+        private final End end;
         private final NetFd net;
-        private final ReentrantLock writeLock = new ReentrantLock();
 
         Sink(FlexscSelectorProvider p, int fd) {
             super(p);
-            this.net = new NetFd(p.syscalls(), fd, p.counters);
-            p.counters.channels.increment();
+            this.end = new End(p, fd, POLLOUT, SelectionKey.OP_WRITE, "Sink");
+            this.net = end.net;
         }
 
         @Override
-        public ChannelFd channelFd() {
-            return net.fd;
+        public End end() {
+            return end;
         }
 
         @Override
@@ -194,7 +242,7 @@ final class FlexscPipe extends Pipe {
          * with MSG_NOSIGNAL unavailable for write(2) the JVM's ignored SIGPIPE keeps it one.
          */
         private long run(Attempt a, java.util.function.BooleanSupplier remaining) throws IOException {
-            writeLock.lock();
+            end.lock.lock();
             try {
                 if (!isOpen()) throw new ClosedChannelException();
                 boolean blocking = isBlocking();
@@ -221,18 +269,8 @@ final class FlexscPipe extends Pipe {
                 }
                 return total;
             } finally {
-                writeLock.unlock();
+                end.lock.unlock();
             }
-        }
-
-        @Override
-        public int translateInterestOps(int ops) {
-            return (ops & SelectionKey.OP_WRITE) != 0 ? POLLOUT : 0;
-        }
-
-        @Override
-        public int translateReadyOps(int revents, int interestOps) {
-            return (revents & POLLOUT) != 0 && (interestOps & SelectionKey.OP_WRITE) != 0 ? SelectionKey.OP_WRITE : 0;
         }
 
         @Override
@@ -242,13 +280,12 @@ final class FlexscPipe extends Pipe {
 
         @Override
         protected void implConfigureBlocking(boolean block) {
-            writeLock.lock(); // waits for an operation in flight, as the JDK
-            writeLock.unlock();
+            end.awaitTransferInFlight();
         }
 
         @Override
         public String toString() {
-            return "FlexscPipe.Sink[fd=" + net.fdVal() + (isOpen() ? "" : ", closed") + "]";
+            return end.describe(isOpen());
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.flexsc.io;
 
+import dev.flexsc.Syscalls;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 
 import java.io.IOException;
@@ -35,11 +36,26 @@ final class Sockaddr {
     /** The family a socket opened without one gets: IPv6 (dual stack) unless unavailable or java.net.preferIPv4Stack. */
     static final int DEFAULT_FAMILY = defaultFamily();
 
+    /**
+     * Whether the host has IPv6, probed by opening an AF_INET6 socket. The probe is a fact
+     * about the host, made once when this class loads, not a call on a channel's behalf, so it
+     * is made directly: through an engine, loading this class would open the default engine
+     * (and fail where none runs), whatever engine the channels use.
+     */
     private static int defaultFamily() {
         if (Boolean.getBoolean("java.net.preferIPv4Stack")) return AF_INET;
-        long fd = DirectSyscalls.raw(dev.flexsc.abi.SyscallTable.SOCKET, AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0);
-        if (fd < 0) return AF_INET;
-        DirectSyscalls.raw(dev.flexsc.abi.SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
+        Syscalls direct = DirectSyscalls.syscalls();
+        int fd;
+        try {
+            fd = direct.socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        } catch (IOException noIpv6) {
+            return AF_INET;
+        }
+        try {
+            direct.close(fd);
+        } catch (IOException ignored) {
+            // the probe's own socket: nothing uses it, and close(2) releases it even when it fails
+        }
         return AF_INET6;
     }
 
@@ -113,7 +129,7 @@ final class Sockaddr {
     }
 
     /** getsockname(2) through {@code sys}: the socket's local address. */
-    static InetSocketAddress localAddress(dev.flexsc.Syscalls sys, int fd) throws IOException {
+    static InetSocketAddress localAddress(Syscalls sys, int fd) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(MAX_LEN, 8);
             sys.getsockname(fd, s);

@@ -40,6 +40,41 @@ class FileChannelFeaturesTest extends IoRuntimeTest {
         }
     }
 
+    /**
+     * A channel whose engine closed first still closes its descriptor (directly: a closed
+     * engine refuses every call, and the descriptor is the channel's): none is left open on
+     * the file once the channel is closed.
+     */
+    @Test
+    @Timeout(60)
+    void closeAfterTheEngineClosedStillReleasesTheDescriptor() throws Exception {
+        Path f = Files.write(dir.resolve("outlives-engine"), new byte[] {1});
+        String target = f.toRealPath().toString();
+        dev.flexsc.FlexscEngine engine = dev.flexsc.nativeimpl.TestSupport.openEngine(dev.flexsc.nativeimpl.TestSupport.config());
+        FlexscFileChannel ch = FlexscFileChannel.open(engine, f, READ);
+        assertEquals(1, fdsOn(target), "the channel's descriptor");
+        engine.close();
+        assertThrows(dev.flexsc.EngineClosedException.class, () -> ch.read(ByteBuffer.allocate(1)));
+        ch.close();
+        assertFalse(ch.isOpen());
+        assertEquals(0, fdsOn(target), "the descriptor must be closed, not leaked with the engine");
+    }
+
+    /** Descriptors of this process open on {@code target} now. */
+    private static long fdsOn(String target) throws java.io.IOException {
+        long n = 0;
+        try (var fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().equals(target)) n++;
+                } catch (java.io.IOException closedMeanwhile) {
+                    // another thread's descriptor, closed between the listing and the read
+                }
+            }
+        }
+        return n;
+    }
+
     @Test
     @Timeout(30)
     void openErrorsAreTheJdksPathExceptions() throws Exception {

@@ -8,8 +8,6 @@ import dev.flexsc.spi.page.PageEngine;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -28,9 +26,6 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * while a call is held cannot stop its executor. For the buffer-lifetime tests.
  */
 public final class HeldPageEngine extends PageEngine {
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-
     /** A call the executor holds: its number and arguments as posted. */
     public record Held(int index, int nr, long[] args) {}
 
@@ -76,13 +71,14 @@ public final class HeldPageEngine extends PageEngine {
     }
 
     /** The control plane: one Java executor thread. */
-    private static final class Executor implements ExecutorControl {
+    private static final class Executor implements ExecutorControl, SubmissionScan.Claimed {
         private final Arena arena;
-        /** The pages, never freed (as a native engine leaks pages an executor may still use). */
-        private final MemorySegment pages;
+        /**
+         * Over the pages, not the engine's view, which closes with the engine: the pages are
+         * never freed, as a native engine leaks pages an executor may still use.
+         */
+        private final SubmissionScan scan;
         private final IntPredicate hold;
-        private final long entriesOff, bitsOff, doneSeqOff;
-        private final int words;
         private final Map<Integer, Held> held = new ConcurrentHashMap<>();
         private final AtomicInteger cancels = new AtomicInteger();
         private final Thread executor;
@@ -93,48 +89,32 @@ public final class HeldPageEngine extends PageEngine {
 
         Executor(FlexscConfig config, Arena arena, MemorySegment pages, IntPredicate hold) {
             this.arena = arena;
-            this.pages = pages;
+            this.scan = new SubmissionScan(pages, 1, config.pages(), 0);
             this.hold = hold;
-            this.entriesOff = groupPagesOffset(1, config.pages(), 0);
-            this.bitsOff = groupOffset(0) + GROUP_SUBMIT_BITS;
-            this.doneSeqOff = groupOffset(0) + GROUP_DONE_SEQ;
-            this.words = entries(config.pages()) / 64;
             this.executor = Thread.ofPlatform().daemon().name("held-executor").start(this::run);
         }
 
         private void run() {
-            MemorySegment m = pages;
             while (!stop || !held.isEmpty()) {
-                boolean any = false;
-                for (int w = 0; w < words; w++) {
-                    // Acquire exchange: claims the word's submissions; pairs with the submitter's OR.
-                    long v = (long) LONG.getAndSetAcquire(m, bitsOff + w * 8L, 0L);
-                    while (v != 0) {
-                        int index = w * 64 + Long.numberOfTrailingZeros(v);
-                        v &= v - 1;
-                        long e = entriesOff + (long) index * ENTRY_SIZE;
-                        if (!INT.compareAndSet(m, e + ENTRY_STATUS, STATUS_SUBMITTED, STATUS_BUSY)) continue;
-                        int nr = m.get(ValueLayout.JAVA_INT, e + ENTRY_SYSNR);
-                        long[] a = new long[ARGS];
-                        for (int i = 0; i < ARGS; i++) a[i] = m.get(ValueLayout.JAVA_LONG, e + ENTRY_ARGS + 8L * i);
-                        if (hold.test(nr)) {
-                            held.put(index, new Held(index, nr, a));
-                            continue;
-                        }
-                        finish(index, DirectSyscalls.raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
-                        any = true;
-                    }
-                }
-                if (!any) LockSupport.parkNanos(200_000L);
+                if (scan.scan(this) == 0) LockSupport.parkNanos(200_000L);
+            }
+        }
+
+        /** A claimed call: held if {@code hold} selects it, else run directly and completed. */
+        @Override
+        public void claimed(int index, long entry) {
+            int nr = scan.nr(entry);
+            long[] a = scan.args(entry);
+            if (hold.test(nr)) {
+                held.put(index, new Held(index, nr, a));
+            } else {
+                finish(index, DirectSyscalls.raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
             }
         }
 
         private void finish(int index, long ret) {
-            long e = entriesOff + (long) index * ENTRY_SIZE;
-            MemorySegment m = pages; // not the engine's view: that one closes with the engine
-            m.set(ValueLayout.JAVA_LONG, e + ENTRY_RET, ret);
-            INT.setRelease(m, e + ENTRY_STATUS, STATUS_DONE); // pairs with the owner's acquire
-            INT.getAndAdd(m, doneSeqOff, 1);
+            scan.complete(scan.entry(index), ret);
+            scan.bumpDoneSeq();
             wakeCallers(0);
         }
 
@@ -164,7 +144,7 @@ public final class HeldPageEngine extends PageEngine {
                 // Acquire: a completion published before done_seq moved is visible to the recheck;
                 // finish() bumps done_seq, then notifies under this monitor: no lost wake-up.
                 long left;
-                while ((int) INT.getAcquire(pages, doneSeqOff) == seenDoneSeq && (left = deadline - System.nanoTime()) > 0) {
+                while (scan.doneSeq() == seenDoneSeq && (left = deadline - System.nanoTime()) > 0) {
                     try {
                         TimeUnit.NANOSECONDS.timedWait(sleepers, left);
                     } catch (InterruptedException e) {
@@ -196,7 +176,7 @@ public final class HeldPageEngine extends PageEngine {
 
         @Override
         public void release(boolean safe) {
-            arena.close(); // the pages stay: see `pages`
+            arena.close(); // the pages stay: see `scan`
         }
 
         @Override

@@ -1,6 +1,6 @@
 package dev.flexsc.threads;
 
-import dev.flexsc.jfr.BatchReaped;
+import dev.flexsc.jfr.EventSwitches;
 import dev.flexsc.spi.PendingCall;
 
 import java.util.Arrays;
@@ -49,7 +49,7 @@ final class PendingCalls {
         if (count > 0 && call.sleepKey() != pending[0].sleepKey()) {
             mixedWords = true;
         }
-        if (BatchReaped.enabled()) call.watchedAt(System.nanoTime()); // JFR on: the event's latency
+        if (EventSwitches.batchReaped()) call.watchedAt(System.nanoTime()); // JFR on: the event's latency
         pending[count++] = call;
     }
 
@@ -79,7 +79,7 @@ final class PendingCalls {
             if (c.isSettled()) { // acquire load of the entry status
                 if (first == null) {
                     first = c;
-                    jfr = BatchReaped.enabled(); // once per batch
+                    jfr = EventSwitches.batchReaped(); // once per batch
                 } else if (jfr) {
                     mixedGroups |= c.group() != first.group() || c.engine() != first.engine();
                 }

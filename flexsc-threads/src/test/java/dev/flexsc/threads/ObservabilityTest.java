@@ -78,7 +78,11 @@ class ObservabilityTest {
             assertTrue(e.getInt("stillPending") >= 0 && e.getInt("stillPending") < THREADS, e.toString());
             long latency = e.getDuration("latency").toNanos();
             assertTrue(latency > 0 && latency < 60_000_000_000L, "latency " + latency + " ns");
-            assertTrue(e.getThread().getJavaName().contains("-carrier-"), "committed on a carrier: " + e.getThread());
+            // A carrier, or a compensator standing in for a held one (CarrierMonitor): both reap.
+            // The first reap with a recording on registers the event type, tens of milliseconds
+            // of CPU with a green thread mounted, which can make its carrier look held.
+            String reaper = e.getThread().getJavaName();
+            assertTrue(reaper.contains("-carrier-") || reaper.contains("-compensator-"), "committed on a carrier: " + e.getThread());
             sum += size;
             maxSize = Math.max(maxSize, size);
         }

@@ -4,6 +4,7 @@ import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.Syscalls;
+import dev.flexsc.bench.CpuWork;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 import dev.flexsc.threads.FlexscExecutors;
 import dev.flexsc.threads.FlexscRuntime;
@@ -538,17 +539,13 @@ public final class ColdReadStudy {
 
     /**
      * A CPU-bound thread of readers {@code r}'s kind that never parks or yields: units of
-     * about 1 us of arithmetic (xorshift, no memory traffic) until the phase says stop.
+     * {@link CpuWork} until the phase says stop.
      */
     private static Thread hogThread(Readers r, FlexscRuntime rt, int[] phase, long[] units) {
         return hogFactory(r, rt).newThread(() -> {
-            long x = System.nanoTime() | 1, n = 0;
+            long x = CpuWork.seed(), n = 0;
             while ((int) PHASE.getVolatile(phase, 0) != STOP) {
-                for (int i = 0; i < 1000; i++) {
-                    x ^= x << 13;
-                    x ^= x >>> 7;
-                    x ^= x << 17;
-                }
+                x = CpuWork.unit(x);
                 LONGS.setOpaque(units, 0, ++n); // opaque: the main thread samples it
             }
             if (x == 42) System.out.print(""); // keep the arithmetic

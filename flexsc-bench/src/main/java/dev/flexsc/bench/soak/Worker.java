@@ -8,7 +8,6 @@ import dev.flexsc.Stat;
 import dev.flexsc.SyscallBatch;
 import dev.flexsc.Syscalls;
 import dev.flexsc.io.FlexscFileChannel;
-import dev.flexsc.io.FlexscServerSocketChannel;
 import dev.flexsc.io.FlexscSocketChannel;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 
@@ -16,14 +15,9 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -62,8 +56,6 @@ final class Worker {
     private final Run run;
     final Target target;
     final String name;
-    /** This worker's region of the scratch file (see {@link Run#takeRegion()}), or -1 before its first write. */
-    private int region = -1;
     private final SplittableRandom rnd;
     private final Buffers.Pool pool;
     private final Syscalls sys;
@@ -79,13 +71,8 @@ final class Worker {
 
     /** Set when a call failed because the target is closed: the worker's loop then ends. */
     private boolean sawClosed;
-    private int dataFd = -1, scratchFd = -1;
-    private int[] pipe;
-    private FlexscFileChannel channel;
-    private FlexscServerSocketChannel server;
-    private FlexscSocketChannel client, peer;
-    /** Descriptors opened through the target, closed directly at the end (the target may be closed). */
-    private final List<Integer> fds = new ArrayList<>();
+    /** The worker's own descriptors, opened on first use. */
+    private final WorkerFds own;
 
     Worker(Run run, Target target, String name) {
         this.run = run;
@@ -94,6 +81,7 @@ final class Worker {
         this.name = name;
         this.rnd = run.split();
         this.pool = run.buffers.pool();
+        this.own = new WorkerFds(run, target, this::begin, (op, e) -> failed(op, e, true, true));
         for (Kind k : Kind.values()) enabled[k.ordinal()] = true;
         weigh();
     }
@@ -178,17 +166,17 @@ final class Worker {
         } finally {
             thread = null;
             Thread.interrupted();
-            closeAll();
+            own.closeAll();
         }
     }
 
     /** Opens the worker's own descriptors before its first call (see {@link #prepared()}). */
     private void prepare() {
-        dataFd();
-        if (enabled[Kind.PWRITE.ordinal()]) scratchFd();
-        if (enabled[Kind.PIPE.ordinal()]) pipe();
-        if (enabled[Kind.CHANNEL.ordinal()]) channel();
-        if (enabled[Kind.SOCKET.ordinal()]) sockets();
+        own.dataFd();
+        if (enabled[Kind.PWRITE.ordinal()]) own.scratchFd();
+        if (enabled[Kind.PIPE.ordinal()]) own.pipe();
+        if (enabled[Kind.CHANNEL.ordinal()]) own.channel();
+        if (enabled[Kind.SOCKET.ordinal()]) own.sockets();
     }
 
     /** One call of a random kind; false once a call failed because the target is closed. */
@@ -234,7 +222,7 @@ final class Worker {
                 case STUCK_READ -> stuck(true);
                 case STUCK_POPULATE -> stuck(false);
             }
-        } catch (Setup e) {
+        } catch (WorkerFds.Setup e) {
             // opening one of the worker's own descriptors failed: booked where it happened
         }
     }
@@ -320,7 +308,7 @@ final class Worker {
         int len = 1 + rnd.nextInt(gb.capacity());
         long off = rnd.nextLong(DataFile.SIZE - len);
         MemorySegment seg = gb.arm(len);
-        int fd = dataFd();
+        int fd = own.dataFd();
         Op op = begin("pread64");
         try {
             checkRead(op, gb, sys.pread(fd, seg, off), len, off);
@@ -335,7 +323,7 @@ final class Worker {
         int len = 1 + rnd.nextInt(8192);
         long off = rnd.nextLong(DataFile.SIZE - len);
         byte[] b = new byte[len];
-        int fd = dataFd();
+        int fd = own.dataFd();
         Op op = begin("pread64(byte[])");
         try {
             long n = sys.pread(fd, b, 0, len, off);
@@ -350,7 +338,7 @@ final class Worker {
 
     private void lseek() {
         long to = rnd.nextLong(1L << 40);
-        int fd = dataFd();
+        int fd = own.dataFd();
         Op op = begin("lseek");
         try {
             long r = sys.lseek(fd, to, SEEK_SET);
@@ -378,9 +366,8 @@ final class Worker {
         MemorySegment seg = gb.arm(len);
         long stamp = rnd.nextLong();
         for (int i = 0; i < len; i++) seg.set(ValueLayout.JAVA_BYTE, i, (byte) (stamp >>> ((i & 7) * 8) ^ i));
-        if (region < 0) region = run.takeRegion();
-        long at = (long) region * SCRATCH_REGION;
-        int fd = scratchFd();
+        long at = own.regionOffset();
+        int fd = own.scratchFd();
         Op op = begin("pwrite64");
         try {
             long n = sys.pwrite(fd, seg, at);
@@ -401,7 +388,7 @@ final class Worker {
 
     /** A write to the worker's pipe, then a read of it: the same bytes (a read on a pipe may block: interruptible). */
     private void pipeRoundTrip() {
-        int[] p = pipe();
+        int[] p = own.pipe();
         byte[] data = new byte[1 + rnd.nextInt(4096)];
         rnd.nextBytes(data);
         Op op = begin("write+read(pipe)");
@@ -433,7 +420,7 @@ final class Worker {
 
     /** Empties the worker's pipe, returning what was in it. */
     private byte[] drainPipe() {
-        return Sys.drain(pipe[0]);
+        return Sys.drain(own.pipe()[0]);
     }
 
     /**
@@ -444,7 +431,7 @@ final class Worker {
     private void batch() {
         int k = 1 + rnd.nextInt(40);
         boolean cancel = rnd.nextInt(10) == 0;
-        int fd = dataFd();
+        int fd = own.dataFd();
         GuardedBuffer[] gbs = new GuardedBuffer[k];
         int[] lens = new int[k];
         long[] offs = new long[k];
@@ -524,8 +511,8 @@ final class Worker {
     private void channelRead() {
         FlexscFileChannel ch;
         try {
-            ch = channel();
-        } catch (Setup e) {
+            ch = own.channel();
+        } catch (WorkerFds.Setup e) {
             return;
         }
         boolean direct = rnd.nextBoolean();
@@ -555,8 +542,7 @@ final class Worker {
         } catch (IOException | RuntimeException e) {
             if (direct) failed(op, gb, e, true);
             else failed(op, e, true, false);
-            closeQuietly(channel);
-            channel = null;
+            own.dropChannel();
         }
     }
 
@@ -566,24 +552,24 @@ final class Worker {
         rnd.nextBytes(msg);
         Op op;
         try {
-            sockets();
-        } catch (Setup e) {
+            own.sockets();
+        } catch (WorkerFds.Setup e) {
             return;
         }
         op = begin("socket echo");
         try {
-            writeAll(client, ByteBuffer.wrap(msg));
+            writeAll(own.client(), ByteBuffer.wrap(msg));
             ByteBuffer in = ByteBuffer.allocateDirect(msg.length);
-            readAll(peer, in);
+            readAll(own.peer(), in);
             in.flip();
-            writeAll(peer, in);
+            writeAll(own.peer(), in);
             ByteBuffer back = ByteBuffer.allocate(msg.length);
-            readAll(client, back);
+            readAll(own.client(), back);
             if (!java.util.Arrays.equals(back.array(), msg)) op.wrong("the echo differs from the message");
             else op.ok();
         } catch (IOException | RuntimeException e) {
             failed(op, e, true, false);
-            closeSockets();
+            own.closeSockets();
         }
     }
 
@@ -656,8 +642,8 @@ final class Worker {
         }
         int fd;
         try {
-            fd = read ? dataFd() : -1;
-        } catch (Setup e) {
+            fd = read ? own.dataFd() : -1;
+        } catch (WorkerFds.Setup e) {
             slot.fillAfter(0); // unused: back to the free slots after its audit
             slot.returned(false, "an unused slot");
             slot.done();
@@ -689,114 +675,6 @@ final class Worker {
             failed(op, e, false, false);
         } finally {
             slot.done();
-        }
-    }
-
-    // ---- the worker's own descriptors, opened through its target on first use ----
-
-    /** Opening one of the worker's own descriptors failed (booked as an operation). */
-    private static final class Setup extends RuntimeException {
-        Setup(Throwable cause) {
-            super(cause);
-        }
-    }
-
-    private int open(String path, int flags) {
-        Op op = begin("openat(" + (flags == OpenFlags.O_RDONLY ? "data" : "scratch") + ")");
-        try {
-            int fd = sys.openat(Syscalls.AT_FDCWD, path, flags | OpenFlags.O_CLOEXEC, 0600);
-            fds.add(fd);
-            op.ok();
-            return fd;
-        } catch (IOException | RuntimeException e) {
-            failed(op, e, true, true);
-            throw new Setup(e);
-        }
-    }
-
-    private int dataFd() {
-        if (dataFd < 0) dataFd = open(run.data.path.toString(), OpenFlags.O_RDONLY);
-        return dataFd;
-    }
-
-    private int scratchFd() {
-        if (scratchFd < 0) scratchFd = open(run.dir.resolve("scratch").toString(), OpenFlags.O_RDWR | OpenFlags.O_CREAT);
-        return scratchFd;
-    }
-
-    /** {read end, write end}. */
-    private int[] pipe() {
-        if (pipe == null) pipe = Sys.pipe(0);
-        return pipe;
-    }
-
-    private FlexscFileChannel channel() {
-        if (channel == null) {
-            Op op = begin("FlexscFileChannel.open");
-            try {
-                channel = FlexscFileChannel.open(target.engine, run.data.path, StandardOpenOption.READ);
-                op.ok();
-            } catch (IOException | RuntimeException e) {
-                failed(op, e, true, true);
-                throw new Setup(e);
-            }
-        }
-        return channel;
-    }
-
-    private void sockets() {
-        if (peer != null) return;
-        Op op = begin("socket+bind+listen+connect+accept4");
-        try {
-            if (server == null) {
-                server = FlexscServerSocketChannel.open(target.sys);
-                server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
-            }
-            client = FlexscSocketChannel.open(target.sys);
-            client.connect(server.getLocalAddress());
-            peer = server.accept();
-            op.ok();
-        } catch (IOException | RuntimeException e) {
-            failed(op, e, true, true);
-            closeSockets();
-            closeQuietly(server);
-            server = null;
-            throw new Setup(e);
-        }
-    }
-
-    private void closeSockets() {
-        closeQuietly(client);
-        closeQuietly(peer);
-        client = peer = null;
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
-        if (c == null) return;
-        try {
-            c.close();
-        } catch (IOException | RuntimeException ignored) {
-            // closing after a fault: what matters was booked already
-        }
-    }
-
-    /** Closes everything this worker opened, directly where the target may be closed. */
-    void closeAll() {
-        closeSockets();
-        closeQuietly(server);
-        closeQuietly(channel);
-        server = null;
-        channel = null;
-        for (int fd : fds) Sys.close(fd);
-        fds.clear();
-        dataFd = scratchFd = -1;
-        if (pipe != null) {
-            for (int fd : pipe) Sys.close(fd);
-            pipe = null;
-        }
-        if (region >= 0) {
-            run.giveBackRegion(region);
-            region = -1;
         }
     }
 }

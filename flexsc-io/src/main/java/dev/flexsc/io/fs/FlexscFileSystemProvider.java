@@ -198,46 +198,53 @@ public final class FlexscFileSystemProvider extends FileSystemProvider {
         return s;
     }
 
+    /**
+     * The calls that open a file with {@code options} and {@code attrs}, or null where the
+     * JDK's provider opens it: options or attributes FlexSC's channel does not take
+     * ({@link FlexscFileChannel#takes}), or no engine for this thread ({@link #syscalls()}).
+     */
+    private Syscalls opener(Set<? extends OpenOption> options, FileAttribute<?>... attrs) {
+        return FlexscFileChannel.takes(options, attrs) ? syscalls() : null;
+    }
+
+    /** Counts a file FlexSC opened. */
+    private <T> T opened(T channelOrStream) {
+        channels.increment();
+        return channelOrStream;
+    }
+
     @Override
     public FileChannel newFileChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
             throws IOException {
-        Path p = unwrap(path);
-        Syscalls s = FlexscFileChannel.takes(options, attrs) ? syscalls() : null;
+        Path p = unwrap(path); // a foreign path fails before an engine opens
+        Syscalls s = opener(options, attrs);
         if (s == null) return jdk().newFileChannel(p, options, attrs);
-        FlexscFileChannel ch = FlexscFileChannel.open(s, path, options, attrs);
-        channels.increment();
-        return ch;
+        return opened(FlexscFileChannel.open(s, path, options, attrs));
     }
 
     @Override
     public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
             throws IOException {
         Path p = unwrap(path);
-        Syscalls s = FlexscFileChannel.takes(options, attrs) ? syscalls() : null;
+        Syscalls s = opener(options, attrs);
         if (s == null) return jdk().newByteChannel(p, options, attrs);
-        FlexscFileChannel ch = FlexscFileChannel.open(s, path, options, attrs);
-        channels.increment();
-        return ch;
+        return opened(FlexscFileChannel.open(s, path, options, attrs));
     }
 
     @Override
     public InputStream newInputStream(Path path, OpenOption... options) throws IOException {
         Path p = unwrap(path);
-        Syscalls s = FlexscFileChannel.takes(set(options)) ? syscalls() : null;
+        Syscalls s = opener(set(options));
         if (s == null) return jdk().newInputStream(p, options);
-        InputStream in = FlexscFiles.newInputStream(s, path, options);
-        channels.increment();
-        return in;
+        return opened(FlexscFiles.newInputStream(s, path, options));
     }
 
     @Override
     public OutputStream newOutputStream(Path path, OpenOption... options) throws IOException {
         Path p = unwrap(path);
-        Syscalls s = FlexscFileChannel.takes(set(options)) ? syscalls() : null;
+        Syscalls s = opener(set(options));
         if (s == null) return jdk().newOutputStream(p, options);
-        OutputStream out = FlexscFiles.newOutputStream(s, path, options);
-        channels.increment();
-        return out;
+        return opened(FlexscFiles.newOutputStream(s, path, options));
     }
 
     // ---- everything else: the JDK's provider ----
