@@ -20,11 +20,15 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -156,9 +160,30 @@ class CarrierRingTest {
         }
     }
 
+    /**
+     * True if one of this process's io_uring rings has CQEs on the kernel's overflow list (no
+     * room in the CQ; kept by IORING_FEAT_NODROP): its fdinfo lists them under "CqOverflowList:".
+     */
+    private static boolean kernelHoldsOverflowedCqes() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                String info;
+                try {
+                    if (!Files.readSymbolicLink(fd).toString().equals("anon_inode:[io_uring]")) continue;
+                    info = Files.readString(Path.of("/proc/self/fdinfo", fd.getFileName().toString()));
+                } catch (IOException gone) { // closed meanwhile
+                    continue;
+                }
+                int list = info.indexOf("CqOverflowList:");
+                if (list >= 0 && info.indexOf("user_data=", list) >= 0) return true;
+            }
+        }
+        return false;
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"IO_URING", "IO_URING_SQPOLL"})
-    @Timeout(60)
+    @Timeout(90)
     void aTinyCqOverflowsWhileItsCarrierIsBusyAndLosesNothing(Engine kind) throws Exception {
         // SQ 64, CQ 64: 120 green threads each read an empty pipe, then all 120 reads complete
         // while their carrier is busy, more CQEs than
@@ -191,12 +216,15 @@ class CarrierRingTest {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (e.uringStats().inFlight() < n && System.nanoTime() < deadline) Thread.sleep(1);
             assertEquals(n, e.uringStats().inFlight(), "every read waits on the carrier's ring");
-            // Keep the carrier busy while the completions arrive, so they pile up in the CQ.
+            // Keep the carrier busy while the completions arrive, so they pile up in the CQ: until
+            // every byte is written and, on SQPOLL (whose polling thread posts the CQEs), until
+            // the kernel holds CQEs the full CQ had no room for. Released on conditions, never
+            // after a fixed time: on a loaded machine the writes alone can outlast any interval.
             CountDownLatch spinning = new CountDownLatch(1);
+            AtomicBoolean release = new AtomicBoolean();
             Thread busy = s.startVirtualThread(() -> {
                 spinning.countDown();
-                long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
-                while (System.nanoTime() < end) Thread.onSpinWait();
+                while (!release.get()) Thread.onSpinWait();
             });
             spinning.await();
             try (Arena w = Arena.ofConfined()) {
@@ -205,9 +233,15 @@ class CarrierRingTest {
                     one.set(ValueLayout.JAVA_BYTE, 0, (byte) i);
                     assertEquals(1, DirectSyscalls.raw(SyscallTable.WRITE, pipes[i][1], one.address(), 1, 0, 0, 0));
                 }
+                if (kind == Engine.IO_URING_SQPOLL) {
+                    long overflowDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    while (!kernelHoldsOverflowedCqes() && System.nanoTime() < overflowDeadline) Thread.sleep(1);
+                }
+            } finally {
+                release.set(true);
             }
             busy.join();
-            for (Thread t : readers) t.join(10_000);
+            for (Thread t : readers) assertTrue(t.join(Duration.ofSeconds(20)), "a reader never got its byte");
             assertTrue(errors.isEmpty(), () -> errors.peek().toString());
             assertEquals(n, got.get());
             UringStats st = e.uringStats();
