@@ -232,9 +232,16 @@ class CarrierRingTest {
                     }
                 }));
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (e.uringStats().inFlight() < n && System.nanoTime() < deadline) Thread.sleep(1);
+            // Every read's SQE is in the ring once the carrier sleeps with all of them in flight:
+            // a reader that found the SQ full (64 entries for 120 reads) is still runnable,
+            // yielding until the kernel took some (on a loaded machine, SQPOLL's polling thread
+            // can take seconds). Its read would go in only after the writes, and the CQ would
+            // then never overflow.
+            CarrierThread carrier = s.carrierArray()[0];
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while ((e.uringStats().inFlight() < n || !carrier.isSleeping()) && System.nanoTime() < deadline) Thread.sleep(1);
             assertEquals(n, e.uringStats().inFlight(), "every read waits on the carrier's ring");
+            assertTrue(carrier.isSleeping(), "the carrier never slept with every read in flight");
             // Keep the carrier busy while the completions arrive, so they pile up in the CQ: until
             // every byte is written and, on SQPOLL (whose polling thread posts the CQEs), until
             // the kernel holds CQEs the full CQ had no room for. Released on conditions, never
