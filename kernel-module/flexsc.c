@@ -873,6 +873,23 @@ static long flexsc_wait(struct file *file, struct flexsc_ctx *c, struct flexsc_w
 	return ret;
 }
 
+/*
+ * WAKE_WAITERS: end every WAIT sleep of group g, from any thread of the
+ * owner (a carrier that sleeps in WAIT(EXECUTE) on its own group is woken
+ * this way when another thread gives it work). The same fully ordered
+ * increment as a completion (flexsc_complete): a WAIT caller whose done_seq
+ * was read before it sees the group changed and returns at once, and one
+ * already queued is woken. done_seq is a counter user space compares for
+ * equality only; an increment without a DONE is a spurious wake-up.
+ */
+static void flexsc_wake_waiters(struct flexsc_grp *g)
+{
+	/* Pairs with the barrier in set_current_state() of a WAIT sleeper, as in flexsc_complete. */
+	atomic_inc_return((atomic_t *)&g->pg->done_seq);
+	if (waitqueue_active(&g->done_wq))
+		wake_up_all(&g->done_wq);
+}
+
 /* ------------------------------------------------------------------------ */
 /* CANCEL                                                                   */
 
@@ -1128,6 +1145,7 @@ static long flexsc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case FLEXSC_IOC_WAKE:
 	case FLEXSC_IOC_STOP:
 	case FLEXSC_IOC_CANCEL:
+	case FLEXSC_IOC_WAKE_WAITERS:
 		break;
 	default:
 		return -ENOTTY;
@@ -1166,6 +1184,12 @@ static long flexsc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return 0;
 	case FLEXSC_IOC_CANCEL:
 		return flexsc_cancel(c, (void __user *)arg);
+	case FLEXSC_IOC_WAKE_WAITERS:
+		err = flexsc_group_arg(c, arg, &g);
+		if (err)
+			return err;
+		flexsc_wake_waiters(g);
+		return 0;
 	}
 	return -ENOTTY;
 }

@@ -190,6 +190,9 @@ done
 # mvn install) against KERNEL_MODULE in the guest, through the JUnit console
 # launcher; without the classes, a JDK or the launcher they are one SKIP line.
 JAVA_CLASSES=${FLEXSC_GUEST_JAVA_CLASSES:-"DifferentialTest ErrorsTest ConcurrencyTest KernelModuleEngineTest BatchTest PolicyTest"}
+# The scheduler's tests that need the module: green threads calling through KERNEL_MODULE
+# carrier-locally (dev.flexsc.threads; FLEXSC_GUEST_THREADS_CLASSES, empty for none).
+THREADS_CLASSES=${FLEXSC_GUEST_THREADS_CLASSES-"ModuleCarrierTest"}
 JUNIT_VERSION=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' "$ROOT/pom.xml")
 PLATFORM_VERSION=1.${JUNIT_VERSION#5.}   # JUnit 5.x.y ships platform 1.x.y
 JUNIT_JAR=$CACHE/java/junit-platform-console-standalone-$PLATFORM_VERSION.jar
@@ -210,8 +213,15 @@ prepare_java() {
   fi
   (cd "$ROOT" && JAVA_HOME=$jdk mvn -B -ntp -q -pl flexsc-native org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
     -Dmdep.excludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
-    -Dmdep.outputFile="$CACHE/java/cp.txt" >"$CACHE/java/cp.log" 2>&1) \
+    -Dmdep.outputFile="$CACHE/java/cp.txt" -Dmdep.regenerateFile=true >"$CACHE/java/cp.log" 2>&1) \
     || { java_skip="mvn dependency:build-classpath failed (see $CACHE/java/cp.log)"; return; }
+  # The scheduler's own dependencies (jctools), for flexsc-threads' tests; the project's
+  # modules come from their target/ folders below (a second flexsc-native test jar would
+  # bring a second junit-platform.properties, whose warning the log check reads as a kernel's).
+  (cd "$ROOT" && JAVA_HOME=$jdk mvn -B -ntp -q -pl flexsc-threads org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+    -DexcludeGroupIds=dev.flexsc,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
+    -Dmdep.outputFile="$CACHE/java/cp-threads.txt" -Dmdep.regenerateFile=true >>"$CACHE/java/cp.log" 2>&1) \
+    || { java_skip="mvn dependency:build-classpath of flexsc-threads failed (see $CACHE/java/cp.log)"; return; }
   # Stage the classes and jars in the initramfs (/java): the guest sees the host's root
   # filesystem over 9p, but not other mounts, and a clone under /tmp (a tmpfs here) is one.
   local g=$IR/java cp="" i=0 e
@@ -219,14 +229,22 @@ prepare_java() {
   cp -r "$ROOT/flexsc-native/target/test-classes" "$g/native-test-classes"
   cp -r "$ROOT/flexsc-native/target/classes" "$g/native-classes"
   cp -r "$ROOT/flexsc-core/target/classes" "$g/core-classes"
+  cp -r "$ROOT/flexsc-threads/target/classes" "$g/threads-classes"
+  if [ -d "$ROOT/flexsc-threads/target/test-classes" ]; then
+    cp -r "$ROOT/flexsc-threads/target/test-classes" "$g/threads-test-classes"
+  else
+    mkdir -p "$g/threads-test-classes"
+  fi
   cp "$JUNIT_JAR" "$g/junit-console.jar"
   # guest-init copies /java into the chroot's /tmp before running the JVM
   cp=/tmp/java/native-test-classes:/tmp/java/native-classes:/tmp/java/core-classes
-  for e in $(tr ':' ' ' <"$CACHE/java/cp.txt"); do
+  cp+=:/tmp/java/threads-test-classes:/tmp/java/threads-classes
+  for e in $( (tr ':' '\n' <"$CACHE/java/cp.txt"; echo; tr ':' '\n' <"$CACHE/java/cp-threads.txt") | awk 'NF && !seen[$0]++'); do
     i=$((i + 1)); cp "$e" "$g/dep$i.jar"; cp+=":/tmp/java/dep$i.jar"
   done
   local sel=""
   for c in $JAVA_CLASSES; do sel+=" --select-class dev.flexsc.nativeimpl.$c"; done
+  for c in $THREADS_CLASSES; do sel+=" --select-class dev.flexsc.threads.$c"; done
   # Under TCG: 10% of the long loops (10k submit-after-idle calls, 8 x 10k lseeks, 100
   # open/close cycles) and a short caller spin (PAUSE is slow there). testfeed lines
   # become PASS/FAIL/SKIP lines; everything else is kept as a comment, unbuffered, so the
@@ -234,7 +252,7 @@ prepare_java() {
   # C1 only and the serial collector: under TCG, C2's compilations took a third of the run
   # (one run each on a loaded host: 82 s -> 53 s). The same Java code runs under C2 on the host
   # against the other page engine; what only the guest can test is the module.
-  JAVA_CMD="$JAVA --enable-native-access=ALL-UNNAMED -Xss1m ${FLEXSC_GUEST_JVM_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
+  JAVA_CMD="$JAVA --enable-native-access=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED -Xss1m ${FLEXSC_GUEST_JVM_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
   JAVA_CMD+=" -Dflexsc.test.engine=KERNEL_MODULE"
   JAVA_CMD+=" -Dflexsc.test.engineRequired=true -Dflexsc.test.scalePercent=10 -Dflexsc.test.callerSpin=20"
   JAVA_CMD+=" -jar /tmp/java/junit-console.jar execute --disable-banner --disable-ansi-colors --details=testfeed -cp $cp$sel 2>&1"

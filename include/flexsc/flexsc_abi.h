@@ -164,5 +164,7 @@ struct flexsc_cancel {
 #define FLEXSC_IOC_WAKE           _IOW(FLEXSC_IOC_MAGIC, 4, flexsc_u32)   /* group */
 #define FLEXSC_IOC_STOP           _IO(FLEXSC_IOC_MAGIC, 5)
 #define FLEXSC_IOC_CANCEL         _IOW(FLEXSC_IOC_MAGIC, 6, struct flexsc_cancel)
+/* Bumps the group's done_seq and wakes every WAIT sleeper of the group. */
+#define FLEXSC_IOC_WAKE_WAITERS   _IOW(FLEXSC_IOC_MAGIC, 7, flexsc_u32)   /* group */
 
 #endif /* FLEXSC_ABI_H */

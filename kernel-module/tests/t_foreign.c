@@ -42,6 +42,8 @@ int main(void)
 		ft_check(e == EPERM, "foreign.child_wait_EPERM", "got %s", strerror(e));
 		e = ft_ioctl_errno(R.fd, FLEXSC_IOC_WAKE, &g);
 		ft_check(e == EPERM, "foreign.child_wake_EPERM", "got %s", strerror(e));
+		e = ft_ioctl_errno(R.fd, FLEXSC_IOC_WAKE_WAITERS, &g);
+		ft_check(e == EPERM, "foreign.child_wake_waiters_EPERM", "got %s", strerror(e));
 		e = ft_ioctl_errno(R.fd, FLEXSC_IOC_STOP, NULL);
 		ft_check(e == EPERM, "foreign.child_stop_EPERM", "got %s", strerror(e));
 		e = ft_ioctl_errno(R.fd, FLEXSC_IOC_REGISTER, &reg);

@@ -74,7 +74,8 @@ static uint64_t fuzz_ptr(void *good)
 
 static void ioctl_fuzz(uint64_t ns)
 {
-	static const unsigned long cmds[] = { FLEXSC_IOC_REGISTER, FLEXSC_IOC_SERVE, FLEXSC_IOC_WAIT, FLEXSC_IOC_WAKE, FLEXSC_IOC_STOP };
+	static const unsigned long cmds[] = { FLEXSC_IOC_REGISTER, FLEXSC_IOC_SERVE, FLEXSC_IOC_WAIT, FLEXSC_IOC_WAKE, FLEXSC_IOC_STOP,
+					      FLEXSC_IOC_CANCEL, FLEXSC_IOC_WAKE_WAITERS };
 	unsigned char good[256] __attribute__((aligned(64)));
 	pthread_t self = pthread_self(), k;
 	struct sigaction sa = { .sa_handler = on_sig };
@@ -92,7 +93,7 @@ static void ioctl_fuzz(uint64_t ns)
 		unsigned long cmd;
 
 		switch (rnd() % 4) {
-		case 0: case 1: cmd = cmds[rnd() % 5]; break;
+		case 0: case 1: cmd = cmds[rnd() % (sizeof(cmds) / sizeof(cmds[0]))]; break;
 		case 2: cmd = _IOC(rnd() % 4, FLEXSC_IOC_MAGIC, rnd() % 8, rnd() % 64); break;
 		default: cmd = (unsigned long)(uint32_t)rnd(); break;
 		}
@@ -286,7 +287,7 @@ static void prog_op(void)
 	}
 	case 5: {
 		unsigned int g = (unsigned int)(rnd() % 3);
-		ioctl(P.fd, FLEXSC_IOC_WAKE, &g);
+		ioctl(P.fd, rnd() % 2 ? FLEXSC_IOC_WAKE : FLEXSC_IOC_WAKE_WAITERS, &g);
 		break;
 	}
 	case 6:

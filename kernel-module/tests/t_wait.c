@@ -126,6 +126,40 @@ int main(void)
 	ft_check(g->done_waiters == 0, "wait.done_waiters_back_to_0", "done_waiters %u", g->done_waiters);
 	ft_reap(&R, 0, 10, 10000);
 
+	/*
+	 * WAKE_WAITERS ends a WAIT(EXECUTE) sleep from another thread (a carrier sleeping in its
+	 * own group, given work by another thread), without a completion: rc 0 long before the
+	 * 10 s timeout, done_seq moved by one.
+	 */
+	seq = g->done_seq;
+	struct flexsc_wait w3 = { .group = 0, .flags = FLEXSC_WAIT_EXECUTE, .timeout_ns = 10000000000ll, .done_seq = seq };
+	struct targ tb = { R.fd, &w3 };
+	void *wait_rc(void *p) { struct targ *t = p; return (void *)(intptr_t)(ioctl(t->fd, FLEXSC_IOC_WAIT, t->w) ? errno : 0); }
+	t0 = ft_now_ns();
+	pthread_create(&waiter, NULL, wait_rc, &tb);
+	for (int i = 0; i < 5000 && __atomic_load_n(&g->done_waiters, __ATOMIC_RELAXED) != 1; i++)
+		usleep(1000);
+	unsigned int g0w = 0;
+	rc = ioctl(R.fd, FLEXSC_IOC_WAKE_WAITERS, &g0w);
+	void *werr;
+	pthread_join(waiter, &werr);
+	dt = ft_now_ns() - t0;
+	ft_check(rc == 0 && werr == NULL && w3.executed == 0 && g->done_seq == seq + 1 && dt < 9000000000ull,
+		 "wait.wake_waiters_ends_sleep", "rc %d, WAIT errno %ld, executed %u, done_seq +%u, %llu ms",
+		 rc, (long)(intptr_t)werr, w3.executed, g->done_seq - seq, (unsigned long long)dt / 1000000);
+	/* A WAKE_WAITERS between the caller's read of done_seq and its WAIT: the WAIT returns at once. */
+	seq = g->done_seq;
+	rc = ioctl(R.fd, FLEXSC_IOC_WAKE_WAITERS, &g0w);
+	w = (struct flexsc_wait){ .group = 0, .flags = FLEXSC_WAIT_EXECUTE, .timeout_ns = 10000000000ll, .done_seq = seq };
+	t0 = ft_now_ns();
+	int rc2 = ioctl(R.fd, FLEXSC_IOC_WAIT, &w);
+	dt = ft_now_ns() - t0;
+	ft_check(rc == 0 && rc2 == 0 && dt < 9000000000ull, "wait.wake_waiters_before_wait_not_lost",
+		 "rc %d/%d, %llu ms", rc, rc2, (unsigned long long)dt / 1000000);
+	unsigned int bad = 1;
+	ft_check(ft_ioctl_errno(R.fd, FLEXSC_IOC_WAKE_WAITERS, &bad) == EINVAL, "wait.wake_waiters_bad_group_EINVAL",
+		 "group 1 of 1 not refused");
+
 	/* After STOP: WAIT refuses with ESHUTDOWN and executes nothing. */
 	ioctl(R.fd, FLEXSC_IOC_STOP);
 	ft_check(ft_pool_join(&R, 3000), "wait.stop_returns_serve", "SERVE did not return");

@@ -940,6 +940,7 @@ int flexsc_abi_describe(char *buf, int len)
 	D("CANCEL_GROUP", offsetof(struct flexsc_cancel, group));
 	D("CANCEL_INDEX", offsetof(struct flexsc_cancel, index));
 	D("IOC_CANCEL", FLEXSC_IOC_CANCEL);
+	D("IOC_WAKE_WAITERS", FLEXSC_IOC_WAKE_WAITERS);
 #undef D
 	return n;
 }

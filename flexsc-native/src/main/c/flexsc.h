@@ -89,11 +89,13 @@ struct flexsc_km;
 /* Open path, REGISTER 1 group of 1 page, close: 0 or the errno of *stage. */
 int flexsc_km_probe(const char *path, int *stage);
 /*
- * Open, REGISTER, mmap, and start threads_per_group SERVE threads per group
- * pinned to cpus[g]. NULL with *err = errno and *stage = the failed step.
+ * Open, REGISTER, mmap, and start threads_per_group SERVE threads in each of
+ * the first serve_groups groups, pinned to cpus[g] (the other groups are
+ * carriers' own, run by WAIT with EXECUTE). NULL with *err = errno and
+ * *stage = the failed step.
  */
 struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, int pages,
-				 int threads_per_group, int *err, int *stage);
+				 int threads_per_group, int serve_groups, int *err, int *stage);
 void *flexsc_km_base(struct flexsc_km *km);
 uint64_t flexsc_km_mapping_size(struct flexsc_km *km);
 /* SERVE threads that have not returned. */
@@ -104,6 +106,8 @@ int flexsc_km_wake(struct flexsc_km *km, int g);
 int flexsc_km_wait(struct flexsc_km *km, int g, int flags, int64_t timeout_ns, uint32_t done_seq, int *executed);
 /* FLEXSC_IOC_CANCEL(g, idx): 1 if a call was interrupted, 0 if none, or -errno. */
 int flexsc_km_cancel(struct flexsc_km *km, int g, int idx);
+/* FLEXSC_IOC_WAKE_WAITERS(g): ends every WAIT sleep of group g; 0 or -errno. */
+int flexsc_km_wake_waiters(struct flexsc_km *km, int g);
 /* STOP, then join the SERVE threads (up to timeout_ns): 0, or -ETIMEDOUT if some are stuck. */
 int flexsc_km_stop(struct flexsc_km *km, int64_t timeout_ns);
 /* munmap, close, free; only after flexsc_km_stop returned 0. */

@@ -93,10 +93,10 @@ static void *serve_main(void *arg)
 }
 
 struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, int pages,
-				 int threads_per_group, int *err, int *stage)
+				 int threads_per_group, int serve_groups, int *err, int *stage)
 {
 	if (groups < 1 || groups > (int)FLEXSC_MAX_GROUPS || pages < 1 || pages > (int)FLEXSC_MAX_PAGES ||
-	    threads_per_group < 1 || threads_per_group > 1024 || !cpus) {
+	    threads_per_group < 1 || threads_per_group > 1024 || !cpus || serve_groups < 1 || serve_groups > groups) {
 		*stage = FLEXSC_KM_STAGE_REGISTER;
 		*err = EINVAL;
 		return NULL;
@@ -134,7 +134,7 @@ struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, 
 	}
 	km->groups = groups;
 	km->pages = pages;
-	km->threads = calloc((size_t)groups * threads_per_group, sizeof(*km->threads));
+	km->threads = calloc((size_t)serve_groups * threads_per_group, sizeof(*km->threads));
 	if (!km->threads) {
 		*stage = FLEXSC_KM_STAGE_THREADS;
 		*err = ENOMEM;
@@ -145,7 +145,8 @@ struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, 
 	pthread_attr_init(&attr);
 	/* The thread's user stack is barely used: it lives in the kernel. */
 	pthread_attr_setstacksize(&attr, 64 * 1024);
-	for (int g = 0; g < groups; g++) {
+	/* Groups past serve_groups are carriers' own: their carrier runs them (WAIT with EXECUTE). */
+	for (int g = 0; g < serve_groups; g++) {
 		for (int k = 0; k < threads_per_group; k++) {
 			struct km_thread *t = &km->threads[km->nthreads];
 
@@ -179,7 +180,7 @@ struct flexsc_km *flexsc_km_open(const char *path, int groups, const int *cpus, 
 	for (int waited_ms = 0; waited_ms < 10000; waited_ms++) {
 		int all = 1;
 
-		for (int g = 0; g < groups && all; g++) {
+		for (int g = 0; g < serve_groups && all; g++) {
 			struct flexsc_group *gr = (struct flexsc_group *)((char *)km->base + FLEXSC_CTRL_HEADER_SIZE +
 									 (size_t)g * FLEXSC_GROUP_SIZE);
 			if (__atomic_load_n(&gr->executors, __ATOMIC_RELAXED) < (flexsc_u32)threads_per_group)
@@ -221,6 +222,13 @@ int flexsc_km_wait(struct flexsc_km *km, int g, int flags, int64_t timeout_ns, u
 	if (executed)
 		*executed = (int)w.executed;
 	return rc;
+}
+
+int flexsc_km_wake_waiters(struct flexsc_km *km, int g)
+{
+	uint32_t group = (uint32_t)g;
+
+	return ioctl(km->fd, FLEXSC_IOC_WAKE_WAITERS, &group) < 0 ? -errno : 0;
 }
 
 int flexsc_km_cancel(struct flexsc_km *km, int g, int idx)

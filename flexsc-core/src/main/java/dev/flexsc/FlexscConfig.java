@@ -29,6 +29,7 @@ public final class FlexscConfig {
     private final int sqThreadIdleMillis;
     private final int uringCqEntries;
     private final CallPolicy policy;
+    private final boolean moduleCarrierLocal;
 
     private FlexscConfig(Builder b) {
         int[] cpus = defaultCpus(allowedCpus(), Runtime.getRuntime().availableProcessors());
@@ -54,6 +55,7 @@ public final class FlexscConfig {
         this.sqThreadIdleMillis = b.sqThreadIdleMillis;
         this.uringCqEntries = b.uringCqEntries;
         this.policy = b.policy;
+        this.moduleCarrierLocal = b.moduleCarrierLocal;
         SyscallPageDescriptor.checkGeometry(syscallCpus.length, pages);
         for (int c : syscallCpus) checkCpu("syscallCpus", c);
         for (int c : userCpus) checkCpu("userCpus", c);
@@ -92,7 +94,8 @@ public final class FlexscConfig {
      * name, any case), {@code flexsc.userCpus} and {@code flexsc.syscallCpus} (lists such as
      * {@code 0,2-3}), {@code flexsc.pages}, {@code flexsc.poolThreads},
      * {@code flexsc.sqThreadIdleMillis}, {@code flexsc.uringCqEntries}, {@code flexsc.policy}
-     * (a {@link CallPolicy} name, any case).
+     * (a {@link CallPolicy} name, any case), {@code flexsc.moduleCarrierLocal} ({@code true}
+     * or {@code false}).
      *
      * @throws IllegalArgumentException naming the property when a value does not parse
      */
@@ -116,6 +119,12 @@ public final class FlexscConfig {
         }
         if ((v = System.getProperty("flexsc.uringCqEntries")) != null) b.uringCqEntries(parseInt("flexsc.uringCqEntries", v));
         if ((v = System.getProperty("flexsc.policy")) != null) b.policy(CallPolicy.parse("flexsc.policy", v));
+        if ((v = System.getProperty("flexsc.moduleCarrierLocal")) != null) {
+            if (!v.trim().equalsIgnoreCase("true") && !v.trim().equalsIgnoreCase("false")) {
+                throw new IllegalArgumentException("flexsc.moduleCarrierLocal=" + v + ": expected true or false");
+            }
+            b.moduleCarrierLocal(Boolean.parseBoolean(v.trim()));
+        }
         return b.build();
     }
 
@@ -242,12 +251,21 @@ public final class FlexscConfig {
     /** When calls are posted and when they are made directly on the caller's thread; see {@link CallPolicy}. */
     public CallPolicy policy() { return policy; }
 
+    /**
+     * KERNEL_MODULE: whether carriers run their green threads' calls themselves (true, the
+     * default: the carrier-local mode, the FlexSC paper's single-core mode), each in a group
+     * of its own that it runs with one WAIT with EXECUTE, calls that may block left to that
+     * group's syscall threads; or whether every call goes to the syscall threads of
+     * {@link #syscallCpus()} (false: the multi-core mode). docs/engines.md says when to choose which.
+     */
+    public boolean moduleCarrierLocal() { return moduleCarrierLocal; }
+
     /** A builder holding this configuration's values. */
     public Builder toBuilder() {
         return builder().engine(engine).userCpus(userCpus).syscallCpus(syscallCpus).pages(pages)
                 .poolThreads(poolThreads).executorSpin(executorSpin).callerSpin(callerSpin)
                 .closeTimeoutMillis(closeTimeoutMillis).sqThreadIdleMillis(sqThreadIdleMillis)
-                .uringCqEntries(uringCqEntries).policy(policy);
+                .uringCqEntries(uringCqEntries).policy(policy).moduleCarrierLocal(moduleCarrierLocal);
     }
 
     @Override
@@ -269,6 +287,7 @@ public final class FlexscConfig {
         private int sqThreadIdleMillis = 50;
         private int uringCqEntries = 0;
         private CallPolicy policy = CallPolicy.ADAPTIVE;
+        private boolean moduleCarrierLocal = true;
 
         private Builder() {}
 
@@ -333,6 +352,12 @@ public final class FlexscConfig {
         /** See {@link FlexscConfig#policy()}; default {@link CallPolicy#ADAPTIVE}. */
         public Builder policy(CallPolicy policy) {
             this.policy = java.util.Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** See {@link FlexscConfig#moduleCarrierLocal()}; default true. */
+        public Builder moduleCarrierLocal(boolean carrierLocal) {
+            this.moduleCarrierLocal = carrierLocal;
             return this;
         }
 

@@ -101,6 +101,7 @@ public final class SyscallPageDescriptor {
     public static final long IOC_WAKE = ioc(1, IOC_MAGIC, 4, 4);
     public static final long IOC_STOP = ioc(0, IOC_MAGIC, 5, 0);
     public static final long IOC_CANCEL = ioc(1, IOC_MAGIC, 6, CANCEL_SIZE);
+    public static final long IOC_WAKE_WAITERS = ioc(1, IOC_MAGIC, 7, 4);
 
     private static long ioc(int dir, int type, int nr, int size) {
         return ((long) dir << 30) | ((long) size << 16) | ((long) type << 8) | nr;

@@ -83,6 +83,15 @@ public interface CarrierContext {
     void notifyOn(int fd);
 
     /**
+     * False if this context cannot {@linkplain #notifyOn notify} another's wake descriptor of
+     * its completions (nor be notified: its {@link #wakeFd()} is -1): a carrier that holds it
+     * with another context then sleeps with a short timeout. Default true.
+     */
+    default boolean notifies() {
+        return true;
+    }
+
+    /**
      * Any thread (the engine's close): asks the carrier to close this context. The carrier
      * cancels the calls that may block without bound, waits for the others to complete, then
      * releases the context's resources; {@link #isClosed()} then says so.

@@ -53,8 +53,10 @@ public final class KernelModuleEngine extends PageEngine {
 
     private final ModuleExecutors executors;
 
-    private KernelModuleEngine(FlexscConfig config, MemorySegment mapping, int groups, ModuleExecutors executors) {
-        super(Engine.KERNEL_MODULE, config, mapping, groups, config.pages(), DirectSyscalls.invoker(), executors);
+    private KernelModuleEngine(FlexscConfig config, MemorySegment mapping, int groups, int carrierGroups,
+                               ModuleExecutors executors) {
+        super(Engine.KERNEL_MODULE, config, mapping, groups, config.pages(), DirectSyscalls.invoker(), executors,
+                carrierGroups);
         this.executors = executors;
         // The module stopped the registration by itself: the engine closes (from another thread).
         executors.closeWith(this::close);
@@ -72,10 +74,19 @@ public final class KernelModuleEngine extends PageEngine {
      */
     public static KernelModuleEngine open(FlexscConfig config) throws ErrnoException, EngineUnavailableException {
         LibFlexsc.ensureAvailable();
-        int[] cpus = config.syscallCpus();
+        int[] serveCpus = config.syscallCpus();
+        int[] carrierCpus = carrierGroupCpus(config);
         int threads = Math.max(2, config.poolThreads());
         int[] err = new int[1], stage = new int[1];
-        Pointer h = LibFlexsc.flexsc_km_open(DEVICE, cpus.length, cpus, config.pages(), threads, err, stage);
+        int[] cpus = concat(serveCpus, carrierCpus);
+        Pointer h = LibFlexsc.flexsc_km_open(DEVICE, cpus.length, cpus, config.pages(), threads, serveCpus.length, err, stage);
+        if (h == null && carrierCpus.length > 0 && stage[0] == LibFlexsc.KM_STAGE_REGISTER && err[0] == ENOMEM) {
+            // The carrier groups' pages did not fit (RLIMIT_MEMLOCK, the memory cgroup): the
+            // engine still works in the multi-core mode, which needs only the syscall groups.
+            carrierCpus = new int[0];
+            cpus = serveCpus;
+            h = LibFlexsc.flexsc_km_open(DEVICE, cpus.length, cpus, config.pages(), threads, serveCpus.length, err, stage);
+        }
         if (h == null) {
             if (stage[0] == LibFlexsc.KM_STAGE_OPEN || stage[0] == LibFlexsc.KM_STAGE_REGISTER) {
                 throw new EngineUnavailableException(Engine.KERNEL_MODULE, describe(stage[0], err[0]));
@@ -103,7 +114,26 @@ public final class KernelModuleEngine extends PageEngine {
                             + " 0x%x, ABI %d, %d): reload kernel-module/flexsc.ko built from this source tree",
                     DEVICE, magic, abi, entries, MAGIC, ABI_VERSION, entries(config.pages())));
         }
-        return new KernelModuleEngine(config, mapping, cpus.length, new ModuleExecutors(h, arena, mapping));
+        return new KernelModuleEngine(config, mapping, cpus.length, carrierCpus.length,
+                new ModuleExecutors(h, arena, mapping));
+    }
+
+    /**
+     * One carrier group per user CPU in the carrier-local mode, as many as the module's group
+     * limit leaves; none in the multi-core mode. They have no SERVE threads (a carrier runs its
+     * own): the CPUs are only the registration's bookkeeping.
+     */
+    static int[] carrierGroupCpus(FlexscConfig config) {
+        if (!config.moduleCarrierLocal()) return new int[0];
+        int[] user = config.userCpus();
+        int room = MAX_GROUPS - config.syscallCpus().length;
+        return java.util.Arrays.copyOf(user, Math.max(0, Math.min(user.length, room)));
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 
     /**

@@ -74,13 +74,14 @@ public final class LibFlexsc {
     public static final int KM_STAGE_OPEN = 1, KM_STAGE_REGISTER = 2, KM_STAGE_MMAP = 3, KM_STAGE_THREADS = 4;
     public static native int flexsc_km_probe(String path, int[] stage);
     public static native Pointer flexsc_km_open(String path, int groups, int[] cpus, int pages, int threadsPerGroup,
-                                                int[] err, int[] stage);
+                                                int serveGroups, int[] err, int[] stage);
     public static native Pointer flexsc_km_base(Pointer km);
     public static native long flexsc_km_mapping_size(Pointer km);
     public static native int flexsc_km_threads(Pointer km);
     public static native int flexsc_km_wake(Pointer km, int g);
     public static native int flexsc_km_wait(Pointer km, int g, int flags, long timeoutNs, int doneSeq, int[] executed);
     public static native int flexsc_km_cancel(Pointer km, int g, int idx);
+    public static native int flexsc_km_wake_waiters(Pointer km, int g);
     public static native int flexsc_km_stop(Pointer km, long timeoutNs);
     public static native void flexsc_km_free(Pointer km);
     public static native int flexsc_km_fd(Pointer km);

@@ -4,6 +4,7 @@ import com.sun.jna.Pointer;
 import dev.flexsc.Errno;
 import dev.flexsc.ErrnoException;
 import dev.flexsc.spi.page.ExecutorControl;
+import dev.flexsc.spi.page.LocalExecution;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,7 +25,7 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * CANCEL, STOP) and its SERVE threads, and what the module tells through the pages: that it
  * stopped the registration by itself, and why.
  */
-final class ModuleExecutors implements ExecutorControl {
+final class ModuleExecutors implements ExecutorControl, LocalExecution {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
@@ -110,6 +111,12 @@ final class ModuleExecutors implements ExecutorControl {
         return r == -Errno.EBADF || r == -ENOTTY;
     }
 
+    /** The module writes done_waiters too (its own count, for information): see ExecutorControl. */
+    @Override
+    public boolean countsDoneWaiters() {
+        return false;
+    }
+
     /** The module owns NEED_WAKEUP (set exactly while no SERVE thread holds the run token). */
     @Override
     public boolean submitterClearsNeedWakeup() {
@@ -171,10 +178,19 @@ final class ModuleExecutors implements ExecutorControl {
         return recoveryWakes.sum();
     }
 
+    /**
+     * Ends every WAIT sleep of group g ({@code FLEXSC_IOC_WAKE_WAITERS}): a carrier asleep on
+     * the group's done_seq that another thread gave work (its own group in the carrier-local
+     * mode, or a SERVE group it watches calls on). After a stop nothing is needed: STOP woke
+     * every WAIT sleeper, and every later WAIT returns ESHUTDOWN at once.
+     */
     @Override
-    public void wakeCallers(int g) {
-        // Nothing to do: STOP (stopExecutors) already woke every WAIT sleeper, and every
-        // later WAIT returns ESHUTDOWN at once.
+    public void wakeCallers(int g) throws ErrnoException {
+        if (stoppedByModule(g)) return; // no ioctl on a registration the module stopped
+        int r = LibFlexsc.flexsc_km_wake_waiters(handle, g);
+        if (r < 0 && r != -ESHUTDOWN && !descriptorGone(r) && !stoppedByModule(g)) {
+            throw new ErrnoException("FLEXSC_IOC_WAKE_WAITERS(group " + g + ")", -r);
+        }
     }
 
     @Override
@@ -207,11 +223,20 @@ final class ModuleExecutors implements ExecutorControl {
 
     /** {@link KernelModuleEngine#executePending}: WAIT with EXECUTE and no sleep on group g. */
     int executePending(int g) {
-        if (stoppedByModule(g)) return 0;
         // Acquire: any value will do (timeout 0 never sleeps); read for the ABI's sake.
-        int seq = (int) INT.getAcquire(mapping, groupOffset(g) + GROUP_DONE_SEQ);
+        return executeAndWait(g, (int) INT.getAcquire(mapping, groupOffset(g) + GROUP_DONE_SEQ), 0);
+    }
+
+    /**
+     * WAIT with EXECUTE on group g: runs its pending entries in this thread, then sleeps while
+     * done_seq reads {@code seenDoneSeq}, up to {@code timeoutNanos}. A carrier's poll and idle
+     * on its own group (the carrier-local mode), and {@link #executePending}.
+     */
+    @Override
+    public int executeAndWait(int g, int seenDoneSeq, long timeoutNanos) {
+        if (stoppedByModule(g)) return 0;
         int[] executed = new int[1];
-        int r = LibFlexsc.flexsc_km_wait(handle, g, WAIT_EXECUTE, 0, seq, executed);
+        int r = LibFlexsc.flexsc_km_wait(handle, g, WAIT_EXECUTE, timeoutNanos, seenDoneSeq, executed);
         if (r == -ESHUTDOWN || r == -Errno.EPERM || r == -EOPNOTSUPP || descriptorGone(r)) {
             // Stopped, or refused in this thread (seccomp, audit), which stops the registration.
             stoppedByModule(g);

@@ -94,6 +94,7 @@ class AbiConformanceTest {
         m.put("CANCEL_GROUP", (long) CANCEL_GROUP);
         m.put("CANCEL_INDEX", (long) CANCEL_INDEX);
         m.put("IOC_CANCEL", IOC_CANCEL);
+        m.put("IOC_WAKE_WAITERS", IOC_WAKE_WAITERS);
         return m;
     }
 

@@ -61,6 +61,19 @@ final class CarrierContexts {
         return count > 0 ? contexts[0] : null;
     }
 
+    /**
+     * True if a completion in any context ends a sleep in the primary: there is one context,
+     * or the primary has a wake descriptor and every other one notifies it.
+     */
+    boolean othersWakePrimary() {
+        if (count <= 1) return true;
+        if (contexts[0].wakeFd() < 0) return false;
+        for (int i = 1; i < count; i++) {
+            if (!contexts[i].notifies()) return false;
+        }
+        return true;
+    }
+
     /** True while a context has calls in flight (their owners are parked on this carrier). */
     boolean hasCalls() {
         for (int i = 0; i < count; i++) {

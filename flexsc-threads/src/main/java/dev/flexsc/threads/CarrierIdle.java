@@ -73,6 +73,11 @@ final class CarrierIdle {
     private void sleep() {
         CarrierContext in = contexts.primary();
         PendingCall on = pending.sleepTarget();
+        if (on != null && in != null && !in.notifies() && !in.hasCalls() && contexts.size() == 1) {
+            // A context with nothing in flight whose sleep the watched calls' completions
+            // cannot end (KERNEL_MODULE's carrier group): sleep on their completion word.
+            in = null;
+        }
         boolean oneWord = pending.oneWord();
         FlexscScheduler scheduler = carrier.scheduler();
         // Read before announcing SLEEPING: a completion or a waker's bump after this read
@@ -89,7 +94,9 @@ final class CarrierIdle {
                 if (in != null) {
                     // In the kernel, submitting the round's calls in the same entry; with page
                     // engines' calls pending too, only briefly (their completions do not end it).
-                    int n = in.idle(on == null ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());
+                    // Briefly too when a context's completions cannot end the primary's sleep.
+                    int n = in.idle(on == null && contexts.othersWakePrimary()
+                            ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());
                     n += contexts.pollOthers();
                     stats.sleepEnded(t0);
                     if (n > 0) stats.contextReaped(n);

@@ -65,6 +65,27 @@ final class EntryCall implements CallerWait.Waitable {
     }
 
     /**
+     * Posts {@code call} on this entry of the caller's carrier group ({@code local}), which
+     * the calling green thread holds, and parks until its carrier, which runs the group's
+     * calls itself, fires it. No spin: nobody runs the call before the carrier's next poll.
+     */
+    long runLocal(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5, GroupContext local)
+            throws IOException {
+        this.call = call;
+        engine.submitter().postLocal(group, index, e, call.nr(), a0, a1, a2, a3, a4, a5);
+        Watched w = new Watched(this, false);
+        local.add(w);
+        engine.callerParked();
+        boolean interrupted = false;
+        try {
+            interrupted = CallerWait.await(w, CallerWait.UNTIL_WOKEN);
+            return finish(call, interrupted);
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
      * The call's result once its wait ended: reaped if DONE; else the executors stopped (see
      * {@link #afterStop}). {@code call} is the caller's own: after the entry is given back,
      * another thread may own this object.

@@ -55,6 +55,16 @@ public interface ExecutorControl {
     }
 
     /**
+     * Whether the group's done_waiters word counts every sleeper in {@link #awaitCompletions}
+     * exactly, so that a waker may skip {@link #wakeCallers} when it reads 0. False for the
+     * kernel module, whose own copy of the count (written for information) and the Java
+     * sleepers' increments share the word: a waker then always calls it.
+     */
+    default boolean countsDoneWaiters() {
+        return true;
+    }
+
+    /**
      * Why the executors stopped without the engine's close (the kernel module's stop
      * reason), for the messages of the calls that then fail; null (the default) when only
      * close stops them.

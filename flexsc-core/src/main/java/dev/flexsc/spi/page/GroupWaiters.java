@@ -102,11 +102,26 @@ final class GroupWaiters {
     void wake(int g) {
         try {
             pages.bumpDoneSeq(g); // full fence: the load of done_waiters below cannot move before it
-            if (pages.doneWaiters(g) != 0) control.wakeCallers(g);
+            if (!control.countsDoneWaiters() || pages.doneWaiters(g) != 0) control.wakeCallers(g);
         } catch (IllegalStateException e) {
             pages.checkReleased(e); // released: nobody sleeps on this group any more
         } catch (IOException failed) {
             // the sleepers' timeouts end their sleep
+        }
+    }
+
+    /**
+     * Ends the executors' wait of every sleeper of group g at once, whatever done_waiters
+     * says (a carrier asleep in its own group: {@link GroupContext#wake()}); a failure is
+     * left to the sleeper's timeout.
+     */
+    void wakeGroup(int g) {
+        try {
+            control.wakeCallers(g);
+        } catch (IllegalStateException e) {
+            pages.checkReleased(e);
+        } catch (IOException failed) {
+            engine.machineryFailedAfterPost(); // counted; the sleep's timeout ends it
         }
     }
 

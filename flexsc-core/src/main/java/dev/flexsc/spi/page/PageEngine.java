@@ -7,7 +7,9 @@ import dev.flexsc.FlexscConfig;
 import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.spi.AbstractEngine;
 import dev.flexsc.spi.CallBatch;
+import dev.flexsc.spi.CallCarrier;
 import dev.flexsc.spi.CancelScope;
+import dev.flexsc.spi.GreenThreads;
 import dev.flexsc.spi.DirectPath;
 import dev.flexsc.spi.PostingRule;
 
@@ -56,6 +58,13 @@ public class PageEngine extends AbstractEngine {
     /** One single-call driver per entry, by {@code group * entriesPerGroup + index}. */
     private final EntryCall[] calls;
     private final int groups;
+    /** Groups [0, serveGroups) serve every caller; the rest are carrier groups. */
+    private final int serveGroups;
+    /** The carrier-local mode's groups, or null without it. */
+    private final CarrierGroups carrierGroups;
+    private final LongAdder carrierPosted = new LongAdder();
+    private final LongAdder carrierEntries = new LongAdder();
+    private final LongAdder carrierExecuted = new LongAdder();
     private final int entriesPerGroup;
     private final int callerSpin;
     private final LongAdder callerParks = new LongAdder();
@@ -70,7 +79,27 @@ public class PageEngine extends AbstractEngine {
      */
     public PageEngine(Engine kind, FlexscConfig config, MemorySegment mapping, int groups, int pages,
                       DirectPath direct, ExecutorControl control) {
+        this(kind, config, mapping, groups, pages, direct, control, 0);
+    }
+
+    /**
+     * An engine whose last {@code carrierGroups} groups are lent to carriers, one each (the
+     * carrier-local mode: {@link #carrierContexts()}); the others serve every other caller.
+     *
+     * @throws IllegalArgumentException as the other constructor, or if there are carrier
+     *         groups and {@code control} cannot run a group in the caller
+     *         ({@link LocalExecution}), or no group is left for the syscall threads
+     */
+    public PageEngine(Engine kind, FlexscConfig config, MemorySegment mapping, int groups, int pages,
+                      DirectPath direct, ExecutorControl control, int carrierGroups) {
         super(kind, config, direct, PostingRule.Post.HAND_OFF);
+        if (carrierGroups < 0 || carrierGroups >= groups) {
+            throw new IllegalArgumentException(carrierGroups + " carrier groups of " + groups + " leave none for the"
+                    + " syscall threads");
+        }
+        if (carrierGroups > 0 && !(control instanceof LocalExecution)) {
+            throw new IllegalArgumentException("carrier groups need executors that run a group in the caller");
+        }
         checkGeometry(groups, pages);
         if (mapping.byteSize() < mappingSize(groups, pages)) {
             throw new IllegalArgumentException("mapping of " + mapping.byteSize() + " bytes is smaller than "
@@ -78,6 +107,9 @@ public class PageEngine extends AbstractEngine {
         }
         this.control = control;
         this.groups = groups;
+        this.serveGroups = groups - carrierGroups;
+        this.carrierGroups = carrierGroups == 0 ? null
+                : new CarrierGroups(this, (LocalExecution) control, serveGroups, carrierGroups);
         this.entriesPerGroup = dev.flexsc.abi.SyscallPageDescriptor.entries(pages);
         this.callerSpin = config.callerSpin();
         this.pages = new SyscallPage(mapping, groups, pages);
@@ -95,6 +127,34 @@ public class PageEngine extends AbstractEngine {
         return groups;
     }
 
+    /** Groups lent to carriers, one each (the carrier-local mode); 0 without it. */
+    public final int carrierGroups() {
+        return carrierGroups == null ? 0 : carrierGroups.count();
+    }
+
+    /**
+     * The carriers' contexts of this engine (the scheduler asks it for a carrier's own group:
+     * {@link dev.flexsc.spi.CallCarrier#context}), or null without the carrier-local mode.
+     */
+    public final dev.flexsc.spi.CarrierContext.Provider carrierContexts() {
+        return carrierGroups;
+    }
+
+    /** Calls green threads posted into their carriers' own groups. */
+    public final long carrierPosted() {
+        return carrierPosted.sum();
+    }
+
+    /** Kernel entries carriers made to run their own groups (each WAIT with EXECUTE). */
+    public final long carrierKernelEntries() {
+        return carrierEntries.sum();
+    }
+
+    /** Calls carriers ran themselves, in their own kernel entries. */
+    public final long carrierExecuted() {
+        return carrierExecuted.sum();
+    }
+
     /** Entries per group. */
     public final int entriesPerGroup() {
         return entriesPerGroup;
@@ -105,6 +165,24 @@ public class PageEngine extends AbstractEngine {
     @Override
     protected final long post(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
             throws IOException {
+        if (carrierGroups != null && !call.mayBlock()) {
+            // The carrier-local mode: a green thread posts a call that does not block into its
+            // carrier's own group, if an entry is free there now (waiting would park it, and it
+            // could resume elsewhere). A call that may block goes to the syscall threads: run
+            // by the carrier, it would stall every green thread of the carrier.
+            CallCarrier carrier = GreenThreads.currentCarrier();
+            if (carrier != null && carrier.context(carrierGroups) instanceof GroupContext local) {
+                int index = entries.tryAllocate(local.group());
+                if (index >= 0) {
+                    if (isClosed()) { // volatile, after the CAS: see below
+                        entries.release(local.group(), index);
+                        throw closedException(call, "the engine is closed");
+                    }
+                    carrierPosted.increment();
+                    return calls[local.group() * entriesPerGroup + index].runLocal(call, a0, a1, a2, a3, a4, a5, local);
+                }
+            }
+        }
         int g = groupOf(Thread.currentThread());
         int index = entries.allocate(g);
         // Volatile read after the volatile CAS that took the entry: close() marks the engine
@@ -136,7 +214,7 @@ public class PageEngine extends AbstractEngine {
     }
 
     private int groupOf(Thread t) {
-        return groups == 1 ? 0 : (int) Long.remainderUnsigned(t.threadId(), groups);
+        return serveGroups == 1 ? 0 : (int) Long.remainderUnsigned(t.threadId(), serveGroups);
     }
 
     /**
@@ -184,6 +262,12 @@ public class PageEngine extends AbstractEngine {
 
     final int callerSpin() {
         return callerSpin;
+    }
+
+    /** A carrier's kernel entry on its own group ran {@code executed} calls. */
+    final void carrierEntered(int executed) {
+        carrierEntries.increment();
+        if (executed > 0) carrierExecuted.add(executed);
     }
 
     final void callerParked() {

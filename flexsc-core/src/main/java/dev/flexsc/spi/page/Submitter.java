@@ -39,6 +39,19 @@ final class Submitter {
     }
 
     /**
+     * Posts a call on entry {@code index} of a carrier group ({@link CarrierGroups}), which
+     * the caller holds: written, released SUBMITTED, its bit exposed, and nobody woken: the
+     * caller's carrier runs it in its next kernel entry (the group's syscall threads are
+     * woken by that entry for a call that may block).
+     */
+    void postLocal(int g, int index, long e, int nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+        pages.write(e, nr, a0, a1, a2, a3, a4, a5); // plain stores, published by submit
+        pages.submit(e); // release: before the bit that exposes the entry
+        pages.expose(g, index >>> 6, 1L << index); // full fence; the carrier's claim (xchg) pairs with it
+        submitted.increment();
+    }
+
+    /**
      * Exposes entry {@code index} of group g (written and SUBMITTED) and wakes the group's
      * executors if they sleep; true if this call woke them.
      */
