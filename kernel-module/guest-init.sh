@@ -28,6 +28,21 @@ if [ -s /watchdog ]; then
     echo "FLEXSC-WATCHDOG-END" ) &
 fi
 
+# The memory cgroup keys, enabled now, before flexsc.ko loads and before any result: the
+# first memory cgroup patches kernel text (memcg_kmem_online_key, and memcg_sockets_enabled_key
+# while one exists), and under TCG a stale translation of a patched site can oops on its int3
+# (seen once in kfree during t_memory; test-kernel.sh boots again for it, but that costs a
+# whole run). The cgroup stays, so t_memory's own cgroup patches nothing. A process charged
+# inside it uses the keys once.
+mkdir -p /sys/fs/cgroup
+if mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null && echo +memory > /sys/fs/cgroup/cgroup.subtree_control \
+   && mkdir /sys/fs/cgroup/flexsc_keys; then
+  sh -c 'echo $$ > /sys/fs/cgroup/flexsc_keys/cgroup.procs && cat /proc/self/status >/dev/null' \
+    && echo "# memory cgroup keys enabled at boot (cgroup flexsc_keys)"
+else
+  echo "# no memory cgroup at boot: its static keys are enabled later, by t_memory"
+fi
+
 if ! insmod /flexsc.ko; then
   echo "FAIL module.insmod: insmod /flexsc.ko failed"; dmesg | tail -5
   echo FLEXSC-SUITES-DONE; echo "FLEXSC-CMD-BEGIN"; echo "FLEXSC-CMD-END status=125"; done_

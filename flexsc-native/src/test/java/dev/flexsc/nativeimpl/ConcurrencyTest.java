@@ -196,8 +196,10 @@ class ConcurrencyTest {
             }));
         }
         running.await();
-        Thread.sleep(200);
-        // two blocked reads: the pool grew beyond one executor, so "no leak" below means something
+        // two blocked reads: the pool grows beyond one executor, so "no leak" below means
+        // something. Waited for (on a loaded machine the spares take longer than 200 ms).
+        long grown = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (syscallThreads() < threadsBefore + 2 && System.nanoTime() < grown) Thread.sleep(5);
         assertTrue(syscallThreads() >= threadsBefore + 2, "expected spare executors, have " + syscallThreads());
         long t0 = System.nanoTime();
         e.close();

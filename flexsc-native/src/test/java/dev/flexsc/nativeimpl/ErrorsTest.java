@@ -105,7 +105,8 @@ class ErrorsTest {
             int idx = assertDoesNotThrow(() -> RawEntries.post(engine, 0, SyscallPageDescriptor.STATUS_SUBMITTED, nr));
             assertEquals(-Errno.ENOSYS, RawEntries.reap(engine, 0, idx, 5000), "syscall " + nr);
         }
-        assertEquals(refusedBefore + 6, engine.stats().refused());
+        // KERNEL_MODULE adds refused once per batch, after the batch's completions.
+        assertEquals(refusedBefore + 6, TestSupport.statsOnce(engine, st -> st.refused() >= refusedBefore + 6).refused());
         assertTrue(engine.stats().executorThreads() >= 1, "executor still alive");
     }
 

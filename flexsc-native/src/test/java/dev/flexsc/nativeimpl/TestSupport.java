@@ -224,9 +224,19 @@ public final class TestSupport {
      * call executed twice.
      */
     public static dev.flexsc.EngineStats statsOnceExecuted(dev.flexsc.FlexscEngine e, long expected) {
+        return statsOnce(e, st -> st.executed() >= expected);
+    }
+
+    /**
+     * The engine's stats once {@code reached} holds for them, at most 10 s (then the last
+     * ones, for the caller's assertion to report): for the counters the syscall side adds
+     * after the completions they count ({@code executed}, {@code refused}, {@code batches}).
+     */
+    public static dev.flexsc.EngineStats statsOnce(dev.flexsc.FlexscEngine e,
+                                                   java.util.function.Predicate<dev.flexsc.EngineStats> reached) {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
         dev.flexsc.EngineStats st = e.stats();
-        while (st.executed() < expected && System.nanoTime() < deadline) {
+        while (!reached.test(st) && System.nanoTime() < deadline) {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
             st = e.stats();
         }

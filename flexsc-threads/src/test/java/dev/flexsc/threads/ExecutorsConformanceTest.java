@@ -165,10 +165,12 @@ class ExecutorsConformanceTest {
                     && System.nanoTime() < deadline) {
                 Thread.sleep(1);
             }
+            assertEquals(Thread.State.TIMED_WAITING, first.getState(), "the worker never went back to its queue");
             Thread second = p.submit(Thread::currentThread).get(LONG_MS, TimeUnit.MILLISECONDS);
             assertSame(first, second, "an idle thread is reused");
             assertEquals(1, p.getLargestPoolSize());
             p.setKeepAliveTime(50, TimeUnit.MILLISECONDS);
+            deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LONG_MS);
             while (p.getPoolSize() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
             assertEquals(0, p.getPoolSize(), "the idle thread did not time out");
             assertTrue(first.join(java.time.Duration.ofMillis(LONG_MS)), "the timed-out thread did not end");

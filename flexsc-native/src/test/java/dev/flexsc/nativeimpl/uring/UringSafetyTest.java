@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
@@ -213,6 +214,7 @@ class UringSafetyTest {
             assertEquals(5, DirectSyscalls.syscalls().write(p[1], "hello".getBytes()));
             Thread.sleep(100); // SQPOLL: the polling thread is asleep now (idle 10 ms)
             // io_uring_enter on the ring's number now fails (EOPNOTSUPP: not an io_uring).
+            long failedBefore = engine.machineryFailures();
             assertEquals(ring, DirectSyscalls.raw(NR_DUP2, devNull, ring, 0, 0, 0, 0));
             AtomicReference<Object> out = new AtomicReference<>();
             Thread t = Thread.ofPlatform().start(() -> {
@@ -222,10 +224,15 @@ class UringSafetyTest {
                     out.set(x);
                 }
             });
-            Thread.sleep(300);
+            // Until the caller's io_uring_enter failed (to submit, to wake the poller, or to wait
+            // for the completion: each one fails on /dev/null), however slowly it got there.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (engine.machineryFailures() == failedBefore && System.nanoTime() < deadline) Thread.sleep(1);
+            boolean failed = engine.machineryFailures() > failedBefore;
             Object early = out.get();
             assertEquals(ring, DirectSyscalls.raw(NR_DUP2, saved, ring, 0, 0, 0, 0)); // the ring is back
-            t.join(10_000);
+            t.join(20_000);
+            assertTrue(failed, "no io_uring_enter failed while the ring's number was /dev/null");
             assertNull(early, "the call came back while its SQE was in the ring: " + early);
             assertEquals(5L, out.get());
             assertEquals('o', buf.get(ValueLayout.JAVA_BYTE, 4));
