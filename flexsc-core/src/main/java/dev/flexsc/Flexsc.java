@@ -33,8 +33,7 @@ public final class Flexsc {
 
     /**
      * Opens the engine named by {@code config.engine()}; for {@link Engine#AUTO} the first
-     * available in {@link Engine#autoOrder(int)} for this machine's CPUs
-     * ({@link Runtime#availableProcessors()}).
+     * available in {@link Engine#autoOrder(FlexscConfig)} for this configuration.
      *
      * @throws EngineUnavailableException if the engine (or, for AUTO, every engine) cannot run
      *         here; its message gives each reason
@@ -58,7 +57,7 @@ public final class Flexsc {
             throw new IOException(providersFailed(e), e);
         }
         List<Engine> order = config.engine() == Engine.AUTO
-                ? Engine.autoOrder(Runtime.getRuntime().availableProcessors()) : List.of(config.engine());
+                ? Engine.autoOrder(config) : List.of(config.engine());
         List<String> reasons = new ArrayList<>();
         for (Engine e : order) {
             EngineProvider p = providers.get(e);

@@ -10,10 +10,12 @@ import java.util.Locale;
  *
  * <p>Defaults: {@link Engine#AUTO}; of the CPUs this process may run on (its affinity
  * mask, as a container's cpuset or {@code taskset} sets it, up to
- * {@link Runtime#availableProcessors()} of them), syscall CPUs = the last one; user CPUs =
- * every other one (with one CPU both are that CPU and engines fall back to same-core
- * batching); 8 syscall pages (512 calls in flight) per syscall CPU; at most 16 syscall
- * threads per syscall CPU (spares take over while one blocks); {@link CallPolicy#ADAPTIVE}.
+ * {@link Runtime#availableProcessors()} of them), user CPUs = every one (carrier-local
+ * execution: each carrier submits and reaps its own calls) and syscall CPUs = the last one,
+ * shared with its carrier, for the engines that have a syscall side; naming syscall CPUs
+ * sets them aside (see {@link #userCpus()}); 8 syscall pages (512 calls in flight) per
+ * syscall CPU; at most 16 syscall threads per syscall CPU (spares take over while one
+ * blocks); {@link CallPolicy#ADAPTIVE}.
  */
 public final class FlexscConfig {
     private final Engine engine;
@@ -189,6 +191,18 @@ public final class FlexscConfig {
      * carrier unless the configuration names these CPUs.
      */
     public int[] syscallCpus() { return syscallCpus.clone(); }
+
+    /**
+     * True if no syscall CPU is also a user CPU: the syscall side (syscall threads, an SQ
+     * polling thread) has CPUs of its own, the paper's multi-core mode. False by default,
+     * where every CPU carries green threads ({@link Engine#autoOrder(FlexscConfig)} reads it).
+     */
+    public boolean syscallCpusSetAside() {
+        for (int s : syscallCpus) {
+            for (int u : userCpus) if (s == u) return false;
+        }
+        return true;
+    }
 
     /** Syscall pages (64 entries each) per syscall CPU. */
     public int pages() { return pages; }

@@ -50,10 +50,10 @@ public final class HttpServers {
         // scheduler, every call exception-less on SYSCALL_THREADS
         kinds.add(flexscExecutors(Engine.SYSCALL_THREADS, CallPolicy.EXCEPTIONLESS));
         // What an adopter gets by changing one line: the default engine (AUTO: the first
-        // available of Engine.autoOrder(CPUs)) and the default call policy.
+        // available of Engine.autoOrder(config)) and the default call policy.
         kinds.add(flexscExecutors(Engine.AUTO, CallPolicy.ADAPTIVE));
         // The io_uring engine AUTO did not pick (with or without the SQ polling thread,
-        // docs/engines.md "AUTO on few CPUs"), where this machine has it; an engine it lacks is
+        // docs/engines.md "AUTO's order"), where this machine has it; an engine it lacks is
         // left out (the report's probe lines say why).
         Engine auto = autoPick();
         for (Engine e : List.of(Engine.IO_URING, Engine.IO_URING_SQPOLL)) {
@@ -128,7 +128,7 @@ public final class HttpServers {
 
     /** The engine AUTO opens here (null if none is available). */
     private static Engine autoPick() {
-        for (Engine x : Engine.autoOrder(Runtime.getRuntime().availableProcessors())) {
+        for (Engine x : Engine.autoOrder(dev.flexsc.FlexscConfig.fromSystemProperties())) {
             if (available(x)) return x;
         }
         return null;

@@ -441,7 +441,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /**
      * How long the fallback's executors spin for more work before they sleep: as configured,
      * except on a machine of at most {@link Engine#FEW_CPUS} CPUs, where they sleep at once
-     * (docs/engines.md, "AUTO on few CPUs"): the rare calls they run do not pay for a
+     * (docs/engines.md, "AUTO's order"): the rare calls they run do not pay for a
      * spinning CPU there.
      */
     static int fallbackSpin(int configured, int cpus) {
