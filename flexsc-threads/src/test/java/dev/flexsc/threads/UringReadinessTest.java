@@ -39,30 +39,19 @@ class UringReadinessTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(value = Engine.class, names = {"IO_URING", "IO_URING_SQPOLL"})
-    @Timeout(120)
-    void aGreenThreadsReadinessWaitIsAPollEntryWithPollsAnswers(Engine kind) throws Exception {
+    /** A test body with an engine of {@code kind}, a scheduler of one carrier and a pipe. */
+    private interface Body {
+        void run(UringEngine e, FlexscScheduler sched, Syscalls s, int[] pipe) throws Exception;
+    }
+
+    /** Runs {@code body} on a fresh engine and scheduler (ADAPTIVE, CPU 0), or skips with the reason. */
+    private static void withPipe(Engine kind, Body body) throws Exception {
         TestSupport.assumeAvailable(kind);
         FlexscConfig cfg = FlexscConfig.builder().engine(kind).userCpus(0).policy(CallPolicy.ADAPTIVE).build();
         try (UringEngine e = (UringEngine) Flexsc.open(cfg); FlexscScheduler sched = FlexscScheduler.open(cfg)) {
-            Syscalls s = e.syscalls();
             int[] p = TestSupport.pipe();
             try {
-                onGreenThread(sched, () -> {
-                    assertEquals(0, s.awaitReady(p[0], PollFlags.POLLIN, 30), "nothing to read: the timeout");
-                    assertEquals(PollFlags.POLLOUT, s.awaitReady(p[1], PollFlags.POLLOUT, -1), "room to write");
-                    assertEquals(PollFlags.POLLNVAL, s.awaitReady(999_999, PollFlags.POLLIN, -1), "not an open descriptor");
-                    assertEquals(1, DirectSyscalls.syscalls().write(p[1], new byte[] {1}));
-                    assertEquals(PollFlags.POLLIN, s.awaitReady(p[0], PollFlags.POLLIN, 1000), "a byte to read");
-                    assertEquals(PollFlags.POLLIN, s.awaitReady(p[0], PollFlags.POLLIN, 0), "timeout 0: a look, made directly");
-                    return null;
-                });
-                UringStats u = e.uringStats();
-                assertEquals(4L, u.ringCalls().get("poll"), () -> "four waits, four poll entries: " + u);
-                assertNull(u.fallbackCalls().get("poll"), () -> "a readiness wait went to the fallback: " + u);
-                assertEquals(0, u.inFlight(), "the timed-out entry was cancelled and reaped");
-                assertSqesReapedOnce(e);
+                body.run(e, sched, e.syscalls(), p);
             } finally {
                 TestSupport.closeDirect(p);
             }
@@ -71,45 +60,59 @@ class UringReadinessTest {
 
     @ParameterizedTest
     @EnumSource(value = Engine.class, names = {"IO_URING", "IO_URING_SQPOLL"})
+    @Timeout(120)
+    void aGreenThreadsReadinessWaitIsAPollEntryWithPollsAnswers(Engine kind) throws Exception {
+        withPipe(kind, (e, sched, s, p) -> {
+            onGreenThread(sched, () -> {
+                assertEquals(0, s.awaitReady(p[0], PollFlags.POLLIN, 30), "nothing to read: the timeout");
+                assertEquals(PollFlags.POLLOUT, s.awaitReady(p[1], PollFlags.POLLOUT, -1), "room to write");
+                assertEquals(PollFlags.POLLNVAL, s.awaitReady(999_999, PollFlags.POLLIN, -1), "not an open descriptor");
+                assertEquals(1, DirectSyscalls.syscalls().write(p[1], new byte[] {1}));
+                assertEquals(PollFlags.POLLIN, s.awaitReady(p[0], PollFlags.POLLIN, 1000), "a byte to read");
+                assertEquals(PollFlags.POLLIN, s.awaitReady(p[0], PollFlags.POLLIN, 0), "timeout 0: a look, made directly");
+                return null;
+            });
+            UringStats u = e.uringStats();
+            assertEquals(4L, u.ringCalls().get("poll"), () -> "four waits, four poll entries: " + u);
+            assertNull(u.fallbackCalls().get("poll"), () -> "a readiness wait went to the fallback: " + u);
+            assertEquals(0, u.inFlight(), "the timed-out entry was cancelled and reaped");
+            assertSqesReapedOnce(e);
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Engine.class, names = {"IO_URING", "IO_URING_SQPOLL"})
     @Timeout(180)
     void aTimeoutRacingReadinessEndsWithOneOfThem(Engine kind) throws Exception {
-        TestSupport.assumeAvailable(kind);
-        FlexscConfig cfg = FlexscConfig.builder().engine(kind).userCpus(0).policy(CallPolicy.ADAPTIVE).build();
         int rounds = 100;
-        try (UringEngine e = (UringEngine) Flexsc.open(cfg); FlexscScheduler sched = FlexscScheduler.open(cfg)) {
-            Syscalls s = e.syscalls();
-            int[] p = TestSupport.pipe();
-            try {
-                // A platform thread writes a byte while the green thread waits 1 ms for it: the
-                // cancel at the deadline and the completion race; either answer is poll's, and
-                // the byte is there for the next wait whichever won.
-                int[] timeouts = new int[1];
-                onGreenThread(sched, () -> {
-                    byte[] one = new byte[1];
-                    for (int i = 0; i < rounds; i++) {
-                        Thread writer = Thread.ofPlatform().start(() -> {
-                            try {
-                                DirectSyscalls.syscalls().write(p[1], new byte[] {(byte) 1});
-                            } catch (java.io.IOException x) {
-                                throw new java.io.UncheckedIOException(x);
-                            }
-                        });
-                        int r = s.awaitReady(p[0], PollFlags.POLLIN, 1);
-                        assertTrue(r == 0 || r == PollFlags.POLLIN, "round " + i + ": " + r);
-                        if (r == 0) timeouts[0]++;
-                        writer.join();
-                        assertEquals(PollFlags.POLLIN, s.awaitReady(p[0], PollFlags.POLLIN, -1), "round " + i + ": the byte");
-                        assertEquals(1, DirectSyscalls.syscalls().read(p[0], one));
-                    }
-                    return null;
-                });
-                System.out.printf("%s: %d of %d 1 ms waits timed out before the byte came%n", kind, timeouts[0], rounds);
-                assertEquals(0, e.uringStats().inFlight());
-                assertSqesReapedOnce(e);
-            } finally {
-                TestSupport.closeDirect(p);
-            }
-        }
+        withPipe(kind, (e, sched, s, p) -> {
+            // A platform thread writes a byte while the green thread waits 1 ms for it: the
+            // cancel at the deadline and the completion race; either answer is poll's, and
+            // the byte is there for the next wait whichever won.
+            int[] timeouts = new int[1];
+            onGreenThread(sched, () -> {
+                byte[] one = new byte[1];
+                for (int i = 0; i < rounds; i++) {
+                    Thread writer = Thread.ofPlatform().start(() -> {
+                        try {
+                            DirectSyscalls.syscalls().write(p[1], new byte[] {(byte) 1});
+                        } catch (java.io.IOException x) {
+                            throw new java.io.UncheckedIOException(x);
+                        }
+                    });
+                    int r = s.awaitReady(p[0], PollFlags.POLLIN, 1);
+                    assertTrue(r == 0 || r == PollFlags.POLLIN, "round " + i + ": " + r);
+                    if (r == 0) timeouts[0]++;
+                    writer.join();
+                    assertEquals(PollFlags.POLLIN, s.awaitReady(p[0], PollFlags.POLLIN, -1), "round " + i + ": the byte");
+                    assertEquals(1, DirectSyscalls.syscalls().read(p[0], one));
+                }
+                return null;
+            });
+            System.out.printf("%s: %d of %d 1 ms waits timed out before the byte came%n", kind, timeouts[0], rounds);
+            assertEquals(0, e.uringStats().inFlight());
+            assertSqesReapedOnce(e);
+        });
     }
 
     /** Once nothing is in flight: every SQE of a call was answered by exactly one CQE. */
