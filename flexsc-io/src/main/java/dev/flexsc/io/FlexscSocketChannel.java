@@ -312,43 +312,48 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
     /** connect; in blocking mode waits at most {@code timeoutMs} (0: without bound). */
     private boolean connect(SocketAddress remote, int timeoutMs) throws IOException {
         InetSocketAddress isa = Sockaddr.connectTarget(remote, family);
+        return connectLocked(() -> {
+            boolean blocking = isBlocking();
+            boolean connected = false;
+            try {
+                beginConnect(blocking, isa);
+                long n;
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment sa = Sockaddr.encode(a, family, isa);
+                    n = net.call(SyscallTable.CONNECT, sa.address(), sa.byteSize(), 0, 0, 0);
+                }
+                if (n == 0) {
+                    connected = true;
+                } else if (isError(n) && errno(n) != Errno.EINPROGRESS && errno(n) != Errno.EINTR) {
+                    throw NetErrors.of("connect(" + isa + ")", errno(n));
+                } else if (blocking && n != CLOSED) {
+                    connected = awaitConnection(timeoutMs);
+                }
+            } finally {
+                endConnect(blocking, connected);
+            }
+            return connected;
+        });
+    }
+
+    /** A connect step: runs holding both locks. */
+    @FunctionalInterface
+    private interface ConnectStep {
+        boolean run() throws IOException;
+    }
+
+    /**
+     * Runs {@code step} holding the read and the write lock, as connect and finishConnect do
+     * (no read or write may run while the connection is made); an IOException closes the
+     * channel, as the JDK's connect does when it fails.
+     */
+    private boolean connectLocked(ConnectStep step) throws IOException {
         try {
             readLock.lock();
             try {
                 writeLock.lock();
                 try {
-                    boolean blocking = isBlocking();
-                    boolean connected = false;
-                    try {
-                        beginConnect(blocking, isa);
-                        long n;
-                        try (Arena a = Arena.ofConfined()) {
-                            MemorySegment sa = Sockaddr.encode(a, family, isa);
-                            n = net.call(SyscallTable.CONNECT, sa.address(), sa.byteSize(), 0, 0, 0);
-                        }
-                        if (n == 0) {
-                            connected = true;
-                        } else if (isError(n) && errno(n) != Errno.EINPROGRESS && errno(n) != Errno.EINTR) {
-                            throw NetErrors.of("connect(" + isa + ")", errno(n));
-                        } else if (blocking && n != CLOSED) {
-                            long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
-                            boolean polled = false;
-                            while (!polled && isOpen()) {
-                                int wait = -1;
-                                if (timeoutMs > 0) {
-                                    long left = deadline - System.nanoTime();
-                                    if (left <= 0) throw new SocketTimeoutException("Connect timed out");
-                                    wait = (int) Math.max(1, (left + 999_999) / 1_000_000);
-                                }
-                                net.await(POLLOUT, wait);
-                                polled = pollConnectNow();
-                            }
-                            connected = polled && isOpen();
-                        }
-                    } finally {
-                        endConnect(blocking, connected);
-                    }
-                    return connected;
+                    return step.run();
                 } finally {
                     writeLock.unlock();
                 }
@@ -356,7 +361,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
                 readLock.unlock();
             }
         } catch (IOException e) {
-            close(); // as the JDK: a connect that failed closes the channel
+            close();
             throw e;
         }
     }
@@ -388,6 +393,29 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
     }
 
     /**
+     * Blocking mode: waits until the pending connection is made, at most {@code timeoutMs}
+     * (0: without bound). True if it was made and the channel is still open.
+     *
+     * @throws SocketTimeoutException if the time ran out first
+     * @throws java.net.ConnectException (or another exception of the errno) if it failed
+     */
+    private boolean awaitConnection(int timeoutMs) throws IOException {
+        long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
+        boolean polled = false;
+        while (!polled && isOpen()) {
+            int wait = -1;
+            if (timeoutMs > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) throw new SocketTimeoutException("Connect timed out");
+                wait = (int) Math.max(1, (left + 999_999) / 1_000_000);
+            }
+            net.await(POLLOUT, wait);
+            polled = pollConnectNow();
+        }
+        return polled && isOpen();
+    }
+
+    /**
      * True if the pending connection is made: poll(POLLOUT, timeout 0), then SO_ERROR.
      *
      * @throws java.net.ConnectException (or another exception of the errno) if it failed
@@ -407,42 +435,22 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
 
     @Override
     public boolean finishConnect() throws IOException {
-        try {
-            readLock.lock();
+        return connectLocked(() -> {
+            if (isConnected()) return true;
+            boolean blocking = isBlocking();
+            boolean connected = false;
             try {
-                writeLock.lock();
-                try {
-                    if (isConnected()) return true;
-                    boolean blocking = isBlocking();
-                    boolean connected = false;
-                    try {
-                        if (blocking) begin();
-                        synchronized (stateLock) {
-                            ensureOpen();
-                            if (state != ST_CONNECTIONPENDING) throw new NoConnectionPendingException();
-                        }
-                        boolean polled = pollConnectNow();
-                        if (blocking) {
-                            while (!polled && isOpen()) {
-                                net.await(POLLOUT, -1);
-                                polled = pollConnectNow();
-                            }
-                        }
-                        connected = polled && isOpen();
-                    } finally {
-                        endConnect(blocking, connected);
-                    }
-                    return connected;
-                } finally {
-                    writeLock.unlock();
+                if (blocking) begin();
+                synchronized (stateLock) {
+                    ensureOpen();
+                    if (state != ST_CONNECTIONPENDING) throw new NoConnectionPendingException();
                 }
+                connected = pollConnectNow() ? isOpen() : blocking && awaitConnection(0);
             } finally {
-                readLock.unlock();
+                endConnect(blocking, connected);
             }
-        } catch (IOException e) {
-            close();
-            throw e;
-        }
+            return connected;
+        });
     }
 
     @Override

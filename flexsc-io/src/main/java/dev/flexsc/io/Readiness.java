@@ -12,17 +12,15 @@ import java.lang.invoke.MethodType;
 
 /**
  * The one place where a FlexSC channel or selector waits for a descriptor to become ready:
- * through the engine ({@link Syscalls#awaitReady}: an io_uring poll entry where the engine
- * has one, a posted poll(2) elsewhere), never around it. A green thread parks while it
- * waits and its carrier runs others; a platform thread waits as the engine's call policy
- * says. A virtual thread of the JDK's scheduler blocks its carrier in the engine's wait (a
+ * through the engine ({@link Syscalls#awaitReady}: on the io_uring engines a poll entry in
+ * a green thread's carrier ring and poll(2) made directly on other threads, a posted poll(2)
+ * elsewhere; docs/io.md, "Readiness waits"), never around it. A green thread parks while it
+ * waits and its carrier runs others; a platform thread waits as the engine says. A virtual thread of the JDK's scheduler blocks its carrier in the engine's wait (a
  * native wait it cannot unmount from), so it waits as the JDK's own file I/O does on virtual
  * threads: inside {@code jdk.internal.misc.Blocker}'s begin and end, which give the JDK's
  * scheduler a spare carrier meanwhile (reached with {@code --add-exports
  * java.base/jdk.internal.misc=ALL-UNNAMED}, one of {@link FlexscProviders#JVM_FLAGS}; without
  * it such a wait holds the carrier, and enough of them stall every virtual thread).
- * A carrier's own poll entries (one per connection, kept armed in the carrier's ring)
- * would be the next form of this wait; every caller reaches it through here.
  */
 final class Readiness {
     private Readiness() {}

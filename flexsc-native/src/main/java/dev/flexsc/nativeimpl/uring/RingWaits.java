@@ -24,7 +24,10 @@ import java.util.concurrent.locks.LockSupport;
  * repeated every {@link #RECANCEL_NANOS} until the call completes; a green thread that
  * resumed on another carrier asks the call's carrier to), and the call then returns
  * -EINTR, which {@link dev.flexsc.Syscalls} turns into {@link java.io.InterruptedIOException}
- * (a channel into {@link java.nio.channels.AsynchronousCloseException}). A call the engine's close cancelled fails with
+ * (a channel into {@link java.nio.channels.AsynchronousCloseException}). A readiness wait with
+ * a timeout ({@link UringCall#deadlineNanos}) is cancelled the same way once its deadline
+ * passed, and its -ECANCELED is left for {@link UringEngine#awaitReady} to read as a timeout.
+ * A call the engine's close cancelled fails with
  * {@link EngineClosedException}. A call whose SQE is in a ring is always waited for to its
  * CQE: the memory it was given stays the caller's until the kernel is done with it.
  */
@@ -115,7 +118,7 @@ final class RingWaits {
                 while (!c.isDone()) { // acquire: pairs with the release in complete()
                     if (Thread.interrupted()) interrupted = true;
                     boolean mayBlock = mayBlock(c);
-                    boolean cancelling = mayBlock && (interrupted || CancelScope.requested());
+                    boolean cancelling = mayBlock && (interrupted || CancelScope.requested() || c.pastDeadline());
                     if (cancelling) cancel(c);
                     c.setParked(true);
                     CancelScope scope = mayBlock && !cancelling ? CancelScope.parking() : null;
@@ -126,7 +129,7 @@ final class RingWaits {
                         if (!c.isDone()) {
                             counters.callerParks.increment();
                             if (cancelling) LockSupport.parkNanos(this, CANCELLING_PARK_NANOS);
-                            else if (scope == null || !scope.isCancelled()) LockSupport.park(this);
+                            else if (scope == null || !scope.isCancelled()) parkToDeadline(c);
                         }
                     } finally {
                         c.setParked(false);
@@ -140,6 +143,13 @@ final class RingWaits {
         } finally {
             if (interrupted) Thread.currentThread().interrupt();
         }
+    }
+
+    /** Parks until unparked, or until {@code c}'s deadline if it has one (a timed readiness wait). */
+    private void parkToDeadline(UringCall c) {
+        long left = c.nanosToDeadline();
+        if (left == 0) LockSupport.park(this);
+        else LockSupport.parkNanos(this, left);
     }
 
     /** Cancels {@code c} if no cancel was asked for in the last {@link #RECANCEL_NANOS}. */
@@ -212,13 +222,16 @@ final class RingWaits {
                 while (!c.isDone()) {
                     if (Thread.interrupted()) interrupted = true;
                     boolean scoped = CancelScope.requested();
-                    boolean cancelling = (interrupted || scoped || engine.isClosed()) && mayBlock(c);
+                    boolean timedOut = c.pastDeadline();
+                    boolean cancelling = (interrupted || scoped || timedOut || engine.isClosed()) && mayBlock(c);
                     if (cancelling) {
-                        if (!interrupted && !scoped) c.cancelledByClose = true;
+                        if (!interrupted && !scoped && !timedOut) c.cancelledByClose = true;
                         cancel(c);
                     }
                     counters.callerParks.increment();
-                    r.submitAndWait(cancelling ? CANCELLING_PARK_NANOS : PLATFORM_WAIT_SLICE_NANOS);
+                    long slice = c.deadlineNanos == 0 ? PLATFORM_WAIT_SLICE_NANOS
+                            : Math.min(PLATFORM_WAIT_SLICE_NANOS, c.nanosToDeadline());
+                    r.submitAndWait(cancelling ? CANCELLING_PARK_NANOS : slice);
                     r.reap();
                 }
                 long res = settled(c, interrupted);

@@ -55,7 +55,8 @@ public final class UringAvailability {
     public static String routing(Engine kind) {
         if (unavailabilityCause(kind) != null) return null;
         boolean[] supported = ROUTES.get(kind);
-        return supported == null ? null : UringOps.describe(UringOps.route(supported)) + "; " + RingSetup.of(kind).describe();
+        return supported == null ? null : UringOps.describe(UringOps.route(supported)) + "; "
+                + UringOps.describeReadiness(supported) + "; " + RingSetup.of(kind).describe();
     }
 
     private static String probe(Engine kind) {

@@ -76,6 +76,12 @@ final class UringCall {
     volatile boolean cancelRequested;
     volatile boolean cancelledByClose;
     volatile long lastCancelNanos;
+    /**
+     * A readiness wait's deadline ({@link System#nanoTime()}), or 0 for none: past it, the
+     * waiter cancels the call as for an interrupt, and -ECANCELED then means "timed out"
+     * ({@link UringEngine#awaitReady}). Written by the owner before the call is posted.
+     */
+    long deadlineNanos;
 
     /** QUEUED until the CQE is reaped, then DONE (release store after {@link #result}). */
     @SuppressWarnings("unused")
@@ -134,6 +140,16 @@ final class UringCall {
         if ((boolean) PARKED.getVolatile(this)) {
             java.util.concurrent.locks.LockSupport.unpark(owner);
         }
+    }
+
+    /** True if the call has a deadline and it has passed. Owner only. */
+    boolean pastDeadline() {
+        return deadlineNanos != 0 && System.nanoTime() - deadlineNanos >= 0;
+    }
+
+    /** Nanoseconds to the deadline (at least 1), or 0 if the call has none. Owner only. */
+    long nanosToDeadline() {
+        return deadlineNanos == 0 ? 0 : Math.max(1, deadlineNanos - System.nanoTime());
     }
 
     /** Owner only: announce a sleep (volatile store, then the owner re-checks isDone). */

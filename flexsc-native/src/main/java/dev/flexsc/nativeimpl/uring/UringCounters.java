@@ -54,6 +54,14 @@ final class UringCounters {
         directTotal.increment();
     }
 
+    /**
+     * A readiness wait made directly (poll(2) on a thread with no carrier ring): in the per-call
+     * counts, but not in {@link #directTotal}, which counts the calls the call policy posted.
+     */
+    void madeDirectly(int nr) {
+        directCalls[nr].increment();
+    }
+
     /** Per call name, calls the engine made directly instead of posting them (no ring operation). */
     Map<String, Long> directCalls() {
         return byName(directCalls);

@@ -102,6 +102,8 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final UringBatch batches;
     /** Linux 6.10+: IORING_ACCEPT_DONTWAIT (probed at open). */
     private final boolean acceptDontwait;
+    /** IORING_OP_POLL_ADD (Linux 5.1, probed at open): the readiness wait ({@link #awaitReady}) runs on the rings. */
+    private final boolean pollOnRing;
 
     private final Object fallbackLock = new Object();
     private volatile SyscallThreadsEngine fallback;
@@ -117,8 +119,9 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         this.setup = setup;
         this.base = base;
         this.onRing = UringOps.route(supported);
-        this.routing = UringOps.describe(onRing) + "; " + setup.describe();
+        this.routing = UringOps.describe(onRing) + "; " + UringOps.describeReadiness(supported) + "; " + setup.describe();
         this.acceptDontwait = acceptDontwait;
+        this.pollOnRing = supported[OP_POLL_ADD];
         // A post is one more SQE in the caller's carrier's own ring: the rule tries the calls
         // that may wait without waiting first, and posts only what would wait.
         this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), PostingRule.Post.RING_ENTRY);
@@ -361,6 +364,51 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     }
 
     /**
+     * The readiness wait. A green thread of the M:N scheduler writes a one-shot
+     * IORING_OP_POLL_ADD entry for {@code fd} into its carrier's own ring and parks, and the
+     * carrier's next kernel entry (its idle sleep, when it has nothing else to run) submits it
+     * and reaps its completion: no other thread takes part, and a waiter that stays unready (a
+     * slow client) holds nothing but the entry. A timeout is a deadline after which the waiter
+     * cancels its entry (IORING_OP_ASYNC_CANCEL): -ECANCELED then reads as 0, and a completion
+     * that won the race is returned as it came; an interrupt or the close of the channel
+     * (its {@link dev.flexsc.spi.CancelScope}) cancels it as it cancels a ring read. A
+     * descriptor that is not open completes with -EBADF, returned as poll(2) returns it:
+     * POLLNVAL. Any other thread makes poll(2) directly, in slices ({@link SlicedPoll}, which
+     * says why not a ring).
+     *
+     * <p>Made as poll(2) instead ({@link SyscallInvoker#awaitReady}'s default: directly, or
+     * on the fallback) where the kernel has no POLL_ADD, under {@link CallPolicy#DIRECT}, and
+     * for a timeout of 0, which never waits.
+     *
+     * @return the ready events (POLLERR, POLLHUP, POLLNVAL included), 0 on timeout, or
+     *         {@code -errno} ({@code -EINTR} when an interrupt or a cancelled scope ended it)
+     * @throws EngineClosedException if the engine is closed or closes while the thread waits
+     */
+    @Override
+    public long awaitReady(int fd, int events, int timeoutMs) throws IOException {
+        if (closed) throw new EngineClosedException("poll: the engine is closed"); // volatile read
+        if (!pollOnRing || timeoutMs == 0 || gate.policy() == CallPolicy.DIRECT) {
+            return SyscallInvoker.super.awaitReady(fd, events, timeoutMs);
+        }
+        if (currentCarrierRing() == null) {
+            counters.madeDirectly(SyscallTable.POLL);
+            return SlicedPoll.await(this, fd, events, timeoutMs);
+        }
+        UringCall c = new UringCall(this, POLL_CALL, Thread.currentThread(), fd, events, timeoutMs, 0, 0, 0);
+        c.opcode = (byte) OP_POLL_ADD;
+        c.fd = fd;
+        c.opFlags = events & 0xFFFF; // poll32_events; off, addr, len (no IORING_POLL_ADD_MULTI): 0
+        // A deadline of 0 means none: nudged off it in the one nanosecond where it would be 0.
+        if (timeoutMs > 0) c.deadlineNanos = (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs)) | 1;
+        long r = waits.run(c);
+        if (r == -Errno.ECANCELED && c.deadlineNanos != 0) return 0; // cancelled at its deadline
+        if (r == -Errno.EBADF) return dev.flexsc.PollFlags.POLLNVAL;
+        return r;
+    }
+
+    private static final SyscallTable.Call POLL_CALL = SyscallTable.require(SyscallTable.POLL);
+
+    /**
      * Posts {@code call} from the calling thread and waits for its result. {@code wouldWait}:
      * the call policy tried it without waiting and it would wait; on an O_NONBLOCK descriptor
      * the syscall fails with EAGAIN at once instead, otherwise the ring waits for it, unprobed.
@@ -388,13 +436,13 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     /**
      * A call the ring does not run: made directly on the calling thread, except one that may
      * wait without bound, which the fallback runs: a shape the ring declined
-     * ({@link UringOps#declinedMayWait}), or a readiness wait ({@link UringOps#waitsForReadiness}:
-     * poll, epoll_wait; a green thread that made it directly would hold its carrier, and no
-     * interrupt or close could end the wait).
+     * ({@link UringOps#declinedMayWait}), or a readiness wait with a timeout
+     * ({@link UringOps#waitsForReadiness}: poll, epoll_wait; a green thread that made it
+     * directly would hold its carrier, and no interrupt or close could end the wait).
      */
     long elsewhere(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         int nr = call.nr();
-        if (onRing[nr] ? UringOps.declinedMayWait(call, a1, a2, a3, a4, a5) : UringOps.waitsForReadiness(nr)) {
+        if (onRing[nr] ? UringOps.declinedMayWait(call, a1, a2, a3, a4, a5) : UringOps.waitsForReadiness(nr, a2, a3)) {
             return runOnFallback(call, a0, a1, a2, a3, a4, a5);
         }
         counters.ranDirectly(nr);

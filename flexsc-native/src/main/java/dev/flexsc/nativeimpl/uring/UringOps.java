@@ -50,10 +50,10 @@ import static dev.flexsc.MsgFlags.MSG_WAITALL;
  *     in the caller's {@code struct pollfd} array, which the engine would have to read (and
  *     write revents back to) from Java, where a bad pointer is a crash and not EFAULT. The
  *     readiness wait of one descriptor, which has them by value, is the engine's
- *     {@code awaitReady} instead.</li>
+ *     {@code awaitReady} instead: a POLL_ADD entry in the caller's ring.</li>
  * <li>epoll_wait: IORING_OP_EPOLL_WAIT (Linux 6.15) has no timeout. FlexSC's selector waits for
  *     its epoll descriptor's readiness ({@code awaitReady}) and then reaps it with
- *     {@code epoll_wait(timeout 0)}, which returns at once.</li>
+ *     {@code epoll_wait(timeout 0)}, which returns at once and is made directly.</li>
  * <li>pipe2: IORING_OP_PIPE is newer than the kernels this engine is tested on (6.1, 6.12), and
  *     the call never waits.</li>
  * </ul>
@@ -247,6 +247,21 @@ final class UringOps {
      */
     static boolean waitsForReadiness(int nr) {
         return nr == SyscallTable.POLL || nr == SyscallTable.EPOLL_WAIT;
+    }
+
+    /**
+     * {@link #waitsForReadiness(int)} for one call: poll (timeout {@code a2}) or epoll_wait
+     * (timeout {@code a3}) with a timeout of 0 returns at once (a selector's reap, a readiness
+     * check), so it is made directly and not handed to the fallback.
+     */
+    static boolean waitsForReadiness(int nr, long a2, long a3) {
+        return nr == SyscallTable.POLL ? (int) a2 != 0 : nr == SyscallTable.EPOLL_WAIT && (int) a3 != 0;
+    }
+
+    /** Where the engine's readiness wait of one descriptor (awaitReady) runs on a kernel with these opcodes. */
+    static String describeReadiness(boolean[] supportedOpcodes) {
+        return supportedOpcodes[OP_POLL_ADD] ? "awaitReady: IORING_OP_POLL_ADD in the caller's ring"
+                : "awaitReady: poll on the fallback (no IORING_OP_POLL_ADD)";
     }
 
     /** "io_uring ops for: a b; made directly (no op): c d; fallback (readiness waits): e" for the probe and the docs. */
