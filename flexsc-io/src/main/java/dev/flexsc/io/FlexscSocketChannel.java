@@ -94,10 +94,21 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
     private boolean connectedOnce;
     /** The java.net.Socket view; guarded by stateLock. */
     private Socket socket;
+    /*
+     * The four transfer calls, made once per channel rather than as a lambda per operation
+     * (each captures the descriptor): the hot paths allocate nothing for them.
+     */
+    private final RawIo.Call recvfrom, sendto;
+    private final RawIo.MsgCall recvmsg, sendmsg;
 
     private FlexscSocketChannel(FlexscSelectorProvider provider, int fd, int family) {
         super(provider);
-        this.net = new NetFd(provider.syscalls(), fd, provider.counters);
+        NetFd net = new NetFd(provider.syscalls(), fd, provider.counters);
+        this.net = net;
+        this.recvfrom = (addr, len) -> net.call(SyscallTable.RECVFROM, addr, len, MSG_DONTWAIT, 0, 0);
+        this.recvmsg = (msg, iov, count) -> net.call(SyscallTable.RECVMSG, msg, MSG_DONTWAIT, 0, 0, 0);
+        this.sendto = (addr, len) -> net.call(SyscallTable.SENDTO, addr, len, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
+        this.sendmsg = (msg, iov, count) -> net.call(SyscallTable.SENDMSG, msg, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0, 0);
         this.family = family;
         provider.counters.channels.increment();
     }
@@ -403,13 +414,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
         long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
         boolean polled = false;
         while (!polled && isOpen()) {
-            int wait = -1;
-            if (timeoutMs > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) throw new SocketTimeoutException("Connect timed out");
-                wait = (int) Math.max(1, (left + 999_999) / 1_000_000);
-            }
-            net.await(POLLOUT, wait);
+            net.await(POLLOUT, waitMillis(timeoutMs, deadline, "Connect timed out"));
             polled = pollConnectNow();
         }
         return polled && isOpen();
@@ -534,81 +539,57 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
     @Override
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst);
-        readLock.lock();
-        try {
-            ensureOpenAndConnected();
-            boolean blocking = isBlocking();
-            long n = 0;
-            try {
-                beginBlocking(blocking);
-                if (connectionReset) throw NetErrors.connectionReset("recvfrom(fd=" + net.fdVal() + ")");
-                if (isInputClosed) return -1;
-                if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer");
-                if (!dst.hasRemaining()) return 0;
-                n = recv(dst);
-                if (blocking) {
-                    while ((n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
-                        net.await(POLLIN, -1);
-                        n = recv(dst);
-                    }
-                }
-                n = checkRead(n);
-            } finally {
-                endBlocking(blocking, n > 0);
-                if (n <= 0 && isInputClosed) return -1;
-            }
-            return normalize(n);
-        } finally {
-            readLock.unlock();
-        }
-    }
-
-    private long recv(ByteBuffer dst) throws IOException {
-        return RawIo.read(dst, (addr, len) -> net.call(SyscallTable.RECVFROM, addr, len, MSG_DONTWAIT, 0, 0));
-    }
-
-    /** A read's status: 0 from the kernel is the end of the stream; errors thrown (ECONNRESET sticky). */
-    private long checkRead(long n) throws IOException {
-        if (n == 0) return EOF;
-        if (isError(n)) {
-            if (errno(n) == Errno.ECONNRESET) {
-                connectionReset = true;
-                throw NetErrors.connectionReset("recvfrom(fd=" + net.fdVal() + ")");
-            }
-            throw NetErrors.of("recvfrom(fd=" + net.fdVal() + ")", errno(n));
-        }
-        return n;
-    }
-
-    /** A status as the channel returns it: EOF -1, would-block or closed 0. */
-    private static int normalize(long n) {
-        if (n == EOF) return -1;
-        return n > 0 ? (int) n : 0;
+        return (int) readLoop(dst, null, 0, 0, false, 0);
     }
 
     /** recvmsg(2) with MSG_DONTWAIT into the buffers in order. */
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
+        return readLoop(null, dsts, offset, length, false, 0);
+    }
+
+    /**
+     * A read: into {@code dst} (recvfrom), or where {@code dst} is null into the buffers of
+     * {@code dsts[offset, offset+length)} in order (recvmsg). One attempt in non-blocking
+     * mode; in blocking mode attempts and readiness waits until data comes, the stream ends
+     * or the channel closes. {@code adaptor}: the socket adaptor's read, which needs blocking
+     * mode and waits at most {@code timeoutMs} (0: without bound). The call and its buffers
+     * are arguments, not a lambda, so that a read allocates nothing of its own here.
+     *
+     * @return the bytes read; -1 at the end of the stream or after {@link #shutdownInput()};
+     *         0 if none could be read without waiting (non-blocking) or the channel closed
+     * @throws IllegalBlockingModeException an adaptor read in non-blocking mode
+     * @throws SocketTimeoutException an adaptor read that got no data in time
+     */
+    private long readLoop(ByteBuffer dst, ByteBuffer[] dsts, int offset, int length, boolean adaptor, int timeoutMs)
+            throws IOException {
+        String call = dst != null ? "recvfrom" : "recvmsg";
         readLock.lock();
         try {
             ensureOpenAndConnected();
             boolean blocking = isBlocking();
+            if (adaptor && !blocking) throw new IllegalBlockingModeException();
             long n = 0;
             try {
                 beginBlocking(blocking);
-                if (connectionReset) throw NetErrors.connectionReset("recvmsg(fd=" + net.fdVal() + ")");
+                if (connectionReset) throw NetErrors.connectionReset(call + "(fd=" + net.fdVal() + ")");
                 if (isInputClosed) return -1;
-                ByteBuffer[] bufs = RawIo.withRemaining(dsts, offset, length, true);
-                if (bufs.length == 0) return 0;
-                n = recvv(bufs);
-                if (blocking) {
-                    while ((n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
-                        net.await(POLLIN, -1);
-                        n = recvv(bufs);
-                    }
+                ByteBuffer[] bufs = null;
+                if (dst != null) {
+                    if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer");
+                    if (!dst.hasRemaining()) return 0;
+                } else {
+                    bufs = RawIo.withRemaining(dsts, offset, length, true);
+                    if (bufs.length == 0) return 0;
                 }
-                n = checkRead(n);
+                long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
+                n = dst != null ? RawIo.read(dst, recvfrom) : RawIo.read(bufs, recvmsg);
+                while (blocking && (n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
+                    net.await(POLLIN, waitMillis(timeoutMs, deadline, "Read timed out"));
+                    n = dst != null ? RawIo.read(dst, recvfrom) : RawIo.read(bufs, recvmsg);
+                }
+                n = checkRead(n, call);
             } finally {
                 endBlocking(blocking, n > 0);
                 if (n <= 0 && isInputClosed) return -1;
@@ -619,8 +600,30 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
         }
     }
 
-    private long recvv(ByteBuffer[] bufs) throws IOException {
-        return RawIo.read(bufs, (msg, iov, count) -> net.call(SyscallTable.RECVMSG, msg, MSG_DONTWAIT, 0, 0, 0));
+    /**
+     * A readiness wait's timeout in milliseconds until {@code deadline} ({@link System#nanoTime()}),
+     * rounded up; -1 (no bound) where {@code timeoutMs} is 0.
+     *
+     * @throws SocketTimeoutException with {@code message} once the deadline has passed
+     */
+    private static int waitMillis(int timeoutMs, long deadline, String message) throws SocketTimeoutException {
+        if (timeoutMs <= 0) return -1;
+        long left = deadline - System.nanoTime();
+        if (left <= 0) throw new SocketTimeoutException(message);
+        return (int) Math.max(1, (left + 999_999) / 1_000_000);
+    }
+
+    /** A read's status: 0 from the kernel is the end of the stream; errors of {@code call} thrown (ECONNRESET sticky). */
+    private long checkRead(long n, String call) throws IOException {
+        if (n == 0) return EOF;
+        if (isError(n)) {
+            if (errno(n) == Errno.ECONNRESET) {
+                connectionReset = true;
+                throw NetErrors.connectionReset(call + "(fd=" + net.fdVal() + ")");
+            }
+            throw NetErrors.of(call + "(fd=" + net.fdVal() + ")", errno(n));
+        }
+        return n;
     }
 
     // ---- writing ----
@@ -660,8 +663,8 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
                 beginWrite(blocking);
                 ByteBuffer[] bufs = RawIo.withRemaining(srcs, offset, length, false);
                 if (bufs.length == 0) return 0;
-                n = writeLoop(blocking, () -> hasRemaining(bufs), () -> RawIo.write(RawIo.withRemaining(bufs, 0, bufs.length, false),
-                        (msg, iov, count) -> net.call(SyscallTable.SENDMSG, msg, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0, 0)), "sendmsg");
+                n = writeLoop(blocking, () -> hasRemaining(bufs),
+                        () -> RawIo.write(RawIo.withRemaining(bufs, 0, bufs.length, false), sendmsg), "sendmsg");
             } finally {
                 endBlocking(blocking, n > 0);
                 if (n <= 0 && isOutputClosed) throw new AsynchronousCloseException();
@@ -686,7 +689,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
     }
 
     private long send(ByteBuffer src) throws IOException {
-        return RawIo.write(src, (addr, len) -> net.call(SyscallTable.SENDTO, addr, len, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0));
+        return RawIo.write(src, sendto);
     }
 
     @FunctionalInterface
@@ -780,37 +783,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
     int blockingRead(byte[] b, int off, int len, int timeoutMs) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         if (len == 0) return 0;
-        readLock.lock();
-        try {
-            ensureOpenAndConnected();
-            if (!isBlocking()) throw new IllegalBlockingModeException();
-            long n = 0;
-            try {
-                beginBlocking(true);
-                if (connectionReset) throw NetErrors.connectionReset("recvfrom(fd=" + net.fdVal() + ")");
-                if (isInputClosed) return -1;
-                ByteBuffer bb = ByteBuffer.wrap(b, off, len);
-                long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
-                n = recv(bb);
-                while ((n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
-                    int wait = -1;
-                    if (timeoutMs > 0) {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) throw new SocketTimeoutException("Read timed out");
-                        wait = (int) Math.max(1, (left + 999_999) / 1_000_000);
-                    }
-                    net.await(POLLIN, wait);
-                    n = recv(bb);
-                }
-                n = checkRead(n);
-            } finally {
-                endBlocking(true, n > 0);
-                if (n <= 0 && isInputClosed) return -1;
-            }
-            return normalize(n);
-        } finally {
-            readLock.unlock();
-        }
+        return (int) readLoop(ByteBuffer.wrap(b, off, len), null, 0, 0, true, timeoutMs);
     }
 
     /** A write for the socket adaptor's output stream: blocking mode only, every byte. */

@@ -240,6 +240,25 @@ class SocketChannelTest extends IoRuntimeTest {
 
     @Test
     @Timeout(30)
+    void aResetNamesTheCallThatSawItAndStaysSticky() throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress(LOOPBACK, 0));
+             FlexscSocketChannel c = FlexscSocketChannel.open(sys, server.getLocalAddress())) {
+            try (SocketChannel s = server.accept()) {
+                s.setOption(java.net.StandardSocketOptions.SO_LINGER, 0); // close sends RST
+            }
+            ByteBuffer[] bufs = {ByteBuffer.allocate(4), ByteBuffer.allocateDirect(4)};
+            for (int i = 0; i < 2; i++) { // the kernel reports the reset once; the channel every time after
+                java.net.SocketException x = assertThrows(java.net.SocketException.class, () -> c.read(bufs));
+                assertEquals("Connection reset", x.getMessage());
+                assertTrue(x.getCause().getMessage().startsWith("recvmsg(fd="), x.getCause().getMessage());
+            }
+            java.net.SocketException x = assertThrows(java.net.SocketException.class, () -> c.read(ByteBuffer.allocate(4)));
+            assertTrue(x.getCause().getMessage().startsWith("recvfrom(fd="), x.getCause().getMessage());
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void bindTwiceOnOnePortIsABindException() throws Exception {
         try (FlexscServerSocketChannel a = FlexscServerSocketChannel.open(sys);
              FlexscServerSocketChannel b = FlexscServerSocketChannel.open(sys)) {
