@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link EngineStats}. The call path is {@link #invoke}: the allow-list, the closed check,
  * the policy, then {@link #post} for a call the policy sends down the exception-less path.
  * An engine supplies {@link #post}, {@link #postBatch}, {@link #hasRoom}, {@link #stats()}
- * and {@link #close()}; nothing here calls back from them into this class's call path.
+ * and {@link #close()}, and may override {@link #postWouldWait}; nothing here calls back from
+ * them into this class's call path.
  *
  * <p>Refusing an owned descriptor as an argument is the API's ({@link Syscalls},
  * {@link dev.flexsc.SyscallBatch}), which name the typed call; an engine declares them here
@@ -68,6 +69,17 @@ public abstract class AbstractEngine implements FlexscEngine, SyscallInvoker, Ba
     protected abstract long post(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
             throws IOException;
 
+    /**
+     * {@link #post} for a call the policy already tried without waiting and found it would
+     * wait ({@link CallGate#WOULD_WAIT}), and for the rest of a write or send moved in part:
+     * an engine that can skip its own readiness probe for such a call overrides this. The
+     * default posts it as any other call.
+     */
+    protected long postWouldWait(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
+            throws IOException {
+        return post(call, a0, a1, a2, a3, a4, a5);
+    }
+
     /** Runs every call of {@code batch} as {@link BatchInvoker#invokeBatch} says; called only for a batch of one call or more. */
     protected abstract void postBatch(CallBatch batch) throws IOException;
 
@@ -108,8 +120,11 @@ public abstract class AbstractEngine implements FlexscEngine, SyscallInvoker, Ba
         if (!CallGate.posts(r)) return r;
         long done = CallGate.movedBeforePost(r);
         try {
-            if (done == 0) return post(call, a0, a1, a2, a3, a4, a5);
-            long rest = post(call, a0, a1 + done, ShortTransfer.whole(a2) - done, a3, a4, a5);
+            if (done == 0) {
+                return r == CallGate.WOULD_WAIT ? postWouldWait(call, a0, a1, a2, a3, a4, a5)
+                        : post(call, a0, a1, a2, a3, a4, a5);
+            }
+            long rest = postWouldWait(call, a0, a1 + done, ShortTransfer.whole(a2) - done, a3, a4, a5);
             return ShortTransfer.total(done, rest);
         } catch (IllegalStateException e) {
             throw closedIfReleased(call, e);
@@ -205,13 +220,31 @@ public abstract class AbstractEngine implements FlexscEngine, SyscallInvoker, Ba
     }
 
     /**
+     * The counter {@link #machineryFailed()} increments, for the engine's parts that count a
+     * failure without a reference to the engine (an io_uring ring).
+     */
+    protected final LongAdder machineryFailureCounter() {
+        return machineryFailures;
+    }
+
+    /**
      * The engine's {@link EngineStats}, with the kind and the call policy's counts filled in
      * here; the engine gives its own counters (see the record's parameters).
      */
     protected final EngineStats stats(long submitted, long executed, long refused, long batches, long executorSleeps,
                                       long wakeups, long callerParks, int executorThreads) {
+        return stats(submitted, executed, refused, batches, executorSleeps, wakeups, callerParks, executorThreads, 0);
+    }
+
+    /**
+     * {@link #stats(long, long, long, long, long, long, long, int)} for an engine that makes
+     * some posted calls directly after all (an io_uring engine, for a call the ring has no
+     * operation for): {@code postedMadeDirectly} of the policy's posted calls count as direct.
+     */
+    protected final EngineStats stats(long submitted, long executed, long refused, long batches, long executorSleeps,
+                                      long wakeups, long callerParks, int executorThreads, long postedMadeDirectly) {
         return new EngineStats(kind, submitted, executed, refused, batches, executorSleeps, wakeups, callerParks,
-                executorThreads, gate.posted(), gate.direct());
+                executorThreads, Math.max(0, gate.posted() - postedMadeDirectly), gate.direct() + postedMadeDirectly);
     }
 
     // ---- FlexscEngine ----

@@ -28,7 +28,8 @@ public final class CallGate {
     /**
      * {@link #tryDirect}'s answer when the engine must post the call as it was made and the
      * gate already tried it without waiting: it would wait now (EAGAIN), so the engine need
-     * not probe it again. An engine that makes no use of the fact treats it as {@link #POST}.
+     * not probe it again ({@link AbstractEngine#invoke} posts it through
+     * {@link AbstractEngine#postWouldWait}, which by default posts as for {@link #POST}).
      */
     public static final long WOULD_WAIT = Long.MIN_VALUE + 1;
     /**
@@ -161,22 +162,6 @@ public final class CallGate {
         }
         directCalls.increment();
         return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
-    }
-
-    /**
-     * {@link #tryDirect} for an engine that does not extend {@link AbstractEngine}: the rest
-     * of a write or send moved in part is run through {@code self}, the engine's own
-     * {@code invoke} (which applies this gate again). Kept for the io_uring engine until it
-     * posts the rest itself as {@link AbstractEngine#invoke} does.
-     *
-     * @return the raw kernel result, or {@link #POST}
-     */
-    public long tryDirect(SyscallTable.Call call, Room room, SyscallInvoker self,
-                          long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
-        long r = tryDirect(call, room, a0, a1, a2, a3, a4, a5);
-        long done = posts(r) ? movedBeforePost(r) : 0;
-        if (done == 0) return r;
-        return ShortTransfer.total(done, self.invoke(call.nr(), a0, a1 + done, ShortTransfer.whole(a2) - done, a3, a4, a5));
     }
 
     /** The answer for a write or send of which {@code done} bytes moved and the rest would wait. */

@@ -30,9 +30,10 @@ public final class OwnedFds {
     /**
      * @param what what the descriptors are, for the refusal's message (e.g. "the io_uring
      *             ring of this IO_URING engine")
+     * @return {@link #NONE} where {@code fds} is empty
      */
     public static OwnedFds of(String what, int... fds) {
-        return new OwnedFds(fds.clone(), what);
+        return fds.length == 0 ? NONE : new OwnedFds(fds.clone(), what);
     }
 
     /** The descriptors, in no particular order. */

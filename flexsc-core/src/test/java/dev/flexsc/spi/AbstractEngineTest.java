@@ -29,6 +29,8 @@ class AbstractEngineTest {
         final List<Long> answers = new ArrayList<>();
         RuntimeException failWith;
         boolean released;
+        /** Overrides {@link #postWouldWait}: such a call is recorded with "would-wait " in front. */
+        boolean tellsWouldWait;
 
         RecordingEngine(CallPolicy policy, DirectPath direct) {
             super(Engine.SYSCALL_THREADS, FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(policy).build(),
@@ -39,6 +41,14 @@ class AbstractEngineTest {
         protected long post(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) {
             if (failWith != null) throw failWith;
             posted.add(call.name() + " " + a0 + " " + a1 + " " + a2);
+            return answers.isEmpty() ? a2 : answers.remove(0);
+        }
+
+        @Override
+        protected long postWouldWait(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
+                throws java.io.IOException {
+            if (!tellsWouldWait) return super.postWouldWait(call, a0, a1, a2, a3, a4, a5);
+            posted.add("would-wait " + call.name() + " " + a0 + " " + a1 + " " + a2);
             return answers.isEmpty() ? a2 : answers.remove(0);
         }
 
@@ -88,6 +98,20 @@ class AbstractEngineTest {
         assertEquals("write 6 4096 " + (SyscallTable.MAX_RW_COUNT - 4096), e.posted.get(2));
         assertEquals(3, e.stats().posted(), "each rest counts as posted");
         assertEquals(3, e.stats().direct());
+    }
+
+    @Test
+    void aCallThePolicyFoundWouldWaitIsPostedAsSuch() throws Exception {
+        CallGateTest.FakeDirect d = new CallGateTest.FakeDirect();
+        RecordingEngine e = new RecordingEngine(CallPolicy.ADAPTIVE, d);
+        e.tellsWouldWait = true;
+        d.nowaitAnswers.add((long) -EAGAIN);
+        assertEquals(8, e.invoke(SyscallTable.READ, 3, 100, 8, 0, 0, 0)); // tried: it would wait
+        assertEquals(0, e.invoke(SyscallTable.ACCEPT4, 5, 0, 0, 0, 0, 0)); // posted untried
+        d.nowaitAnswers.add(4096L);
+        d.nowaitAnswers.add((long) -EAGAIN);
+        assertEquals(10_000, e.invoke(SyscallTable.WRITE, 6, 1000, 10_000, 0, 0, 0)); // its rest would wait
+        assertEquals(List.of("would-wait read 3 100 8", "accept4 5 0 0", "would-wait write 6 5096 5904"), e.posted);
     }
 
     @Test

@@ -199,22 +199,4 @@ class CallGateTest {
         assertTrue(d.nowaitAnswers.isEmpty());
         assertEquals(0, CallGate.movedBeforePost(CallGate.POST));
     }
-
-    @Test
-    void theOldEntryPointRunsTheRestThroughTheEngine() throws Exception {
-        FakeDirect d = new FakeDirect();
-        CallGate g = new CallGate(CallPolicy.ADAPTIVE, d);
-        List<String> rest = new ArrayList<>();
-        SyscallInvoker self = (nr, a0, a1, a2, a3, a4, a5) -> {
-            rest.add(nr + " " + a0 + " " + a1 + " " + a2);
-            return a2 == 4904 ? -32 : a2; // EPIPE for the second rest
-        };
-        d.nowaitAnswers.add(4096L);
-        d.nowaitAnswers.add((long) -EAGAIN);
-        assertEquals(10_000, g.tryDirect(call(SyscallTable.WRITE), () -> true, self, 6, 1000, 10_000, 0, 0, 0));
-        d.nowaitAnswers.add(5096L);
-        d.nowaitAnswers.add((long) -EAGAIN);
-        assertEquals(5096, g.tryDirect(call(SyscallTable.WRITE), () -> true, self, 6, 1000, 10_000, 0, 0, 0));
-        assertEquals(List.of("1 6 5096 5904", "1 6 6096 4904"), rest);
-    }
 }

@@ -97,7 +97,7 @@ final class RingWaits {
         while (true) {
             CarrierRing ring = engine.currentCarrierRing();
             // Checked on the carrier's thread, where the ring also closes: no race with it.
-            if (ring == null || ring.refusesCalls() || engine.isClosed()) {
+            if (ring == null || ring.refusesCalls() || !engine.isOpen()) {
                 throw new EngineClosedException(c.name() + ": the engine is closed");
             }
             if (ring.post(c)) return;
@@ -223,7 +223,7 @@ final class RingWaits {
                     if (Thread.interrupted()) interrupted = true;
                     boolean scoped = CancelScope.requested();
                     boolean timedOut = c.pastDeadline();
-                    boolean cancelling = (interrupted || scoped || timedOut || engine.isClosed()) && mayBlock(c);
+                    boolean cancelling = (interrupted || scoped || timedOut || !engine.isOpen()) && mayBlock(c);
                     if (cancelling) {
                         if (!interrupted && !scoped && !timedOut) c.cancelledByClose = true;
                         cancel(c);
@@ -249,7 +249,7 @@ final class RingWaits {
         while (r.inFlight() > 0) {
             if (Thread.interrupted()) interrupted = true;
             boolean scoped = CancelScope.requested();
-            boolean cancelAll = interrupted || scoped || engine.isClosed();
+            boolean cancelAll = interrupted || scoped || !engine.isOpen();
             if (cancelAll) {
                 for (UringCall c : cs) {
                     if (c != null && c.ring == r && mayBlock(c) && !c.isDone()) {
@@ -287,7 +287,7 @@ final class RingWaits {
                 // the channel into AsynchronousCloseException), as with SYSCALL_THREADS.
                 return -Errno.EINTR;
             }
-            if (!c.cancelRequested && !engine.isClosed()) {
+            if (!c.cancelRequested && !!engine.isOpen()) {
                 counters.resubmits.increment();
                 c.rearm();
                 return RESUBMIT;

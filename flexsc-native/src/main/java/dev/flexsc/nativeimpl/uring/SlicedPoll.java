@@ -49,7 +49,7 @@ final class SlicedPoll {
             p.set(ValueLayout.JAVA_SHORT, 4, (short) events);
             while (true) {
                 if (Thread.currentThread().isInterrupted() || CancelScope.requested()) return -Errno.EINTR;
-                if (engine.isClosed()) throw new EngineClosedException("poll: the engine is closed");
+                if (!engine.isOpen()) throw new EngineClosedException("poll: the engine is closed");
                 int slice = SLICE_MS;
                 if (deadline != 0) {
                     long left = deadline - System.nanoTime();

@@ -119,7 +119,7 @@ final class UringBatch {
             sub.add(b.call(i), b.arg(i, 0), b.arg(i, 1), b.arg(i, 2), b.arg(i, 3), b.arg(i, 4), b.arg(i, 5));
         }
         try {
-            if (engine.isClosed()) throw new EngineClosedException("the engine is closed");
+            if (!engine.isOpen()) throw new EngineClosedException("the engine is closed");
             for (int k = 0; k < count; k++) engine.counters().ranOnFallback(b.call(pos[k]).nr());
             engine.fallback().invokeBatch(sub);
             for (int k = 0; k < count; k++) {

@@ -22,7 +22,7 @@ final class UringCounters {
     /** Eventfd writes that woke a sleeping carrier (or its next sleep). */
     final LongAdder carrierWakes = new LongAdder();
     /** io_uring_enter calls that failed unexpectedly (the SQEs stay queued and go with the next entry). */
-    final LongAdder machineryFailures = new LongAdder();
+    final LongAdder machineryFailures;
     /** Calls with no ring operation (or whose shape the ring would not run as the syscall) made directly. */
     private final LongAdder[] directCalls = new LongAdder[SyscallTable.NR_LIMIT];
     /** The sum of {@link #directCalls}: posted by the call policy, made directly by the engine. */
@@ -30,7 +30,14 @@ final class UringCounters {
     private final LongAdder[] ringCalls = new LongAdder[SyscallTable.NR_LIMIT];
     private final LongAdder[] fallbackCalls = new LongAdder[SyscallTable.NR_LIMIT];
 
+    /** Counters of their own (a ring that belongs to no engine: the probe's). */
     UringCounters() {
+        this(new LongAdder());
+    }
+
+    /** @param machineryFailures the engine's count of machinery failures, which these add to */
+    UringCounters(LongAdder machineryFailures) {
+        this.machineryFailures = machineryFailures;
         for (SyscallTable.Call c : SyscallTable.all().values()) {
             ringCalls[c.nr()] = new LongAdder();
             fallbackCalls[c.nr()] = new LongAdder();

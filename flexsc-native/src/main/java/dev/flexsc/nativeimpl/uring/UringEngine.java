@@ -7,20 +7,15 @@ import dev.flexsc.EngineStats;
 import dev.flexsc.Errno;
 import dev.flexsc.ErrnoException;
 import dev.flexsc.FlexscConfig;
-import dev.flexsc.FlexscEngine;
-import dev.flexsc.Syscalls;
 import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 import dev.flexsc.nativeimpl.SyscallThreadsEngine;
-import dev.flexsc.spi.BatchInvoker;
+import dev.flexsc.spi.AbstractEngine;
 import dev.flexsc.spi.CallBatch;
 import dev.flexsc.spi.CallCarrier;
-import dev.flexsc.spi.CallGate;
 import dev.flexsc.spi.CarrierContext;
 import dev.flexsc.spi.GreenThreads;
-import dev.flexsc.spi.OwnedFds;
 import dev.flexsc.spi.PostingRule;
-import dev.flexsc.spi.ShortTransfer;
 import dev.flexsc.spi.SyscallInvoker;
 
 import java.io.IOException;
@@ -28,7 +23,6 @@ import java.io.UncheckedIOException;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
@@ -39,9 +33,9 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * {@link Engine#IO_URING_SQPOLL} (the same rings, attached to one kernel thread that polls
  * them all from a syscall CPU: submitting is a few stores, no system call while it is awake).
  *
- * <p><b>Where a call goes.</b> {@link #invoke} first applies {@link FlexscConfig#policy()}
- * ({@link CallGate}): under the default ADAPTIVE a call is posted only if it would wait. A
- * posted call from a green thread of the M:N scheduler goes into its carrier's own ring
+ * <p><b>Where a call goes.</b> {@link #invoke} (the shared prologue of {@link AbstractEngine})
+ * first applies {@link FlexscConfig#policy()}: under the default ADAPTIVE a call is posted
+ * only if it would wait. A posted call from a green thread of the M:N scheduler goes into its carrier's own ring
  * ({@link CarrierRing}, a {@link CarrierContext} of the carrier) and the thread parks; the
  * carrier submits, reaps and unparks it ({@link RingWaits}). From any other thread it goes
  * into a ring lent for the call ({@link PlatformRings}), on which that thread submits and
@@ -62,24 +56,20 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  *
  * <p>Thread-safe.
  */
-public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInvoker, CarrierContext.Provider {
+public final class UringEngine extends AbstractEngine implements CarrierContext.Provider {
     /** SQ entries of a platform ring: a call or a batch in parts of this size (the SQ is submitted when full). */
     static final int PLATFORM_SQ_ENTRIES = 64;
-    /** A carrier-local post waits for no shared resource: the call policy need not ask for room. */
-    private static final CallGate.Room ALWAYS_ROOM = () -> true;
 
-    private final Engine kind;
     private final boolean sqpoll;
-    private final FlexscConfig config;
     private final RingSetup setup;
     /** SQPOLL: the ring whose polling thread every ring of this engine shares (ATTACH_WQ); else null. */
     private final IoUring base;
     private final boolean[] onRing;
     private final String routing;
-    private final Syscalls syscalls;
-    /** The call policy, applied first in {@link #invoke}. */
-    private final CallGate gate;
-    private final UringCounters counters = new UringCounters();
+    /** What the descriptors it owns are, for the refusal of a call that names one. */
+    private final String ownedWhat;
+    /** Its machinery failures are the engine's ({@link #machineryFailures()}). */
+    private final UringCounters counters = new UringCounters(machineryFailureCounter());
     /*
      * The rings' lists are lock-free queues, and nothing on the way from a carrier's ring being
      * set up or released to the engine's bookkeeping blocks: a green thread does both on its
@@ -92,11 +82,6 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final Queue<ConfinedRing> allRings = new ConcurrentLinkedQueue<>();
     /** Bumped (volatile RMW) whenever allRings changes or the engine closes: see {@link #updateOwnedFds}. */
     private final java.util.concurrent.atomic.AtomicLong ringsVersion = new java.util.concurrent.atomic.AtomicLong();
-    /**
-     * The descriptors this engine owns (its rings and the carriers' eventfds), refused as
-     * arguments of calls through it: replaced (volatile) whenever a ring is set up or released.
-     */
-    private volatile OwnedFds ownedFds = OwnedFds.NONE;
     private final PlatformRings platform;
     private final RingWaits waits;
     private final UringBatch batches;
@@ -108,24 +93,19 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private final Object fallbackLock = new Object();
     private volatile SyscallThreadsEngine fallback;
 
-    private final AtomicBoolean closing = new AtomicBoolean();
-    private volatile boolean closed;
-
     private UringEngine(Engine kind, FlexscConfig config, RingSetup setup, IoUring base, boolean[] supported,
                         boolean acceptDontwait) {
-        this.kind = kind;
+        // A post is one more SQE in the caller's carrier's own ring: the rule tries the calls
+        // that may wait without waiting first, and posts only what would wait.
+        super(kind, config, DirectSyscalls.invoker(), PostingRule.Post.RING_ENTRY);
         this.sqpoll = kind == Engine.IO_URING_SQPOLL;
-        this.config = config;
+        this.ownedWhat = "an io_uring ring of this " + kind + " engine (or one of its carriers' wake-up eventfds)";
         this.setup = setup;
         this.base = base;
         this.onRing = UringOps.route(supported);
         this.routing = UringOps.describe(onRing) + "; " + UringOps.describeReadiness(supported) + "; " + setup.describe();
         this.acceptDontwait = acceptDontwait;
         this.pollOnRing = supported[OP_POLL_ADD];
-        // A post is one more SQE in the caller's carrier's own ring: the rule tries the calls
-        // that may wait without waiting first, and posts only what would wait.
-        this.gate = new CallGate(config.policy(), DirectSyscalls.invoker(), PostingRule.Post.RING_ENTRY);
-        this.syscalls = new Syscalls(this);
         this.platform = new PlatformRings(this::newPlatformRing);
         platform.reserve(); // one platform ring from the start (PlatformRings.borrow: out of descriptors)
         this.waits = new RingWaits(this, platform, config.callerSpin());
@@ -204,45 +184,10 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         return c.isDone() && c.result() == -Errno.EBADF;
     }
 
-    // ---- FlexscEngine ----
-
-    @Override
-    public Engine engine() {
-        return kind;
-    }
-
-    @Override
-    public FlexscConfig config() {
-        return config;
-    }
-
-    @Override
-    public Syscalls syscalls() {
-        return syscalls;
-    }
-
-    @Override
-    public boolean isOpen() {
-        return !closed;
-    }
-
     /**
-     * The rings' descriptors and the carriers' eventfds: a call through {@link Syscalls} or a
-     * batch that names one of them is refused ({@link OwnedFds}). A volatile read.
-     */
-    @Override
-    public OwnedFds ownedFds() {
-        return ownedFds;
-    }
-
-    /** io_uring_enter calls that failed unexpectedly; their SQEs went with a later entry and their callers waited on. */
-    public long machineryFailures() {
-        return counters.machineryFailures.sum();
-    }
-
-    /**
-     * A ring was set up or released, or the engine closed: the owned descriptors are taken
-     * again. None once the engine is closed: its calls then fail with EngineClosedException,
+     * A ring was set up or released, or the engine closed: the owned descriptors (the rings'
+     * and the carriers' eventfds, {@link #ownDescriptors}) are taken again. None once the
+     * engine is closed: its calls then fail with EngineClosedException,
      * never a refusal that names a number another file may hold by then (the check comes
      * before the engine's in Syscalls and SyscallBatch). Lock-free (see carrierRings): each
      * updater bumped ringsVersion after its change; it stores a set computed from a version,
@@ -254,11 +199,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         long v;
         do {
             v = ringsVersion.get();
-            ownedFds = closed ? OwnedFds.NONE : currentOwnedFds();
+            ownDescriptors(ownedWhat, isClosed() ? new int[0] : currentOwnedFds()); // a volatile store
         } while (ringsVersion.get() != v);
     }
 
-    private OwnedFds currentOwnedFds() {
+    private int[] currentOwnedFds() {
         java.util.List<Integer> fds = new java.util.ArrayList<>();
         if (base != null) fds.add(base.fd);
         for (ConfinedRing r : allRings) {
@@ -266,9 +211,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             fds.add(r.ring.fd);
             if (r instanceof CarrierRing c) fds.add(c.wakeFd());
         }
-        return fds.isEmpty() ? OwnedFds.NONE
-                : OwnedFds.of("an io_uring ring of this " + kind + " engine (or one of its carriers' wake-up eventfds)",
-                        fds.stream().mapToInt(Integer::intValue).toArray());
+        return fds.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** A ring of this engine was set up. */
@@ -287,7 +230,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     /** SQ entries of each carrier's ring (before the kernel rounds them up to a power of two). */
     public int sqEntries() {
-        return config.pages() * 64;
+        return config().pages() * 64;
     }
 
     /**
@@ -317,11 +260,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     @Override
     public EngineStats stats() {
         SyscallThreadsEngine fb = fallback;
-        int threads = (sqpoll && !closed ? 1 : 0) + (fb != null && fb.isOpen() ? fb.stats().executorThreads() : 0);
+        int threads = (sqpoll && !isClosed() ? 1 : 0) + (fb != null && fb.isOpen() ? fb.stats().executorThreads() : 0);
         UringCounters k = counters;
         long noOp = k.directTotal.sum(); // the policy posted them; the engine made them directly
-        return new EngineStats(kind, k.submitted.sum(), k.completed.sum(), 0, k.submitEnters.sum(), k.sqThreadSleeps.sum(),
-                k.sqWakeups.sum(), k.callerParks.sum(), threads, Math.max(0, gate.posted() - noOp), gate.direct() + noOp);
+        return stats(k.submitted.sum(), k.completed.sum(), 0, k.submitEnters.sum(), k.sqThreadSleeps.sum(),
+                k.sqWakeups.sum(), k.callerParks.sum(), threads, noOp);
     }
 
     /** Engine-specific counters: which calls ran on the rings, which directly, which on the fallback. */
@@ -330,7 +273,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         SyscallThreadsEngine f = fallback;
         int inFlight = 0;
         for (CarrierRing r : carrierRings) inFlight += r.inFlight();
-        return new UringStats(kind, k.ringCalls(), k.directCalls(), k.fallbackCalls(),
+        return new UringStats(engine(), k.ringCalls(), k.directCalls(), k.fallbackCalls(),
                 k.submitEnters.sum() + k.waitEnters.sum() + k.sqWakeups.sum(), k.overflowFlushes.sum(),
                 k.sqFullWaits.sum(), k.cancels.sum(), k.resubmits.sum(), inFlight, f == null ? null : f.stats(),
                 k.submitEnters.sum(), k.waitEnters.sum(), k.carrierWakes.sum(), carrierRings.size(),
@@ -341,26 +284,24 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         return counters;
     }
 
-    boolean isClosed() {
-        return closed;
+    // ---- the blocking call (AbstractEngine's call path) ----
+
+    /** A carrier-local post waits for no shared resource: the call policy need not ask for room. */
+    @Override
+    protected boolean hasRoom() {
+        return true;
     }
 
-    // ---- the blocking call (SyscallInvoker) ----
-
     @Override
-    public long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
-        SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the ring
-        if (closed) throw new EngineClosedException(call.name() + ": the engine is closed"); // volatile read
-        long direct = gate.tryDirect(call, ALWAYS_ROOM, a0, a1, a2, a3, a4, a5); // the call policy
-        if (!CallGate.posts(direct)) return direct;
-        long done = CallGate.movedBeforePost(direct);
-        if (done > 0) {
-            // A write or send the descriptor took in part without waiting, and the rest would
-            // wait: the rest is posted as a call of its own, the result is the whole transfer's.
-            long rest = post(call, true, a0, a1 + done, ShortTransfer.whole(a2) - done, a3, a4, a5);
-            return ShortTransfer.total(done, rest);
-        }
-        return post(call, direct == CallGate.WOULD_WAIT, a0, a1, a2, a3, a4, a5);
+    protected long post(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        return postOnRing(call, false, a0, a1, a2, a3, a4, a5);
+    }
+
+    /** The call policy found it would wait (or moved part of it): the ring need not probe it again. */
+    @Override
+    protected long postWouldWait(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
+            throws IOException {
+        return postOnRing(call, true, a0, a1, a2, a3, a4, a5);
     }
 
     /**
@@ -386,9 +327,9 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      */
     @Override
     public long awaitReady(int fd, int events, int timeoutMs) throws IOException {
-        if (closed) throw new EngineClosedException("poll: the engine is closed"); // volatile read
-        if (!pollOnRing || timeoutMs == 0 || gate.policy() == CallPolicy.DIRECT) {
-            return SyscallInvoker.super.awaitReady(fd, events, timeoutMs);
+        if (isClosed()) throw closedException(POLL_CALL, "the engine is closed"); // volatile read
+        if (!pollOnRing || timeoutMs == 0 || config().policy() == CallPolicy.DIRECT) {
+            return super.awaitReady(fd, events, timeoutMs);
         }
         if (currentCarrierRing() == null) {
             counters.madeDirectly(SyscallTable.POLL);
@@ -413,7 +354,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      * the call policy tried it without waiting and it would wait; on an O_NONBLOCK descriptor
      * the syscall fails with EAGAIN at once instead, otherwise the ring waits for it, unprobed.
      */
-    private long post(SyscallTable.Call call, boolean wouldWait, long a0, long a1, long a2, long a3, long a4, long a5)
+    private long postOnRing(SyscallTable.Call call, boolean wouldWait, long a0, long a1, long a2, long a3, long a4, long a5)
             throws IOException {
         if (wouldWait && !FdKinds.waitsWhenNotReady(a0)) return -Errno.EAGAIN;
         UringCall c = prepare(call, wouldWait, a0, a1, a2, a3, a4, a5);
@@ -451,7 +392,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
 
     private long runOnFallback(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
             throws IOException {
-        if (closed) throw new EngineClosedException(call.name() + ": the engine is closed");
+        if (isClosed()) throw closedException(call, "the engine is closed");
         counters.ranOnFallback(call.nr());
         return fallback().invoke(call.nr(), a0, a1, a2, a3, a4, a5);
     }
@@ -477,11 +418,11 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
             synchronized (fallbackLock) {
                 f = fallback;
                 if (f == null) {
-                    if (closed) throw new EngineClosedException("the engine is closed");
+                    if (isClosed()) throw new EngineClosedException("the engine is closed");
                     // EXCEPTIONLESS: this engine's policy already chose to post the calls it hands over.
-                    f = SyscallThreadsEngine.open(config.toBuilder().engine(Engine.SYSCALL_THREADS)
+                    f = SyscallThreadsEngine.open(config().toBuilder().engine(Engine.SYSCALL_THREADS)
                             .policy(CallPolicy.EXCEPTIONLESS)
-                            .executorSpin(fallbackSpin(config.executorSpin(), Runtime.getRuntime().availableProcessors()))
+                            .executorSpin(fallbackSpin(config().executorSpin(), Runtime.getRuntime().availableProcessors()))
                             .build());
                     fallback = f;
                 }
@@ -510,20 +451,20 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      */
     @Override
     public CarrierContext openContext(CallCarrier carrier) throws IOException {
-        if (closed) throw new EngineClosedException("the engine is closed");
+        if (isClosed()) throw new EngineClosedException("the engine is closed");
         // The ring belongs to the carrier's OS thread, not to the green thread that asks for it
         // (which may end while the carrier goes on using the ring: see closeOrphan).
         Thread owner = carrier.thread();
         if (owner == null) throw new IllegalArgumentException("a carrier that names no thread of its own: " + carrier);
-        IoUring r = IoUring.setup(config.pages() * 64, config.uringCqEntries(),
+        IoUring r = IoUring.setup(config().pages() * 64, config().uringCqEntries(),
                 setup.carrierFlags() | (sqpoll ? SETUP_SQPOLL | SETUP_ATTACH_WQ : 0), 0,
-                config.sqThreadIdleMillis(), sqpoll ? base.fd : -1);
+                config().sqThreadIdleMillis(), sqpoll ? base.fd : -1);
         CarrierRing ring = CarrierRing.open(this, owner, r, sqpoll, setup.taskrunFlag());
         carrierRings.add(ring);
         ringOpened(ring);
         // Volatile read after the add: close() sets closed, then asks every ring it finds to
         // close; a ring added after its scan sees closed here and is asked by us.
-        if (closed) ring.requestClose();
+        if (isClosed()) ring.requestClose();
         return ring;
     }
 
@@ -556,7 +497,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         carrierRings.remove(r);
         System.getLogger(UringEngine.class.getName()).log(System.Logger.Level.WARNING,
                 "{0}: a carrier''s ring was given up with {1} call(s) still in flight in the kernel;"
-                        + " it stays mapped so that they may complete", kind, inFlight);
+                        + " it stays mapped so that they may complete", engine(), inFlight);
     }
 
     /** A carrier's ring closes itself (before its descriptors close): forget it. */
@@ -569,7 +510,7 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
     private ConfinedRing newPlatformRing() {
         try {
             int flags = setup.platformFlags() | (sqpoll ? SETUP_SQPOLL | SETUP_ATTACH_WQ : 0);
-            IoUring r = IoUring.setup(PLATFORM_SQ_ENTRIES, 0, flags, 0, config.sqThreadIdleMillis(), sqpoll ? base.fd : -1);
+            IoUring r = IoUring.setup(PLATFORM_SQ_ENTRIES, 0, flags, 0, config().sqThreadIdleMillis(), sqpoll ? base.fd : -1);
             ConfinedRing ring = new ConfinedRing(r, sqpoll, (flags & SETUP_TASKRUN_FLAG) != 0, counters) {
                 @Override
                 void releasing() {
@@ -583,20 +524,14 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
         }
     }
 
-    // ---- batches (BatchInvoker) ----
-
-    /** As the call policy says ({@link dev.flexsc.spi.PostingRule#postsBatches()}). */
-    @Override
-    public boolean postsBatches() {
-        return gate.postsBatches();
-    }
+    // ---- batches ----
 
     /**
      * Posts the batch's ring calls together (one SQE each, submitted with one kernel entry)
      * and waits once for all of them; see {@link UringBatch}.
      */
     @Override
-    public void invokeBatch(CallBatch b) throws IOException {
+    protected void postBatch(CallBatch b) throws IOException {
         batches.invoke(b);
     }
 
@@ -613,13 +548,13 @@ public final class UringEngine implements FlexscEngine, SyscallInvoker, BatchInv
      */
     @Override
     public void close() {
-        if (!closing.compareAndSet(false, true)) return;
-        closed = true; // volatile: see openContext() and the waits
+        if (!beginClose()) return;
+        markClosed(); // volatile: see openContext() and the waits
         ringsVersion.incrementAndGet(); // after closed: every updater still in updateOwnedFds stores NONE last
         updateOwnedFds(); // none from now on
         for (CarrierRing r : carrierRings) r.requestClose();
         platform.close();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.closeTimeoutMillis());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config().closeTimeoutMillis());
         while ((!carrierRings.isEmpty() || platform.lent() > 0) && System.nanoTime() < deadline) {
             for (CarrierRing r : carrierRings) r.closeOrphan(); // rings of carriers that have exited
             LockSupport.parkNanos(500_000L);
