@@ -42,7 +42,7 @@ final class RingWaits {
      */
     static final long PLATFORM_WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** A waiter's park while its cancel has not taken yet (it cancels again after RECANCEL_NANOS). */
-    private static final long CANCELLING_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    static final long CANCELLING_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private final UringEngine engine;
     private final PlatformRings platform;

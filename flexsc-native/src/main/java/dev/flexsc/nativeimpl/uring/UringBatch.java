@@ -149,7 +149,7 @@ final class UringBatch {
             try {
                 // Re-check after announcing the park: countDown() decrements, then reads parked.
                 if (!latch.isDone()) {
-                    if (interrupted) LockSupport.parkNanos(this, 2_000_000L);
+                    if (interrupted) LockSupport.parkNanos(this, RingWaits.CANCELLING_PARK_NANOS);
                     else LockSupport.park(this);
                 }
             } finally {
