@@ -259,39 +259,58 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
         if (blocking) end(completed);
     }
 
-    /** Throws the exception of an error status {@code n} of {@code call}; returns otherwise. */
-    private static void throwIfError(long n, String call) throws IOException {
-        if (isError(n)) throw NetErrors.of(call, errno(n));
+    /**
+     * end() for a write that returned status {@code n}; {@link AsynchronousCloseException}
+     * also where the output was shut down under a write that wrote nothing.
+     */
+    private void endWrite(boolean blocking, long n) throws AsynchronousCloseException {
+        endBlocking(blocking, n > 0);
+        if (n <= 0 && isOutputClosed) throw new AsynchronousCloseException();
+    }
+
+    /**
+     * Takes the read lock, then the write lock: no read or write runs while the caller holds
+     * both (bind, connect, a change of blocking mode), as in the JDK's channel.
+     */
+    private void lockBoth() {
+        readLock.lock();
+        try {
+            writeLock.lock();
+        } catch (Throwable t) {
+            readLock.unlock();
+            throw t;
+        }
+    }
+
+    /** Lets go of what {@link #lockBoth()} took. */
+    private void unlockBoth() {
+        writeLock.unlock();
+        readLock.unlock();
     }
 
     // ---- binding and connecting ----
 
     @Override
     public SocketChannel bind(SocketAddress local) throws IOException {
-        readLock.lock();
+        lockBoth();
         try {
-            writeLock.lock();
-            try {
-                synchronized (stateLock) {
-                    ensureOpen();
-                    if (state == ST_CONNECTIONPENDING) throw new ConnectionPendingException();
-                    if (bound) throw new AlreadyBoundException();
-                    InetSocketAddress isa = local == null ? Sockaddr.anyLocal(family) : Sockaddr.check(local, family);
-                    long r;
-                    try (Arena a = Arena.ofConfined()) {
-                        MemorySegment sa = Sockaddr.encode(a, family, isa);
-                        r = net.call(SyscallTable.BIND, sa.address(), sa.byteSize(), 0, 0, 0);
-                    }
-                    if (r == CLOSED) throw new ClosedChannelException();
-                    if (isError(r)) throw NetErrors.bind(errno(r), isa);
-                    bound = true;
-                    localAddress = SockOpts.call(net, f -> Sockaddr.localAddress(net.sys, f));
+            synchronized (stateLock) {
+                ensureOpen();
+                if (state == ST_CONNECTIONPENDING) throw new ConnectionPendingException();
+                if (bound) throw new AlreadyBoundException();
+                InetSocketAddress isa = local == null ? Sockaddr.anyLocal(family) : Sockaddr.check(local, family);
+                long r;
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment sa = Sockaddr.encode(a, family, isa);
+                    r = net.call(SyscallTable.BIND, sa.address(), sa.byteSize(), 0, 0, 0);
                 }
-            } finally {
-                writeLock.unlock();
+                if (r == CLOSED) throw new ClosedChannelException();
+                if (isError(r)) throw NetErrors.bind(errno(r), isa);
+                bound = true;
+                localAddress = SockOpts.call(net, f -> Sockaddr.localAddress(net.sys, f));
             }
         } finally {
-            readLock.unlock();
+            unlockBoth();
         }
         return this;
     }
@@ -360,16 +379,11 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
      */
     private boolean connectLocked(ConnectStep step) throws IOException {
         try {
-            readLock.lock();
+            lockBoth();
             try {
-                writeLock.lock();
-                try {
-                    return step.run();
-                } finally {
-                    writeLock.unlock();
-                }
+                return step.run();
             } finally {
-                readLock.unlock();
+                unlockBoth();
             }
         } catch (IOException e) {
             close();
@@ -641,8 +655,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
                 beginWrite(blocking);
                 n = writeLoop(blocking, () -> src.hasRemaining(), () -> send(src), "sendto");
             } finally {
-                endBlocking(blocking, n > 0);
-                if (n <= 0 && isOutputClosed) throw new AsynchronousCloseException();
+                endWrite(blocking, n);
             }
             return (int) Math.max(0, n);
         } finally {
@@ -666,8 +679,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
                 n = writeLoop(blocking, () -> hasRemaining(bufs),
                         () -> RawIo.write(RawIo.withRemaining(bufs, 0, bufs.length, false), sendmsg), "sendmsg");
             } finally {
-                endBlocking(blocking, n > 0);
-                if (n <= 0 && isOutputClosed) throw new AsynchronousCloseException();
+                endWrite(blocking, n);
             }
             return Math.max(0, n);
         } finally {
@@ -762,8 +774,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
                     in.release();
                 }
             } finally {
-                endBlocking(blocking, n > 0);
-                if (n <= 0 && isOutputClosed) throw new AsynchronousCloseException();
+                endWrite(blocking, n);
             }
             return Math.max(0, n);
         } finally {
@@ -896,18 +907,13 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
     /** The descriptor is O_NONBLOCK in both modes; the locks make the change wait for operations in flight, as the JDK. */
     @Override
     protected void implConfigureBlocking(boolean block) throws IOException {
-        readLock.lock();
+        lockBoth();
         try {
-            writeLock.lock();
-            try {
-                synchronized (stateLock) {
-                    ensureOpen();
-                }
-            } finally {
-                writeLock.unlock();
+            synchronized (stateLock) {
+                ensureOpen();
             }
         } finally {
-            readLock.unlock();
+            unlockBoth();
         }
     }
 
