@@ -20,7 +20,6 @@ import static dev.flexsc.abi.SyscallPageDescriptor.groupOffset;
  */
 final class PthreadExecutors implements ExecutorControl {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
-    private static final int ETIMEDOUT = 110;
 
     private final Pointer handle;
     private final Arena arena;
@@ -50,7 +49,7 @@ final class PthreadExecutors implements ExecutorControl {
     @Override
     public void awaitCompletions(int g, int seenDoneSeq, long timeoutNanos) throws ErrnoException {
         int r = LibFlexsc.flexsc_futex_wait(word(g, GROUP_DONE_SEQ), seenDoneSeq, timeoutNanos);
-        if (r < 0 && r != -Errno.EAGAIN && r != -Errno.EINTR && r != -ETIMEDOUT) {
+        if (r < 0 && r != -Errno.EAGAIN && r != -Errno.EINTR && r != -Errno.ETIMEDOUT) {
             throw new ErrnoException("futex_wait(done_seq of group " + g + ")", -r);
         }
     }

@@ -3,6 +3,7 @@ package dev.flexsc.bench.io;
 import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.FlexscConfig;
+import dev.flexsc.OpenFlags;
 import dev.flexsc.Syscalls;
 import dev.flexsc.bench.CpuWork;
 import dev.flexsc.nativeimpl.DirectSyscalls;
@@ -131,7 +132,6 @@ public final class ColdReadStudy {
     public record Results(List<Row> rows, List<FioRow> fio, String dropNote) {}
 
     private static final int BLOCK = 4096;
-    private static final int O_RDONLY = 0, O_CLOEXEC = 02000000, O_DIRECT = 040000;
     /** How long readers may take to leave their last read after a window, before the cell counts as stalled. */
     static final long STOP_SECONDS = 60;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -252,7 +252,7 @@ public final class ColdReadStudy {
         if (size < BLOCK || size % BLOCK != 0) throw new IllegalArgumentException("size must be a multiple of 4 KiB: " + size);
         if (Files.exists(file) && Files.size(file) == size) {
             Syscalls sys = DirectSyscalls.syscalls();
-            int fd = sys.openat(Syscalls.AT_FDCWD, file.toString(), O_RDONLY | O_CLOEXEC, 0);
+            int fd = sys.openat(Syscalls.AT_FDCWD, file.toString(), OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
             long allocated;
             try {
                 allocated = sys.fstat(fd).blocks() * 512;
@@ -300,7 +300,7 @@ public final class ColdReadStudy {
             if (r == Readers.FLEXSC) {
                 this.sys = rt.syscalls();
                 this.fd = DirectSyscalls.syscalls().openat(Syscalls.AT_FDCWD, file.toString(),
-                        O_RDONLY | O_CLOEXEC | (m == Mode.DIRECT ? O_DIRECT : 0), 0);
+                        OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC | (m == Mode.DIRECT ? OpenFlags.O_DIRECT : 0), 0);
                 this.channel = null;
             } else {
                 List<OpenOption> opts = new ArrayList<>(List.of(StandardOpenOption.READ));

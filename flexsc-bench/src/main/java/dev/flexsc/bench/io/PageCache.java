@@ -1,6 +1,8 @@
 package dev.flexsc.bench.io;
 
 import dev.flexsc.ErrnoException;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.Syscalls;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 
@@ -26,8 +28,7 @@ public final class PageCache {
     public enum Method { DROP_CACHES, FADVISE }
 
     static final Path DROP_CACHES = Path.of("/proc/sys/vm/drop_caches");
-    private static final int O_RDONLY = 0, O_CLOEXEC = 02000000, POSIX_FADV_DONTNEED = 4;
-    private static final int SYS_MMAP = 9, SYS_MUNMAP = 11, SYS_MINCORE = 27, PROT_READ = 1, MAP_SHARED = 1;
+    private static final int POSIX_FADV_DONTNEED = 4, PROT_READ = 1, MAP_SHARED = 1;
     private static final long PAGE = 4096;
 
     /** Null if /proc/sys/vm/drop_caches can be written here, else why not. */
@@ -41,7 +42,7 @@ public final class PageCache {
     /** Drops {@code file}'s pages from the page cache by {@code method}. */
     public static void drop(Path file, Method method) throws IOException {
         Syscalls sys = DirectSyscalls.syscalls();
-        int fd = sys.openat(Syscalls.AT_FDCWD, file.toString(), O_RDONLY | O_CLOEXEC, 0);
+        int fd = sys.openat(Syscalls.AT_FDCWD, file.toString(), OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
         try {
             if (method == Method.DROP_CACHES) {
                 sys.fdatasync(fd); // dirty pages cannot be dropped: write them back first
@@ -59,20 +60,20 @@ public final class PageCache {
         long size = Files.size(file);
         if (size == 0) return 0;
         Syscalls sys = DirectSyscalls.syscalls();
-        int fd = sys.openat(Syscalls.AT_FDCWD, file.toString(), O_RDONLY | O_CLOEXEC, 0);
+        int fd = sys.openat(Syscalls.AT_FDCWD, file.toString(), OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
         try (Arena a = Arena.ofConfined()) {
-            long addr = DirectSyscalls.raw(SYS_MMAP, 0, size, PROT_READ, MAP_SHARED, fd, 0);
+            long addr = DirectSyscalls.raw(SyscallTable.MMAP, 0, size, PROT_READ, MAP_SHARED, fd, 0);
             if (addr < 0 && addr > -4096) throw new ErrnoException("mmap(" + file + ")", (int) -addr);
             try {
                 long pages = (size + PAGE - 1) / PAGE;
                 MemorySegment vec = a.allocate(pages);
-                long r = DirectSyscalls.raw(SYS_MINCORE, addr, size, vec.address(), 0, 0, 0);
+                long r = DirectSyscalls.raw(SyscallTable.MINCORE, addr, size, vec.address(), 0, 0, 0);
                 if (r < 0) throw new ErrnoException("mincore(" + file + ")", (int) -r);
                 long resident = 0;
                 for (long i = 0; i < pages; i++) resident += vec.get(ValueLayout.JAVA_BYTE, i) & 1;
                 return (double) resident / pages;
             } finally {
-                DirectSyscalls.raw(SYS_MUNMAP, addr, size, 0, 0, 0, 0);
+                DirectSyscalls.raw(SyscallTable.MUNMAP, addr, size, 0, 0, 0, 0);
             }
         } finally {
             sys.close(fd);

@@ -1,5 +1,6 @@
 package dev.flexsc.bench.soak;
 
+import dev.flexsc.AtFlags;
 import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
 import dev.flexsc.Errno;
@@ -7,6 +8,8 @@ import dev.flexsc.ErrnoException;
 import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.FlexscEngine;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.io.FlexscFileChannel;
 import dev.flexsc.io.FlexscServerSocketChannel;
 import dev.flexsc.io.FlexscSocketChannel;
@@ -114,7 +117,7 @@ final class LimitPhases {
         try (Arena a = Arena.ofConfined()) {
             long devNull = a.allocateFrom("/dev/null").address();
             long fd;
-            while ((fd = Sys.raw(257 /* openat */, -100, devNull, Sys.O_CLOEXEC, 0, 0, 0)) >= 0) fillers.add((int) fd);
+            while ((fd = Sys.raw(SyscallTable.OPENAT, AtFlags.AT_FDCWD, devNull, OpenFlags.O_CLOEXEC, 0, 0, 0)) >= 0) fillers.add((int) fd);
             if (fd != -Errno.EMFILE) throw new IllegalStateException("filling descriptors: " + Errno.symbol((int) -fd));
         }
         log.printf("soak: %s: RLIMIT_NOFILE %d (was %d), %d holes filled: no descriptor left%n", kind, highest + 1, old[0],

@@ -1,6 +1,9 @@
 package dev.flexsc.bench.soak;
 
+import dev.flexsc.AtFlags;
 import dev.flexsc.Errno;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.nativeimpl.DirectSyscalls;
 
 import java.lang.foreign.Arena;
@@ -11,14 +14,13 @@ import java.nio.charset.StandardCharsets;
 /**
  * The soak's own system calls, made directly on the calling thread (never through an
  * engine): setting up faults (userfaultfd, rlimits, FIFOs, pipes) and checking what the
- * engines did must not depend on the engines under test. x86-64 numbers.
+ * engines did must not depend on the engines under test. The calls' numbers are
+ * {@link SyscallTable}'s; the four it does not name are here (x86-64).
  */
 final class Sys {
     private Sys() {}
 
-    static final int READ = 0, WRITE = 1, CLOSE = 3, MMAP = 9, MUNMAP = 11, IOCTL = 16, MADVISE = 28,
-            GETPID = 39, MKNODAT = 259, PIPE2 = 293, PRLIMIT64 = 302, USERFAULTFD = 323;
-    static final int O_NONBLOCK = 04000, O_CLOEXEC = 02000000;
+    static final int IOCTL = 16, MKNODAT = 259, PRLIMIT64 = 302, USERFAULTFD = 323;
     static final int MADV_DONTNEED = 4, MADV_POPULATE_WRITE = 23;
     static final int RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7;
     static final long PAGE = 4096;
@@ -36,7 +38,7 @@ final class Sys {
 
     /** A private anonymous mapping of {@code bytes}, not yet touched. */
     static MemorySegment mmapAnon(long bytes) {
-        long addr = check(raw(MMAP, 0, bytes, 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0),
+        long addr = check(raw(SyscallTable.MMAP, 0, bytes, 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0),
                 "mmap(" + bytes + ")");
         return MemorySegment.ofAddress(addr).reinterpret(bytes);
     }
@@ -45,13 +47,13 @@ final class Sys {
     static int[] pipe(int extraFlags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fds = a.allocate(8, 4);
-            check(raw(PIPE2, fds.address(), O_CLOEXEC | extraFlags, 0, 0, 0, 0), "pipe2");
+            check(raw(SyscallTable.PIPE2, fds.address(), OpenFlags.O_CLOEXEC | extraFlags, 0, 0, 0, 0), "pipe2");
             return new int[] {fds.get(ValueLayout.JAVA_INT, 0), fds.get(ValueLayout.JAVA_INT, 4)};
         }
     }
 
     static void close(int fd) {
-        raw(CLOSE, fd, 0, 0, 0, 0, 0);
+        raw(SyscallTable.CLOSE, fd, 0, 0, 0, 0, 0);
     }
 
     /** write(2) of {@code data}: the kernel's result. */
@@ -59,7 +61,7 @@ final class Sys {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(Math.max(1, data.length));
             MemorySegment.copy(data, 0, s, ValueLayout.JAVA_BYTE, 0, data.length);
-            return raw(WRITE, fd, s.address(), data.length, 0, 0, 0);
+            return raw(SyscallTable.WRITE, fd, s.address(), data.length, 0, 0, 0);
         }
     }
 
@@ -67,7 +69,7 @@ final class Sys {
     static byte[] read(int fd, int max, int[] err) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(Math.max(1, max));
-            long r = raw(READ, fd, s.address(), max, 0, 0, 0);
+            long r = raw(SyscallTable.READ, fd, s.address(), max, 0, 0, 0);
             if (r < 0) {
                 err[0] = (int) -r;
                 return null;
@@ -92,7 +94,7 @@ final class Sys {
     static void mkfifo(String path) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocateFrom(path, StandardCharsets.UTF_8);
-            check(raw(MKNODAT, -100, p.address(), 0010000 | 0600, 0, 0, 0), "mknodat(" + path + ", S_IFIFO)");
+            check(raw(MKNODAT, AtFlags.AT_FDCWD, p.address(), 0010000 | 0600, 0, 0, 0), "mknodat(" + path + ", S_IFIFO)");
         }
     }
 

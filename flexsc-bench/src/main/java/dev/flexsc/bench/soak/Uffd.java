@@ -1,6 +1,9 @@
 package dev.flexsc.bench.soak;
 
+import dev.flexsc.AtFlags;
 import dev.flexsc.Errno;
+import dev.flexsc.OpenFlags;
+import dev.flexsc.abi.SyscallTable;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +25,6 @@ final class Uffd implements AutoCloseable {
     private static final long UFFDIO_API = 0xC018AA3FL, UFFDIO_REGISTER = 0xC020AA00L, UFFDIO_COPY = 0xC028AA03L;
     private static final long USERFAULTFD_IOC_NEW = 0xAA00L;
     private static final long UFFDIO_REGISTER_MODE_MISSING = 1;
-    private static final int OPENAT = 257, O_RDWR = 2;
 
     private static volatile String unavailable;
 
@@ -38,18 +40,18 @@ final class Uffd implements AutoCloseable {
 
     /** A userfaultfd that handles kernel-mode faults, or null (see {@link #unavailableReason()}). */
     static Uffd open() {
-        long fd = Sys.raw(Sys.USERFAULTFD, Sys.O_CLOEXEC | Sys.O_NONBLOCK, 0, 0, 0, 0, 0);
+        long fd = Sys.raw(Sys.USERFAULTFD, OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK, 0, 0, 0, 0, 0);
         String first = null;
         if (fd < 0) {
             first = "userfaultfd(2): " + Errno.symbol((int) -fd);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment p = a.allocateFrom("/dev/userfaultfd", StandardCharsets.UTF_8);
-                long dev = Sys.raw(OPENAT, -100, p.address(), O_RDWR | Sys.O_CLOEXEC, 0, 0, 0);
+                long dev = Sys.raw(SyscallTable.OPENAT, AtFlags.AT_FDCWD, p.address(), OpenFlags.O_RDWR | OpenFlags.O_CLOEXEC, 0, 0, 0);
                 if (dev < 0) {
                     unavailable = first + "; /dev/userfaultfd: " + Errno.symbol((int) -dev);
                     return null;
                 }
-                fd = Sys.raw(Sys.IOCTL, dev, USERFAULTFD_IOC_NEW, Sys.O_CLOEXEC | Sys.O_NONBLOCK, 0, 0, 0);
+                fd = Sys.raw(Sys.IOCTL, dev, USERFAULTFD_IOC_NEW, OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK, 0, 0, 0);
                 Sys.close((int) dev);
                 if (fd < 0) {
                     unavailable = first + "; USERFAULTFD_IOC_NEW: " + Errno.symbol((int) -fd);
@@ -101,7 +103,7 @@ final class Uffd implements AutoCloseable {
 
     /** Makes the page at {@code page} missing again (its next touch sleeps until {@link #fill}). */
     static void rearm(long page) {
-        Sys.check(Sys.raw(Sys.MADVISE, page, Sys.PAGE, Sys.MADV_DONTNEED, 0, 0, 0), "madvise(MADV_DONTNEED)");
+        Sys.check(Sys.raw(SyscallTable.MADVISE, page, Sys.PAGE, Sys.MADV_DONTNEED, 0, 0, 0), "madvise(MADV_DONTNEED)");
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.flexsc.nativeimpl.uring;
 
 import dev.flexsc.Errno;
+import dev.flexsc.spi.ShortTransfer;
 
 import java.io.IOException;
 
@@ -20,9 +21,9 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  *     each page of /dev/zero or /dev/urandom when a reschedule is due; the rest is read (a
  *     file once, without the probe; a memory device until it is all read);</li>
  * <li>a short write or send on a blocking descriptor is continued until the whole buffer is
- *     written or an error, as the blocking syscall does (the error after a partial write is
- *     dropped in favour of the count, as the kernel does); on an O_NONBLOCK descriptor the
- *     short count is returned.</li>
+ *     written or an error, as the blocking syscall does ({@link ShortTransfer}: the error
+ *     after a partial write is dropped in favour of the count); on an O_NONBLOCK descriptor
+ *     the short count is returned.</li>
  * </ul>
  */
 final class TransferRules {
@@ -88,8 +89,7 @@ final class TransferRules {
                     continue;
                 }
             }
-            if (total > 0) return r > 0 ? total + r : total;
-            return r;
+            return ShortTransfer.total(total, r);
         }
     }
 }
