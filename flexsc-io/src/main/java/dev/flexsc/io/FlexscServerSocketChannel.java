@@ -124,15 +124,8 @@ public final class FlexscServerSocketChannel extends ServerSocketChannel impleme
         synchronized (stateLock) {
             ensureOpen();
             if (localAddress != null) throw new AlreadyBoundException();
-            InetSocketAddress isa = local == null ? Sockaddr.anyLocal(family) : Sockaddr.check(local, family);
-            long r;
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment sa = Sockaddr.encode(a, family, isa);
-                r = net.call(SyscallTable.BIND, sa.address(), sa.byteSize(), 0, 0, 0);
-            }
-            if (r == CLOSED) throw new ClosedChannelException();
-            if (isError(r)) throw NetErrors.bind(errno(r), isa);
-            r = net.call(SyscallTable.LISTEN, backlog < 1 ? 50 : backlog, 0, 0, 0, 0);
+            net.bind(family, local == null ? Sockaddr.anyLocal(family) : Sockaddr.check(local, family));
+            long r = net.call(SyscallTable.LISTEN, backlog < 1 ? 50 : backlog, 0, 0, 0, 0);
             if (r == CLOSED) throw new ClosedChannelException();
             if (isError(r)) throw NetErrors.of("listen(fd=" + net.fdVal() + ")", errno(r));
             localAddress = SockOpts.call(net, f -> Sockaddr.localAddress(net.sys, f));

@@ -298,14 +298,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
                 ensureOpen();
                 if (state == ST_CONNECTIONPENDING) throw new ConnectionPendingException();
                 if (bound) throw new AlreadyBoundException();
-                InetSocketAddress isa = local == null ? Sockaddr.anyLocal(family) : Sockaddr.check(local, family);
-                long r;
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment sa = Sockaddr.encode(a, family, isa);
-                    r = net.call(SyscallTable.BIND, sa.address(), sa.byteSize(), 0, 0, 0);
-                }
-                if (r == CLOSED) throw new ClosedChannelException();
-                if (isError(r)) throw NetErrors.bind(errno(r), isa);
+                net.bind(family, local == null ? Sockaddr.anyLocal(family) : Sockaddr.check(local, family));
                 bound = true;
                 localAddress = SockOpts.call(net, f -> Sockaddr.localAddress(net.sys, f));
             }

@@ -2,9 +2,14 @@ package dev.flexsc.io;
 
 import dev.flexsc.Errno;
 import dev.flexsc.Syscalls;
+import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.spi.CancelScope;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
 
 /**
  * The descriptor of a socket or pipe channel with what every operation on it needs: its
@@ -78,6 +83,22 @@ final class NetFd {
         if (r == -Errno.EAGAIN) return UNAVAILABLE;
         if (r == -Errno.EINTR) return INTERRUPTED;
         return r - ERRNO_BASE;
+    }
+
+    /**
+     * bind(2) of this socket to {@code isa}, an address of {@code family}.
+     *
+     * @throws ClosedChannelException if the channel was closed
+     * @throws java.net.BindException (or another exception of the errno: {@link NetErrors#bind})
+     */
+    void bind(int family, InetSocketAddress isa) throws IOException {
+        long r;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sa = Sockaddr.encode(a, family, isa);
+            r = call(SyscallTable.BIND, sa.address(), sa.byteSize(), 0, 0, 0);
+        }
+        if (r == CLOSED) throw new ClosedChannelException();
+        if (isError(r)) throw NetErrors.bind(errno(r), isa);
     }
 
     /**
