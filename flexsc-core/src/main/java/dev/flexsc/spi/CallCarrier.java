@@ -62,4 +62,13 @@ public interface CallCarrier {
     default Thread thread() {
         return null;
     }
+
+    /**
+     * The CPU this carrier runs on (the one it is pinned to), or -1 if it has none: an engine
+     * whose contexts belong to CPUs (KERNEL_MODULE's carrier groups) lends a carrier the one
+     * of its CPU. Default -1.
+     */
+    default int cpu() {
+        return -1;
+    }
 }

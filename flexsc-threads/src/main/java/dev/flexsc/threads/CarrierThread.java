@@ -425,7 +425,9 @@ final class CarrierThread extends Thread implements CallCarrier {
         return pinResult;
     }
 
-    int cpu() {
+    /** The CPU this carrier is pinned to (also when the pinning failed: see {@link #pinResult()}). */
+    @Override
+    public int cpu() {
         return cpu;
     }
 

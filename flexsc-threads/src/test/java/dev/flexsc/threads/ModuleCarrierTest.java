@@ -56,6 +56,14 @@ class ModuleCarrierTest {
     }
 
     @Test
+    @Timeout(120)
+    void batchesOfCallsThatDoNotBlockRunOnTheirCarrier() throws Exception {
+        try (KernelModuleEngine e = open(); FlexscScheduler s = FlexscScheduler.open(config())) {
+            CarrierLocalScenarios.batchesRunOnTheirCarrier(e, s, 8, TestSupport.scaled(200), 8);
+        }
+    }
+
+    @Test
     @Timeout(60)
     void anInterruptCancelsABlockedReadAndTheCarrierRunsOthersMeanwhile() throws Exception {
         // A read on an empty pipe may block: it goes to the syscall threads (run by the
