@@ -178,6 +178,11 @@ final class CarrierThread extends Thread implements CallCarrier {
     }
 
     @Override
+    public void postedLocally() {
+        policy.postedLocally();
+    }
+
+    @Override
     public void watch(PendingCall call) {
         policy.watched(call);
         pending.add(call);

@@ -141,6 +141,7 @@ class LocalGroupsTest {
                 for (Thread t : ts) assertTrue(t.join(Duration.ofSeconds(30)), "a pread never finished");
                 assertTrue(errors.isEmpty(), () -> "" + errors.peek());
                 assertTrue(e.carrierPosted() > local0, "no pread was posted: the room check looked at the full group");
+                assertTrue(s.carrierArray()[0].policy().localPosts() > 0, "ADAPTIVE was not told of the local posts");
             } finally {
                 assertEquals(e.entriesPerGroup(), sys.write(p[1], new byte[e.entriesPerGroup()])); // a byte per read
                 e.pauseServe(false);
