@@ -162,6 +162,27 @@ public class PageEngine extends AbstractEngine {
         return carrierExecuted.sum();
     }
 
+    /**
+     * Calls an executor is running now (entries BUSY, in every group): a snapshot for
+     * statistics and tests, 0 once the executors are stopped. A call blocked in the kernel
+     * (a read of an empty pipe) counts until it returns.
+     */
+    public final int callsRunning() {
+        int n = 0;
+        if (pages.isStopped()) return 0; // volatile: the pages may be released next
+        try {
+            for (int g = 0; g < groups; g++) {
+                for (int i = 0; i < entriesPerGroup; i++) {
+                    if (pages.status(pages.entry(g, i)) == STATUS_BUSY) n++; // acquire; a snapshot suffices
+                }
+            }
+        } catch (IllegalStateException e) {
+            pages.checkReleased(e);
+            return 0;
+        }
+        return n;
+    }
+
     /** Entries per group. */
     public final int entriesPerGroup() {
         return entriesPerGroup;
