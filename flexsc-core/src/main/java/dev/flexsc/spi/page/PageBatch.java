@@ -96,7 +96,6 @@ final class PageBatch implements CallerWait.Waitable {
             for (int j = 0; j < k; j++) engine.entries().release(g, taken[j]);
             return false;
         }
-        engine.carrierPosted(n);
         runIn(b, g, local, n);
         return true;
     }
@@ -205,6 +204,7 @@ final class PageBatch implements CallerWait.Waitable {
             engine.submitter().expose(g, m, k);
         } else {
             engine.submitter().exposeLocal(g, m, k); // the carrier runs them: nobody to wake
+            engine.carrierPosted(k);
         }
         return k;
     }

@@ -198,7 +198,8 @@ public class PageEngine extends AbstractEngine {
             // carrier's own group, if an entry is free there now (waiting would park it, and it
             // could resume elsewhere). A call that may block goes to the syscall threads: run
             // by the carrier, it would stall every green thread of the carrier.
-            GroupContext local = carrierGroup();
+            CallCarrier carrier = GreenThreads.currentCarrier();
+            GroupContext local = carrierGroup(carrier);
             if (local != null) {
                 int index = entries.tryAllocate(local.group());
                 if (index >= 0) {
@@ -207,7 +208,7 @@ public class PageEngine extends AbstractEngine {
                         throw closedException(call, "the engine is closed");
                     }
                     carrierPosted.increment();
-                    GreenThreads.currentCarrier().postedLocally(); // ADAPTIVE: no latency sample from it
+                    carrier.postedLocally(); // ADAPTIVE: no latency sample from it
                     return calls[local.group() * entriesPerGroup + index].runLocal(call, a0, a1, a2, a3, a4, a5, local);
                 }
             }
@@ -231,7 +232,7 @@ public class PageEngine extends AbstractEngine {
         PageBatch w = b.engineState() instanceof PageBatch old && old.fits(this, capacity)
                 ? old : new PageBatch(this, pages, capacity, entries.words());
         b.engineState(null);
-        GroupContext local = carrierGroup();
+        GroupContext local = carrierGroup(GreenThreads.currentCarrier());
         if (local == null || !w.runLocal(b, local)) w.run(b, groupOf(Thread.currentThread()));
         // Kept only after a normal return, when it is free to run the next submit.
         if (w.fits(this, capacity)) b.engineState(w);
@@ -251,19 +252,19 @@ public class PageEngine extends AbstractEngine {
     @Override
     protected final boolean hasRoom(SyscallTable.Call call) {
         if (!call.mayBlock()) {
-            GroupContext local = carrierGroup();
+            GroupContext local = carrierGroup(GreenThreads.currentCarrier());
             if (local != null && entries.hasFree(local.group())) return true;
         }
         return hasRoom();
     }
 
     /**
-     * The calling green thread's carrier group (opened on its carrier's first call), or null:
-     * no carrier-local mode, a platform thread, or a carrier without a group of its own.
+     * The group of {@code carrier}, the calling green thread's (opened on its first call), or
+     * null: no carrier-local mode, a platform thread (null carrier), or a carrier without a
+     * group of its own.
      */
-    private GroupContext carrierGroup() {
+    private GroupContext carrierGroup(CallCarrier carrier) {
         if (carrierGroups == null) return null;
-        CallCarrier carrier = GreenThreads.currentCarrier();
         return carrier != null && carrier.context(carrierGroups) instanceof GroupContext local ? local : null;
     }
 
