@@ -47,11 +47,6 @@ final class CarrierGroups implements CarrierContext.Provider {
         return lent.length;
     }
 
-    /** The CPU of carrier group {@code g}. */
-    int cpuOf(int g) {
-        return cpus[g - first];
-    }
-
     @Override
     public CarrierContext openContext(CallCarrier carrier) throws IOException {
         if (engine.closing()) throw new IOException("the engine is closed");
