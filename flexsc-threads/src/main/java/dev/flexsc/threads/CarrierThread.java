@@ -365,12 +365,14 @@ final class CarrierThread extends Thread implements CallCarrier {
     }
 
     /**
-     * A compensator whose held carrier is still held and has calls in flight on its contexts:
-     * this carrier polls them in its stead (see {@link CarrierMonitor}). Racy reads: a hint.
+     * A compensator whose held carrier is still held, runs a continuation (a carrier marked
+     * held just as it went idle serves its ring itself) and has calls in flight on its
+     * contexts: this carrier polls them in its stead (see {@link CarrierMonitor}). Racy
+     * reads: a hint.
      */
     boolean reapsForHeld() {
         CarrierThread h = compensates;
-        return h != null && !retiring && h.held && h.contexts.anyCallsInFlight();
+        return h != null && !retiring && h.held && h.runsTask() && h.contexts.anyCallsInFlight();
     }
 
     private int refillFromInbox() {

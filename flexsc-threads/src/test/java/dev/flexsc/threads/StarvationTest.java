@@ -151,13 +151,13 @@ class StarvationTest {
     @Test
     @Timeout(240)
     void aHeldCarrierThatComesBackWhileItsCompensatorReapsLosesNoCompletion() throws Exception {
-        // The race window of the hand-over: a task takes the only carrier for five bounds, then
-        // parks, again and again, while 200 I/O tasks post writes of different lengths (a
-        // completion given to the wrong call, or twice, shows as a wrong length or a call that
-        // never ends). The carrier comes back to its ring while its compensator may be moving
+        // The race window of the hand-over: a task takes the only carrier until a compensator
+        // serves it, then parks, ten times, while 200 I/O tasks post writes of different lengths
+        // (a completion given to the wrong call, or twice, shows as a wrong length or a call
+        // that never ends). The carrier comes back to its ring while its compensator may be moving
         // calls off it or reaping it.
         TestSupport.assumeAvailable(Engine.IO_URING);
-        int tasks = 200, rounds = 15;
+        int tasks = 200, rounds = 10;
         FlexscConfig cfg = FlexscConfig.builder().engine(Engine.IO_URING).userCpus(0).policy(CallPolicy.EXCEPTIONLESS).build();
         try (FlexscRuntime rt = FlexscRuntime.open(cfg)) {
             long comp0 = rt.scheduler().compensations();
@@ -184,11 +184,24 @@ class StarvationTest {
                     });
                 }
                 java.util.concurrent.CountDownLatch hogDone = new java.util.concurrent.CountDownLatch(1);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2 * DEADLINE_SECONDS);
                 pool.execute(() -> {
                     try {
-                        for (int r = 0; r < rounds; r++) {
-                            long x = 0, end = System.nanoTime() + 5 * CarrierMonitor.HELD_BOUND_NANOS;
-                            while (System.nanoTime() < end) x += x * 31 + 7; // holds the carrier
+                        // Each round holds the carrier until a compensator started for it, then one
+                        // bound more (the compensator serves the ring meanwhile), then gives it back.
+                        // Resumed on a compensator (which nobody compensates for), it parks again.
+                        for (int r = 0; r < rounds && System.nanoTime() < deadline; r++) {
+                            if (VirtualThreads.currentCarrier() instanceof CarrierThread k && k.compensates != null) {
+                                r--;
+                                Thread.sleep(2);
+                                continue;
+                            }
+                            long c = rt.scheduler().compensations(), x = 0, end = Long.MAX_VALUE;
+                            while (System.nanoTime() < end) {
+                                x += x * 31 + 7;
+                                boolean served = rt.scheduler().compensations() != c || System.nanoTime() > deadline;
+                                if (end == Long.MAX_VALUE && served) end = System.nanoTime() + CarrierMonitor.HELD_BOUND_NANOS;
+                            }
                             if (x == 42) System.out.print("");
                             Thread.sleep(2); // gives it back: the compensator retires
                         }
@@ -198,12 +211,13 @@ class StarvationTest {
                         hogDone.countDown();
                     }
                 });
-                assertTrue(hogDone.await(2 * DEADLINE_SECONDS, TimeUnit.SECONDS), "the holding task did not finish its rounds");
+                assertTrue(hogDone.await(3 * DEADLINE_SECONDS, TimeUnit.SECONDS), "the holding task did not finish its rounds");
                 long[] after = snapshot(done);
                 waitFor("every I/O task completed a call after the last round",
                         () -> countAbove(done, after) == tasks || !errors.isEmpty());
                 assertTrue(errors.isEmpty(), () -> errors.peek().toString());
-                assertTrue(rt.scheduler().compensations() > comp0, "no compensating carrier was started");
+                long comps = rt.scheduler().compensations() - comp0;
+                assertTrue(comps >= rounds, "compensating carriers started: " + comps + " for " + rounds + " rounds");
             } finally {
                 stop.set(true);
                 pool.shutdown();

@@ -196,18 +196,7 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
 
     @Override
     public int poll() {
-        take();
-        try {
-            if (closed) return 0; // released: the carrier forgets it at this poll
-            if (closeRequested && !closing) beginClose();
-            serveCancels();
-            submit();
-            int n = reap();
-            if (closing) tryFinishClose();
-            return n;
-        } finally {
-            giveBack();
-        }
+        return serve(NO_SLEEP);
     }
 
     @Override
@@ -217,13 +206,30 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
 
     @Override
     public int idle(long timeoutNanos) {
-        take(); // kept through the sleep: a carrier asleep here is not held, nobody reaps for it
+        return serve(Math.max(0, timeoutNanos));
+    }
+
+    /** {@link #serve}'s argument for a poll: submit without waiting. */
+    private static final long NO_SLEEP = -1;
+
+    /**
+     * The carrier's poll ({@code sleepNanos} {@link #NO_SLEEP}) or idle (submit and sleep up to
+     * {@code sleepNanos}): the close asked for, the cancels asked for, the round's SQEs, the
+     * CQ. The use is kept through the sleep: a carrier asleep here is not held, so nobody
+     * reaps for it.
+     */
+    private int serve(long sleepNanos) {
+        take();
         try {
-            if (closed) return 0;
+            if (closed) return 0; // released: the carrier forgets it at this poll
             if (closeRequested && !closing) beginClose();
             serveCancels();
-            armWake();
-            submitAndWait(wakeArmed ? timeoutNanos : Math.min(timeoutNanos, UNARMED_SLEEP_NANOS));
+            if (sleepNanos == NO_SLEEP) {
+                submit();
+            } else {
+                armWake();
+                submitAndWait(wakeArmed ? sleepNanos : Math.min(sleepNanos, UNARMED_SLEEP_NANOS));
+            }
             int n = reap();
             if (closing) tryFinishClose();
             return n;
