@@ -68,16 +68,16 @@ public interface CarrierContext {
      * Another carrier (the compensator of this context's carrier while one green thread holds
      * it, so that its loop neither submits nor reaps): does what it can of {@link #poll()} in
      * the carrier's stead without waiting for the carrier. The calls posted here and not yet
-     * handed to the kernel may move to {@code into}, the calling carrier's own context of the
-     * same engine (or null if it has none); completions unpark their owners onto the calling
-     * carrier. Returns 0 at once while the carrier itself uses the context. No completion is
+     * handed to the kernel may move to the calling carrier's own context of the same engine,
+     * which {@code into} gives (opening it if need be; null if it cannot), asked only when a
+     * call moves; completions unpark their owners onto the calling carrier. Returns 0 at once while the carrier itself uses the context. No completion is
      * lost or dispatched twice whatever the carrier does meanwhile: the implementation states
      * how it shares the context. Default: does nothing (the context's calls wait for its
      * carrier).
      *
      * @return calls moved and completions reaped
      */
-    default int pollHeld(CarrierContext into) {
+    default int pollHeld(java.util.function.Supplier<CarrierContext> into) {
         return 0;
     }
 

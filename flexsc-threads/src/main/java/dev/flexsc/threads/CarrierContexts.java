@@ -186,7 +186,8 @@ final class CarrierContexts {
      * The compensator of {@code held}'s carrier, on its own thread (these are its contexts):
      * polls each of {@code held}'s contexts in its carrier's stead
      * ({@link CarrierContext#pollHeld}), moving calls to this carrier's context of the same
-     * engine. Returns calls moved and completions reaped.
+     * engine (opened only when a call moves: a context that moves none, KERNEL_MODULE's group,
+     * costs the compensator nothing). Returns calls moved and completions reaped.
      */
     int pollHeld(CarrierContexts held) {
         Object[] s = held.shared;
@@ -194,7 +195,8 @@ final class CarrierContexts {
         for (int i = 0; i < s.length; i += 2) {
             CarrierContext theirs = (CarrierContext) s[i];
             if (!theirs.hasCalls()) continue; // a racy hint: nothing to reap or move there
-            n += theirs.pollHeld(context((CarrierContext.Provider) s[i + 1]));
+            CarrierContext.Provider p = (CarrierContext.Provider) s[i + 1];
+            n += theirs.pollHeld(() -> context(p));
         }
         return n;
     }

@@ -241,15 +241,15 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
     /**
      * A compensating carrier, while this ring's carrier is held: if the carrier does not use
      * the ring now (a CAS on {@link #user}; else 0 at once), moves the calls posted here and
-     * not yet submitted to {@code into} (the compensator's own ring of this engine, on whose
-     * thread this runs; IO_URING: SQPOLL's polling thread takes them itself and is only woken)
-     * and reaps the CQ: their owners resume on the compensator. Cancels of calls still in
+     * not yet submitted to the compensator's own ring of this engine, which {@code into} gives
+     * on the compensator's thread, where this runs (IO_URING; SQPOLL's polling thread takes
+     * them itself and is only woken), and reaps the CQ: their owners resume on the compensator. Cancels of calls still in
      * the kernel here wait for the carrier (only it may submit here).
      *
      * @return calls moved and completions reaped
      */
     @Override
-    public int pollHeld(CarrierContext into) {
+    public int pollHeld(java.util.function.Supplier<CarrierContext> into) {
         if (!USER.compareAndSet(this, 0, 1)) return 0; // acquire: see the class comment
         try {
             if (closing || closed) return 0; // the carrier closes it when it comes back
@@ -259,7 +259,7 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
                 submit(); // wakes the polling thread if it sleeps: no request becomes ours
                 n = 0;
             } else {
-                n = moveUnsubmitted(into instanceof CarrierRing r && r != this && r.engine == engine && !r.refusesCalls() ? r : null);
+                n = moveUnsubmitted(into);
             }
             return n + reap();
         } finally {
@@ -270,12 +270,15 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
 
     /**
      * Under the use, IO_URING: takes back the SQEs the kernel has not seen and posts their
-     * calls on {@code into} (back here if it has no room; all of them stay here if
-     * {@code into} is null). The wake-up read is dropped (the carrier arms it again before it
-     * sleeps); a cancel follows its target (at once on {@code into}; for a target still in the
-     * kernel here, at the carrier's next poll). Returns the calls moved.
+     * calls on the compensator's ring that {@code to} gives (back here if it has no room; all
+     * of them stay here if it gives none of this engine). The wake-up read is dropped (the
+     * carrier arms it again before it sleeps); a cancel follows its target (at once on the
+     * compensator's ring; for a target still in the kernel here, at the carrier's next poll).
+     * Returns the calls moved.
      */
-    private int moveUnsubmitted(CarrierRing into) {
+    private int moveUnsubmitted(java.util.function.Supplier<CarrierContext> to) {
+        if (sq.unconsumed() == 0) return 0;
+        CarrierRing into = to.get() instanceof CarrierRing r && r != this && r.engine == engine && !r.refusesCalls() ? r : null;
         int n = into == null ? 0 : sq.unconsumed();
         if (n == 0) return 0;
         UringCall[] calls = new UringCall[n];
