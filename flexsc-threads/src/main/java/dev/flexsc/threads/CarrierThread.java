@@ -297,6 +297,7 @@ final class CarrierThread extends Thread implements CallCarrier {
                 // the carrier must keep running the threads that depend on it.
                 scheduler.reportCarrierError(this, t);
                 round = 0;
+                sleptSinceStart = true; // it may have slept before it failed
             }
         }
         // Calls its threads posted here must not outlive the carrier's rings unnoticed: cancel
