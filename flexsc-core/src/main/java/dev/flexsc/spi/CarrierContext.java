@@ -49,17 +49,6 @@ public interface CarrierContext {
     int poll();
 
     /**
-     * Carrier: a look without a system call (loads of memory shared with the kernel) at
-     * whether {@link #poll()} would find completed calls now: the carrier looks before every
-     * dispatch, so a completion waits for one continuation at most, not for the carrier's
-     * poll budget. False where the context cannot tell so cheaply (its completions then wait
-     * for the budgeted poll). Default false.
-     */
-    default boolean hasCompletions() {
-        return false;
-    }
-
-    /**
      * Carrier: true while calls posted here have not completed (their owners are parked on
      * this carrier), so a caller that could spin for its own completion parks instead.
      */

@@ -84,14 +84,6 @@ final class CarrierContexts {
         return true;
     }
 
-    /** True if a context has completions its poll would reap now ({@link CarrierContext#hasCompletions()}). */
-    boolean hasCompletions() {
-        for (int i = 0; i < count; i++) {
-            if (contexts[i].hasCompletions()) return true;
-        }
-        return false;
-    }
-
     /** True while a context has calls in flight (their owners are parked on this carrier). */
     boolean hasCalls() {
         for (int i = 0; i < count; i++) {

@@ -48,9 +48,7 @@ final class CarrierThread extends Thread implements CallCarrier {
     /**
      * The poll budget, in dispatches: every 64 the carrier also submits and reaps its calls
      * and looks at its inbox, so that a steady stream of runnable threads cannot hold back
-     * the calls their predecessors posted, nor completions its contexts cannot show without
-     * a system call, nor external work. (Completions a context shows,
-     * {@link CarrierContext#hasCompletions()}, are reaped before the next dispatch.) (64: the
+     * the calls their predecessors posted, nor completions and external work. (64: the
      * batches of 64 calls per io_uring_enter measured in docs/engines.md; fewer dispatches
      * per poll cost batching, more cost latency.)
      */
@@ -330,13 +328,9 @@ final class CarrierThread extends Thread implements CallCarrier {
         long tick = ++ticks;
         CarrierThread h = compensates;
         if (h != null && !retiring && !h.held) retiring = true; // its carrier is back: run down and exit
-        if ((tick & (POLL_EVERY_DISPATCHES - 1)) == 0 || ((tick & (CLOCK_EVERY_DISPATCHES - 1)) == 0 && pollDue())
-                || (contexts.size() > 0 && contexts.hasCompletions())) {
+        if ((tick & (POLL_EVERY_DISPATCHES - 1)) == 0 || ((tick & (CLOCK_EVERY_DISPATCHES - 1)) == 0 && pollDue())) {
             // Under a steady stream of local work, still submit the calls collected meanwhile
-            // (so none waits for the stream to end), and let completions and external work in;
-            // and reap as soon as a context shows completions (a look at its shared memory,
-            // no system call): a thread whose call completed then waits for one dispatch, not
-            // for the budget (BusyCarrierReapTest).
+            // (so none waits for the stream to end), and let completions and external work in.
             pollCalls();
             refillFromInbox();
         }

@@ -149,18 +149,6 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         return n;
     }
 
-    /**
-     * CQEs in the CQ, or completion work the kernel holds for this carrier's next entry
-     * (SQ_TASKRUN, with DEFER_TASKRUN or COOP_TASKRUN: a socket became ready and its poll
-     * or receive waits to be completed; the kernel sets it as it queues the work) or CQEs
-     * it kept in overflow. Two acquire loads of the ring's shared words; the kernel's atomic
-     * or of the flag pairs with the load in {@link IoUring#sqFlags()}.
-     */
-    @Override
-    public boolean hasCompletions() {
-        return !closed && (cq.hasCqes() || (ring.sqFlags() & (SQ_TASKRUN | SQ_CQ_OVERFLOW)) != 0);
-    }
-
     @Override
     public boolean hasCalls() {
         return table.inFlight() > 0;
