@@ -33,7 +33,17 @@ public abstract class AbstractEngine implements FlexscEngine, SyscallInvoker, Ba
     private final Syscalls syscalls;
     /** The call policy, applied first in {@link #invoke}. */
     private final CallGate gate;
-    private final CallGate.Room room = this::hasRoom;
+    private final CallGate.Room room = new CallGate.Room() {
+        @Override
+        public boolean available() {
+            return hasRoom();
+        }
+
+        @Override
+        public boolean available(SyscallTable.Call call) {
+            return hasRoom(call);
+        }
+    };
     private final AtomicBoolean closing = new AtomicBoolean();
     /** Set by {@link #markClosed()} (volatile): calls that start after it fail at once. */
     private volatile boolean closed;
@@ -73,6 +83,14 @@ public abstract class AbstractEngine implements FlexscEngine, SyscallInvoker, Ba
 
     /** ADAPTIVE's room check: whether a call of the calling thread can be posted now without waiting (a hint). */
     protected abstract boolean hasRoom();
+
+    /**
+     * ADAPTIVE's room check for {@code call}, for an engine that places calls by kind (a
+     * hint). Default {@link #hasRoom()}.
+     */
+    protected boolean hasRoom(SyscallTable.Call call) {
+        return hasRoom();
+    }
 
     /**
      * True once the engine's shared memory was released: an {@link IllegalStateException}

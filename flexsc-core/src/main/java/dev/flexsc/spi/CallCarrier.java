@@ -33,6 +33,16 @@ public interface CallCarrier {
     }
 
     /**
+     * The calling green thread posted its call into this carrier's own context (KERNEL_MODULE's
+     * carrier group) instead of handing it to another thread: the carrier runs it in its own
+     * next kernel entry, never while it runs other threads, so ADAPTIVE takes no latency sample
+     * from it and judges its number by what posting gets done ({@link #postPays(int)}). Must be
+     * cheap. Default: nothing.
+     */
+    default void postedLocally() {
+    }
+
+    /**
      * Takes charge of {@code call}: the carrier polls it while it runs or idles, and once
      * {@link PendingCall#isSettled()} it calls {@link PendingCall#fire()} and unparks
      * {@link PendingCall#owner()}. Must not park or block.
@@ -61,5 +71,14 @@ public interface CallCarrier {
      */
     default Thread thread() {
         return null;
+    }
+
+    /**
+     * The CPU this carrier runs on (the one it is pinned to), or -1 if it has none: an engine
+     * whose contexts belong to CPUs (KERNEL_MODULE's carrier groups) lends a carrier the one
+     * of its CPU. Default -1.
+     */
+    default int cpu() {
+        return -1;
     }
 }

@@ -61,6 +61,14 @@ public final class CallGate {
     @FunctionalInterface
     public interface Room {
         boolean available();
+
+        /**
+         * Whether the engine can take {@code call} now without waiting for a free entry (an
+         * engine that places calls by kind answers per call). Default {@link #available()}.
+         */
+        default boolean available(SyscallTable.Call call) {
+            return available();
+        }
     }
 
     private final PostingRule rule;

@@ -7,12 +7,12 @@ import java.io.IOException;
  * threads post through that engine wait here, and the carrier submits them, reaps their
  * completions (unparking their owners onto its own run queue) and, when it has nothing to
  * run, sleeps in the kernel through it. No other thread takes part in the steady state: no
- * completion thread, no hand-off, no lock.
+ * completion thread, no hand-off, no contended lock.
  *
  * <p>The engine opens a context ({@link Provider#openContext}) on the carrier's own OS thread
  * the first time one of the carrier's green threads calls through it
- * ({@link CallCarrier#context}). Everything but {@link #wake()} and {@link #requestClose()} is
- * confined to that thread: the carrier itself, or a green thread mounted on it (which posts
+ * ({@link CallCarrier#context}). Everything but {@link #wake()}, {@link #requestClose()} and
+ * {@link #pollHeld} is confined to that thread: the carrier itself, or a green thread mounted on it (which posts
  * its call and then parks). A green thread that resumes on another carrier never touches
  * this context again except through those two methods.
  *
@@ -63,6 +63,23 @@ public interface CarrierContext {
      * @return completions reaped
      */
     int idle(long timeoutNanos);
+
+    /**
+     * Another carrier (the compensator of this context's carrier while one green thread holds
+     * it, so that its loop neither submits nor reaps): does what it can of {@link #poll()} in
+     * the carrier's stead without waiting for the carrier. The calls posted here and not yet
+     * handed to the kernel may move to the calling carrier's own context of the same engine,
+     * which {@code into} gives (opening it if need be; null if it cannot), asked only when a
+     * call moves; completions unpark their owners onto the calling carrier. Returns 0 at once while the carrier itself uses the context. No completion is
+     * lost or dispatched twice whatever the carrier does meanwhile: the implementation states
+     * how it shares the context. Default: does nothing (the context's calls wait for its
+     * carrier).
+     *
+     * @return calls moved and completions reaped
+     */
+    default int pollHeld(java.util.function.Supplier<CarrierContext> into) {
+        return 0;
+    }
 
     /**
      * Any thread: ends the carrier's current {@link #idle} or, if it is not sleeping yet, its

@@ -106,24 +106,24 @@ public final class PostingRule {
         int nr = call.nr();
         if (!call.mayBlock()) {
             // Waits only for a disk: worth a hand-off where the carrier has others to run.
-            return post == Post.HAND_OFF && postFromHere(nr, room) ? Decision.POST : Decision.DIRECT;
+            return post == Post.HAND_OFF && postFromHere(call, room) ? Decision.POST : Decision.DIRECT;
         }
         // Never block the caller's OS thread (for a green thread: its carrier and every thread
         // queued on it; and interrupt() must still cancel a blocked call).
         if (nr == SyscallTable.READ || nr == SyscallTable.WRITE || nr == SyscallTable.RECVFROM
                 || nr == SyscallTable.SENDTO) {
-            return post == Post.HAND_OFF && postFromHere(nr, room) ? Decision.POST : Decision.TRY_NOWAIT;
+            return post == Post.HAND_OFF && postFromHere(call, room) ? Decision.POST : Decision.TRY_NOWAIT;
         }
         return Decision.POST;
     }
 
     /** ADAPTIVE: true if the calling thread should post. */
-    private static boolean postFromHere(int nr, CallGate.Room room) {
+    private static boolean postFromHere(SyscallTable.Call call, CallGate.Room room) {
         // Platform threads call directly: nothing else runs on them while they wait.
         if (!Thread.currentThread().isVirtual()) return false;
         CallCarrier carrier = GreenThreads.currentCarrier();
         // A virtual thread of another scheduler would wait the platform way, holding its
         // carrier: direct. A FlexSC green thread asks its carrier, then the engine.
-        return carrier != null && carrier.postPays(nr) && room.available();
+        return carrier != null && carrier.postPays(call.nr()) && room.available(call);
     }
 }

@@ -53,10 +53,10 @@ public final class KernelModuleEngine extends PageEngine {
 
     private final ModuleExecutors executors;
 
-    private KernelModuleEngine(FlexscConfig config, MemorySegment mapping, int groups, int carrierGroups,
+    private KernelModuleEngine(FlexscConfig config, MemorySegment mapping, int groups, int[] carrierCpus,
                                ModuleExecutors executors) {
         super(Engine.KERNEL_MODULE, config, mapping, groups, config.pages(), DirectSyscalls.invoker(), executors,
-                carrierGroups);
+                carrierCpus);
         this.executors = executors;
         // The module stopped the registration by itself: the engine closes (from another thread).
         executors.closeWith(this::close);
@@ -114,14 +114,14 @@ public final class KernelModuleEngine extends PageEngine {
                             + " 0x%x, ABI %d, %d): reload kernel-module/flexsc.ko built from this source tree",
                     DEVICE, magic, abi, entries, MAGIC, ABI_VERSION, entries(config.pages())));
         }
-        return new KernelModuleEngine(config, mapping, cpus.length, carrierCpus.length,
+        return new KernelModuleEngine(config, mapping, cpus.length, carrierCpus,
                 new ModuleExecutors(h, arena, mapping));
     }
 
     /**
      * One carrier group per user CPU in the carrier-local mode, as many as the module's group
      * limit leaves; none in the multi-core mode. They have no SERVE threads (a carrier runs its
-     * own): the CPUs are only the registration's bookkeeping.
+     * own); the carrier pinned to a CPU gets that CPU's group (PageEngine's carrier groups).
      */
     static int[] carrierGroupCpus(FlexscConfig config) {
         if (!config.moduleCarrierLocal()) return new int[0];

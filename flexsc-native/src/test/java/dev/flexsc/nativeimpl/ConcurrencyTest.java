@@ -196,6 +196,10 @@ class ConcurrencyTest {
             }));
         }
         running.await();
+        // The hammering threads completed calls before the close (asserted below): waited for,
+        // as the spares below are (on a loaded machine the close could otherwise come first).
+        long hammered = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (completed.get() == 0 && System.nanoTime() < hammered) Thread.sleep(5);
         // two blocked reads: the pool grows beyond one executor, so "no leak" below means
         // something. Waited for (on a loaded machine the spares take longer than 200 ms).
         long grown = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

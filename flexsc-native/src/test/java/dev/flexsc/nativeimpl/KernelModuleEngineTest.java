@@ -89,6 +89,50 @@ class KernelModuleEngineTest {
         }
     }
 
+    /**
+     * REGISTER refuses the carrier groups' pages with ENOMEM (over RLIMIT_MEMLOCK): the engine
+     * opens in the multi-core mode, without them, and works. A child JVM as an unprivileged
+     * user (no CAP_IPC_LOCK, so the module charges its pages against the limit) with a limit
+     * of two pages: the control page and one syscall group fit, a carrier group more does
+     * not. The same child under a limit that fits both gets its carrier group, so the limit
+     * is what made the difference.
+     */
+    @Test
+    @Timeout(300)
+    void whenRegisterRefusesTheCarrierGroupsPagesTheEngineOpensWithoutThem() throws Exception {
+        requireModule();
+        for (String tool : new String[] {"/usr/bin/prlimit", "/usr/bin/setpriv"}) {
+            Assumptions.assumeTrue(Files.isExecutable(Path.of(tool)), tool + " is missing: cannot run a child as an"
+                    + " unprivileged user under a memlock limit");
+        }
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "not root: cannot start a child"
+                + " as another user");
+        String fits = runFallbackChild(1 << 20), small = runFallbackChild(8192);
+        String pid = "getpid=";
+        assertTrue(fits.startsWith("carrierGroups=1 groups=2 " + pid), "with room for it: " + fits);
+        assertTrue(small.startsWith("carrierGroups=0 groups=1 " + pid), "over RLIMIT_MEMLOCK: " + small);
+    }
+
+    /** Runs {@link ModuleFallbackMain} as user nobody under RLIMIT_MEMLOCK {@code memlock}; returns its output line. */
+    private static String runFallbackChild(long memlock) throws Exception {
+        StringBuilder cp = new StringBuilder();
+        for (Class<?> c : new Class<?>[] {ModuleFallbackMain.class, KernelModuleEngine.class,
+                dev.flexsc.spi.page.PageEngine.class, com.sun.jna.Native.class}) {
+            if (!cp.isEmpty()) cp.append(':');
+            cp.append(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        }
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder("/usr/bin/prlimit", "--memlock=" + memlock + ":" + memlock,
+                "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                javaBin, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-XX:-UsePerfData", "-Djna.tmpdir=/tmp", "-cp", cp.toString(), ModuleFallbackMain.class.getName())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the child did not exit");
+        assertEquals(0, p.exitValue(), () -> "the child failed: " + out);
+        return out.lines().reduce((a, b) -> b).orElse("");
+    }
+
     @Test
     @Timeout(120)
     void autoPicksTheModuleAndCallsRunInServeThreadsOfThisProcess() throws IOException {

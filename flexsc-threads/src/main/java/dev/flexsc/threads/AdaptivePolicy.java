@@ -23,6 +23,11 @@ import java.util.function.LongSupplier;
  * <li><b>Cost trials</b> ({@link #costAllowsPost}): for a number the samples say to post,
  *     posting must also get at least as much work done on this carrier as calling directly.</li>
  * </ol>
+ * A number whose posts go into the carrier's own group (KERNEL_MODULE's carrier-local mode:
+ * {@link #postedLocally}) is judged by its cost trials alone: the carrier runs such a call in
+ * its own next kernel entry, never while it runs other threads, so a latency sample would
+ * say nothing; what posting it can win is the batching (a round of calls in one kernel
+ * entry), and the trials measure exactly that.
  *
  * <p>Carrier-private: touched only on its carrier's OS thread (by the carrier, or by a
  * virtual thread mounted on it), never concurrently, so plain fields suffice. Counters only
@@ -83,6 +88,10 @@ final class AdaptivePolicy {
     private int postingNr = -1;
     /** Watches to go before a sample is trusted again (a post woke a sleeping executor). */
     private int settling;
+    /** Per system call number: its posts went into the carrier's own group ({@link #postedLocally}). */
+    private final boolean[] local = new boolean[SyscallTable.NR_LIMIT];
+    /** Posts into the carrier's own group (statistics, tests). */
+    private long localPosts;
     /** Direct decisions since the last probe; posts left in the current probe. */
     private int sinceProbe, probeLeft;
 
@@ -159,7 +168,7 @@ final class AdaptivePolicy {
             probeLeft--;
             return post(nr);
         }
-        if (slowScore[nr] >= SCORE_ONE / 2) {
+        if (local[nr] || slowScore[nr] >= SCORE_ONE / 2) {
             return costAllowsPost(nr) ? post(nr) : direct();
         }
         if (trialNr == nr) dropTrial(nr);
@@ -169,6 +178,19 @@ final class AdaptivePolicy {
             return post(nr);
         }
         return direct();
+    }
+
+    /**
+     * The call {@link #decide} said to post went into the carrier's own group: no sample (the
+     * carrier will run it in its own kernel entry; see the class comment), and its number is
+     * judged by cost trials from now on. Breaks the pair the next sample needs, so that no
+     * later watch is sampled under its number.
+     */
+    void postedLocally() {
+        if (postingNr >= 0) local[postingNr] = true;
+        postingNr = -1;
+        lastPost = prevPost = null;
+        localPosts++;
     }
 
     /**
@@ -314,5 +336,10 @@ final class AdaptivePolicy {
     /** Latency samples taken. */
     long samples() {
         return samples;
+    }
+
+    /** Posts into the carrier's own group ({@link #postedLocally}). */
+    long localPosts() {
+        return localPosts;
     }
 }

@@ -15,13 +15,21 @@ import java.util.Arrays;
  *
  * <p>Carrier-private: touched only on the carrier's OS thread (by the carrier, or by a green
  * thread mounted on it asking for its context), so it needs no synchronisation. A waker
- * reaches the primary through {@link CarrierIdle}, which publishes it with its sleep.
+ * reaches the primary through {@link CarrierIdle}, which publishes it with its sleep. The
+ * carrier's compensator, while it is held, reaches the contexts through {@link #shared}, a
+ * copy published whenever the set changes (rarely: an engine's first call, its close).
  */
 final class CarrierContexts {
     private final CallCarrier carrier;
     private CarrierContext.Provider[] providers = new CarrierContext.Provider[2];
     private CarrierContext[] contexts = new CarrierContext[2];
     private int count;
+    /**
+     * The open contexts and their providers ({@code [2i]}, {@code [2i+1]}), for other threads
+     * ({@link #pollHeld}, {@link #anyCallsInFlight}): a fresh array stored (volatile) after each
+     * change, so a reader sees a complete set, never one being changed.
+     */
+    private volatile Object[] shared = new Object[0];
     /** Opens that failed (the engine refused): statistics. */
     private long failedOpens;
 
@@ -58,6 +66,7 @@ final class CarrierContexts {
         }
         providers[count] = provider;
         contexts[count++] = c;
+        publish();
         return c;
     }
 
@@ -127,7 +136,9 @@ final class CarrierContexts {
             contexts[r] = null;
             providers[r] = null;
         }
+        boolean changed = count != w;
         count = w;
+        if (changed) publish();
         if (primaryGone && count > 0) {
             // A new primary: the others notify its descriptor from now on (and it no longer
             // notifies anyone's).
@@ -146,6 +157,48 @@ final class CarrierContexts {
             providers[i] = null;
         }
         count = 0;
+        publish();
+    }
+
+    /** Carrier: publishes the set of contexts for other threads (see {@link #shared}). */
+    private void publish() {
+        Object[] s = new Object[2 * count];
+        for (int i = 0; i < count; i++) {
+            s[2 * i] = contexts[i];
+            s[2 * i + 1] = providers[i];
+        }
+        shared = s; // volatile: the array's contents are visible to whoever reads it
+    }
+
+    /**
+     * Any thread (the monitor): true if one of the contexts has calls in flight. A hint: the
+     * contexts' counts are read racily.
+     */
+    boolean anyCallsInFlight() {
+        Object[] s = shared;
+        for (int i = 0; i < s.length; i += 2) {
+            if (((CarrierContext) s[i]).hasCalls()) return true;
+        }
+        return false;
+    }
+
+    /**
+     * The compensator of {@code held}'s carrier, on its own thread (these are its contexts):
+     * polls each of {@code held}'s contexts in its carrier's stead
+     * ({@link CarrierContext#pollHeld}), moving calls to this carrier's context of the same
+     * engine (opened only when a call moves: a context that moves none, KERNEL_MODULE's group,
+     * costs the compensator nothing). Returns calls moved and completions reaped.
+     */
+    int pollHeld(CarrierContexts held) {
+        Object[] s = held.shared;
+        int n = 0;
+        for (int i = 0; i < s.length; i += 2) {
+            CarrierContext theirs = (CarrierContext) s[i];
+            if (!theirs.hasCalls()) continue; // a racy hint: nothing to reap or move there
+            CarrierContext.Provider p = (CarrierContext.Provider) s[i + 1];
+            n += theirs.pollHeld(() -> context(p));
+        }
+        return n;
     }
 
     /** Opens the engines refused (statistics). */

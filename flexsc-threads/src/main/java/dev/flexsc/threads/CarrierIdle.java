@@ -95,12 +95,18 @@ final class CarrierIdle {
                     // In the kernel, submitting the round's calls in the same entry; with page
                     // engines' calls pending too, only briefly (their completions do not end it).
                     // Briefly too when a context's completions cannot end the primary's sleep.
-                    int n = in.idle(on == null && contexts.othersWakePrimary()
-                            ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());
+                    long timeout = on == null && contexts.othersWakePrimary()
+                            ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos();
+                    // A compensator reaping a held carrier's ring: that ring's completions do
+                    // not end this sleep, so it looks again after a short while.
+                    if (carrier.reapsForHeld()) timeout = Math.min(timeout, CarrierMonitor.HELD_REAP_NANOS);
+                    int n = in.idle(timeout);
                     n += contexts.pollOthers();
                     stats.sleepEnded(t0);
                     if (n > 0) stats.contextReaped(n);
                     return;
+                } else if (carrier.reapsForHeld()) {
+                    LockSupport.parkNanos(this, CarrierMonitor.HELD_REAP_NANOS); // no context of its own yet
                 } else if (on != null) {
                     // Calls on several completion words: sleep on one with a short timeout.
                     on.sleepUntilCompletion(word, oneWord ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());

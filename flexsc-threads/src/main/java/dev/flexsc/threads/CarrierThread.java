@@ -184,6 +184,11 @@ final class CarrierThread extends Thread implements CallCarrier {
     }
 
     @Override
+    public void postedLocally() {
+        policy.postedLocally();
+    }
+
+    @Override
     public void watch(PendingCall call) {
         policy.watched(call);
         pending.add(call);
@@ -363,10 +368,28 @@ final class CarrierThread extends Thread implements CallCarrier {
             } catch (RuntimeException | Error t) {
                 scheduler.reportCarrierError(this, t); // see run(): the carrier goes on
             }
-            if (n > 0) stats.contextReaped(n);
         }
+        if (reapsForHeld()) {
+            try {
+                n += contexts.pollHeld(compensates.contexts);
+            } catch (RuntimeException | Error t) {
+                scheduler.reportCarrierError(this, t);
+            }
+        }
+        if (n > 0) stats.contextReaped(n);
         if (pending.size() > 0) n += pending.reap();
         return n;
+    }
+
+    /**
+     * A compensator whose held carrier is still held, runs a continuation (a carrier marked
+     * held just as it went idle serves its ring itself) and has calls in flight on its
+     * contexts: this carrier polls them in its stead (see {@link CarrierMonitor}). Racy
+     * reads: a hint.
+     */
+    boolean reapsForHeld() {
+        CarrierThread h = compensates;
+        return h != null && !retiring && h.held && h.runsTask() && h.contexts.anyCallsInFlight();
     }
 
     private int refillFromInbox() {
@@ -437,7 +460,9 @@ final class CarrierThread extends Thread implements CallCarrier {
         return pinResult;
     }
 
-    int cpu() {
+    /** The CPU this carrier is pinned to (also when the pinning failed: see {@link #pinResult()}). */
+    @Override
+    public int cpu() {
         return cpu;
     }
 

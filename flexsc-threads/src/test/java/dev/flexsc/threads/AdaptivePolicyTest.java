@@ -135,6 +135,27 @@ class AdaptivePolicyTest {
         }
     }
 
+    @Test
+    @Timeout(30)
+    void aPostIntoTheCarriersOwnGroupIsNotSampledAndItsNumberGoesByCostTrials() {
+        try (FlexscScheduler s = FlexscScheduler.open(TestSupport.config())) {
+            CarrierThread c = new CarrierThread(s, 99, 0, IdlePolicy.DEFAULT, true);
+            c.policy().trialClock = () -> 0L; // no time passes: the trial stays in its posting phase
+            c.pushLocal(() -> { });
+            int pread = dev.flexsc.abi.SyscallTable.PREAD64;
+            for (int i = 0; i < 16; i++) {
+                assertTrue(c.postPays(pread), "round " + i + ": a trial's posting phase posts");
+                c.postedLocally(); // the engine put it into the carrier's own group
+                // Then calls posted without a decision (a batch, an accept4), done at once:
+                // their samples are not pread64's.
+                post(c, true, false);
+                post(c, true, false);
+            }
+            assertEquals(AdaptivePolicy.SCORE_ONE, c.policy().slowScore(pread), "other posts were sampled as pread64");
+            assertEquals(16, c.policy().localPosts());
+        }
+    }
+
     /**
      * Posts calls that complete within two switches, one per decision, until the carrier
      * decides "direct"; returns the decisions it took (fails after 100).

@@ -47,40 +47,100 @@ final class CarrierLocalScenarios {
         try {
             long submitted0 = e.stats().submitted(), entries0 = e.carrierKernelEntries(), ran0 = e.carrierExecuted();
             long local0 = e.carrierPosted();
-            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-            CountDownLatch go = new CountDownLatch(1);
-            List<Thread> ts = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                long base = (long) t << 32;
-                ts.add(s.startVirtualThread(() -> {
-                    try {
-                        go.await();
-                        for (int i = 0; i < calls; i++) {
-                            long want = base + i;
-                            assertEquals(want, sys.lseek(fd, want, TestSupport.SEEK_SET), "lseek " + want);
-                            assertEquals(PID, sys.getpid());
-                        }
-                    } catch (Throwable x) {
-                        errors.add(x);
-                    }
-                }));
-            }
-            go.countDown();
-            for (Thread t : ts) assertTrue(t.join(Duration.ofSeconds(100)), "a thread never finished");
-            assertTrue(errors.isEmpty(), () -> "" + errors.peek());
+            together(s, threads, base -> {
+                for (int i = 0; i < calls; i++) {
+                    long want = base + i;
+                    assertEquals(want, sys.lseek(fd, want, TestSupport.SEEK_SET), "lseek " + want);
+                    assertEquals(PID, sys.getpid());
+                }
+            });
             long total = 2L * threads * calls;
             long entries = e.carrierKernelEntries() - entries0, ran = e.carrierExecuted() - ran0;
             long local = e.carrierPosted() - local0;
             System.out.printf("# carrier-local: %d calls posted by %d green threads, %d into their carrier's group,"
                     + " %d run by the carrier in %d kernel entries (%.3f entries per call run there)%n",
                     total, threads, local, ran, entries, ran == 0 ? 0.0 : (double) entries / ran);
-            assertEquals(total, e.stats().submitted() - submitted0, "every call was posted");
-            assertTrue(local > 0, "no call went into the carrier's own group");
-            assertEquals(local, ran, "calls of the carrier's group run by the carrier in its own kernel entry");
+            assertCarrierRanItsGroup(total, e.stats().submitted() - submitted0, local, ran);
         } finally {
             TestSupport.closeDirect(fd);
             Files.deleteIfExists(f);
         }
+    }
+
+    /**
+     * {@code threads} green threads on one carrier each submit {@code rounds} batches of
+     * {@code per} calls that do not block (lseeks whose result is the caller's own offset, and
+     * getpids): every result is the caller's; a batch goes into the carrier's own group whole
+     * when it fits there (it does unless a compensating carrier, which has no group, ran its
+     * thread: {@code threads * per} must not exceed a group's entries), and the carrier runs
+     * every call posted there in its own kernel entries.
+     */
+    static void batchesRunOnTheirCarrier(PageEngine e, FlexscScheduler s, int threads, int rounds, int per)
+            throws Exception {
+        Syscalls sys = e.syscalls();
+        Path f = Files.createTempFile("flexsc-carrier-batch", ".bin");
+        int fd = sys.openat(-100 /* AT_FDCWD */, f.toString(), 2 /* O_RDWR */, 0);
+        try {
+            long submitted0 = e.stats().submitted(), ran0 = e.carrierExecuted(), local0 = e.carrierPosted();
+            together(s, threads, base -> {
+                for (int r = 0; r < rounds; r++) {
+                    try (dev.flexsc.SyscallBatch b = sys.batch()) {
+                        List<dev.flexsc.SyscallBatch.Result> seeks = new ArrayList<>(), pids = new ArrayList<>();
+                        for (int i = 0; i < per / 2; i++) {
+                            seeks.add(b.lseek(fd, base + (long) r * per + i, TestSupport.SEEK_SET));
+                            pids.add(b.getpid());
+                        }
+                        b.submitAndWait();
+                        for (int i = 0; i < per / 2; i++) {
+                            assertEquals(base + (long) r * per + i, seeks.get(i).get(), "lseek");
+                            assertEquals(PID, pids.get(i).get());
+                        }
+                    }
+                }
+            });
+            long total = (long) threads * rounds * (per / 2 * 2);
+            long ran = e.carrierExecuted() - ran0, local = e.carrierPosted() - local0;
+            System.out.printf("# carrier-local: %d batched calls from %d green threads, %d into their carrier's group,"
+                    + " %d run by the carrier%n", total, threads, local, ran);
+            assertCarrierRanItsGroup(total, e.stats().submitted() - submitted0, local, ran);
+        } finally {
+            TestSupport.closeDirect(fd);
+            Files.deleteIfExists(f);
+        }
+    }
+
+    /** Every call was posted, some into the carrier's group, and the carrier ran each of those in its own kernel entry. */
+    private static void assertCarrierRanItsGroup(long total, long posted, long local, long ran) {
+        assertEquals(total, posted, "every call was posted");
+        assertTrue(local > 0, "no call went into the carrier's own group");
+        assertEquals(local, ran, "calls of the carrier's group run by the carrier in its own kernel entry");
+    }
+
+    /** One green thread's part of a scenario; {@code base} is its own (thread index << 32). */
+    @FunctionalInterface
+    interface Part {
+        void run(long base) throws Exception;
+    }
+
+    /** Starts {@code threads} green threads of {@code s} running {@code part} at once, and checks each finished without error. */
+    private static void together(FlexscScheduler s, int threads, Part part) throws Exception {
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long base = (long) t << 32;
+            ts.add(s.startVirtualThread(() -> {
+                try {
+                    go.await();
+                    part.run(base);
+                } catch (Throwable x) {
+                    errors.add(x);
+                }
+            }));
+        }
+        go.countDown();
+        for (Thread t : ts) assertTrue(t.join(Duration.ofSeconds(100)), "a thread never finished");
+        assertTrue(errors.isEmpty(), () -> "" + errors.peek());
     }
 
     /**

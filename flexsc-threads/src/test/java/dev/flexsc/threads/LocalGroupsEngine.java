@@ -19,32 +19,50 @@ import java.util.concurrent.locks.LockSupport;
 import static dev.flexsc.abi.SyscallPageDescriptor.*;
 
 /**
- * A page engine with one carrier group, whose control plane is a Java model of the kernel
- * module's: group 0 has a Java executor thread (SERVE), group 1 is lent to a carrier and run
- * only by its {@link LocalExecution#executeAndWait} (the module's WAIT with EXECUTE: claim,
- * run, DONE, done_seq; then sleep while done_seq is unchanged), and {@link #wakeCallers}
- * bumps done_seq and wakes the sleepers (WAKE_WAITERS). The carrier-local data plane and the
- * scheduler then run on any host; the module itself runs in the guest (ModuleCarrierTest).
+ * A page engine with carrier groups, whose control plane is a Java model of the kernel
+ * module's: group 0 has a Java executor thread (SERVE), groups 1.. are carrier groups, one
+ * per CPU it is opened with, each lent to the carrier of its CPU and run only by its
+ * {@link LocalExecution#executeAndWait} (the module's WAIT with EXECUTE: claim, run, DONE,
+ * done_seq; then sleep while done_seq is unchanged), and {@link #wakeCallers} bumps done_seq
+ * and wakes the sleepers (WAKE_WAITERS). The carrier-local data plane and the scheduler then
+ * run on any host; the module itself runs in the guest (ModuleCarrierTest).
  */
 final class LocalGroupsEngine extends PageEngine {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final int GROUPS = 2;
-
     private final Control control;
 
-    private LocalGroupsEngine(FlexscConfig config, MemorySegment view, Control control) {
-        super(Engine.SYSCALL_THREADS, config, view, GROUPS, config.pages(), DirectSyscalls.invoker(), control, 1);
+    private LocalGroupsEngine(FlexscConfig config, MemorySegment view, Control control, int[] carrierCpus) {
+        super(Engine.SYSCALL_THREADS, config, view, control.groups, config.pages(), DirectSyscalls.invoker(), control,
+                carrierCpus);
         this.control = control;
     }
 
-    /** Every call posted (EXCEPTIONLESS), one page per group. */
+    /** Every call posted (EXCEPTIONLESS), one page per group, one carrier group for CPU 0. */
     static LocalGroupsEngine open() {
-        FlexscConfig config = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(CallPolicy.EXCEPTIONLESS)
+        return open(CallPolicy.EXCEPTIONLESS, 0);
+    }
+
+    /** One page per group, a carrier group for each of {@code carrierCpus} (in that order: groups 1..). */
+    static LocalGroupsEngine open(CallPolicy policy, int... carrierCpus) {
+        FlexscConfig config = FlexscConfig.builder().engine(Engine.SYSCALL_THREADS).policy(policy)
                 .pages(1).callerSpin(0).closeTimeoutMillis(5_000).build();
-        MemorySegment pages = Arena.global().allocate(mappingSize(GROUPS, config.pages()), PAGE_SIZE);
+        int groups = 1 + carrierCpus.length;
+        MemorySegment pages = Arena.global().allocate(mappingSize(groups, config.pages()), PAGE_SIZE);
         Arena arena = Arena.ofShared(); // the engine's view closes with it; the pages stay
-        return new LocalGroupsEngine(config, pages.reinterpret(arena, null), new Control(config, arena, pages));
+        return new LocalGroupsEngine(config, pages.reinterpret(arena, null), new Control(config, arena, pages, groups),
+                carrierCpus);
+    }
+
+    /** Holds the syscall thread (group 0) off its entries while {@code paused}: they stay SUBMITTED. */
+    void pauseServe(boolean paused) {
+        control.paused = paused;
+        LockSupport.unpark(control.serve);
+    }
+
+    /** The carrier group that thread {@code carrier} last ran in its own kernel entry, or -1 if none. */
+    int groupRunBy(Thread carrier) {
+        return control.ranBy.getOrDefault(carrier, -1);
     }
 
     /** Calls the SERVE thread of group 0 ran. */
@@ -57,20 +75,29 @@ final class LocalGroupsEngine extends PageEngine {
         private final Arena arena;
         private final MemorySegment m;
         private final int pages;
+        private final int groups;
+        /** The carrier group each thread last ran in executeAndWait (the test's view of which group a carrier got). */
+        private final java.util.concurrent.ConcurrentHashMap<Thread, Integer> ranBy = new java.util.concurrent.ConcurrentHashMap<>();
         private final Object sleepers = new Object();
         private final Thread serve;
         private final AtomicLong served = new AtomicLong();
         private volatile boolean stop;
+        private volatile boolean paused;
 
-        Control(FlexscConfig config, Arena arena, MemorySegment pages) {
+        Control(FlexscConfig config, Arena arena, MemorySegment pages, int groups) {
             this.arena = arena;
             this.m = pages;
             this.pages = config.pages();
+            this.groups = groups;
             this.serve = Thread.ofPlatform().daemon().name("local-groups-serve").start(this::serve);
         }
 
         private void serve() {
             while (!stop) {
+                if (paused) {
+                    LockSupport.parkNanos(100_000L);
+                    continue;
+                }
                 int n = runPending(0);
                 served.addAndGet(n);
                 if (n == 0) LockSupport.parkNanos(100_000L);
@@ -80,7 +107,7 @@ final class LocalGroupsEngine extends PageEngine {
         /** Claims group g's submitted entries (exchange of each word, CAS SUBMITTED -> BUSY) and runs them. */
         private int runPending(int g) {
             int done = 0;
-            long bits = groupOffset(g) + GROUP_SUBMIT_BITS, entries = groupPagesOffset(GROUPS, pages, g);
+            long bits = groupOffset(g) + GROUP_SUBMIT_BITS, entries = groupPagesOffset(groups, pages, g);
             for (int w = 0; w < entries(pages) / 64; w++) {
                 // Acquire exchange: claims the word; pairs with the submitter's volatile OR.
                 long v = (long) LONG.getAndSetAcquire(m, bits + w * 8L, 0L);
@@ -111,6 +138,7 @@ final class LocalGroupsEngine extends PageEngine {
         @Override
         public int executeAndWait(int g, int seenDoneSeq, long timeoutNanos) {
             if (stop) return 0;
+            ranBy.put(Thread.currentThread(), g);
             int n = runPending(g);
             if (n == 0 && timeoutNanos != 0) awaitCompletions(g, seenDoneSeq, timeoutNanos);
             return n;

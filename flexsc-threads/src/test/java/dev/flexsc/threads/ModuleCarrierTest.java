@@ -1,8 +1,11 @@
 package dev.flexsc.threads;
 
+import dev.flexsc.CallPolicy;
 import dev.flexsc.Engine;
+import dev.flexsc.EngineClosedException;
 import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscConfig;
+import dev.flexsc.SyscallBatch;
 import dev.flexsc.Syscalls;
 import dev.flexsc.nativeimpl.KernelModuleEngine;
 import dev.flexsc.nativeimpl.TestSupport;
@@ -10,7 +13,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 
 import static dev.flexsc.threads.CarrierLocalScenarios.PID;
 import static org.junit.jupiter.api.Assertions.*;
@@ -52,6 +61,14 @@ class ModuleCarrierTest {
         try (KernelModuleEngine e = open();
              FlexscScheduler s = FlexscScheduler.open(config(), CarrierLocalScenarios.SLEEP_AT_ONCE)) {
             CarrierLocalScenarios.wakeUpsOfASleepingCarrier(e, s, TestSupport.scaled(2_000));
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void batchesOfCallsThatDoNotBlockRunOnTheirCarrier() throws Exception {
+        try (KernelModuleEngine e = open(); FlexscScheduler s = FlexscScheduler.open(config())) {
+            CarrierLocalScenarios.batchesRunOnTheirCarrier(e, s, 8, TestSupport.scaled(200), 8);
         }
     }
 
@@ -131,5 +148,83 @@ class ModuleCarrierTest {
         } finally {
             e.close();
         }
+    }
+
+    /**
+     * Issue 12's leftover (docs/security.md, PAGE_ENGINE_CLOSE_EINTR: once seen in the 6.1
+     * guest, a blocked call knocked out by close() failed with ErrnoException EINTR): reads of
+     * an empty pipe from platform threads, green threads and a batch of each, all running in
+     * the SERVE threads (BUSY) when the engine closes, under both policies that post them.
+     * Every one must fail with EngineClosedException.
+     */
+    @Test
+    @Timeout(300)
+    void everyBlockedCallKnockedOutByCloseFailsWithEngineClosedException() throws Exception {
+        TestSupport.assumeAvailable(Engine.KERNEL_MODULE);
+        int rounds = 4, singles = 4, batchReads = 2;
+        int blocked = 2 * singles + 2 * batchReads;
+        long knocked = 0;
+        try (FlexscScheduler s = FlexscScheduler.open(config())) {
+            for (int r = 0; r < rounds; r++) {
+                CallPolicy policy = r % 2 == 0 ? CallPolicy.EXCEPTIONLESS : CallPolicy.ADAPTIVE;
+                KernelModuleEngine e = (KernelModuleEngine) Flexsc.open(config().toBuilder().policy(policy).build());
+                int[] p = TestSupport.pipe();
+                ConcurrentLinkedQueue<Throwable> outcomes = new ConcurrentLinkedQueue<>();
+                List<Thread> ts = new ArrayList<>();
+                try (Arena a = Arena.ofShared()) {
+                    Syscalls sys = e.syscalls();
+                    Runnable single = () -> {
+                        try {
+                            sys.read(p[0], new byte[1]);
+                            outcomes.add(new AssertionError("a read of an empty pipe returned"));
+                        } catch (Throwable x) {
+                            outcomes.add(x);
+                        }
+                    };
+                    Runnable batch = () -> {
+                        try (SyscallBatch b = sys.batch()) {
+                            List<SyscallBatch.Result> reads = new ArrayList<>();
+                            for (int i = 0; i < batchReads; i++) reads.add(b.read(p[0], a.allocate(1)));
+                            b.submitAndWait();
+                            for (SyscallBatch.Result rd : reads) {
+                                try {
+                                    rd.get();
+                                    outcomes.add(new AssertionError("a batch read of an empty pipe returned"));
+                                } catch (Throwable x) {
+                                    outcomes.add(x);
+                                }
+                            }
+                        } catch (Throwable x) {
+                            outcomes.add(x);
+                        }
+                    };
+                    for (int i = 0; i < singles; i++) {
+                        ts.add(Thread.ofPlatform().start(single));
+                        ts.add(s.startVirtualThread(single));
+                    }
+                    ts.add(Thread.ofPlatform().start(batch));
+                    ts.add(s.startVirtualThread(batch));
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (e.callsRunning() < blocked) {
+                        if (System.nanoTime() > deadline) {
+                            fail("round " + r + ": " + e.callsRunning() + " of " + blocked + " reads reached the SERVE threads");
+                        }
+                        Thread.sleep(5); // polls a condition
+                    }
+                    e.close();
+                    for (Thread t : ts) assertTrue(t.join(Duration.ofSeconds(30)), "a blocked call never settled after close");
+                } finally {
+                    e.close();
+                    TestSupport.closeDirect(p);
+                }
+                assertEquals(blocked, outcomes.size(), () -> "outcomes: " + outcomes);
+                for (Throwable x : outcomes) {
+                    assertInstanceOf(EngineClosedException.class, x, () -> policy + ": " + x);
+                }
+                knocked += outcomes.size();
+            }
+        }
+        System.out.printf("# close: %d reads blocked in the SERVE threads (platform, green, batches) over %d closes:"
+                + " every one failed with EngineClosedException%n", knocked, rounds);
     }
 }

@@ -33,15 +33,7 @@ final class Known {
                 "stuck reads (a read into a page whose fault sleeps runs inline in io_uring_enter: on IO_URING the"
                         + " carrier that submitted it and its green threads wait for it; on IO_URING_SQPOLL every ring"
                         + " of the engine; reproducer for SQPOLL: flexsc-native UringStuckSubmitterTest, @Disabled,"
-                        + " issue 12)"),
-        /**
-         * KERNEL_MODULE: a blocking call that close() knocks out of the kernel fails with
-         * ErrnoException(EINTR) instead of EngineClosedException (seen in the 6.1 guest before
-         * java-safety's fix of the same for SYSCALL_THREADS was merged; to be checked again).
-         */
-        PAGE_ENGINE_CLOSE_EINTR(EnumSet.of(Engine.KERNEL_MODULE),
-                "blocked calls in flight at close() (they failed with EINTR, not EngineClosedException, in the 6.1"
-                        + " guest; issue 12)");
+                        + " issue 12)");
 
         final Set<Engine> engines;
         final String leftOut;

@@ -76,18 +76,16 @@ final class Rounds {
         Target t = open(base.toBuilder().pages(1).policy(policy));
         if (t == null) return;
         Crew crew = new Crew(runtime, t.name);
-        boolean blocked = !run.known.skips(Known.Issue.PAGE_ENGINE_CLOSE_EINTR, kind);
         boolean stuck = run.stuck.hasUffd();
         for (int i = 0; i < 8; i++) {
             Worker w = worker(t, (i < 2 ? "posted" : "parked") + i);
-            if (!blocked) w.without(Worker.Kind.BLOCKED);
             if (!stuck) w.without(Worker.Kind.STUCK_READ).without(Worker.Kind.STUCK_POPULATE);
             if (i < 2) crew.platform(w, 0);
             else crew.green(w, 0);
         }
         crew.platform(worker(t, "batch-p").only(Worker.Kind.BATCH), 0);
         crew.green(worker(t, "batch-g").only(Worker.Kind.BATCH), 0);
-        for (int i = 0; blocked && i < 2; i++) {
+        for (int i = 0; i < 2; i++) {
             crew.platform(worker(t, "blocked-p" + i).only(Worker.Kind.BLOCKED).releaseAfter(-1, -1), 0);
             crew.green(worker(t, "blocked-g" + i).only(Worker.Kind.BLOCKED).releaseAfter(-1, -1), 0);
         }

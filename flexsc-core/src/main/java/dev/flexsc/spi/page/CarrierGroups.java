@@ -7,19 +7,20 @@ import java.io.IOException;
 
 /**
  * A page engine's carrier groups, the carrier-local mode (the FlexSC paper's single-core
- * mode): groups {@code [first, first + count)} of the registration belong to no caller
- * thread; each is lent whole to one carrier as its {@link CarrierContext}
- * ({@link GroupContext}), so that the green threads of that carrier post their calls there
- * and the carrier itself runs them, in its own kernel entry ({@link LocalExecution}), when
- * it polls and when it idles. A carrier that finds no group free (more carriers than
- * groups, a compensating carrier) gets none: its threads use the syscall threads' groups,
- * the multi-core mode.
+ * mode): groups {@code [first, first + cpus.length)} of the registration belong to no caller
+ * thread; group {@code first + i} belongs to CPU {@code cpus[i]} and is lent whole to the
+ * carrier pinned there as its {@link CarrierContext} ({@link GroupContext}), so that the
+ * green threads of that carrier post their calls there and the carrier itself runs them, in
+ * its own kernel entry ({@link LocalExecution}), when it polls and when it idles. A carrier
+ * whose CPU has no group, or whose CPU's group is lent already (a compensating carrier on the
+ * CPU of the carrier it stands in for, a second scheduler's carrier), gets none: its threads
+ * use the syscall threads' groups, the multi-core mode.
  *
  * <p>Thread-safe: lending and giving back are synchronized (once per carrier and engine).
  */
 final class CarrierGroups implements CarrierContext.Provider {
     /** Thrown for every open with no group free: stackless, a carrier may ask again per call. */
-    private static final IOException NONE_FREE = new IOException("no carrier group free") {
+    private static final IOException NONE_FREE = new IOException("no carrier group free for this carrier's CPU") {
         @Override
         public synchronized Throwable fillInStackTrace() {
             return this; // shared and thrown often: no stack
@@ -29,13 +30,16 @@ final class CarrierGroups implements CarrierContext.Provider {
     private final PageEngine engine;
     private final LocalExecution local;
     private final int first;
+    /** The CPU of each carrier group, by {@code group - first}. */
+    private final int[] cpus;
     private final boolean[] lent;
 
-    CarrierGroups(PageEngine engine, LocalExecution local, int first, int count) {
+    CarrierGroups(PageEngine engine, LocalExecution local, int first, int[] cpus) {
         this.engine = engine;
         this.local = local;
         this.first = first;
-        this.lent = new boolean[count];
+        this.cpus = cpus.clone();
+        this.lent = new boolean[cpus.length];
     }
 
     /** Carrier groups in all. */
@@ -46,21 +50,22 @@ final class CarrierGroups implements CarrierContext.Provider {
     @Override
     public CarrierContext openContext(CallCarrier carrier) throws IOException {
         if (engine.closing()) throw new IOException("the engine is closed");
-        int g = take();
+        int g = take(carrier.cpu());
         if (g < 0) throw NONE_FREE;
         return new GroupContext(engine, this, local, g);
     }
 
-    private synchronized int take() {
-        for (int i = 0; i < lent.length; i++) {
-            if (!lent[i]) {
+    /** Lends the group of {@code cpu} if it has one and it is free; -1 otherwise. */
+    private synchronized int take(int cpu) {
+        for (int i = 0; i < cpus.length; i++) {
+            if (cpus[i] == cpu) {
+                if (lent[i]) return -1;
                 lent[i] = true;
                 return first + i;
             }
         }
         return -1;
     }
-
     /** A closed context gives its group back (its entries are free or belong to threads that never run again). */
     synchronized void giveBack(int g) {
         lent[g - first] = false;

@@ -25,6 +25,10 @@ import static dev.flexsc.abi.SyscallPageDescriptor.STATUS_DONE;
  * entries is posted in parts: after each wait the completed entries are reaped and freed,
  * and as many more are posted as are free. The batch never holds an entry it has not
  * posted, so any number of batches (and single calls) share a group without deadlock.
+ *
+ * <p>A green thread's batch whose calls do not block goes into its carrier's own group
+ * ({@link #runLocal}, the carrier-local mode) when it fits there at once: posted in one part,
+ * waking nobody, run by the carrier in its next kernel entry.
  */
 final class PageBatch implements CallerWait.Waitable {
     private final PageEngine engine;
@@ -40,6 +44,8 @@ final class PageBatch implements CallerWait.Waitable {
     private final long[] mask;
     private CallBatch batch;
     private int group;
+    /** The carrier's group context the batch runs in ({@link #runLocal}), or null. */
+    private GroupContext local;
     /** Offset of the group's entries. */
     private long entriesBase;
     /** Wait for every held entry (true) or for any (false). */
@@ -67,13 +73,44 @@ final class PageBatch implements CallerWait.Waitable {
 
     /** Runs every call of {@code b} on the calling thread's group {@code g}; returns once each is settled. */
     void run(CallBatch b, int g) throws IOException {
+        runIn(b, g, null, 0);
+    }
+
+    /**
+     * Runs every call of {@code b} in the calling green thread's carrier group
+     * ({@code local}), if none of them may block (run by the carrier, such a call would stall
+     * it) and the group has an entry free for each now: posted in one part (a second part
+     * would be posted after a park, from whichever carrier the thread resumes on), waking
+     * nobody; the carrier runs them in its next kernel entry and fires the batch. Returns
+     * once each is settled; false, with nothing posted, if the batch does not qualify.
+     */
+    boolean runLocal(CallBatch b, GroupContext local) throws IOException {
+        int n = b.size();
+        if (n > pos.length) return false;
+        for (int i = 0; i < n; i++) {
+            if (b.call(i).mayBlock()) return false;
+        }
+        int g = local.group();
+        int k = engine.entries().tryAllocateMany(g, n, taken, 0);
+        if (k < n) {
+            for (int j = 0; j < k; j++) engine.entries().release(g, taken[j]);
+            return false;
+        }
+        runIn(b, g, local, n);
+        return true;
+    }
+
+    /** Runs {@code b} on group {@code g}; the first {@code preTaken} entries in {@link #taken} are held already. */
+    private void runIn(CallBatch b, int g, GroupContext local, int preTaken) throws IOException {
         this.batch = b;
         this.group = g;
+        this.local = local;
         this.entriesBase = pages.entries(g);
         int n = b.size();
         int next = 0;
         interrupted = false;
         try {
+            if (preTaken > 0) next = postTaken(0, preTaken) < 0 ? failFrom(0) : preTaken;
             while (true) {
                 if (next < n) next = post(next);
                 if (count == 0) {
@@ -93,6 +130,7 @@ final class PageBatch implements CallerWait.Waitable {
             }
         } finally {
             batch = null;
+            this.local = null;
             if (interrupted) Thread.currentThread().interrupt();
         }
     }
@@ -133,6 +171,17 @@ final class PageBatch implements CallerWait.Waitable {
         if (preTaken >= 0) t[k++] = preTaken;
         if (want > k) k += engine.entries().tryAllocateMany(g, want - k, t, k);
         if (k == 0) return 0;
+        return postTaken(from, k);
+    }
+
+    /**
+     * Posts calls from batch position {@code from} on the {@code k} entries in {@link #taken};
+     * returns {@code k}, or -1 (the entries released) if the engine is closed.
+     */
+    private int postTaken(int from, int k) {
+        CallBatch b = batch;
+        int g = group;
+        int[] t = taken;
         // Volatile read after the volatile CAS that took the entries: close() marks the engine
         // closed, then scans the free bitmaps, so either it sees our entries or we see it closed.
         if (engine.closing()) {
@@ -151,7 +200,12 @@ final class PageBatch implements CallerWait.Waitable {
         }
         count = c;
         pages.post(entriesBase, t, k, b, from);
-        engine.submitter().expose(g, m, k);
+        if (local == null) {
+            engine.submitter().expose(g, m, k);
+        } else {
+            engine.submitter().exposeLocal(g, m, k); // the carrier runs them: nobody to wake
+            engine.carrierPosted(k);
+        }
         return k;
     }
 
@@ -160,6 +214,14 @@ final class PageBatch implements CallerWait.Waitable {
     /** Waits once for the batch's condition; returns true if the thread was interrupted. */
     private boolean await() {
         cursor = 0;
+        if (local != null) {
+            // No spin: nobody runs the calls before the carrier's next poll.
+            Watched w = new Watched(this);
+            watched = true;
+            local.add(w);
+            engine.callerParked();
+            return CallerWait.await(w, CallerWait.UNTIL_WOKEN);
+        }
         CallCarrier carrier = GreenThreads.currentCarrier();
         if (CallerWait.spin(this, engine.callerSpin(), carrier)) return false;
         if (carrier == null) return CallerWait.await(this, CallerWait.SLEEP_SLICE_NANOS);

@@ -79,23 +79,30 @@ public class PageEngine extends AbstractEngine {
      */
     public PageEngine(Engine kind, FlexscConfig config, MemorySegment mapping, int groups, int pages,
                       DirectPath direct, ExecutorControl control) {
-        this(kind, config, mapping, groups, pages, direct, control, 0);
+        this(kind, config, mapping, groups, pages, direct, control, new int[0]);
     }
 
     /**
-     * An engine whose last {@code carrierGroups} groups are lent to carriers, one each (the
-     * carrier-local mode: {@link #carrierContexts()}); the others serve every other caller.
+     * An engine whose last {@code carrierCpus.length} groups are carrier groups, group
+     * {@code groups - carrierCpus.length + i} for the carrier on CPU {@code carrierCpus[i]}
+     * (the carrier-local mode: {@link #carrierContexts()}); the others serve every other
+     * caller.
      *
      * @throws IllegalArgumentException as the other constructor, or if there are carrier
      *         groups and {@code control} cannot run a group in the caller
-     *         ({@link LocalExecution}), or no group is left for the syscall threads
+     *         ({@link LocalExecution}), a CPU is named twice, or no group is left for the
+     *         syscall threads
      */
     public PageEngine(Engine kind, FlexscConfig config, MemorySegment mapping, int groups, int pages,
-                      DirectPath direct, ExecutorControl control, int carrierGroups) {
+                      DirectPath direct, ExecutorControl control, int[] carrierCpus) {
         super(kind, config, direct, PostingRule.Post.HAND_OFF);
-        if (carrierGroups < 0 || carrierGroups >= groups) {
+        int carrierGroups = carrierCpus.length;
+        if (carrierGroups >= groups) {
             throw new IllegalArgumentException(carrierGroups + " carrier groups of " + groups + " leave none for the"
                     + " syscall threads");
+        }
+        if (java.util.Arrays.stream(carrierCpus).distinct().count() != carrierGroups) {
+            throw new IllegalArgumentException("a CPU has two carrier groups: " + java.util.Arrays.toString(carrierCpus));
         }
         if (carrierGroups > 0 && !(control instanceof LocalExecution)) {
             throw new IllegalArgumentException("carrier groups need executors that run a group in the caller");
@@ -109,7 +116,7 @@ public class PageEngine extends AbstractEngine {
         this.groups = groups;
         this.serveGroups = groups - carrierGroups;
         this.carrierGroups = carrierGroups == 0 ? null
-                : new CarrierGroups(this, (LocalExecution) control, serveGroups, carrierGroups);
+                : new CarrierGroups(this, (LocalExecution) control, serveGroups, carrierCpus);
         this.entriesPerGroup = dev.flexsc.abi.SyscallPageDescriptor.entries(pages);
         this.callerSpin = config.callerSpin();
         this.pages = new SyscallPage(mapping, groups, pages);
@@ -155,6 +162,27 @@ public class PageEngine extends AbstractEngine {
         return carrierExecuted.sum();
     }
 
+    /**
+     * Calls an executor is running now (entries BUSY, in every group): a snapshot for
+     * statistics and tests, 0 once the executors are stopped. A call blocked in the kernel
+     * (a read of an empty pipe) counts until it returns.
+     */
+    public final int callsRunning() {
+        int n = 0;
+        if (pages.isStopped()) return 0; // volatile: the pages may be released next
+        try {
+            for (int g = 0; g < groups; g++) {
+                for (int i = 0; i < entriesPerGroup; i++) {
+                    if (pages.status(pages.entry(g, i)) == STATUS_BUSY) n++; // acquire; a snapshot suffices
+                }
+            }
+        } catch (IllegalStateException e) {
+            pages.checkReleased(e);
+            return 0;
+        }
+        return n;
+    }
+
     /** Entries per group. */
     public final int entriesPerGroup() {
         return entriesPerGroup;
@@ -165,13 +193,14 @@ public class PageEngine extends AbstractEngine {
     @Override
     protected final long post(SyscallTable.Call call, long a0, long a1, long a2, long a3, long a4, long a5)
             throws IOException {
-        if (carrierGroups != null && !call.mayBlock()) {
+        if (!call.mayBlock()) {
             // The carrier-local mode: a green thread posts a call that does not block into its
             // carrier's own group, if an entry is free there now (waiting would park it, and it
             // could resume elsewhere). A call that may block goes to the syscall threads: run
             // by the carrier, it would stall every green thread of the carrier.
             CallCarrier carrier = GreenThreads.currentCarrier();
-            if (carrier != null && carrier.context(carrierGroups) instanceof GroupContext local) {
+            GroupContext local = carrierGroup(carrier);
+            if (local != null) {
                 int index = entries.tryAllocate(local.group());
                 if (index >= 0) {
                     if (isClosed()) { // volatile, after the CAS: see below
@@ -179,6 +208,7 @@ public class PageEngine extends AbstractEngine {
                         throw closedException(call, "the engine is closed");
                     }
                     carrierPosted.increment();
+                    carrier.postedLocally(); // ADAPTIVE: no latency sample from it
                     return calls[local.group() * entriesPerGroup + index].runLocal(call, a0, a1, a2, a3, a4, a5, local);
                 }
             }
@@ -202,7 +232,8 @@ public class PageEngine extends AbstractEngine {
         PageBatch w = b.engineState() instanceof PageBatch old && old.fits(this, capacity)
                 ? old : new PageBatch(this, pages, capacity, entries.words());
         b.engineState(null);
-        w.run(b, groupOf(Thread.currentThread()));
+        GroupContext local = carrierGroup(GreenThreads.currentCarrier());
+        if (local == null || !w.runLocal(b, local)) w.run(b, groupOf(Thread.currentThread()));
         // Kept only after a normal return, when it is free to run the next submit.
         if (w.fits(this, capacity)) b.engineState(w);
     }
@@ -211,6 +242,30 @@ public class PageEngine extends AbstractEngine {
     @Override
     protected final boolean hasRoom() {
         return entries.hasFree(groupOf(Thread.currentThread()));
+    }
+
+    /**
+     * ADAPTIVE's room check for {@code call}, as {@link #post} places it: a green thread's
+     * call that does not block goes to its carrier's group while that has a free entry, and
+     * to the syscall threads' group otherwise (a hint).
+     */
+    @Override
+    protected final boolean hasRoom(SyscallTable.Call call) {
+        if (!call.mayBlock()) {
+            GroupContext local = carrierGroup(GreenThreads.currentCarrier());
+            if (local != null && entries.hasFree(local.group())) return true;
+        }
+        return hasRoom();
+    }
+
+    /**
+     * The group of {@code carrier}, the calling green thread's (opened on its first call), or
+     * null: no carrier-local mode, a platform thread (null carrier), or a carrier without a
+     * group of its own.
+     */
+    private GroupContext carrierGroup(CallCarrier carrier) {
+        if (carrierGroups == null) return null;
+        return carrier != null && carrier.context(carrierGroups) instanceof GroupContext local ? local : null;
     }
 
     private int groupOf(Thread t) {
@@ -262,6 +317,11 @@ public class PageEngine extends AbstractEngine {
 
     final int callerSpin() {
         return callerSpin;
+    }
+
+    /** A green thread posted {@code n} calls into its carrier's group. */
+    final void carrierPosted(int n) {
+        carrierPosted.add(n);
     }
 
     /** A carrier's kernel entry on its own group ran {@code executed} calls. */

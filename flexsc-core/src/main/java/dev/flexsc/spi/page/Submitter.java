@@ -66,15 +66,24 @@ final class Submitter {
      * here), {@code count} of them, and wakes the group's executors once if they sleep.
      */
     void expose(int g, long[] mask, int count) {
+        exposeLocal(g, mask, count); // the full fences before the flags load below
+        if (pages.needsWakeup(g)) wakeAfterPost(g); // once for all; posted now, so a failure is waited out
+    }
+
+    /**
+     * Exposes the entries of carrier group g set in {@code mask} (cleared here), {@code count}
+     * of them, waking nobody: the caller's carrier runs them in its next kernel entry (see
+     * {@link #postLocal}).
+     */
+    void exposeLocal(int g, long[] mask, int count) {
         for (int word = 0; word < mask.length; word++) {
             long bits = mask[word];
             if (bits != 0) {
                 mask[word] = 0;
-                pages.expose(g, word, bits); // one full fence per 64 entries
+                pages.expose(g, word, bits); // one full fence per 64 entries; the executor's claim (xchg) pairs with it
             }
         }
         submitted.add(count);
-        if (pages.needsWakeup(g)) wakeAfterPost(g); // once for all; posted now, so a failure is waited out
     }
 
     /**

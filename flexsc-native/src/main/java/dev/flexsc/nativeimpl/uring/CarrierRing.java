@@ -19,22 +19,44 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * park; the carrier submits them, reaps and unparks their owners in its loop, and sleeps here
  * when it has nothing to run, in one {@code io_uring_enter(to_submit, min_complete=1,
  * GETEVENTS)} that submits the round's calls too. Created on the carrier's OS thread, so that
- * with SINGLE_ISSUER + DEFER_TASKRUN (see {@link RingSetup}) the kernel binds it to that
- * thread and runs its completion work only inside the carrier's own entries.
+ * with SINGLE_ISSUER (see {@link RingSetup}) the kernel binds it to that thread as its one
+ * submitter and runs its completion work in that thread's task.
  *
  * <p>Waking it: the ring keeps a read of an eventfd of its own posted; any thread that
  * writes the eventfd ({@link #wake()}) completes that read, whose CQE ends the carrier's
  * wait (or its next one, at once: the count stays in the eventfd). The carrier posts the read
  * again after each. Other threads reach the ring only through {@link #wake()},
  * {@link #requestCancel} (a green thread that resumed elsewhere cancels its call through the
- * carrier) and {@link #requestClose()} (the engine closes).
+ * carrier), {@link #requestClose()} (the engine closes) and {@link #pollHeld} (below).
+ *
+ * <p>A held carrier's ring. A carrier that one green thread holds (computing, or in a direct
+ * call: the scheduler's monitor finds it) runs no loop, so it neither submits what its other
+ * threads posted nor reaps what completed. Its compensating carrier then takes the ring's
+ * <em>use</em> ({@link #user}: 0 free, 1 taken) by CAS and, in {@link #pollHeld}: takes back
+ * the SQEs the kernel has not consumed and posts their calls on its own ring (with
+ * SINGLE_ISSUER only this ring's carrier may submit here, and a call submitted by another
+ * thread would belong to that thread's life in the kernel: a compensator exits); reaps the
+ * CQ, which needs no kernel entry, so its owners resume on the compensator. The completion
+ * work of the calls still in flight here runs in the carrier's own task: carrier rings use
+ * COOP_TASKRUN, not DEFER_TASKRUN (see {@link RingSetup}), so it runs at the carrier's next
+ * return to user mode (a timer tick, within milliseconds) even while it computes, and posts
+ * the CQEs there. The carrier's own thread takes the use for each of its accesses (a post, a
+ * poll, an idle, a cancel, the close) and gives it back after: an uncontended CAS and a
+ * release store. Each holder's plain accesses to the SQ, the CQ head, the request table and
+ * the wake-up state happen before the release store that gives the use back, which pairs
+ * with the next holder's CAS: no CQE is dispatched twice or lost, no slot given twice, and
+ * a call is in exactly one ring's table. The carrier never yields or parks while it holds
+ * the use (see {@link ConfinedRing#post}), and a compensator holds it for one poll, so the
+ * carrier's wait for it is a short spin.
  */
 final class CarrierRing extends ConfinedRing implements CarrierContext {
-    private static final VarHandle WAKERS;
+    private static final VarHandle WAKERS, USER;
 
     static {
         try {
-            WAKERS = MethodHandles.lookup().findVarHandle(CarrierRing.class, "wakers", int.class);
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            WAKERS = l.findVarHandle(CarrierRing.class, "wakers", int.class);
+            USER = l.findVarHandle(CarrierRing.class, "user", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -66,6 +88,15 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
      */
     @SuppressWarnings("unused")
     private volatile int wakers;
+    /**
+     * The ring's use: 0 free, 1 taken (by the carrier's thread for each access, or by a
+     * compensator in {@link #pollHeld}). Taken by CAS, given back by a release store: see the
+     * class comment.
+     */
+    @SuppressWarnings("unused")
+    private volatile int user;
+    /** True while a compensator holds the use in {@link #pollHeld} (written and read under the use). */
+    private boolean reaping;
     /** Calls that green threads, now on other carriers, want cancelled (offered by them, polled by the carrier). */
     private final ConcurrentLinkedQueue<UringCall> cancels = new ConcurrentLinkedQueue<>();
     /** Set by the engine's close (volatile): the carrier closes the ring at its next poll. */
@@ -110,6 +141,30 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
     }
 
     /**
+     * Carrier's thread: takes the ring's use, spinning while a compensator holds it (for one
+     * poll). The CAS is a volatile read-modify-write: it acquires what the last holder
+     * released. Never yields (a green thread that posts must stay on its carrier).
+     */
+    private void take() {
+        while (!USER.compareAndSet(this, 0, 1)) Thread.onSpinWait();
+    }
+
+    /** Gives the use back: a release store, so this holder's ring accesses happen before the next holder's CAS. */
+    private void giveBack() {
+        USER.setRelease(this, 0);
+    }
+
+    @Override
+    boolean post(UringCall c) {
+        take();
+        try {
+            return super.post(c);
+        } finally {
+            giveBack();
+        }
+    }
+
+    /**
      * Posts the wake-up read unless it is armed: a read of the 8-byte count, which the kernel
      * polls until a write completes it. Armed while the ring closes too (a closing carrier
      * still sleeps here and must wake for new work). If the SQ has no room it stays unarmed
@@ -133,20 +188,15 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         // outer one has not released yet). Armed again now if the SQ has room, else before
         // the next sleep (idle).
         wakeArmed = false;
-        if (!closed) offerWake();
+        // A compensator leaves it unarmed: the carrier arms it again before it sleeps.
+        if (!closed && !reaping) offerWake();
     }
 
     // ---- CarrierContext: the carrier's side ----
 
     @Override
     public int poll() {
-        if (closed) return 0; // released: the carrier forgets it at this poll
-        if (closeRequested && !closing) beginClose();
-        serveCancels();
-        submit();
-        int n = reap();
-        if (closing) tryFinishClose();
-        return n;
+        return serve(NO_SLEEP);
     }
 
     @Override
@@ -156,14 +206,112 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
 
     @Override
     public int idle(long timeoutNanos) {
-        if (closed) return 0;
-        if (closeRequested && !closing) beginClose();
-        serveCancels();
-        armWake();
-        submitAndWait(wakeArmed ? timeoutNanos : Math.min(timeoutNanos, UNARMED_SLEEP_NANOS));
-        int n = reap();
-        if (closing) tryFinishClose();
-        return n;
+        return serve(Math.max(0, timeoutNanos));
+    }
+
+    /** {@link #serve}'s argument for a poll: submit without waiting. */
+    private static final long NO_SLEEP = -1;
+
+    /**
+     * The carrier's poll ({@code sleepNanos} {@link #NO_SLEEP}) or idle (submit and sleep up to
+     * {@code sleepNanos}): the close asked for, the cancels asked for, the round's SQEs, the
+     * CQ. The use is kept through the sleep: a carrier asleep here is not held, so nobody
+     * reaps for it.
+     */
+    private int serve(long sleepNanos) {
+        take();
+        try {
+            if (closed) return 0; // released: the carrier forgets it at this poll
+            if (closeRequested && !closing) beginClose();
+            serveCancels();
+            if (sleepNanos == NO_SLEEP) {
+                submit();
+            } else {
+                armWake();
+                submitAndWait(wakeArmed ? sleepNanos : Math.min(sleepNanos, UNARMED_SLEEP_NANOS));
+            }
+            int n = reap();
+            if (closing) tryFinishClose();
+            return n;
+        } finally {
+            giveBack();
+        }
+    }
+
+    /**
+     * A compensating carrier, while this ring's carrier is held: if the carrier does not use
+     * the ring now (a CAS on {@link #user}; else 0 at once), moves the calls posted here and
+     * not yet submitted to the compensator's own ring of this engine, which {@code into} gives
+     * on the compensator's thread, where this runs (IO_URING; SQPOLL's polling thread takes
+     * them itself and is only woken), and reaps the CQ: their owners resume on the compensator. Cancels of calls still in
+     * the kernel here wait for the carrier (only it may submit here).
+     *
+     * @return calls moved and completions reaped
+     */
+    @Override
+    public int pollHeld(java.util.function.Supplier<CarrierContext> into) {
+        if (!USER.compareAndSet(this, 0, 1)) return 0; // acquire: see the class comment
+        try {
+            if (closing || closed) return 0; // the carrier closes it when it comes back
+            reaping = true;
+            int n;
+            if (isSqpoll()) {
+                submit(); // wakes the polling thread if it sleeps: no request becomes ours
+                n = 0;
+            } else {
+                n = moveUnsubmitted(into);
+            }
+            return n + reap();
+        } finally {
+            reaping = false;
+            giveBack();
+        }
+    }
+
+    /**
+     * Under the use, IO_URING: takes back the SQEs the kernel has not seen and posts their
+     * calls on the compensator's ring that {@code to} gives (back here if it has no room; all
+     * of them stay here if it gives none of this engine). The wake-up read is dropped (the
+     * carrier arms it again before it sleeps); a cancel follows its target (at once on the
+     * compensator's ring; for a target still in the kernel here, at the carrier's next poll).
+     * Returns the calls moved.
+     */
+    private int moveUnsubmitted(java.util.function.Supplier<CarrierContext> to) {
+        if (sq.unconsumed() == 0) return 0;
+        CarrierRing into = to.get() instanceof CarrierRing r && r != this && r.engine == engine && !r.refusesCalls() ? r : null;
+        int n = into == null ? 0 : sq.unconsumed();
+        if (n == 0) return 0;
+        UringCall[] calls = new UringCall[n];
+        UringCall[] cancelled = new UringCall[n];
+        int k = 0, m = 0;
+        for (int i = 0; i < n; i++) {
+            long ud = sq.unconsumedField(i, false);
+            if (ud == WAKE_USER_DATA) {
+                wakeArmed = false;
+            } else if (ud == CANCEL_USER_DATA) {
+                UringCall target = table.find(sq.unconsumedField(i, true)); // a cancel's addr: its target's user_data
+                if (target != null) cancelled[m++] = target;
+            } else {
+                UringCall c = table.complete(ud); // its slot given back: the call leaves this ring
+                if (c != null) calls[k++] = c;
+            }
+        }
+        sq.retractUnconsumed();
+        int moved = 0;
+        for (int i = 0; i < k; i++) {
+            UringCall c = calls[i];
+            if (into.post(c)) {
+                moved++;
+            } else if (!super.post(c)) { // no room there: back here, where the retract made room
+                throw new IllegalStateException(c.name() + ": no room left for a call taken back from its ring");
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            UringCall t = cancelled[i];
+            if (t.ring == into) into.cancelHere(t);
+            else cancels.offer(t);
+        }
+        return moved;
     }
 
     @Override
@@ -173,10 +321,15 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
 
     @Override
     public void notifyOn(int fd) {
-        if (fd == notifying || closed) return;
-        if (notifying >= 0) ring.registerEventfd(-1);
-        notifying = -1;
-        if (fd >= 0 && ring.registerEventfd(fd) >= 0) notifying = fd;
+        take();
+        try {
+            if (fd == notifying || closed) return;
+            if (notifying >= 0) ring.registerEventfd(-1);
+            notifying = -1;
+            if (fd >= 0 && ring.registerEventfd(fd) >= 0) notifying = fd;
+        } finally {
+            giveBack();
+        }
     }
 
     @Override
@@ -238,6 +391,16 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
      * {@link ConfinedRing#post}).
      */
     void cancelHere(UringCall c) {
+        take();
+        try {
+            cancelUnderUse(c);
+        } finally {
+            giveBack();
+        }
+    }
+
+    /** {@link #cancelHere} with the use held. */
+    private void cancelUnderUse(UringCall c) {
         if (!tryCancel(c)) cancels.offer(c);
     }
 
@@ -250,7 +413,7 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
             UringCall c = table.at(s);
             if (c != null && c.call != null && c.call.mayBlock() && !c.isDone()) {
                 c.cancelledByClose = true;
-                cancelHere(c);
+                cancelUnderUse(c);
             }
         }
     }
@@ -296,19 +459,24 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
 
     @Override
     public void close(long timeoutNanos) {
-        if (closed) return;
-        if (!closing) beginClose();
-        long deadline = System.nanoTime() + timeoutNanos;
-        while (table.inFlight() > 0) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) break;
-            submitAndWait(Math.min(left, 10_000_000L));
-            reap();
+        take();
+        try {
+            if (closed) return;
+            if (!closing) beginClose();
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (table.inFlight() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) break;
+                submitAndWait(Math.min(left, 10_000_000L));
+                reap();
+            }
+            // Calls still in flight belong to green threads that will never run again; but the
+            // kernel may still write into their memory: then the ring is left to it.
+            if (table.inFlight() > 0) abandon();
+            else finishClose();
+        } finally {
+            giveBack();
         }
-        // Calls still in flight belong to green threads that will never run again; but the
-        // kernel may still write into their memory: then the ring is left to it.
-        if (table.inFlight() > 0) abandon();
-        else finishClose();
     }
 
     /**
@@ -316,8 +484,14 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
      * gone, so nothing else touches the ring): releases it.
      */
     void closeOrphan() {
-        if (carrier.isAlive() || closed) return;
-        if (table.inFlight() > 0) abandon();
-        else finishClose();
+        if (carrier.isAlive()) return;
+        take();
+        try {
+            if (closed) return;
+            if (table.inFlight() > 0) abandon();
+            else finishClose();
+        } finally {
+            giveBack();
+        }
     }
 }

@@ -10,7 +10,8 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * The consumer side of one ring's completion queue: reads the CQEs the kernel posted and
  * releases the head.
  *
- * <p>Confined to the ring's owner: plain fields; only the ring words shared with the kernel
+ * <p>Confined to the ring's owner (for a carrier's ring, whoever holds its use:
+ * {@link CarrierRing}): plain fields; only the ring words shared with the kernel
  * need ordering (the acquire of its tail, the release of our head).
  */
 final class CompletionQueue {

@@ -12,9 +12,10 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
 /**
  * One io_uring ring with one owner at a time: its submission queue, completion queue and
  * request table, and the kernel entries that submit and wait. A carrier's ring
- * ({@link CarrierRing}) is owned by the carrier's OS thread for its whole life; a platform
- * ring ({@link PlatformRings}) by the thread that borrowed it, for one call or batch. Only
- * the owner touches it, so nothing here takes a lock.
+ * ({@link CarrierRing}) is owned by the carrier's OS thread for its whole life (another
+ * carrier reaps it only while it is held, taking its use by CAS: see there); a platform ring
+ * ({@link PlatformRings}) by the thread that borrowed it, for one call or batch. One thread
+ * touches it at a time, so nothing here takes a lock.
  *
  * <p>IO_URING: SQEs wait in the ring until the owner's next {@code io_uring_enter}, which
  * submits them all at once ({@link #submit()}, {@link #submitAndWait(long)}). SQPOLL: the
@@ -69,7 +70,7 @@ class ConfinedRing {
      * (SQEs overwritten, request slots given twice). A caller waits for room only where it
      * holds no ring (see {@code RingWaits}).
      */
-    final boolean post(UringCall c) {
+    boolean post(UringCall c) {
         if (!sq.hasRoom() && !makeRoom()) return false;
         // No reap between the room seen above and the offer below: the offer cannot fail.
         if (!table.register(c)) return false;

@@ -6,7 +6,8 @@ package dev.flexsc.nativeimpl.uring;
  * CQE is dispatched; the generation tells a CQE of the slot's current call from a stale one.
  *
  * <p>Confined to the ring's owner (a carrier's OS thread, or the thread that borrowed a
- * platform ring): plain fields, no synchronisation. {@link #inFlight()} may be read racily
+ * platform ring; for a carrier's ring, whoever holds its use: {@link CarrierRing}): plain
+ * fields, no synchronisation. {@link #inFlight()} may be read racily
  * by other threads, as a statistic.
  */
 final class RequestTable {
@@ -55,13 +56,19 @@ final class RequestTable {
      * is not (or no longer) a call's.
      */
     UringCall complete(long userData) {
+        UringCall c = find(userData);
+        if (c == null) return null;
+        calls[c.slot] = null;
+        free[freeCount++] = c.slot;
+        return c;
+    }
+
+    /** The call in flight under {@code userData}, its slot kept; null if none. */
+    UringCall find(long userData) {
         int slot = (int) userData;
         if (userData < 0 || slot < 0 || slot >= calls.length) return null;
         UringCall c = calls[slot];
-        if (c == null || c.userData != userData) return null;
-        calls[slot] = null;
-        free[freeCount++] = slot;
-        return c;
+        return c != null && c.userData == userData ? c : null;
     }
 
     /** The call under {@code slot}, or null. */

@@ -13,12 +13,17 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * probed once per JVM by setting up a small ring with each candidate in turn:
  * <ul>
  * <li><b>Carrier rings</b> (one per carrier, only its OS thread submits), IO_URING:
- *     SINGLE_ISSUER + DEFER_TASKRUN + TASKRUN_FLAG (Linux 6.1): completion work runs only in
- *     the carrier's own {@code io_uring_enter(GETEVENTS)}, in batches, never interrupting it,
- *     and the flag tells a busy carrier when to enter; else COOP_TASKRUN + TASKRUN_FLAG (5.19):
- *     completion work waits for the carrier's next kernel entry, without an interrupt; else
- *     none (completion work interrupts the carrier, and CQEs appear without an entry).
- *     SUBMIT_ALL (5.18) with each where known.</li>
+ *     SINGLE_ISSUER (6.0) + COOP_TASKRUN + TASKRUN_FLAG (5.19): completion work (a socket
+ *     read's, after its poll fired) runs in the carrier's task at its next return to user
+ *     mode, without an interrupt of its own: in its next kernel entry, or at the next timer
+ *     tick while it runs Java code; the flag tells a busy carrier when to enter. Not
+ *     DEFER_TASKRUN, which would run that work only inside the carrier's own
+ *     {@code io_uring_enter(GETEVENTS)}: a carrier held by one green thread (computing, or in
+ *     a direct call) makes none, and its other threads' calls would never complete; with
+ *     COOP_TASKRUN the CQEs are posted meanwhile and its compensator reaps them
+ *     ({@link CarrierRing}, "A held carrier's ring"). Else COOP_TASKRUN + TASKRUN_FLAG; else
+ *     none (completion work interrupts the carrier). SUBMIT_ALL (5.18) with each where
+ *     known.</li>
  * <li><b>Platform rings</b> (a pool borrowed by one thread at a time, by different threads
  *     over time, so no SINGLE_ISSUER): COOP_TASKRUN + TASKRUN_FLAG, else none.</li>
  * <li><b>SQPOLL</b>: every ring attaches (ATTACH_WQ) to the engine's first ring, whose
@@ -32,7 +37,6 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  *        {@link IoUringDescriptor#SQ_TASKRUN} (a busy carrier then enters only when it is set)
  */
 record RingSetup(int carrierFlags, int platformFlags, boolean taskrunFlag) {
-    private static final int DEFER = SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_TASKRUN_FLAG;
     private static final int COOP = SETUP_COOP_TASKRUN | SETUP_TASKRUN_FLAG;
     private static final Map<Engine, RingSetup> CACHE = new ConcurrentHashMap<>();
 
@@ -46,8 +50,8 @@ record RingSetup(int carrierFlags, int platformFlags, boolean taskrunFlag) {
         int submitAll = takes(SETUP_SUBMIT_ALL) ? SETUP_SUBMIT_ALL : 0;
         int carrier, platform;
         boolean flag;
-        if (takes(DEFER | submitAll)) {
-            carrier = DEFER | submitAll;
+        if (takes(SETUP_SINGLE_ISSUER | COOP | submitAll)) {
+            carrier = SETUP_SINGLE_ISSUER | COOP | submitAll;
             flag = true;
         } else if (takes(COOP | submitAll)) {
             carrier = COOP | submitAll;

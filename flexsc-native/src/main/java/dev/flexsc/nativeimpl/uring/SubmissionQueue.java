@@ -11,7 +11,8 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * releases the tail that exposes it to the kernel, and counts the SQEs written since the
  * owner last submitted.
  *
- * <p>Confined to the ring's owner: plain fields; only the ring words shared with the kernel
+ * <p>Confined to the ring's owner (for a carrier's ring, whoever holds its use:
+ * {@link CarrierRing}): plain fields; only the ring words shared with the kernel
  * need ordering (the acquire of the kernel's head, the release of our tail).
  */
 final class SubmissionQueue {
@@ -40,6 +41,33 @@ final class SubmissionQueue {
     int unconsumed() {
         // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
         return tail - (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
+    }
+
+    /**
+     * The user_data (field {@code SQE_USER_DATA}, or with {@code addr} true the addr field) of
+     * the {@code i}-th SQE the kernel has not consumed, oldest first ({@code i <} {@link #unconsumed()}).
+     */
+    long unconsumedField(int i, boolean addr) {
+        long e = (long) ((tail - unconsumed() + i) & ring.sqMask) * SQE_SIZE;
+        return ring.sqes.get(ValueLayout.JAVA_LONG, e + (addr ? SQE_ADDR : SQE_USER_DATA));
+    }
+
+    /**
+     * Takes back the SQEs the kernel has not consumed: they are as if never written. Only
+     * where no kernel thread reads the SQ on its own (IO_URING, not SQPOLL), and only by the
+     * thread that holds the ring's use ({@link CarrierRing}): the kernel reads the SQ tail
+     * only inside an {@code io_uring_enter}, and every entry of this ring is made under the
+     * same rule, so none reads the tail between the load of the head and the store below.
+     *
+     * @return the SQEs taken back
+     */
+    int retractUnconsumed() {
+        int n = unconsumed();
+        tail -= n;
+        queued = 0;
+        // Release store of the SQ tail (as in offer): the next entry reads this tail.
+        INT.setRelease(ring.ring, ring.sqTailOff, tail);
+        return n;
     }
 
     /** True if the ring has room for one more SQE. */

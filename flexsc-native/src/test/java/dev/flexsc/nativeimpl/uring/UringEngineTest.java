@@ -270,6 +270,10 @@ class UringEngineTest {
         }
         running.await();
         Thread.sleep(200);
+        // The writers completed calls before the close (asserted below): waited for, since on a
+        // loaded machine 200 ms may pass before the first one.
+        long wrote = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (completed.get() == 0 && System.nanoTime() < wrote) Thread.sleep(5);
         long t0 = System.nanoTime();
         e.close();
         for (Thread t : ts) {
