@@ -1,5 +1,7 @@
 package dev.flexsc.threads;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.IdentityHashMap;
@@ -28,7 +30,9 @@ import java.util.concurrent.locks.LockSupport;
  * local queue, and the kernel shares the CPU between the long runner and the compensator.
  * When the long runner parks, its carrier clears its held flag and the compensator retires:
  * it takes no new work, hands the threads its calls complete to other carriers, and exits
- * once it has no thread and no call left.
+ * once it has no thread and no call left. While every carrier sleeps nothing can hold one, so
+ * the monitor parks without a timeout and the first carrier to run a continuation after its
+ * sleep unparks it: an idle process costs no wake-ups.
  *
  * <p>The calls of the held carrier's threads in flight on its own contexts (its io_uring
  * ring) count as waiting work too: the compensator polls those contexts in the held
@@ -79,6 +83,15 @@ final class CarrierMonitor {
     private final FlexscScheduler scheduler;
     private final Thread thread;
     private volatile boolean stop;
+    /**
+     * True while the monitor parks without a timeout because every carrier sleeps (nothing
+     * runs, so nothing can hold a carrier): an idle process then costs no wake-ups. Set by the
+     * monitor before its last look at the carriers' sleep states; cleared by the carrier that
+     * starts a continuation after a sleep ({@link #carrierStarts()}), or by the monitor.
+     */
+    private volatile boolean parkedIdle;
+    /** Looks at the carriers so far (monitor thread writes; tests read: its wake-ups). */
+    private volatile long looks;
     /** Per carrier: the dispatch count last seen and since when it has not moved. Monitor thread only. */
     private final Map<CarrierThread, long[]> seen = new IdentityHashMap<>();
 
@@ -89,6 +102,16 @@ final class CarrierMonitor {
 
     void start() {
         thread.start();
+    }
+
+    private static final VarHandle PARKED_IDLE;
+
+    static {
+        try {
+            PARKED_IDLE = MethodHandles.lookup().findVarHandle(CarrierMonitor.class, "parkedIdle", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     /** Stops the monitor (the scheduler closes). */
@@ -104,11 +127,64 @@ final class CarrierMonitor {
             if (stop) return;
             long now = System.nanoTime();
             // A look that comes late (a stop-the-world pause, or a machine that kept this thread
-            // off the CPU) cannot tell a held carrier from one stopped with everything else:
-            // it only starts the intervals again.
+            // off the CPU, or a park while idle) cannot tell a held carrier from one stopped
+            // with everything else: it only starts the intervals again.
             look(now, now - last > 2 * CHECK_NANOS);
+            looks = looks + 1; // volatile: only this thread writes it
             last = now;
+            parkWhileIdle();
         }
+    }
+
+    /**
+     * Parks without a timeout while every carrier sleeps. Lost-wake-up rule (Dekker with
+     * {@link #carrierStarts()}): the monitor stores {@code parkedIdle}, fences, then reads each
+     * carrier's sleep state; a carrier stores RUNNING as it leaves its sleep, and before its
+     * first continuation after it fences and reads {@code parkedIdle}. So either the monitor
+     * sees the carrier awake and goes on looking, or the carrier sees the monitor parked and
+     * unparks it: a long runner started meanwhile is always looked at.
+     */
+    private void parkWhileIdle() {
+        parkedIdle = true; // volatile store
+        // Full fence: the store above precedes the loads of the carriers' sleep states (pairs
+        // with the fence in carrierStarts between a carrier's store of RUNNING and its load
+        // of parkedIdle).
+        VarHandle.fullFence();
+        if (!allAsleep()) {
+            parkedIdle = false;
+            return;
+        }
+        while (parkedIdle && !stop) LockSupport.park(this); // volatile reads: a spurious return parks again
+    }
+
+    /** True if every carrier sleeps in its idle (none runs or is about to run a continuation). */
+    private boolean allAsleep() {
+        for (CarrierThread c : scheduler.carrierArray()) {
+            if (c.isAlive() && !c.isSleeping()) return false;
+        }
+        return true;
+    }
+
+    /**
+     * A carrier, before its first continuation after a sleep (its state already RUNNING):
+     * unparks the monitor if it parked for idleness. Once per sleep, not per dispatch.
+     */
+    void carrierStarts() {
+        // Full fence: the carrier's store of RUNNING precedes this load of parkedIdle (pairs
+        // with the fence in parkWhileIdle between its store of parkedIdle and its loads of
+        // the sleep states).
+        VarHandle.fullFence();
+        if (parkedIdle && PARKED_IDLE.compareAndSet(this, true, false)) LockSupport.unpark(thread);
+    }
+
+    /** Looks at the carriers taken so far: the monitor's wake-ups (tests). */
+    long looks() {
+        return looks;
+    }
+
+    /** True while the monitor parks because every carrier sleeps (tests). */
+    boolean isParkedIdle() {
+        return parkedIdle;
     }
 
     /** One look at every carrier: compensates for those held since the last looks (none if {@code late}). */

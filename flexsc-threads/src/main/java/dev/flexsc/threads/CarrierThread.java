@@ -113,6 +113,12 @@ final class CarrierThread extends Thread implements CallCarrier {
     /** The kernel's id of this carrier's OS thread (set as it starts; 0 before), for the monitor's look in /proc. */
     private volatile int tid;
     private int pinResult = Integer.MIN_VALUE;
+    /**
+     * Carrier-private: the carrier slept since it last told the monitor it runs (true at
+     * start): its next dispatch calls {@link CarrierMonitor#carrierStarts()}, which unparks a
+     * monitor parked while every carrier slept. One fence per sleep, none per dispatch.
+     */
+    private boolean sleptSinceStart = true;
 
     CarrierThread(FlexscScheduler scheduler, int index, int cpu, IdlePolicy idlePolicy, boolean daemon) {
         this(scheduler, scheduler.name() + "-carrier-" + index + "-cpu" + cpu, cpu, idlePolicy, daemon, null);
@@ -269,6 +275,10 @@ final class CarrierThread extends Thread implements CallCarrier {
                 round = 0;
                 stats.dispatches++;
                 RUNNING_TASK.setOpaque(this, 1);
+                if (sleptSinceStart) {
+                    sleptSinceStart = false;
+                    scheduler.monitor().carrierStarts(); // after our store of RUNNING (CarrierIdle): see there
+                }
                 try {
                     task.run(); // VirtualThread.runContinuation: mounts, runs until it parks or ends
                 } catch (Throwable t) {
@@ -284,11 +294,13 @@ final class CarrierThread extends Thread implements CallCarrier {
             if (retiring && hasNothingLeft()) break; // a compensator whose held carrier is back
             try {
                 round = idle.round(round);
+                if (round == 0) sleptSinceStart = true; // a sleep ended (round() returns 0 only then)
             } catch (Throwable t) {
                 // A failure of the carrier's own machinery (its ring, its queues) is a bug, but
                 // the carrier must keep running the threads that depend on it.
                 scheduler.reportCarrierError(this, t);
                 round = 0;
+                sleptSinceStart = true; // it may have slept before it failed
             }
         }
         // Calls its threads posted here must not outlive the carrier's rings unnoticed: cancel

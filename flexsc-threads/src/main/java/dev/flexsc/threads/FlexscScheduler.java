@@ -95,8 +95,8 @@ public final class FlexscScheduler implements AutoCloseable {
         }
         this.all = carriers.clone();
         this.idlePolicy = idle;
+        this.monitor = new CarrierMonitor(this); // before the carriers: they tell it when they run
         for (CarrierThread c : carriers) c.start();
-        this.monitor = new CarrierMonitor(this);
         monitor.start();
         statsBean.register(); // dev.flexsc:type=FlexscStats,name=<name>; unregistered by close()
     }
@@ -409,6 +409,11 @@ public final class FlexscScheduler implements AutoCloseable {
             c.start();
             return c;
         }
+    }
+
+    /** The monitor of held carriers (carriers tell it when they run again after a sleep). */
+    CarrierMonitor monitor() {
+        return monitor;
     }
 
     /** Compensating carriers started so far (statistics). */
