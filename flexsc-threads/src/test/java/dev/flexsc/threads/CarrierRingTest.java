@@ -165,7 +165,12 @@ class CarrierRingTest {
                 } // else: the sleeper's timed park expires, and the JDK's timer thread unparks it
                 long deadline = t0 + TimeUnit.SECONDS.toNanos(30);
                 while (woken.get() <= r) {
-                    if (System.nanoTime() > deadline) fail("round " + r + " (mode " + m + "): the wake-up was lost");
+                    if (System.nanoTime() > deadline) {
+                        fail(kind + " round " + r + " (mode " + m + "): the wake-up was lost; carrier sleeping="
+                                + carrier.isSleeping() + " held=" + carrier.held + " queued=" + carrier.hasQueuedWork()
+                                + " inbox=" + carrier.inbox.size() + ", sleeper " + sleeper.getState() + " "
+                                + java.util.Arrays.toString(sleeper.getStackTrace()) + ", " + e.uringStats() + ", " + s.stats());
+                    }
                     Thread.onSpinWait();
                 }
                 worst = Math.max(worst, System.nanoTime() - t0);
