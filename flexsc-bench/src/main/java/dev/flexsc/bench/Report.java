@@ -292,7 +292,8 @@ public final class Report {
         // 5. HTTP
         body.append("## HTTP static files under wrk\n\n");
         dev.flexsc.bench.http.HttpBench.Options httpOptions = new dev.flexsc.bench.http.HttpBench.Options(
-                dev.flexsc.bench.http.Pinning.defaults(), plan.httpWarmupSeconds(), false);
+                dev.flexsc.bench.http.Pinning.defaults(), plan.httpWarmupSeconds(),
+                dev.flexsc.bench.http.HttpBench.DEFAULT_SETTLE_SECONDS, false);
         String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause(httpOptions.pinning());
         if (noWrk != null) {
             body.append("Skipped: ").append(noWrk).append(".\n\n");

@@ -1,6 +1,7 @@
 package dev.flexsc.spi;
 
 import dev.flexsc.CallPolicy;
+import dev.flexsc.MsgFlags;
 import dev.flexsc.abi.SyscallTable;
 
 import java.util.Objects;
@@ -18,7 +19,8 @@ import java.util.Objects;
  * <li>{@link CallPolicy#DIRECT}: make every call directly.</li>
  * <li>{@link CallPolicy#ADAPTIVE} (docs/io.md, "Call policies"), decided per call from the
  *     call alone, without a trial: a call that never blocks
- *     ({@link SyscallTable#NEVER_BLOCKS}) is made directly, always. A call that may block
+ *     ({@link SyscallTable#NEVER_BLOCKS}, and a sendmsg or recvmsg with {@code MSG_DONTWAIT}
+ *     in its flags) is made directly, always. A call that may block
  *     without bound is never made in a way that could block the caller's OS thread: a read,
  *     write, recvfrom or sendto is tried without waiting first ({@link Decision#TRY_NOWAIT})
  *     and posted only if it would wait; the other such calls are posted. The calls between
@@ -90,7 +92,8 @@ public final class PostingRule {
     /**
      * The decision for allow-listed {@code call} made by the calling thread.
      *
-     * @param a2 the call's third argument (getrandom's flags: {@link SyscallTable.Call#neverBlocks})
+     * @param a2 the call's third argument (getrandom's flags: {@link SyscallTable.Call#neverBlocks};
+     *        sendmsg's and recvmsg's flags: {@link #dontWait})
      * @param room whether the engine has room for the call now (ADAPTIVE on a hand-off engine
      *        posts a call that only waits for a disk only then)
      */
@@ -102,8 +105,8 @@ public final class PostingRule {
     }
 
     private Decision adaptive(SyscallTable.Call call, long a2, CallGate.Room room) {
-        if (call.neverBlocks(a2)) return Decision.DIRECT; // a post could only cost more
         int nr = call.nr();
+        if (call.neverBlocks(a2) || dontWait(nr, a2)) return Decision.DIRECT; // a post could only cost more
         if (!call.mayBlock()) {
             // Waits only for a disk: worth a hand-off where the carrier has others to run.
             return post == Post.HAND_OFF && postFromHere(call, room) ? Decision.POST : Decision.DIRECT;
@@ -115,6 +118,17 @@ public final class PostingRule {
             return post == Post.HAND_OFF && postFromHere(call, room) ? Decision.POST : Decision.TRY_NOWAIT;
         }
         return Decision.POST;
+    }
+
+    /**
+     * True for a sendmsg or recvmsg whose flags ({@code a2}) hold {@code MSG_DONTWAIT}: it
+     * returns at once on any socket (EAGAIN where it would wait), so it never blocks and a post
+     * would only add a park and an entry (a non-blocking channel's scatter read or gather
+     * write, e.g. a server's header and body in one sendmsg). sendto and recvfrom carry their
+     * flags in the fourth argument: {@link CallGate} tries them without waiting anyway.
+     */
+    static boolean dontWait(int nr, long a2) {
+        return (nr == SyscallTable.SENDMSG || nr == SyscallTable.RECVMSG) && (a2 & MsgFlags.MSG_DONTWAIT) != 0;
     }
 
     /** ADAPTIVE: true if the calling thread should post. */

@@ -142,4 +142,44 @@ class PostingRuleTest {
         assertEquals(List.of(SyscallTable.PWRITE64, SyscallTable.PWRITE64, SyscallTable.READ, SyscallTable.PWRITE64),
                 CARRIER.asked, "the carrier is asked with the call's number (not for accept4, which cannot be tried)");
     }
+
+    /**
+     * A sendmsg or recvmsg with MSG_DONTWAIT returns at once on any socket: made directly by
+     * ADAPTIVE on every engine and thread, even where the carrier says posting pays (a post
+     * would park the green thread for a call that cannot wait); without the flag it may
+     * block and is posted as before. EXCEPTIONLESS still posts it.
+     */
+    @Test
+    @Timeout(10)
+    void adaptiveMakesANonBlockingSendmsgOrRecvmsgDirectly() throws Exception {
+        long dontWait = dev.flexsc.MsgFlags.MSG_DONTWAIT | dev.flexsc.MsgFlags.MSG_NOSIGNAL;
+        AtomicReference<Object> out = new AtomicReference<>();
+        Runnable decide = () -> {
+            try {
+                CARRIER.pays = true;
+                CARRIER.asked.clear();
+                List<PostingRule.Decision> ds = new ArrayList<>();
+                for (PostingRule.Post post : PostingRule.Post.values()) {
+                    PostingRule r = new PostingRule(CallPolicy.ADAPTIVE, post);
+                    for (int nr : new int[] {SyscallTable.SENDMSG, SyscallTable.RECVMSG}) {
+                        ds.add(r.decide(call(nr), dontWait, ROOM));
+                        ds.add(r.decide(call(nr), 0, ROOM));
+                    }
+                }
+                ds.add(new PostingRule(CallPolicy.EXCEPTIONLESS, PostingRule.Post.RING_ENTRY)
+                        .decide(call(SyscallTable.SENDMSG), dontWait, ROOM));
+                out.set(ds);
+            } catch (Throwable t) {
+                out.set(t);
+            }
+        };
+        List<PostingRule.Decision> expected = List.of(DIRECT, POST, DIRECT, POST, DIRECT, POST, DIRECT, POST, POST);
+        Thread.ofVirtual().start(decide).join();
+        assertEquals(expected, out.get(), "on a green thread");
+        Thread.ofPlatform().start(decide).join();
+        assertEquals(expected, out.get(), "on a platform thread");
+        assertEquals(List.of(), CARRIER.asked, "decided from the call alone");
+        // the flags are sendmsg's and recvmsg's third argument only
+        assertFalse(PostingRule.dontWait(SyscallTable.READV, dontWait));
+    }
 }

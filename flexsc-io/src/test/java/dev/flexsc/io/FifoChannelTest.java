@@ -55,8 +55,8 @@ class FifoChannelTest {
     }
 
     /** What a reader blocked in {@code read} threw once {@code wake} ran, and its interrupt status. */
-    private static Object[] blockedThen(On on, FlexscRuntime rt, ChannelRead read, Runnable wakeOf, Thread[] reader)
-            throws Exception {
+    private static Object[] blockedThen(On on, FlexscRuntime rt, ChannelRead read, Runnable wakeOf, Thread[] reader,
+                                        String where) throws Exception {
         AtomicReference<Object[]> seen = new AtomicReference<>();
         CountDownLatch started = new CountDownLatch(1);
         Runnable body = () -> {
@@ -78,12 +78,18 @@ class FifoChannelTest {
         wakeOf.run();
         t.join(5000);
         if (t.isAlive()) {
-            StringBuilder where = new StringBuilder();
-            for (StackTraceElement e : t.getStackTrace()) where.append("\n\tat ").append(e);
-            fail("the blocked read was not woken; it is at:" + where);
+            StringBuilder at = new StringBuilder();
+            for (StackTraceElement e : t.getStackTrace()) at.append("\n\tat ").append(e);
+            fail(where + ": the blocked read was not woken within 5 s (" + engineState(rt) + "); it is at:" + at);
         }
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
         return seen.get();
+    }
+
+    /** The io_uring engine's counters (cancels, calls in flight), for a failure's message. */
+    private static String engineState(FlexscRuntime rt) {
+        if (rt == null) return "the JDK's channel";
+        return rt.engine() instanceof dev.flexsc.nativeimpl.uring.UringEngine u ? u.uringStats().toString() : rt.engine().toString();
     }
 
     /** How the blocked reader is woken, and what it must then throw and keep as interrupt status. */
@@ -107,7 +113,7 @@ class FifoChannelTest {
         Thread[] reader = new Thread[1];
         // The JDK, on a platform thread (READ and WRITE: O_RDWR, so open does not wait for a writer).
         try (FileChannel jdk = FileChannel.open(fifo, READ, WRITE)) {
-            Object[] s = blockedThen(null, null, () -> jdk.read(ByteBuffer.allocate(16)), () -> close(jdk), reader);
+            Object[] s = blockedThen(null, null, () -> jdk.read(ByteBuffer.allocate(16)), () -> close(jdk), reader, "JDK");
             assertEquals(AsynchronousCloseException.class, ((Throwable) s[0]).getClass());
         }
         try (FlexscRuntime rt = runtime(kind, CallPolicy.EXCEPTIONLESS)) {
@@ -117,8 +123,8 @@ class FifoChannelTest {
                         FlexscFileChannel ch = FlexscFileChannel.open(rt.syscalls(), fifo, READ, WRITE);
                         ByteBuffer bb = direct ? ByteBuffer.allocateDirect(16) : ByteBuffer.allocate(16);
                         Runnable wake = how == How.CLOSE ? () -> close(ch) : () -> reader[0].interrupt();
-                        Object[] s = blockedThen(on, rt, () -> ch.read(bb), wake, reader);
                         String where = kind + " " + how + " " + on + (direct ? " direct" : " heap");
+                        Object[] s = blockedThen(on, rt, () -> ch.read(bb), wake, reader, where);
                         assertNotNull(s[0], where + ": the read returned normally");
                         assertEquals(how.thrown, s[0].getClass(), where + ": " + s[0]);
                         assertEquals(how.interruptStatus, s[1], where + ": interrupt status");

@@ -234,8 +234,16 @@ class SelectorProviderTest extends IoRuntimeTest {
                         Thread.sleep(50);
                     } while (round > 0);
                     pr.client().configureBlocking(true);
-                    Throwable t = wake(on, pr.client(), how, () -> pr.client().write(big.clear()));
-                    assertEquals(expected, t == null ? null : t.getClass(), impl + " write " + how + ": " + t);
+                    long[] wrote = {-1};
+                    Throwable t = wake(on, pr.client(), how, () -> wrote[0] = pr.client().write(big.clear()));
+                    if (t == null) {
+                        // The receiver's window may still open after the fill (seen at load average
+                        // 40): a write that moved bytes before the close returns their count, as the
+                        // JDK's does; one that moved none must throw.
+                        assertTrue(wrote[0] > 0, impl + " write " + how + " returned " + wrote[0] + " instead of throwing");
+                    } else {
+                        assertEquals(expected, t.getClass(), impl + " write " + how + ": " + t);
+                    }
                 }
                 Pipe pipe = impl.provider().openPipe();
                 try (Pipe.SinkChannel sink = pipe.sink()) {

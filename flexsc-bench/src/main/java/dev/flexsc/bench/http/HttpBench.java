@@ -56,11 +56,58 @@ public final class HttpBench {
         }
     }
 
-    /** How the study measures: where it pins, the warm-up per server, and whether it traces system calls. */
-    public record Options(Pinning pinning, int warmupSeconds, boolean trace) {
+    /**
+     * How the study measures: where it pins, the warm-up per server, at most how many more
+     * seconds of load the server gets after it until its JIT settled ({@link #settle}; 0: none),
+     * and whether it traces system calls.
+     */
+    public record Options(Pinning pinning, int warmupSeconds, int settleSeconds, boolean trace) {
         public static Options defaults() {
-            return new Options(Pinning.defaults(), 2, false);
+            return new Options(Pinning.defaults(), 2, DEFAULT_SETTLE_SECONDS, false);
         }
+    }
+
+    /**
+     * The default bound on the warm-up's rounds after the fixed warm-up. A server with FlexSC's
+     * providers on has more code to compile than on the JDK's (FFM downcalls, the providers'
+     * paths): with a 2 s warm-up alone, its compiler threads took half the server's CPU samples
+     * in the measured window that followed (docs/io.md, "Where Jetty's time goes").
+     */
+    public static final int DEFAULT_SETTLE_SECONDS = 20;
+
+    /** A one-second round in which the JIT compiled for at most this share of it is settled. */
+    static final double SETTLED_JIT_SHARE = 0.05;
+
+    /** True if {@code jitMillis} of compiling in a round of {@code roundMillis} means the JIT settled. */
+    static boolean jitSettled(long jitMillis, long roundMillis) {
+        return jitMillis <= SETTLED_JIT_SHARE * roundMillis;
+    }
+
+    /**
+     * Loads the server in rounds of one second, at most {@code options.settleSeconds()}, until
+     * a round in which its JIT compilers spent at most {@link #SETTLED_JIT_SHARE} of the round,
+     * so that a cell measures the server rather than its compilation. Returns the progress line
+     * that says how it ended.
+     */
+    private static String settle(Kind k, ServerProcess s, int connections, String file, Options options)
+            throws IOException {
+        long jit = s.sample().jitMillis();
+        if (jit < 0) return "http: " + k.label() + ": its JVM does not report JIT time; no settling rounds";
+        long last = 0, lastRound = 0;
+        for (int round = 1; round <= options.settleSeconds(); round++) {
+            long t0 = System.nanoTime();
+            wrk(s.port(), connections, 1, file, options.pinning());
+            long now = s.sample().jitMillis();
+            last = now - jit;
+            lastRound = (System.nanoTime() - t0) / 1_000_000;
+            jit = now;
+            if (jitSettled(last, lastRound)) {
+                return String.format(Locale.ROOT, "http: %s: JIT settled after %d s more warm-up (%d ms compiling in the last %d ms)",
+                        k.label(), round, last, lastRound);
+            }
+        }
+        return String.format(Locale.ROOT, "http: %s: JIT still compiling after %d s more warm-up (%d ms in the last %d ms):"
+                + " its cells include compilation", k.label(), options.settleSeconds(), last, lastRound);
     }
 
     /**
@@ -118,6 +165,7 @@ public final class HttpBench {
                 if (options.warmupSeconds() > 0) {
                     wrk(s.port(), Math.min(100, max), options.warmupSeconds(), file, options.pinning());
                 }
+                if (options.settleSeconds() > 0) progress.accept(settle(k, s, Math.min(100, max), file, options));
                 for (int c : connections) {
                     progress.accept(String.format(Locale.ROOT, "http: %s, %d connections, %d s", k.label(), c, seconds));
                     rows.add(cell(k.label(), s, c, seconds, file, options));

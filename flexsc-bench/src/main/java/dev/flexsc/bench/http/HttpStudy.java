@@ -18,11 +18,13 @@ import java.util.Locale;
  * JVM (see {@link HttpBench} for the columns and {@link Pinning} for where things run).
  *
  * <pre>
- * --study http [--conns 1,10,100,1000] [--seconds 5] [--warmup 2]
+ * --study http [--conns 1,10,100,1000] [--seconds 5] [--warmup 2] [--settle 20]
  *              [--servers syscall,jdkhttp,jetty] [--engines E,..] [--policies EXCEPTIONLESS,ADAPTIVE]
  *              [--server-cpus 0] [--client-cpus 1] [--no-pin] [--with 'SUFFIX=-Dx=y -Dz'] [--trace]
  * </pre>
  *
+ * {@code --settle S}: after the warm-up, up to S more one-second rounds of load until the
+ * server's JIT settled ({@link HttpBench.Options}; 0: none).
  * {@code --servers}: {@code syscall} is the two baselines and the FlexSC server on each engine
  * under each policy; {@code jdkhttp} and {@code jetty} the real servers ({@link HttpServers#realServers()}):
  * stock virtual threads, FlexscExecutors, and FlexscExecutors with FlexSC's providers on
@@ -34,12 +36,12 @@ import java.util.Locale;
 public final class HttpStudy {
     private HttpStudy() {}
 
-    private static final String USAGE = "--study http [--conns 1,10,100,1000] [--seconds S] [--warmup S]"
+    private static final String USAGE = "--study http [--conns 1,10,100,1000] [--seconds S] [--warmup S] [--settle S]"
             + " [--servers syscall,jdkhttp,jetty] [--engines E1,E2] [--policies P1,P2] [--server-cpus LIST]"
             + " [--client-cpus LIST] [--no-pin] [--with 'SUFFIX=JVM ARGS'] [--trace]";
 
     public static void main(String[] args) throws Exception {
-        int seconds = 5, warmup = 2;
+        int seconds = 5, warmup = 2, settle = HttpBench.DEFAULT_SETTLE_SECONDS;
         int[] conns = {1, 10, 100, 1000};
         List<String> servers = List.of("syscall", "jdkhttp", "jetty");
         List<Engine> engines = null;
@@ -51,6 +53,7 @@ public final class HttpStudy {
             switch (args[i]) {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--settle" -> settle = Integer.parseInt(args[++i]);
                 case "--conns" -> conns = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--servers" -> servers = Arrays.asList(args[++i].toLowerCase(Locale.ROOT).split(","));
                 case "--engines" -> engines = Arrays.stream(args[++i].split(","))
@@ -98,7 +101,7 @@ public final class HttpStudy {
         try {
             StaticFiles.create(root);
             List<HttpBench.Row> rows = HttpBench.run(kinds, conns, seconds, "16k.bin", root,
-                    new HttpBench.Options(pinning, warmup, trace), System.err::println);
+                    new HttpBench.Options(pinning, warmup, settle, trace), System.err::println);
             System.out.println(HttpBench.table(rows));
             if (trace) System.out.println(HttpBench.traceTable(rows));
         } finally {

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  *
  * <pre>
  * -> flexsc-server ready PORT cpus=ALLOWED flexsc=USER_CPUS/SYSCALL_CPUS   once, when it listens
- * <- usage                      -> flexsc-server usage USER_NS SYS_NS VOLUNTARY INVOLUNTARY REQUESTS
+ * <- usage                      -> flexsc-server usage USER_NS SYS_NS VOLUNTARY INVOLUNTARY REQUESTS JIT_MS
  * <- quit (or end of input)     -> closes the server and exits 0
  * </pre>
  *
@@ -45,13 +45,19 @@ public final class ServerMain {
             String line;
             while ((line = in.readLine()) != null && !line.equals("quit")) {
                 if (line.equals("usage")) {
-                    control.println(PREFIX + "usage " + ProcessUsage.self().encode() + " " + server.requests());
+                    control.println(PREFIX + "usage " + ProcessUsage.self().encode() + " " + server.requests() + " " + jitMillis());
                 } else {
                     control.println(PREFIX + "error unknown command " + line);
                 }
             }
         }
         System.exit(0); // JDK timer and pool threads must not keep a finished server alive
+    }
+
+    /** Milliseconds the JIT compilers have spent so far, -1 where the JVM does not say. */
+    private static long jitMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     /** Cpus_allowed_list of this process, as the kernel prints it. */

@@ -21,8 +21,11 @@ public final class ServerProcess implements AutoCloseable {
     /** How long the child may take to listen (JVM start, engine open) and to exit after quit. */
     static final long START_SECONDS = 60, STOP_SECONDS = 20;
 
-    /** The child's usage and the requests it has answered, at one instant. */
-    public record Sample(ProcessUsage usage, long requests) {}
+    /**
+     * The child's usage, the requests it has answered and the milliseconds its JIT compilers
+     * have spent ({@code jitMillis}, -1 if its JVM does not say), at one instant.
+     */
+    public record Sample(ProcessUsage usage, long requests, long jitMillis) {}
 
     private final Process process;
     private final BufferedReader out;
@@ -110,7 +113,7 @@ public final class ServerProcess implements AutoCloseable {
         in.write("usage\n".getBytes(StandardCharsets.US_ASCII));
         in.flush();
         String[] f = reply(out, "usage", "server " + pid());
-        return new Sample(ProcessUsage.decode(f, 2), Long.parseLong(f[6]));
+        return new Sample(ProcessUsage.decode(f, 2), Long.parseLong(f[6]), Long.parseLong(f[7]));
     }
 
     /**

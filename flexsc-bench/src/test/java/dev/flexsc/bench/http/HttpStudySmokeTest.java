@@ -61,6 +61,14 @@ class HttpStudySmokeTest {
     }
 
     @Test
+    void theJitHasSettledWhenItCompiledForAtMostOneTwentiethOfARound() {
+        assertTrue(HttpBench.jitSettled(0, 1000));
+        assertTrue(HttpBench.jitSettled(50, 1000));
+        assertFalse(HttpBench.jitSettled(51, 1000));
+        assertFalse(HttpBench.jitSettled(550, 1000), "half the round compiling, as after a 2 s warm-up with the providers on");
+    }
+
+    @Test
     void perfTraceSummaryIsSummedOverThreads() {
         String summary = """
 
@@ -101,7 +109,7 @@ class HttpStudySmokeTest {
         List<HttpBench.Kind> kinds = List.of(HttpServers.baselines().getFirst(), HttpServers.realServers().get(2));
         List<String> progress = new java.util.ArrayList<>();
         List<HttpBench.Row> rows = HttpBench.run(kinds, new int[] {4}, 1, "16k.bin", dir,
-                new HttpBench.Options(pin, 0, trace == null), progress::add);
+                new HttpBench.Options(pin, 0, 1, trace == null), progress::add);
         assertEquals(2, rows.size());
         for (HttpBench.Row r : rows) {
             assertTrue(r.requestsPerSec() > 0 && r.requests() > 0, r.toString());
@@ -123,6 +131,9 @@ class HttpStudySmokeTest {
             assertTrue(progress.stream().filter(l -> l.contains("server JVM")).allMatch(l -> l.contains(cpus)),
                     "the server JVM may run outside CPU " + pin.serverCpus()[0] + ": " + progress);
         }
+        // one settling round per server, reported whatever the JIT did in it
+        assertEquals(2, progress.stream().filter(l -> l.contains("JIT settled after 1 s") || l.contains("JIT still compiling after 1 s")).count(),
+                progress.toString());
         String table = HttpBench.table(rows);
         assertTrue(table.contains("switches/req") && table.contains("busy % cpu0"), table);
         System.out.println(table);
