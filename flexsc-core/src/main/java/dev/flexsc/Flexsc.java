@@ -221,5 +221,8 @@ public final class Flexsc {
         public EngineStats stats() { return delegate.stats(); }
         public boolean isOpen() { return delegate.isOpen(); }
         public void close() { /* shared: lives with the JVM */ }
+        @Override public <T> T unwrap(Class<T> type) {
+            return type.isInstance(this) ? type.cast(this) : delegate.unwrap(type);
+        }
     }
 }

@@ -26,6 +26,18 @@ public interface FlexscEngine extends AutoCloseable {
     boolean isOpen();
 
     /**
+     * The engine implementation behind this handle as {@code type}, for its engine-specific
+     * statistics (for example the io_uring engine's {@code uringStats()}), or null if it is
+     * not one. The default engine ({@link Flexsc#syscalls()}'s) is a shared handle whose
+     * {@link #close()} does nothing; this reaches the engine it stands for.
+     *
+     * @throws NullPointerException if {@code type} is null
+     */
+    default <T> T unwrap(Class<T> type) {
+        return type.isInstance(this) ? type.cast(this) : null;
+    }
+
+    /**
      * Stops the syscall threads and unmaps the pages. Idempotent. Waits for calls in
      * flight to complete or fail (bounded by {@link FlexscConfig#closeTimeoutMillis()}).
      */

@@ -92,7 +92,8 @@ final class FlexscStats implements FlexscStatsMXBean {
     static EngineStats withFallback(FlexscEngine e) {
         if (e == null) return null;
         EngineStats s = e.stats();
-        if (!(e instanceof dev.flexsc.nativeimpl.uring.UringEngine u)) return s;
+        dev.flexsc.nativeimpl.uring.UringEngine u = e.unwrap(dev.flexsc.nativeimpl.uring.UringEngine.class);
+        if (u == null) return s;
         EngineStats f = u.uringStats().fallback();
         if (f == null) return s;
         return new EngineStats(s.engine(), s.submitted() + f.submitted(), s.executed() + f.executed(),

@@ -220,6 +220,23 @@ class ObservabilityTest {
     }
 
     @Test
+    @Timeout(60)
+    void theDefaultEngineUnwrapsToTheEngineBehindIt() {
+        // The default engine is a shared handle (its close() does nothing): engine-specific
+        // statistics (the MXBean's fallback counts, leak checks of io_uring rings) must reach
+        // the engine it stands for, not test the handle's own class.
+        dev.flexsc.Flexsc.syscalls(); // opens the default engine
+        dev.flexsc.FlexscEngine e = dev.flexsc.Flexsc.defaultEngineIfOpen();
+        assertNotNull(e, "Flexsc.syscalls() opened the default engine");
+        assertSame(e, e.unwrap(dev.flexsc.FlexscEngine.class), "the handle is a FlexscEngine itself");
+        assertNull(e.unwrap(String.class));
+        boolean uring = e.engine() == dev.flexsc.Engine.IO_URING || e.engine() == dev.flexsc.Engine.IO_URING_SQPOLL;
+        dev.flexsc.nativeimpl.uring.UringEngine u = e.unwrap(dev.flexsc.nativeimpl.uring.UringEngine.class);
+        assertEquals(uring, u != null, e.engine() + ": unwrap(UringEngine.class) gave " + u);
+        if (u != null) assertEquals(e.engine(), u.engine());
+    }
+
+    @Test
     @Timeout(120)
     void theDefaultSchedulersBeanReportsTheDefaultEngine(@TempDir Path dir) throws Exception {
         // FlexscExecutors' threads run on the default scheduler and call Flexsc.syscalls():

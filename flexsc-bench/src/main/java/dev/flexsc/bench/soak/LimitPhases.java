@@ -258,7 +258,7 @@ final class LimitPhases {
     /** Descriptors open in this process now. */
     /** The io_uring rings {@code rt}'s engine accounts for (its carriers' and its pool's, lent or idle); 0 for other engines. */
     private static int engineRings(FlexscRuntime rt) {
-        if (rt.engine() instanceof dev.flexsc.nativeimpl.uring.UringEngine u) {
+        if (rt.engine().unwrap(dev.flexsc.nativeimpl.uring.UringEngine.class) instanceof dev.flexsc.nativeimpl.uring.UringEngine u) {
             dev.flexsc.nativeimpl.uring.UringStats s = u.uringStats();
             return s.carrierRings() + s.platformRings();
         }

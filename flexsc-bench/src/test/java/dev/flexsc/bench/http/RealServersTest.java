@@ -251,7 +251,8 @@ class RealServersTest {
 
         /** The default engine's io_uring rings open now (its carriers' and its pool's, lent or idle); 0 without one. */
         static int openEngineRings() {
-            if (dev.flexsc.Flexsc.defaultEngineIfOpen() instanceof dev.flexsc.nativeimpl.uring.UringEngine u) {
+            dev.flexsc.FlexscEngine d = dev.flexsc.Flexsc.defaultEngineIfOpen();
+            if (d != null && d.unwrap(dev.flexsc.nativeimpl.uring.UringEngine.class) instanceof dev.flexsc.nativeimpl.uring.UringEngine u) {
                 dev.flexsc.nativeimpl.uring.UringStats s = u.uringStats();
                 return s.carrierRings() + s.platformRings();
             }
