@@ -29,6 +29,13 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Thread-safe: subclasses keep it so.
  */
 public abstract class AbstractEngine implements FlexscEngine, SyscallInvoker, BatchInvoker {
+    /**
+     * How often {@link #close()} looks again for the calls still in flight: a close returns
+     * within this of the last one coming back, and a closing thread parks rather than spins,
+     * leaving the CPU to the threads that finish those calls.
+     */
+    protected static final long CLOSE_POLL_NANOS = 200_000L;
+
     private final Engine kind;
     private final FlexscConfig config;
     private final Syscalls syscalls;

@@ -396,7 +396,7 @@ public class PageEngine extends AbstractEngine {
         waiters.wakeAllAfterStop(groups);
         long deadline = System.nanoTime() + timeout * 1_000_000L;
         while (!entries.allFree() && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(200_000L);
+            LockSupport.parkNanos(CLOSE_POLL_NANOS);
         }
         boolean safe = stopped && entries.allFree();
         pages.markReleased(); // before the view closes: an access that then throws is a close, not a bug

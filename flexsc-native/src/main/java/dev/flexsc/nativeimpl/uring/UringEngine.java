@@ -557,7 +557,7 @@ public final class UringEngine extends AbstractEngine implements CarrierContext.
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config().closeTimeoutMillis());
         while ((!carrierRings.isEmpty() || platform.lent() > 0) && System.nanoTime() < deadline) {
             for (CarrierRing r : carrierRings) r.closeOrphan(); // rings of carriers that have exited
-            LockSupport.parkNanos(500_000L);
+            LockSupport.parkNanos(CLOSE_POLL_NANOS);
         }
         if (base != null) base.close(); // attached rings keep the polling thread until they close
         SyscallThreadsEngine f;
