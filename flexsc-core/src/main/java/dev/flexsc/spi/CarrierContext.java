@@ -49,6 +49,19 @@ public interface CarrierContext {
     int poll();
 
     /**
+     * Carrier, cheap (no system call, no lock): false only if {@link #poll()} would find
+     * nothing to do now: no completion to reap, no call to submit, no completion work the
+     * kernel holds for the carrier, nothing asked of it by another thread. The carrier's idle
+     * rounds look here and poll only on true. It may answer true when there is nothing (the
+     * poll then finds nothing); a false may miss work offered by another thread an instant
+     * ago (that thread also wakes the carrier, which polls before it sleeps). The default
+     * always says true.
+     */
+    default boolean needsPoll() {
+        return true;
+    }
+
+    /**
      * Carrier: true while calls posted here have not completed (their owners are parked on
      * this carrier), so a caller that could spin for its own completion parks instead.
      */

@@ -101,6 +101,14 @@ final class CarrierContexts {
         return false;
     }
 
+    /** True if a context has something for {@link #poll()} to do ({@link CarrierContext#needsPoll()}; spurious trues allowed). */
+    boolean needsPoll() {
+        for (int i = 0; i < count; i++) {
+            if (contexts[i].needsPoll()) return true;
+        }
+        return false;
+    }
+
     /** Submits and reaps on every context; forgets the ones their engines closed. Returns completions reaped. */
     int poll() {
         int n = 0;

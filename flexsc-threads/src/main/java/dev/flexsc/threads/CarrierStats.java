@@ -33,6 +33,8 @@ final class CarrierStats {
     private final FlexscScheduler scheduler;
     /** Continuations run, taken from another carrier, and sleeps announced but not taken (work found on the recheck). */
     long dispatches, steals, spinWakes;
+    /** Polls of the carrier's calls (its contexts and pending page-engine calls), on the budget or idle. */
+    long polls;
     /**
      * Calls whose completion this carrier reaped for a parked owner (its own contexts' and the
      * page engines' watched calls), and the batches they came in.

@@ -56,11 +56,17 @@ final class CarrierThread extends Thread implements CallCarrier {
     /**
      * The poll budget, in time: a carrier whose threads run long between parks polls once this
      * much has passed since its last poll, whatever the dispatch count, so that its own I/O
-     * waits at most about this long behind them.
+     * waits at most about this long behind them. The clock starts at the first read after the
+     * poll ({@link #CLOCK_EVERY_DISPATCHES} dispatches later), not at the poll: a poll reads
+     * no clock, and a carrier whose bursts are shorter than that reads none at all (the idle
+     * rounds' clock reads were about a tenth of the carrier's own CPU at 10 HTTP connections:
+     * docs/threads.md, "The idle rounds").
      */
     static final long POLL_EVERY_NANOS = 250_000L;
     /** Dispatches between two reads of the clock for {@link #POLL_EVERY_NANOS} (a power of two). */
     static final int CLOCK_EVERY_DISPATCHES = 4;
+    /** {@link #pollStartNanos} before the first clock read after a poll. */
+    private static final long UNSTAMPED = Long.MIN_VALUE;
     /** Inbox items moved to the stealable local queue at a time. */
     private static final int INBOX_BATCH = 32;
 
@@ -73,10 +79,17 @@ final class CarrierThread extends Thread implements CallCarrier {
     private final PendingCalls pending;
     private final CarrierIdle idle;
     private final AdaptivePolicy policy;
-    /** Loop iterations that looked for work (carrier-private): the poll budget's tick and the steal start. */
+    /** Loop iterations that looked for work (carrier-private): where a steal starts. */
     private long ticks;
-    /** When the carrier last polled its calls (carrier-private; read every CLOCK_EVERY_DISPATCHES ticks). */
-    private long lastPollNanos;
+    /** Dispatches since the carrier last polled its calls (carrier-private): the poll budget's count. */
+    private int sincePoll;
+    /** The last poll reaped nothing (carrier-private): with no dispatch since, an idle round polls only on a context's sign. */
+    private boolean lastPollEmpty;
+    /**
+     * The first clock read after the last poll, or {@link #UNSTAMPED} (carrier-private): the
+     * start of the {@link #POLL_EVERY_NANOS} budget.
+     */
+    private long pollStartNanos = UNSTAMPED;
     /**
      * 1 while the carrier runs a continuation, 0 otherwise: opaque stores by the carrier (no
      * fence on the dispatch path), opaque loads by the {@link CarrierMonitor}, which with the
@@ -274,6 +287,7 @@ final class CarrierThread extends Thread implements CallCarrier {
             if (task != null) {
                 round = 0;
                 stats.dispatches++;
+                sincePoll++;
                 RUNNING_TASK.setOpaque(this, 1);
                 if (sleptSinceStart) {
                     sleptSinceStart = false;
@@ -319,6 +333,11 @@ final class CarrierThread extends Thread implements CallCarrier {
         return !hasQueuedWork() && pending.size() == 0 && !contexts.hasCalls();
     }
 
+    /** Loop iterations so far (racy plain read from other threads: tests). */
+    long ticks() {
+        return ticks;
+    }
+
     /** The kernel's id of this carrier's OS thread, or 0 before it started. */
     int tid() {
         return tid;
@@ -330,10 +349,11 @@ final class CarrierThread extends Thread implements CallCarrier {
     }
 
     private Runnable next() {
-        long tick = ++ticks;
+        ++ticks;
         CarrierThread h = compensates;
         if (h != null && !retiring && !h.held) retiring = true; // its carrier is back: run down and exit
-        if ((tick & (POLL_EVERY_DISPATCHES - 1)) == 0 || ((tick & (CLOCK_EVERY_DISPATCHES - 1)) == 0 && pollDue())) {
+        int since = sincePoll;
+        if (since >= POLL_EVERY_DISPATCHES || (since > 0 && (since & (CLOCK_EVERY_DISPATCHES - 1)) == 0 && pollDue())) {
             // Under a steady stream of local work, still submit the calls collected meanwhile
             // (so none waits for the stream to end), and let completions and external work in.
             pollCalls();
@@ -342,16 +362,34 @@ final class CarrierThread extends Thread implements CallCarrier {
         Runnable t = local.relaxedPoll();
         if (t != null) return t;
         if (refillFromInbox() > 0 && (t = local.relaxedPoll()) != null) return t;
-        // Out of runnable threads: submit the round's calls and reap, in one kernel entry.
-        if (pollCalls() > 0 && (t = local.relaxedPoll()) != null) return t;
+        // Out of runnable threads: submit the round's calls and reap, in one kernel entry at
+        // most. An idle round after a poll that found nothing, with no dispatch since, polls
+        // again only if a context shows work (no system call, no clock: idleRoundPolls).
+        if (idleRoundPolls() && pollCalls() > 0 && (t = local.relaxedPoll()) != null) return t;
         // A compensator takes its held carrier's inbox (its local queue it steals, as any carrier).
         if (h != null && h.held && !retiring && h.drainInboxTo(this) > 0 && (t = local.relaxedPoll()) != null) return t;
         return steal();
     }
 
-    /** True once {@link #POLL_EVERY_NANOS} passed since the last poll (one clock read). */
+    /** True once {@link #POLL_EVERY_NANOS} passed since the first clock read after the last poll (one clock read). */
     private boolean pollDue() {
-        return System.nanoTime() - lastPollNanos >= POLL_EVERY_NANOS;
+        long now = System.nanoTime();
+        if (pollStartNanos == UNSTAMPED) {
+            pollStartNanos = now;
+            return false;
+        }
+        return now - pollStartNanos >= POLL_EVERY_NANOS;
+    }
+
+    /**
+     * An idle round's test: poll unless the last poll found nothing, no thread ran since (only
+     * a dispatched thread posts on this carrier's contexts), and no context shows work
+     * ({@link CarrierContexts#needsPoll()}: a few loads of ring words, where a poll takes the
+     * ring's use and reads the clock). Page engines' calls and a compensator's held ring are
+     * polled every round, as before.
+     */
+    private boolean idleRoundPolls() {
+        return sincePoll > 0 || !lastPollEmpty || pending.size() > 0 || contexts.needsPoll() || reapsForHeld();
     }
 
     /**
@@ -360,7 +398,9 @@ final class CarrierThread extends Thread implements CallCarrier {
      * calls completed.
      */
     int pollCalls() {
-        lastPollNanos = System.nanoTime();
+        stats.polls++;
+        sincePoll = 0;
+        pollStartNanos = UNSTAMPED;
         int n = 0;
         if (contexts.size() > 0) {
             try {
@@ -378,6 +418,7 @@ final class CarrierThread extends Thread implements CallCarrier {
         }
         if (n > 0) stats.contextReaped(n);
         if (pending.size() > 0) n += pending.reap();
+        lastPollEmpty = n == 0;
         return n;
     }
 

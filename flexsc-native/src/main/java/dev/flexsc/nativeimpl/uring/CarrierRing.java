@@ -199,6 +199,15 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         return serve(NO_SLEEP);
     }
 
+    /**
+     * No use taken: {@link #closeRequested} and {@link #cancels} are written by other
+     * threads (a volatile flag, a concurrent queue); the rest is {@link #hasWork()}.
+     */
+    @Override
+    public boolean needsPoll() {
+        return closed || closeRequested || !cancels.isEmpty() || hasWork();
+    }
+
     @Override
     public boolean hasCalls() {
         return table.inFlight() > 0;

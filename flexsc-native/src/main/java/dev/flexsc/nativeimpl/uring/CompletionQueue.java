@@ -41,6 +41,19 @@ final class CompletionQueue {
     }
 
     /**
+     * True if the kernel posted CQEs past the head the last drain released, from acquire
+     * loads of both ring words (no plain field): for the ring's carrier, which may look while
+     * another thread that held the ring's use drained it (its release store of the head pairs
+     * with the load here). A stale answer only says true when there is nothing, or delays a
+     * CQE to the next look.
+     */
+    boolean posted() {
+        // Acquire of the kernel's tail (pairs with its release after writing CQEs) and of the
+        // head word (pairs with the release store at the end of a drain).
+        return (int) INT.getAcquire(ring.ring, ring.cqTailOff) != (int) INT.getAcquire(ring.ring, ring.cqHeadOff);
+    }
+
+    /**
      * Drains the CQ, handing each CQE to {@code d}. Overflowed CQEs (IORING_FEAT_NODROP keeps
      * them in the kernel) are brought back with io_uring_enter(GETEVENTS) once the CQ has
      * room. Returns the CQEs drained.

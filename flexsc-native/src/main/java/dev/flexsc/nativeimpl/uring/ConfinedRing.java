@@ -183,6 +183,21 @@ class ConfinedRing {
         return entered(0, r, false);
     }
 
+    /**
+     * The owner's thread, no system call: true if {@link #submit()} or {@link #reap()} would
+     * do something now: SQEs queued (SQPOLL: not yet consumed by the polling thread), CQEs
+     * posted, completion work flagged (SQ_TASKRUN) or CQEs overflowed. SQEs are queued only
+     * by the ring's owner (a carrier's ring: by green threads mounted on its carrier; a
+     * compensator only takes them back), so the owner's plain read of the count sees its
+     * own; the ring words are acquire loads. May say true spuriously.
+     */
+    final boolean hasWork() {
+        if (sqpoll ? sq.unconsumed() > 0 : sq.queued() > 0) return true;
+        if (cq.posted()) return true;
+        int watch = SQ_CQ_OVERFLOW | (taskrunFlag ? SQ_TASKRUN : 0);
+        return (ring.sqFlags() & watch) != 0; // an acquire load of the kernel's flags word
+    }
+
     /** Reaps the CQ: completes each call (unparking its owner) and gives its slot back. Returns CQEs reaped. */
     final int reap() {
         return cq.hasCqes() || (ring.sqFlags() & SQ_CQ_OVERFLOW) != 0 ? cq.drain(dispatcher) : 0;
