@@ -62,6 +62,20 @@ public interface CarrierContext {
     }
 
     /**
+     * Carrier, between two of its dispatches: reaps the completions that are ready, without
+     * submitting, and unparks their owners as {@link #poll()} does, so that a completion does
+     * not wait for the carrier's next poll behind the threads it runs meanwhile. Cheap when
+     * there are none (a look at shared memory, no system call); a system call at most where
+     * the kernel holds ready completions until the carrier enters it. The default reaps
+     * nothing.
+     *
+     * @return completions reaped
+     */
+    default int reapPosted() {
+        return 0;
+    }
+
+    /**
      * Carrier: true while calls posted here have not completed (their owners are parked on
      * this carrier), so a caller that could spin for its own completion parks instead.
      */

@@ -358,6 +358,13 @@ final class CarrierThread extends Thread implements CallCarrier {
             // (so none waits for the stream to end), and let completions and external work in.
             pollCalls();
             refillFromInbox();
+        } else if (since > 0) {
+            // Between the budget's polls: completions ready in the rings are reaped now (a look
+            // at their shared words; a system call only for completion work the kernel flagged;
+            // the SQ waits for the poll), so that their owners queue behind the threads queued
+            // now, not behind those the carrier runs until its next poll.
+            int n = contexts.reapPosted();
+            if (n > 0) stats.contextReaped(n);
         }
         Runnable t = local.relaxedPoll();
         if (t != null) return t;

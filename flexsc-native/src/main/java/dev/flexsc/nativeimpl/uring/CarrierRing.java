@@ -208,6 +208,22 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
         return closed || closeRequested || !cancels.isEmpty() || hasWork();
     }
 
+    /**
+     * The look is a few acquire loads of ring words ({@link #completionsWaiting()}); only when
+     * completions wait is the use taken and the CQ drained (a kernel entry only for flagged
+     * completion work, or an overflow flush), leaving the SQ for the next poll.
+     */
+    @Override
+    public int reapPosted() {
+        if (!completionsWaiting()) return 0;
+        take();
+        try {
+            return closed ? 0 : reapWaiting();
+        } finally {
+            giveBack();
+        }
+    }
+
     @Override
     public boolean hasCalls() {
         return table.inFlight() > 0;

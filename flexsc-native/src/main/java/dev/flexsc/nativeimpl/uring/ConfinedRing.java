@@ -198,6 +198,26 @@ class ConfinedRing {
         return (ring.sqFlags() & watch) != 0; // an acquire load of the kernel's flags word
     }
 
+    /**
+     * The owner's thread, no system call: true if completions wait, posted in the CQ or held
+     * as completion work the kernel flagged (SQ_TASKRUN: with COOP_TASKRUN the kernel posts
+     * them at the owner's next kernel entry, which a thread that only computes makes at its
+     * next timer tick). Acquire loads of ring words; may say true spuriously.
+     */
+    final boolean completionsWaiting() {
+        return cq.posted() || taskrunFlag && (ring.sqFlags() & SQ_TASKRUN) != 0;
+    }
+
+    /**
+     * Reaps what {@link #completionsWaiting()} saw, submitting nothing: the flagged completion
+     * work is run first (one {@code io_uring_enter(0, 0, GETEVENTS)}, only when flagged).
+     * Returns CQEs reaped.
+     */
+    final int reapWaiting() {
+        if (taskrunFlag && (ring.sqFlags() & SQ_TASKRUN) != 0) ring.enter(0, 0, ENTER_GETEVENTS);
+        return reap();
+    }
+
     /** Reaps the CQ: completes each call (unparking its owner) and gives its slot back. Returns CQEs reaped. */
     final int reap() {
         return cq.hasCqes() || (ring.sqFlags() & SQ_CQ_OVERFLOW) != 0 ? cq.drain(dispatcher) : 0;
