@@ -88,8 +88,10 @@ final class CarrierIdle {
         state.announce(); // SLEEPING, then a full fence: visible before the rechecks below
         scheduler.sleepers.incrementAndGet();
         try {
+            // carrier.held: a monitor's mark that came after the loop's look must not sleep
+            // with the carrier (Dekker with FlexscScheduler.compensate: see there).
             if (!carrier.hasQueuedWork() && !carrier.heldInboxWaiting() && !pending.anySettled(word)
-                    && !scheduler.isStopping()) {
+                    && !carrier.held && !scheduler.isStopping()) {
                 long t0 = stats.sleepBegins();
                 if (in != null) {
                     // In the kernel, submitting the round's calls in the same entry; with page
