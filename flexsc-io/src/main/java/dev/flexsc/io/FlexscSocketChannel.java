@@ -107,6 +107,8 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
      * arena's: it lives as long as the channel.
      */
     private MemorySegment sendfileOffset;
+    /** The direct buffers reads and writes used last: guarded by the read and the write lock. */
+    private final RawIo.LastBuffer lastRead = new RawIo.LastBuffer(), lastWritten = new RawIo.LastBuffer();
 
     private FlexscSocketChannel(FlexscSelectorProvider provider, int fd, int family) {
         super(provider);
@@ -598,10 +600,10 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
                     if (bufs.length == 0) return 0;
                 }
                 long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
-                n = dst != null ? RawIo.read(dst, recvfrom) : RawIo.read(bufs, recvmsg);
+                n = dst != null ? RawIo.read(dst, recvfrom, lastRead) : RawIo.read(bufs, recvmsg);
                 while (blocking && (n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
                     net.await(POLLIN, waitMillis(timeoutMs, deadline, "Read timed out"));
-                    n = dst != null ? RawIo.read(dst, recvfrom) : RawIo.read(bufs, recvmsg);
+                    n = dst != null ? RawIo.read(dst, recvfrom, lastRead) : RawIo.read(bufs, recvmsg);
                 }
                 n = checkRead(n, call);
             } finally {
@@ -716,7 +718,7 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
             throws IOException {
         long total = 0;
         while (true) {
-            long n = src != null ? RawIo.write(src, sendto)
+            long n = src != null ? RawIo.write(src, sendto, lastWritten)
                     : bufs != null ? RawIo.write(RawIo.withRemaining(bufs, 0, bufs.length, false), sendmsg)
                     : sendfile(file, position + total, count - total);
             if (n > 0) {
