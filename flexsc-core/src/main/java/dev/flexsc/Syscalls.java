@@ -74,6 +74,19 @@ public final class Syscalls {
 
     private final SyscallInvoker invoker;
 
+    /*
+     * The error paths' classes are loaded with this one, not on a first error: a class read
+     * from a class directory needs a descriptor to load, and a call that failed with EMFILE
+     * leaves none (NoClassDefFoundError instead, and for good at that call site). The
+     * exceptions' own classes, and Errno's table, which an ErrnoException's message reads.
+     */
+    static {
+        new ErrnoException("load", Errno.EMFILE).getMessage();
+        Class<?>[] thrownOnErrors = {EngineClosedException.class, EngineUnavailableException.class,
+                RefusedCallException.class}; // a class literal loads its class
+        Objects.requireNonNull(thrownOnErrors);
+    }
+
     /** Typed calls over an engine's (or the direct baseline's) raw invoker. */
     public Syscalls(SyscallInvoker invoker) {
         this.invoker = Objects.requireNonNull(invoker, "invoker");
