@@ -27,7 +27,7 @@ import java.util.Locale;
  *                                                  SyscallBatch: app CPU per call, batches of 1, 8, 64, 256
  * ./flexsc bench --study batchloop [--batch 64] [--reps 8] [--seconds 0.7] [--warmup 3]
  *                                                  the batch mechanism alone in steady state (no-op engine)
- * ./flexsc bench --study multicore [--seconds 2] [--warmup 1]
+ * ./flexsc bench --study multicore [--seconds 2] [--warmup 3]
  *                                                  the multi-core table alone (MultiCoreTable), longer rows
  * ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--servers syscall,jdkhttp,jetty] [--trace] ...
  *                                                  the HTTP servers under wrk, each in its own JVM pinned to a server CPU
@@ -162,7 +162,8 @@ public final class Main {
                 BatchStudy.mechanismLoop(batch, reps, seconds, warmup, System.out::println);
             }
             case "multicore" -> {
-                double seconds = 2, warmup = 1;
+                // A few seconds of warm-up per row: the JIT's compilations count as application CPU.
+                double seconds = 2, warmup = 3;
                 for (int i = 1; i < args.length; i++) {
                     switch (args[i]) {
                         case "--seconds" -> seconds = Double.parseDouble(args[++i]);
