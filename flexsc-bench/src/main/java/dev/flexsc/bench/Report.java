@@ -60,11 +60,19 @@ public final class Report {
             platform threads in the same run (issue 14's goal: the default rows >= 0.95x); *vs best base* is over the
             best baseline. `--variants all` measures every variant (JNA, FileChannel, FlexSC from platform threads).
 
-            Then the multi-core table: application CPU per 64-byte write from 256 green threads with every call
-            posted and executed on a syscall core (SYSCALL_THREADS' executors, IO_URING_SQPOLL's polling thread,
-            KERNEL_MODULE's SERVE threads where /dev/flexsc exists) against a direct write's from 256 platform
-            threads (*app vs direct*; the goal is <= 0.7x), and the scheduler's own floor under any posted call:
-            pairs of green threads that unpark each other and park, with no system call.
+            Then the multi-core table (alone, with longer rows: `./flexsc bench --study multicore [--seconds 2]
+            [--warmup 3]`): application CPU (the process's CPU less the syscall side's threads') per 64-byte write
+            from 256 green threads with every call posted and executed on a syscall CPU set aside for it (the last CPU
+            named as `syscallCpus`, the carriers on the others: SYSCALL_THREADS' executors, IO_URING_SQPOLL's polling
+            thread, KERNEL_MODULE's SERVE threads where /dev/flexsc exists; a one-CPU machine skips these rows) against
+            a direct write's from 256 platform threads in the same run (*app vs direct*; the goal is <= 0.7x); beside
+            them the carrier-local ring's figure for the same call (IO_URING, EXCEPTIONLESS, the defaults: no syscall
+            core) and the scheduler's own floor under any posted call: pairs of green threads that unpark each other
+            and park, with no system call, on the multi-core rows' carriers. *wake-ups/1k calls* (futex or SQ wake-ups
+            the posting threads sent to a sleeping syscall side) and *calls/batch* (calls per executor claim; IO_URING:
+            per submitting `io_uring_enter`) come from the engine's counters over the same window. The JIT's
+            compilations during a row count as application CPU: the first FlexSC rows of a fresh JVM read high with
+            short warm-ups (the quick table's 0.4 s), so the study warms each row up for 3 s.
 
             ### `--study http`: servers under wrk, one server core
 
