@@ -7,7 +7,6 @@ import dev.flexsc.Errno;
 import dev.flexsc.FdKind;
 import dev.flexsc.FlexscEngine;
 import dev.flexsc.Syscalls;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +36,7 @@ class FdKindPolicyTest {
     @Test
     @Timeout(60)
     void writesOfADescriptorNamedAlwaysReadyAreThePlainCall(@TempDir Path dir) throws Exception {
-        assumeThreadIo();
+        TestSupport.assumeThreadIo();
         for (Engine kind : ENGINES) {
             if (TestSupport.unavailabilityCause(kind) != null) {
                 System.out.println("skipped " + kind + ": " + TestSupport.unavailabilityCause(kind));
@@ -52,13 +51,13 @@ class FdKindPolicyTest {
                 try {
                     MemorySegment buf = a.allocate(64);
                     EngineStats before = e.stats();
-                    long syscw = syscw();
+                    long syscw = TestSupport.threadSyscw();
                     for (int i = 0; i < CALLS; i++) {
                         buf.fill((byte) i);
                         assertEquals(64, s.write(fd, buf));
                         assertEquals(64, s.write(nul, buf));
                     }
-                    long madeCalls = syscw() - syscw;
+                    long madeCalls = TestSupport.threadSyscw() - syscw;
                     EngineStats after = e.stats();
                     // One write-class call per write: the plain write, no pwritev2 before it
                     // (which a regular file of ext4 answers with EOPNOTSUPP, so that an
@@ -79,7 +78,7 @@ class FdKindPolicyTest {
     @Test
     @Timeout(60)
     void anUnnamedWriteOfARegularFileIsMadeDirectlyWhereRwfNowaitCannotTell(@TempDir Path dir) throws Exception {
-        assumeThreadIo();
+        TestSupport.assumeThreadIo();
         boolean tryUnsupported = nowaitWriteUnsupported(dir.resolve("probe"));
         System.out.println("RWF_NOWAIT buffered write of a regular file in " + dir + ": "
                 + (tryUnsupported ? "EOPNOTSUPP (the case this test is for)" : "taken (the try suffices here)"));
@@ -96,12 +95,12 @@ class FdKindPolicyTest {
                 try {
                     MemorySegment buf = a.allocate(64);
                     EngineStats before = e.stats();
-                    long syscw = syscw();
+                    long syscw = TestSupport.threadSyscw();
                     for (int i = 0; i < CALLS; i++) {
                         buf.fill((byte) i);
                         assertEquals(64, s.write(fd, buf));
                     }
-                    long madeCalls = syscw() - syscw;
+                    long madeCalls = TestSupport.threadSyscw() - syscw;
                     EngineStats after = e.stats();
                     // Never posted: the file never waits for readiness (fstat says so after the
                     // try's EOPNOTSUPP), and the plain write is made on this thread.
@@ -128,19 +127,5 @@ class FdKindPolicyTest {
         } finally {
             closeDirect(fd);
         }
-    }
-
-    /** This thread's write-class system calls so far ({@code syscw} of /proc/thread-self/io). */
-    private static long syscw() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/thread-self/io"))) {
-            if (line.startsWith("syscw:")) return Long.parseLong(line.substring(6).trim());
-        }
-        throw new AssertionError("no syscw in /proc/thread-self/io");
-    }
-
-    private static void assumeThreadIo() {
-        boolean there = Files.isReadable(Path.of("/proc/thread-self/io"));
-        if (!there) System.out.println("skipped: no /proc/thread-self/io (CONFIG_TASK_IO_ACCOUNTING) to count system calls with");
-        Assumptions.assumeTrue(there, "no /proc/thread-self/io");
     }
 }

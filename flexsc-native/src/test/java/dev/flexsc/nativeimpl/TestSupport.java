@@ -361,4 +361,23 @@ public final class TestSupport {
             closeDirect(p[1]);
         }
     }
+
+    /**
+     * This thread's write-class system calls so far ({@code syscw} of /proc/thread-self/io:
+     * write, pwrite64, writev, pwritev2..., each counted once whatever its result): how a test
+     * tells a plain write from one tried without waiting first.
+     */
+    public static long threadSyscw() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/thread-self/io"))) {
+            if (line.startsWith("syscw:")) return Long.parseLong(line.substring(6).trim());
+        }
+        throw new AssertionError("no syscw in /proc/thread-self/io");
+    }
+
+    /** Skips the calling test, printing why, where {@link #threadSyscw} cannot count. */
+    public static void assumeThreadIo() {
+        boolean there = Files.isReadable(Path.of("/proc/thread-self/io"));
+        if (!there) System.out.println("skipped: no /proc/thread-self/io (CONFIG_TASK_IO_ACCOUNTING) to count system calls with");
+        Assumptions.assumeTrue(there, "no /proc/thread-self/io");
+    }
 }
