@@ -1,9 +1,7 @@
 package dev.flexsc.io;
 
 import dev.flexsc.CallPolicy;
-import dev.flexsc.Engine;
 import dev.flexsc.EngineStats;
-import dev.flexsc.FlexscEngine;
 import dev.flexsc.nativeimpl.TestSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,15 +29,9 @@ class FileChannelPolicyTest {
     @Timeout(60)
     void writesAtThePositionOfARegularFileAreOnePlainCallEach() throws Exception {
         TestSupport.assumeThreadIo();
-        for (Engine kind : new Engine[] {Engine.SYSCALL_THREADS, Engine.IO_URING}) {
-            String why = TestSupport.unavailabilityCause(kind);
-            if (why != null) {
-                System.out.println("skipped " + kind + ": " + why);
-                continue;
-            }
+        TestSupport.onEachEngine(CallPolicy.ADAPTIVE, (kind, e) -> {
             Path f = dir.resolve("f-" + kind);
-            try (FlexscEngine e = TestSupport.openEngine(TestSupport.config(kind).toBuilder().policy(CallPolicy.ADAPTIVE).build());
-                 FlexscFileChannel ch = FlexscFileChannel.open(e, f, CREATE_NEW, WRITE, READ)) {
+            try (FlexscFileChannel ch = FlexscFileChannel.open(e, f, CREATE_NEW, WRITE, READ)) {
                 ByteBuffer one = ByteBuffer.allocateDirect(64);
                 ByteBuffer[] two = {ByteBuffer.allocateDirect(32), ByteBuffer.allocateDirect(32)};
                 EngineStats before = e.stats();
@@ -78,6 +70,6 @@ class FileChannelPolicyTest {
                 assertEquals(posted, e.stats().posted(), kind + ": " + e.stats());
                 assertEquals(direct + CALLS, e.stats().direct(), kind + ": " + e.stats());
             }
-        }
+        });
     }
 }
