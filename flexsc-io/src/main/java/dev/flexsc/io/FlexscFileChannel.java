@@ -105,8 +105,8 @@ public final class FlexscFileChannel extends FileChannel {
      * call policy then makes them with the plain system call, without a try that does not wait
      * first (docs/io.md, "Call policies", point 6). The kind holds for the channel's life: the
      * channel owns its descriptor, and {@link ChannelFd} keeps the number from reuse while a
-     * call uses it. Volatile: written by whichever operation made an fstat first, every time
-     * with the same value; a reader that sees null asks fstat itself.
+     * call uses it. Volatile: written by whichever operations made an fstat first, each with
+     * an equal view (the same engine, the same kind); a reader that sees null asks fstat itself.
      */
     private volatile Syscalls kindCalls;
     /** Set once before the channel is shared (FlexscFiles' streams); volatile for safety. */
@@ -355,7 +355,7 @@ public final class FlexscFileChannel extends FileChannel {
     /** fstat(2) of the channel's descriptor {@code f}, which also tells {@link #kindCalls}. */
     private Stat fstat(int f) throws IOException {
         Stat st = sys.fstat(f);
-        if (kindCalls == null) kindCalls = sys.withFdKind(st.fdKind()); // volatile write: the same value by any writer
+        if (kindCalls == null) kindCalls = sys.withFdKind(st.fdKind()); // volatile write, pairs with calls()' read
         return st;
     }
 
