@@ -85,8 +85,9 @@ public final class Report {
             the server JVM's user + system time over the window (getrusage in the child, so threads that exited,
             io_uring's io-wq workers among them, count) over the requests the server answered in that window;
             *switches/req* is its voluntary + involuntary context switches over the same window, per request; *busy %*
-            is each CPU's busy share of the window from /proc/stat (the whole machine's view: a server waiting on its
-            own hand-offs shows an idle server CPU).
+            is each CPU's busy share of the window from /proc/stat, the whole machine's view: a server waiting on its
+            own hand-offs shows an idle server CPU, a client short of CPU a busy client CPU (flexsc-load reads it
+            itself over its recorded window, which leaves out its JVM's start and warm-up).
 
             Servers: `syscall` is the paper's NPTL server (direct calls, a fixed pool), stock virtual threads with JDK
             channels, and the FlexSC server (one green thread per connection) on each engine under each policy;

@@ -70,9 +70,10 @@ public final class ClosedLoopClient {
      * @param latencySumNanos the exact sum of the recorded latencies (not the histogram's estimate)
      * @param latencyNanos every recorded latency
      * @param cpuNanos this process's CPU time over the window (threads, JIT and GC together)
+     * @param cpuBusy each CPU's busy share over the window ({@link CpuTimes}; index = CPU number)
      */
     public record Result(int connections, long requests, long errors, String firstError, long elapsedNanos,
-                         long latencySumNanos, Histogram latencyNanos, long cpuNanos) {
+                         long latencySumNanos, Histogram latencyNanos, long cpuNanos, double[] cpuBusy) {
         public double requestsPerSec() {
             return elapsedNanos == 0 ? 0 : requests * 1e9 / elapsedNanos;
         }
@@ -144,6 +145,7 @@ public final class ClosedLoopClient {
         go.countDown();
         sleepUntil(windowStart);
         long cpu0 = processCpuNanos();
+        CpuTimes busy0 = CpuTimes.read();
         long joinBy = windowEnd + config.timeout().toNanos();
         for (int i = 0; i < threads.size(); i++) {
             Thread t = threads.get(i);
@@ -157,6 +159,7 @@ public final class ClosedLoopClient {
             }
         }
         long cpu1 = processCpuNanos();
+        double[] busy = busy0.busyShareUntil(CpuTimes.read());
         // Thread.join orders every store of a connection thread before these loads.
         long requests = 0, errors = 0, sum = 0, lastEnd = windowStart;
         String firstError = null;
@@ -169,7 +172,7 @@ public final class ClosedLoopClient {
             c.close();
         }
         return new Result(config.connections(), requests, errors, firstError, lastEnd - windowStart, sum,
-                histogram.copy(), cpu1 - cpu0);
+                histogram.copy(), cpu1 - cpu0, busy);
     }
 
     private static void sleepUntil(long deadline) {
@@ -280,7 +283,10 @@ public final class ClosedLoopClient {
         }
     }
 
-    /** The line {@link LoadClient} reads: "flexsc-load result REQUESTS ERRORS ELAPSED_NS P50_NS P99_NS". */
+    /**
+     * The line {@link LoadClient} reads: "flexsc-load result REQUESTS ERRORS ELAPSED_NS P50_NS P99_NS BUSY",
+     * BUSY each CPU's busy share over the window, comma-separated, "-" for a CPU that did not tick.
+     */
     static final String RESULT = "flexsc-load result";
 
     private static final String USAGE = "ClosedLoopClient --connections N --seconds S [--warmup S] [--timeout S]"
@@ -309,10 +315,12 @@ public final class ClosedLoopClient {
             System.exit(1);
             return;
         }
-        System.out.println(describe(config, r));
-        System.out.printf(Locale.ROOT, "%s %d %d %d %d %d%n", RESULT, r.requests(), r.errors(), r.elapsedNanos(),
+        System.out.println(describe(config.server() + config.path(), r));
+        System.out.printf(Locale.ROOT, "%s %d %d %d %d %d %s%n", RESULT, r.requests(), r.errors(), r.elapsedNanos(),
                 r.requests() == 0 ? 0 : r.latencyNanos().getValueAtPercentile(50),
-                r.requests() == 0 ? 0 : r.latencyNanos().getValueAtPercentile(99));
+                r.requests() == 0 ? 0 : r.latencyNanos().getValueAtPercentile(99),
+                java.util.Arrays.stream(r.cpuBusy()).mapToObj(b -> Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.4f", b))
+                        .collect(java.util.stream.Collectors.joining(",")));
         if (!r.consistent()) {
             System.err.printf(Locale.ROOT, "flexsc-load: inconsistent: %d requests x %.3f ms mean > %d connections x %.3f s%n",
                     r.requests(), r.meanMs(), r.connections(), r.elapsedNanos() / 1e9);
@@ -358,11 +366,11 @@ public final class ClosedLoopClient {
     }
 
     /** The run for people: the figures, the consistency check, and what wrk would have printed for the same samples. */
-    static String describe(Config c, Result r) {
+    static String describe(String target, Result r) {
         Histogram h = r.latencyNanos(), w = r.asWrkReports();
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "flexsc-load: %d requests in %.3f s (%.0f/s) over %d connections to %s%s, %d errors%s%n",
-                r.requests(), r.elapsedNanos() / 1e9, r.requestsPerSec(), c.connections(), c.server(), c.path(), r.errors(),
+                "flexsc-load: %d requests in %.3f s (%.0f/s) over %d connections to %s, %d errors%s%n",
+                r.requests(), r.elapsedNanos() / 1e9, r.requestsPerSec(), r.connections(), target, r.errors(),
                 r.firstError() == null ? "" : " (first: " + r.firstError() + ")"));
         if (r.requests() == 0) return sb.append("  no request completed in the window").toString();
         sb.append(String.format(Locale.ROOT, "  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f%n",
@@ -370,7 +378,10 @@ public final class ClosedLoopClient {
         sb.append(String.format(Locale.ROOT, "  check: %d requests x %.3f ms mean = %.3f s %s %d connections x %.3f s run%n",
                 r.requests(), r.meanMs(), r.latencySumNanos() / 1e9, r.consistent() ? "<=" : "> (INCONSISTENT)",
                 r.connections(), r.elapsedNanos() / 1e9));
-        sb.append(String.format(Locale.ROOT, "  client CPU: %.1f us/request%n", r.cpuMicrosPerRequest()));
+        sb.append(String.format(Locale.ROOT, "  client CPU: %.1f us/request; busy %%: %s%n", r.cpuMicrosPerRequest(),
+                java.util.stream.IntStream.range(0, r.cpuBusy().length).mapToObj(cpu -> "cpu" + cpu + " "
+                        + (Double.isNaN(r.cpuBusy()[cpu]) ? "-" : String.format(Locale.ROOT, "%.0f", 100 * r.cpuBusy()[cpu])))
+                        .collect(java.util.stream.Collectors.joining(", "))));
         sb.append(String.format(Locale.ROOT, "  as wrk 4.1 would print these samples (%d synthetic added): p50 %.3f  p99 %.3f  mean %.3f ms",
                 w.getTotalCount() - h.getTotalCount(), w.getValueAtPercentile(50) / 1e6, w.getValueAtPercentile(99) / 1e6,
                 w.getMean() / 1e6));

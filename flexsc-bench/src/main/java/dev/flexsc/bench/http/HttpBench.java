@@ -15,10 +15,12 @@ import java.util.stream.Collectors;
  * Drives the HTTP servers with a load generator ({@link LoadClient}: this project's
  * closed-loop client or wrk) on loopback, each server in a JVM of its own ({@link ServerProcess})
  * pinned as {@link Pinning} says: bounded duration, one run per server and connection count.
- * Each row: requests per second, p50 and p99 latency (the client's), and over the same window, from the server JVM's getrusage, its CPU time and its
- * context switches per request (divided by the requests the server answered in the window),
- * and the busy share of each CPU from /proc/stat. With a trace, a second window of the same
- * length under {@code perf trace} gives the system calls per request by name.
+ * Each row: requests per second, p50 and p99 latency (the client's), and over the same
+ * window, from the server JVM's getrusage, its CPU time and its context switches per request
+ * (divided by the requests the server answered in the window), and the busy share of each CPU
+ * from /proc/stat (over the client's recorded window where it measures that itself:
+ * {@link LoadClient.Load#cpuBusy()}). With a trace, a second window of the same length under
+ * {@code perf trace} gives the system calls per request by name.
  */
 public final class HttpBench {
     private HttpBench() {}
@@ -201,7 +203,8 @@ public final class HttpBench {
             }
         }
         return new Row(label, connections, load.requestsPerSec(), load.p50Ms(), load.p99Ms(), requests == 0 ? Double.NaN : used.cpuNanos() / 1e3 / requests,
-                requests == 0 ? Double.NaN : (double) used.switches() / requests, requests, t0.busyShareUntil(t1),
+                requests == 0 ? Double.NaN : (double) used.switches() / requests, requests,
+                load.cpuBusy() != null ? load.cpuBusy() : t0.busyShareUntil(t1),
                 load.errors(), trace);
     }
 

@@ -29,8 +29,12 @@ public enum LoadClient {
     WRK("wrk"),
     FLEXSC_LOAD("flexsc-load");
 
-    /** One run's figures; {@code p50Ms}, {@code p99Ms} NaN if no request completed. */
-    public record Load(double requestsPerSec, double p50Ms, double p99Ms, long errors) {}
+    /**
+     * One run's figures; {@code p50Ms}, {@code p99Ms} NaN if no request completed. {@code cpuBusy}:
+     * each CPU's busy share over the recorded window where the client measured it (flexsc-load,
+     * whose run also holds its JVM's start and warm-up), else null.
+     */
+    public record Load(double requestsPerSec, double p50Ms, double p99Ms, long errors, double[] cpuBusy) {}
 
     /** Seconds of unrecorded load at the start of every flexsc-load run of a cell, for its JVM's JIT. */
     static final int CLIENT_WARMUP_SECONDS = 1;
@@ -98,17 +102,19 @@ public enum LoadClient {
     }
 
     static Load parseFlexscLoad(String out) throws IOException {
-        Matcher m = Pattern.compile(Pattern.quote(ClosedLoopClient.RESULT) + " (\\d+) (\\d+) (\\d+) (\\d+) (\\d+)").matcher(out);
+        Matcher m = Pattern.compile(Pattern.quote(ClosedLoopClient.RESULT) + " (\\d+) (\\d+) (\\d+) (\\d+) (\\d+) (\\S+)").matcher(out);
         if (!m.find()) throw new IOException("no '" + ClosedLoopClient.RESULT + "' line in flexsc-load's output: " + out);
         long requests = Long.parseLong(m.group(1)), elapsed = Long.parseLong(m.group(3));
         return new Load(elapsed == 0 ? 0 : requests * 1e9 / elapsed,
                 requests == 0 ? Double.NaN : Long.parseLong(m.group(4)) / 1e6,
-                requests == 0 ? Double.NaN : Long.parseLong(m.group(5)) / 1e6, Long.parseLong(m.group(2)));
+                requests == 0 ? Double.NaN : Long.parseLong(m.group(5)) / 1e6, Long.parseLong(m.group(2)),
+                java.util.Arrays.stream(m.group(6).split(",")).mapToDouble(b -> b.equals("-") ? Double.NaN : Double.parseDouble(b))
+                        .toArray());
     }
 
     static Load parseWrk(String out) throws IOException {
         return new Load(number(out, "Requests/sec:\\s+([0-9.]+)"), wrkLatencyMs(out, "50%"), wrkLatencyMs(out, "99%"),
-                wrkErrors(out));
+                wrkErrors(out), null);
     }
 
     private static long wrkErrors(String out) {

@@ -110,9 +110,11 @@ class ClosedLoopClientTest {
         assertEquals(0, r.errors(), r.firstError());
         assertTrue(r.requests() > 0, r.toString());
         assertEquals(r.requests(), r.latencyNanos().getTotalCount());
-        assertTrue(r.consistent(), () -> ClosedLoopClient.describe(null, r));
+        assertTrue(r.consistent(), () -> ClosedLoopClient.describe("the test server", r));
         assertTrue(r.latencySumNanos() > 0 && r.elapsedNanos() > 0 && r.requestsPerSec() > 0);
         assertTrue(r.percentileMs(50) > 0 && r.percentileMs(99) >= r.percentileMs(50), r.toString());
+        assertTrue(r.cpuBusy().length >= Runtime.getRuntime().availableProcessors(), r.toString());
+        for (double b : r.cpuBusy()) assertTrue(Double.isNaN(b) || (b >= 0 && b <= 1), java.util.Arrays.toString(r.cpuBusy()));
         // Without a warm-up every request is in the window, and the client sends none after
         // it: the server answered exactly the requests recorded.
         long served = server.requests.get();
@@ -179,9 +181,9 @@ class ClosedLoopClientTest {
         Histogram h = new Histogram(ClosedLoopClient.HIGHEST_NANOS, 3);
         h.recordValue(1_000_000);
         // one connection, 2 requests of 1 ms in a 1.5 ms run: impossible for a closed loop
-        assertFalse(new ClosedLoopClient.Result(1, 2, 0, null, 1_500_000, 2_000_000, h, 0).consistent());
-        assertTrue(new ClosedLoopClient.Result(2, 2, 0, null, 1_500_000, 2_000_000, h, 0).consistent());
-        assertTrue(new ClosedLoopClient.Result(1, 2, 0, null, 2_000_000, 2_000_000, h, 0).consistent());
+        assertFalse(new ClosedLoopClient.Result(1, 2, 0, null, 1_500_000, 2_000_000, h, 0, new double[0]).consistent());
+        assertTrue(new ClosedLoopClient.Result(2, 2, 0, null, 1_500_000, 2_000_000, h, 0, new double[0]).consistent());
+        assertTrue(new ClosedLoopClient.Result(1, 2, 0, null, 2_000_000, 2_000_000, h, 0, new double[0]).consistent());
     }
 
     @Test
@@ -191,7 +193,7 @@ class ClosedLoopClientTest {
         h.recordValueWithCount(50_000, 990);
         h.recordValue(20_000_000);
         long sum = 990 * 50_000L + 20_000_000L;
-        ClosedLoopClient.Result r = new ClosedLoopClient.Result(1, 991, 0, null, sum, sum, h, 0);
+        ClosedLoopClient.Result r = new ClosedLoopClient.Result(1, 991, 0, null, sum, sum, h, 0, new double[0]);
         assertTrue(r.consistent());
         assertEquals(0.05, r.percentileMs(99), 0.001, "the recorded p99 is the common case");
         Histogram w = r.asWrkReports();

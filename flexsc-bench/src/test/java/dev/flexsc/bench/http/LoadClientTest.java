@@ -31,12 +31,13 @@ class LoadClientTest {
 
     @Test
     void readsFlexscLoadsResultLine() throws IOException {
-        LoadClient.Load l = LoadClient.parseFlexscLoad("flexsc-load: ...\nflexsc-load result 30000 2 3000000000 16500 1200000\n");
+        LoadClient.Load l = LoadClient.parseFlexscLoad("flexsc-load: ...\nflexsc-load result 30000 2 3000000000 16500 1200000 0.9500,-,0.2500\n");
         assertEquals(10_000, l.requestsPerSec(), 1e-9);
         assertEquals(0.0165, l.p50Ms(), 1e-12);
         assertEquals(1.2, l.p99Ms(), 1e-12);
         assertEquals(2, l.errors());
-        assertTrue(Double.isNaN(LoadClient.parseFlexscLoad("flexsc-load result 0 5 0 0 0").p99Ms()));
+        assertArrayEquals(new double[] {0.95, Double.NaN, 0.25}, l.cpuBusy());
+        assertTrue(Double.isNaN(LoadClient.parseFlexscLoad("flexsc-load result 0 5 0 0 0 0.5000").p99Ms()));
         assertThrows(IOException.class, () -> LoadClient.parseFlexscLoad("flexsc-load: connect refused"));
     }
 
@@ -64,6 +65,7 @@ class LoadClientTest {
         assertEquals(0.026, l.p50Ms(), 1e-12);
         assertEquals(27.91, l.p99Ms(), 1e-12);
         assertEquals(7, l.errors());
+        assertNull(l.cpuBusy(), "wrk's window is the caller's to measure");
         assertThrows(IOException.class, () -> LoadClient.parseWrk("unable to connect to 127.0.0.1:1"));
     }
 }
