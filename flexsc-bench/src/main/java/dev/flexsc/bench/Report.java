@@ -72,7 +72,7 @@ public final class Report {
             ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--warmup 2]
                 [--servers syscall,jdkhttp,jetty] [--engines E,..] [--policies EXCEPTIONLESS,ADAPTIVE]
                 [--server-cpus 0] [--client-cpus 1] [--no-pin] [--with 'SUFFIX=JVM ARGS'] [--trace]
-                [--client flexsc-load|wrk]
+                [--client flexsc-load|wrk] [--rate R]
             ```
 
             Each server runs in a JVM of its own (`ServerMain`), started with `taskset -c` on the server CPUs (default:
@@ -116,7 +116,11 @@ public final class Report {
             one is an error, not a sample. Each measured cell starts with 1 s of load that is not recorded, for the
             client JVM's JIT. It checks itself: a connection's requests follow one another, so requests x mean latency
             <= connections x run time, and a run that breaks this fails. It prints, beside its own percentiles, what
-            wrk would have printed for the same samples.
+            wrk would have printed for the same samples. `--rate R` paces it instead: every connection still has one
+            request in flight at most, but sends on a schedule of R requests/s in all, and a latency counts from the
+            request's scheduled send (wrk2's model), so servers are compared at the same offered load and a stall is
+            charged for every request it held back. A send the client itself makes late counts too: pace well below
+            what the client CPU can do (its busy share is in the table).
 
             `--client wrk` runs wrk 4.1.0 (Debian's 4.1.0-3). Its requests/s are sound; its latency percentiles are
             not those of the requests it made. wrk (src/wrk.c and src/stats.c of wg/wrk) takes `gettimeofday` in

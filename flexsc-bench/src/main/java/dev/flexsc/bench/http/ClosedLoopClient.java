@@ -42,6 +42,15 @@ import java.util.concurrent.locks.LockSupport;
  * requests follow one another, the recorded latencies of a connection add up to at most the
  * time from the window's start to its last completion: {@link Result#consistent()} checks that
  * for the run, and {@link #main} fails a run that breaks it.
+ *
+ * <p>Paced ({@code --rate R}): each connection still has at most one request in flight, but
+ * sends on a schedule of R requests per second in all, spread evenly over the connections, and
+ * a request's latency counts from its scheduled send, not from when the connection was free to
+ * send it (wrk2's correction for coordinated omission, here on real schedules, not the synthetic
+ * samples wrk adds). Two servers are then compared at the same offered load; a server that
+ * stalls is charged for every request the stall held back. The client's own lateness (a send
+ * woken late on a busy client CPU) is charged too, so pace well below what the client CPU can
+ * do.
  */
 public final class ClosedLoopClient {
     private ClosedLoopClient() {}
@@ -49,14 +58,30 @@ public final class ClosedLoopClient {
     /** Latencies above this are clamped to it (a request is bounded by duration + timeout anyway). */
     static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(3600);
 
-    /** How the run is made. {@code expectedBodyBytes} < 0: any length is accepted. */
+    /**
+     * How the run is made. {@code expectedBodyBytes} < 0: any length is accepted.
+     * {@code ratePerSec} > 0 paces the connections to that many requests per second in all
+     * (see {@link ClosedLoopClient}); 0 is the closed loop.
+     */
     public record Config(InetSocketAddress server, String path, int connections, Duration warmup, Duration duration,
-                         Duration timeout, long expectedBodyBytes) {
+                         Duration timeout, long expectedBodyBytes, double ratePerSec) {
         public Config {
             if (connections < 1) throw new IllegalArgumentException("connections must be >= 1, was " + connections);
+            if (!(ratePerSec >= 0) || Double.isInfinite(ratePerSec)) throw new IllegalArgumentException("a rate of " + ratePerSec);
             if (duration.isNegative() || duration.isZero()) throw new IllegalArgumentException("a run of " + duration);
             if (warmup.isNegative() || timeout.isNegative()) throw new IllegalArgumentException("a negative warm-up or timeout");
             if (!path.startsWith("/")) throw new IllegalArgumentException("a request path must start with '/': " + path);
+        }
+
+        /** The closed loop: every connection sends its next request as soon as the last one is answered. */
+        public Config(InetSocketAddress server, String path, int connections, Duration warmup, Duration duration,
+                      Duration timeout, long expectedBodyBytes) {
+            this(server, path, connections, warmup, duration, timeout, expectedBodyBytes, 0);
+        }
+
+        /** Nanoseconds between one connection's scheduled sends when paced, else 0. */
+        long periodNanos() {
+            return ratePerSec == 0 ? 0 : Math.max(1, Math.round(1e9 * connections / ratePerSec));
         }
     }
 
@@ -71,9 +96,10 @@ public final class ClosedLoopClient {
      * @param latencyNanos every recorded latency
      * @param cpuNanos this process's CPU time over the window (threads, JIT and GC together)
      * @param cpuBusy each CPU's busy share over the window ({@link CpuTimes}; index = CPU number)
+     * @param paced whether the run was paced (latency from each request's scheduled send)
      */
     public record Result(int connections, long requests, long errors, String firstError, long elapsedNanos,
-                         long latencySumNanos, Histogram latencyNanos, long cpuNanos, double[] cpuBusy) {
+                         long latencySumNanos, Histogram latencyNanos, long cpuNanos, double[] cpuBusy, boolean paced) {
         public double requestsPerSec() {
             return elapsedNanos == 0 ? 0 : requests * 1e9 / elapsedNanos;
         }
@@ -90,9 +116,11 @@ public final class ClosedLoopClient {
         /**
          * True if requests x mean latency <= connections x run time: what a closed loop
          * guarantees, and what wrk's figures break (docs/benchmarks.md, "wrk's latency").
+         * Always true for a paced run, whose latencies count from the scheduled sends and so
+         * overlap when the server falls behind.
          */
         public boolean consistent() {
-            return latencySumNanos <= elapsedNanos * connections;
+            return paced || latencySumNanos <= elapsedNanos * connections;
         }
 
         /**
@@ -134,11 +162,14 @@ public final class ClosedLoopClient {
         long windowStart = start + config.warmup().toNanos();
         long windowEnd = windowStart + config.duration().toNanos();
         List<Thread> threads = new ArrayList<>();
+        long period = config.periodNanos();
         for (Connection c : conns) {
             // The window's bounds are plain fields written before go.countDown() and read after
             // go.await() in the thread: the latch orders the stores before the loads.
             c.windowStart = windowStart;
             c.windowEnd = windowEnd;
+            // paced: the connections' schedules are spread evenly over one period
+            c.nextSend = start + period * threads.size() / config.connections();
             threads.add(Thread.ofPlatform().name("flexsc-load-" + threads.size()).stackSize(256 << 10)
                     .start(() -> c.loop(go)));
         }
@@ -172,7 +203,7 @@ public final class ClosedLoopClient {
             c.close();
         }
         return new Result(config.connections(), requests, errors, firstError, lastEnd - windowStart, sum,
-                histogram.copy(), cpu1 - cpu0, busy);
+                histogram.copy(), cpu1 - cpu0, busy, config.ratePerSec() > 0);
     }
 
     private static void sleepUntil(long deadline) {
@@ -193,7 +224,7 @@ public final class ClosedLoopClient {
         private volatile SocketChannel channel;
         /** Volatile: set by {@link #timeOut} before it closes the channel, read by the thread when its I/O fails. */
         private volatile boolean timedOut;
-        long windowStart, windowEnd;
+        long windowStart, windowEnd, nextSend;
         long recorded, errors, latencySum, lastEnd;
         String firstError;
 
@@ -217,7 +248,19 @@ public final class ClosedLoopClient {
                 return;
             }
             lastEnd = windowStart;
-            for (long t0; (t0 = System.nanoTime()) - windowEnd < 0; ) {
+            long period = config.periodNanos();
+            while (true) {
+                long t0;
+                if (period > 0) {
+                    // Paced: the latency counts from the scheduled send, so a server that falls
+                    // behind is charged for the requests its stall held back (wrk2's model).
+                    t0 = nextSend;
+                    if (t0 - windowEnd >= 0) break;
+                    sleepUntil(t0);
+                    nextSend += period;
+                } else if ((t0 = System.nanoTime()) - windowEnd >= 0) {
+                    break;
+                }
                 SocketChannel ch = channel;
                 try {
                     request.rewind();
@@ -290,7 +333,7 @@ public final class ClosedLoopClient {
     static final String RESULT = "flexsc-load result";
 
     private static final String USAGE = "ClosedLoopClient --connections N --seconds S [--warmup S] [--timeout S]"
-            + " [--expect-bytes N] http://HOST:PORT/PATH";
+            + " [--expect-bytes N] [--rate REQUESTS_PER_S] http://HOST:PORT/PATH";
 
     /**
      * {@code java -cp ... dev.flexsc.bench.http.ClosedLoopClient --connections N --seconds S URL}:
@@ -332,6 +375,7 @@ public final class ClosedLoopClient {
         int connections = 1;
         double seconds = 5, warmup = 1, timeout = 5;
         long expect = -1;
+        double rate = 0;
         String url = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -340,6 +384,7 @@ public final class ClosedLoopClient {
                 case "--warmup" -> warmup = Double.parseDouble(value(args, ++i));
                 case "--timeout" -> timeout = Double.parseDouble(value(args, ++i));
                 case "--expect-bytes" -> expect = Long.parseLong(value(args, ++i));
+                case "--rate" -> rate = Double.parseDouble(value(args, ++i));
                 default -> {
                     if (args[i].startsWith("--") || url != null) throw new IllegalArgumentException("unknown argument " + args[i]);
                     url = args[i];
@@ -353,7 +398,7 @@ public final class ClosedLoopClient {
         }
         String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
         return new Config(new InetSocketAddress(u.getHost(), u.getPort()), path, connections, seconds(warmup),
-                seconds(seconds), seconds(timeout), expect);
+                seconds(seconds), seconds(timeout), expect, rate);
     }
 
     private static String value(String[] args, int i) {
@@ -365,9 +410,12 @@ public final class ClosedLoopClient {
         return Duration.ofNanos(Math.round(s * 1e9));
     }
 
-    /** The run for people: the figures, the consistency check, and what wrk would have printed for the same samples. */
+    /**
+     * The run for people: the figures, and for a closed loop the consistency check and what wrk
+     * would have printed for the same samples.
+     */
     static String describe(String target, Result r) {
-        Histogram h = r.latencyNanos(), w = r.asWrkReports();
+        Histogram h = r.latencyNanos();
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "flexsc-load: %d requests in %.3f s (%.0f/s) over %d connections to %s, %d errors%s%n",
                 r.requests(), r.elapsedNanos() / 1e9, r.requestsPerSec(), r.connections(), target, r.errors(),
@@ -375,13 +423,15 @@ public final class ClosedLoopClient {
         if (r.requests() == 0) return sb.append("  no request completed in the window").toString();
         sb.append(String.format(Locale.ROOT, "  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f%n",
                 r.percentileMs(50), r.percentileMs(90), r.percentileMs(99), r.percentileMs(99.9), h.getMaxValue() / 1e6, r.meanMs()));
-        sb.append(String.format(Locale.ROOT, "  check: %d requests x %.3f ms mean = %.3f s %s %d connections x %.3f s run%n",
-                r.requests(), r.meanMs(), r.latencySumNanos() / 1e9, r.consistent() ? "<=" : "> (INCONSISTENT)",
-                r.connections(), r.elapsedNanos() / 1e9));
-        sb.append(String.format(Locale.ROOT, "  client CPU: %.1f us/request; busy %%: %s%n", r.cpuMicrosPerRequest(),
+        sb.append(String.format(Locale.ROOT, "  client CPU: %.1f us/request; busy %%: %s", r.cpuMicrosPerRequest(),
                 java.util.stream.IntStream.range(0, r.cpuBusy().length).mapToObj(cpu -> "cpu" + cpu + " "
                         + (Double.isNaN(r.cpuBusy()[cpu]) ? "-" : String.format(Locale.ROOT, "%.0f", 100 * r.cpuBusy()[cpu])))
                         .collect(java.util.stream.Collectors.joining(", "))));
+        if (r.paced()) return sb.append("\n  paced: latencies count from each request's scheduled send").toString();
+        Histogram w = r.asWrkReports();
+        sb.append(String.format(Locale.ROOT, "%n  check: %d requests x %.3f ms mean = %.3f s %s %d connections x %.3f s run%n",
+                r.requests(), r.meanMs(), r.latencySumNanos() / 1e9, r.consistent() ? "<=" : "> (INCONSISTENT)",
+                r.connections(), r.elapsedNanos() / 1e9));
         sb.append(String.format(Locale.ROOT, "  as wrk 4.1 would print these samples (%d synthetic added): p50 %.3f  p99 %.3f  mean %.3f ms",
                 w.getTotalCount() - h.getTotalCount(), w.getValueAtPercentile(50) / 1e6, w.getValueAtPercentile(99) / 1e6,
                 w.getMean() / 1e6));

@@ -59,9 +59,22 @@ public final class HttpBench {
     /**
      * How the study measures: where it pins, the warm-up per server, at most how many more
      * seconds of load the server gets after it until its JIT settled ({@link #settle}; 0: none),
-     * whether it traces system calls, and which client makes the load.
+     * whether it traces system calls, which client makes the load, and at what rate the
+     * measured cells are paced ({@code ratePerSec} requests per second in all; 0: a closed loop;
+     * flexsc-load only).
      */
-    public record Options(Pinning pinning, int warmupSeconds, int settleSeconds, boolean trace, LoadClient client) {
+    public record Options(Pinning pinning, int warmupSeconds, int settleSeconds, boolean trace, LoadClient client,
+                          double ratePerSec) {
+        public Options {
+            if (ratePerSec < 0) throw new IllegalArgumentException("a negative rate: " + ratePerSec);
+            client.checkRate(ratePerSec);
+        }
+
+        /** Closed-loop cells. */
+        public Options(Pinning pinning, int warmupSeconds, int settleSeconds, boolean trace, LoadClient client) {
+            this(pinning, warmupSeconds, settleSeconds, trace, client, 0);
+        }
+
         public static Options defaults() {
             return new Options(Pinning.defaults(), 2, DEFAULT_SETTLE_SECONDS, false, DEFAULT_CLIENT);
         }
@@ -102,7 +115,7 @@ public final class HttpBench {
         long last = 0, lastRound = 0;
         for (int round = 1; round <= options.settleSeconds(); round++) {
             long t0 = System.nanoTime();
-            options.client().run(s.port(), connections, 1, file, bytes, options.pinning(), false);
+            options.client().run(s.port(), connections, 1, file, bytes, options.pinning(), LoadClient.UNRECORDED);
             long now = s.sample().jitMillis();
             last = now - jit;
             lastRound = (System.nanoTime() - t0) / 1_000_000;
@@ -172,7 +185,7 @@ public final class HttpBench {
                 progress.accept(String.format(Locale.ROOT, "http: %s: server JVM %d (%s)", k.label(), s.pid(), s.where()));
                 if (options.warmupSeconds() > 0) {
                     options.client().run(s.port(), Math.min(100, max), options.warmupSeconds(), file, bytes,
-                            options.pinning(), false);
+                            options.pinning(), LoadClient.UNRECORDED);
                 }
                 if (options.settleSeconds() > 0) progress.accept(settle(k, s, Math.min(100, max), file, bytes, options));
                 for (int c : connections) {
@@ -188,7 +201,7 @@ public final class HttpBench {
                             Options options) throws Exception {
         ServerProcess.Sample s0 = s.sample();
         CpuTimes t0 = CpuTimes.read();
-        LoadClient.Load load = options.client().run(s.port(), connections, seconds, file, bytes, options.pinning(), true);
+        LoadClient.Load load = options.client().run(s.port(), connections, seconds, file, bytes, options.pinning(), options.ratePerSec());
         CpuTimes t1 = CpuTimes.read();
         ServerProcess.Sample s1 = s.sample();
         long requests = s1.requests() - s0.requests();
@@ -197,7 +210,7 @@ public final class HttpBench {
         if (options.trace()) {
             try (SyscallTrace tr = SyscallTrace.attach(s.pid())) {
                 long r0 = s.sample().requests();
-                options.client().run(s.port(), connections, seconds, file, bytes, options.pinning(), true);
+                options.client().run(s.port(), connections, seconds, file, bytes, options.pinning(), options.ratePerSec());
                 long r1 = s.sample().requests();
                 trace = new Trace(r1 - r0, tr.stop());
             }

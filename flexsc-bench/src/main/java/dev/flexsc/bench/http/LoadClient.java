@@ -39,6 +39,9 @@ public enum LoadClient {
     /** Seconds of unrecorded load at the start of every flexsc-load run of a cell, for its JVM's JIT. */
     static final int CLIENT_WARMUP_SECONDS = 1;
 
+    /** {@link #run}'s rate for load that only warms the server up: no client warm-up, a closed loop. */
+    static final double UNRECORDED = -1;
+
     /** How long a request may go unanswered before it counts as an error (wrk's --timeout, flexsc-load's). */
     static final int TIMEOUT_SECONDS = 5;
 
@@ -59,6 +62,17 @@ public enum LoadClient {
         throw new IllegalArgumentException("--client: unknown client " + name + " (wrk, flexsc-load)");
     }
 
+    /**
+     * Refuses a paced rate ({@code rate} > 0) to a client that runs only a closed loop (wrk).
+     *
+     * @throws IllegalArgumentException naming the client
+     */
+    public void checkRate(double rate) {
+        if (rate > 0 && this != FLEXSC_LOAD) {
+            throw new IllegalArgumentException("a paced rate needs --client flexsc-load (" + label + " runs a closed loop)");
+        }
+    }
+
     /** Null if this client can run here, else why not. */
     public String unavailabilityCause() {
         if (this == WRK && ExternalTool.status("wrk", "--version") == Integer.MIN_VALUE) {
@@ -70,23 +84,25 @@ public enum LoadClient {
     /**
      * Loads the server on {@code port} with {@code connections} for {@code seconds}, asking for
      * {@code /file}; a response whose body is not {@code expectedBytes} long is an error.
-     * {@code recorded}: a measured cell (flexsc-load then first warms its own JIT for
-     * {@value #CLIENT_WARMUP_SECONDS} s); false for the server's warm-up rounds.
+     * {@code rate}: for a measured cell 0 (a closed loop) or the requests per second in all to
+     * pace at (flexsc-load only), and flexsc-load first warms its own JIT for
+     * {@value #CLIENT_WARMUP_SECONDS} s; {@link #UNRECORDED} for the server's warm-up rounds.
      *
      * @throws IOException if the client fails or its output cannot be read
      */
     public Load run(int port, int connections, int seconds, String file, long expectedBytes, Pinning pinning,
-                    boolean recorded) throws IOException {
-        List<String> cmd = command(port, connections, seconds, file, expectedBytes, pinning, recorded);
+                    double rate) throws IOException {
+        List<String> cmd = command(port, connections, seconds, file, expectedBytes, pinning, rate);
         String out = ExternalTool.output(cmd, seconds + CLIENT_WARMUP_SECONDS + TIMEOUT_SECONDS + 60L);
         return this == WRK ? parseWrk(out) : parseFlexscLoad(out);
     }
 
     /** The command line of one run. */
     List<String> command(int port, int connections, int seconds, String file, long expectedBytes, Pinning pinning,
-                         boolean recorded) {
+                         double rate) {
         List<String> cmd = new ArrayList<>(pinning.clientPrefix());
         String url = "http://127.0.0.1:" + port + "/" + file;
+        checkRate(rate);
         if (this == WRK) {
             cmd.addAll(List.of("wrk", "-t" + pinning.wrkThreads(connections), "-c" + connections, "-d" + seconds + "s",
                     "--latency", "--timeout", TIMEOUT_SECONDS + "s", url));
@@ -96,8 +112,10 @@ public enum LoadClient {
         // The serial collector: no GC threads competing with the connection threads on the client CPU.
         cmd.addAll(List.of("-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), ClosedLoopClient.class.getName(),
                 "--connections", Integer.toString(connections), "--seconds", Integer.toString(seconds),
-                "--warmup", Integer.toString(recorded ? CLIENT_WARMUP_SECONDS : 0), "--timeout", Integer.toString(TIMEOUT_SECONDS),
-                "--expect-bytes", Long.toString(expectedBytes), url));
+                "--warmup", Integer.toString(rate == UNRECORDED ? 0 : CLIENT_WARMUP_SECONDS), "--timeout", Integer.toString(TIMEOUT_SECONDS),
+                "--expect-bytes", Long.toString(expectedBytes)));
+        if (rate > 0) cmd.addAll(List.of("--rate", Double.toString(rate)));
+        cmd.add(url);
         return cmd;
     }
 

@@ -181,9 +181,9 @@ class ClosedLoopClientTest {
         Histogram h = new Histogram(ClosedLoopClient.HIGHEST_NANOS, 3);
         h.recordValue(1_000_000);
         // one connection, 2 requests of 1 ms in a 1.5 ms run: impossible for a closed loop
-        assertFalse(new ClosedLoopClient.Result(1, 2, 0, null, 1_500_000, 2_000_000, h, 0, new double[0]).consistent());
-        assertTrue(new ClosedLoopClient.Result(2, 2, 0, null, 1_500_000, 2_000_000, h, 0, new double[0]).consistent());
-        assertTrue(new ClosedLoopClient.Result(1, 2, 0, null, 2_000_000, 2_000_000, h, 0, new double[0]).consistent());
+        assertFalse(new ClosedLoopClient.Result(1, 2, 0, null, 1_500_000, 2_000_000, h, 0, new double[0], false).consistent());
+        assertTrue(new ClosedLoopClient.Result(2, 2, 0, null, 1_500_000, 2_000_000, h, 0, new double[0], false).consistent());
+        assertTrue(new ClosedLoopClient.Result(1, 2, 0, null, 2_000_000, 2_000_000, h, 0, new double[0], false).consistent());
     }
 
     @Test
@@ -193,7 +193,7 @@ class ClosedLoopClientTest {
         h.recordValueWithCount(50_000, 990);
         h.recordValue(20_000_000);
         long sum = 990 * 50_000L + 20_000_000L;
-        ClosedLoopClient.Result r = new ClosedLoopClient.Result(1, 991, 0, null, sum, sum, h, 0, new double[0]);
+        ClosedLoopClient.Result r = new ClosedLoopClient.Result(1, 991, 0, null, sum, sum, h, 0, new double[0], false);
         assertTrue(r.consistent());
         assertEquals(0.05, r.percentileMs(99), 0.001, "the recorded p99 is the common case");
         Histogram w = r.asWrkReports();
@@ -201,6 +201,32 @@ class ClosedLoopClientTest {
         assertTrue(w.getTotalCount() - h.getTotalCount() > 250, "synthetic: " + (w.getTotalCount() - h.getTotalCount()));
         assertTrue(w.getValueAtPercentile(99) > 15_000_000, "p99 as wrk prints it: " + w.getValueAtPercentile(99));
         assertTrue(w.getMean() * w.getTotalCount() > 10 * sum, "as wrk prints them, the latencies add up to 10 runs");
+    }
+
+    @Test
+    @Timeout(60)
+    void pacedLatencyCountsFromTheScheduledSendSoAStallIsChargedForWhatItHeldBack() throws Exception {
+        // 200 requests/s on one connection, 5 ms apart; request 20 takes the server 200 ms.
+        server = new TestServer(i -> {
+            if (i == 20) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return ok(10);
+        });
+        ClosedLoopClient.Result r = ClosedLoopClient.run(new ClosedLoopClient.Config(server.address(), "/f", 1,
+                Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(5), 10, 200));
+        assertEquals(0, r.errors(), r.firstError());
+        assertTrue(r.paced() && r.consistent());
+        // a schedule of 200 sends in the 1 s window, never more (a closed loop makes thousands)
+        assertTrue(r.requests() > 0 && r.requests() <= 200, r.toString());
+        // The sends scheduled k x 5 ms into the stall wait for its end: >= 200 - 5k ms each, so the
+        // stalled request and k = 1..22 all take 90 ms or more however late the client ran.
+        long held = r.latencyNanos().getCountBetweenValues(90_000_000, ClosedLoopClient.HIGHEST_NANOS);
+        assertTrue(held >= 20, held + " requests at >= 90 ms: " + ClosedLoopClient.describe("the test server", r));
     }
 
     @Test
@@ -218,5 +244,9 @@ class ClosedLoopClientTest {
         assertEquals(Duration.ofSeconds(2), c.duration());
         assertEquals(Duration.ZERO, c.warmup());
         assertEquals(16384, c.expectedBodyBytes());
+        assertEquals(0, c.periodNanos(), "a closed loop by default");
+        ClosedLoopClient.Config paced = ClosedLoopClient.parse(new String[] {"--connections", "4", "--rate", "1000", "http://h:1/"});
+        assertEquals(4_000_000, paced.periodNanos(), "4 connections at 1000/s: each sends every 4 ms");
+        assertThrows(IllegalArgumentException.class, () -> ClosedLoopClient.parse(new String[] {"--rate", "-1", "http://h:1/"}));
     }
 }

@@ -14,16 +14,21 @@ class LoadClientTest {
     @Test
     void bothClientsRunPinnedToTheClientCpus() {
         for (LoadClient c : LoadClient.values()) {
-            List<String> cmd = c.command(8080, 10, 5, "16k.bin", 16384, pin, true);
+            List<String> cmd = c.command(8080, 10, 5, "16k.bin", 16384, pin, 0);
             assertEquals(List.of("taskset", "-c", "1"), cmd.subList(0, 3), cmd.toString());
             assertEquals("http://127.0.0.1:8080/16k.bin", cmd.getLast());
         }
-        List<String> load = LoadClient.FLEXSC_LOAD.command(8080, 10, 5, "16k.bin", 16384, pin, true);
+        List<String> load = LoadClient.FLEXSC_LOAD.command(8080, 10, 5, "16k.bin", 16384, pin, 0);
         String line = String.join(" ", load);
         assertTrue(line.contains(ClosedLoopClient.class.getName() + " --connections 10 --seconds 5 --warmup 1"), line);
         assertTrue(line.contains("--expect-bytes 16384"), line);
-        assertTrue(String.join(" ", LoadClient.FLEXSC_LOAD.command(8080, 10, 5, "16k.bin", 16384, pin, false))
+        assertTrue(String.join(" ", LoadClient.FLEXSC_LOAD.command(8080, 10, 5, "16k.bin", 16384, pin, LoadClient.UNRECORDED))
                 .contains("--warmup 0"), "the server's warm-up rounds need no client warm-up");
+        assertFalse(line.contains("--rate"), "a closed loop by default");
+        assertTrue(String.join(" ", LoadClient.FLEXSC_LOAD.command(8080, 10, 5, "16k.bin", 16384, pin, 5000))
+                .contains("--rate 5000.0"));
+        assertThrows(IllegalArgumentException.class, () -> LoadClient.WRK.command(8080, 10, 5, "16k.bin", 16384, pin, 5000));
+        assertThrows(IllegalArgumentException.class, () -> new HttpBench.Options(pin, 0, 0, false, LoadClient.WRK, 5000));
         assertEquals(LoadClient.WRK, LoadClient.named("WRK"));
         assertEquals(LoadClient.FLEXSC_LOAD, LoadClient.named("flexsc-load"));
         assertThrows(IllegalArgumentException.class, () -> LoadClient.named("ab"));
