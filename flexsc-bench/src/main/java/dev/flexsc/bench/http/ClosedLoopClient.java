@@ -306,10 +306,18 @@ public final class ClosedLoopClient {
             closeQuietly(channel);
             if (timedOut) throw new IOException("timed out");
             channel = open(config.server());
+            // Pairs with timeOut(): this volatile store of the channel, then the load of timedOut;
+            // there the store of timedOut, then the load of the channel. Volatile accesses are
+            // sequentially consistent, so one side sees the other's store: timeOut closes the new
+            // channel, or this thread does, and no read can block on a channel nobody closes.
+            if (timedOut) {
+                closeQuietly(channel);
+                throw new IOException("timed out");
+            }
         }
 
         void timeOut() {
-            timedOut = true; // volatile store before the close: the thread's failed read sees it
+            timedOut = true; // volatile store before the load of the channel: see reconnect()
             closeQuietly(channel);
         }
 
