@@ -376,7 +376,7 @@ public final class Report {
             summary.add(new SummaryRow("HTTP 16 KiB (requests/s)", bestF.server() + ", " + bestF.connections() + " conns",
                     bestB.server() + ", " + bestB.connections() + " conns", ratio, String.format(Locale.ROOT,
                     "%s: %.1f us of server CPU per request against %.1f; every request is several calls (recv, open,"
-                            + " fstat, send, sendfile, close) and wrk shares the two cores with the server.",
+                            + " fstat, send, sendfile, close) and the load generator shares the two cores with the server.",
                     ratio >= 1 ? "Wins" : "Loses", bestF.cpuUsPerRequest(), bestB.cpuUsPerRequest())));
         }
 
