@@ -30,8 +30,8 @@ import java.util.Locale;
  * ./flexsc bench --study multicore [--seconds 2] [--warmup 3]
  *                                                  the multi-core table alone (MultiCoreTable), longer rows
  * ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--servers syscall,jdkhttp,jetty] [--trace] ...
- *                                                  the HTTP servers under wrk, each in its own JVM pinned to a server CPU
- *                                                  (wrk on another): see {@link dev.flexsc.bench.http.HttpStudy}
+ *                                                  the HTTP servers under load, each in its own JVM pinned to a server CPU
+ *                                                  (the load generator on another): see {@link dev.flexsc.bench.http.HttpStudy}
  * ./flexsc bench --study coldread [--file PATH] [--size-mib 2048] [--threads 16,256,1000] [--seconds 2] ...
  *                                                  random 4 KiB reads with the page cache dropped: FlexSC, stock
  *                                                  virtual threads, platform pools, fio (see {@link dev.flexsc.bench.io.ColdReadStudy})
