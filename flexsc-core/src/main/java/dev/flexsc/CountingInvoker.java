@@ -31,6 +31,12 @@ final class CountingInvoker implements SyscallInvoker, BatchInvoker {
     }
 
     @Override
+    public long invoke(FdKind kind, int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        calls.increment();
+        return delegate.invoke(kind, nr, a0, a1, a2, a3, a4, a5);
+    }
+
+    @Override
     public long awaitReady(int fd, int events, int timeoutMs) throws IOException {
         calls.increment();
         return delegate.awaitReady(fd, events, timeoutMs);

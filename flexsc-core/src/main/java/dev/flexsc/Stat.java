@@ -25,6 +25,21 @@ public record Stat(long dev, long ino, long nlink, int mode, int uid, int gid, l
         return (mode & 0170000) == 0100000;
     }
 
+    /** What this file's kind says for the call policy's reads and writes ({@link FdKind#of}). */
+    public FdKind fdKind() {
+        return FdKind.of(mode, rdev);
+    }
+
+    /** The major number of device number {@code rdev} (the kernel's new_encode_dev layout, as glibc's major() reads it). */
+    public static long major(long rdev) {
+        return ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
+    }
+
+    /** The minor number of device number {@code rdev} (as glibc's minor() reads it). */
+    public static long minor(long rdev) {
+        return (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
+    }
+
     /** True for a directory (S_IFDIR). */
     public boolean isDirectory() {
         return (mode & 0170000) == 0040000;

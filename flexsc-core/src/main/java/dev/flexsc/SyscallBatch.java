@@ -60,7 +60,7 @@ import static dev.flexsc.abi.SyscallTable.*;
  * KERNEL_MODULE) post up to a group's free entries with one read-modify-write per 64
  * entries and at most one executor wake-up; a green thread of the FlexSC scheduler parks
  * once for them (a platform thread spins briefly, then sleeps once on the group's
- * completion word). A batch larger than the free entries is posted in parts as its own
+ * done_seq). A batch larger than the free entries is posted in parts as its own
  * earlier calls complete (more than one wait then); it never holds an entry unposted while
  * waiting, so batches of any size from any number of threads cannot deadlock. The io_uring
  * engines fill one SQE per call and submit them with one {@code io_uring_enter}

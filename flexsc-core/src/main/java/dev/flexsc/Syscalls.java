@@ -73,17 +73,56 @@ public final class Syscalls {
     public static final int AT_FDCWD = AtFlags.AT_FDCWD;
 
     private final SyscallInvoker invoker;
+    /** The kind of every descriptor argument {@code a0} of calls made here ({@link #withFdKind}). */
+    private final FdKind fdKind;
+
+    /*
+     * The error paths' classes are loaded with this one, not on a first error: a class read
+     * from a class directory needs a descriptor to load, and a call that failed with EMFILE
+     * leaves none (NoClassDefFoundError instead, and for good at that call site). The
+     * exceptions' own classes, and Errno's table, which an ErrnoException's message reads.
+     */
+    static {
+        new ErrnoException("load", Errno.EMFILE).getMessage();
+        Class<?>[] thrownOnErrors = {EngineClosedException.class, EngineUnavailableException.class,
+                RefusedCallException.class}; // a class literal loads its class
+        Objects.requireNonNull(thrownOnErrors);
+    }
 
     /** Typed calls over an engine's (or the direct baseline's) raw invoker. */
     public Syscalls(SyscallInvoker invoker) {
+        this(invoker, FdKind.UNKNOWN);
+    }
+
+    private Syscalls(SyscallInvoker invoker, FdKind fdKind) {
         this.invoker = Objects.requireNonNull(invoker, "invoker");
+        this.fdKind = Objects.requireNonNull(fdKind, "fdKind");
+    }
+
+    /**
+     * The same calls through the same engine, for a caller that makes them on descriptors it
+     * knows to be of {@code kind}: every call made through the result whose first argument is
+     * a descriptor (read, write, readv, writev above all) promises that descriptor is of
+     * {@code kind} until the call returns ({@link FdKind}). A channel that owns a regular file
+     * uses it for its reads and writes, so that the default call policy makes them with the
+     * plain system call, without trying them without waiting first.
+     */
+    public Syscalls withFdKind(FdKind kind) {
+        return kind == fdKind ? this : new Syscalls(invoker, kind);
+    }
+
+    /** The kind {@link #withFdKind} gave these calls ({@link FdKind#UNKNOWN} if none). */
+    public FdKind fdKind() {
+        return fdKind;
     }
 
     /** Runs allow-listed call {@code nr} after refusing the engine's own descriptors as arguments. */
     private long call(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
         OwnedFds own = invoker.ownedFds();
         if (own != OwnedFds.NONE) own.check(SyscallTable.lookup(nr), a0, a1, a2, a3, a4, a5);
-        return invoker.invoke(nr, a0, a1, a2, a3, a4, a5);
+        FdKind k = fdKind;
+        return k == FdKind.UNKNOWN ? invoker.invoke(nr, a0, a1, a2, a3, a4, a5)
+                : invoker.invoke(k, nr, a0, a1, a2, a3, a4, a5);
     }
 
     // ---- raw ----
@@ -138,7 +177,7 @@ public final class Syscalls {
      * readiness waits and each call of a batch): what a provider reports as the calls it made.
      */
     public Syscalls counting(java.util.concurrent.atomic.LongAdder calls) {
-        return new Syscalls(new CountingInvoker(invoker, Objects.requireNonNull(calls, "calls")));
+        return new Syscalls(new CountingInvoker(invoker, Objects.requireNonNull(calls, "calls")), fdKind);
     }
 
     // ---- batches ----

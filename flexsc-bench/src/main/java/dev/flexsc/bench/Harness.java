@@ -1,6 +1,7 @@
 package dev.flexsc.bench;
 
 import dev.flexsc.EngineStats;
+import dev.flexsc.FdKind;
 import dev.flexsc.FlexscEngine;
 import dev.flexsc.Syscalls;
 import dev.flexsc.nativeimpl.DirectSyscalls;
@@ -375,7 +376,8 @@ public final class Harness {
             SyscallInvoker inv = variant.invoker(engine);
             int nr = call.nr();
             long a0 = target.fd, a1 = buf.address(), a2 = call.size();
-            return () -> inv.invoke(nr, a0, a1, a2, 0, 0, 0);
+            FdKind kind = target.kind;
+            return () -> inv.invoke(kind, nr, a0, a1, a2, 0, 0, 0);
         }
 
         /** The CPU worker {@code t} pins itself to, or -1. */
@@ -412,16 +414,21 @@ public final class Harness {
         }
     }
 
-    /** The file a call writes to: /dev/null for write, a temporary file for pwrite. */
-    private record Target(int fd, FileChannel channel) {
+    /**
+     * The file a call writes to: /dev/null for write, a temporary file for pwrite. Its kind
+     * ({@link FdKind#ALWAYS_READY} for both) goes with every call, as a FlexscFileChannel's
+     * calls name their file's kind: the default policy then makes the plain call. A caller
+     * that names no kind pays a try without waiting per write (docs/io.md, "Call policies").
+     */
+    private record Target(int fd, FileChannel channel, FdKind kind) {
         static Target open(CallKind call, Path file) throws IOException {
             Syscalls direct = DirectSyscalls.syscalls();
             return switch (call) {
-                case GETPID -> new Target(-1, null);
+                case GETPID -> new Target(-1, null, FdKind.UNKNOWN);
                 case WRITE64 -> new Target(direct.openat(Syscalls.AT_FDCWD, "/dev/null", 01 | 02000000, 0),
-                        FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE));
+                        FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE), FdKind.ALWAYS_READY);
                 case PWRITE4K -> new Target(direct.openat(Syscalls.AT_FDCWD, file.toString(), 02 | 02000000, 0),
-                        FileChannel.open(file, StandardOpenOption.WRITE));
+                        FileChannel.open(file, StandardOpenOption.WRITE), FdKind.ALWAYS_READY);
             };
         }
 

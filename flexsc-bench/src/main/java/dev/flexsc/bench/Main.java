@@ -27,9 +27,11 @@ import java.util.Locale;
  *                                                  SyscallBatch: app CPU per call, batches of 1, 8, 64, 256
  * ./flexsc bench --study batchloop [--batch 64] [--reps 8] [--seconds 0.7] [--warmup 3]
  *                                                  the batch mechanism alone in steady state (no-op engine)
+ * ./flexsc bench --study multicore [--seconds 2] [--warmup 3]
+ *                                                  the multi-core table alone (MultiCoreTable), longer rows
  * ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--servers syscall,jdkhttp,jetty] [--trace] ...
- *                                                  the HTTP servers under wrk, each in its own JVM pinned to a server CPU
- *                                                  (wrk on another): see {@link dev.flexsc.bench.http.HttpStudy}
+ *                                                  the HTTP servers under load, each in its own JVM pinned to a server CPU
+ *                                                  (the load generator on another): see {@link dev.flexsc.bench.http.HttpStudy}
  * ./flexsc bench --study coldread [--file PATH] [--size-mib 2048] [--threads 16,256,1000] [--seconds 2] ...
  *                                                  random 4 KiB reads with the page cache dropped: FlexSC, stock
  *                                                  virtual threads, platform pools, fio (see {@link dev.flexsc.bench.io.ColdReadStudy})
@@ -114,7 +116,7 @@ public final class Main {
     }
 
     private static void study(String[] args) throws Exception {
-        if (args.length == 0) throw new IllegalArgumentException("--study needs one of pagefault, cost, batch, batchloop, policy, http, coldread, soak");
+        if (args.length == 0) throw new IllegalArgumentException("--study needs one of pagefault, cost, batch, batchloop, multicore, policy, http, coldread, soak");
         switch (args[0]) {
             case "pagefault" -> {
                 long mib = 1024;
@@ -159,12 +161,25 @@ public final class Main {
                 }
                 BatchStudy.mechanismLoop(batch, reps, seconds, warmup, System.out::println);
             }
+            case "multicore" -> {
+                // A few seconds of warm-up per row: the JIT's compilations count as application CPU.
+                double seconds = 2, warmup = 3;
+                for (int i = 1; i < args.length; i++) {
+                    switch (args[i]) {
+                        case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                        case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+                        default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--seconds S, --warmup S)");
+                    }
+                }
+                printSetup("multi-core study", warmup, seconds);
+                System.out.println(MultiCoreTable.table(MultiCoreTable.run(warmup, seconds)));
+            }
             case "policy" -> policyStudy(Arrays.copyOfRange(args, 1, args.length));
             case "http" -> dev.flexsc.bench.http.HttpStudy.main(Arrays.copyOfRange(args, 1, args.length));
             case "coldread" -> dev.flexsc.bench.io.ColdReadStudy.main(Arrays.copyOfRange(args, 1, args.length));
             case "soak" -> dev.flexsc.bench.soak.SoakStudy.main(Arrays.copyOfRange(args, 1, args.length));
             default -> throw new IllegalArgumentException("unknown study " + args[0]
-                    + " (pagefault, cost, batch, batchloop, policy, http, coldread, soak)");
+                    + " (pagefault, cost, batch, batchloop, multicore, policy, http, coldread, soak)");
         }
     }
 

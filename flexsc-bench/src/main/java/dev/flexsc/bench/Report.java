@@ -33,7 +33,7 @@ public final class Report {
 
     /** How the HTTP rows are measured: the report's and docs/benchmarks.md's description. */
     static final String HTTP_METHOD = "Every server runs in a JVM of its own, pinned with taskset to the server CPU (CPU 0"
-            + " by default) while wrk runs pinned to another (CPU 1), as the published measurements of the same problem do;"
+            + " by default) while the load generator runs pinned to another (CPU 1), as the published measurements of the same problem do;"
             + " the server JVM gets -Djdk.virtualThreadScheduler.parallelism and maxPoolSize equal to its CPU count (one"
             + " JDK carrier per server CPU), and FlexSC's defaults, which divide the CPUs the process may use, give it one"
             + " carrier there with the syscall side on the same CPU. *CPU us/request* is the server JVM's user + system"
@@ -60,32 +60,42 @@ public final class Report {
             platform threads in the same run (issue 14's goal: the default rows >= 0.95x); *vs best base* is over the
             best baseline. `--variants all` measures every variant (JNA, FileChannel, FlexSC from platform threads).
 
-            Then the multi-core table: application CPU per 64-byte write from 256 green threads with every call
-            posted and executed on a syscall core (SYSCALL_THREADS' executors, IO_URING_SQPOLL's polling thread,
-            KERNEL_MODULE's SERVE threads where /dev/flexsc exists) against a direct write's from 256 platform
-            threads (*app vs direct*; the goal is <= 0.7x), and the scheduler's own floor under any posted call:
-            pairs of green threads that unpark each other and park, with no system call.
+            Then the multi-core table (alone, with longer rows: `./flexsc bench --study multicore [--seconds 2]
+            [--warmup 3]`): application CPU (the process's CPU less the syscall side's threads') per 64-byte write
+            from 256 green threads with every call posted and executed on a syscall CPU set aside for it (the last CPU
+            named as `syscallCpus`, the carriers on the others: SYSCALL_THREADS' executors, IO_URING_SQPOLL's polling
+            thread, KERNEL_MODULE's SERVE threads where /dev/flexsc exists; a one-CPU machine skips these rows) against
+            a direct write's from 256 platform threads in the same run (*app vs direct*; the goal is <= 0.7x); beside
+            them the carrier-local ring's figure for the same call (IO_URING, EXCEPTIONLESS, the defaults: no syscall
+            core) and the scheduler's own floor under any posted call: pairs of green threads that unpark each other
+            and park, with no system call, on the multi-core rows' carriers. *wake-ups/1k calls* (futex or SQ wake-ups
+            the posting threads sent to a sleeping syscall side) and *calls/batch* (calls per executor claim; IO_URING:
+            per submitting `io_uring_enter`) come from the engine's counters over the same window. The JIT's
+            compilations during a row count as application CPU: the first FlexSC rows of a fresh JVM read high with
+            short warm-ups (the quick table's 0.4 s), so the study warms each row up for 3 s.
 
-            ### `--study http`: servers under wrk, one server core
+            ### `--study http`: servers under load, one server core
 
             ```
             ./flexsc bench --study http [--conns 1,10,100,1000] [--seconds 5] [--warmup 2]
                 [--servers syscall,jdkhttp,jetty] [--engines E,..] [--policies EXCEPTIONLESS,ADAPTIVE]
                 [--server-cpus 0] [--client-cpus 1] [--no-pin] [--with 'SUFFIX=JVM ARGS'] [--trace]
+                [--client flexsc-load|wrk] [--rate R]
             ```
 
             Each server runs in a JVM of its own (`ServerMain`), started with `taskset -c` on the server CPUs (default:
-            the first CPU this process may use, CPU 0 here) while wrk runs with `taskset -c` on the client CPUs (the
-            next one, CPU 1), one wrk thread per client CPU. The server JVM gets
+            the first CPU this process may use, CPU 0 here) while the load generator (below) runs with `taskset -c` on
+            the client CPUs (the next one, CPU 1); wrk gets one thread per client CPU. The server JVM gets
             `-Djdk.virtualThreadScheduler.parallelism` and `maxPoolSize` equal to its CPU count, and FlexSC's
             defaults, which divide the CPUs the process may run on, give it one carrier on the server CPU with the
-            syscall side on the same CPU (the study prints `flexsc=USER/SYSCALL` per server). A 2 s wrk run warms
-            each server up before its cells. Columns: *requests/s*, *p50* and *p99* are wrk's; *CPU us/request* is
+            syscall side on the same CPU (the study prints `flexsc=USER/SYSCALL` per server). A 2 s run of the client warms
+            each server up before its cells. Columns: *requests/s*, *p50* and *p99* are the client's; *CPU us/request* is
             the server JVM's user + system time over the window (getrusage in the child, so threads that exited,
             io_uring's io-wq workers among them, count) over the requests the server answered in that window;
             *switches/req* is its voluntary + involuntary context switches over the same window, per request; *busy %*
-            is each CPU's busy share of the window from /proc/stat (the whole machine's view: a server waiting on its
-            own hand-offs shows an idle server CPU).
+            is each CPU's busy share of the window from /proc/stat, the whole machine's view: a server waiting on its
+            own hand-offs shows an idle server CPU, a client short of CPU a busy client CPU (flexsc-load reads it
+            itself over its recorded window, which leaves out its JVM's start and warm-up).
 
             Servers: `syscall` is the paper's NPTL server (direct calls, a fixed pool), stock virtual threads with JDK
             channels, and the FlexSC server (one green thread per connection) on each engine under each policy;
@@ -103,6 +113,42 @@ public final class Report {
             prints system calls per request, futex calls per request (a steady state without cross-thread wake-ups
             makes none) and the most frequent calls by name. Calls FlexSC posts to io_uring do not appear by name:
             the kernel runs them inside `io_uring_enter` (or the SQ polling thread), which is what the trace counts.
+
+            ### The load generator, and wrk's latency
+
+            `--client flexsc-load` (the default) is `ClosedLoopClient`, in a JVM of its own pinned to the client CPUs:
+            per connection one platform thread with a blocking socket, sending its next GET when the last response has
+            been read whole. A request's latency is CLOCK_MONOTONIC time (`System.nanoTime`) from just before its first
+            byte is written to just after its last response byte is read (connect time is outside), recorded in an
+            HdrHistogram (3 significant digits); every response's status and Content-Length are checked, and a wrong
+            one is an error, not a sample. Each measured cell starts with 1 s of load that is not recorded, for the
+            client JVM's JIT. It checks itself: a connection's requests follow one another, so requests x mean latency
+            <= connections x run time, and a run that breaks this fails. It prints, beside its own percentiles, what
+            wrk would have printed for the same samples. `--rate R` paces it instead: every connection still has one
+            request in flight at most, but sends on a schedule of R requests/s in all, and a latency counts from the
+            request's scheduled send (wrk2's model), so servers are compared at the same offered load and a stall is
+            charged for every request it held back. A send the client itself makes late counts too: pace well below
+            what the client CPU can do (its busy share is in the table).
+
+            `--client wrk` runs wrk 4.1.0 (Debian's 4.1.0-3). Its requests/s are sound; its latency percentiles are
+            not those of the requests it made. wrk (src/wrk.c and src/stats.c of wg/wrk) takes `gettimeofday` in
+            microseconds when it writes a request's first byte and again when the response completes, and records the
+            difference in a histogram of 1 us buckets: one request in flight per connection (no pipelining without a
+            script), connect time outside, a vDSO clock read on every host (the clock source, tsc here, is not the
+            issue). Then, after the run and before it prints, it corrects for coordinated omission: with the expected
+            interval taken as run time / (requests / connections), the mean time between a connection's requests,
+            every recorded latency L of at least twice that interval gets synthetic samples at L - interval,
+            L - 2 interval, and so on down to the interval. That models a client that would have kept sending at the
+            mean rate through a stall; wrk applies it to every run, though it sends in a closed loop, and its Latency
+            mean and stdev and the `--latency` percentiles all include the synthetic samples. At one connection the
+            mean interval is the mean latency, tens of microseconds here, so one stall of a few milliseconds becomes
+            hundreds of samples and the p99 is made of them. On a keep-alive Python server with TCP_NODELAY,
+            `wrk -t1 -c1 -d3s --latency` printed 45,098 requests in 3.04 s, p50 26 us, p99 27.9 ms and a mean of
+            1.32 ms (59 s of latency in a 3 s run); `ClosedLoopClient` on the same server recorded p50 17 us, p99
+            0.84-1.17 ms and a mean of 0.063-0.079 ms (2.95 s of latency in 3.0 s), and its samples, corrected as
+            wrk corrects them, give p99 12-20 ms. So wrk's p99 says how long and how often the server stalled, weighted
+            by the stall over the mean interval; the p99 figures quoted from earlier wrk runs (docs/engines.md) compare
+            only with each other.
 
             ### `--study coldread`: random 4 KiB reads, page cache dropped
 
@@ -132,10 +178,10 @@ public final class Report {
             ### Final figures
 
             Take them on a quiet machine (no builds or other benchmarks: they share the two CPUs with the server and
-            wrk): `./flexsc bench`, `./flexsc bench --study http --trace` (about 15 minutes with every server) and
+            the client): `./flexsc bench`, `./flexsc bench --study http --trace` (about 15 minutes with every server) and
             `./flexsc bench --study coldread`; `./flexsc bench --full` regenerates this page. Figures quoted from
             `--study http` before the study pinned its servers (docs/engines.md, docs/io.md) were taken with the server
-            in the benchmark's own JVM, unpinned, beside wrk on the same two CPUs; `--no-pin --servers syscall` is the
+            in the benchmark's own JVM, unpinned, beside wrk on the same two CPUs, with wrk's latency; `--no-pin --servers syscall` is the
             closest setting now.
             """;
 
@@ -290,11 +336,11 @@ public final class Report {
                   + " as much as the call."));
 
         // 5. HTTP
-        body.append("## HTTP static files under wrk\n\n");
+        body.append("## HTTP static files under load\n\n");
         dev.flexsc.bench.http.HttpBench.Options httpOptions = new dev.flexsc.bench.http.HttpBench.Options(
                 dev.flexsc.bench.http.Pinning.defaults(), plan.httpWarmupSeconds(),
-                dev.flexsc.bench.http.HttpBench.DEFAULT_SETTLE_SECONDS, false);
-        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause(httpOptions.pinning());
+                dev.flexsc.bench.http.HttpBench.DEFAULT_SETTLE_SECONDS, false, dev.flexsc.bench.http.HttpBench.DEFAULT_CLIENT);
+        String noWrk = dev.flexsc.bench.http.HttpBench.unavailabilityCause(httpOptions.pinning(), httpOptions.client());
         if (noWrk != null) {
             body.append("Skipped: ").append(noWrk).append(".\n\n");
             progress.accept("http: skipped, " + noWrk);
@@ -308,7 +354,7 @@ public final class Report {
             } finally {
                 dev.flexsc.bench.http.StaticFiles.delete(root);
             }
-            body.append("wrk (Debian's package) on loopback, ").append(plan.httpSeconds()).append(" s per cell after a ")
+            body.append(httpOptions.client().label()).append(" on loopback (\"The load generator\" below), ").append(plan.httpSeconds()).append(" s per cell after a ")
                     .append(httpOptions.warmupSeconds()).append(" s warm-up per server, 16 KiB file, keep-alive. ")
                     .append(HTTP_METHOD).append("\n\n```\n")
                     .append(dev.flexsc.bench.http.HttpBench.table(http)).append("```\n\n");
@@ -338,7 +384,7 @@ public final class Report {
             summary.add(new SummaryRow("HTTP 16 KiB (requests/s)", bestF.server() + ", " + bestF.connections() + " conns",
                     bestB.server() + ", " + bestB.connections() + " conns", ratio, String.format(Locale.ROOT,
                     "%s: %.1f us of server CPU per request against %.1f; every request is several calls (recv, open,"
-                            + " fstat, send, sendfile, close) and wrk shares the two cores with the server.",
+                            + " fstat, send, sendfile, close) and the load generator shares the two cores with the server.",
                     ratio >= 1 ? "Wins" : "Loses", bestF.cpuUsPerRequest(), bestB.cpuUsPerRequest())));
         }
 

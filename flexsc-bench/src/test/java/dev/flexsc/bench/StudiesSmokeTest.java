@@ -41,6 +41,11 @@ class StudiesSmokeTest {
             assertEquals(-38, b.enosysSyscall(), "ENOSYS expected");
             assertEquals(1, b.javaMethodCall());
             assertEquals(2, b.nativeFunctionCall());
+            assertEquals(64, b.write64DevNull());
+            long nowait = b.pwritev2NowaitDevNull();
+            assertTrue(nowait == 64 || nowait == -dev.flexsc.Errno.EOPNOTSUPP, "pwritev2(RWF_NOWAIT) of /dev/null: " + nowait);
+            assertEquals(0, b.fstatDevNull());
+            assertEquals(dev.flexsc.OpenFlags.O_WRONLY, b.fcntlGetflDevNull() & 3, "access mode of /dev/null");
         } finally {
             b.tearDown();
         }

@@ -3,6 +3,7 @@ package dev.flexsc.spi;
 import dev.flexsc.Engine;
 import dev.flexsc.EngineClosedException;
 import dev.flexsc.EngineStats;
+import dev.flexsc.FdKind;
 import dev.flexsc.FlexscConfig;
 import dev.flexsc.FlexscEngine;
 import dev.flexsc.Syscalls;
@@ -139,9 +140,16 @@ public abstract class AbstractEngine implements FlexscEngine, SyscallInvoker, Ba
      */
     @Override
     public final long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        return invoke(FdKind.UNKNOWN, nr, a0, a1, a2, a3, a4, a5);
+    }
+
+    /** As {@link #invoke(int, long, long, long, long, long, long)}; the call policy weighs {@code kind}. */
+    @Override
+    public final long invoke(FdKind kind, int nr, long a0, long a1, long a2, long a3, long a4, long a5)
+            throws IOException {
         SyscallTable.Call call = SyscallTable.require(nr); // refused calls never reach the engine
         if (closed) throw closedException(call, "the engine is closed"); // volatile read
-        long r = gate.tryDirect(call, room, a0, a1, a2, a3, a4, a5); // the call policy
+        long r = gate.tryDirect(call, kind, room, a0, a1, a2, a3, a4, a5); // the call policy
         if (!CallGate.posts(r)) return r;
         long done = CallGate.movedBeforePost(r);
         try {

@@ -1,6 +1,7 @@
 package dev.flexsc.spi;
 
 import dev.flexsc.CallPolicy;
+import dev.flexsc.FdKind;
 import dev.flexsc.abi.SyscallTable;
 
 import java.io.IOException;
@@ -17,7 +18,8 @@ import static dev.flexsc.MsgFlags.MSG_WAITALL;
  * calling thread and returns its result, or tells the engine to post it. A call the rule says
  * to try without waiting ({@link PostingRule.Decision#TRY_NOWAIT}) is made here with
  * {@code RWF_NOWAIT} (read, write) or {@code MSG_DONTWAIT} (recvfrom, sendto), and posted if
- * it would wait; a write or send the descriptor took in part is continued without waiting
+ * it would wait (or the file cannot tell, unless fstat says it never waits for readiness:
+ * then the plain call); a write or send the descriptor took in part is continued without waiting
  * while it takes more, and its rest posted once it would wait ({@link ShortTransfer}). The
  * gate never calls back into the engine: posting is the engine's. Counts both kinds of call
  * for {@link dev.flexsc.EngineStats}. Thread-safe.
@@ -125,15 +127,17 @@ public final class CallGate {
     /**
      * Runs allow-listed {@code call} directly if the engine's {@link PostingRule} says so.
      *
+     * @param kind what the caller knows of the descriptor argument {@code a0}
+     *        ({@link PostingRule#decide})
      * @param room whether the engine has a free entry (ADAPTIVE posts only then)
      * @return the raw kernel result, or an answer that {@linkplain #posts posts}: {@link #POST},
      *         {@link #WOULD_WAIT}, or the rest of a write or send moved in part
      *         ({@link #movedBeforePost})
      */
-    public long tryDirect(SyscallTable.Call call, Room room, long a0, long a1, long a2, long a3, long a4, long a5)
-            throws IOException {
+    public long tryDirect(SyscallTable.Call call, FdKind kind, Room room, long a0, long a1, long a2, long a3, long a4,
+                          long a5) throws IOException {
         int nr = call.nr();
-        PostingRule.Decision d = rule.decide(call, a2, room);
+        PostingRule.Decision d = rule.decide(call, kind, a2, room);
         if (d == PostingRule.Decision.POST) {
             posted.increment();
             return POST;
@@ -152,6 +156,13 @@ public final class CallGate {
             }
             boolean write = nr == SyscallTable.WRITE;
             long r = direct.readWriteNowait(write, a0, a1, a2);
+            if (r == -EOPNOTSUPP && direct.fdKind(a0) == FdKind.ALWAYS_READY) {
+                // The file cannot say whether it would wait (ext4's buffered writes), and the
+                // try moved nothing; but it never waits for readiness: the plain call, as a
+                // pwrite64 of it would be made (PostingRule.waitsOnlyForDisk).
+                directCalls.increment();
+                return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+            }
             if (r == -EAGAIN || r == -EOPNOTSUPP) {
                 posted.increment(); // it would wait (or cannot tell): the engine waits for it
                 return r == -EAGAIN ? WOULD_WAIT : POST;

@@ -16,4 +16,11 @@ public interface DirectPath extends SyscallInvoker {
      * (which waits only for the disk), as read(2) returns the whole range.
      */
     long readWriteNowait(boolean write, long fd, long buf, long len);
+
+    /**
+     * The kind of the file {@code fd} names now, asked of the kernel (fstat(2), one system
+     * call): {@link dev.flexsc.FdKind#of}, or {@link dev.flexsc.FdKind#UNKNOWN} if fstat fails.
+     * Right only until the descriptor is closed: callers ask it for the call they are making.
+     */
+    dev.flexsc.FdKind fdKind(long fd);
 }

@@ -11,7 +11,7 @@ import java.lang.invoke.VarHandle;
  * miss, and spurious unparks are harmless.
  *
  * <p>Each engine supplies a subclass that knows where its completion shows. The carrier
- * also uses it to sleep when it has nothing to run: {@link #completionWord()},
+ * also uses it to sleep when it has nothing to run: {@link #doneSeq()},
  * {@link #sleepUntilCompletion(int, long)} and, from a thread that gives the carrier new
  * work, {@link #wakeSleepers()}. Calls with equal {@link #sleepKey()}s complete on the
  * same word: one read of the word and one sleep cover them all.
@@ -99,10 +99,10 @@ public abstract class PendingCall {
     public abstract Object sleepKey();
 
     /**
-     * Carrier: the value of the completion word, a counter its engine increments after
+     * Carrier: the value of its done_seq word, a counter its engine increments after
      * completions (and {@link #wakeSleepers()}); read before deciding to sleep.
      */
-    public abstract int completionWord();
+    public abstract int doneSeq();
 
     /**
      * Carrier: sleeps until a completion is published after {@code seenWord} was read,

@@ -24,6 +24,18 @@ public interface SyscallInvoker {
     long invoke(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException;
 
     /**
+     * As {@link #invoke(int, long, long, long, long, long, long)}, for a call whose descriptor
+     * argument {@code a0} the caller knows to be of {@code kind} until the call returns (see
+     * {@link dev.flexsc.FdKind} for the promise). An engine's call policy may then skip what it
+     * does to find out ({@link PostingRule}); the default ignores the kind. An invoker that
+     * wraps another passes the kind on.
+     */
+    default long invoke(dev.flexsc.FdKind kind, int nr, long a0, long a1, long a2, long a3, long a4, long a5)
+            throws IOException {
+        return invoke(nr, a0, a1, a2, a3, a4, a5);
+    }
+
+    /**
      * Waits until descriptor {@code fd} has one of {@code events} (poll(2) bits) or
      * {@code timeoutMs} milliseconds passed (negative: without bound): the one readiness wait
      * of the engine, what a FlexSC channel in blocking mode and a FlexSC selector wait with.

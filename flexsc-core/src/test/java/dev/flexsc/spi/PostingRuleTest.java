@@ -1,6 +1,7 @@
 package dev.flexsc.spi;
 
 import dev.flexsc.CallPolicy;
+import dev.flexsc.FdKind;
 import dev.flexsc.abi.SyscallTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.flexsc.spi.PostingRule.Decision.*;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.flexsc.FdKind.UNKNOWN;
 
 /**
  * The one rule for "should this call be posted", per policy and engine fact, from a platform
@@ -45,8 +47,8 @@ class PostingRuleTest {
         for (PostingRule.Post post : PostingRule.Post.values()) {
             PostingRule x = new PostingRule(CallPolicy.EXCEPTIONLESS, post), d = new PostingRule(CallPolicy.DIRECT, post);
             for (SyscallTable.Call c : SyscallTable.all().values()) {
-                assertEquals(POST, x.decide(c, 0, FULL), c.name());
-                assertEquals(DIRECT, d.decide(c, 0, ROOM), c.name());
+                assertEquals(POST, x.decide(c, UNKNOWN, 0, FULL), c.name());
+                assertEquals(DIRECT, d.decide(c, UNKNOWN, 0, ROOM), c.name());
             }
             assertTrue(x.postsBatches());
             assertFalse(d.postsBatches());
@@ -59,15 +61,47 @@ class PostingRuleTest {
         PostingRule hand = new PostingRule(CallPolicy.ADAPTIVE, PostingRule.Post.HAND_OFF);
         PostingRule ring = new PostingRule(CallPolicy.ADAPTIVE, PostingRule.Post.RING_ENTRY);
         for (PostingRule r : List.of(hand, ring)) {
-            assertEquals(DIRECT, r.decide(call(SyscallTable.GETPID), 0, ROOM));
-            assertEquals(DIRECT, r.decide(call(SyscallTable.PWRITE64), 0, ROOM));
-            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.READ), 0, ROOM));
-            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.WRITE), 0, ROOM));
-            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.RECVFROM), 0, ROOM));
-            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.SENDTO), 0, ROOM));
-            assertEquals(POST, r.decide(call(SyscallTable.ACCEPT4), 0, ROOM), "may block, cannot be tried");
-            assertEquals(POST, r.decide(call(SyscallTable.READV), 0, ROOM));
+            assertEquals(DIRECT, r.decide(call(SyscallTable.GETPID), UNKNOWN, 0, ROOM));
+            assertEquals(DIRECT, r.decide(call(SyscallTable.PWRITE64), UNKNOWN, 0, ROOM));
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.READ), UNKNOWN, 0, ROOM));
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.WRITE), UNKNOWN, 0, ROOM));
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.RECVFROM), UNKNOWN, 0, ROOM));
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.SENDTO), UNKNOWN, 0, ROOM));
+            assertEquals(POST, r.decide(call(SyscallTable.ACCEPT4), UNKNOWN, 0, ROOM), "may block, cannot be tried");
+            assertEquals(POST, r.decide(call(SyscallTable.READV), UNKNOWN, 0, ROOM));
         }
+    }
+
+    @Test
+    @Timeout(10)
+    void adaptiveDecidesReadsAndWritesOfAnAlwaysReadyDescriptorAsPread64AndPwrite64() throws Exception {
+        int[] rw = {SyscallTable.READ, SyscallTable.WRITE, SyscallTable.READV, SyscallTable.WRITEV};
+        for (PostingRule.Post post : PostingRule.Post.values()) {
+            PostingRule r = new PostingRule(CallPolicy.ADAPTIVE, post);
+            for (int nr : rw) assertEquals(DIRECT, r.decide(call(nr), FdKind.ALWAYS_READY, 0, ROOM), post + " " + nr);
+            // Not a read or write of a file: the kind changes nothing.
+            assertEquals(TRY_NOWAIT, r.decide(call(SyscallTable.RECVFROM), FdKind.ALWAYS_READY, 0, ROOM));
+            assertEquals(POST, r.decide(call(SyscallTable.ACCEPT4), FdKind.ALWAYS_READY, 0, ROOM));
+        }
+        // A green thread on a hand-off engine posts them where its carrier says posting pays, as pwrite64.
+        AtomicReference<Object> out = new AtomicReference<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                CARRIER.pays = true;
+                CARRIER.asked.clear();
+                List<PostingRule.Decision> ds = new ArrayList<>();
+                PostingRule hand = new PostingRule(CallPolicy.ADAPTIVE, PostingRule.Post.HAND_OFF);
+                PostingRule ring = new PostingRule(CallPolicy.ADAPTIVE, PostingRule.Post.RING_ENTRY);
+                for (int nr : rw) ds.add(hand.decide(call(nr), FdKind.ALWAYS_READY, 0, ROOM));
+                for (int nr : rw) ds.add(ring.decide(call(nr), FdKind.ALWAYS_READY, 0, ROOM));
+                out.set(ds);
+            } catch (Throwable t) {
+                out.set(t);
+            }
+        }).join();
+        assertEquals(List.of(POST, POST, POST, POST, DIRECT, DIRECT, DIRECT, DIRECT), out.get());
+        assertEquals(List.of(SyscallTable.READ, SyscallTable.WRITE, SyscallTable.READV, SyscallTable.WRITEV),
+                CARRIER.asked);
     }
 
     @Test
@@ -86,7 +120,7 @@ class PostingRuleTest {
                 List<PostingRule.Decision> ds = new ArrayList<>();
                 for (PostingRule.Post post : PostingRule.Post.values()) {
                     PostingRule r = new PostingRule(CallPolicy.ADAPTIVE, post);
-                    for (SyscallTable.Call c : never) ds.add(r.decide(c, 0, ROOM));
+                    for (SyscallTable.Call c : never) ds.add(r.decide(c, UNKNOWN, 0, ROOM));
                 }
                 out.set(ds);
             } catch (Throwable t) {
@@ -107,8 +141,8 @@ class PostingRuleTest {
             try {
                 CARRIER.pays = true;
                 CARRIER.asked.clear();
-                out.set(List.of(r.decide(call(SyscallTable.PWRITE64), 0, ROOM), r.decide(call(SyscallTable.READ), 0, ROOM),
-                        r.decide(call(SyscallTable.RECVFROM), 0, ROOM), r.decide(call(SyscallTable.CONNECT), 0, ROOM)));
+                out.set(List.of(r.decide(call(SyscallTable.PWRITE64), UNKNOWN, 0, ROOM), r.decide(call(SyscallTable.READ), UNKNOWN, 0, ROOM),
+                        r.decide(call(SyscallTable.RECVFROM), UNKNOWN, 0, ROOM), r.decide(call(SyscallTable.CONNECT), UNKNOWN, 0, ROOM)));
             } catch (Throwable t) {
                 out.set(t);
             }
@@ -127,12 +161,12 @@ class PostingRuleTest {
                 List<PostingRule.Decision> ds = new ArrayList<>();
                 CARRIER.asked.clear();
                 CARRIER.pays = true;
-                ds.add(r.decide(call(SyscallTable.PWRITE64), 0, ROOM));
-                ds.add(r.decide(call(SyscallTable.PWRITE64), 0, FULL)); // no room: as on a platform thread
-                ds.add(r.decide(call(SyscallTable.READ), 0, FULL));
+                ds.add(r.decide(call(SyscallTable.PWRITE64), UNKNOWN, 0, ROOM));
+                ds.add(r.decide(call(SyscallTable.PWRITE64), UNKNOWN, 0, FULL)); // no room: as on a platform thread
+                ds.add(r.decide(call(SyscallTable.READ), UNKNOWN, 0, FULL));
                 CARRIER.pays = false;
-                ds.add(r.decide(call(SyscallTable.PWRITE64), 0, ROOM));
-                ds.add(r.decide(call(SyscallTable.ACCEPT4), 0, ROOM));
+                ds.add(r.decide(call(SyscallTable.PWRITE64), UNKNOWN, 0, ROOM));
+                ds.add(r.decide(call(SyscallTable.ACCEPT4), UNKNOWN, 0, ROOM));
                 out.set(ds);
             } catch (Throwable t) {
                 out.set(t);
@@ -162,12 +196,12 @@ class PostingRuleTest {
                 for (PostingRule.Post post : PostingRule.Post.values()) {
                     PostingRule r = new PostingRule(CallPolicy.ADAPTIVE, post);
                     for (int nr : new int[] {SyscallTable.SENDMSG, SyscallTable.RECVMSG}) {
-                        ds.add(r.decide(call(nr), dontWait, ROOM));
-                        ds.add(r.decide(call(nr), 0, ROOM));
+                        ds.add(r.decide(call(nr), UNKNOWN, dontWait, ROOM));
+                        ds.add(r.decide(call(nr), UNKNOWN, 0, ROOM));
                     }
                 }
                 ds.add(new PostingRule(CallPolicy.EXCEPTIONLESS, PostingRule.Post.RING_ENTRY)
-                        .decide(call(SyscallTable.SENDMSG), dontWait, ROOM));
+                        .decide(call(SyscallTable.SENDMSG), UNKNOWN, dontWait, ROOM));
                 out.set(ds);
             } catch (Throwable t) {
                 out.set(t);

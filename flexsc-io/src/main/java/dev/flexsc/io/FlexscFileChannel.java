@@ -2,8 +2,10 @@ package dev.flexsc.io;
 
 import dev.flexsc.Errno;
 import dev.flexsc.ErrnoException;
+import dev.flexsc.FdKind;
 import dev.flexsc.Flexsc;
 import dev.flexsc.FlexscEngine;
+import dev.flexsc.Stat;
 import dev.flexsc.Syscalls;
 
 import java.io.IOException;
@@ -97,6 +99,16 @@ public final class FlexscFileChannel extends FileChannel {
      * in the kernel (a read on a FIFO) end as an interrupt would, without the interrupt.
      */
     private final dev.flexsc.spi.CancelScope calls = new dev.flexsc.spi.CancelScope();
+    /**
+     * The calls of reads and writes at the file position: {@link #sys} naming the descriptor's
+     * {@link FdKind}, once an fstat of it told it (null before). For a regular file the default
+     * call policy then makes them with the plain system call, without a try that does not wait
+     * first (docs/io.md, "Call policies", point 6). The kind holds for the channel's life: the
+     * channel owns its descriptor, and {@link ChannelFd} keeps the number from reuse while a
+     * call uses it. Volatile: written by whichever operations made an fstat first, each with
+     * an equal view (the same engine, the same kind); a reader that sees null asks fstat itself.
+     */
+    private volatile Syscalls kindCalls;
     /** Set once before the channel is shared (FlexscFiles' streams); volatile for safety. */
     private volatile boolean uninterruptible;
 
@@ -283,7 +295,7 @@ public final class FlexscFileChannel extends FileChannel {
         ensureOpen();
         ensureReadable();
         if (dst.isReadOnly()) throw new IllegalArgumentException("Read-only buffer");
-        return (int) atPosition(() -> ChannelIo.read(runner, dst, sys::read));
+        return (int) atPosition(() -> ChannelIo.read(runner, dst, (f, b) -> calls(f).read(f, b)));
     }
 
     @Override
@@ -291,7 +303,7 @@ public final class FlexscFileChannel extends FileChannel {
         Objects.checkFromIndexSize(offset, length, dsts.length);
         ensureOpen();
         ensureReadable();
-        return atPosition(() -> ChannelIo.read(runner, dsts, offset, length, sys::readv));
+        return atPosition(() -> ChannelIo.read(runner, dsts, offset, length, (f, b) -> calls(f).readv(f, b)));
     }
 
     @Override
@@ -299,7 +311,7 @@ public final class FlexscFileChannel extends FileChannel {
         Objects.requireNonNull(src, "src");
         ensureOpen();
         ensureWritable();
-        return (int) atPosition(() -> ChannelIo.write(runner, src, sys::write));
+        return (int) atPosition(() -> ChannelIo.write(runner, src, (f, b) -> calls(f).write(f, b)));
     }
 
     @Override
@@ -307,7 +319,7 @@ public final class FlexscFileChannel extends FileChannel {
         Objects.checkFromIndexSize(offset, length, srcs.length);
         ensureOpen();
         ensureWritable();
-        return atPosition(() -> ChannelIo.write(runner, srcs, offset, length, sys::writev));
+        return atPosition(() -> ChannelIo.write(runner, srcs, offset, length, (f, b) -> calls(f).writev(f, b)));
     }
 
     @Override
@@ -329,13 +341,31 @@ public final class FlexscFileChannel extends FileChannel {
         return ChannelIo.write(runner, src, (f, b) -> sys.pwrite(f, b, position));
     }
 
+    /**
+     * The calls for a read or write at the position on descriptor {@code f} (held by the
+     * caller's bracket): {@link #kindCalls}, after one fstat on the channel's first use.
+     */
+    private Syscalls calls(int f) throws IOException {
+        Syscalls c = kindCalls; // volatile read, pairs with the write in fstat()
+        if (c != null) return c;
+        fstat(f);
+        return kindCalls;
+    }
+
+    /** fstat(2) of the channel's descriptor {@code f}, which also tells {@link #kindCalls}. */
+    private Stat fstat(int f) throws IOException {
+        Stat st = sys.fstat(f);
+        if (kindCalls == null) kindCalls = sys.withFdKind(st.fdKind()); // volatile write, pairs with calls()' read
+        return st;
+    }
+
     // ---- position, size ----
 
     @Override
     public long position() throws IOException {
         ensureOpen();
         // In append mode every write goes to the end first: the position is the size.
-        return atPosition(() -> io(f -> append ? sys.fstat(f).size() : sys.lseek(f, 0, SEEK_CUR), 0));
+        return atPosition(() -> io(f -> append ? fstat(f).size() : sys.lseek(f, 0, SEEK_CUR), 0));
     }
 
     @Override
@@ -349,7 +379,7 @@ public final class FlexscFileChannel extends FileChannel {
     @Override
     public long size() throws IOException {
         ensureOpen();
-        return atPosition(() -> io(f -> sys.fstat(f).size(), 0));
+        return atPosition(() -> io(f -> fstat(f).size(), 0));
     }
 
     @Override
@@ -358,7 +388,7 @@ public final class FlexscFileChannel extends FileChannel {
         if (size < 0) throw new IllegalArgumentException("Negative size");
         ensureWritable();
         atPosition(() -> io(f -> {
-            long current = sys.fstat(f).size();
+            long current = fstat(f).size();
             long p = sys.lseek(f, 0, SEEK_CUR);
             if (size < current) sys.ftruncate(f, size);
             return sys.lseek(f, Math.min(p, size), SEEK_SET); // a position past the new end moves to it

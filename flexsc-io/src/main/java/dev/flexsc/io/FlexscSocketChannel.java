@@ -8,6 +8,7 @@ import dev.flexsc.abi.SyscallTable;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -100,6 +101,14 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
      */
     private final RawIo.Call recvfrom, sendto;
     private final RawIo.MsgCall recvmsg, sendmsg;
+    /**
+     * sendfile(2)'s offset argument, made on the first sendfile: guarded by the write lock, and
+     * the call has returned (the kernel is done with it) before the lock is let go. An automatic
+     * arena's: it lives as long as the channel.
+     */
+    private MemorySegment sendfileOffset;
+    /** The direct buffers reads and writes used last: guarded by the read and the write lock. */
+    private final RawIo.LastBuffer lastRead = new RawIo.LastBuffer(), lastWritten = new RawIo.LastBuffer();
 
     private FlexscSocketChannel(FlexscSelectorProvider provider, int fd, int family) {
         super(provider);
@@ -591,10 +600,10 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
                     if (bufs.length == 0) return 0;
                 }
                 long deadline = timeoutMs > 0 ? System.nanoTime() + timeoutMs * 1_000_000L : 0;
-                n = dst != null ? RawIo.read(dst, recvfrom) : RawIo.read(bufs, recvmsg);
+                n = dst != null ? RawIo.read(dst, recvfrom, lastRead) : RawIo.read(bufs, recvmsg);
                 while (blocking && (n == UNAVAILABLE || n == INTERRUPTED) && isOpen()) {
                     net.await(POLLIN, waitMillis(timeoutMs, deadline, "Read timed out"));
-                    n = dst != null ? RawIo.read(dst, recvfrom) : RawIo.read(bufs, recvmsg);
+                    n = dst != null ? RawIo.read(dst, recvfrom, lastRead) : RawIo.read(bufs, recvmsg);
                 }
                 n = checkRead(n, call);
             } finally {
@@ -639,27 +648,41 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
     @Override
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src);
-        writeLock.lock();
-        try {
-            ensureOpenAndConnected();
-            boolean blocking = isBlocking();
-            long n = 0;
-            try {
-                beginWrite(blocking);
-                n = writeLoop(blocking, () -> src.hasRemaining(), () -> send(src), "sendto");
-            } finally {
-                endWrite(blocking, n);
-            }
-            return (int) Math.max(0, n);
-        } finally {
-            writeLock.unlock();
-        }
+        return (int) writeLoop(src, null, 0, 0, null, 0, 0);
     }
 
     /** sendmsg(2) with MSG_DONTWAIT | MSG_NOSIGNAL; in blocking mode until every byte is written. */
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        return writeLoop(null, srcs, offset, length, null, 0, 0);
+    }
+
+    /**
+     * sendfile(2) of {@code count} bytes of {@code in} from {@code position} into this socket,
+     * for {@link FlexscFileChannel#transferTo}: in blocking mode until all are sent (readiness
+     * waits when the socket is full), in non-blocking mode what the socket takes now (maybe 0).
+     * Returns -1 if the kernel cannot sendfile between these two (nothing was sent).
+     */
+    long sendfileFrom(ChannelFd in, long position, long count) throws IOException {
+        return writeLoop(null, null, 0, 0, Objects.requireNonNull(in), position, count);
+    }
+
+    /**
+     * A write: of {@code src} (sendto), or where it is null of the buffers of
+     * {@code srcs[offset, offset+length)} in order (sendmsg), or where both are null of
+     * {@code count} bytes of {@code file} from {@code position} (sendfile). One attempt in
+     * non-blocking mode; in blocking mode attempts and readiness waits until nothing remains
+     * (a blocking socket's write), the channel closes or the output is shut down. An error
+     * after some bytes were written returns their count (the next write reports it), as a
+     * blocking send(2) does. The source is arguments, not a lambda, so that a write allocates
+     * nothing of its own here.
+     *
+     * @return the bytes written (0: none could be, non-blocking, or the channel closed);
+     *         for sendfile -1 if the kernel cannot sendfile from that file (nothing was sent)
+     */
+    private long writeLoop(ByteBuffer src, ByteBuffer[] srcs, int offset, int length, ChannelFd file, long position,
+                           long count) throws IOException {
         writeLock.lock();
         try {
             ensureOpenAndConnected();
@@ -667,17 +690,68 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
             long n = 0;
             try {
                 beginWrite(blocking);
-                ByteBuffer[] bufs = RawIo.withRemaining(srcs, offset, length, false);
-                if (bufs.length == 0) return 0;
-                n = writeLoop(blocking, () -> hasRemaining(bufs),
-                        () -> RawIo.write(RawIo.withRemaining(bufs, 0, bufs.length, false), sendmsg), "sendmsg");
+                ByteBuffer[] bufs = null;
+                if (srcs != null) {
+                    bufs = RawIo.withRemaining(srcs, offset, length, false);
+                    if (bufs.length == 0) return 0;
+                }
+                if (file != null && !file.acquire()) throw new ClosedChannelException();
+                try {
+                    n = sendAll(src, bufs, file, position, count, blocking);
+                } finally {
+                    if (file != null) file.release();
+                }
             } finally {
                 endWrite(blocking, n);
             }
-            return Math.max(0, n);
+            return n == SENDFILE_UNSUPPORTED ? n : Math.max(0, n);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** {@link #sendAll}'s answer where sendfile(2) refused the pair of descriptors at once. */
+    private static final long SENDFILE_UNSUPPORTED = -1;
+
+    /** The attempts and readiness waits of {@link #writeLoop}; returns its count or a status &lt;= 0. */
+    private long sendAll(ByteBuffer src, ByteBuffer[] bufs, ChannelFd file, long position, long count, boolean blocking)
+            throws IOException {
+        long total = 0;
+        while (true) {
+            long n = src != null ? RawIo.write(src, sendto, lastWritten)
+                    : bufs != null ? RawIo.write(RawIo.withRemaining(bufs, 0, bufs.length, false), sendmsg)
+                    : sendfile(file, position + total, count - total);
+            if (n > 0) {
+                total += n;
+                boolean more = src != null ? src.hasRemaining() : bufs != null ? hasRemaining(bufs) : total < count;
+                if (!blocking || !more) return total;
+                continue;
+            }
+            if ((n == UNAVAILABLE || n == INTERRUPTED) && blocking && isOpen() && !isOutputClosed) {
+                net.await(POLLOUT, -1);
+                continue;
+            }
+            if (total > 0) return total;
+            if (!isError(n)) return n == UNAVAILABLE || n == INTERRUPTED ? 0 : n;
+            int err = errno(n);
+            if (file != null && (err == Errno.EINVAL || err == Errno.ENOSYS || err == Errno.EOPNOTSUPP)) {
+                return SENDFILE_UNSUPPORTED;
+            }
+            String call = src != null ? "sendto" : bufs != null ? "sendmsg" : "sendfile";
+            throw NetErrors.of(call + "(fd=" + net.fdVal() + ")", err);
+        }
+    }
+
+    /**
+     * One sendfile(2) of {@code count} bytes of {@code file} from {@code position}: its first
+     * argument is this socket (the channel's descriptor), its second the file. The offset
+     * goes through {@link #sendfileOffset}, which only the write holding the write lock uses.
+     */
+    private long sendfile(ChannelFd file, long position, long count) throws IOException {
+        MemorySegment off = sendfileOffset;
+        if (off == null) sendfileOffset = off = Arena.ofAuto().allocate(8, 8);
+        off.set(ValueLayout.JAVA_LONG, 0, position);
+        return net.call(SyscallTable.SENDFILE, file.fd(), off.address(), count, 0, 0);
     }
 
     private static boolean hasRemaining(ByteBuffer[] bufs) {
@@ -690,88 +764,6 @@ public final class FlexscSocketChannel extends SocketChannel implements Selectab
         synchronized (stateLock) {
             ensureOpen();
             if (isOutputClosed) throw new ClosedChannelException();
-        }
-    }
-
-    private long send(ByteBuffer src) throws IOException {
-        return RawIo.write(src, sendto);
-    }
-
-    @FunctionalInterface
-    private interface Attempt {
-        long run() throws IOException;
-    }
-
-    @FunctionalInterface
-    private interface Remaining {
-        boolean any();
-    }
-
-    /**
-     * A write: one attempt in non-blocking mode; in blocking mode, attempts and readiness waits
-     * until nothing remains (a blocking socket's write), the channel closes or the output is
-     * shut down. An error after some bytes were written returns their count (the next write
-     * reports it), as a blocking send(2) does.
-     *
-     * @return the bytes written (0: none could be, non-blocking), or a status &lt;= 0
-     */
-    private long writeLoop(boolean blocking, Remaining remaining, Attempt attempt, String call) throws IOException {
-        long total = 0;
-        while (true) {
-            long n = attempt.run();
-            if (n > 0) {
-                total += n;
-                if (!blocking || !remaining.any()) return total;
-                continue;
-            }
-            if ((n == UNAVAILABLE || n == INTERRUPTED) && blocking && isOpen() && !isOutputClosed) {
-                net.await(POLLOUT, -1);
-                continue;
-            }
-            if (total > 0) return total;
-            if (isError(n)) throw NetErrors.of(call + "(fd=" + net.fdVal() + ")", errno(n));
-            return n == UNAVAILABLE || n == INTERRUPTED ? 0 : n;
-        }
-    }
-
-    /**
-     * sendfile(2) of {@code count} bytes of {@code in} from {@code position} into this socket,
-     * for {@link FlexscFileChannel#transferTo}: in blocking mode until all are sent (readiness
-     * waits when the socket is full), in non-blocking mode what the socket takes now (maybe 0).
-     * Returns -1 if the kernel cannot sendfile between these two (nothing was sent).
-     */
-    long sendfileFrom(ChannelFd in, long position, long count) throws IOException {
-        writeLock.lock();
-        try {
-            ensureOpenAndConnected();
-            boolean blocking = isBlocking();
-            long n = 0;
-            try {
-                beginWrite(blocking);
-                if (!in.acquire()) throw new ClosedChannelException();
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment off = a.allocate(8, 8);
-                    long[] done = {0};
-                    n = writeLoop(blocking, () -> done[0] < count, () -> {
-                        off.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, position + done[0]);
-                        long r = net.call(SyscallTable.SENDFILE, in.fd(), off.address(), count - done[0], 0, 0);
-                        // sendfile's first argument is the socket (this channel's descriptor), its second the file
-                        if (r > 0) done[0] += r;
-                        return r;
-                    }, "sendfile");
-                } catch (dev.flexsc.ErrnoException e) {
-                    int err = e.errno();
-                    if (err == Errno.EINVAL || err == Errno.ENOSYS || err == Errno.EOPNOTSUPP) return -1;
-                    throw e;
-                } finally {
-                    in.release();
-                }
-            } finally {
-                endWrite(blocking, n);
-            }
-            return Math.max(0, n);
-        } finally {
-            writeLock.unlock();
         }
     }
 

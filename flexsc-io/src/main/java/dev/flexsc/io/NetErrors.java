@@ -20,6 +20,15 @@ import java.net.SocketException;
 final class NetErrors {
     private NetErrors() {}
 
+    /**
+     * Loads this class. {@link NetFd}, which every socket and pipe channel has, calls it as it
+     * loads: a class read from a class directory needs a descriptor to load, and a call that
+     * failed with EMFILE leaves none to load its error path with.
+     */
+    static void load() {
+        // nothing more: calling it loads and initialises the class
+    }
+
     /** The exception of {@code call} on a socket, which failed with {@code errno}. */
     static IOException of(String call, int errno) {
         return translate(new ErrnoException(call, errno));

@@ -43,6 +43,10 @@ final class NetFd {
     /** Waits run in this scope: the channel's close cancels it, which ends a wait on any engine. */
     final CancelScope waits = new CancelScope();
 
+    static {
+        NetErrors.load(); // the channels' error path, loaded before an EMFILE can need it (see there)
+    }
+
     NetFd(Syscalls sys, int fd, ProviderCounters counters) {
         this.sys = sys;
         this.fd = new ChannelFd(fd, sys);

@@ -50,22 +50,71 @@ final class RawIo {
 
     /** Reads into {@code dst}'s remaining bytes (it has some, and is writable). */
     static long read(ByteBuffer dst, Call call) throws IOException {
-        return transfer(dst, call, false);
+        return transfer(dst, call, false, null);
+    }
+
+    /** {@link #read(ByteBuffer, Call)} for a channel side that remembers its {@code last} buffer. */
+    static long read(ByteBuffer dst, Call call, LastBuffer last) throws IOException {
+        return transfer(dst, call, false, last);
     }
 
     /** Writes {@code src}'s remaining bytes (it has some). */
     static long write(ByteBuffer src, Call call) throws IOException {
-        return transfer(src, call, true);
+        return transfer(src, call, true, null);
     }
 
-    private static long transfer(ByteBuffer buf, Call call, boolean toKernel) throws IOException {
+    /** {@link #write(ByteBuffer, Call)} for a channel side that remembers its {@code last} buffer. */
+    static long write(ByteBuffer src, Call call, LastBuffer last) throws IOException {
+        return transfer(src, call, true, last);
+    }
+
+    /**
+     * The direct buffer one side of a channel (its reads, or its writes) used last, with its
+     * base address: a channel moves bytes through the same buffer over and over, and asking
+     * the buffer rules about a fresh {@code MemorySegment.ofBuffer} per call costs a segment
+     * and a session (72 B) whenever the JIT does not scalar-replace them. Only a buffer whose
+     * memory is its own is remembered ({@code ByteBuffer.allocateDirect}, its slices and
+     * duplicates, a mapped buffer): that memory stays valid as long as the buffer object is
+     * reachable, which this reference and the call's reachability fence ensure, so the verdict
+     * cannot change. A buffer over an arena's segment is asked about every time (its arena may
+     * close between two calls). Confined to the holder of the side's lock; it keeps the buffer
+     * reachable until another takes its place or the channel is collected.
+     */
+    static final class LastBuffer {
+        private ByteBuffer buf;
+        private long base;
+
+        /** {@code b}'s base address if the kernel may use its memory in place, else -1. */
+        long baseOf(ByteBuffer b) {
+            if (b == buf) return base;
+            MemorySegment s = MemorySegment.ofBuffer(b);
+            if (!Syscalls.usableInPlace(s)) return -1;
+            long a = s.address() - b.position(); // ofBuffer's segment starts at the position
+            if (s.scope().getClass() == BUFFER_SCOPE) {
+                buf = b;
+                base = a;
+            }
+            return a;
+        }
+    }
+
+    /** The scope class of a segment over a direct buffer's own memory (read once from a real one). */
+    private static final Class<?> BUFFER_SCOPE = MemorySegment.ofBuffer(ByteBuffer.allocateDirect(1)).scope().getClass();
+
+    private static long transfer(ByteBuffer buf, Call call, boolean toKernel, LastBuffer last) throws IOException {
         int pos = buf.position(), rem = buf.limit() - pos;
         long n;
         if (buf.isDirect()) {
-            MemorySegment s = MemorySegment.ofBuffer(buf);
-            if (Syscalls.usableInPlace(s)) {
+            long base;
+            if (last != null) {
+                base = last.baseOf(buf);
+            } else {
+                MemorySegment s = MemorySegment.ofBuffer(buf);
+                base = Syscalls.usableInPlace(s) ? s.address() - pos : -1;
+            }
+            if (base != -1) {
                 try {
-                    n = call.run(s.address(), rem);
+                    n = call.run(base + pos, rem);
                 } finally {
                     Reference.reachabilityFence(buf); // the kernel used its memory until run returned
                 }

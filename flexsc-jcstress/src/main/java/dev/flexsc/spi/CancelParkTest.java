@@ -61,7 +61,7 @@ public class CancelParkTest {
         }
 
         @Override
-        public int completionWord() {
+        public int doneSeq() {
             return 0;
         }
 

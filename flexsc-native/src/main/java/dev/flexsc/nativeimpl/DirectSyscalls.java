@@ -1,8 +1,12 @@
 package dev.flexsc.nativeimpl;
 
+import dev.flexsc.FdKind;
+import dev.flexsc.Stat;
 import dev.flexsc.Syscalls;
+import dev.flexsc.abi.SyscallTable;
 import dev.flexsc.spi.DirectPath;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -70,6 +74,14 @@ public final class DirectSyscalls implements DirectPath {
             return (long) RW_NOWAIT.invokeExact(write ? 1L : 0L, fd, buf, len);
         } catch (Throwable t) {
             throw new AssertionError("flexsc_rw_nowait downcall failed", t);
+        }
+    }
+
+    @Override
+    public FdKind fdKind(long fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(Stat.SIZE, 8);
+            return raw(SyscallTable.FSTAT, fd, st.address(), 0, 0, 0, 0) < 0 ? FdKind.UNKNOWN : Stat.from(st).fdKind();
         }
     }
 

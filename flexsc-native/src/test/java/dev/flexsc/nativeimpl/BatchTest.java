@@ -335,7 +335,7 @@ class BatchTest {
                 }
             }
             long parks = engine.stats().callerParks() - parks0;
-            // callerSpin 0: a sleep whenever the batch is not done at once. A completion word
+            // callerSpin 0: a sleep whenever the batch is not done at once. A done_seq
             // bump or the 20 ms safety timeout (a starved syscall thread on a loaded machine)
             // can add sleeps, but per batch, not per call: one per call would be 12,800.
             System.out.println(rounds + " platform batches of 64: " + parks + " sleeps");

@@ -361,4 +361,47 @@ public final class TestSupport {
             closeDirect(p[1]);
         }
     }
+
+    /** A test body run against one engine. */
+    @FunctionalInterface
+    public interface EngineBody {
+        void run(Engine kind, FlexscEngine engine) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} against a fresh SYSCALL_THREADS and a fresh IO_URING engine under
+     * {@code policy}, one after the other; an engine this machine cannot run is skipped with
+     * its reason printed.
+     */
+    public static void onEachEngine(CallPolicy policy, EngineBody body) throws Exception {
+        for (Engine kind : new Engine[] {Engine.SYSCALL_THREADS, Engine.IO_URING}) {
+            String why = unavailabilityCause(kind);
+            if (why != null) {
+                System.out.println("skipped " + kind + ": " + why);
+                continue;
+            }
+            try (FlexscEngine e = openEngine(config(kind).toBuilder().policy(policy).build())) {
+                body.run(kind, e);
+            }
+        }
+    }
+
+    /**
+     * This thread's write-class system calls so far ({@code syscw} of /proc/thread-self/io:
+     * write, pwrite64, writev, pwritev2..., each counted once whatever its result): how a test
+     * tells a plain write from one tried without waiting first.
+     */
+    public static long threadSyscw() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/thread-self/io"))) {
+            if (line.startsWith("syscw:")) return Long.parseLong(line.substring(6).trim());
+        }
+        throw new AssertionError("no syscw in /proc/thread-self/io");
+    }
+
+    /** Skips the calling test, printing why, where {@link #threadSyscw} cannot count. */
+    public static void assumeThreadIo() {
+        boolean there = Files.isReadable(Path.of("/proc/thread-self/io"));
+        if (!there) System.out.println("skipped: no /proc/thread-self/io (CONFIG_TASK_IO_ACCOUNTING) to count system calls with");
+        Assumptions.assumeTrue(there, "no /proc/thread-self/io");
+    }
 }

@@ -10,10 +10,10 @@ import java.util.concurrent.locks.LockSupport;
  * {@link IdlePolicy} (spin, yield, then sleep), and the sleep itself. With a context of its
  * own (an io_uring ring) the carrier sleeps in the kernel in its primary context, in the one
  * system call that also submits what its threads posted ({@link CarrierContext#idle}); a
- * completion or a wake-up (an eventfd write) ends it. Without one, on the completion word of
+ * completion or a wake-up (an eventfd write) ends it. Without one, on the done_seq of
  * a page engine's pending call, or, with none pending, in a park.
  *
- * <p>No lost wake-up: the carrier reads the completion word (if it sleeps on one), announces
+ * <p>No lost wake-up: the carrier reads the done_seq (if it sleeps on one), announces
  * SLEEPING ({@link SleepState#announce()}: volatile store, full fence), and only then rechecks
  * its queues and pending calls; a waker offers its work, then claims the wake-up
  * ({@link SleepState#claimWake()}: full fence, read of the state, CAS SLEEPING to RUNNING), and
@@ -30,7 +30,7 @@ final class CarrierIdle {
     private final CarrierStats stats;
     private final SleepState state = new SleepState();
     /**
-     * The call whose completion word the carrier sleeps on, or null when it parks. Plain:
+     * The call whose done_seq the carrier sleeps on, or null when it parks. Plain:
      * written before the volatile store of SLEEPING, read by a waker after its CAS read SLEEPING.
      */
     private PendingCall sleepingOn;
@@ -67,7 +67,7 @@ final class CarrierIdle {
 
     /**
      * Carrier thread: sleeps until new work arrives (a waker CASes SLEEPING -> RUNNING and
-     * wakes the context or the completion word it sleeps on, and unparks the carrier) or one
+     * wakes the context or the done_seq it sleeps on, and unparks the carrier) or one
      * of its calls completes.
      */
     private void sleep() {
@@ -75,21 +75,23 @@ final class CarrierIdle {
         PendingCall on = pending.sleepTarget();
         if (on != null && in != null && !in.notifies() && !in.hasCalls() && contexts.size() == 1) {
             // A context with nothing in flight whose sleep the watched calls' completions
-            // cannot end (KERNEL_MODULE's carrier group): sleep on their completion word.
+            // cannot end (KERNEL_MODULE's carrier group): sleep on their done_seq.
             in = null;
         }
         boolean oneWord = pending.oneWord();
         FlexscScheduler scheduler = carrier.scheduler();
         // Read before announcing SLEEPING: a completion or a waker's bump after this read
         // changes the word, so the futex wait below returns at once.
-        int word = on != null ? on.completionWord() : 0;
+        int word = on != null ? on.doneSeq() : 0;
         sleepingIn = in; // plain: published by the volatile store of SLEEPING
         sleepingOn = on;
         state.announce(); // SLEEPING, then a full fence: visible before the rechecks below
         scheduler.sleepers.incrementAndGet();
         try {
+            // carrier.held: a monitor's mark that came after the loop's look must not sleep
+            // with the carrier (Dekker with FlexscScheduler.compensate: see there).
             if (!carrier.hasQueuedWork() && !carrier.heldInboxWaiting() && !pending.anySettled(word)
-                    && !scheduler.isStopping()) {
+                    && !carrier.held && !scheduler.isStopping()) {
                 long t0 = stats.sleepBegins();
                 if (in != null) {
                     // In the kernel, submitting the round's calls in the same entry; with page
@@ -108,7 +110,7 @@ final class CarrierIdle {
                 } else if (carrier.reapsForHeld()) {
                     LockSupport.parkNanos(this, CarrierMonitor.HELD_REAP_NANOS); // no context of its own yet
                 } else if (on != null) {
-                    // Calls on several completion words: sleep on one with a short timeout.
+                    // Calls on several done_seq words: sleep on one with a short timeout.
                     on.sleepUntilCompletion(word, oneWord ? policy.blockTimeoutNanos() : policy.multiWordTimeoutNanos());
                 } else {
                     LockSupport.park(this);
@@ -142,7 +144,7 @@ final class CarrierIdle {
             }
             PendingCall on = sleepingOn;
             if (on != null) {
-                on.wakeSleepers(); // bumps the completion word: its futex wait returns
+                on.wakeSleepers(); // bumps the done_seq: its futex wait returns
             }
             LockSupport.unpark(carrier);
         }

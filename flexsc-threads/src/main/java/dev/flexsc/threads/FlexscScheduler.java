@@ -4,6 +4,7 @@ import dev.flexsc.FlexscConfig;
 import dev.flexsc.spi.CallCarrier;
 import dev.flexsc.spi.GreenThreads;
 
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -393,19 +394,37 @@ public final class FlexscScheduler implements AutoCloseable {
     }
 
     /**
-     * Monitor: starts a compensating carrier for {@code held}, on its CPU, unless the scheduler
-     * stops or has {@link CarrierMonitor#MAX_COMPENSATORS} running. Returns it, or null.
+     * Monitor: marks {@code held} held and starts a compensating carrier for it, on its CPU,
+     * unless the scheduler stops, has {@link CarrierMonitor#MAX_COMPENSATORS} running, or the
+     * carrier went idle since the monitor's look. Returns the compensator, or null.
+     *
+     * <p>The mark comes before the check that the carrier still runs (Dekker with its sleep):
+     * the monitor stores {@code held}, fences, then reads the carrier's sleep state; the
+     * carrier stores SLEEPING, fences ({@link SleepState#announce()}), then rechecks
+     * {@code held} ({@link CarrierIdle}). Either the carrier sees the mark and does not sleep
+     * (its loop clears the mark), or the monitor sees it asleep and takes the mark back. So no
+     * carrier sleeps marked held, which would keep its compensator from retiring.
      */
     CarrierThread compensate(CarrierThread held) {
         synchronized (carriersLock) {
             if (stopping || all.length - carriers.length >= CarrierMonitor.MAX_COMPENSATORS) return null;
+            held.held = true; // volatile: external work avoids it from now on
+            // Full fence: the store of held precedes the loads of the sleep state and of the
+            // running flag below (pairs with the fence in SleepState.announce between the
+            // carrier's store of SLEEPING and its recheck of held in CarrierIdle.sleep).
+            VarHandle.fullFence();
+            if (held.isSleeping() || !held.runsTask()) {
+                held.held = false; // it gave the carrier back after the look: nothing to compensate
+                return null;
+            }
             CarrierThread c = new CarrierThread(this, name + "-compensator-" + compensators.incrementAndGet() + "-cpu"
                     + held.cpu(), held.cpu(), idlePolicy, true, held);
             CarrierThread[] grown = java.util.Arrays.copyOf(all, all.length + 1);
             grown[grown.length - 1] = c;
             all = grown; // volatile: published before it runs
-            held.compensator = c; // volatile, before c starts: a push into held's inbox wakes c
-            held.held = true; // volatile: external work avoids it from now on
+            // Volatile, before c starts: a push into held's inbox from now on wakes c; one
+            // made since the mark and before this store is drained by c's first look.
+            held.compensator = c;
             c.start();
             return c;
         }

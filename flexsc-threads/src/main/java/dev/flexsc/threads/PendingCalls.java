@@ -20,11 +20,11 @@ final class PendingCalls {
     private final CarrierStats stats;
     private PendingCall[] pending = new PendingCall[64];
     private int count;
-    /** Some pending calls complete on another completion word (engine or group) than pending[0]'s. */
+    /** Some pending calls complete on another done_seq (engine or group) than pending[0]'s. */
     private boolean mixedWords;
     /**
      * The last full scan: pending[0, scanned) were not settled when checked, and scanWord was
-     * the completion word read (acquire) before it. While the word still reads scanWord
+     * the done_seq read (acquire) before it. While the word still reads scanWord
      * nothing completed since, so only pending[scanned, count) (newer calls) need a look: a
      * call missed by the scan is published by an increment after it.
      */
@@ -56,7 +56,7 @@ final class PendingCalls {
     /**
      * Fires the settled calls and unparks their owners (onto the carrier's local queue);
      * returns how many. Skips the calls the last full scan saw unsettled while their
-     * completion word has not moved (see {@link #scanWord}): a full scan reads every entry's
+     * done_seq has not moved (see {@link #scanWord}): a full scan reads every entry's
      * cache line, which the syscall threads are writing.
      */
     int reap() {
@@ -64,7 +64,7 @@ final class PendingCalls {
         int from = 0;
         int word = 0;
         if (!mixedWords) {
-            word = pending[0].completionWord(); // acquire
+            word = pending[0].doneSeq(); // acquire
             if (scanValid && word == scanWord) from = scanned;
         }
         int fired = 0;
@@ -108,7 +108,7 @@ final class PendingCalls {
         return fired;
     }
 
-    /** The call whose completion word an idle carrier sleeps on, or null (it then parks). */
+    /** The call whose done_seq an idle carrier sleeps on, or null (it then parks). */
     PendingCall sleepTarget() {
         return count > 0 ? pending[0] : null;
     }
@@ -120,7 +120,7 @@ final class PendingCalls {
 
     /**
      * Whether a pending call may have settled since the last scan, given the sleep target's
-     * completion word now reads {@code wordNow} (then the carrier must not sleep).
+     * done_seq now reads {@code wordNow} (then the carrier must not sleep).
      */
     boolean anySettled(int wordNow) {
         int from = !mixedWords && scanValid && wordNow == scanWord ? scanned : 0;

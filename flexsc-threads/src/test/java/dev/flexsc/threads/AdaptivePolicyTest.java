@@ -44,7 +44,7 @@ class AdaptivePolicyTest {
         @Override public boolean isStarted() { return started; }
         @Override public boolean wokeExecutor() { return woke; }
         @Override public Object sleepKey() { return this; }
-        @Override public int completionWord() { return 0; }
+        @Override public int doneSeq() { return 0; }
         @Override public void sleepUntilCompletion(int seenWord, long timeoutNanos) { }
         @Override public void wakeSleepers() { }
     }

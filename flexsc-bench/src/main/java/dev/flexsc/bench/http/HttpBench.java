@@ -9,18 +9,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Drives the HTTP servers with wrk (Debian's package) on loopback, each server in a JVM of
- * its own ({@link ServerProcess}) pinned as {@link Pinning} says: bounded duration, one run
- * per server and connection count. Each row: requests per second, p50 and p99 latency
- * (wrk's), and over the same window, from the server JVM's getrusage, its CPU time and its
- * context switches per request (divided by the requests the server answered in the window),
- * and the busy share of each CPU from /proc/stat. With a trace, a second window of the same
- * length under {@code perf trace} gives the system calls per request by name.
+ * Drives the HTTP servers with a load generator ({@link LoadClient}: this project's
+ * closed-loop client or wrk) on loopback, each server in a JVM of its own ({@link ServerProcess})
+ * pinned as {@link Pinning} says: bounded duration, one run per server and connection count.
+ * Each row: requests per second, p50 and p99 latency (the client's), and over the same
+ * window, from the server JVM's getrusage, its CPU time and its context switches per request
+ * (divided by the requests the server answered in the window), and the busy share of each CPU
+ * from /proc/stat (over the client's recorded window where it measures that itself:
+ * {@link LoadClient.Load#cpuBusy()}). With a trace, a second window of the same length under
+ * {@code perf trace} gives the system calls per request by name.
  */
 public final class HttpBench {
     private HttpBench() {}
@@ -59,13 +59,32 @@ public final class HttpBench {
     /**
      * How the study measures: where it pins, the warm-up per server, at most how many more
      * seconds of load the server gets after it until its JIT settled ({@link #settle}; 0: none),
-     * and whether it traces system calls.
+     * whether it traces system calls, which client makes the load, and at what rate the
+     * measured cells are paced ({@code ratePerSec} requests per second in all; 0: a closed loop;
+     * flexsc-load only).
      */
-    public record Options(Pinning pinning, int warmupSeconds, int settleSeconds, boolean trace) {
+    public record Options(Pinning pinning, int warmupSeconds, int settleSeconds, boolean trace, LoadClient client,
+                          double ratePerSec) {
+        public Options {
+            if (ratePerSec < 0) throw new IllegalArgumentException("a negative rate: " + ratePerSec);
+            client.checkRate(ratePerSec);
+        }
+
+        /** Closed-loop cells. */
+        public Options(Pinning pinning, int warmupSeconds, int settleSeconds, boolean trace, LoadClient client) {
+            this(pinning, warmupSeconds, settleSeconds, trace, client, 0);
+        }
+
         public static Options defaults() {
-            return new Options(Pinning.defaults(), 2, DEFAULT_SETTLE_SECONDS, false);
+            return new Options(Pinning.defaults(), 2, DEFAULT_SETTLE_SECONDS, false, DEFAULT_CLIENT);
         }
     }
+
+    /**
+     * The study's client: this project's, since wrk's latency percentiles include samples it
+     * made up ({@link LoadClient#WRK}).
+     */
+    public static final LoadClient DEFAULT_CLIENT = LoadClient.FLEXSC_LOAD;
 
     /**
      * The default bound on the warm-up's rounds after the fixed warm-up. A server with FlexSC's
@@ -89,14 +108,14 @@ public final class HttpBench {
      * so that a cell measures the server rather than its compilation. Returns the progress line
      * that says how it ended.
      */
-    private static String settle(Kind k, ServerProcess s, int connections, String file, Options options)
+    private static String settle(Kind k, ServerProcess s, int connections, String file, long bytes, Options options)
             throws IOException {
         long jit = s.sample().jitMillis();
         if (jit < 0) return "http: " + k.label() + ": its JVM does not report JIT time; no settling rounds";
         long last = 0, lastRound = 0;
         for (int round = 1; round <= options.settleSeconds(); round++) {
             long t0 = System.nanoTime();
-            wrk(s.port(), connections, 1, file, options.pinning());
+            options.client().run(s.port(), connections, 1, file, bytes, options.pinning(), LoadClient.UNRECORDED);
             long now = s.sample().jitMillis();
             last = now - jit;
             lastRound = (System.nanoTime() - t0) / 1_000_000;
@@ -137,14 +156,15 @@ public final class HttpBench {
                       double cpuUsPerRequest, double switchesPerRequest, long requests, double[] cpuBusy, long errors,
                       Trace trace) {}
 
-    /** Null if wrk and (when pinning) taskset can run here, else why not. */
+    /** Null if the default client and (when pinning) taskset can run here, else why not. */
     public static String unavailabilityCause() {
-        return unavailabilityCause(Pinning.NONE);
+        return unavailabilityCause(Pinning.NONE, DEFAULT_CLIENT);
     }
 
-    /** Null if wrk and the pinning's taskset can run here, else why not. */
-    public static String unavailabilityCause(Pinning pinning) {
-        if (ExternalTool.status("wrk", "--version") == Integer.MIN_VALUE) return "wrk is not installed (apt-get install wrk)";
+    /** Null if {@code client} and the pinning's taskset can run here, else why not. */
+    public static String unavailabilityCause(Pinning pinning, LoadClient client) {
+        String why = client.unavailabilityCause();
+        if (why != null) return why;
         if (pinning.pinned()) {
             String cpus = Pinning.list(pinning.serverCpus()) + "," + Pinning.list(pinning.clientCpus());
             if (ExternalTool.status("taskset", "-c", cpus, "true") != 0) {
@@ -154,32 +174,34 @@ public final class HttpBench {
         return null;
     }
 
-    /** Runs wrk against every kind at every connection count; {@code file} is the path requested. */
+    /** Runs the client against every kind at every connection count; {@code file} (under {@code root}) is the path requested. */
     public static List<Row> run(List<Kind> kinds, int[] connections, int seconds, String file, Path root, Options options,
                                 java.util.function.Consumer<String> progress) throws Exception {
         List<Row> rows = new ArrayList<>();
         int max = Arrays.stream(connections).max().orElse(1);
+        long bytes = java.nio.file.Files.size(root.resolve(file));
         for (Kind k : kinds) {
             try (ServerProcess s = ServerProcess.start(k, root, max, options.pinning())) {
                 progress.accept(String.format(Locale.ROOT, "http: %s: server JVM %d (%s)", k.label(), s.pid(), s.where()));
                 if (options.warmupSeconds() > 0) {
-                    wrk(s.port(), Math.min(100, max), options.warmupSeconds(), file, options.pinning());
+                    options.client().run(s.port(), Math.min(100, max), options.warmupSeconds(), file, bytes,
+                            options.pinning(), LoadClient.UNRECORDED);
                 }
-                if (options.settleSeconds() > 0) progress.accept(settle(k, s, Math.min(100, max), file, options));
+                if (options.settleSeconds() > 0) progress.accept(settle(k, s, Math.min(100, max), file, bytes, options));
                 for (int c : connections) {
                     progress.accept(String.format(Locale.ROOT, "http: %s, %d connections, %d s", k.label(), c, seconds));
-                    rows.add(cell(k.label(), s, c, seconds, file, options));
+                    rows.add(cell(k.label(), s, c, seconds, file, bytes, options));
                 }
             }
         }
         return rows;
     }
 
-    private static Row cell(String label, ServerProcess s, int connections, int seconds, String file, Options options)
-            throws Exception {
+    private static Row cell(String label, ServerProcess s, int connections, int seconds, String file, long bytes,
+                            Options options) throws Exception {
         ServerProcess.Sample s0 = s.sample();
         CpuTimes t0 = CpuTimes.read();
-        String out = wrk(s.port(), connections, seconds, file, options.pinning());
+        LoadClient.Load load = options.client().run(s.port(), connections, seconds, file, bytes, options.pinning(), options.ratePerSec());
         CpuTimes t1 = CpuTimes.read();
         ServerProcess.Sample s1 = s.sample();
         long requests = s1.requests() - s0.requests();
@@ -188,49 +210,15 @@ public final class HttpBench {
         if (options.trace()) {
             try (SyscallTrace tr = SyscallTrace.attach(s.pid())) {
                 long r0 = s.sample().requests();
-                wrk(s.port(), connections, seconds, file, options.pinning());
+                options.client().run(s.port(), connections, seconds, file, bytes, options.pinning(), options.ratePerSec());
                 long r1 = s.sample().requests();
                 trace = new Trace(r1 - r0, tr.stop());
             }
         }
-        return new Row(label, connections, number(out, "Requests/sec:\\s+([0-9.]+)"), latencyMs(out, "50%"),
-                latencyMs(out, "99%"), requests == 0 ? Double.NaN : used.cpuNanos() / 1e3 / requests,
-                requests == 0 ? Double.NaN : (double) used.switches() / requests, requests, t0.busyShareUntil(t1),
-                errors(out), trace);
-    }
-
-    /** Runs wrk (pinned to the client CPUs) for {@code seconds} and returns its output. */
-    private static String wrk(int port, int connections, int seconds, String file, Pinning pinning) throws IOException {
-        List<String> cmd = new ArrayList<>(pinning.clientPrefix());
-        cmd.addAll(List.of("wrk", "-t" + pinning.wrkThreads(connections), "-c" + connections, "-d" + seconds + "s",
-                "--latency", "--timeout", "5s", "http://127.0.0.1:" + port + "/" + file));
-        return ExternalTool.output(cmd, seconds + 30L);
-    }
-
-    private static long errors(String out) {
-        long errors = 0;
-        Matcher m = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)").matcher(out);
-        if (m.find()) for (int i = 1; i <= 4; i++) errors += Long.parseLong(m.group(i));
-        Matcher non2xx = Pattern.compile("Non-2xx or 3xx responses: (\\d+)").matcher(out);
-        if (non2xx.find()) errors += Long.parseLong(non2xx.group(1));
-        return errors;
-    }
-
-    private static double number(String out, String regex) throws IOException {
-        Matcher m = Pattern.compile(regex).matcher(out);
-        if (!m.find()) throw new IOException("cannot read wrk's output (" + regex + "): " + out);
-        return Double.parseDouble(m.group(1));
-    }
-
-    static double latencyMs(String out, String pct) throws IOException {
-        Matcher m = Pattern.compile("\\s" + Pattern.quote(pct) + "\\s+([0-9.]+)(us|ms|s)").matcher(out);
-        if (!m.find()) throw new IOException("no " + pct + " latency in wrk's output: " + out);
-        double v = Double.parseDouble(m.group(1));
-        return switch (m.group(2)) {
-            case "us" -> v / 1000;
-            case "ms" -> v;
-            default -> v * 1000;
-        };
+        return new Row(label, connections, load.requestsPerSec(), load.p50Ms(), load.p99Ms(), requests == 0 ? Double.NaN : used.cpuNanos() / 1e3 / requests,
+                requests == 0 ? Double.NaN : (double) used.switches() / requests, requests,
+                load.cpuBusy() != null ? load.cpuBusy() : t0.busyShareUntil(t1),
+                load.errors(), trace);
     }
 
     /**

@@ -14,15 +14,20 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code ./flexsc bench --study http}: the HTTP servers under wrk, each in its own pinned
+ * {@code ./flexsc bench --study http}: the HTTP servers under load, each in its own pinned
  * JVM (see {@link HttpBench} for the columns and {@link Pinning} for where things run).
  *
  * <pre>
  * --study http [--conns 1,10,100,1000] [--seconds 5] [--warmup 2] [--settle 20]
  *              [--servers syscall,jdkhttp,jetty] [--engines E,..] [--policies EXCEPTIONLESS,ADAPTIVE]
  *              [--server-cpus 0] [--client-cpus 1] [--no-pin] [--with 'SUFFIX=-Dx=y -Dz'] [--trace]
+ *              [--client flexsc-load|wrk] [--rate R]
  * </pre>
  *
+ * {@code --client}: the load generator ({@link LoadClient}); flexsc-load by default, since
+ * wrk's latency percentiles include samples it made up. {@code --rate R}: flexsc-load paces
+ * every measured cell at R requests per second in all ({@link ClosedLoopClient}), so servers
+ * are compared at the same offered load.
  * {@code --settle S}: after the warm-up, up to S more one-second rounds of load until the
  * server's JIT settled ({@link HttpBench.Options}; 0: none).
  * {@code --servers}: {@code syscall} is the two baselines and the FlexSC server on each engine
@@ -38,7 +43,7 @@ public final class HttpStudy {
 
     private static final String USAGE = "--study http [--conns 1,10,100,1000] [--seconds S] [--warmup S] [--settle S]"
             + " [--servers syscall,jdkhttp,jetty] [--engines E1,E2] [--policies P1,P2] [--server-cpus LIST]"
-            + " [--client-cpus LIST] [--no-pin] [--with 'SUFFIX=JVM ARGS'] [--trace]";
+            + " [--client-cpus LIST] [--no-pin] [--with 'SUFFIX=JVM ARGS'] [--trace] [--client flexsc-load|wrk] [--rate R]";
 
     public static void main(String[] args) throws Exception {
         int seconds = 5, warmup = 2, settle = HttpBench.DEFAULT_SETTLE_SECONDS;
@@ -48,6 +53,8 @@ public final class HttpStudy {
         List<CallPolicy> policies = List.of(CallPolicy.EXCEPTIONLESS, CallPolicy.ADAPTIVE);
         int[] serverCpus = null, clientCpus = null;
         boolean pin = true, trace = false;
+        LoadClient client = HttpBench.DEFAULT_CLIENT;
+        double rate = 0;
         List<String[]> with = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -64,6 +71,8 @@ public final class HttpStudy {
                 case "--client-cpus" -> clientCpus = FlexscConfig.parseCpus("--client-cpus", args[++i]);
                 case "--no-pin" -> pin = false;
                 case "--trace" -> trace = true;
+                case "--client" -> client = LoadClient.named(args[++i]);
+                case "--rate" -> rate = Double.parseDouble(args[++i]);
                 case "--with" -> {
                     String w = args[++i];
                     int eq = w.indexOf('=');
@@ -74,7 +83,8 @@ public final class HttpStudy {
             }
         }
         Pinning pinning = pinning(pin, serverCpus, clientCpus);
-        String unavailable = HttpBench.unavailabilityCause(pinning);
+        client.checkRate(rate);
+        String unavailable = HttpBench.unavailabilityCause(pinning, client);
         if (unavailable != null) {
             System.out.println("http study: skipped, " + unavailable);
             return;
@@ -93,7 +103,8 @@ public final class HttpStudy {
             for (HttpBench.Kind k : kinds) all.add(k.with(w[0], more));
             kinds = all;
         }
-        System.out.println("http study: wrk on loopback, 16 KiB file, keep-alive, " + seconds + " s per cell after a "
+        System.out.println("http study: " + client.label() + (rate > 0 ? " paced at " + rate + " requests/s" : "")
+                + " on loopback, 16 KiB file, keep-alive, " + seconds + " s per cell after a "
                 + warmup + " s warm-up per server; " + pinning.describe() + "; every server in its own JVM"
                 + (pinning.pinned() ? " with " + String.join(" ", pinning.serverJvmArgs()) : "") + "; "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, JDK " + Runtime.version());
@@ -101,7 +112,7 @@ public final class HttpStudy {
         try {
             StaticFiles.create(root);
             List<HttpBench.Row> rows = HttpBench.run(kinds, conns, seconds, "16k.bin", root,
-                    new HttpBench.Options(pinning, warmup, settle, trace), System.err::println);
+                    new HttpBench.Options(pinning, warmup, settle, trace, client, rate), System.err::println);
             System.out.println(HttpBench.table(rows));
             if (trace) System.out.println(HttpBench.traceTable(rows));
         } finally {

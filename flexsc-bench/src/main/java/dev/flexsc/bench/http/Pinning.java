@@ -38,7 +38,7 @@ public record Pinning(int[] serverCpus, int[] clientCpus) {
 
     /**
      * The default: the first CPU this process may use for the server, the second for wrk
-     * (on the 2-CPU VM: server on CPU 0, wrk on CPU 1); no pinning where only one CPU is usable.
+     * (on the 2-CPU VM: server on CPU 0, the load generator on CPU 1); no pinning where only one CPU is usable.
      */
     public static Pinning defaults() {
         int[] cpus = usableCpus();
@@ -86,9 +86,9 @@ public record Pinning(int[] serverCpus, int[] clientCpus) {
         return Math.max(1, Math.min(clientCpus == null ? 2 : clientCpus.length, connections));
     }
 
-    /** "server on CPU 0, wrk on CPU 1", or "not pinned". */
+    /** "server on CPU 0, client on CPU 1", or "not pinned". */
     public String describe() {
-        return serverCpus == null ? "not pinned" : "server on CPU " + list(serverCpus) + ", wrk on CPU " + list(clientCpus);
+        return serverCpus == null ? "not pinned" : "server on CPU " + list(serverCpus) + ", client on CPU " + list(clientCpus);
     }
 
     /** A CPU list as taskset and /proc write it: "0,2,3". */

@@ -3,6 +3,8 @@ package dev.flexsc.bench.http;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -97,11 +99,12 @@ class HttpStudySmokeTest {
         assertEquals(5.5, t.totalPerRequest());
     }
 
-    @Test
-    @Timeout(180)
-    void measuresAServerInItsOwnPinnedJvm() throws Exception {
+    @ParameterizedTest
+    @EnumSource(LoadClient.class)
+    @Timeout(240)
+    void measuresAServerInItsOwnPinnedJvm(LoadClient client) throws Exception {
         Pinning pin = Pinning.defaults();
-        String why = HttpBench.unavailabilityCause(pin);
+        String why = HttpBench.unavailabilityCause(pin, client);
         assumeTrue(why == null, () -> "skipped: " + why);
         StaticFiles.create(dir);
         String trace = SyscallTrace.unavailabilityCause();
@@ -109,11 +112,12 @@ class HttpStudySmokeTest {
         List<HttpBench.Kind> kinds = List.of(HttpServers.baselines().getFirst(), HttpServers.realServers().get(2));
         List<String> progress = new java.util.ArrayList<>();
         List<HttpBench.Row> rows = HttpBench.run(kinds, new int[] {4}, 1, "16k.bin", dir,
-                new HttpBench.Options(pin, 0, 1, trace == null), progress::add);
+                new HttpBench.Options(pin, 0, 1, trace == null, client), progress::add);
         assertEquals(2, rows.size());
         for (HttpBench.Row r : rows) {
             assertTrue(r.requestsPerSec() > 0 && r.requests() > 0, r.toString());
             assertEquals(0, r.errors(), r.toString());
+            assertTrue(r.p50Ms() > 0 && r.p99Ms() >= r.p50Ms(), r.toString());
             assertTrue(r.cpuUsPerRequest() > 0 && Double.isFinite(r.cpuUsPerRequest()), r.toString());
             assertTrue(r.switchesPerRequest() >= 0 && Double.isFinite(r.switchesPerRequest()), r.toString());
             if (pin.pinned()) {

@@ -85,7 +85,7 @@ final class GroupContext implements CarrierContext {
     @Override
     public int idle(long timeoutNanos) {
         if (closed) return 0;
-        int seq = engine.waiters().completionWord(group); // acquire; before the flag (class comment)
+        int seq = engine.waiters().doneSeq(group); // acquire; before the flag (class comment)
         if (!(boolean) WAKE_WANTED.getAndSet(this, false)) enter(seq, timeoutNanos);
         return reap();
     }
@@ -168,7 +168,7 @@ final class GroupContext implements CarrierContext {
             if (engine.pages().isStopped()) {
                 reap();
             } else {
-                enter(engine.waiters().completionWord(group), 1_000_000L);
+                enter(engine.waiters().doneSeq(group), 1_000_000L);
                 reap();
             }
         }

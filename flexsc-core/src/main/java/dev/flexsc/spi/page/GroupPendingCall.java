@@ -48,8 +48,8 @@ abstract class GroupPendingCall extends PendingCall implements CallerWait.Waitab
     }
 
     @Override
-    public final int completionWord() {
-        return engine.waiters().completionWord(group);
+    public final int doneSeq() {
+        return engine.waiters().doneSeq(group);
     }
 
     @Override

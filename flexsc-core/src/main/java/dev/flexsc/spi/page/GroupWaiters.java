@@ -17,7 +17,7 @@ final class GroupWaiters {
     private final PageEngine engine;
     private final SyscallPage pages;
     private final ExecutorControl control;
-    /** One identity per group: carriers sleeping on equal keys share one completion word. */
+    /** One identity per group: carriers sleeping on equal keys share one done_seq. */
     private final Object[] sleepKeys;
 
     GroupWaiters(PageEngine engine, SyscallPage pages, ExecutorControl control, int groups) {
@@ -34,7 +34,7 @@ final class GroupWaiters {
     }
 
     /** Group g's done_seq, read (acquire) before a sleeper rechecks its work; 0 once released. */
-    int completionWord(int g) {
+    int doneSeq(int g) {
         try {
             return pages.doneSeq(g);
         } catch (IllegalStateException e) {

@@ -52,8 +52,6 @@ final class PageBatch implements CallerWait.Waitable {
     private boolean all;
     /** First held entry not yet seen DONE in the current wait (the waiter's, or its carrier's until it fires). */
     private int cursor;
-    /** Set once a carrier watched this state: its pending call still refers to it, so it is not reused. */
-    private boolean watched;
     /** The submitting thread was interrupted (its EINTR results are its own, not close()'s). */
     private boolean interrupted;
 
@@ -66,9 +64,17 @@ final class PageBatch implements CallerWait.Waitable {
         this.mask = new long[words];
     }
 
-    /** True if this state can run another batch of {@code capacity} entries on {@code e}. */
+    /**
+     * True if this state can run another batch of {@code capacity} entries on {@code e}. A
+     * state a carrier watched is reused too: {@link #await} returns only once the carrier
+     * fired its {@link Watched}, after which the carrier reads nothing of this state (unpark
+     * and its statistics read the Watched's own fields), and a reference kept after that
+     * (ADAPTIVE's sample pair) reads {@link Watched#isFired()} first and stops there. Each
+     * wait makes a new Watched, so none is ever fired twice. The engine keeps a state only
+     * after a normal return ({@link PageEngine#postBatch}), never after a wait that threw.
+     */
     boolean fits(PageEngine e, int capacity) {
-        return engine == e && pos.length >= capacity && count == 0 && !watched;
+        return engine == e && pos.length >= capacity && count == 0;
     }
 
     /** Runs every call of {@code b} on the calling thread's group {@code g}; returns once each is settled. */
@@ -217,7 +223,6 @@ final class PageBatch implements CallerWait.Waitable {
         if (local != null) {
             // No spin: nobody runs the calls before the carrier's next poll.
             Watched w = new Watched(this);
-            watched = true;
             local.add(w);
             engine.callerParked();
             return CallerWait.await(w, CallerWait.UNTIL_WOKEN);
@@ -226,7 +231,6 @@ final class PageBatch implements CallerWait.Waitable {
         if (CallerWait.spin(this, engine.callerSpin(), carrier)) return false;
         if (carrier == null) return CallerWait.await(this, CallerWait.SLEEP_SLICE_NANOS);
         Watched w = new Watched(this);
-        watched = true;
         carrier.watch(w);
         engine.callerParked();
         return CallerWait.await(w, CallerWait.UNTIL_WOKEN);

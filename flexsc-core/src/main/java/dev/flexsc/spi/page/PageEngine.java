@@ -31,7 +31,7 @@ import static dev.flexsc.abi.SyscallPageDescriptor.*;
  * <p>The parts, one job each: {@link SyscallPage} (entry and control-word accesses with their
  * orderings, and the pages' lifecycle), {@link EntryAllocator} (free entries, and the callers
  * waiting for one), {@link Submitter} (exposing posted entries, waking executors),
- * {@link GroupWaiters} (sleeping on and waking a group's completion word), {@link EntryCall}
+ * {@link GroupWaiters} (sleeping on and waking a group's done_seq), {@link EntryCall}
  * (a single call: post, wait, reap) and {@link PageBatch} (a batch: the same steps for many
  * entries at once). Both wait through {@link dev.flexsc.spi.CallerWait}.
  *

@@ -36,7 +36,10 @@ import static dev.flexsc.nativeimpl.uring.IoUringDescriptor.*;
  * the SQEs the kernel has not consumed and posts their calls on its own ring (with
  * SINGLE_ISSUER only this ring's carrier may submit here, and a call submitted by another
  * thread would belong to that thread's life in the kernel: a compensator exits); reaps the
- * CQ, which needs no kernel entry, so its owners resume on the compensator. The completion
+ * CQ, which needs no kernel entry, so its owners resume on the compensator. On SQPOLL the
+ * polling thread submits for every ring, so the compensator only wakes it, and writes the
+ * cancels asked for here (an interrupt of a call in the kernel here takes while the carrier
+ * is held); on IO_URING such a cancel waits for the carrier. The completion
  * work of the calls still in flight here runs in the carrier's own task: carrier rings use
  * COOP_TASKRUN, not DEFER_TASKRUN (see {@link RingSetup}), so it runs at the carrier's next
  * return to user mode (a timer tick, within milliseconds) even while it computes, and posts
@@ -268,8 +271,10 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
      * the ring now (a CAS on {@link #user}; else 0 at once), moves the calls posted here and
      * not yet submitted to the compensator's own ring of this engine, which {@code into} gives
      * on the compensator's thread, where this runs (IO_URING; SQPOLL's polling thread takes
-     * them itself and is only woken), and reaps the CQ: their owners resume on the compensator. Cancels of calls still in
-     * the kernel here wait for the carrier (only it may submit here).
+     * them itself and is only woken), and reaps the CQ: their owners resume on the compensator.
+     * Cancels of calls still in the kernel here: SQPOLL writes them into this ring (the polling
+     * thread submits them, as it does the carrier's); IO_URING leaves them for the carrier
+     * (with SINGLE_ISSUER only it may submit here).
      *
      * @return calls moved and completions reaped
      */
@@ -281,6 +286,9 @@ final class CarrierRing extends ConfinedRing implements CarrierContext {
             reaping = true;
             int n;
             if (isSqpoll()) {
+                // The polling thread submits for every ring, so the compensator may write the
+                // cancels asked for here as the carrier would: they take while it is held.
+                serveCancels();
                 submit(); // wakes the polling thread if it sleeps: no request becomes ours
                 n = 0;
             } else {

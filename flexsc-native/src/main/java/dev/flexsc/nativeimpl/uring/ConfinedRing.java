@@ -89,10 +89,15 @@ class ConfinedRing {
     /**
      * Writes IORING_OP_ASYNC_CANCEL for {@code target} if it is in flight here. Returns false
      * if the SQ has no room for it even after {@link #makeRoom()} (the caller asks again later);
-     * true once written, or if there is nothing to cancel here. Never yields (see {@link #post}).
+     * true once written, if a cancel of it still waits in the SQ, or if there is nothing to
+     * cancel here. Never yields (see {@link #post}).
      */
     final boolean tryCancel(UringCall target) {
         if (target.ring != this || target.isDone()) return true;
+        // Its last cancel has not reached the kernel yet (SQPOLL: the polling thread has not
+        // run; it may not for seconds on a loaded CPU): another would only take an SQ slot, and
+        // a waiter that cancels again every RECANCEL_NANOS would fill the SQ for every caller.
+        if (sq.holdsUnconsumed(CANCEL_USER_DATA, target.userData)) return true;
         if (!sq.hasRoom() && !makeRoom()) return false;
         counters.cancels.increment();
         return sq.offer((byte) OP_ASYNC_CANCEL, (short) 0, -1, 0, target.userData, 0, 0, CANCEL_USER_DATA, 0);

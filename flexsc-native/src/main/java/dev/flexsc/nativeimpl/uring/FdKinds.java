@@ -74,8 +74,7 @@ final class FdKinds {
         if (st == null || st[0] == S_IFREG || st[0] == S_IFBLK) return PAGE_CACHE;
         if (st[0] != S_IFCHR) return OTHER;
         long rdev = st[1];
-        long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
-        long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
+        long major = dev.flexsc.Stat.major(rdev), minor = dev.flexsc.Stat.minor(rdev);
         boolean mem = major == MEM_MAJOR && (minor == ZERO || minor == FULL || minor == RANDOM || minor == URANDOM);
         return mem ? MEMORY_DEVICE : OTHER;
     }

@@ -84,6 +84,8 @@ public final class IoUringDescriptor {
     public static final int SETUP_CLAMP = 1 << 4;
     /** Share the polling thread (SQPOLL) of the ring named by {@code wq_fd}. */
     public static final int SETUP_ATTACH_WQ = 1 << 5;
+    /** Linux 5.10: the ring starts disabled (an SQPOLL thread takes none of its SQEs) until REGISTER_ENABLE_RINGS. */
+    public static final int SETUP_R_DISABLED = 1 << 6;
     /** Linux 5.18: go on submitting the SQEs after one that fails at submission. */
     public static final int SETUP_SUBMIT_ALL = 1 << 7;
     /** Linux 5.19: run completion task work when the task enters the kernel anyway (no IPI). */
@@ -124,6 +126,8 @@ public final class IoUringDescriptor {
     public static final int REGISTER_EVENTFD = 4;
     public static final int UNREGISTER_EVENTFD = 5;
     public static final int REGISTER_PROBE = 8;
+    /** Linux 5.10: enables a ring set up with {@link #SETUP_R_DISABLED}. */
+    public static final int REGISTER_ENABLE_RINGS = 12;
     public static final int REGISTER_IOWQ_AFF = 17;
     /** struct io_uring_probe header; ops[] of 8 bytes follow: u8 op | u8 resv | u16 flags | u32 resv2. */
     public static final int PROBE_HEADER_SIZE = 16;

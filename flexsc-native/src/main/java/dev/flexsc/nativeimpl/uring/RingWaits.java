@@ -21,8 +21,9 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  * Either way an interrupt of a call that may block without bound, or the cancel of the
  * {@link CancelScope} it runs in (a channel's close), cancels it (IORING_OP_ASYNC_CANCEL,
- * repeated every {@link #RECANCEL_NANOS} until the call completes; a green thread that
- * resumed on another carrier asks the call's carrier to), and the call then returns
+ * repeated every {@link #RECANCEL_NANOS} until the call completes, unless the last one still
+ * waits in the SQ: {@link ConfinedRing#tryCancel}; a green thread that resumed on another
+ * carrier asks the call's carrier to), and the call then returns
  * -EINTR, which {@link dev.flexsc.Syscalls} turns into {@link java.io.InterruptedIOException}
  * (a channel into {@link java.nio.channels.AsynchronousCloseException}). A readiness wait with
  * a timeout ({@link UringCall#deadlineNanos}) is cancelled the same way once its deadline

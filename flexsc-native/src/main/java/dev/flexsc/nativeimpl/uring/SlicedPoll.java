@@ -33,6 +33,16 @@ final class SlicedPoll {
     static final int SLICE_MS = (int) TimeUnit.NANOSECONDS.toMillis(RingWaits.PLATFORM_WAIT_SLICE_NANOS);
 
     /**
+     * Each thread's {@code struct pollfd} (int fd, short events, short revents), made on its
+     * first wait and kept: a wait allocates nothing. Ownership: only the thread the segment
+     * belongs to reads or writes it, inside {@link #await}, and poll(2) is a direct system call
+     * that the kernel has finished with when it returns, so no one else can touch it during or
+     * after a wait, parked or not. An automatic arena's: its memory is freed once the thread
+     * (and with it this thread-local value) is gone, never while the thread runs.
+     */
+    private static final ThreadLocal<MemorySegment> POLLFD = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8, 4));
+
+    /**
      * Waits until {@code fd} has one of {@code events} or {@code timeoutMs} passed (negative:
      * without bound; positive: at least that long).
      *
@@ -43,24 +53,22 @@ final class SlicedPoll {
      */
     static long await(UringEngine engine, int fd, int events, int timeoutMs) throws EngineClosedException {
         long deadline = timeoutMs > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs) : 0;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(8, 4); // struct pollfd: int fd, short events, short revents
-            p.set(ValueLayout.JAVA_INT, 0, fd);
-            p.set(ValueLayout.JAVA_SHORT, 4, (short) events);
-            while (true) {
-                if (Thread.currentThread().isInterrupted() || CancelScope.requested()) return -Errno.EINTR;
-                if (!engine.isOpen()) throw new EngineClosedException("poll: the engine is closed");
-                int slice = SLICE_MS;
-                if (deadline != 0) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) return 0;
-                    slice = (int) Math.min(SLICE_MS, (left + 999_999) / 1_000_000);
-                }
-                p.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-                long r = DirectSyscalls.raw(SyscallTable.POLL, p.address(), 1, slice, 0, 0, 0);
-                if (r > 0) return Short.toUnsignedInt(p.get(ValueLayout.JAVA_SHORT, 6));
-                if (r < 0 && r != -Errno.EINTR) return r; // EINTR: a signal; the loop looks again
+        MemorySegment p = POLLFD.get();
+        p.set(ValueLayout.JAVA_INT, 0, fd);
+        p.set(ValueLayout.JAVA_SHORT, 4, (short) events);
+        while (true) {
+            if (Thread.currentThread().isInterrupted() || CancelScope.requested()) return -Errno.EINTR;
+            if (!engine.isOpen()) throw new EngineClosedException("poll: the engine is closed");
+            int slice = SLICE_MS;
+            if (deadline != 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return 0;
+                slice = (int) Math.min(SLICE_MS, (left + 999_999) / 1_000_000);
             }
+            p.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+            long r = DirectSyscalls.raw(SyscallTable.POLL, p.address(), 1, slice, 0, 0, 0);
+            if (r > 0) return Short.toUnsignedInt(p.get(ValueLayout.JAVA_SHORT, 6));
+            if (r < 0 && r != -Errno.EINTR) return r; // EINTR: a signal; the loop looks again
         }
     }
 }

@@ -53,6 +53,25 @@ final class SubmissionQueue {
     }
 
     /**
+     * True if an SQE whose user_data is {@code userData} and whose addr field is {@code addr}
+     * is released to the kernel and not consumed yet (a cancel, whose addr names its target).
+     * Safe beside a polling thread that consumes meanwhile: only we write the slots, so one
+     * it took still reads as we wrote it.
+     */
+    boolean holdsUnconsumed(long userData, long addr) {
+        // Acquire load of the kernel's sq head: pairs with its release after consuming SQEs.
+        int head = (int) INT.getAcquire(ring.ring, ring.sqHeadOff);
+        for (int i = head; i != tail; i++) {
+            long e = (long) (i & ring.sqMask) * SQE_SIZE;
+            if (ring.sqes.get(ValueLayout.JAVA_LONG, e + SQE_USER_DATA) == userData
+                    && ring.sqes.get(ValueLayout.JAVA_LONG, e + SQE_ADDR) == addr) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Takes back the SQEs the kernel has not consumed: they are as if never written. Only
      * where no kernel thread reads the SQ on its own (IO_URING, not SQPOLL), and only by the
      * thread that holds the ring's use ({@link CarrierRing}): the kernel reads the SQ tail
