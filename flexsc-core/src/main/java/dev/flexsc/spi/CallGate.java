@@ -148,39 +148,51 @@ public final class CallGate {
             if (nr == SyscallTable.RECVFROM || nr == SyscallTable.SENDTO) {
                 return socketNowait(nr, a0, a1, a2, a3, a4, a5);
             }
-            if (a2 == 0) {
-                // Moves nothing, so it cannot wait; and preadv2/pwritev2 return 0 for a zero
-                // length before read(2)/write(2) check the file (EISDIR for a directory).
-                directCalls.increment();
-                return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
-            }
-            boolean write = nr == SyscallTable.WRITE;
-            long r = direct.readWriteNowait(write, a0, a1, a2);
-            if (r == -EOPNOTSUPP && direct.fdKind(a0) == FdKind.ALWAYS_READY) {
-                // The file cannot say whether it would wait (ext4's buffered writes), and the
-                // try moved nothing; but it never waits for readiness: the plain call, as a
-                // pwrite64 of it would be made (PostingRule.waitsOnlyForDisk).
-                directCalls.increment();
-                return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
-            }
-            if (r == -EAGAIN || r == -EOPNOTSUPP) {
-                posted.increment(); // it would wait (or cannot tell): the engine waits for it
-                return r == -EAGAIN ? WOULD_WAIT : POST;
-            }
-            directCalls.increment();
-            // A read returns what there is, as a blocking read does once data came.
-            if (!write) return r;
-            long whole = ShortTransfer.whole(a2);
-            long done = 0;
-            while (ShortTransfer.goesOn(done, r, whole)) { // taken in part: more without waiting
-                done += r;
-                r = direct.readWriteNowait(true, a0, a1 + done, whole - done);
-                if (r == -EAGAIN || r == -EOPNOTSUPP) return postRest(done); // the rest would wait
-            }
-            return ShortTransfer.total(done, r);
+            return readWriteNowait(nr, a0, a1, a2, a3, a4, a5);
         }
         directCalls.increment();
         return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+    }
+
+    /**
+     * ADAPTIVE's direct path for a read or write that might wait: tried without waiting, and
+     * posted only if it would wait. Its own method so that {@link #tryDirect} stays under
+     * HotSpot's limit for inlining a hot method (FreqInlineSize, 325 bytes of bytecode on
+     * x86-64): with this path inline, tryDirect is too big for C2 to inline into the engines'
+     * invoke ("hot method too big" under -XX:+PrintInlining), and every call made directly,
+     * getpid included, pays a real call more.
+     */
+    private long readWriteNowait(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws IOException {
+        if (a2 == 0) {
+            // Moves nothing, so it cannot wait; and preadv2/pwritev2 return 0 for a zero
+            // length before read(2)/write(2) check the file (EISDIR for a directory).
+            directCalls.increment();
+            return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+        }
+        boolean write = nr == SyscallTable.WRITE;
+        long r = direct.readWriteNowait(write, a0, a1, a2);
+        if (r == -EOPNOTSUPP && direct.fdKind(a0) == FdKind.ALWAYS_READY) {
+            // The file cannot say whether it would wait (ext4's buffered writes), and the
+            // try moved nothing; but it never waits for readiness: the plain call, as a
+            // pwrite64 of it would be made (PostingRule.waitsOnlyForDisk).
+            directCalls.increment();
+            return direct.invoke(nr, a0, a1, a2, a3, a4, a5);
+        }
+        if (r == -EAGAIN || r == -EOPNOTSUPP) {
+            posted.increment(); // it would wait (or cannot tell): the engine waits for it
+            return r == -EAGAIN ? WOULD_WAIT : POST;
+        }
+        directCalls.increment();
+        // A read returns what there is, as a blocking read does once data came.
+        if (!write) return r;
+        long whole = ShortTransfer.whole(a2);
+        long done = 0;
+        while (ShortTransfer.goesOn(done, r, whole)) { // taken in part: more without waiting
+            done += r;
+            r = direct.readWriteNowait(true, a0, a1 + done, whole - done);
+            if (r == -EAGAIN || r == -EOPNOTSUPP) return postRest(done); // the rest would wait
+        }
+        return ShortTransfer.total(done, r);
     }
 
     /** The answer for a write or send of which {@code done} bytes moved and the rest would wait. */
