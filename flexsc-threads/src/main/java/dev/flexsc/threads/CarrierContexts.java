@@ -109,7 +109,11 @@ final class CarrierContexts {
         return false;
     }
 
-    /** Between two dispatches: reaps what every context has posted, without a system call ({@link CarrierContext#reapPosted()}). */
+    /**
+     * Between two dispatches: reaps what every context shows completed
+     * ({@link CarrierContext#reapPosted()}: a look at shared memory; a system call only for
+     * completion work the kernel flagged).
+     */
     int reapPosted() {
         int n = 0;
         for (int i = 0; i < count; i++) {
