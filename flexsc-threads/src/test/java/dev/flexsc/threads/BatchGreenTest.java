@@ -108,10 +108,18 @@ class BatchGreenTest {
             Thread measurer = Thread.ofPlatform().start(() -> {
                 try {
                     while (calls.get() < 100_000) Thread.sleep(5);
-                    long c0 = calls.get(), a0 = tm.getTotalThreadAllocatedBytes();
-                    while (calls.get() < c0 + 200_000) Thread.sleep(5);
-                    long c1 = calls.get(), a1 = tm.getTotalThreadAllocatedBytes();
-                    measured.set(new double[] {(double) (a1 - a0) / (c1 - c0), c1 - c0});
+                    // The count is the whole JVM's, so other threads' allocation (the test
+                    // runner, the engine's own threads) lands in a window now and then; the
+                    // least of three windows is the batch loop's. An allocation per call
+                    // shows in every window.
+                    for (int w = 0; w < 3; w++) {
+                        long c0 = calls.get(), a0 = tm.getTotalThreadAllocatedBytes();
+                        while (calls.get() < c0 + 200_000) Thread.sleep(5);
+                        long c1 = calls.get(), a1 = tm.getTotalThreadAllocatedBytes();
+                        double perCall = (double) (a1 - a0) / (c1 - c0);
+                        double[] best = measured.get();
+                        if (best == null || perCall < best[0]) measured.set(new double[] {perCall, c1 - c0});
+                    }
                 } catch (InterruptedException e) {
                     main.interrupt();
                 } finally {
